@@ -1,0 +1,11 @@
+export type { Address } from "./address.js";
+export { address, addressKey, checkAddress, formatAddress, functionTypeOf, keyGroupOf, sameAddress } from "./address.js";
+export type { WrapperCodec } from "./builtin.js";
+export { BoolCodec, BuiltinTypeNames, DoubleCodec, FloatCodec, IntCodec, LongCodec, StringCodec } from "./builtin.js";
+export type { Duration } from "./duration.js";
+export { toMillis } from "./duration.js";
+export type { ErrorCode } from "./errors.js";
+export { StatefunError } from "./errors.js";
+export type { TypedValue } from "./typed-value.js";
+export type { TypeName } from "./typename.js";
+export { formatTypeName, parseTypeName } from "./typename.js";

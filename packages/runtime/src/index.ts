@@ -1,0 +1,22 @@
+export type { EgressDelivery, IngestReceipt, IngestRequest, StateView } from "./api.js";
+export { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE } from "./api.js";
+export type { Clock } from "./clock.js";
+export { systemClock } from "./clock.js";
+export type { CounterName, GaugeSnapshot, HistogramName, Logger, MetricsSink } from "./observe.js";
+export { noMetrics, silentLogger } from "./observe.js";
+export type { Limits, RuntimeOptions } from "./runtime.js";
+export { Runtime } from "./runtime.js";
+export type {
+  CommitBatch,
+  CommitResult,
+  DeadLetter,
+  EgressRow,
+  Fence,
+  IngressMessage,
+  ReplyRow,
+  StateEntry,
+  StateWrite,
+  Store,
+  StoredMessage,
+  StoreInfo,
+} from "./store/types.js";

@@ -1,0 +1,48 @@
+/** A structured logger (pino-compatible subset). */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Counters the engine increments; the server exposes them (Prometheus). */
+export type CounterName =
+  | "ingress_messages" // messages accepted from ingresses
+  | "ingress_duplicates" // ingress requests deduplicated by idempotency key
+  | "messages_sent" // messages sent by functions (immediate and delayed)
+  | "messages_delivered" // messages handed to invocations
+  | "invocations" // successful invocations
+  | "invocation_failures" // failed attempts (each retry counts)
+  | "dead_letters" // messages moved to the dead-letter store
+  | "egress_records" // records written to egress outboxes
+  | "replies" // replies to ingress callers
+  | "timers_fired" // delayed messages fired
+  | "timers_cancelled"; // cancellation requests
+
+/** Histograms the engine observes. */
+export type HistogramName = "commit_batch_size" | "commit_latency_seconds" | "invocation_latency_seconds";
+
+/** Gauges the engine reports on demand. */
+export interface GaugeSnapshot {
+  /** Messages held in memory (mailboxes and ready queue). */
+  readonly bufferedMessages: number;
+  /** Invocations running now. */
+  readonly inFlightInvocations: number;
+  /** Invocations and ingress requests waiting for their commit. */
+  readonly pendingCommits: number;
+  /** Addresses whose state is cached. */
+  readonly cachedAddresses: number;
+  /** Messages kept for function types that are not loaded. */
+  readonly parkedMessages: number;
+}
+
+/** Where the engine reports metrics. */
+export interface MetricsSink {
+  count(name: CounterName, by?: number): void;
+  observe(name: HistogramName, value: number): void;
+}
+
+export const noMetrics: MetricsSink = { count() {}, observe() {} };

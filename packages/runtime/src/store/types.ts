@@ -1,0 +1,159 @@
+import type { Address, TypedValue } from "@statefun-ts/protocol";
+
+/**
+ * A message in the inbox. `seq` orders all messages (allocated by `Store.allocateSeqs`);
+ * a message with `dueAt` is a delayed message that may not be delivered before then.
+ */
+export interface StoredMessage {
+  readonly seq: number;
+  readonly keyGroup: number;
+  readonly target: Address;
+  readonly caller?: Address | undefined;
+  readonly argument: TypedValue;
+  /** Epoch milliseconds; absent for a message to deliver now. */
+  readonly dueAt?: number | undefined;
+  readonly cancellationToken?: string | undefined;
+}
+
+/** A new message from an ingress, deduplicated by `idempotencyKey` when given. */
+export interface IngressMessage extends StoredMessage {
+  /** The request's id (the caller id of a waiting HTTP request). */
+  readonly requestId: string;
+  readonly idempotencyKey?: string | undefined;
+}
+
+/** One state value of one address. */
+export interface StateEntry {
+  readonly name: string;
+  readonly value: TypedValue;
+  /** Epoch milliseconds after which the value counts as absent. */
+  readonly expiresAt?: number | undefined;
+}
+
+/** A state write (`value`) or deletion (`value: null`). */
+export interface StateWrite {
+  readonly address: Address;
+  readonly keyGroup: number;
+  readonly name: string;
+  readonly value: TypedValue | null;
+  readonly expiresAt?: number | undefined;
+}
+
+/** A record for an egress topic, with a stable id used as its idempotency key. */
+export interface EgressRow {
+  readonly id: number;
+  readonly egress: string;
+  readonly topic: string;
+  readonly argument: TypedValue;
+  readonly createdAt: number;
+}
+
+/** A reply to an ingress request, kept for `GET /replies/{requestId}`. */
+export interface ReplyRow {
+  readonly requestId: string;
+  readonly argument: TypedValue;
+}
+
+/** A message that could not be processed, with why. */
+export interface DeadLetter {
+  readonly id: number;
+  readonly message: StoredMessage;
+  readonly error: string;
+  readonly attempts: number;
+  readonly failedAt: number;
+}
+
+/** The fencing token of a commit: the epoch the committing worker holds for each key group it writes. */
+export interface Fence {
+  readonly owner: string;
+  readonly epochs: ReadonlyMap<number, number>;
+}
+
+/**
+ * The effects of a group of invocations and ingress requests, committed atomically, in this order:
+ * 1. every key group in `touchedKeyGroups` is checked against `fence` (else nothing is written
+ *    and the commit throws a `StatefunError` with code `STATEFUN_FENCED`);
+ * 2. ingress messages are inserted unless their idempotency key is already known;
+ * 3. `consumed` messages are deleted (consumed, fired or dead-lettered), and every delayed
+ *    message whose cancellation token is in `cancelTokens` is deleted;
+ * 4. `messages` (immediate and delayed) are inserted;
+ * 5. state writes, egress records, replies, dead letters and `replayed` dead letters are applied.
+ */
+export interface CommitBatch {
+  /** The commit's wall-clock time (epoch ms): stored as the creation time of replies and idempotency keys. */
+  readonly now: number;
+  readonly fence: Fence;
+  readonly touchedKeyGroups: ReadonlySet<number>;
+  readonly ingress: readonly IngressMessage[];
+  readonly consumed: readonly number[];
+  readonly cancelTokens: readonly string[];
+  readonly messages: readonly StoredMessage[];
+  readonly state: readonly StateWrite[];
+  readonly egress: readonly Omit<EgressRow, "id">[];
+  readonly replies: readonly ReplyRow[];
+  readonly deadLetters: readonly Omit<DeadLetter, "id">[];
+  /** Dead letters deleted because their message was put back (replay). */
+  readonly replayed: readonly number[];
+}
+
+/** What a commit tells back: ingress messages that were duplicates, by idempotency key, with the first request's id. */
+export interface CommitResult {
+  readonly duplicates: ReadonlyMap<string, string>;
+}
+
+/** Identity and shape of a store, fixed when it was created. */
+export interface StoreInfo {
+  readonly keyGroups: number;
+}
+
+/**
+ * The durable store behind a runtime. The engine speaks only to this interface; SQLite
+ * (embedded) and PostgreSQL (cluster) implement it and pass one conformance suite.
+ * Every method may be called concurrently; `commit` calls are issued one at a time.
+ */
+export interface Store {
+  open(): Promise<StoreInfo>;
+  close(): Promise<void>;
+
+  /** Takes the leases of `keyGroups` for `owner`, raising their epochs; returns the new epochs. */
+  acquire(owner: string, keyGroups: readonly number[]): Promise<Map<number, number>>;
+
+  /** Reserves `count` consecutive sequence numbers, above every one handed out before; returns the first. */
+  allocateSeqs(count: number): Promise<number>;
+
+  /** Commits a batch atomically and durably (see `CommitBatch` for the order). */
+  commit(batch: CommitBatch): Promise<CommitResult>;
+
+  /** Immediate messages (no `dueAt`) of the key groups with `seq > afterSeq`, in `seq` order. */
+  loadMessages(keyGroups: readonly number[], afterSeq: number, limit: number): Promise<StoredMessage[]>;
+
+  /**
+   * Delayed messages of the key groups with `after < (dueAt, seq)` and `dueAt <= until`,
+   * ordered by `(dueAt, seq)`. `after` undefined starts from the beginning.
+   */
+  loadTimers(
+    keyGroups: readonly number[],
+    after: { dueAt: number; seq: number } | undefined,
+    until: number,
+    limit: number,
+  ): Promise<StoredMessage[]>;
+
+  /** The state of one address (expired values included; the caller checks `expiresAt`). */
+  loadState(address: StoredMessage["target"]): Promise<StateEntry[]>;
+
+  getReply(requestId: string): Promise<ReplyRow | undefined>;
+
+  /** The oldest records of a topic, skipping ids in `exclude`. */
+  peekEgress(topic: string, limit: number, exclude?: ReadonlySet<number>): Promise<EgressRow[]>;
+  /** Deletes delivered egress records. */
+  deleteEgress(ids: readonly number[]): Promise<void>;
+
+  listDeadLetters(limit: number, afterId?: number): Promise<DeadLetter[]>;
+  getDeadLetter(id: number): Promise<DeadLetter | undefined>;
+
+  /** Deletes replies and idempotency keys created before `before` (epoch ms), at most `limit` of each; returns how many. */
+  purge(before: number, limit: number): Promise<number>;
+
+  /** Counts: messages waiting (immediate), delayed messages, egress records, dead letters. */
+  stats(): Promise<{ messages: number; timers: number; egress: number; deadLetters: number }>;
+}

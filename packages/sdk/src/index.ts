@@ -1,0 +1,16 @@
+export type { Address, Duration, TypedValue } from "@statefun-ts/protocol";
+export { address, StatefunError, toMillis } from "@statefun-ts/protocol";
+export type { Context, SendAfterOptions, StateAccess, StateSpecs } from "./context.js";
+export type { FunctionDefinition, RetryPolicy, StatefulFunction } from "./function.js";
+export { isStatefulFunction, statefulFunction } from "./function.js";
+export type { HttpIngress } from "./ingress.js";
+export { httpIngress } from "./ingress.js";
+export type { Message } from "./message.js";
+export type { StatefunModule } from "./module.js";
+export { statefunModule } from "./module.js";
+export type { EgressRef, FunctionRef, TypedAddress } from "./refs.js";
+export { egressRef, functionRef, PLAYGROUND_EGRESS } from "./refs.js";
+export type { Expiration, ValueSpec, ValueSpecOptions, ValueState } from "./state.js";
+export { valueSpec } from "./state.js";
+export type { JsonSchema, Type, ValueOf } from "./types.js";
+export { customType, isType, jsonType, protobufType, Types } from "./types.js";

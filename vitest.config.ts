@@ -1,0 +1,21 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const pkg = (name: string, file = "index") => fileURLToPath(new URL(`./packages/${name}/src/${file}.ts`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests run on the sources; child processes started by e2e tests run the built `dist`.
+    alias: [
+      { find: /^@statefun-ts\/([a-z-]+)\/([a-z-]+)$/, replacement: pkg("$1", "$2") },
+      { find: /^@statefun-ts\/([a-z-]+)$/, replacement: pkg("$1") },
+    ],
+  },
+  test: {
+    include: ["packages/*/src/**/*.test.ts", "examples/**/*.test.ts", "test/**/*.test.ts"],
+    exclude: ["**/node_modules/**", "**/dist/**"],
+    pool: "forks",
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
