@@ -20,3 +20,4 @@ export type {
   StoredMessage,
   StoreInfo,
 } from "./store/types.js";
+export { MemoryStore } from "./store/memory-store.js";

@@ -1,0 +1,55 @@
+import type { Address, TypedValue } from "@statefun-ts/protocol";
+import type { DeadLetter, EgressRow, ReplyRow, StateWrite, StoredMessage } from "../store/types.js";
+
+/** A message produced by an invocation or an ingress; it gets its `seq` when its commit is formed. */
+export interface NewMessage {
+  readonly keyGroup: number;
+  readonly target: Address;
+  readonly caller?: Address | undefined;
+  readonly argument: TypedValue;
+  readonly dueAt?: number | undefined;
+  readonly cancellationToken?: string | undefined;
+}
+
+/** An ingress request inside a unit. */
+export interface IngressPart {
+  readonly message: NewMessage;
+  readonly requestId: string;
+  readonly idempotencyKey?: string | undefined;
+}
+
+/**
+ * The effects of one invocation (or one ingress request, or one replay): the unit the commit
+ * pipeline groups into store transactions. Units commit in the order they were enqueued.
+ */
+export interface CommitUnit {
+  readonly touchedKeyGroups: readonly number[];
+  readonly consumed: readonly number[];
+  /** Mutable until the unit's batch is formed: a later cancellation removes delayed sends from it. */
+  messages: NewMessage[];
+  readonly cancelTokens: readonly string[];
+  readonly state: readonly StateWrite[];
+  readonly egress: readonly Omit<EgressRow, "id">[];
+  readonly replies: readonly ReplyRow[];
+  readonly deadLetters: readonly Omit<DeadLetter, "id">[];
+  readonly replayed: readonly number[];
+  readonly ingress?: IngressPart | undefined;
+  /** Called once the unit is durable, with its messages as stored, and the request id of a duplicate ingress. */
+  readonly committed?: ((stored: readonly StoredMessage[], duplicateOf: string | undefined) => void) | undefined;
+  readonly failed?: ((error: unknown) => void) | undefined;
+}
+
+export function unit(parts: Partial<CommitUnit>): CommitUnit {
+  return {
+    touchedKeyGroups: [],
+    consumed: [],
+    messages: [],
+    cancelTokens: [],
+    state: [],
+    egress: [],
+    replies: [],
+    deadLetters: [],
+    replayed: [],
+    ...parts,
+  };
+}

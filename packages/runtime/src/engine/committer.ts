@@ -1,0 +1,174 @@
+import type { Clock } from "../clock.js";
+import type { MetricsSink } from "../observe.js";
+import type { CommitBatch, Fence, IngressMessage, Store, StoredMessage } from "../store/types.js";
+import type { CommitUnit, NewMessage } from "./commit-unit.js";
+
+/** What a finished commit hands back to the engine, in commit order. */
+export interface CommittedBatch {
+  readonly units: readonly CommitUnit[];
+  /** The stored form of each unit's messages (ingress message first), index-aligned with `units`. */
+  readonly stored: readonly (readonly StoredMessage[])[];
+  readonly cancelTokens: readonly string[];
+  /** The highest seq handed out for this batch (0 when it inserted no message). */
+  readonly maxSeq: number;
+}
+
+/**
+ * The commit pipeline: units are grouped into one store transaction per batch (group
+ * commit) and committed strictly in order, one batch at a time. While a batch commits, the
+ * next one fills.
+ */
+export class Committer {
+  private queue: CommitUnit[] = [];
+  private running = false;
+  private scheduled = false;
+  private idleWaiters: (() => void)[] = [];
+  private failure: unknown;
+
+  constructor(
+    private readonly store: Store,
+    private readonly fence: () => Fence,
+    private readonly maxBatch: number,
+    private readonly clock: Clock,
+    private readonly metrics: MetricsSink,
+    private readonly onCommitted: (batch: CommittedBatch) => void,
+    private readonly onFatal: (error: unknown) => void,
+  ) {}
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  enqueue(unit: CommitUnit): void {
+    if (this.failure !== undefined) {
+      unit.failed?.(this.failure);
+      return;
+    }
+    this.queue.push(unit);
+    this.schedule();
+  }
+
+  /** Removes delayed sends with `token` from units not yet handed to the store. */
+  cancelQueued(token: string): void {
+    for (const u of this.queue) {
+      if (u.messages.some((m) => m.cancellationToken === token && m.dueAt !== undefined)) {
+        u.messages = u.messages.filter((m) => !(m.cancellationToken === token && m.dueAt !== undefined));
+      }
+    }
+  }
+
+  /** Resolves once every unit enqueued so far is committed (or the pipeline failed). */
+  flush(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    // Let the invocations of this turn finish first: they join the same batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.loop();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length > 0 && this.failure === undefined) {
+        const units = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
+        this.queue = units === this.queue ? [] : this.queue.slice(this.maxBatch);
+        await this.commit(units);
+      }
+    } finally {
+      this.running = false;
+      if (this.queue.length === 0 || this.failure !== undefined) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      } else {
+        this.schedule();
+      }
+    }
+  }
+
+  private async commit(units: CommitUnit[]): Promise<void> {
+    const count = units.reduce((n, u) => n + u.messages.length + (u.ingress ? 1 : 0), 0);
+    const started = performance.now();
+    try {
+      let seq = count > 0 ? await this.store.allocateSeqs(count) : 0;
+      const stored: StoredMessage[][] = [];
+      const ingress: IngressMessage[] = [];
+      const messages: StoredMessage[] = [];
+      const touched = new Set<number>();
+      const batch = {
+        now: this.clock.now(),
+        fence: this.fence(),
+        touchedKeyGroups: touched,
+        ingress,
+        consumed: [] as number[],
+        cancelTokens: [] as string[],
+        messages,
+        state: [] as CommitBatch["state"][number][],
+        egress: [] as CommitBatch["egress"][number][],
+        replies: [] as CommitBatch["replies"][number][],
+        deadLetters: [] as CommitBatch["deadLetters"][number][],
+        replayed: [] as number[],
+      } satisfies CommitBatch;
+      for (const u of units) {
+        const mine: StoredMessage[] = [];
+        if (u.ingress) {
+          const m = withSeq(u.ingress.message, seq++);
+          ingress.push({ ...m, requestId: u.ingress.requestId, idempotencyKey: u.ingress.idempotencyKey });
+          mine.push(m);
+        }
+        for (const kg of u.touchedKeyGroups) touched.add(kg);
+        for (const s of u.consumed) batch.consumed.push(s);
+        for (const t of u.cancelTokens) batch.cancelTokens.push(t);
+        for (const m of u.messages) {
+          const s = withSeq(m, seq++);
+          messages.push(s);
+          mine.push(s);
+        }
+        for (const w of u.state) batch.state.push(w);
+        for (const e of u.egress) batch.egress.push(e);
+        for (const r of u.replies) batch.replies.push(r);
+        for (const d of u.deadLetters) batch.deadLetters.push(d);
+        for (const r of u.replayed) batch.replayed.push(r);
+        stored.push(mine);
+      }
+      const result = await this.store.commit(batch);
+      this.metrics.observe("commit_batch_size", units.length);
+      this.metrics.observe("commit_latency_seconds", (performance.now() - started) / 1000);
+      const duplicateOf: (string | undefined)[] = units.map((u) => {
+        const key = u.ingress?.idempotencyKey;
+        const first = key === undefined ? undefined : result.duplicates.get(key);
+        return first === u.ingress?.requestId ? undefined : first;
+      });
+      // A duplicate ingress message was not stored: it must not be delivered either.
+      for (let i = 0; i < units.length; i++) if (duplicateOf[i] !== undefined) stored[i] = stored[i]!.slice(1);
+      this.onCommitted({ units, stored, cancelTokens: batch.cancelTokens, maxSeq: count > 0 ? seq - 1 : 0 });
+      for (let i = 0; i < units.length; i++) units[i]!.committed?.(stored[i]!, duplicateOf[i]);
+    } catch (error) {
+      // A failed commit leaves memory ahead of the store: nothing after it may commit.
+      this.failure = error;
+      for (const u of [...units, ...this.queue]) u.failed?.(error);
+      this.queue = [];
+      this.onFatal(error);
+    }
+  }
+}
+
+function withSeq(m: NewMessage, seq: number): StoredMessage {
+  return {
+    seq,
+    keyGroup: m.keyGroup,
+    target: m.target,
+    caller: m.caller,
+    argument: m.argument,
+    dueAt: m.dueAt,
+    cancellationToken: m.cancellationToken,
+  };
+}

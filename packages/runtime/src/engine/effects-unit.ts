@@ -1,0 +1,95 @@
+import { keyGroupOf } from "@statefun-ts/protocol";
+import type { ValueSpec } from "@statefun-ts/sdk";
+import type { Effects } from "@statefun-ts/sdk/internal";
+import { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE } from "../api.js";
+import type { EgressRow, ReplyRow, StateWrite, StoredMessage } from "../store/types.js";
+import type { CommitUnit, NewMessage } from "./commit-unit.js";
+import type { Mailbox } from "./mailbox.js";
+
+/** What the engine must do in memory, at once, for the cancellations of an invocation. */
+export interface Cancellation {
+  (token: string): void;
+}
+
+/**
+ * Turns the effects of a successful invocation into a commit unit, and applies its state
+ * writes to the mailbox's state so that the next invocation of this address sees them.
+ */
+export function effectsToUnit(
+  mb: Mailbox,
+  consumed: readonly StoredMessage[],
+  effects: Effects,
+  specs: readonly ValueSpec<unknown>[],
+  keyGroups: number,
+  now: number,
+  cancel: Cancellation,
+): Omit<CommitUnit, "committed" | "failed"> {
+  const messages: NewMessage[] = [];
+  const replies: ReplyRow[] = [];
+  const self = mb.address;
+  for (const m of effects.messages) {
+    if (m.target.namespace === INGRESS_CALLER_NAMESPACE && m.target.type === INGRESS_CALLER_TYPE) {
+      replies.push({ requestId: m.target.id, argument: m.argument });
+    } else {
+      messages.push({ keyGroup: keyGroupOf(m.target.id, keyGroups), target: m.target, caller: self, argument: m.argument });
+    }
+  }
+  const cancelTokens: string[] = [];
+  for (const d of effects.delayed) {
+    if (d.kind === "cancel") {
+      // Earlier sends of this invocation with the token are cancelled too.
+      for (let i = messages.length - 1; i >= 0; i--) {
+        const m = messages[i]!;
+        if (m.dueAt !== undefined && m.cancellationToken === d.cancellationToken) messages.splice(i, 1);
+      }
+      cancelTokens.push(d.cancellationToken);
+      cancel(d.cancellationToken);
+    } else {
+      messages.push({
+        keyGroup: keyGroupOf(d.target.id, keyGroups),
+        target: d.target,
+        caller: self,
+        argument: d.argument,
+        dueAt: now + d.delayMs,
+        cancellationToken: d.cancellationToken,
+      });
+    }
+  }
+  const egress: Omit<EgressRow, "id">[] = effects.egress.map((e) => ({ egress: e.egress, topic: e.topic, argument: e.argument, createdAt: now }));
+  return {
+    touchedKeyGroups: [mb.keyGroup],
+    consumed: consumed.map((m) => m.seq),
+    messages,
+    cancelTokens,
+    state: applyState(mb, effects, specs, now),
+    egress,
+    replies,
+    deadLetters: [],
+    replayed: [],
+  };
+}
+
+function applyState(mb: Mailbox, effects: Effects, specs: readonly ValueSpec<unknown>[], now: number): StateWrite[] {
+  const state = mb.state!;
+  const writes: StateWrite[] = [];
+  const write = (name: string, w: StateWrite) => {
+    writes.push(w);
+    if (w.value === null) state.delete(name);
+    else state.set(name, { name, value: w.value, expiresAt: w.expiresAt });
+  };
+  for (const [name, value] of effects.state) {
+    const spec = specs.find((s) => s.name === name);
+    // A write is also an invocation: both expiry modes count from now.
+    const expiresAt = spec && spec.expiration.mode !== "none" ? now + spec.expiration.millis : undefined;
+    write(name, { address: mb.address, keyGroup: mb.keyGroup, name, value, expiresAt });
+  }
+  // Expire-after-call values live on for as long again after every invocation.
+  for (const spec of specs) {
+    if (spec.expiration.mode !== "after-call" || effects.state.has(spec.name)) continue;
+    const value = mb.value(spec.name, now);
+    if (value !== undefined) {
+      write(spec.name, { address: mb.address, keyGroup: mb.keyGroup, name: spec.name, value, expiresAt: now + spec.expiration.millis });
+    }
+  }
+  return writes;
+}

@@ -1,0 +1,18 @@
+import { StatefunError } from "@statefun-ts/protocol";
+import { type Effects, InvocationContext, message } from "@statefun-ts/sdk/internal";
+import type { Binding } from "../registry.js";
+import type { StoredMessage } from "../store/types.js";
+import type { Mailbox } from "./mailbox.js";
+
+/** Runs an embedded function on one message; resolves with its effects, or rejects with its error. */
+export async function invokeEmbedded(binding: Binding, mb: Mailbox, m: StoredMessage, now: number): Promise<Effects> {
+  if (!binding.accepts.has(m.argument.typename)) {
+    throw new StatefunError(
+      "STATEFUN_BAD_MESSAGE",
+      `${binding.fn.typename} does not accept messages of type ${m.argument.typename} (it accepts ${[...binding.accepts].join(", ")})`,
+    );
+  }
+  const ctx = new InvocationContext(mb.address, m.caller, binding.fn.stateSpecs, (name) => mb.value(name, now));
+  await binding.fn.handler(ctx, message(m.argument));
+  return ctx.effects;
+}

@@ -1,0 +1,36 @@
+import type { Address, TypedValue } from "@statefun-ts/protocol";
+import type { StateEntry, StoredMessage } from "../store/types.js";
+import { Deque } from "./deque.js";
+
+/** The in-memory side of one address: its queued messages and its current state. */
+export class Mailbox {
+  readonly queue = new Deque<StoredMessage>();
+  /** An invocation (or its retry backoff) is under way. */
+  busy = false;
+  /** Waiting in the dispatcher's ready queue. */
+  ready = false;
+  /** Units of this address enqueued but not yet committed. */
+  pendingCommits = 0;
+  /** Failed attempts of the head message. */
+  attempts = 0;
+  /** Current values, uncommitted writes included; undefined until loaded from the store. */
+  state: Map<string, StateEntry> | undefined;
+
+  constructor(
+    readonly key: string,
+    readonly address: Address,
+    readonly keyGroup: number,
+    readonly functionType: string,
+  ) {}
+
+  get idle(): boolean {
+    return !this.busy && !this.ready && this.queue.length === 0 && this.pendingCommits === 0;
+  }
+
+  value(name: string, now: number): TypedValue | undefined {
+    const entry = this.state?.get(name);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt !== undefined && entry.expiresAt <= now) return undefined;
+    return entry.value;
+  }
+}

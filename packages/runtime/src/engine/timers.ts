@@ -1,0 +1,141 @@
+import type { Clock } from "../clock.js";
+import type { Store, StoredMessage } from "../store/types.js";
+import { Heap } from "./heap.js";
+
+type Position = { dueAt: number; seq: number };
+
+const before = (a: Position, b: Position) => a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.seq < b.seq);
+
+/**
+ * Delayed messages: the near future in an in-memory heap, the rest in the store.
+ * Invariant: every committed delayed message at or before `cursor` is in the heap, fired
+ * (`known` until its consumption commits) or cancelled.
+ */
+export class Timers {
+  private readonly heap = new Heap<StoredMessage>((a, b) => before(a as Position, b as Position));
+  private readonly known = new Set<number>();
+  private cursor: Position | undefined;
+  private loadingUntil: number | undefined;
+  private deferredForget: number[] = [];
+  private readonly pendingCancels = new Map<string, number>();
+  private alarm: { cancel(): void; at: number } | undefined;
+  private ticker: { cancel(): void } | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly keyGroups: () => readonly number[],
+    private readonly clock: Clock,
+    private readonly fire: (message: StoredMessage) => void,
+    private readonly windowMs = 60_000,
+    private readonly maxHeld = 20_000,
+  ) {}
+
+  get held(): number {
+    return this.heap.size;
+  }
+
+  async start(): Promise<void> {
+    await this.load();
+    this.tick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.alarm?.cancel();
+    this.ticker?.cancel();
+  }
+
+  /** A delayed message that just committed. */
+  offer(message: StoredMessage): void {
+    const dueAt = message.dueAt!;
+    const coveredUntil = Math.max(this.cursor?.dueAt ?? Number.NEGATIVE_INFINITY, this.loadingUntil ?? Number.NEGATIVE_INFINITY);
+    const covered = this.cursor !== undefined && !before(this.cursor, message as Position);
+    if (!covered && dueAt > coveredUntil) return; // the loader will find it
+    this.add(message);
+    this.arm();
+  }
+
+  /** An invocation cancelled `token` (not committed yet): drop what is held, and hold off loading it. */
+  cancel(token: string): number {
+    this.pendingCancels.set(token, (this.pendingCancels.get(token) ?? 0) + 1);
+    const removed = this.heap.removeWhere((m) => m.cancellationToken === token);
+    for (const m of removed) this.known.delete(m.seq);
+    return removed.length;
+  }
+
+  /** The cancellations of a batch are durable now. */
+  cancelsCommitted(tokens: readonly string[]): void {
+    for (const token of tokens) {
+      const n = (this.pendingCancels.get(token) ?? 1) - 1;
+      if (n <= 0) this.pendingCancels.delete(token);
+      else this.pendingCancels.set(token, n);
+    }
+  }
+
+  /** A fired message's consumption is durable now. */
+  consumed(seq: number): void {
+    if (!this.known.has(seq)) return;
+    if (this.loadingUntil !== undefined) this.deferredForget.push(seq);
+    else this.known.delete(seq);
+  }
+
+  private add(message: StoredMessage): void {
+    if (this.known.has(message.seq)) return;
+    if (message.cancellationToken !== undefined && this.pendingCancels.has(message.cancellationToken)) return;
+    this.known.add(message.seq);
+    this.heap.push(message);
+  }
+
+  private async load(): Promise<void> {
+    if (this.loadingUntil !== undefined || this.stopped) return;
+    const room = this.maxHeld - this.heap.size;
+    if (room <= 0) return;
+    const until = this.clock.now() + this.windowMs;
+    this.loadingUntil = until;
+    try {
+      const rows = await this.store.loadTimers(this.keyGroups(), this.cursor, until, room);
+      for (const row of rows) this.add(row);
+      const last = rows.at(-1);
+      const next = rows.length === room && last ? (last as Position) : { dueAt: until, seq: Number.MAX_SAFE_INTEGER };
+      if (this.cursor === undefined || before(this.cursor, next)) this.cursor = next;
+    } finally {
+      this.loadingUntil = undefined;
+      for (const seq of this.deferredForget) this.known.delete(seq);
+      this.deferredForget = [];
+      this.arm();
+    }
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    this.ticker = this.clock.setTimeout(
+      () => {
+        void this.load().finally(() => this.tick());
+      },
+      Math.max(50, this.windowMs / 4),
+    );
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    const next = this.heap.peek();
+    if (next === undefined) return;
+    const at = next.dueAt!;
+    if (this.alarm && this.alarm.at <= at) return;
+    this.alarm?.cancel();
+    const handle = this.clock.setTimeout(() => this.fireDue(), Math.max(0, at - this.clock.now()));
+    this.alarm = { cancel: () => handle.cancel(), at };
+  }
+
+  private fireDue(): void {
+    this.alarm = undefined;
+    const now = this.clock.now();
+    for (let next = this.heap.peek(); next !== undefined && next.dueAt! <= now; next = this.heap.peek()) {
+      this.heap.pop();
+      this.fire(next);
+    }
+    this.arm();
+    if (this.heap.size < this.maxHeld / 2) void this.load();
+  }
+}
