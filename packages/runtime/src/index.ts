@@ -6,6 +6,7 @@ export type { CounterName, GaugeSnapshot, HistogramName, Logger, MetricsSink } f
 export { noMetrics, silentLogger } from "./observe.js";
 export type { Limits, RuntimeOptions } from "./runtime.js";
 export { Runtime } from "./runtime.js";
+export { MemoryStore } from "./store/memory-store.js";
 export type {
   CommitBatch,
   CommitResult,
@@ -20,4 +21,3 @@ export type {
   StoredMessage,
   StoreInfo,
 } from "./store/types.js";
-export { MemoryStore } from "./store/memory-store.js";

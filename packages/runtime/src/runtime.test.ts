@@ -1,5 +1,5 @@
 import { StringCodec, type TypedValue } from "@statefun-ts/protocol";
-import { Types, egressRef, jsonType, statefulFunction, statefunModule, valueSpec } from "@statefun-ts/sdk";
+import { egressRef, jsonType, statefulFunction, statefunModule, Types, valueSpec } from "@statefun-ts/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { Runtime } from "./runtime.js";
 import { MemoryStore } from "./store/memory-store.js";

@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { type Address, StatefunError, type TypedValue, checkAddress, functionTypeOf, keyGroupOf } from "@statefun-ts/protocol";
+import { type Address, checkAddress, functionTypeOf, keyGroupOf, StatefunError, type TypedValue } from "@statefun-ts/protocol";
 import type { EgressRef, HttpIngress, StatefulFunction, StatefunModule } from "@statefun-ts/sdk";
-import { type EgressDelivery, INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE, type IngestReceipt, type IngestRequest, type StateView } from "./api.js";
+import {
+  type EgressDelivery,
+  INGRESS_CALLER_NAMESPACE,
+  INGRESS_CALLER_TYPE,
+  type IngestReceipt,
+  type IngestRequest,
+  type StateView,
+} from "./api.js";
 import { type Clock, systemClock } from "./clock.js";
 import { unit } from "./engine/commit-unit.js";
 import { type CommittedBatch, Committer } from "./engine/committer.js";
@@ -127,10 +134,15 @@ export class Runtime {
       (batch) => this.committed(batch),
       (error) => this.fatal(error),
     );
-    this.timers = new Timers(this.store, () => this.owned, this.clock, (m) => {
-      this.metrics.count("timers_fired");
-      this.dispatcher.deliver(m);
-    });
+    this.timers = new Timers(
+      this.store,
+      () => this.owned,
+      this.clock,
+      (m) => {
+        this.metrics.count("timers_fired");
+        this.dispatcher.deliver(m);
+      },
+    );
     this.dispatcher = new Dispatcher({
       store: this.store,
       registry: this.registry,
@@ -211,13 +223,19 @@ export class Runtime {
       );
     }
     if (this.pendingIngress >= this.limits.maxPendingIngress || this.backlog >= this.limits.maxBacklog) {
-      throw new StatefunError("STATEFUN_OVERLOADED", `overloaded: ${this.backlog} messages waiting, ${this.pendingIngress} requests committing`, {
-        terminal: false,
-      });
+      throw new StatefunError(
+        "STATEFUN_OVERLOADED",
+        `overloaded: ${this.backlog} messages waiting, ${this.pendingIngress} requests committing`,
+        {
+          terminal: false,
+        },
+      );
     }
     const requestId = randomUUID();
     const waiter = request.awaitReply ? this.waiters.register(requestId) : undefined;
-    const caller: Address | undefined = request.awaitReply ? { namespace: INGRESS_CALLER_NAMESPACE, type: INGRESS_CALLER_TYPE, id: requestId } : undefined;
+    const caller: Address | undefined = request.awaitReply
+      ? { namespace: INGRESS_CALLER_NAMESPACE, type: INGRESS_CALLER_TYPE, id: requestId }
+      : undefined;
     this.pendingIngress++;
     let duplicateOf: string | undefined;
     try {
@@ -284,7 +302,9 @@ export class Runtime {
     if (letter === undefined) return false;
     const { seq: _seq, ...message } = letter.message;
     await new Promise<void>((resolve, reject) => {
-      this.committer.enqueue(unit({ messages: [{ ...message, dueAt: undefined }], replayed: [id], committed: () => resolve(), failed: reject }));
+      this.committer.enqueue(
+        unit({ messages: [{ ...message, dueAt: undefined }], replayed: [id], committed: () => resolve(), failed: reject }),
+      );
     });
     return true;
   }
@@ -326,6 +346,8 @@ export class Runtime {
   private fatal(error: unknown): void {
     if (this.state === "failed") return;
     this.state = "failed";
+    this.timers.stop();
+    void this.dispatcher.stop();
     this.logger.error({ error: String(error) }, "runtime failed: a commit did not go through; restart to recover from the store");
     this.options.onFatal?.(error);
   }

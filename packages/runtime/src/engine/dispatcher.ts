@@ -1,4 +1,4 @@
-import { StatefunError, addressKey, functionTypeOf } from "@statefun-ts/protocol";
+import { addressKey, functionTypeOf, StatefunError } from "@statefun-ts/protocol";
 import { errorText } from "@statefun-ts/sdk/internal";
 import type { Clock } from "../clock.js";
 import type { Logger, MetricsSink } from "../observe.js";
@@ -39,7 +39,7 @@ export class Dispatcher {
   private bufferedCount = 0;
   private parkedCount = 0;
   private stopping = false;
-  private idle: (() => void) | undefined;
+  private idle: (() => void)[] = [];
 
   constructor(private readonly o: DispatcherOptions) {}
 
@@ -74,9 +74,7 @@ export class Dispatcher {
   stop(): Promise<void> {
     this.stopping = true;
     if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.idle = resolve;
-    });
+    return new Promise((resolve) => this.idle.push(resolve));
   }
 
   private schedule(mb: Mailbox): void {
@@ -94,7 +92,7 @@ export class Dispatcher {
       this.inFlight++;
       void this.invoke(mb).finally(() => {
         this.inFlight--;
-        if (this.stopping && this.inFlight === 0) this.idle?.();
+        if (this.stopping && this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
         this.drain();
       });
     }
@@ -141,7 +139,12 @@ export class Dispatcher {
     this.schedule(mb);
   }
 
-  private failed(mb: Mailbox, m: StoredMessage, retry: { maxAttempts: number; initialBackoffMs: number; maxBackoffMs: number }, error: unknown): void {
+  private failed(
+    mb: Mailbox,
+    m: StoredMessage,
+    retry: { maxAttempts: number; initialBackoffMs: number; maxBackoffMs: number },
+    error: unknown,
+  ): void {
     mb.attempts++;
     this.o.metrics.count("invocation_failures");
     const terminal = StatefunError.is(error) && error.terminal;
@@ -153,7 +156,11 @@ export class Dispatcher {
       const reason = `${terminal ? "rejected" : `failed ${mb.attempts} times`}: ${errorText(error)}`;
       this.consumeHead(
         mb,
-        unit({ touchedKeyGroups: [mb.keyGroup], consumed: [m.seq], deadLetters: [{ message: m, error: reason, attempts: mb.attempts, failedAt: now }] }),
+        unit({
+          touchedKeyGroups: [mb.keyGroup],
+          consumed: [m.seq],
+          deadLetters: [{ message: m, error: reason, attempts: mb.attempts, failedAt: now }],
+        }),
       );
       return;
     }

@@ -7,9 +7,7 @@ import type { CommitUnit, NewMessage } from "./commit-unit.js";
 import type { Mailbox } from "./mailbox.js";
 
 /** What the engine must do in memory, at once, for the cancellations of an invocation. */
-export interface Cancellation {
-  (token: string): void;
-}
+export type Cancellation = (token: string) => void;
 
 /**
  * Turns the effects of a successful invocation into a commit unit, and applies its state
@@ -55,7 +53,12 @@ export function effectsToUnit(
       });
     }
   }
-  const egress: Omit<EgressRow, "id">[] = effects.egress.map((e) => ({ egress: e.egress, topic: e.topic, argument: e.argument, createdAt: now }));
+  const egress: Omit<EgressRow, "id">[] = effects.egress.map((e) => ({
+    egress: e.egress,
+    topic: e.topic,
+    argument: e.argument,
+    createdAt: now,
+  }));
   return {
     touchedKeyGroups: [mb.keyGroup],
     consumed: consumed.map((m) => m.seq),

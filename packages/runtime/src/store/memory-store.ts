@@ -1,15 +1,5 @@
-import { type Address, StatefunError, addressKey } from "@statefun-ts/protocol";
-import type {
-  CommitBatch,
-  CommitResult,
-  DeadLetter,
-  EgressRow,
-  ReplyRow,
-  StateEntry,
-  Store,
-  StoreInfo,
-  StoredMessage,
-} from "./types.js";
+import { type Address, addressKey, StatefunError } from "@statefun-ts/protocol";
+import type { CommitBatch, CommitResult, DeadLetter, EgressRow, ReplyRow, StateEntry, Store, StoredMessage, StoreInfo } from "./types.js";
 
 /**
  * A store in memory: for unit tests and experiments only (nothing survives the process).
@@ -54,7 +44,10 @@ export class MemoryStore implements Store {
     for (const kg of batch.touchedKeyGroups) {
       const lease = this.leases.get(kg);
       if (lease?.owner !== batch.fence.owner || lease.epoch !== batch.fence.epochs.get(kg)) {
-        throw new StatefunError("STATEFUN_FENCED", `key group ${kg} is leased to ${lease?.owner ?? "nobody"} at epoch ${lease?.epoch ?? 0}`);
+        throw new StatefunError(
+          "STATEFUN_FENCED",
+          `key group ${kg} is leased to ${lease?.owner ?? "nobody"} at epoch ${lease?.epoch ?? 0}`,
+        );
       }
     }
     const duplicates = new Map<string, string>();
@@ -73,7 +66,8 @@ export class MemoryStore implements Store {
     for (const seq of batch.consumed) this.messages.delete(seq);
     if (batch.cancelTokens.length > 0) {
       const tokens = new Set(batch.cancelTokens);
-      for (const [seq, m] of this.messages) if (m.dueAt !== undefined && m.cancellationToken && tokens.has(m.cancellationToken)) this.messages.delete(seq);
+      for (const [seq, m] of this.messages)
+        if (m.dueAt !== undefined && m.cancellationToken && tokens.has(m.cancellationToken)) this.messages.delete(seq);
     }
     for (const m of batch.messages) this.messages.set(m.seq, m);
     for (const w of batch.state) {
