@@ -13,7 +13,10 @@ export class EgressOutbox {
 
   async take(topic: string): Promise<EgressDelivery | undefined> {
     let inFlight = this.delivering.get(topic);
-    if (inFlight === undefined) this.delivering.set(topic, (inFlight = new Set()));
+    if (inFlight === undefined) {
+      inFlight = new Set();
+      this.delivering.set(topic, inFlight);
+    }
     const [record] = await this.store.peekEgress(topic, 1, inFlight);
     if (record === undefined || inFlight.has(record.id)) return undefined;
     inFlight.add(record.id);

@@ -12,7 +12,10 @@ export class ReplyWaiters {
     });
     const listener = (reply: TypedValue) => resolve(reply);
     let set = this.waiting.get(requestId);
-    if (set === undefined) this.waiting.set(requestId, (set = new Set()));
+    if (set === undefined) {
+      set = new Set();
+      this.waiting.set(requestId, set);
+    }
     set.add(listener);
     const cancel = () => {
       set.delete(listener);

@@ -78,7 +78,10 @@ export class MemoryStore implements Store {
         if (values?.size === 0) this.state.delete(key);
         continue;
       }
-      if (values === undefined) this.state.set(key, (values = new Map()));
+      if (values === undefined) {
+        values = new Map();
+        this.state.set(key, values);
+      }
       values.set(w.name, { name: w.name, value: w.value, expiresAt: w.expiresAt });
     }
     for (const e of batch.egress) {
