@@ -11,8 +11,8 @@ export interface Binding {
 /** The function types, egresses and ingresses loaded into a runtime. */
 export class Registry {
   private readonly bindings = new Map<string, Binding>();
-  private readonly egressTopics = new Map<string, EgressRef<unknown>>();
-  private readonly httpIngresses = new Map<string, HttpIngress<unknown>>();
+  private readonly egressTopics = new Map<string, EgressRef<any>>();
+  private readonly httpIngresses = new Map<string, HttpIngress<any>>();
 
   load(module: StatefunModule): void {
     for (const fn of module.functions) {
@@ -39,15 +39,15 @@ export class Registry {
     return [...this.bindings.keys()].sort();
   }
 
-  egresses(): EgressRef<unknown>[] {
+  egresses(): EgressRef<any>[] {
     return [...this.egressTopics.values()];
   }
 
-  egress(topic: string): EgressRef<unknown> | undefined {
+  egress(topic: string): EgressRef<any> | undefined {
     return this.egressTopics.get(topic);
   }
 
-  ingresses(): HttpIngress<unknown>[] {
+  ingresses(): HttpIngress<any>[] {
     return [...this.httpIngresses.values()];
   }
 }

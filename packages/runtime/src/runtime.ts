@@ -199,11 +199,11 @@ export class Runtime {
     return this.registry.binding(typename)?.fn;
   }
 
-  egresses(): EgressRef<unknown>[] {
+  egresses(): EgressRef<any>[] {
     return this.registry.egresses();
   }
 
-  ingresses(): HttpIngress<unknown>[] {
+  ingresses(): HttpIngress<any>[] {
     return this.registry.ingresses();
   }
 

@@ -12,7 +12,7 @@ export type StateAccess<S extends StateSpecs> = { readonly [K in keyof S]: S[K] 
 
 /** Options of a delayed message. */
 export interface SendAfterOptions {
-  /** A token to cancel the message with `cancelDelayed` before it fires. */
+  /** A token to cancel the message with `cancelDelayed` before it fires; global, so make it unique. */
   readonly cancellationToken?: string;
 }
 
@@ -39,7 +39,10 @@ export interface Context<S extends StateSpecs = StateSpecs> {
   send<T>(to: TypedAddress<NoInfer<T>>, type: Type<T>, value: NoInfer<T>): void;
   /** Sends a message after `delay` (ms or `"5s"`), optionally cancellable by token. */
   sendAfter<T>(delay: Duration, to: TypedAddress<NoInfer<T>>, type: Type<T>, value: NoInfer<T>, options?: SendAfterOptions): void;
-  /** Cancels a delayed message that has not fired yet. */
+  /**
+   * Cancels every delayed message sent with this token that has not fired yet. Tokens are
+   * global (as in StateFun): make them unique, e.g. by including `ctx.self.id`.
+   */
   cancelDelayed(cancellationToken: string): void;
   /** Emits a record to an egress. */
   egress<T>(egress: EgressRef<T>, value: NoInfer<T>): void;

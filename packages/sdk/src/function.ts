@@ -33,7 +33,7 @@ export interface FunctionDefinition<S extends StateSpecs, A extends Type<any>> {
 }
 
 /** A stateful function type, ready to load into a runtime or a test harness. */
-export interface StatefulFunction<S extends StateSpecs = StateSpecs, A extends Type<any> = Type<any>> extends FunctionRef<ValueOf<A>> {
+export interface StatefulFunction<S extends StateSpecs = any, A extends Type<any> = any> extends FunctionRef<ValueOf<A>> {
   readonly namespace: string;
   readonly name: string;
   readonly stateSpecs: S;

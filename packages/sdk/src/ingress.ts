@@ -27,6 +27,6 @@ export function httpIngress<T>(definition: { path: string; type: Type<T>; route:
   return ingress;
 }
 
-export function isIngress(value: unknown): value is HttpIngress<unknown> {
+export function isIngress(value: unknown): value is HttpIngress<any> {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[ingressBrand] === true;
 }

@@ -56,6 +56,6 @@ export function egressRef<T>(topic: string, type: Type<T>, egress: string = PLAY
   return ref;
 }
 
-export function isEgressRef(value: unknown): value is EgressRef<unknown> {
+export function isEgressRef(value: unknown): value is EgressRef<any> {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[egressBrand] === true;
 }

@@ -56,7 +56,7 @@ export function customType<T>(
   return type;
 }
 
-export function isType(value: unknown): value is Type<unknown> {
+export function isType(value: unknown): value is Type<any> {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[typeBrand] === true;
 }
 
