@@ -54,6 +54,38 @@ function wrapper<T>(
   };
 }
 
+// Fixed-width types take a fast path for their usual encoding (a one-byte tag and the
+// little-endian value): they are on the hot path of every counter. Any other valid encoding
+// (unknown fields, a repeated value) goes through the protobuf reader.
+function fixed<T>(
+  general: WrapperCodec<T>,
+  tag: number,
+  width: 4 | 8,
+  write: (d: DataView, v: T) => void,
+  read: (d: DataView) => T,
+  isDefault: (v: T) => boolean,
+): WrapperCodec<T> {
+  const scratch = new DataView(new ArrayBuffer(8));
+  const scratchBytes = new Uint8Array(scratch.buffer, 0, width);
+  return {
+    encode(value) {
+      if (isDefault(value)) return new Uint8Array(0);
+      write(scratch, value);
+      const bytes = new Uint8Array(1 + width);
+      bytes[0] = tag;
+      bytes.set(scratchBytes, 1);
+      return bytes;
+    },
+    decode(bytes) {
+      if (bytes.length === 1 + width && bytes[0] === tag) {
+        for (let i = 0; i < width; i++) scratchBytes[i] = bytes[i + 1]!;
+        return read(scratch);
+      }
+      return general.decode(bytes);
+    },
+  };
+}
+
 export const BoolCodec = wrapper<boolean>(
   "io.statefun.types/bool",
   WireType.Varint,
@@ -62,37 +94,65 @@ export const BoolCodec = wrapper<boolean>(
   (r) => r.bool(),
   false,
 );
-export const IntCodec = wrapper<number>(
-  "io.statefun.types/int",
-  WireType.Bit32,
+export const IntCodec = fixed(
+  wrapper<number>(
+    "io.statefun.types/int",
+    WireType.Bit32,
+    (v) => v === 0,
+    (w, v) => w.sfixed32(v),
+    (r) => r.sfixed32(),
+    0,
+  ),
+  0x0d,
+  4,
+  (d, v) => d.setInt32(0, v, true),
+  (d) => d.getInt32(0, true),
   (v) => v === 0,
-  (w, v) => w.sfixed32(v),
-  (r) => r.sfixed32(),
-  0,
 );
-export const LongCodec = wrapper<bigint>(
-  "io.statefun.types/long",
-  WireType.Bit64,
+export const LongCodec = fixed(
+  wrapper<bigint>(
+    "io.statefun.types/long",
+    WireType.Bit64,
+    (v) => v === 0n,
+    (w, v) => w.sfixed64(v),
+    (r) => BigInt(r.sfixed64()),
+    0n,
+  ),
+  0x09,
+  8,
+  (d, v) => d.setBigInt64(0, v, true),
+  (d) => d.getBigInt64(0, true),
   (v) => v === 0n,
-  (w, v) => w.sfixed64(v),
-  (r) => BigInt(r.sfixed64()),
-  0n,
 );
-export const FloatCodec = wrapper<number>(
-  "io.statefun.types/float",
-  WireType.Bit32,
+export const FloatCodec = fixed(
+  wrapper<number>(
+    "io.statefun.types/float",
+    WireType.Bit32,
+    (v) => Object.is(v, 0),
+    (w, v) => w.float(v),
+    (r) => r.float(),
+    0,
+  ),
+  0x0d,
+  4,
+  (d, v) => d.setFloat32(0, v, true),
+  (d) => d.getFloat32(0, true),
   (v) => Object.is(v, 0),
-  (w, v) => w.float(v),
-  (r) => r.float(),
-  0,
 );
-export const DoubleCodec = wrapper<number>(
-  "io.statefun.types/double",
-  WireType.Bit64,
+export const DoubleCodec = fixed(
+  wrapper<number>(
+    "io.statefun.types/double",
+    WireType.Bit64,
+    (v) => Object.is(v, 0),
+    (w, v) => w.double(v),
+    (r) => r.double(),
+    0,
+  ),
+  0x09,
+  8,
+  (d, v) => d.setFloat64(0, v, true),
+  (d) => d.getFloat64(0, true),
   (v) => Object.is(v, 0),
-  (w, v) => w.double(v),
-  (r) => r.double(),
-  0,
 );
 export const StringCodec = wrapper<string>(
   "io.statefun.types/string",

@@ -6,6 +6,8 @@ export interface Binding {
   readonly fn: StatefulFunction;
   readonly accepts: ReadonlySet<string>;
   readonly specs: readonly ValueSpec<unknown>[];
+  /** Some state expires after each call: every invocation rewrites its expiry. */
+  readonly hasAfterCall: boolean;
 }
 
 /** The function types, egresses and ingresses loaded into a runtime. */
@@ -16,7 +18,13 @@ export class Registry {
 
   load(module: StatefunModule): void {
     for (const fn of module.functions) {
-      this.bindings.set(fn.typename, { fn, accepts: new Set(fn.accepts.map((t) => t.typename)), specs: [...fn.specs.values()] });
+      const specs = [...fn.specs.values()];
+      this.bindings.set(fn.typename, {
+        fn,
+        accepts: new Set(fn.accepts.map((t) => t.typename)),
+        specs,
+        hasAfterCall: specs.some((s) => s.expiration.mode === "after-call"),
+      });
     }
     for (const egress of module.egresses) {
       const existing = this.egressTopics.get(egress.topic);

@@ -157,7 +157,9 @@ export class Runtime {
         this.timers.cancel(token);
         this.committer.cancelQueued(token);
       },
-      released: () => this.inbox.pump(),
+      released: () => {
+        if (this.inbox.backlogInStore) this.inbox.pump();
+      },
     });
     this.inbox = new Inbox(
       this.store,
@@ -243,7 +245,7 @@ export class Runtime {
         this.committer.enqueue(
           unit({
             ingress: {
-              message: { keyGroup: keyGroupOf(target.id, this.keyGroups), target, caller, argument: request.argument },
+              message: { seq: 0, keyGroup: keyGroupOf(target.id, this.keyGroups), target, caller, argument: request.argument },
               requestId,
               idempotencyKey: request.idempotencyKey,
             },
@@ -303,7 +305,7 @@ export class Runtime {
     const { seq: _seq, ...message } = letter.message;
     await new Promise<void>((resolve, reject) => {
       this.committer.enqueue(
-        unit({ messages: [{ ...message, dueAt: undefined }], replayed: [id], committed: () => resolve(), failed: reject }),
+        unit({ messages: [{ ...message, seq: 0, dueAt: undefined }], replayed: [id], committed: () => resolve(), failed: reject }),
       );
     });
     return true;
@@ -330,6 +332,7 @@ export class Runtime {
     const immediate: StoredMessage[] = [];
     for (let i = 0; i < batch.units.length; i++) {
       const u = batch.units[i]!;
+      if (u.mailbox) u.mailbox.pendingCommits--;
       for (const seq of u.consumed) this.timers.consumed(seq);
       this.backlog -= u.consumed.length;
       for (const m of batch.stored[i]!) {

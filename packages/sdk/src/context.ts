@@ -65,7 +65,7 @@ export class InvocationContext<S extends StateSpecs = StateSpecs> implements Con
     current: (name: string) => TypedValue | undefined,
   ) {
     const access: Record<string, ValueState<unknown>> = {};
-    for (const [key, spec] of Object.entries(specs)) access[key] = this.valueState(spec, current);
+    for (const key in specs) access[key] = new StateCell(specs[key]!, this.effects, current);
     this.state = access as StateAccess<S>;
   }
 
@@ -104,35 +104,49 @@ export class InvocationContext<S extends StateSpecs = StateSpecs> implements Con
     }
     this.send(this.caller, type, value);
   }
+}
 
-  private valueState<T>(spec: ValueSpec<T>, current: (name: string) => TypedValue | undefined): ValueState<T> {
-    const { effects } = this;
-    let cached: { bytes: TypedValue | null | undefined; value: T | undefined } | undefined;
-    const read = (): TypedValue | null | undefined => (effects.state.has(spec.name) ? effects.state.get(spec.name) : current(spec.name));
-    return {
-      get() {
-        const bytes = read();
-        if (cached !== undefined && cached.bytes === bytes) return cached.value;
-        let value: T | undefined;
-        if (bytes) {
-          if (bytes.typename !== spec.type.typename) {
-            throw new StatefunError(
-              "STATEFUN_STATE_TYPE",
-              `state ${spec.name} holds a ${bytes.typename}, but is declared as ${spec.type.typename}`,
-            );
-          }
-          value = spec.type.deserialize(bytes.value);
-        }
-        cached = { bytes, value };
-        return value;
-      },
-      set(value) {
-        effects.state.set(spec.name, { typename: spec.type.typename, value: spec.type.serialize(value) });
-      },
-      clear() {
-        effects.state.set(spec.name, null);
-      },
-    };
+/** One state value inside an invocation: reads see this invocation's own writes. */
+class StateCell<T> implements ValueState<T> {
+  private decodedFrom: TypedValue | null | undefined;
+  private decoded: T | undefined;
+
+  constructor(
+    private readonly spec: ValueSpec<T>,
+    private readonly effects: Effects,
+    private readonly current: (name: string) => TypedValue | undefined,
+  ) {}
+
+  get(): T | undefined {
+    const name = this.spec.name;
+    const bytes = this.effects.state.has(name) ? this.effects.state.get(name) : this.current(name);
+    if (bytes === this.decodedFrom && this.decodedFrom !== undefined) return this.decoded;
+    let value: T | undefined;
+    if (bytes) {
+      if (bytes.typename !== this.spec.type.typename) {
+        throw new StatefunError(
+          "STATEFUN_STATE_TYPE",
+          `state ${name} holds a ${bytes.typename}, but is declared as ${this.spec.type.typename}`,
+        );
+      }
+      value = this.spec.type.deserialize(bytes.value);
+    }
+    this.decodedFrom = bytes;
+    this.decoded = value;
+    return value;
+  }
+
+  set(value: T): void {
+    const bytes = { typename: this.spec.type.typename, value: this.spec.type.serialize(value) };
+    this.effects.state.set(this.spec.name, bytes);
+    // Not cached: the caller may still change `value`; a later get decodes what was stored.
+    this.decodedFrom = undefined;
+  }
+
+  clear(): void {
+    this.effects.state.set(this.spec.name, null);
+    this.decodedFrom = null;
+    this.decoded = undefined;
   }
 }
 

@@ -16,18 +16,32 @@ export interface Message<A extends Type<unknown>> {
   as<X extends A>(type: X): X extends Type<infer T> ? T : never;
 }
 
+class ReceivedMessage<A extends Type<unknown>> implements Message<A> {
+  private decodedAs: Type<unknown> | undefined;
+  private decoded: unknown;
+
+  constructor(readonly typedValue: TypedValue) {}
+
+  get typename(): string {
+    return this.typedValue.typename;
+  }
+
+  is(type: A): boolean {
+    return type.typename === this.typedValue.typename;
+  }
+
+  as<X extends A>(type: X): X extends Type<infer T> ? T : never {
+    if (type.typename !== this.typedValue.typename) {
+      throw new StatefunError("STATEFUN_BAD_MESSAGE", `message is of type ${this.typedValue.typename}, not ${type.typename}`);
+    }
+    if (this.decodedAs !== type) {
+      this.decoded = type.deserialize(this.typedValue.value);
+      this.decodedAs = type;
+    }
+    return this.decoded as X extends Type<infer T> ? T : never;
+  }
+}
+
 export function message<A extends Type<unknown>>(typedValue: TypedValue): Message<A> {
-  let decoded: { type: Type<unknown>; value: unknown } | undefined;
-  return {
-    typename: typedValue.typename,
-    typedValue,
-    is: (type) => type.typename === typedValue.typename,
-    as<X extends A>(type: X) {
-      if (type.typename !== typedValue.typename) {
-        throw new StatefunError("STATEFUN_BAD_MESSAGE", `message is of type ${typedValue.typename}, not ${type.typename}`);
-      }
-      if (decoded?.type !== type) decoded = { type, value: type.deserialize(typedValue.value) };
-      return decoded.value as X extends Type<infer T> ? T : never;
-    },
-  };
+  return new ReceivedMessage<A>(typedValue);
 }

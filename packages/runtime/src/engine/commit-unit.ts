@@ -3,6 +3,7 @@ import type { DeadLetter, EgressRow, ReplyRow, StateWrite, StoredMessage } from 
 
 /** A message produced by an invocation or an ingress; it gets its `seq` when its commit is formed. */
 export interface NewMessage {
+  seq: number;
   readonly keyGroup: number;
   readonly target: Address;
   readonly caller?: Address | undefined;
@@ -34,22 +35,29 @@ export interface CommitUnit {
   readonly deadLetters: readonly Omit<DeadLetter, "id">[];
   readonly replayed: readonly number[];
   readonly ingress?: IngressPart | undefined;
+  /** The address whose invocation produced the unit (its count of pending commits drops when it commits). */
+  readonly mailbox?: { pendingCommits: number } | undefined;
   /** Called once the unit is durable, with its messages as stored, and the request id of a duplicate ingress. */
   readonly committed?: ((stored: readonly StoredMessage[], duplicateOf: string | undefined) => void) | undefined;
   readonly failed?: ((error: unknown) => void) | undefined;
 }
 
+const NONE: readonly never[] = Object.freeze([]);
+
 export function unit(parts: Partial<CommitUnit>): CommitUnit {
   return {
-    touchedKeyGroups: [],
-    consumed: [],
+    touchedKeyGroups: NONE,
+    consumed: NONE,
     messages: [],
-    cancelTokens: [],
-    state: [],
-    egress: [],
-    replies: [],
-    deadLetters: [],
-    replayed: [],
+    cancelTokens: NONE,
+    state: NONE,
+    egress: NONE,
+    replies: NONE,
+    deadLetters: NONE,
+    replayed: NONE,
     ...parts,
   };
 }
+
+/** A shared empty list, for the many units that have nothing of a kind. */
+export const EMPTY = NONE;

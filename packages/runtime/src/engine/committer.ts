@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { MetricsSink } from "../observe.js";
 import type { CommitBatch, Fence, IngressMessage, Store, StoredMessage } from "../store/types.js";
-import type { CommitUnit, NewMessage } from "./commit-unit.js";
+import { type CommitUnit, EMPTY } from "./commit-unit.js";
 
 /** What a finished commit hands back to the engine, in commit order. */
 export interface CommittedBatch {
@@ -73,11 +73,12 @@ export class Committer {
     });
   }
 
+  /** Commits one batch, then yields to I/O and timers before the next (ingress must not starve). */
   private async loop(): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
-      while (this.queue.length > 0 && this.failure === undefined) {
+      if (this.queue.length > 0 && this.failure === undefined) {
         const units = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
         this.queue = units === this.queue ? [] : this.queue.slice(this.maxBatch);
         await this.commit(units);
@@ -85,9 +86,7 @@ export class Committer {
     } finally {
       this.running = false;
       if (this.queue.length === 0 || this.failure !== undefined) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const w of waiters) w();
+        for (const resolve of this.idleWaiters.splice(0)) resolve();
       } else {
         this.schedule();
       }
@@ -118,9 +117,10 @@ export class Committer {
         replayed: [] as number[],
       } satisfies CommitBatch;
       for (const u of units) {
-        const mine: StoredMessage[] = [];
+        const mine: StoredMessage[] = u.ingress === undefined && u.messages.length === 0 ? (EMPTY as unknown as StoredMessage[]) : [];
         if (u.ingress) {
-          const m = withSeq(u.ingress.message, seq++);
+          const m = u.ingress.message;
+          m.seq = seq++;
           ingress.push({ ...m, requestId: u.ingress.requestId, idempotencyKey: u.ingress.idempotencyKey });
           mine.push(m);
         }
@@ -128,9 +128,9 @@ export class Committer {
         for (const s of u.consumed) batch.consumed.push(s);
         for (const t of u.cancelTokens) batch.cancelTokens.push(t);
         for (const m of u.messages) {
-          const s = withSeq(m, seq++);
-          messages.push(s);
-          mine.push(s);
+          m.seq = seq++;
+          messages.push(m);
+          mine.push(m);
         }
         for (const w of u.state) batch.state.push(w);
         for (const e of u.egress) batch.egress.push(e);
@@ -159,16 +159,4 @@ export class Committer {
       this.onFatal(error);
     }
   }
-}
-
-function withSeq(m: NewMessage, seq: number): StoredMessage {
-  return {
-    seq,
-    keyGroup: m.keyGroup,
-    target: m.target,
-    caller: m.caller,
-    argument: m.argument,
-    dueAt: m.dueAt,
-    cancellationToken: m.cancellationToken,
-  };
 }

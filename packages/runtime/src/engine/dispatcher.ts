@@ -1,8 +1,9 @@
 import { addressKey, functionTypeOf, StatefunError } from "@statefun-ts/protocol";
+import type { Effects } from "@statefun-ts/sdk/internal";
 import { errorText } from "@statefun-ts/sdk/internal";
 import type { Clock } from "../clock.js";
 import type { Logger, MetricsSink } from "../observe.js";
-import type { Registry } from "../registry.js";
+import type { Binding, Registry } from "../registry.js";
 import type { Store, StoredMessage } from "../store/types.js";
 import { type CommitUnit, unit } from "./commit-unit.js";
 import type { Committer } from "./committer.js";
@@ -40,6 +41,7 @@ export class Dispatcher {
   private parkedCount = 0;
   private stopping = false;
   private idle: (() => void)[] = [];
+  private draining = false;
 
   constructor(private readonly o: DispatcherOptions) {}
 
@@ -90,49 +92,78 @@ export class Dispatcher {
       mb.ready = false;
       mb.busy = true;
       this.inFlight++;
-      void this.invoke(mb).finally(() => {
-        this.inFlight--;
-        if (this.stopping && this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
+      const pending = this.invoke(mb);
+      if (pending === undefined) this.finished();
+      else void pending.finally(() => this.finished());
+    }
+  }
+
+  private finished(): void {
+    this.inFlight--;
+    if (this.stopping && this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
+    // Started from here, the loop above runs whatever became ready meanwhile.
+    if (!this.draining) {
+      this.draining = true;
+      queueMicrotask(() => {
+        this.draining = false;
         this.drain();
       });
     }
   }
 
-  private async invoke(mb: Mailbox): Promise<void> {
+  /** Runs the head message of a mailbox: synchronously when it can (state cached, handler synchronous). */
+  private invoke(mb: Mailbox): Promise<void> | undefined {
     const binding = this.o.registry.binding(mb.functionType);
-    if (binding === undefined) return this.park(mb);
+    if (binding === undefined) {
+      this.park(mb);
+      return undefined;
+    }
     const m = mb.queue.peek()!;
+    if (mb.state === undefined)
+      return this.loadState(mb).then(
+        () => this.invoke(mb),
+        (error) => this.failed(mb, m, binding.fn.retry, error),
+      );
+    const now = this.o.clock.now();
+    const started = performance.now();
     try {
-      if (mb.state === undefined) {
-        const entries = await this.o.store.loadState(mb.address);
-        mb.state = new Map(entries.map((e) => [e.name, e]));
+      const effects = invokeEmbedded(binding, mb, m, now);
+      if (!(effects instanceof Promise)) {
+        this.succeeded(mb, m, binding, effects, now, started);
+        return undefined;
       }
-      const now = this.o.clock.now();
-      const started = performance.now();
-      const effects = await invokeEmbedded(binding, mb, m, now);
-      this.o.metrics.observe("invocation_latency_seconds", (performance.now() - started) / 1000);
-      const parts = effectsToUnit(mb, [m], effects, binding.specs, this.o.keyGroups, now, this.o.cancel);
-      this.o.metrics.count("invocations");
-      this.o.metrics.count("messages_sent", parts.messages.length);
-      this.o.metrics.count("egress_records", parts.egress.length);
-      this.o.metrics.count("replies", parts.replies.length);
-      this.o.metrics.count("timers_cancelled", parts.cancelTokens.length);
-      this.consumeHead(mb, parts);
+      return effects.then(
+        (result) => this.succeeded(mb, m, binding, result, now, started),
+        (error) => this.failed(mb, m, binding.fn.retry, error),
+      );
     } catch (error) {
       this.failed(mb, m, binding.fn.retry, error);
+      return undefined;
     }
   }
 
-  private consumeHead(mb: Mailbox, parts: Omit<CommitUnit, "committed" | "failed">): void {
+  private async loadState(mb: Mailbox): Promise<void> {
+    const entries = await this.o.store.loadState(mb.address);
+    mb.state = new Map(entries.map((e) => [e.name, e]));
+  }
+
+  private succeeded(mb: Mailbox, m: StoredMessage, binding: Binding, effects: Effects, now: number, started: number): void {
+    this.o.metrics.observe("invocation_latency_seconds", (performance.now() - started) / 1000);
+    const parts = effectsToUnit(mb, [m], effects, binding, this.o.keyGroups, now, this.o.cancel);
+    const metrics = this.o.metrics;
+    metrics.count("invocations");
+    if (parts.messages.length > 0) metrics.count("messages_sent", parts.messages.length);
+    if (parts.egress.length > 0) metrics.count("egress_records", parts.egress.length);
+    if (parts.replies.length > 0) metrics.count("replies", parts.replies.length);
+    if (parts.cancelTokens.length > 0) metrics.count("timers_cancelled", parts.cancelTokens.length);
+    this.consumeHead(mb, parts);
+  }
+
+  private consumeHead(mb: Mailbox, u: CommitUnit): void {
     mb.queue.shift();
     mb.attempts = 0;
     mb.pendingCommits++;
-    this.o.committer.enqueue({
-      ...parts,
-      committed: () => {
-        mb.pendingCommits--;
-      },
-    });
+    this.o.committer.enqueue(u);
     this.bufferedCount--;
     mb.busy = false;
     this.o.released();

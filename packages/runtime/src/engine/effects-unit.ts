@@ -2,8 +2,9 @@ import { keyGroupOf } from "@statefun-ts/protocol";
 import type { ValueSpec } from "@statefun-ts/sdk";
 import type { Effects } from "@statefun-ts/sdk/internal";
 import { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE } from "../api.js";
+import type { Binding } from "../registry.js";
 import type { EgressRow, ReplyRow, StateWrite, StoredMessage } from "../store/types.js";
-import type { CommitUnit, NewMessage } from "./commit-unit.js";
+import { type CommitUnit, EMPTY, type NewMessage } from "./commit-unit.js";
 import type { Mailbox } from "./mailbox.js";
 
 /** What the engine must do in memory, at once, for the cancellations of an invocation. */
@@ -17,22 +18,23 @@ export function effectsToUnit(
   mb: Mailbox,
   consumed: readonly StoredMessage[],
   effects: Effects,
-  specs: readonly ValueSpec<unknown>[],
+  binding: Binding,
   keyGroups: number,
   now: number,
   cancel: Cancellation,
 ): Omit<CommitUnit, "committed" | "failed"> {
   const messages: NewMessage[] = [];
-  const replies: ReplyRow[] = [];
+  let replies: ReplyRow[] | undefined;
   const self = mb.address;
   for (const m of effects.messages) {
     if (m.target.namespace === INGRESS_CALLER_NAMESPACE && m.target.type === INGRESS_CALLER_TYPE) {
+      replies ??= [];
       replies.push({ requestId: m.target.id, argument: m.argument });
     } else {
-      messages.push({ keyGroup: keyGroupOf(m.target.id, keyGroups), target: m.target, caller: self, argument: m.argument });
+      messages.push({ seq: 0, keyGroup: keyGroupOf(m.target.id, keyGroups), target: m.target, caller: self, argument: m.argument });
     }
   }
-  const cancelTokens: string[] = [];
+  let cancelTokens: string[] | undefined;
   for (const d of effects.delayed) {
     if (d.kind === "cancel") {
       // Earlier sends of this invocation with the token are cancelled too.
@@ -40,10 +42,12 @@ export function effectsToUnit(
         const m = messages[i]!;
         if (m.dueAt !== undefined && m.cancellationToken === d.cancellationToken) messages.splice(i, 1);
       }
+      cancelTokens ??= [];
       cancelTokens.push(d.cancellationToken);
       cancel(d.cancellationToken);
     } else {
       messages.push({
+        seq: 0,
         keyGroup: keyGroupOf(d.target.id, keyGroups),
         target: d.target,
         caller: self,
@@ -53,22 +57,21 @@ export function effectsToUnit(
       });
     }
   }
-  const egress: Omit<EgressRow, "id">[] = effects.egress.map((e) => ({
-    egress: e.egress,
-    topic: e.topic,
-    argument: e.argument,
-    createdAt: now,
-  }));
+  const egress: readonly Omit<EgressRow, "id">[] =
+    effects.egress.length === 0
+      ? EMPTY
+      : effects.egress.map((e) => ({ egress: e.egress, topic: e.topic, argument: e.argument, createdAt: now }));
   return {
-    touchedKeyGroups: [mb.keyGroup],
-    consumed: consumed.map((m) => m.seq),
+    touchedKeyGroups: mb.keyGroups,
+    consumed: consumed.length === 1 ? [consumed[0]!.seq] : consumed.map((m) => m.seq),
     messages,
-    cancelTokens,
-    state: applyState(mb, effects, specs, now),
+    cancelTokens: cancelTokens ?? EMPTY,
+    state: effects.state.size === 0 && !binding.hasAfterCall ? EMPTY : applyState(mb, effects, binding.specs, now),
     egress,
-    replies,
-    deadLetters: [],
-    replayed: [],
+    replies: replies ?? EMPTY,
+    deadLetters: EMPTY,
+    replayed: EMPTY,
+    mailbox: mb,
   };
 }
 

@@ -37,11 +37,17 @@ export class Inbox {
   pump(): void {
     if (!this.overflow || this.loading || this.buffered() > this.maxBuffered / 2) return;
     this.loading = true;
-    void this.load()
-      .catch(this.onError)
-      .finally(() => {
+    this.load().then(
+      () => {
         this.loading = false;
-      });
+        // Messages delivered by this load may all be consumed already: read on while there is room.
+        this.pump();
+      },
+      (error) => {
+        this.loading = false;
+        this.onError(error);
+      },
+    );
   }
 
   get backlogInStore(): boolean {
@@ -61,6 +67,5 @@ export class Inbox {
     } else {
       this.loadedUpTo = Math.max(this.loadedUpTo, last);
     }
-    if (this.overflow) queueMicrotask(() => this.pump());
   }
 }

@@ -4,8 +4,11 @@ import type { Binding } from "../registry.js";
 import type { StoredMessage } from "../store/types.js";
 import type { Mailbox } from "./mailbox.js";
 
-/** Runs an embedded function on one message; resolves with its effects, or rejects with its error. */
-export async function invokeEmbedded(binding: Binding, mb: Mailbox, m: StoredMessage, now: number): Promise<Effects> {
+/**
+ * Runs an embedded function on one message: its effects, or a promise of them when the
+ * handler is asynchronous. Throws (or rejects) with the handler's error.
+ */
+export function invokeEmbedded(binding: Binding, mb: Mailbox, m: StoredMessage, now: number): Effects | Promise<Effects> {
   if (!binding.accepts.has(m.argument.typename)) {
     throw new StatefunError(
       "STATEFUN_BAD_MESSAGE",
@@ -13,6 +16,6 @@ export async function invokeEmbedded(binding: Binding, mb: Mailbox, m: StoredMes
     );
   }
   const ctx = new InvocationContext(mb.address, m.caller, binding.fn.stateSpecs, (name) => mb.value(name, now));
-  await binding.fn.handler(ctx, message(m.argument));
-  return ctx.effects;
+  const done = binding.fn.handler(ctx, message(m.argument));
+  return done instanceof Promise ? done.then(() => ctx.effects) : ctx.effects;
 }

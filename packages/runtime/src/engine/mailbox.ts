@@ -15,13 +15,17 @@ export class Mailbox {
   attempts = 0;
   /** Current values, uncommitted writes included; undefined until loaded from the store. */
   state: Map<string, StateEntry> | undefined;
+  /** `[keyGroup]`, shared by every unit of this address. */
+  readonly keyGroups: readonly number[];
 
   constructor(
     readonly key: string,
     readonly address: Address,
     readonly keyGroup: number,
     readonly functionType: string,
-  ) {}
+  ) {
+    this.keyGroups = [keyGroup];
+  }
 
   get idle(): boolean {
     return !this.busy && !this.ready && this.queue.length === 0 && this.pendingCommits === 0;

@@ -1,0 +1,50 @@
+// Chain: 10,000 counter instances; each message increments its instance's counter and sends
+// one message on to another instance. Every hop is a state write, a message insert and a
+// message delete, group-committed to SQLite with a real fsync per commit.
+import { Runtime } from "../../packages/runtime/dist/index.js";
+import { statefulFunction, statefunModule, Types, valueSpec } from "../../packages/sdk/dist/index.js";
+import { SqliteStore } from "../../packages/store-sqlite/dist/index.js";
+import { arg, peakRssMiB, percentile, recorder, report, sleep, tempDir } from "./common.js";
+
+const ids = arg("ids", 10_000);
+const seconds = arg("seconds", 10);
+const warmup = arg("warmup", 2);
+
+const hops = valueSpec("hops", Types.int);
+const counter = statefulFunction({
+  typename: "bench/counter",
+  state: { hops },
+  accepts: [Types.int],
+  handler(ctx, message) {
+    ctx.state.hops.set((ctx.state.hops.get() ?? 0) + 1);
+    const next = (Number(ctx.self.id) * 7919 + 1) % ids;
+    ctx.send(counter.at(String(next)), Types.int, message.as(Types.int) + 1);
+  },
+});
+
+const { dir, remove } = tempDir("chain");
+const metrics = recorder();
+const runtime = new Runtime({ store: new SqliteStore({ dir }), modules: [statefunModule({ functions: [counter] })], metrics });
+await runtime.start();
+const seed = [];
+for (let i = 0; i < ids; i++)
+  seed.push(runtime.ingest({ target: counter.at(String(i)), argument: { typename: Types.int.typename, value: Types.int.serialize(0) } }));
+await Promise.all(seed);
+await sleep(warmup * 1000);
+metrics.reset();
+const started = performance.now();
+await sleep(seconds * 1000);
+const elapsed = (performance.now() - started) / 1000;
+const committed = metrics.samples("commit_batch_size").reduce((a, b) => a + b, 0);
+const latency = metrics.samples("commit_latency_seconds").map((s) => s * 1000);
+await runtime.stop();
+remove();
+report({
+  workload: "chain",
+  mode: `embedded, SQLite fsync, ${ids} ids`,
+  msgsPerSec: Math.round(committed / elapsed),
+  p50ms: percentile(latency, 50),
+  p99ms: percentile(latency, 99),
+  latency: "commit",
+  peakRssMiB: peakRssMiB(),
+});

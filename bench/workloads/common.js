@@ -1,0 +1,55 @@
+// Shared helpers of the benchmark workloads: a metrics sink that records what the engine
+// reports, percentiles, and the JSON line each workload prints for bench/run.js.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export function recorder() {
+  const counters = new Map();
+  const samples = new Map();
+  return {
+    count(name, by = 1) {
+      counters.set(name, (counters.get(name) ?? 0) + by);
+    },
+    observe(name, value) {
+      if (name === "invocation_latency_seconds") return; // per invocation: too many to keep
+      let list = samples.get(name);
+      if (!list) {
+        list = [];
+        samples.set(name, list);
+      }
+      list.push(value);
+    },
+    counter: (name) => counters.get(name) ?? 0,
+    samples: (name) => samples.get(name) ?? [],
+    reset() {
+      counters.clear();
+      samples.clear();
+    },
+  };
+}
+
+export function percentile(values, p) {
+  if (values.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export function tempDir(name) {
+  const dir = mkdtempSync(join(tmpdir(), `statefun-bench-${name}-`));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Peak resident set size of this process, in MiB. */
+export const peakRssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+export function report(row) {
+  process.stdout.write(`${JSON.stringify(row)}\n`);
+}
+
+export function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? Number(process.argv[i + 1]) : fallback;
+}

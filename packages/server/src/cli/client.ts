@@ -1,0 +1,95 @@
+import type { Address } from "@statefun-ts/protocol";
+import type { CallArgs, MessageArgs, StateArgs } from "./program.js";
+
+/** A failure of a command, reported as `statefun: <message>` with an exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+/** Where the client commands write. */
+export interface CliOutput {
+  stdout(data: string | Uint8Array): void;
+  readStdin(): Promise<Uint8Array>;
+}
+
+export const processOutput: CliOutput = {
+  stdout: (data) => {
+    process.stdout.write(data);
+  },
+  async readStdin() {
+    if (process.stdin.isTTY) return new Uint8Array(0);
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  },
+};
+
+export function addressPath(a: Address): string {
+  return `/${encodeURIComponent(a.namespace)}/${encodeURIComponent(a.type)}/${encodeURIComponent(a.id)}`;
+}
+
+/** `statefun send`: prints the request id. */
+export async function sendCommand(args: MessageArgs, out: CliOutput = processOutput): Promise<void> {
+  const response = await post(args, "", out);
+  const { requestId } = (await response.json()) as { requestId?: string };
+  out.stdout(`${requestId ?? ""}\n`);
+}
+
+/** `statefun call`: prints the reply (text as is, other types as raw bytes). */
+export async function callCommand(args: CallArgs, out: CliOutput = processOutput): Promise<void> {
+  const response = await post(args, `?await=${encodeURIComponent(args.timeout)}`, out);
+  if (response.status !== 200) {
+    const requestId = response.headers.get("statefun-request-id") ?? "";
+    throw new CliError(`no reply (HTTP ${response.status}, request id ${requestId})`);
+  }
+  const contentType = response.headers.get("content-type") ?? "";
+  if (contentType.startsWith("text/plain")) out.stdout(`${await response.text()}\n`);
+  else out.stdout(new Uint8Array(await response.arrayBuffer()));
+}
+
+/** `statefun state`: prints the instance's state as JSON. */
+export async function stateCommand(args: StateArgs, out: CliOutput = processOutput): Promise<void> {
+  const url = `${args.admin}/v1/state${addressPath(args.address)}`;
+  const response = await request(url, { method: "GET" }, "admin API");
+  await failUnlessOk(response);
+  out.stdout(`${JSON.stringify(await response.json(), null, 2)}\n`);
+}
+
+async function post(args: MessageArgs, query: string, out: CliOutput): Promise<Response> {
+  const body = args.body !== undefined ? new TextEncoder().encode(args.body) : await out.readStdin();
+  const headers: Record<string, string> = {
+    "content-type": args.type !== undefined ? `application/vnd.${args.type}` : "text/plain; charset=utf-8",
+  };
+  if (args.idempotencyKey !== undefined) headers["idempotency-key"] = args.idempotencyKey;
+  const response = await request(`${args.ingress}${addressPath(args.address)}${query}`, { method: "PUT", headers, body }, "ingress");
+  await failUnlessOk(response);
+  return response;
+}
+
+async function request(url: string, init: RequestInit, what: string): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
+    throw new CliError(`cannot reach the ${what} at ${new URL(url).origin}: ${cause}`);
+  }
+}
+
+async function failUnlessOk(response: Response): Promise<void> {
+  if (response.ok) return;
+  const text = await response.text();
+  let message = text;
+  try {
+    const body = JSON.parse(text) as { error?: string; code?: string };
+    if (body.error !== undefined) message = body.code !== undefined ? `${body.error} [${body.code}]` : body.error;
+  } catch {
+    // not JSON: print the text as is
+  }
+  throw new CliError(`HTTP ${response.status}: ${message}`);
+}

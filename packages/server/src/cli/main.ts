@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+import { CommanderError } from "commander";
+import { CliError, callCommand, sendCommand, stateCommand } from "./client.js";
+import { buildProgram } from "./program.js";
+import { runCommand } from "./run.js";
+
+const program = buildProgram({
+  run: async (args) => {
+    await runCommand(args);
+  },
+  send: (args) => sendCommand(args),
+  call: (args) => callCommand(args),
+  state: (args) => stateCommand(args),
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Commander has printed the message; help and version exit 0, bad arguments 2.
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`statefun: ${message}`);
+  process.exit(error instanceof CliError ? error.exitCode : 1);
+}

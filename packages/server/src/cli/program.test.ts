@@ -1,0 +1,120 @@
+import { CommanderError } from "commander";
+import { describe, expect, it } from "vitest";
+import { buildProgram, type CallArgs, type CliActions, type MessageArgs, type RunArgs, type StateArgs } from "./program.js";
+
+function parse(argv: string[], env: Record<string, string> = {}) {
+  const calls: { run?: RunArgs; send?: MessageArgs; call?: CallArgs; state?: StateArgs } = {};
+  const actions: CliActions = {
+    run: async (a) => {
+      calls.run = a;
+    },
+    send: async (a) => {
+      calls.send = a;
+    },
+    call: async (a) => {
+      calls.call = a;
+    },
+    state: async (a) => {
+      calls.state = a;
+    },
+  };
+  let stderr = "";
+  const output = {
+    writeErr: (s: string) => {
+      stderr += s;
+    },
+    writeOut: () => {},
+  };
+  const program = buildProgram(actions).configureOutput(output);
+  for (const command of program.commands) command.configureOutput(output);
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  const done = program.parseAsync(["node", "statefun", ...argv]).finally(() => {
+    process.env = saved;
+  });
+  return { calls, done, stderr: () => stderr };
+}
+
+async function failure(argv: string[]): Promise<string> {
+  const p = parse(argv);
+  const error = await p.done.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(CommanderError);
+  expect((error as CommanderError).exitCode).not.toBe(0);
+  return p.stderr();
+}
+
+describe("statefun CLI arguments", () => {
+  it("parses run with module files, ports, offset and store", async () => {
+    const p = parse([
+      "run",
+      "a.ts",
+      "b.mjs",
+      "--admin-port",
+      "9000",
+      "--ingress-port",
+      "0",
+      "--port-offset",
+      "100",
+      "--store",
+      "sqlite:/tmp/x",
+    ]);
+    await p.done;
+    expect(p.calls.run).toEqual({
+      modules: ["a.ts", "b.mjs"],
+      store: { kind: "sqlite", dir: "/tmp/x" },
+      host: "127.0.0.1",
+      ports: { admin: 9000, ingress: 0 },
+      portOffset: 100,
+    });
+  });
+
+  it("takes the data directory from --data, then STATEFUN_DATA, then ./.statefun", async () => {
+    const byDefault = parse(["run"]);
+    await byDefault.done;
+    expect(byDefault.calls.run?.store).toEqual({ kind: "sqlite", dir: ".statefun" });
+    const byEnv = parse(["run"], { STATEFUN_DATA: "/var/sf" });
+    await byEnv.done;
+    expect(byEnv.calls.run?.store.dir).toBe("/var/sf");
+    const byFlag = parse(["run", "--data", "d", "--host", "0.0.0.0"], { STATEFUN_DATA: "/var/sf" });
+    await byFlag.done;
+    expect(byFlag.calls.run).toMatchObject({ store: { dir: "d" }, host: "0.0.0.0" });
+    const byPath = parse(["run", "--store", "./here"]);
+    await byPath.done;
+    expect(byPath.calls.run?.store.dir).toBe("./here");
+  });
+
+  it("parses send, call and state", async () => {
+    const send = parse(["send", "example/greeter/bob/x", "hello", "--type", "example/Greet", "--idempotency-key", "k"]);
+    await send.done;
+    expect(send.calls.send).toEqual({
+      address: { namespace: "example", type: "greeter", id: "bob/x" },
+      body: "hello",
+      type: "example/Greet",
+      idempotencyKey: "k",
+      ingress: "http://127.0.0.1:8090",
+    });
+    const call = parse(["call", "example/greeter/bob", "--timeout", "2s", "--ingress", "http://localhost:9090/"]);
+    await call.done;
+    expect(call.calls.call).toMatchObject({ body: undefined, timeout: "2s", ingress: "http://localhost:9090" });
+    const state = parse(["state", "example/greeter/bob"]);
+    await state.done;
+    expect(state.calls.state).toEqual({ address: { namespace: "example", type: "greeter", id: "bob" }, admin: "http://127.0.0.1:8081" });
+  });
+
+  it("rejects bad arguments naming them", async () => {
+    expect(await failure(["run", "--admin-port", "http"])).toContain("--admin-port");
+    expect(await failure(["run", "--port-offset", "-1"])).toContain("--port-offset");
+    const postgres = await failure(["run", "--store", "postgres://db/statefun"]);
+    expect(postgres).toContain("--store");
+    expect(postgres).toContain("cluster mode is not available in this build");
+    expect(await failure(["send", "example/greeter"])).toContain("namespace/type/id");
+    expect(await failure(["send", "a/b/c", "x", "--type", "noslash"])).toContain("--type");
+    expect(await failure(["call", "a/b/c", "--timeout", "soon"])).toContain("--timeout");
+    expect(await failure(["state", "a/b/c", "--admin", "ftp://x"])).toContain("--admin");
+    expect(await failure(["run", "--bogus"])).toContain("--bogus");
+    expect(await failure(["nope"])).toContain("nope");
+  });
+});

@@ -1,0 +1,110 @@
+import type { Address } from "@statefun-ts/protocol";
+import { Command, Option } from "commander";
+import type { ServerPorts } from "../server.js";
+import { parseAddress, parseDuration, parseOffset, parsePort, parseStore, parseTypename, parseUrl, type StoreTarget } from "./args.js";
+
+export interface RunArgs {
+  readonly modules: readonly string[];
+  readonly store: StoreTarget;
+  readonly host: string;
+  readonly ports: Partial<ServerPorts>;
+  readonly portOffset: number;
+}
+
+export interface MessageArgs {
+  readonly address: Address;
+  /** The body given on the command line; `undefined` reads stdin. */
+  readonly body: string | undefined;
+  readonly type: string | undefined;
+  readonly idempotencyKey: string | undefined;
+  readonly ingress: string;
+}
+
+export interface CallArgs extends MessageArgs {
+  readonly timeout: string;
+}
+
+export interface StateArgs {
+  readonly address: Address;
+  readonly admin: string;
+}
+
+/** What each command does once its arguments are parsed and checked. */
+export interface CliActions {
+  run(args: RunArgs): Promise<void>;
+  send(args: MessageArgs): Promise<void>;
+  call(args: CallArgs): Promise<void>;
+  state(args: StateArgs): Promise<void>;
+}
+
+export const DEFAULT_INGRESS_URL = "http://127.0.0.1:8090";
+export const DEFAULT_ADMIN_URL = "http://127.0.0.1:8081";
+
+/**
+ * The `statefun` command line. Parsing errors throw a `CommanderError` (exit code 2 in
+ * `main`), naming the argument.
+ */
+export function buildProgram(actions: CliActions): Command {
+  const program = new Command("statefun")
+    .description("Stateful Functions for TypeScript: run a worker, or talk to a running one.")
+    .exitOverride()
+    .showHelpAfterError("(run with --help for usage)");
+
+  program
+    .command("run")
+    .description("start a worker with the given module files")
+    .argument("[MODULE_FILE...]", "module files (.ts, .mts, .js, .mjs)")
+    .addOption(new Option("--data <dir>", "data directory of the embedded SQLite store").env("STATEFUN_DATA").default(".statefun"))
+    .option("--store <url>", "store: sqlite:DIR or a directory (overrides --data)", parseStore)
+    .option("--host <host>", "interface to bind", "127.0.0.1")
+    .option("--admin-port <n>", "admin API port (default 8081)", parsePort)
+    .option("--ingress-port <n>", "HTTP ingress port (default 8090)", parsePort)
+    .option("--egress-port <n>", "HTTP egress port (default 8091)", parsePort)
+    .option("--port-offset <n>", "added to every port", parseOffset, 0)
+    .action(async (modules: string[], opts) => {
+      const ports: Partial<Record<keyof ServerPorts, number>> = {};
+      if (opts.adminPort !== undefined) ports.admin = opts.adminPort;
+      if (opts.ingressPort !== undefined) ports.ingress = opts.ingressPort;
+      if (opts.egressPort !== undefined) ports.egress = opts.egressPort;
+      const store: StoreTarget = opts.store ?? { kind: "sqlite", dir: opts.data };
+      await actions.run({ modules, store, host: opts.host, ports, portOffset: opts.portOffset });
+    });
+
+  const messageCommand = (name: string, description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .argument("<address>", "target as namespace/type/id", parseAddress)
+      .argument("[body]", "message body (default: read stdin)")
+      .option("--type <typename>", "message type name (default: a string message)", parseTypename)
+      .option("--idempotency-key <key>", "retries with the same key count once")
+      .option("--ingress <url>", "ingress base URL", parseUrl, DEFAULT_INGRESS_URL);
+
+  messageCommand("send", "send a message; prints the request id").action(async (address: Address, body: string | undefined, opts) => {
+    await actions.send({ address, body, type: opts.type, idempotencyKey: opts.idempotencyKey, ingress: opts.ingress });
+  });
+
+  messageCommand("call", "send a message and print the function's reply")
+    .option("--timeout <duration>", "how long to wait for the reply", parseDuration, "5s")
+    .action(async (address: Address, body: string | undefined, opts) => {
+      await actions.call({
+        address,
+        body,
+        type: opts.type,
+        idempotencyKey: opts.idempotencyKey,
+        ingress: opts.ingress,
+        timeout: opts.timeout,
+      });
+    });
+
+  program
+    .command("state")
+    .description("print every state value of an instance as JSON")
+    .argument("<address>", "instance as namespace/type/id", parseAddress)
+    .option("--admin <url>", "admin API base URL", parseUrl, DEFAULT_ADMIN_URL)
+    .action(async (address: Address, opts) => {
+      await actions.state({ address, admin: opts.admin });
+    });
+
+  return program;
+}

@@ -1,0 +1,41 @@
+import type { Logger } from "@statefun-ts/runtime";
+import { type RunningServer, startServer } from "../server.js";
+import type { RunArgs } from "./program.js";
+
+/** `statefun run`: starts a worker, prints one line per port, stops gracefully on SIGINT/SIGTERM. */
+export async function runCommand(args: RunArgs, logger?: Logger): Promise<RunningServer> {
+  const server = await startServer({
+    modules: args.modules,
+    dataDir: args.store.dir,
+    host: args.host,
+    ports: args.ports,
+    portOffset: args.portOffset,
+    logger,
+    onFatal: (error) => {
+      console.error(`statefun: the runtime failed, exiting (restart to recover from the store): ${(error as Error).message ?? error}`);
+      process.exit(1);
+    },
+  });
+  const host = args.host.includes(":") ? `[${args.host}]` : args.host;
+  for (const [name, port] of Object.entries(server.ports)) console.log(`${name} listening on http://${host}:${port}`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.error(`statefun: ${signal} again, exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.error(`statefun: ${signal}, stopping`);
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`statefun: stopping failed: ${(error as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  return server;
+}

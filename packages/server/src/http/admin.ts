@@ -1,0 +1,132 @@
+import type { DeadLetter, Logger, Runtime } from "@statefun-ts/runtime";
+import { silentLogger } from "@statefun-ts/runtime";
+import type { FastifyInstance } from "fastify";
+import { baseApp } from "./app.js";
+import { dashboardHtml } from "./dashboard.js";
+import { isoTime, jsonTypedValue } from "./decode.js";
+import { HttpError } from "./errors.js";
+import { addressFromPath } from "./typed.js";
+
+/** The part of the runtime the admin API uses. */
+export type AdminRuntime = Pick<
+  Runtime,
+  | "ready"
+  | "readState"
+  | "deadLetters"
+  | "replayDeadLetter"
+  | "functionTypes"
+  | "function"
+  | "ingresses"
+  | "egresses"
+  | "gauges"
+  | "storeStats"
+>;
+
+/** Where `/metrics` text comes from (a prom-client `Registry`). */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
+export interface AdminOptions {
+  readonly logger?: Logger;
+  readonly metrics?: MetricsSource;
+}
+
+/**
+ * The admin API: state of an instance, dead letters, loaded functions, health, readiness,
+ * Prometheus metrics and a dashboard at `/`.
+ */
+export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): FastifyInstance {
+  const logger = options.logger ?? silentLogger;
+  const app = baseApp({ logger });
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) =>
+    reply.code(runtime.ready ? 200 : 503).send({ status: runtime.ready ? "ready" : "not ready" }),
+  );
+
+  app.get("/metrics", async (_request, reply) => {
+    if (options.metrics === undefined) throw new HttpError(404, "STATEFUN_NOT_FOUND", "metrics are not enabled");
+    const text = await options.metrics.metrics();
+    return reply.type(options.metrics.contentType).send(text);
+  });
+
+  app.get("/v1/state/*", async (request) => {
+    const address = addressFromPath(request.url, "/v1/state");
+    const views = await runtime.readState(address);
+    return {
+      address,
+      state: views.map((v) => ({ name: v.name, ...jsonTypedValue(v), expiresAt: isoTime(v.expiresAt) })),
+    };
+  });
+
+  app.get("/v1/functions", async () => functionList(runtime));
+
+  app.get("/v1/deadletters", async (request) => {
+    const query = request.query as Record<string, unknown>;
+    const limit = intParam(query.limit, "limit", 100, 1, 1000);
+    const after = query.after === undefined ? undefined : intParam(query.after, "after", 0, 0, Number.MAX_SAFE_INTEGER);
+    return (await runtime.deadLetters(limit, after)).map(deadLetterJson);
+  });
+
+  app.post<{ Params: { id: string } }>("/v1/deadletters/:id/replay", async (request) => {
+    const id = intParam(request.params.id, "dead letter id", 0, 0, Number.MAX_SAFE_INTEGER);
+    if (!(await runtime.replayDeadLetter(id))) throw new HttpError(404, "STATEFUN_NOT_FOUND", `no dead letter with id ${id}`);
+    return { id, replayed: true };
+  });
+
+  app.get("/", async (_request, reply) => {
+    const store = await runtime.storeStats().catch((err: unknown) => {
+      logger.warn({ err }, "dashboard: store stats unavailable");
+      return undefined;
+    });
+    const topics = [...new Set(runtime.egresses().map((e) => e.topic))].sort();
+    const html = dashboardHtml({
+      ready: runtime.ready,
+      gauges: runtime.gauges(),
+      store,
+      functions: functionList(runtime),
+      ingresses: runtime.ingresses().map((i) => `POST ${i.path} (${i.type.typename})`),
+      topics,
+    });
+    return reply.type("text/html; charset=utf-8").send(html);
+  });
+  return app;
+}
+
+function functionList(runtime: AdminRuntime) {
+  return runtime
+    .functionTypes()
+    .sort()
+    .map((typename) => {
+      const fn = runtime.function(typename);
+      return {
+        typename,
+        accepts: fn?.accepts.map((t) => t.typename) ?? [],
+        states: [...(fn?.specs.values() ?? [])].map((s) => ({ name: s.name, typename: s.type.typename, expiration: s.expiration })),
+      };
+    });
+}
+
+function deadLetterJson(letter: DeadLetter) {
+  const { message } = letter;
+  return {
+    id: letter.id,
+    target: message.target,
+    caller: message.caller ?? null,
+    argument: jsonTypedValue(message.argument),
+    error: letter.error,
+    attempts: letter.attempts,
+    failedAt: isoTime(letter.failedAt),
+  };
+}
+
+function intParam(raw: unknown, name: string, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = typeof raw === "string" && /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new HttpError(400, "STATEFUN_BAD_REQUEST", `invalid ${name} ${JSON.stringify(raw)}: expected an integer from ${min} to ${max}`);
+  }
+  return value;
+}

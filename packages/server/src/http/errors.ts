@@ -1,0 +1,77 @@
+import { type ErrorCode, StatefunError } from "@statefun-ts/protocol";
+import type { Logger } from "@statefun-ts/runtime";
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+
+/** Codes of errors that only the HTTP surfaces raise, next to the engine's `ErrorCode`s. */
+export type HttpErrorCode = ErrorCode | "STATEFUN_NOT_FOUND" | "STATEFUN_BAD_REQUEST" | "STATEFUN_BODY_TOO_LARGE" | "STATEFUN_INTERNAL";
+
+/** The JSON body of every error answer. */
+export interface ErrorBody {
+  readonly error: string;
+  readonly code: HttpErrorCode;
+  readonly [extra: string]: unknown;
+}
+
+/** An error with the HTTP status it answers with. Thrown by handlers, rendered by `errorHandler`. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: HttpErrorCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+const statusOfCode: Partial<Record<ErrorCode, number>> = {
+  STATEFUN_BAD_MESSAGE: 400,
+  STATEFUN_BAD_ADDRESS: 400,
+  STATEFUN_BAD_TYPENAME: 400,
+  STATEFUN_BAD_CONFIG: 400,
+  STATEFUN_UNKNOWN_TYPE: 404,
+  STATEFUN_OVERLOADED: 503,
+  STATEFUN_CLOSED: 503,
+  STATEFUN_TIMEOUT: 504,
+};
+
+/** Maps any error to the answer the client sees. */
+export function toHttpError(error: unknown, bodyLimit?: number): HttpError {
+  if (error instanceof HttpError) return error;
+  if (StatefunError.is(error)) {
+    const status = statusOfCode[error.code] ?? 500;
+    const headers: Record<string, string> = error.code === "STATEFUN_OVERLOADED" ? { "retry-after": "1" } : {};
+    return new HttpError(status, error.code, error.message, headers);
+  }
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+    const limit = bodyLimit === undefined ? "" : ` of ${bodyLimit} bytes`;
+    return new HttpError(413, "STATEFUN_BODY_TOO_LARGE", `the request body is larger than the limit${limit}`);
+  }
+  const status = fastifyError.statusCode;
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    return new HttpError(status, "STATEFUN_BAD_REQUEST", fastifyError.message ?? "bad request");
+  }
+  return new HttpError(500, "STATEFUN_INTERNAL", error instanceof Error ? error.message : String(error));
+}
+
+export function sendError(reply: FastifyReply, error: HttpError, extra: Record<string, unknown> = {}): FastifyReply {
+  const body: ErrorBody = { error: error.message, code: error.code, ...extra };
+  return reply.code(error.status).headers(error.headers).send(body);
+}
+
+/** A Fastify error handler answering `{"error", "code"}`; 5xx other than overload and shutdown are logged. */
+export function errorHandler(logger: Logger, bodyLimit?: number) {
+  return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const httpError = toHttpError(error, bodyLimit);
+    if (httpError.status >= 500 && httpError.status !== 503) {
+      logger.error({ err: error, method: request.method, url: request.url }, "request failed");
+    }
+    return sendError(reply, httpError);
+  };
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendError(reply, new HttpError(404, "STATEFUN_NOT_FOUND", `no route for ${request.method} ${request.url}`));
+}

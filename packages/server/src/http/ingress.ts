@@ -1,0 +1,149 @@
+import type { TypedValue } from "@statefun-ts/protocol";
+import { toMillis } from "@statefun-ts/protocol";
+import type { IngestReceipt, Logger, Runtime } from "@statefun-ts/runtime";
+import { silentLogger } from "@statefun-ts/runtime";
+import type { HttpIngress } from "@statefun-ts/sdk";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { baseApp, bodyBytes, contentTypeOf } from "./app.js";
+import { HttpError, sendError } from "./errors.js";
+import { addressFromPath, requestArgument, sendTypedValue } from "./typed.js";
+
+/** The part of the runtime the ingress uses. */
+export type IngressRuntime = Pick<Runtime, "ingest" | "getReply" | "ingresses">;
+
+export interface IngressOptions {
+  readonly logger?: Logger;
+  /** Largest request body in bytes (default 1 MiB); larger ones are answered 413. */
+  readonly bodyLimit?: number;
+}
+
+const MAX_IDEMPOTENCY_KEY = 512;
+
+/**
+ * The HTTP ingress, compatible with the StateFun playground: `PUT|POST /{namespace}/{type}/{id}`
+ * sends the body as a message (answered 202 once durably committed, or 200 with the reply
+ * under `?await=5s`), `GET /replies/{requestId}` fetches a reply later, and `POST {path}` of
+ * a module's `httpIngress` decodes the body and routes it.
+ */
+export function ingressApp(runtime: IngressRuntime, options: IngressOptions = {}): FastifyInstance {
+  const app = baseApp({ logger: options.logger ?? silentLogger, bodyLimit: options.bodyLimit });
+
+  app.get<{ Params: { requestId: string } }>("/replies/:requestId", async (request, reply) => {
+    const { requestId } = request.params;
+    const value = await runtime.getReply(requestId);
+    if (value === undefined) throw new HttpError(404, "STATEFUN_NOT_FOUND", `no reply to request ${JSON.stringify(requestId)} (yet)`);
+    return sendTypedValue(reply, value);
+  });
+
+  app.route({
+    method: ["PUT", "POST"],
+    url: "/*",
+    handler: async (request, reply) => {
+      const path = request.url.split("?", 1)[0] ?? "";
+      const awaitMs = awaitParam(request);
+      const idempotencyKey = idempotencyKeyOf(request);
+      const body = bodyBytes(request.body);
+      if (request.method === "POST") {
+        const route = runtime.ingresses().find((i) => i.path === path || `${i.path}/` === path);
+        if (route !== undefined) return ingestRouted(runtime, route, body, { reply, path, awaitMs, idempotencyKey });
+      }
+      const target = addressFromPath(request.url);
+      const argument = requestArgument(contentTypeOf(request.raw), body);
+      const receipt = await runtime.ingest({ target, argument, idempotencyKey, awaitReply: awaitMs !== undefined });
+      return answer(runtime, reply, receipt, awaitMs);
+    },
+  });
+  return app;
+}
+
+interface RouteRequest {
+  readonly reply: FastifyReply;
+  readonly path: string;
+  readonly awaitMs: number | undefined;
+  readonly idempotencyKey: string | undefined;
+}
+
+async function ingestRouted(runtime: IngressRuntime, route: HttpIngress<unknown>, body: Uint8Array, req: RouteRequest) {
+  const { typename } = route.type;
+  let value: unknown;
+  try {
+    value = route.type.deserialize(body);
+  } catch (error) {
+    throw new HttpError(400, "STATEFUN_BAD_MESSAGE", `body of POST ${req.path} is not a valid ${typename}: ${(error as Error).message}`);
+  }
+  let targets: readonly { namespace: string; type: string; id: string }[];
+  try {
+    targets = route.route(value);
+  } catch (error) {
+    throw new HttpError(400, "STATEFUN_BAD_MESSAGE", `the router of ${req.path} rejected the record: ${(error as Error).message}`);
+  }
+  if (req.awaitMs !== undefined && targets.length !== 1) {
+    throw new HttpError(
+      400,
+      "STATEFUN_BAD_REQUEST",
+      `?await needs exactly one target, but ${req.path} routed the record to ${targets.length}`,
+    );
+  }
+  const argument: TypedValue = { typename, value: route.type.serialize(value) };
+  const keyOf = (i: number) =>
+    req.idempotencyKey === undefined ? undefined : targets.length === 1 ? req.idempotencyKey : `${req.idempotencyKey}#${i}`;
+  const receipts = await Promise.all(
+    targets.map((target, i) => runtime.ingest({ target, argument, idempotencyKey: keyOf(i), awaitReply: req.awaitMs !== undefined })),
+  );
+  const [first] = receipts;
+  if (first !== undefined && receipts.length === 1) return answer(runtime, req.reply, first, req.awaitMs);
+  if (receipts.length > 0 && receipts.every((r) => r.duplicate)) req.reply.header("statefun-duplicate", "true");
+  return req.reply.code(202).send({ requestIds: receipts.map((r) => r.requestId) });
+}
+
+async function answer(runtime: IngressRuntime, reply: FastifyReply, receipt: IngestReceipt, awaitMs: number | undefined) {
+  const { requestId } = receipt;
+  reply.header("statefun-request-id", requestId);
+  if (receipt.duplicate) reply.header("statefun-duplicate", "true");
+  if (awaitMs === undefined) return reply.code(202).send({ requestId });
+  const value = receipt.reply !== undefined ? await receipt.reply(awaitMs) : await pollReply(runtime, requestId, awaitMs);
+  if (value !== undefined) return sendTypedValue(reply, value);
+  const timeout = new HttpError(
+    504,
+    "STATEFUN_TIMEOUT",
+    `no reply to request ${requestId} within ${awaitMs} ms; fetch it later with GET /replies/${requestId}`,
+  );
+  return sendError(reply, timeout, { requestId });
+}
+
+/** For a duplicate request without a reply handle: polls the stored reply until the deadline. */
+async function pollReply(runtime: IngressRuntime, requestId: string, timeoutMs: number): Promise<TypedValue | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 10; ; wait = Math.min(wait * 2, 500)) {
+    const value = await runtime.getReply(requestId);
+    const left = deadline - Date.now();
+    if (value !== undefined || left <= 0) return value;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(wait, left)));
+  }
+}
+
+function awaitParam(request: FastifyRequest): number | undefined {
+  const raw = (request.query as Record<string, unknown>).await;
+  if (raw === undefined) return undefined;
+  if (typeof raw !== "string" || raw === "") {
+    throw new HttpError(400, "STATEFUN_BAD_REQUEST", `invalid ?await=${JSON.stringify(raw)}: give one duration such as 5s or 500ms`);
+  }
+  try {
+    return toMillis(raw, "?await");
+  } catch (error) {
+    throw new HttpError(400, "STATEFUN_BAD_REQUEST", (error as Error).message);
+  }
+}
+
+function idempotencyKeyOf(request: FastifyRequest): string | undefined {
+  const key = request.headers["idempotency-key"];
+  if (key === undefined) return undefined;
+  if (typeof key !== "string" || key === "" || key.length > MAX_IDEMPOTENCY_KEY) {
+    throw new HttpError(
+      400,
+      "STATEFUN_BAD_REQUEST",
+      `invalid Idempotency-Key: give one non-empty key of at most ${MAX_IDEMPOTENCY_KEY} characters`,
+    );
+  }
+  return key;
+}

@@ -1,0 +1,11 @@
+export type { AdminOptions, AdminRuntime, MetricsSource } from "./http/admin.js";
+export { adminApp } from "./http/admin.js";
+export type { EgressOptions, EgressRuntime } from "./http/egress.js";
+export { egressApp } from "./http/egress.js";
+export type { IngressOptions, IngressRuntime } from "./http/ingress.js";
+export { ingressApp } from "./http/ingress.js";
+export { createLogger } from "./logger.js";
+export { PrometheusMetrics } from "./metrics.js";
+export { loadModuleFile, loadModuleFiles } from "./modules/load.js";
+export type { RunningServer, ServerOptions, ServerPorts } from "./server.js";
+export { DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORTS, startServer } from "./server.js";

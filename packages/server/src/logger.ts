@@ -1,0 +1,16 @@
+import type { Logger } from "@statefun-ts/runtime";
+import { pino } from "pino";
+
+const LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+
+/**
+ * The server's logger: pino JSON lines on stderr (stdout stays free for the CLI's own
+ * output), level from `STATEFUN_LOG_LEVEL` (default `info`).
+ */
+export function createLogger(options: { level?: string | undefined } = {}): Logger & { level: string } {
+  const level = (options.level ?? process.env.STATEFUN_LOG_LEVEL ?? "info").toLowerCase();
+  if (!LEVELS.has(level)) {
+    throw new Error(`invalid log level ${JSON.stringify(level)} (STATEFUN_LOG_LEVEL): use one of ${[...LEVELS].join(", ")}`);
+  }
+  return pino({ name: "statefun", level }, pino.destination({ dest: 2, sync: true }));
+}

@@ -1,0 +1,115 @@
+import type { CounterName, GaugeSnapshot, HistogramName, Logger, MetricsSink, Runtime } from "@statefun-ts/runtime";
+import { silentLogger } from "@statefun-ts/runtime";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+const counterHelp: Record<CounterName, string> = {
+  ingress_messages: "Messages accepted from ingresses",
+  ingress_duplicates: "Ingress requests deduplicated by idempotency key",
+  messages_sent: "Messages sent by functions (immediate and delayed)",
+  messages_delivered: "Messages handed to invocations",
+  invocations: "Successful invocations",
+  invocation_failures: "Failed invocation attempts (each retry counts)",
+  dead_letters: "Messages moved to the dead-letter store",
+  egress_records: "Records written to egress outboxes",
+  replies: "Replies to ingress callers",
+  timers_fired: "Delayed messages fired",
+  timers_cancelled: "Cancellation requests",
+};
+
+const histogramDefs: Record<HistogramName, { help: string; buckets: number[] }> = {
+  commit_batch_size: {
+    help: "Invocations and ingress requests per group commit",
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000],
+  },
+  commit_latency_seconds: {
+    help: "Time of one store commit",
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  },
+  invocation_latency_seconds: {
+    help: "Time of one invocation",
+    buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
+  },
+};
+
+type StoreStats = Awaited<ReturnType<Runtime["storeStats"]>>;
+type Snapshot = { gauges: GaugeSnapshot; store: StoreStats | undefined };
+
+const gaugeDefs: [name: string, help: string, read: (s: Snapshot) => number | undefined][] = [
+  ["statefun_backlog_messages", "Messages waiting in the store", (s) => s.store?.messages],
+  ["statefun_timers", "Delayed messages in the store", (s) => s.store?.timers],
+  ["statefun_egress_records", "Egress records not yet delivered", (s) => s.store?.egress],
+  ["statefun_dead_letters", "Messages in the dead-letter store", (s) => s.store?.deadLetters],
+  ["statefun_buffered_messages", "Messages held in memory", (s) => s.gauges.bufferedMessages],
+  ["statefun_in_flight_invocations", "Invocations running now", (s) => s.gauges.inFlightInvocations],
+  ["statefun_pending_commits", "Invocations and ingress requests waiting for their commit", (s) => s.gauges.pendingCommits],
+  ["statefun_cached_addresses", "Addresses whose state is cached", (s) => s.gauges.cachedAddresses],
+  ["statefun_parked_messages", "Messages kept for function types that are not loaded", (s) => s.gauges.parkedMessages],
+];
+
+/**
+ * The engine's `MetricsSink` on prom-client, with its own `Registry` (never the global one):
+ * `statefun_<name>_total` counters, histograms, gauges read from the runtime on each scrape,
+ * and the default process metrics.
+ */
+export class PrometheusMetrics implements MetricsSink {
+  readonly registry = new Registry();
+  private readonly counters = new Map<CounterName, Counter>();
+  private readonly histograms = new Map<HistogramName, Histogram>();
+  private runtime: Pick<Runtime, "gauges" | "storeStats"> | undefined;
+  private scrape: Promise<Snapshot | undefined> | undefined;
+
+  constructor(private readonly logger: Logger = silentLogger) {
+    const registers = [this.registry];
+    for (const [name, help] of Object.entries(counterHelp) as [CounterName, string][]) {
+      this.counters.set(name, new Counter({ name: `statefun_${name}_total`, help, registers }));
+    }
+    for (const [name, def] of Object.entries(histogramDefs) as [HistogramName, (typeof histogramDefs)[HistogramName]][]) {
+      this.histograms.set(name, new Histogram({ name: `statefun_${name}`, help: def.help, buckets: def.buckets, registers }));
+    }
+    const snapshot = () => this.snapshot();
+    for (const [name, help, read] of gaugeDefs) {
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect() {
+          const s = await snapshot();
+          const value = s === undefined ? undefined : read(s);
+          this.set(value ?? Number.NaN); // NaN: unknown (the store did not answer)
+        },
+      });
+    }
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where the gauges are read from; set once the runtime exists. */
+  bind(runtime: Pick<Runtime, "gauges" | "storeStats">): void {
+    this.runtime = runtime;
+  }
+
+  count(name: CounterName, by = 1): void {
+    this.counters.get(name)?.inc(by);
+  }
+
+  observe(name: HistogramName, value: number): void {
+    this.histograms.get(name)?.observe(value);
+  }
+
+  /** One runtime snapshot shared by every gauge of a scrape (they are collected concurrently). */
+  private snapshot(): Promise<Snapshot | undefined> {
+    if (this.scrape !== undefined) return this.scrape;
+    const runtime = this.runtime;
+    if (runtime === undefined) return Promise.resolve(undefined);
+    this.scrape = (async () => {
+      const gauges = runtime.gauges();
+      const store = await runtime.storeStats().catch((err: unknown) => {
+        this.logger.warn({ err }, "metrics: store stats unavailable");
+        return undefined;
+      });
+      return { gauges, store };
+    })().finally(() => {
+      this.scrape = undefined;
+    });
+    return this.scrape;
+  }
+}

@@ -1,0 +1,122 @@
+import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
+import { type Limits, type Logger, Runtime, type Store } from "@statefun-ts/runtime";
+import type { StatefunModule } from "@statefun-ts/sdk";
+import { SqliteStore } from "@statefun-ts/store-sqlite";
+import type { FastifyInstance } from "fastify";
+import { adminApp } from "./http/admin.js";
+import { egressApp } from "./http/egress.js";
+import { ingressApp } from "./http/ingress.js";
+import { createLogger } from "./logger.js";
+import { PrometheusMetrics } from "./metrics.js";
+import { loadModuleFile } from "./modules/load.js";
+
+/** The ports a worker opens. */
+export interface ServerPorts {
+  readonly admin: number;
+  readonly ingress: number;
+  readonly egress: number;
+}
+
+export const DEFAULT_PORTS: ServerPorts = { admin: 8081, ingress: 8090, egress: 8091 };
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_DATA_DIR = ".statefun";
+
+export interface ServerOptions {
+  /** Module files (`.ts`, `.mts`, `.js`, `.mjs`, resolved from the working directory) or modules. */
+  readonly modules?: readonly (string | StatefunModule)[];
+  /** Data directory of the embedded SQLite store (default `./.statefun`); unused when `store` is given. */
+  readonly dataDir?: string;
+  readonly store?: Store;
+  /** Interface to bind (default 127.0.0.1). */
+  readonly host?: string;
+  /** Ports (defaults 8081, 8090, 8091); 0 picks a free port. */
+  readonly ports?: Partial<ServerPorts>;
+  /** Added to every non-zero port, so several workers can share a machine. */
+  readonly portOffset?: number;
+  /** Largest ingress request body in bytes (default 1 MiB). */
+  readonly bodyLimit?: number;
+  readonly logger?: Logger;
+  readonly limits?: Partial<Limits>;
+  /** Called when the runtime cannot go on (a failed commit, lost leases); the process should exit and restart. Default: log it. */
+  readonly onFatal?: (error: unknown) => void;
+}
+
+export interface RunningServer {
+  readonly runtime: Runtime;
+  /** The ports actually bound. */
+  readonly ports: ServerPorts;
+  readonly metrics: PrometheusMetrics;
+  /** Stops the HTTP servers, then the runtime (which commits and closes the store). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a worker: the store, the runtime with the given modules, and the admin, ingress
+ * and egress HTTP servers.
+ *
+ * @example
+ * const server = await startServer({ modules: ["examples/greeter/module.ts"], portOffset: 100 });
+ * console.log(server.ports.ingress); // 8190
+ * await server.close();
+ */
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger();
+  const host = options.host ?? DEFAULT_HOST;
+  const offset = options.portOffset ?? 0;
+  const port = (name: keyof ServerPorts) => {
+    const base = options.ports?.[name] ?? DEFAULT_PORTS[name];
+    return base === 0 ? 0 : base + offset;
+  };
+  const modules: StatefunModule[] = [];
+  for (const m of options.modules ?? []) modules.push(typeof m === "string" ? await loadModuleFile(m) : m);
+
+  const store = options.store ?? new SqliteStore({ dir: resolve(options.dataDir ?? DEFAULT_DATA_DIR) });
+  const metrics = new PrometheusMetrics(logger);
+  const onFatal = options.onFatal ?? ((err: unknown) => logger.error({ err }, "the runtime failed; restart the worker to recover"));
+  const runtime = new Runtime({ store, modules, logger, metrics, limits: options.limits, onFatal });
+  metrics.bind(runtime);
+
+  const apps: { name: keyof ServerPorts; app: FastifyInstance }[] = [];
+  const closeApps = () => Promise.all(apps.map(({ app }) => app.close()));
+  const bound: Partial<Record<keyof ServerPorts, number>> = {};
+  const listen = async (name: keyof ServerPorts, app: FastifyInstance) => {
+    apps.push({ name, app });
+    try {
+      await app.listen({ host, port: port(name) });
+    } catch (cause) {
+      throw new Error(`${name} server: cannot listen on ${host}:${port(name)}: ${(cause as Error).message}`, { cause });
+    }
+    bound[name] = (app.server.address() as AddressInfo).port;
+  };
+
+  let runtimeStarting = false;
+  try {
+    await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry }));
+    runtimeStarting = true;
+    await runtime.start();
+    await listen("ingress", ingressApp(runtime, { logger, bodyLimit: options.bodyLimit }));
+    await listen("egress", egressApp(runtime, { logger }));
+  } catch (error) {
+    await closeApps().catch(() => {});
+    if (runtimeStarting) await runtime.stop().catch((err: unknown) => logger.warn({ err }, "stopping the runtime after a failed start"));
+    throw error;
+  }
+
+  const ports: ServerPorts = { admin: bound.admin ?? 0, ingress: bound.ingress ?? 0, egress: bound.egress ?? 0 };
+  logger.info({ host, ports, modules: modules.length }, "statefun worker started");
+  let closing: Promise<void> | undefined;
+  return {
+    runtime,
+    ports,
+    metrics,
+    close() {
+      closing ??= (async () => {
+        await closeApps();
+        await runtime.stop();
+        logger.info({}, "statefun worker stopped");
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { StatefunError } from "@statefun-ts/protocol";
+import type { CommitBatch, CommitResult } from "@statefun-ts/runtime";
+import type Database from "better-sqlite3";
+import { pushMessage } from "./rows.js";
+import type { Statements } from "./statements.js";
+
+/** Checks that `fence` holds the current lease of every key group the batch touches. */
+function checkFence(s: Statements, batch: CommitBatch): void {
+  const { owner, epochs } = batch.fence;
+  for (const keyGroup of batch.touchedKeyGroups) {
+    const lease = s.leaseOf.get(keyGroup);
+    const epoch = epochs.get(keyGroup);
+    if (lease === undefined || lease[0] !== owner || lease[1] !== epoch) {
+      const holder = lease === undefined ? "no one" : `${String(lease[0])} at epoch ${String(lease[1])}`;
+      throw new StatefunError(
+        "STATEFUN_FENCED",
+        `commit fenced: key group ${keyGroup} is held by ${holder}, not by ${owner} at epoch ${String(epoch)}`,
+      );
+    }
+  }
+}
+
+/** Applies a batch in the order `CommitBatch` documents; runs inside one transaction. */
+function apply(s: Statements, batch: CommitBatch): CommitResult {
+  checkFence(s, batch);
+
+  const duplicates = new Map<string, string>();
+  const messages = s.insertMessages;
+  for (const m of batch.ingress) {
+    const key = m.idempotencyKey;
+    if (key !== undefined && s.insertIdempotencyKey.run(key, m.requestId, batch.now).changes === 0) {
+      duplicates.set(key, s.requestIdOf.get(key) as string);
+      continue;
+    }
+    pushMessage(messages.params, m);
+    messages.added();
+  }
+  messages.flush();
+
+  const consumed = s.deleteMessages;
+  for (const seq of batch.consumed) {
+    consumed.params.push(seq);
+    consumed.added();
+  }
+  consumed.flush();
+  for (const token of batch.cancelTokens) s.cancelDelayed.run(token);
+
+  for (const m of batch.messages) {
+    pushMessage(messages.params, m);
+    messages.added();
+  }
+  messages.flush();
+
+  const states = s.upsertStates;
+  for (const w of batch.state) {
+    const { namespace, type, id } = w.address;
+    if (w.value === null) {
+      states.flush();
+      s.deleteState.run(namespace, type, id, w.name);
+    } else {
+      states.params.push(namespace, type, id, w.name, w.keyGroup, w.value.typename, w.value.value, w.expiresAt ?? null);
+      states.added();
+    }
+  }
+  states.flush();
+
+  const egress = s.insertEgress;
+  for (const e of batch.egress) {
+    egress.params.push(e.egress, e.topic, e.argument.typename, e.argument.value, e.createdAt);
+    egress.added();
+  }
+  egress.flush();
+
+  for (const r of batch.replies) s.upsertReply.run(r.requestId, r.argument.typename, r.argument.value, batch.now);
+  for (const d of batch.deadLetters) {
+    const params: unknown[] = [];
+    pushMessage(params, d.message);
+    params.push(d.error, d.attempts, d.failedAt);
+    s.insertDeadLetter.run(params);
+  }
+  for (const id of batch.replayed) s.deleteDeadLetter.run(id);
+
+  return { duplicates };
+}
+
+/** The commit function: one transaction per batch; a throw (a fence, a constraint) rolls all of it back. */
+export function committer(db: Database.Database, s: Statements): (batch: CommitBatch) => CommitResult {
+  const bulks = [s.insertMessages, s.deleteMessages, s.upsertStates, s.insertEgress];
+  const transaction = db.transaction((batch: CommitBatch) => apply(s, batch));
+  return (batch) => {
+    try {
+      return transaction(batch);
+    } finally {
+      for (const bulk of bulks) bulk.reset();
+    }
+  };
+}

@@ -1,0 +1,48 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { StatefunError } from "@statefun-ts/protocol";
+import Database from "better-sqlite3";
+
+export const DATABASE_FILE = "statefun.db";
+
+/**
+ * Opens `${dir}/statefun.db` for this process alone.
+ *
+ * The lock is SQLite's own: `locking_mode = EXCLUSIVE` set before entering WAL mode, then a
+ * write transaction, makes the connection take the database file's exclusive lock and keep it
+ * until `close()`. Another connection, in this process or another, then gets `SQLITE_BUSY` on
+ * its first read. The operating system drops the lock when the process dies (even on SIGKILL),
+ * so there is no stale lock file to clean up. In this mode the WAL index lives in heap memory
+ * (no `-shm` file), which WAL allows precisely because no one else may open the file.
+ */
+export function openExclusive(dir: string, synchronous: "full" | "normal"): Database.Database {
+  const file = join(dir, DATABASE_FILE);
+  let db: Database.Database;
+  try {
+    mkdirSync(dir, { recursive: true });
+    db = new Database(file, { timeout: 0 });
+  } catch (cause) {
+    throw new StatefunError("STATEFUN_BAD_CONFIG", `cannot open the data directory ${dir}: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    db.pragma("locking_mode = EXCLUSIVE");
+    const mode = db.pragma("journal_mode = WAL", { simple: true });
+    if (mode !== "wal") throw new Error(`journal_mode is ${String(mode)}, WAL is not supported here`);
+    db.exec("BEGIN EXCLUSIVE; COMMIT");
+  } catch (cause) {
+    db.close();
+    if ((cause as { code?: string }).code === "SQLITE_BUSY") {
+      throw new StatefunError(
+        "STATEFUN_BAD_CONFIG",
+        `the data directory ${dir} is in use by another process (or another store in this one): ${file} is locked`,
+        { cause },
+      );
+    }
+    throw new StatefunError("STATEFUN_BAD_CONFIG", `cannot open ${file}: ${(cause as Error).message}`, { cause });
+  }
+  db.pragma(`synchronous = ${synchronous === "normal" ? "NORMAL" : "FULL"}`);
+  db.pragma("busy_timeout = 5000");
+  db.pragma("temp_store = MEMORY");
+  db.pragma("cache_size = -65536");
+  return db;
+}

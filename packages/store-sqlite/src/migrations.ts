@@ -1,0 +1,125 @@
+import { StatefunError } from "@statefun-ts/protocol";
+import type Database from "better-sqlite3";
+
+/** One step of the schema, applied once, in `version` order, tracked by `PRAGMA user_version`. */
+export interface Migration {
+  readonly version: number;
+  up(db: Database.Database): void;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    up(db) {
+      db.exec(`
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY NOT NULL) WITHOUT ROWID;
+
+        CREATE TABLE messages (
+          seq INTEGER PRIMARY KEY,
+          key_group INTEGER NOT NULL,
+          target_namespace TEXT NOT NULL,
+          target_type TEXT NOT NULL,
+          target_id TEXT NOT NULL,
+          caller_namespace TEXT,
+          caller_type TEXT,
+          caller_id TEXT,
+          typename TEXT NOT NULL,
+          value BLOB NOT NULL,
+          due_at INTEGER,
+          cancellation_token TEXT
+        );
+        CREATE INDEX messages_immediate ON messages (key_group, seq) WHERE due_at IS NULL;
+        CREATE INDEX messages_delayed ON messages (due_at, seq) WHERE due_at IS NOT NULL;
+        CREATE INDEX messages_cancellation ON messages (cancellation_token) WHERE cancellation_token IS NOT NULL;
+
+        CREATE TABLE state (
+          namespace TEXT NOT NULL,
+          type TEXT NOT NULL,
+          id TEXT NOT NULL,
+          name TEXT NOT NULL,
+          key_group INTEGER NOT NULL,
+          typename TEXT NOT NULL,
+          value BLOB NOT NULL,
+          expires_at INTEGER,
+          PRIMARY KEY (namespace, type, id, name)
+        ) WITHOUT ROWID;
+        CREATE INDEX state_expiry ON state (expires_at) WHERE expires_at IS NOT NULL;
+
+        CREATE TABLE egress (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          egress TEXT NOT NULL,
+          topic TEXT NOT NULL,
+          typename TEXT NOT NULL,
+          value BLOB NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX egress_topic ON egress (topic, id);
+
+        CREATE TABLE replies (
+          request_id TEXT PRIMARY KEY,
+          typename TEXT NOT NULL,
+          value BLOB NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX replies_created ON replies (created_at);
+
+        CREATE TABLE idempotency_keys (
+          key TEXT PRIMARY KEY,
+          request_id TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+
+        CREATE TABLE dead_letters (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          seq INTEGER NOT NULL,
+          key_group INTEGER NOT NULL,
+          target_namespace TEXT NOT NULL,
+          target_type TEXT NOT NULL,
+          target_id TEXT NOT NULL,
+          caller_namespace TEXT,
+          caller_type TEXT,
+          caller_id TEXT,
+          typename TEXT NOT NULL,
+          value BLOB NOT NULL,
+          due_at INTEGER,
+          cancellation_token TEXT,
+          error TEXT NOT NULL,
+          attempts INTEGER NOT NULL,
+          failed_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE leases (
+          key_group INTEGER PRIMARY KEY,
+          owner TEXT NOT NULL,
+          epoch INTEGER NOT NULL
+        );
+      `);
+    },
+  },
+];
+
+/** Applies the migrations the database has not seen yet, each in its own transaction. */
+export function migrate(db: Database.Database, file: string, steps: readonly Migration[] = migrations): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  const latest = steps.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new StatefunError(
+      "STATEFUN_BAD_CONFIG",
+      `${file} has schema version ${current}, newer than this store knows (${latest}); upgrade Statefun TS`,
+    );
+  }
+  for (const step of steps) {
+    if (step.version <= current) continue;
+    db.transaction(() => {
+      step.up(db);
+      db.pragma(`user_version = ${step.version}`);
+    })();
+  }
+}
+
+/** Records `keyGroups` when the store is new; afterwards the stored value wins. */
+export function keyGroupsOf(db: Database.Database, requested: number): number {
+  db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('key_groups', ?)").run(requested);
+  return db.prepare("SELECT value FROM meta WHERE key = 'key_groups'").pluck().get() as number;
+}

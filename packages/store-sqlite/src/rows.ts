@@ -1,0 +1,74 @@
+import type { Address, TypedValue } from "@statefun-ts/protocol";
+import type { DeadLetter, EgressRow, ReplyRow, StateEntry, StoredMessage } from "@statefun-ts/runtime";
+
+/** A row as better-sqlite3 returns it in raw mode: column values in select order. */
+export type Row = readonly unknown[];
+
+/** The columns of a message, in the order `toMessage` and `messageParams` use. */
+export const MESSAGE_COLUMNS =
+  "seq, key_group, target_namespace, target_type, target_id, caller_namespace, caller_type, caller_id, typename, value, due_at, cancellation_token";
+export const MESSAGE_PARAMS = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+
+/** A plain `Uint8Array` view of a `Buffer` from SQLite (same bytes, no copy). */
+export function bytes(value: unknown): Uint8Array {
+  const buffer = value as Uint8Array;
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+function typed(typename: unknown, value: unknown): TypedValue {
+  return { typename: typename as string, value: bytes(value) };
+}
+
+/** Reads a message from 12 columns starting at `at`; absent optional fields stay absent. */
+export function toMessage(row: Row, at = 0): StoredMessage {
+  const target: Address = { namespace: row[at + 2] as string, type: row[at + 3] as string, id: row[at + 4] as string };
+  const message: {
+    -readonly [K in keyof StoredMessage]: StoredMessage[K];
+  } = { seq: row[at] as number, keyGroup: row[at + 1] as number, target, argument: typed(row[at + 8], row[at + 9]) };
+  if (row[at + 5] !== null) {
+    message.caller = { namespace: row[at + 5] as string, type: row[at + 6] as string, id: row[at + 7] as string };
+  }
+  if (row[at + 10] !== null) message.dueAt = row[at + 10] as number;
+  if (row[at + 11] !== null) message.cancellationToken = row[at + 11] as string;
+  return message;
+}
+
+/** Pushes the 12 bind parameters of a message, in `MESSAGE_COLUMNS` order. */
+export function pushMessage(params: unknown[], m: StoredMessage): void {
+  const caller = m.caller;
+  params.push(m.seq, m.keyGroup, m.target.namespace, m.target.type, m.target.id);
+  if (caller === undefined) params.push(null, null, null);
+  else params.push(caller.namespace, caller.type, caller.id);
+  params.push(m.argument.typename, m.argument.value, m.dueAt ?? null, m.cancellationToken ?? null);
+}
+
+export function toStateEntry(row: Row): StateEntry {
+  const entry: { -readonly [K in keyof StateEntry]: StateEntry[K] } = { name: row[0] as string, value: typed(row[1], row[2]) };
+  if (row[3] !== null) entry.expiresAt = row[3] as number;
+  return entry;
+}
+
+export function toEgressRow(row: Row): EgressRow {
+  return {
+    id: row[0] as number,
+    egress: row[1] as string,
+    topic: row[2] as string,
+    argument: typed(row[3], row[4]),
+    createdAt: row[5] as number,
+  };
+}
+
+export function toReply(row: Row): ReplyRow {
+  return { requestId: row[0] as string, argument: typed(row[1], row[2]) };
+}
+
+/** Dead letter columns: `id`, the 12 message columns, then `error, attempts, failed_at`. */
+export function toDeadLetter(row: Row): DeadLetter {
+  return {
+    id: row[0] as number,
+    message: toMessage(row, 1),
+    error: row[13] as string,
+    attempts: row[14] as number,
+    failedAt: row[15] as number,
+  };
+}

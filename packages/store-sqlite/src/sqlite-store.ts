@@ -1,0 +1,178 @@
+import { join } from "node:path";
+import { StatefunError } from "@statefun-ts/protocol";
+import type {
+  CommitBatch,
+  CommitResult,
+  DeadLetter,
+  EgressRow,
+  ReplyRow,
+  StateEntry,
+  Store,
+  StoredMessage,
+  StoreInfo,
+} from "@statefun-ts/runtime";
+import type Database from "better-sqlite3";
+import { committer } from "./commit.js";
+import { DATABASE_FILE, openExclusive } from "./lock.js";
+import { keyGroupsOf, migrate } from "./migrations.js";
+import { loadMessages, loadTimers, peekEgress } from "./queries.js";
+import { toDeadLetter, toReply, toStateEntry } from "./rows.js";
+import { prepareStatements, type Statements } from "./statements.js";
+
+export interface SqliteStoreOptions {
+  /** The data directory; the database is `${dir}/statefun.db`. Created if missing. */
+  readonly dir: string;
+  /** Number of key groups of a new store (default 128). An existing store keeps its own. */
+  readonly keyGroups?: number;
+  /** `full` (default) fsyncs the WAL on every commit; `normal` may lose the last commits on power loss. */
+  readonly synchronous?: "full" | "normal";
+}
+
+interface Open {
+  readonly db: Database.Database;
+  readonly s: Statements;
+  readonly commit: (batch: CommitBatch) => CommitResult;
+  readonly keyGroups: number;
+}
+
+/**
+ * The embedded store: SQLite in WAL mode, one fsync per commit, opened by one process at a time.
+ *
+ * @example
+ * const store = new SqliteStore({ dir: ".statefun" });
+ * const { keyGroups } = await store.open();
+ */
+export class SqliteStore implements Store {
+  readonly dir: string;
+  readonly #keyGroups: number;
+  readonly #synchronous: "full" | "normal";
+  #open: Open | undefined;
+  #nextSeq = 1;
+
+  constructor(options: SqliteStoreOptions) {
+    const keyGroups = options.keyGroups ?? 128;
+    if (!Number.isInteger(keyGroups) || keyGroups < 1) {
+      throw new StatefunError("STATEFUN_BAD_CONFIG", `keyGroups must be a positive integer, got ${String(options.keyGroups)}`);
+    }
+    const synchronous = options.synchronous ?? "full";
+    if (synchronous !== "full" && synchronous !== "normal") {
+      throw new StatefunError("STATEFUN_BAD_CONFIG", `synchronous must be "full" or "normal", got ${JSON.stringify(synchronous)}`);
+    }
+    this.dir = options.dir;
+    this.#keyGroups = keyGroups;
+    this.#synchronous = synchronous;
+  }
+
+  get file(): string {
+    return join(this.dir, DATABASE_FILE);
+  }
+
+  async open(): Promise<StoreInfo> {
+    if (this.#open !== undefined) throw new StatefunError("STATEFUN_BAD_CONFIG", `the store at ${this.dir} is already open`);
+    const db = openExclusive(this.dir, this.#synchronous);
+    try {
+      migrate(db, this.file);
+      const keyGroups = keyGroupsOf(db, this.#keyGroups);
+      const s = prepareStatements(db);
+      this.#nextSeq = (s.maxSeq.get() as number) + 1;
+      this.#open = { db, s, commit: committer(db, s), keyGroups };
+      return { keyGroups };
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const open = this.#open;
+    this.#open = undefined;
+    open?.db.close();
+  }
+
+  /** Connection settings, for diagnostics and tests. */
+  settings(): { journalMode: string; synchronous: number; lockingMode: string; busyTimeout: number } {
+    const { db } = this.#ready();
+    const get = (pragma: string) => db.pragma(pragma, { simple: true });
+    return {
+      journalMode: get("journal_mode") as string,
+      synchronous: get("synchronous") as number,
+      lockingMode: get("locking_mode") as string,
+      busyTimeout: get("busy_timeout") as number,
+    };
+  }
+
+  async acquire(owner: string, keyGroups: readonly number[]): Promise<Map<number, number>> {
+    const { db, s } = this.#ready();
+    return db.transaction(() => new Map(keyGroups.map((kg) => [kg, s.acquireLease.get(kg, owner) as number])))();
+  }
+
+  async allocateSeqs(count: number): Promise<number> {
+    this.#ready();
+    const first = this.#nextSeq;
+    this.#nextSeq += count;
+    return first;
+  }
+
+  async commit(batch: CommitBatch): Promise<CommitResult> {
+    return this.#ready().commit(batch);
+  }
+
+  async loadMessages(keyGroups: readonly number[], afterSeq: number, limit: number): Promise<StoredMessage[]> {
+    const { s, keyGroups: all } = this.#ready();
+    return loadMessages(s, all, keyGroups, afterSeq, limit);
+  }
+
+  async loadTimers(
+    keyGroups: readonly number[],
+    after: { dueAt: number; seq: number } | undefined,
+    until: number,
+    limit: number,
+  ): Promise<StoredMessage[]> {
+    const { s, keyGroups: all } = this.#ready();
+    return loadTimers(s, all, keyGroups, after, until, limit);
+  }
+
+  async loadState(address: StoredMessage["target"]): Promise<StateEntry[]> {
+    return this.#ready().s.stateOf.all(address.namespace, address.type, address.id).map(toStateEntry);
+  }
+
+  async getReply(requestId: string): Promise<ReplyRow | undefined> {
+    const row = this.#ready().s.replyOf.get(requestId);
+    return row === undefined ? undefined : toReply(row);
+  }
+
+  async peekEgress(topic: string, limit: number, exclude?: ReadonlySet<number>): Promise<EgressRow[]> {
+    return peekEgress(this.#ready().s, topic, limit, exclude);
+  }
+
+  async deleteEgress(ids: readonly number[]): Promise<void> {
+    const { db, s } = this.#ready();
+    db.transaction(() => {
+      for (const id of ids) s.deleteEgress.run(id);
+    })();
+  }
+
+  async listDeadLetters(limit: number, afterId = 0): Promise<DeadLetter[]> {
+    return this.#ready().s.deadLettersAfter.all(afterId, limit).map(toDeadLetter);
+  }
+
+  async getDeadLetter(id: number): Promise<DeadLetter | undefined> {
+    const row = this.#ready().s.deadLetterOf.get(id);
+    return row === undefined ? undefined : toDeadLetter(row);
+  }
+
+  async purge(before: number, limit: number): Promise<number> {
+    const { db, s } = this.#ready();
+    return db.transaction(() => s.purgeReplies.run(before, limit).changes + s.purgeIdempotencyKeys.run(before, limit).changes)();
+  }
+
+  async stats(): Promise<{ messages: number; timers: number; egress: number; deadLetters: number }> {
+    const [messages, timers, egress, deadLetters] = this.#ready().s.stats.get() as number[];
+    return { messages: messages ?? 0, timers: timers ?? 0, egress: egress ?? 0, deadLetters: deadLetters ?? 0 };
+  }
+
+  #ready(): Open {
+    if (this.#open === undefined) throw new StatefunError("STATEFUN_CLOSED", `the store at ${this.dir} is not open`);
+    return this.#open;
+  }
+}
