@@ -9,6 +9,7 @@ import { arg, peakRssMiB, percentile, recorder, report, sleep, tempDir } from ".
 const ids = arg("ids", 10_000);
 const seconds = arg("seconds", 10);
 const warmup = arg("warmup", 2);
+const maxCommitBatch = arg("batch", undefined);
 
 const hops = valueSpec("hops", Types.int);
 const counter = statefulFunction({
@@ -24,7 +25,12 @@ const counter = statefulFunction({
 
 const { dir, remove } = tempDir("chain");
 const metrics = recorder();
-const runtime = new Runtime({ store: new SqliteStore({ dir }), modules: [statefunModule({ functions: [counter] })], metrics });
+const runtime = new Runtime({
+  store: new SqliteStore({ dir }),
+  modules: [statefunModule({ functions: [counter] })],
+  metrics,
+  limits: maxCommitBatch ? { maxCommitBatch } : {},
+});
 await runtime.start();
 const seed = [];
 for (let i = 0; i < ids; i++)

@@ -28,7 +28,6 @@ describe("SqliteStore migrations", () => {
           "messages",
           "messages_cancellation",
           "messages_delayed",
-          "messages_immediate",
           "meta",
           "replies",
           "state",

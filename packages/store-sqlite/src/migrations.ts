@@ -28,7 +28,6 @@ export const migrations: readonly Migration[] = [
           due_at INTEGER,
           cancellation_token TEXT
         );
-        CREATE INDEX messages_immediate ON messages (key_group, seq) WHERE due_at IS NULL;
         CREATE INDEX messages_delayed ON messages (due_at, seq) WHERE due_at IS NOT NULL;
         CREATE INDEX messages_cancellation ON messages (cancellation_token) WHERE cancellation_token IS NOT NULL;
 

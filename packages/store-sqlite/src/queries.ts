@@ -10,16 +10,25 @@ function select(all: number, keyGroups: readonly number[]): { groups: number[]; 
 
 /**
  * Immediate messages in `seq` order. Owning every key group (the embedded case) is one scan of
- * the primary key; owning some is one index range per key group, merged.
+ * the primary key; owning some (never the case for an embedded store) filters that scan.
  */
 export function loadMessages(s: Statements, all: number, keyGroups: readonly number[], afterSeq: number, limit: number): StoredMessage[] {
   const { groups, everything } = select(all, keyGroups);
   if (limit <= 0 || groups.length === 0) return [];
   if (everything) return s.messagesAfter.all(afterSeq, limit).map((row) => toMessage(row));
-  const rows: Row[] = [];
-  for (const kg of groups) for (const row of s.messagesOfGroupAfter.all(kg, afterSeq, limit)) rows.push(row);
-  rows.sort((a, b) => (a[0] as number) - (b[0] as number));
-  return rows.slice(0, limit).map((row) => toMessage(row));
+  // An embedded store has one worker, which owns every key group; no index serves this rare case.
+  const wanted = new Set(groups);
+  const found: StoredMessage[] = [];
+  for (let after = afterSeq; found.length < limit; ) {
+    const page = s.messagesAfter.all(after, 1000);
+    for (const row of page) {
+      const m = toMessage(row);
+      if (wanted.has(m.keyGroup) && found.length < limit) found.push(m);
+    }
+    if (page.length < 1000) break;
+    after = page.at(-1)![0] as number;
+  }
+  return found;
 }
 
 /** Delayed messages ordered by `(dueAt, seq)`, strictly after `after`, due by `until`. */

@@ -22,7 +22,6 @@ export interface Statements {
   readonly deleteDeadLetter: Statement;
 
   readonly messagesAfter: RawStatement;
-  readonly messagesOfGroupAfter: RawStatement;
   readonly timersAfter: RawStatement;
   readonly stateOf: RawStatement;
   readonly replyOf: RawStatement;
@@ -72,10 +71,6 @@ export function prepareStatements(db: Database.Database): Statements {
     deleteDeadLetter: run("DELETE FROM dead_letters WHERE id = ?"),
 
     messagesAfter: raw(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE seq > ? AND due_at IS NULL ORDER BY seq LIMIT ?`),
-    messagesOfGroupAfter: raw(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages INDEXED BY messages_immediate
-       WHERE key_group = ? AND seq > ? AND due_at IS NULL ORDER BY seq LIMIT ?`,
-    ),
     timersAfter: raw(
       `SELECT ${MESSAGE_COLUMNS} FROM messages INDEXED BY messages_delayed
        WHERE due_at IS NOT NULL AND (due_at, seq) > (?, ?) AND due_at <= ? ORDER BY due_at, seq LIMIT ?`,

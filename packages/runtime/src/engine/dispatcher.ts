@@ -5,6 +5,7 @@ import type { Clock } from "../clock.js";
 import type { Logger, MetricsSink } from "../observe.js";
 import type { Binding, Registry } from "../registry.js";
 import type { Store, StoredMessage } from "../store/types.js";
+import { AddressMap } from "./address-map.js";
 import { type CommitUnit, unit } from "./commit-unit.js";
 import type { Committer } from "./committer.js";
 import { Deque } from "./deque.js";
@@ -34,7 +35,7 @@ export interface DispatcherOptions {
  * before that commits (commits are ordered, so a crash rolls both back).
  */
 export class Dispatcher {
-  private readonly mailboxes = new Map<string, Mailbox>();
+  private readonly mailboxes = new AddressMap<Mailbox>();
   private readonly ready = new Deque<Mailbox>();
   private inFlight = 0;
   private bufferedCount = 0;
@@ -59,12 +60,11 @@ export class Dispatcher {
   }
 
   deliver(m: StoredMessage): void {
-    const key = addressKey(m.target);
-    let mb = this.mailboxes.get(key);
+    let mb = this.mailboxes.get(m.target);
     if (mb === undefined) {
       if (this.mailboxes.size >= this.o.maxCachedAddresses) this.evict();
-      mb = new Mailbox(key, m.target, m.keyGroup, functionTypeOf(m.target));
-      this.mailboxes.set(key, mb);
+      mb = new Mailbox(m.target, m.keyGroup, functionTypeOf(m.target));
+      this.mailboxes.set(m.target, mb);
     }
     mb.queue.push(m);
     this.bufferedCount++;
@@ -210,16 +210,18 @@ export class Dispatcher {
     this.parkedCount += n;
     this.bufferedCount -= n;
     mb.busy = false;
-    if (mb.pendingCommits === 0) this.mailboxes.delete(mb.key);
+    if (mb.pendingCommits === 0) this.mailboxes.delete(mb.address);
     this.o.released();
   }
 
   /** Forgets the state of idle addresses, oldest first, down to 90% of the cap. */
   private evict(): void {
     const target = Math.floor(this.o.maxCachedAddresses * 0.9);
-    for (const [key, mb] of this.mailboxes) {
-      if (this.mailboxes.size <= target) break;
-      if (mb.idle) this.mailboxes.delete(key);
+    const idle: Mailbox[] = [];
+    for (const mb of this.mailboxes.values()) {
+      if (this.mailboxes.size - idle.length <= target) break;
+      if (mb.idle) idle.push(mb);
     }
+    for (const mb of idle) this.mailboxes.delete(mb.address);
   }
 }

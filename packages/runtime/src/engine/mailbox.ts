@@ -19,7 +19,6 @@ export class Mailbox {
   readonly keyGroups: readonly number[];
 
   constructor(
-    readonly key: string,
     readonly address: Address,
     readonly keyGroup: number,
     readonly functionType: string,

@@ -1,0 +1,398 @@
+// Request-reply over HTTP: a real worker (`statefun run bench/workloads/counter-module.js`,
+// embedded SQLite with fsync) in its own process, and this process as the load generator.
+// Every request is `POST /bench/counter/{id}?await=5s` with an int body of 1; the function
+// adds it to the instance's count and replies with the new count, so the answer to the k-th
+// request to an id is k: each reply is checked (200, int type, a count not seen before for
+// that id and not above the requests sent to it) and every failure is counted.
+//
+//   A. open loop: a fixed 1,000 requests/s over 1,000 ids; latency from the time each request
+//      was scheduled, so a slow worker cannot lower the offered rate (no coordinated omission).
+//   B. saturation: 64 clients in a closed loop over the same number of ids; requests/s and latency.
+//
+// Options: --seconds N (per workload, default 10) --rate N (default 1000) --ids N (default 1000)
+// --clients N (default 64) --warmup N (seconds, default 2) --profile DIR (run the worker under
+// --cpu-prof, write the profile to DIR and print its top self-time functions on stderr)
+// --mode open|closed|both (default both).
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Types } from "../../packages/sdk/dist/index.js";
+import { arg, percentile, report, tempDir } from "./common.js";
+
+const seconds = arg("seconds", 10);
+const rate = arg("rate", 1000);
+const ids = arg("ids", 1000);
+const clients = arg("clients", 64);
+const warmup = arg("warmup", 2);
+const profileDir = stringArg("profile");
+const only = stringArg("mode") ?? "both"; // open | closed | both
+if (!["open", "closed", "both"].includes(only)) throw new Error(`--mode must be open, closed or both, got ${only}`);
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const CONTENT_TYPE = `application/vnd.${Types.int.typename}`;
+const BODY = Buffer.from(Types.int.serialize(1));
+const REQUEST_TIMEOUT_MS = 10_000;
+
+const { dir, remove } = tempDir("request-reply");
+const worker = await startWorker();
+try {
+  await warm(`w${Date.now()}`);
+  if (only !== "closed") report(await openLoop());
+  if (only !== "open") report(await closedLoop());
+} finally {
+  await worker.stop();
+  remove();
+}
+if (profileDir !== undefined) summariseProfile(profileDir);
+
+// --- the worker --------------------------------------------------------------------------
+
+async function startWorker() {
+  const node = profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", resolve(profileDir)];
+  const cli = join(root, "packages/server/dist/cli/main.js");
+  const module = join(root, "bench/workloads/counter-module.js");
+  const ports = ["--admin-port", "0", "--ingress-port", "0", "--egress-port", "0"];
+  const child = spawn(process.execPath, [...node, cli, "run", module, "--data", dir, ...ports], {
+    env: { ...process.env, STATEFUN_LOG_LEVEL: process.env.STATEFUN_LOG_LEVEL ?? "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  const exited = new Promise((done) => child.once("exit", (code, signal) => done({ code, signal })));
+  const urls = await new Promise((done, fail) => {
+    let out = "";
+    const found = {};
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      for (const m of out.matchAll(/^(\w+) listening on (http:\/\/\S+)$/gm)) found[m[1]] = m[2];
+      if (found.ingress && found.admin) done(found);
+    });
+    exited.then(({ code, signal }) => fail(new Error(`the worker exited (${code ?? signal}) before listening:\n${stderr}`)));
+  });
+  return {
+    pid: child.pid,
+    ingress: new URL(urls.ingress),
+    admin: new URL(urls.admin),
+    async stop() {
+      child.kill("SIGTERM");
+      const { code, signal } = await exited;
+      if (code !== 0) process.stderr.write(`request-reply: the worker exited with ${code ?? signal}\n${stderr}\n`);
+    },
+  };
+}
+
+/** The worker's peak resident set size (VmHWM) in MiB. */
+function workerPeakRssMiB() {
+  const status = readFileSync(`/proc/${worker.pid}/status`, "utf8");
+  const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]);
+  return Math.round(kb / 1024);
+}
+
+/** Resets the worker's VmHWM to its current RSS (Linux `clear_refs` 5), so each workload reports its own peak. */
+function resetWorkerPeakRss() {
+  try {
+    writeFileSync(`/proc/${worker.pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** CPU seconds (user + system) the worker has used. */
+function workerCpuSeconds() {
+  const stat = readFileSync(`/proc/${worker.pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/** Group-commit counters from the worker's Prometheus endpoint. */
+async function commitStats() {
+  const text = await (await fetch(new URL("/metrics", worker.admin))).text();
+  const value = (name) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+  return {
+    within5ms: value('statefun_commit_latency_seconds_bucket\\{le="0.005"\\}'),
+    commits: value("statefun_commit_batch_size_count"),
+    units: value("statefun_commit_batch_size_sum"),
+    commitSeconds: value("statefun_commit_latency_seconds_sum"),
+  };
+}
+
+/** What a measured stretch of load did to the worker. */
+async function measureWorker(run) {
+  const resetOk = resetWorkerPeakRss();
+  const cpu0 = workerCpuSeconds();
+  const own0 = process.cpuUsage();
+  const stats0 = await commitStats();
+  const started = performance.now();
+  const result = await run();
+  const elapsed = (performance.now() - started) / 1000;
+  const stats1 = await commitStats();
+  const own = process.cpuUsage(own0);
+  const commits = stats1.commits - stats0.commits;
+  return {
+    result,
+    worker: {
+      peakRssMiB: workerPeakRssMiB(),
+      peakRssScope: resetOk ? "workload" : "process lifetime",
+      workerCpuPct: Math.round(((workerCpuSeconds() - cpu0) / elapsed) * 100),
+      loadgenCpuPct: Math.round(((own.user + own.system) / 1e6 / elapsed) * 100),
+      commitsPerSec: Math.round(commits / elapsed),
+      meanCommitBatch: round((stats1.units - stats0.units) / commits, 1),
+      meanCommitMs: round(((stats1.commitSeconds - stats0.commitSeconds) / commits) * 1000, 2),
+      commitsOver5ms: commits - (stats1.within5ms - stats0.within5ms),
+    },
+  };
+}
+
+// --- the load ----------------------------------------------------------------------------
+
+/** Checks every reply: the k-th request to an id must get back a count in 1..k that id has not had yet. */
+function checker() {
+  const sent = new Map();
+  const seen = new Map();
+  const errors = {};
+  let ok = 0;
+  const fail = (kind) => {
+    errors[kind] = (errors[kind] ?? 0) + 1;
+  };
+  return {
+    sent(id) {
+      sent.set(id, (sent.get(id) ?? 0) + 1);
+    },
+    check(id, res) {
+      if (res.error !== undefined) return fail(res.error);
+      if (res.status !== 200) return fail(`status ${res.status}`);
+      if (res.contentType !== CONTENT_TYPE) return fail(`content-type ${res.contentType}`);
+      let n;
+      try {
+        n = Types.int.deserialize(res.body);
+      } catch {
+        return fail("undecodable reply");
+      }
+      let counts = seen.get(id);
+      if (counts === undefined) {
+        counts = new Set();
+        seen.set(id, counts);
+      }
+      if (!Number.isInteger(n) || n < 1 || n > (sent.get(id) ?? 0)) return fail("reply out of range");
+      if (counts.has(n)) return fail("duplicate reply");
+      counts.add(n);
+      ok++;
+    },
+    get ok() {
+      return ok;
+    },
+    get errorCount() {
+      return Object.values(errors).reduce((a, b) => a + b, 0);
+    },
+    errors,
+  };
+}
+
+function post(agent, id) {
+  return new Promise((done) => {
+    const req = http.request(
+      {
+        agent,
+        host: worker.ingress.hostname,
+        port: worker.ingress.port,
+        method: "POST",
+        path: `/bench/counter/${id}?await=5s`,
+        headers: { "content-type": CONTENT_TYPE, "content-length": BODY.length },
+        timeout: REQUEST_TIMEOUT_MS,
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () =>
+          done({ status: res.statusCode, contentType: res.headers["content-type"], body: new Uint8Array(Buffer.concat(chunks)) }),
+        );
+        res.on("error", (err) => done({ error: err.code ?? "response error" }));
+      },
+    );
+    req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "client timeout" })));
+    req.on("error", (err) => done({ error: err.code ?? err.message }));
+    req.end(BODY);
+  });
+}
+
+/** A deterministic stream of ids (so runs are comparable): `prefix-0` … `prefix-(ids-1)`, uniformly. */
+function idStream(prefix, seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return `${prefix}-${Math.floor((s / 2 ** 32) * ids)}`;
+  };
+}
+
+/**
+ * Sends `total` requests at `perSecond`, each at its scheduled time whatever the state of
+ * earlier ones; latency is measured from the scheduled time.
+ */
+async function openLoopRun(prefix, perSecond, total) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
+  const nextId = idStream(prefix, 42);
+  const check = checker();
+  const latencies = new Float64Array(total);
+  const pending = [];
+  let maxSendLagMs = 0;
+  const start = performance.now() + 5;
+  let i = 0;
+  while (i < total) {
+    const now = performance.now();
+    while (i < total && start + (i * 1000) / perSecond <= now) {
+      const scheduled = start + (i * 1000) / perSecond;
+      maxSendLagMs = Math.max(maxSendLagMs, now - scheduled);
+      const id = nextId();
+      const index = i++;
+      check.sent(id);
+      pending.push(
+        post(agent, id).then((res) => {
+          latencies[index] = performance.now() - scheduled;
+          check.check(id, res);
+        }),
+      );
+    }
+    if (i < total) await new Promise((r) => setTimeout(r, Math.max(0, start + (i * 1000) / perSecond - performance.now() - 0.5)));
+  }
+  const sentIn = (performance.now() - start) / 1000;
+  await Promise.all(pending);
+  agent.destroy();
+  return { check, latencies, sentPerSec: Math.round(total / sentIn), maxSendLagMs: round(maxSendLagMs, 1) };
+}
+
+async function warm(prefix) {
+  if (warmup <= 0) return;
+  const { check } = await openLoopRun(prefix, rate, Math.round(rate * warmup));
+  if (check.errorCount > 0) process.stderr.write(`request-reply: warm-up errors ${JSON.stringify(check.errors)}\n`);
+}
+
+async function openLoop() {
+  const total = Math.round(rate * seconds);
+  const { result, worker: w } = await measureWorker(() => openLoopRun("a", rate, total));
+  const { check, latencies } = result;
+  return {
+    workload: "request-reply",
+    mode: `open loop ${rate.toLocaleString("en-US")} req/s, ${ids.toLocaleString("en-US")} ids, HTTP ?await, SQLite fsync`,
+    msgsPerSec: result.sentPerSec,
+    p50ms: round(percentile(latencies, 50), 2),
+    p99ms: round(percentile(latencies, 99), 2),
+    peakRssMiB: w.peakRssMiB,
+    latency: "scheduled send to reply",
+    requests: total,
+    ok: check.ok,
+    errors: check.errorCount,
+    errorKinds: check.errors,
+    p90ms: round(percentile(latencies, 90), 2),
+    p999ms: round(percentile(latencies, 99.9), 2),
+    maxMs: round(percentile(latencies, 100), 2),
+    maxSendLagMs: result.maxSendLagMs,
+    ...w,
+  };
+}
+
+async function closedLoop() {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const check = checker();
+  const latencies = [];
+  let stopAt = 0;
+  const client = async (c) => {
+    const nextId = idStream("b", 7 + c);
+    while (performance.now() < stopAt) {
+      const id = nextId();
+      check.sent(id);
+      const sent = performance.now();
+      const res = await post(agent, id);
+      latencies.push(performance.now() - sent);
+      check.check(id, res);
+    }
+  };
+  const { result: elapsed, worker: w } = await measureWorker(async () => {
+    const started = performance.now();
+    stopAt = started + seconds * 1000;
+    await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
+    return (performance.now() - started) / 1000;
+  });
+  agent.destroy();
+  return {
+    workload: "request-reply",
+    mode: `saturation, ${clients} clients closed loop, ${ids.toLocaleString("en-US")} ids, HTTP ?await, SQLite fsync`,
+    msgsPerSec: Math.round(check.ok / elapsed),
+    p50ms: round(percentile(latencies, 50), 2),
+    p99ms: round(percentile(latencies, 99), 2),
+    peakRssMiB: w.peakRssMiB,
+    latency: "send to reply",
+    requests: latencies.length,
+    ok: check.ok,
+    errors: check.errorCount,
+    errorKinds: check.errors,
+    p90ms: round(percentile(latencies, 90), 2),
+    maxMs: round(percentile(latencies, 100), 2),
+    ...w,
+  };
+}
+
+// --- the profile -------------------------------------------------------------------------
+
+/** Prints the top self-time functions of the newest profile in `dir`, and self time by area. */
+function summariseProfile(dirName) {
+  const dirPath = resolve(dirName);
+  const files = readdirSync(dirPath)
+    .filter((f) => f.endsWith(".cpuprofile"))
+    .sort();
+  const file = files.at(-1);
+  if (file === undefined) return process.stderr.write(`request-reply: no .cpuprofile in ${dirPath}\n`);
+  const profile = JSON.parse(readFileSync(join(dirPath, file), "utf8"));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i];
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
+  }
+  const totalUs = [...selfUs.values()].reduce((a, b) => a + b, 0);
+  const byFunction = new Map();
+  const byArea = new Map();
+  for (const [id, us] of selfUs) {
+    const { functionName, url, lineNumber } = byId.get(id).callFrame;
+    const where = url.replace(`file://${root}/`, "").replace(/^node:/, "node:");
+    const key = `${functionName || "(anonymous)"} ${where ? `${where}:${lineNumber + 1}` : ""}`.trim();
+    byFunction.set(key, (byFunction.get(key) ?? 0) + us);
+    const area = areaOf(functionName, where);
+    byArea.set(area, (byArea.get(area) ?? 0) + us);
+  }
+  const pct = (us) => `${((us / totalUs) * 100).toFixed(1).padStart(5)}%`;
+  const lines = [`profile ${join(dirPath, file)}: ${(totalUs / 1e6).toFixed(1)} s sampled`, "self time by area:"];
+  const areas = [...byArea].sort((a, b) => b[1] - a[1]);
+  for (const [area, us] of areas.slice(0, 15)) lines.push(`  ${pct(us)}  ${area}`);
+  lines.push(`  ${pct(areas.slice(15).reduce((sum, [, us]) => sum + us, 0))}  everything else`);
+  lines.push("top self-time functions:");
+  for (const [key, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 30)) lines.push(`  ${pct(us)}  ${key}`);
+  process.stderr.write(`${lines.join("\n")}\n`);
+}
+
+function areaOf(functionName, where) {
+  if (functionName === "(idle)") return "idle";
+  if (functionName === "(garbage collector)") return "garbage collector";
+  if (functionName === "(program)") return "(program): native code outside JS, e.g. SQLite, syscalls";
+  if (where.startsWith("node:")) return `node internals (${where.split("/")[1] ?? where})`;
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(where);
+  if (pkg) return `dependency ${pkg[1]}`;
+  const own = /^packages\/([^/]+)\//.exec(where);
+  if (own) return `@statefun-ts/${own[1]}`;
+  if (where === "") return `native/builtin (${functionName})`;
+  return where;
+}
+
+function stringArg(name) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function round(value, digits) {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}

@@ -1,0 +1,45 @@
+import type { Address } from "@statefun-ts/protocol";
+
+/** A map keyed by address, nested by namespace, type and id: no key string is built per lookup. */
+export class AddressMap<V> {
+  private readonly byNamespace = new Map<string, Map<string, Map<string, V>>>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(a: Address): V | undefined {
+    return this.byNamespace.get(a.namespace)?.get(a.type)?.get(a.id);
+  }
+
+  set(a: Address, value: V): void {
+    let types = this.byNamespace.get(a.namespace);
+    if (types === undefined) {
+      types = new Map();
+      this.byNamespace.set(a.namespace, types);
+    }
+    let ids = types.get(a.type);
+    if (ids === undefined) {
+      ids = new Map();
+      types.set(a.type, ids);
+    }
+    if (!ids.has(a.id)) this.count++;
+    ids.set(a.id, value);
+  }
+
+  delete(a: Address): boolean {
+    const types = this.byNamespace.get(a.namespace);
+    const ids = types?.get(a.type);
+    if (ids === undefined || !ids.delete(a.id)) return false;
+    this.count--;
+    if (ids.size === 0) types!.delete(a.type);
+    if (types!.size === 0) this.byNamespace.delete(a.namespace);
+    return true;
+  }
+
+  /** Every value, oldest insertion first within each type. */
+  *values(): IterableIterator<V> {
+    for (const types of this.byNamespace.values()) for (const ids of types.values()) yield* ids.values();
+  }
+}

@@ -1,0 +1,107 @@
+import { request } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { take, Worker } from "./worker.js";
+
+// The README's quick start, as a new user runs it: both examples in one runtime, over HTTP.
+const worker = new Worker(["examples/greeter/module.ts", "examples/shopping-cart/module.ts"], 3000 + Math.floor(Math.random() * 2000));
+
+beforeAll(() => worker.start(), 60_000);
+afterAll(() => worker.dispose());
+
+const put = (path: string, typename: string, body: unknown, query = "") =>
+  fetch(worker.url("ingress", `${path}${query}`), {
+    method: "PUT",
+    headers: { "Content-Type": `application/vnd.${typename}` },
+    body: JSON.stringify(body),
+  });
+
+describe("examples, end to end", () => {
+  it("greets Bob differently on each visit, across a kill -9 and a restart", async () => {
+    const visit = async () => {
+      expect((await put("/example/person/Bob", "example/GreetRequest", { name: "Bob" })).status).toBe(202);
+      return take(worker.url("egress", "/greetings"));
+    };
+    const first = await visit();
+    expect(first).toContain("Welcome Bob");
+    const second = await visit();
+    expect(second).not.toBe(first);
+    await worker.kill();
+    await worker.start();
+    const third = await visit();
+    expect(third).not.toBe(first);
+    expect(third).not.toBe(second);
+  }, 60_000);
+
+  it("runs the shopping cart: restock, ask the stock with ?await, add to cart, check out, receipt", async () => {
+    expect((await put("/com.example/stock/socks", "com.example/RestockItem", { itemId: "socks", quantity: 50 })).status).toBe(202);
+    const ask = await fetch(worker.url("ingress", "/com.example/stock/socks?await=5s"), {
+      method: "POST",
+      headers: { "Content-Type": "application/vnd.com.example/RequestItem" },
+      body: JSON.stringify({ quantity: 1 }),
+    });
+    expect(ask.status).toBe(200);
+    expect(ask.headers.get("content-type")).toContain("com.example/ItemAvailability");
+    expect(await ask.json()).toEqual({ status: "INSTOCK", quantity: 1 });
+
+    await put("/com.example/user-shopping-cart/1", "com.example/AddToCart", { userId: "1", itemId: "socks", quantity: 3 });
+    // The cart asks the stock and adds what is available when the answer comes back.
+    await new Promise((r) => setTimeout(r, 300));
+    await put("/com.example/user-shopping-cart/1", "com.example/Checkout", { userId: "1" });
+    const receipt = JSON.parse(await take(worker.url("egress", "/receipts")));
+    expect(receipt).toEqual({ userId: "1", details: expect.stringContaining("socks: 3") });
+  }, 30_000);
+
+  it("answers bad input with a clear error and keeps running", async () => {
+    const wrongType = await put("/example/person/Bob", "example/NotAType", { name: "Bob" });
+    expect(wrongType.status).toBe(400);
+    expect((await wrongType.json()).error).toContain("example/person does not accept messages of type example/NotAType");
+
+    const malformed = await fetch(worker.url("ingress", "/only/two"), { method: "PUT", body: "x" });
+    expect(malformed.status).toBeGreaterThanOrEqual(400);
+    expect(malformed.status).toBeLessThan(500);
+
+    const huge = await putExpectingContinue(worker.url("ingress", "/example/person/Big"), "x".repeat(2 * 1024 * 1024));
+    expect(huge.status).toBe(413);
+    expect(huge.body).toContain("larger than the limit");
+
+    // Invalid JSON for a JSON type is accepted (the runtime never reads message bytes) and dead-lettered with the reason.
+    const invalid = await fetch(worker.url("ingress", "/example/person/Eve"), {
+      method: "PUT",
+      headers: { "Content-Type": "application/vnd.example/GreetRequest" },
+      body: "{not json",
+    });
+    expect(invalid.status).toBe(202);
+    const deadline = Date.now() + 10_000;
+    let letters: { error: string; target: { id: string } }[] = [];
+    while (Date.now() < deadline) {
+      letters = await (await fetch(worker.url("admin", "/v1/deadletters"))).json();
+      if (letters.some((l) => l.target.id === "Eve")) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(letters.find((l) => l.target.id === "Eve")?.error).toContain("invalid JSON for example/GreetRequest");
+    expect((await fetch(worker.url("admin", "/healthz"))).status).toBe(200);
+  }, 30_000);
+});
+
+/** A PUT that sends its body only after `100 Continue`, as curl does for large bodies: the client sees an early 413. */
+function putExpectingContinue(url: string, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      method: "PUT",
+      headers: {
+        "Content-Type": "application/vnd.example/GreetRequest",
+        "Content-Length": Buffer.byteLength(body),
+        Expect: "100-continue",
+      },
+    });
+    req.on("continue", () => req.end(body));
+    req.on("response", (res) => {
+      let text = "";
+      res.on("data", (d) => {
+        text += d;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("error", reject);
+  });
+}
