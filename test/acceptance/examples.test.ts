@@ -54,7 +54,7 @@ describe("examples, end to end", () => {
   it("answers bad input with a clear error and keeps running", async () => {
     const wrongType = await put("/example/person/Bob", "example/NotAType", { name: "Bob" });
     expect(wrongType.status).toBe(400);
-    expect((await wrongType.json()).error).toContain("example/person does not accept messages of type example/NotAType");
+    expect(((await wrongType.json()) as { error: string }).error).toContain("example/person does not accept messages of type example/NotAType");
 
     const malformed = await fetch(worker.url("ingress", "/only/two"), { method: "PUT", body: "x" });
     expect(malformed.status).toBeGreaterThanOrEqual(400);
@@ -74,7 +74,7 @@ describe("examples, end to end", () => {
     const deadline = Date.now() + 10_000;
     let letters: { error: string; target: { id: string } }[] = [];
     while (Date.now() < deadline) {
-      letters = await (await fetch(worker.url("admin", "/v1/deadletters"))).json();
+      letters = (await (await fetch(worker.url("admin", "/v1/deadletters"))).json()) as typeof letters;
       if (letters.some((l) => l.target.id === "Eve")) break;
       await new Promise((r) => setTimeout(r, 100));
     }

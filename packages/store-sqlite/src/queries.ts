@@ -1,5 +1,5 @@
 import type { EgressRow, StoredMessage } from "@statefun-ts/runtime";
-import { type Row, toEgressRow, toMessage } from "./rows.js";
+import { toEgressRow, toMessage } from "./rows.js";
 import type { Statements } from "./statements.js";
 
 /** The distinct valid key groups asked for, and whether they are all the store has. */

@@ -1,4 +1,4 @@
-import { addressKey, functionTypeOf, StatefunError } from "@statefun-ts/protocol";
+import { functionTypeOf, StatefunError } from "@statefun-ts/protocol";
 import type { Effects } from "@statefun-ts/sdk/internal";
 import { errorText } from "@statefun-ts/sdk/internal";
 import type { Clock } from "../clock.js";
