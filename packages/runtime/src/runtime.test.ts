@@ -151,6 +151,16 @@ describe("Runtime", () => {
     expect(rt.gauges().bufferedMessages).toBe(0);
   });
 
+  it("answers STATEFUN_OVERLOADED instead of growing a backlog past its bound", async () => {
+    const slow = await start(new MemoryStore(), { maxBacklog: 5 });
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) => slow.ingest({ target: flaky.at(`o${i}`), argument: str("fail") })),
+    );
+    const rejected = results.filter((r) => r.status === "rejected");
+    expect(rejected.length).toBeGreaterThan(0);
+    expect((rejected[0] as PromiseRejectedResult).reason).toMatchObject({ code: "STATEFUN_OVERLOADED", terminal: false });
+  });
+
   it("recovers pending messages and timers from the store after a restart", async () => {
     const store = new MemoryStore();
     const rt = await start(store);

@@ -224,7 +224,7 @@ export class Runtime {
         `${binding.fn.typename} does not accept messages of type ${request.argument.typename} (it accepts ${[...binding.accepts].join(", ")})`,
       );
     }
-    if (this.pendingIngress >= this.limits.maxPendingIngress || this.backlog >= this.limits.maxBacklog) {
+    if (this.pendingIngress >= this.limits.maxPendingIngress || this.backlog + this.pendingIngress >= this.limits.maxBacklog) {
       throw new StatefunError(
         "STATEFUN_OVERLOADED",
         `overloaded: ${this.backlog} messages waiting, ${this.pendingIngress} requests committing`,
@@ -333,8 +333,7 @@ export class Runtime {
     for (let i = 0; i < batch.units.length; i++) {
       const u = batch.units[i]!;
       if (u.mailbox) u.mailbox.pendingCommits--;
-      for (const seq of u.consumed) this.timers.consumed(seq);
-      this.backlog -= u.consumed.length;
+      for (const seq of u.consumed) if (!this.timers.consumed(seq)) this.backlog--;
       for (const m of batch.stored[i]!) {
         if (m.dueAt === undefined) immediate.push(m);
         else this.timers.offer(m);

@@ -73,11 +73,12 @@ export class Timers {
     }
   }
 
-  /** A fired message's consumption is durable now. */
-  consumed(seq: number): void {
-    if (!this.known.has(seq)) return;
+  /** A message's consumption is durable now; true when it was a delayed message. */
+  consumed(seq: number): boolean {
+    if (!this.known.has(seq)) return false;
     if (this.loadingUntil !== undefined) this.deferredForget.push(seq);
     else this.known.delete(seq);
+    return true;
   }
 
   private add(message: StoredMessage): void {
