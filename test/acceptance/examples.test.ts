@@ -54,7 +54,9 @@ describe("examples, end to end", () => {
   it("answers bad input with a clear error and keeps running", async () => {
     const wrongType = await put("/example/person/Bob", "example/NotAType", { name: "Bob" });
     expect(wrongType.status).toBe(400);
-    expect(((await wrongType.json()) as { error: string }).error).toContain("example/person does not accept messages of type example/NotAType");
+    expect(((await wrongType.json()) as { error: string }).error).toContain(
+      "example/person does not accept messages of type example/NotAType",
+    );
 
     const malformed = await fetch(worker.url("ingress", "/only/two"), { method: "PUT", body: "x" });
     expect(malformed.status).toBeGreaterThanOrEqual(400);
