@@ -1,30 +1,19 @@
-import { StatefunError } from "@statefun-ts/protocol";
-import type { EgressRef, HttpIngress, StatefulFunction, StatefunModule, ValueSpec } from "@statefun-ts/sdk";
-
-/** A loaded function type with what the engine precomputes for it. */
-export interface Binding {
-  readonly fn: StatefulFunction;
-  readonly accepts: ReadonlySet<string>;
-  readonly specs: readonly ValueSpec<unknown>[];
-  /** Some state expires after each call: every invocation rewrites its expiry. */
-  readonly hasAfterCall: boolean;
-}
+import { parseTypeName, StatefunError } from "@statefun-ts/protocol";
+import type { EgressRef, HttpIngress, StatefulFunction, StatefunModule } from "@statefun-ts/sdk";
+import type { Binding } from "./binding.js";
+import { embeddedBinding } from "./engine/embedded.js";
 
 /** The function types, egresses and ingresses loaded into a runtime. */
 export class Registry {
   private readonly bindings = new Map<string, Binding>();
+  private readonly functions = new Map<string, StatefulFunction>();
   private readonly egressTopics = new Map<string, EgressRef<any>>();
   private readonly httpIngresses = new Map<string, HttpIngress<any>>();
 
   load(module: StatefunModule): void {
     for (const fn of module.functions) {
-      const specs = [...fn.specs.values()];
-      this.bindings.set(fn.typename, {
-        fn,
-        accepts: new Set(fn.accepts.map((t) => t.typename)),
-        specs,
-        hasAfterCall: specs.some((s) => s.expiration.mode === "after-call"),
-      });
+      this.bindings.set(fn.typename, embeddedBinding(fn));
+      this.functions.set(fn.typename, fn);
     }
     for (const egress of module.egresses) {
       const existing = this.egressTopics.get(egress.topic);
@@ -39,8 +28,22 @@ export class Registry {
     for (const ingress of module.ingresses) this.httpIngresses.set(ingress.path, ingress);
   }
 
+  /** Binds a function type, or a whole namespace with `namespace/*` (an exact type wins over its namespace). */
+  bind(binding: Binding): void {
+    parseTypeName(binding.typename);
+    this.bindings.set(binding.typename, binding);
+    this.functions.delete(binding.typename);
+  }
+
   binding(functionType: string): Binding | undefined {
-    return this.bindings.get(functionType);
+    const exact = this.bindings.get(functionType);
+    if (exact !== undefined || this.bindings.size === this.functions.size) return exact;
+    return this.bindings.get(`${functionType.slice(0, functionType.lastIndexOf("/"))}/*`);
+  }
+
+  /** The embedded function of a type, if that is how it is bound. */
+  function(functionType: string): StatefulFunction | undefined {
+    return this.functions.get(functionType);
   }
 
   functionTypes(): string[] {

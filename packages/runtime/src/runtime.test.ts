@@ -161,6 +161,35 @@ describe("Runtime", () => {
     expect((rejected[0] as PromiseRejectedResult).reason).toMatchObject({ code: "STATEFUN_OVERLOADED", terminal: false });
   });
 
+  it("runs a bound invoker with batches of an address's queued messages, and binds whole namespaces", async () => {
+    const rt = await start();
+    const seen: string[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    rt.bind({
+      typename: "remote/*",
+      specs: () => [],
+      retry: { maxAttempts: 1, initialBackoffMs: 1, maxBackoffMs: 1 },
+      invoker: {
+        maxBatch: 3,
+        async invoke(request) {
+          seen.push(request.messages.map((m) => Types.string.deserialize(m.argument.value)));
+          await gate;
+          return { messages: [], delayed: [], egress: [], state: new Map() };
+        },
+      },
+    });
+    for (let i = 0; i < 5; i++) await rt.ingest({ target: { namespace: "remote", type: "anything", id: "x" }, argument: str(`m${i}`) });
+    await until(() => seen.length === 1);
+    release();
+    await until(() => seen.flat().length === 5);
+    expect(seen[0]).toEqual(["m0"]);
+    expect(seen.slice(1).every((b) => b.length <= 3)).toBe(true);
+    expect(seen.flat()).toEqual(["m0", "m1", "m2", "m3", "m4"]);
+  });
+
   it("recovers pending messages and timers from the store after a restart", async () => {
     const store = new MemoryStore();
     const rt = await start(store);

@@ -9,6 +9,7 @@ import {
   type IngestRequest,
   type StateView,
 } from "./api.js";
+import type { Binding } from "./binding.js";
 import { type Clock, systemClock } from "./clock.js";
 import { unit } from "./engine/commit-unit.js";
 import { type CommittedBatch, Committer } from "./engine/committer.js";
@@ -198,7 +199,12 @@ export class Runtime {
   }
 
   function(typename: string): StatefulFunction | undefined {
-    return this.registry.binding(typename)?.fn;
+    return this.registry.function(typename);
+  }
+
+  /** Binds a function type, or a namespace (`ns/*`), to an invoker (a remote endpoint, say). */
+  bind(binding: Binding): void {
+    this.registry.bind(binding);
   }
 
   egresses(): EgressRef<any>[] {
@@ -217,11 +223,11 @@ export class Runtime {
   async ingest(request: IngestRequest): Promise<IngestReceipt> {
     if (this.state !== "running") throw new StatefunError("STATEFUN_CLOSED", `the runtime is ${this.state}`, { terminal: false });
     const target = checkAddress(request.target, "ingress");
-    const binding = this.registry.binding(functionTypeOf(target));
-    if (binding && !binding.accepts.has(request.argument.typename)) {
+    const accepts = this.registry.binding(functionTypeOf(target))?.accepts;
+    if (accepts && !accepts.has(request.argument.typename)) {
       throw new StatefunError(
         "STATEFUN_BAD_MESSAGE",
-        `${binding.fn.typename} does not accept messages of type ${request.argument.typename} (it accepts ${[...binding.accepts].join(", ")})`,
+        `${functionTypeOf(target)} does not accept messages of type ${request.argument.typename} (it accepts ${[...accepts].join(", ")})`,
       );
     }
     if (this.pendingIngress >= this.limits.maxPendingIngress || this.backlog + this.pendingIngress >= this.limits.maxBacklog) {

@@ -1,16 +1,16 @@
 import { functionTypeOf, StatefunError } from "@statefun-ts/protocol";
 import type { Effects } from "@statefun-ts/sdk/internal";
 import { errorText } from "@statefun-ts/sdk/internal";
+import type { Binding } from "../binding.js";
 import type { Clock } from "../clock.js";
 import type { Logger, MetricsSink } from "../observe.js";
-import type { Binding, Registry } from "../registry.js";
+import type { Registry } from "../registry.js";
 import type { Store, StoredMessage } from "../store/types.js";
 import { AddressMap } from "./address-map.js";
 import { type CommitUnit, unit } from "./commit-unit.js";
 import type { Committer } from "./committer.js";
 import { Deque } from "./deque.js";
 import { effectsToUnit } from "./effects-unit.js";
-import { invokeEmbedded } from "./invoker.js";
 import { Mailbox } from "./mailbox.js";
 
 export interface DispatcherOptions {
@@ -111,33 +111,43 @@ export class Dispatcher {
     }
   }
 
-  /** Runs the head message of a mailbox: synchronously when it can (state cached, handler synchronous). */
+  /**
+   * Runs the next messages of a mailbox (one for an embedded function, up to the binding's batch
+   * size for a remote one): synchronously when it can (state cached, handler synchronous).
+   */
   private invoke(mb: Mailbox): Promise<void> | undefined {
     const binding = this.o.registry.binding(mb.functionType);
     if (binding === undefined) {
       this.park(mb);
       return undefined;
     }
-    const m = mb.queue.peek()!;
-    if (mb.state === undefined)
+    const batch = mb.batch(binding.invoker.maxBatch);
+    if (mb.state === undefined) {
       return this.loadState(mb).then(
         () => this.invoke(mb),
-        (error) => this.failed(mb, m, binding.fn.retry, error),
+        (error) => this.failed(mb, batch, binding, error),
       );
+    }
     const now = this.o.clock.now();
     const started = performance.now();
     try {
-      const effects = invokeEmbedded(binding, mb, m, now);
+      const effects = binding.invoker.invoke({
+        address: mb.address,
+        functionType: mb.functionType,
+        messages: batch,
+        value: (name) => mb.value(name, now),
+        now,
+      });
       if (!(effects instanceof Promise)) {
-        this.succeeded(mb, m, binding, effects, now, started);
+        this.succeeded(mb, batch, binding, effects, now, started);
         return undefined;
       }
       return effects.then(
-        (result) => this.succeeded(mb, m, binding, result, now, started),
-        (error) => this.failed(mb, m, binding.fn.retry, error),
+        (result) => this.succeeded(mb, batch, binding, result, now, started),
+        (error) => this.failed(mb, batch, binding, error),
       );
     } catch (error) {
-      this.failed(mb, m, binding.fn.retry, error);
+      this.failed(mb, batch, binding, error);
       return undefined;
     }
   }
@@ -147,51 +157,46 @@ export class Dispatcher {
     mb.state = new Map(entries.map((e) => [e.name, e]));
   }
 
-  private succeeded(mb: Mailbox, m: StoredMessage, binding: Binding, effects: Effects, now: number, started: number): void {
-    this.o.metrics.observe("invocation_latency_seconds", (performance.now() - started) / 1000);
-    const parts = effectsToUnit(mb, [m], effects, binding, this.o.keyGroups, now, this.o.cancel);
+  private succeeded(mb: Mailbox, batch: readonly StoredMessage[], binding: Binding, effects: Effects, now: number, started: number): void {
     const metrics = this.o.metrics;
-    metrics.count("invocations");
+    metrics.observe("invocation_latency_seconds", (performance.now() - started) / 1000);
+    const parts = effectsToUnit(mb, batch, effects, binding.specs(mb.functionType), this.o.keyGroups, now, this.o.cancel);
+    metrics.count("invocations", batch.length);
     if (parts.messages.length > 0) metrics.count("messages_sent", parts.messages.length);
     if (parts.egress.length > 0) metrics.count("egress_records", parts.egress.length);
     if (parts.replies.length > 0) metrics.count("replies", parts.replies.length);
     if (parts.cancelTokens.length > 0) metrics.count("timers_cancelled", parts.cancelTokens.length);
-    this.consumeHead(mb, parts);
+    this.consume(mb, batch.length, parts);
   }
 
-  private consumeHead(mb: Mailbox, u: CommitUnit): void {
-    mb.queue.shift();
+  /** The first `count` messages of the mailbox are done: their unit goes to the commit pipeline. */
+  private consume(mb: Mailbox, count: number, u: CommitUnit): void {
+    for (let i = 0; i < count; i++) mb.queue.shift();
     mb.attempts = 0;
     mb.pendingCommits++;
     this.o.committer.enqueue(u);
-    this.bufferedCount--;
+    this.bufferedCount -= count;
     mb.busy = false;
     this.o.released();
     this.schedule(mb);
   }
 
-  private failed(
-    mb: Mailbox,
-    m: StoredMessage,
-    retry: { maxAttempts: number; initialBackoffMs: number; maxBackoffMs: number },
-    error: unknown,
-  ): void {
+  private failed(mb: Mailbox, batch: readonly StoredMessage[], binding: Binding, error: unknown): void {
+    const retry = binding.retry;
     mb.attempts++;
     this.o.metrics.count("invocation_failures");
     const terminal = StatefunError.is(error) && error.terminal;
-    const where = { address: mb.address, typename: m.argument.typename, attempt: mb.attempts, error: errorText(error) };
+    const where = { address: mb.address, typenames: batch.map((m) => m.argument.typename), attempt: mb.attempts, error: errorText(error) };
     if (terminal || mb.attempts >= retry.maxAttempts) {
       this.o.logger.warn(where, "message dead-lettered");
-      this.o.metrics.count("dead_letters");
+      this.o.metrics.count("dead_letters", batch.length);
       const now = this.o.clock.now();
       const reason = `${terminal ? "rejected" : `failed ${mb.attempts} times`}: ${errorText(error)}`;
-      this.consumeHead(
+      const letters = batch.map((message) => ({ message, error: reason, attempts: mb.attempts, failedAt: now }));
+      this.consume(
         mb,
-        unit({
-          touchedKeyGroups: [mb.keyGroup],
-          consumed: [m.seq],
-          deadLetters: [{ message: m, error: reason, attempts: mb.attempts, failedAt: now }],
-        }),
+        batch.length,
+        unit({ touchedKeyGroups: mb.keyGroups, consumed: batch.map((m) => m.seq), deadLetters: letters, mailbox: mb }),
       );
       return;
     }

@@ -1,8 +1,7 @@
 import { keyGroupOf } from "@statefun-ts/protocol";
-import type { ValueSpec } from "@statefun-ts/sdk";
 import type { Effects } from "@statefun-ts/sdk/internal";
 import { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE } from "../api.js";
-import type { Binding } from "../registry.js";
+import type { StateSpecInfo } from "../binding.js";
 import type { EgressRow, ReplyRow, StateWrite, StoredMessage } from "../store/types.js";
 import { type CommitUnit, EMPTY, type NewMessage } from "./commit-unit.js";
 import type { Mailbox } from "./mailbox.js";
@@ -18,7 +17,7 @@ export function effectsToUnit(
   mb: Mailbox,
   consumed: readonly StoredMessage[],
   effects: Effects,
-  binding: Binding,
+  specs: readonly StateSpecInfo[],
   keyGroups: number,
   now: number,
   cancel: Cancellation,
@@ -66,7 +65,7 @@ export function effectsToUnit(
     consumed: consumed.length === 1 ? [consumed[0]!.seq] : consumed.map((m) => m.seq),
     messages,
     cancelTokens: cancelTokens ?? EMPTY,
-    state: effects.state.size === 0 && !binding.hasAfterCall ? EMPTY : applyState(mb, effects, binding.specs, now),
+    state: effects.state.size === 0 && !hasAfterCall(specs) ? EMPTY : applyState(mb, effects, specs, now),
     egress,
     replies: replies ?? EMPTY,
     deadLetters: EMPTY,
@@ -75,7 +74,12 @@ export function effectsToUnit(
   };
 }
 
-function applyState(mb: Mailbox, effects: Effects, specs: readonly ValueSpec<unknown>[], now: number): StateWrite[] {
+function hasAfterCall(specs: readonly StateSpecInfo[]): boolean {
+  for (const spec of specs) if (spec.expiration.mode === "after-call") return true;
+  return false;
+}
+
+function applyState(mb: Mailbox, effects: Effects, specs: readonly StateSpecInfo[], now: number): StateWrite[] {
   const state = mb.state!;
   const writes: StateWrite[] = [];
   const write = (name: string, w: StateWrite) => {

@@ -30,6 +30,14 @@ export class Mailbox {
     return !this.busy && !this.ready && this.queue.length === 0 && this.pendingCommits === 0;
   }
 
+  /** The first `max` queued messages (the head alone when `max` is 1). */
+  batch(max: number): StoredMessage[] {
+    const n = Math.min(max, this.queue.length);
+    const batch: StoredMessage[] = new Array(n);
+    for (let i = 0; i < n; i++) batch[i] = this.queue.at(i)!;
+    return batch;
+  }
+
   value(name: string, now: number): TypedValue | undefined {
     const entry = this.state?.get(name);
     if (entry === undefined) return undefined;

@@ -1,0 +1,43 @@
+import type { Address, TypedValue } from "@statefun-ts/protocol";
+import type { Expiration, RetryPolicy } from "@statefun-ts/sdk";
+import type { Effects } from "@statefun-ts/sdk/internal";
+import type { StoredMessage } from "./store/types.js";
+
+/** A state a function type keeps: its name, type and expiry (declared in code, or registered by a remote function). */
+export interface StateSpecInfo {
+  readonly name: string;
+  readonly typename: string;
+  readonly expiration: Expiration;
+}
+
+/** One invocation: one or more messages of one address, in arrival order, and the address's current state. */
+export interface InvokeRequest {
+  readonly address: Address;
+  readonly functionType: string;
+  readonly messages: readonly StoredMessage[];
+  /** The current (unexpired) value of a state, this address's uncommitted writes included. */
+  value(name: string): TypedValue | undefined;
+  readonly now: number;
+}
+
+/**
+ * How a function type runs: embedded TypeScript, or a remote endpoint. Effects come back
+ * merged for the whole batch, to be applied exactly once with the consumption of its messages.
+ */
+export interface Invoker {
+  /** Most messages of one address in one invocation (1 for embedded functions). */
+  readonly maxBatch: number;
+  invoke(request: InvokeRequest): Effects | Promise<Effects>;
+}
+
+/** A loaded function type (or a whole namespace, `ns/*`) with what the engine needs to run it. */
+export interface Binding {
+  /** `namespace/name`, or `namespace/*` for every type of a namespace. */
+  readonly typename: string;
+  /** The message types it accepts, when known (embedded functions); a message of another type is rejected. */
+  readonly accepts?: ReadonlySet<string> | undefined;
+  /** The states of a function type (for a namespace binding, of each of its types). */
+  specs(functionType: string): readonly StateSpecInfo[];
+  readonly retry: RetryPolicy;
+  readonly invoker: Invoker;
+}
