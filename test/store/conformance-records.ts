@@ -3,6 +3,28 @@ import type { Context } from "./conformance.js";
 import { addr, batch, bytes, everything, message, range, stateOf, text } from "./helpers.js";
 
 export function recordTests(ctx: Context): void {
+  describe("state specs registered by remote functions", () => {
+    it("adds new names, replaces known ones, and survives a reopen", async () => {
+      expect(await ctx.store.loadStateSpecs()).toEqual(new Map());
+      await ctx.store.saveStateSpecs("py/greeter", [
+        { name: "seen", typename: "io.statefun.types/int", expiration: { mode: "none" } },
+        { name: "last", typename: "io.statefun.types/string", expiration: { mode: "after-call", millis: 2000 } },
+      ]);
+      await ctx.store.saveStateSpecs("py/greeter", [
+        { name: "seen", typename: "io.statefun.types/int", expiration: { mode: "after-write", millis: 5 } },
+      ]);
+      await ctx.store.saveStateSpecs("go/other", [{ name: "x", typename: "t/x", expiration: { mode: "none" } }]);
+      const store = await ctx.reopen();
+      const specs = await store.loadStateSpecs();
+      const byName = (type: string) => [...(specs.get(type) ?? [])].sort((a, b) => a.name.localeCompare(b.name));
+      expect(byName("py/greeter")).toEqual([
+        { name: "last", typename: "io.statefun.types/string", expiration: { mode: "after-call", millis: 2000 } },
+        { name: "seen", typename: "io.statefun.types/int", expiration: { mode: "after-write", millis: 5 } },
+      ]);
+      expect(byName("go/other")).toEqual([{ name: "x", typename: "t/x", expiration: { mode: "none" } }]);
+    });
+  });
+
   describe("state", () => {
     it("round-trips values and expiry per address, expired ones included", async () => {
       const a = addr("a");

@@ -96,6 +96,21 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    up(db) {
+      db.exec(`
+        CREATE TABLE state_specs (
+          function_type TEXT NOT NULL,
+          name TEXT NOT NULL,
+          typename TEXT NOT NULL,
+          expire_mode TEXT NOT NULL,
+          expire_millis INTEGER NOT NULL,
+          PRIMARY KEY (function_type, name)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */

@@ -7,6 +7,7 @@ import type {
   EgressRow,
   ReplyRow,
   StateEntry,
+  StateSpecInfo,
   Store,
   StoredMessage,
   StoreInfo,
@@ -164,6 +165,38 @@ export class SqliteStore implements Store {
   async purge(before: number, limit: number): Promise<number> {
     const { db, s } = this.#ready();
     return db.transaction(() => s.purgeReplies.run(before, limit).changes + s.purgeIdempotencyKeys.run(before, limit).changes)();
+  }
+
+  async loadStateSpecs(): Promise<Map<string, StateSpecInfo[]>> {
+    const specs = new Map<string, StateSpecInfo[]>();
+    for (const row of this.#ready()
+      .db.prepare("SELECT function_type, name, typename, expire_mode, expire_millis FROM state_specs")
+      .raw()
+      .all()) {
+      const [functionType, name, typename, mode, millis] = row as [string, string, string, string, number];
+      const expiration: StateSpecInfo["expiration"] = mode === "after-write" || mode === "after-call" ? { mode, millis } : { mode: "none" };
+      let list = specs.get(functionType);
+      if (list === undefined) {
+        list = [];
+        specs.set(functionType, list);
+      }
+      list.push({ name, typename, expiration });
+    }
+    return specs;
+  }
+
+  async saveStateSpecs(functionType: string, specs: readonly StateSpecInfo[]): Promise<void> {
+    const { db } = this.#ready();
+    const upsert = db.prepare(
+      `INSERT INTO state_specs (function_type, name, typename, expire_mode, expire_millis) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (function_type, name) DO UPDATE SET typename = excluded.typename, expire_mode = excluded.expire_mode, expire_millis = excluded.expire_millis`,
+    );
+    db.transaction(() => {
+      for (const spec of specs) {
+        const millis = spec.expiration.mode === "none" ? 0 : spec.expiration.millis;
+        upsert.run(functionType, spec.name, spec.typename, spec.expiration.mode, millis);
+      }
+    })();
   }
 
   async stats(): Promise<{ messages: number; timers: number; egress: number; deadLetters: number }> {

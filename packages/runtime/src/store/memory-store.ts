@@ -1,4 +1,5 @@
 import { type Address, addressKey, StatefunError } from "@statefun-ts/protocol";
+import type { StateSpecInfo } from "../binding.js";
 import type { CommitBatch, CommitResult, DeadLetter, EgressRow, ReplyRow, StateEntry, Store, StoredMessage, StoreInfo } from "./types.js";
 
 /**
@@ -13,6 +14,7 @@ export class MemoryStore implements Store {
   private readonly keys = new Map<string, { requestId: string; createdAt: number }>();
   private readonly dead = new Map<number, DeadLetter>();
   private readonly leases = new Map<number, { owner: string; epoch: number }>();
+  private readonly specs = new Map<string, Map<string, StateSpecInfo>>();
   private nextSeq = 1;
   private nextEgress = 1;
   private nextDead = 1;
@@ -158,6 +160,19 @@ export class MemoryStore implements Store {
       n += here;
     }
     return n;
+  }
+
+  async loadStateSpecs(): Promise<Map<string, StateSpecInfo[]>> {
+    return new Map([...this.specs].map(([type, byName]) => [type, [...byName.values()]]));
+  }
+
+  async saveStateSpecs(functionType: string, specs: readonly StateSpecInfo[]): Promise<void> {
+    let byName = this.specs.get(functionType);
+    if (byName === undefined) {
+      byName = new Map();
+      this.specs.set(functionType, byName);
+    }
+    for (const spec of specs) byName.set(spec.name, spec);
   }
 
   async stats(): Promise<{ messages: number; timers: number; egress: number; deadLetters: number }> {

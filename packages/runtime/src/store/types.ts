@@ -1,4 +1,5 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
+import type { StateSpecInfo } from "../binding.js";
 
 /**
  * A message in the inbox. `seq` orders all messages (allocated by `Store.allocateSeqs`);
@@ -153,6 +154,11 @@ export interface Store {
 
   /** Deletes replies and idempotency keys created before `before` (epoch ms), at most `limit` of each; returns how many. */
   purge(before: number, limit: number): Promise<number>;
+
+  /** The states registered by remote functions (the handshake of the remote protocol), by function type. */
+  loadStateSpecs(): Promise<Map<string, StateSpecInfo[]>>;
+  /** Registers states of a function type durably: adds new names, replaces the spec of known ones. */
+  saveStateSpecs(functionType: string, specs: readonly StateSpecInfo[]): Promise<void>;
 
   /** Counts: messages waiting (immediate), delayed messages, egress records, dead letters. */
   stats(): Promise<{ messages: number; timers: number; egress: number; deadLetters: number }>;
