@@ -1,3 +1,4 @@
+export { create } from "@bufbuild/protobuf";
 export type { Address } from "./address.js";
 export { address, addressKey, checkAddress, formatAddress, functionTypeOf, keyGroupOf, sameAddress } from "./address.js";
 export type { WrapperCodec } from "./builtin.js";
@@ -6,6 +7,17 @@ export type { Duration } from "./duration.js";
 export { toMillis } from "./duration.js";
 export type { ErrorCode } from "./errors.js";
 export { StatefunError } from "./errors.js";
+export {
+  decodeFromFunction,
+  decodeToFunction,
+  encodeFromFunction,
+  encodeToFunction,
+  fromWireAddress,
+  fromWireValue,
+  reqreply,
+  toWireAddress,
+  toWireValue,
+} from "./reqreply.js";
 export type { TypedValue } from "./typed-value.js";
 export type { TypeName } from "./typename.js";
 export { formatTypeName, parseTypeName } from "./typename.js";

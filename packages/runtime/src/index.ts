@@ -7,6 +7,7 @@ export type { CounterName, GaugeSnapshot, HistogramName, Logger, MetricsSink } f
 export { noMetrics, silentLogger } from "./observe.js";
 export type { Limits, RuntimeOptions } from "./runtime.js";
 export { Runtime } from "./runtime.js";
+export { StateSpecRegistry } from "./state-specs.js";
 export { MemoryStore } from "./store/memory-store.js";
 export type {
   CommitBatch,

@@ -20,6 +20,7 @@ import { ReplyWaiters } from "./engine/replies.js";
 import { Timers } from "./engine/timers.js";
 import { type GaugeSnapshot, type Logger, type MetricsSink, noMetrics, silentLogger } from "./observe.js";
 import { Registry } from "./registry.js";
+import { StateSpecRegistry } from "./state-specs.js";
 import type { DeadLetter, Fence, Store, StoredMessage } from "./store/types.js";
 
 /** Bounds that keep memory flat under any backlog. */
@@ -80,6 +81,8 @@ export class Runtime {
   private readonly limits: Limits;
   private readonly owner: string;
   private readonly registry = new Registry();
+  /** States registered by remote functions, durable. */
+  readonly stateSpecs: StateSpecRegistry;
   private readonly waiters = new ReplyWaiters();
   private readonly outbox: EgressOutbox;
   private keyGroups = 0;
@@ -103,6 +106,7 @@ export class Runtime {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.owner = options.owner ?? `worker-${randomUUID()}`;
     this.outbox = new EgressOutbox(this.store);
+    this.stateSpecs = new StateSpecRegistry(this.store);
     for (const module of options.modules ?? []) this.load(module);
   }
 
@@ -125,6 +129,7 @@ export class Runtime {
     this.owned = Array.from({ length: info.keyGroups }, (_, i) => i);
     const epochs = await this.store.acquire(this.owner, this.owned);
     this.fence = { owner: this.owner, epochs };
+    await this.stateSpecs.load();
     this.backlog = (await this.store.stats()).messages;
     this.committer = new Committer(
       this.store,
