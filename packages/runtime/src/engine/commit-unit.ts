@@ -1,16 +1,7 @@
-import type { Address, TypedValue } from "@statefun-ts/protocol";
 import type { DeadLetter, EgressRow, ReplyRow, StateWrite, StoredMessage } from "../store/types.js";
 
 /** A message produced by an invocation or an ingress; it gets its `seq` when its commit is formed. */
-export interface NewMessage {
-  seq: number;
-  readonly keyGroup: number;
-  readonly target: Address;
-  readonly caller?: Address | undefined;
-  readonly argument: TypedValue;
-  readonly dueAt?: number | undefined;
-  readonly cancellationToken?: string | undefined;
-}
+export type NewMessage = Omit<StoredMessage, "seq"> & { seq: number };
 
 /** An ingress request inside a unit. */
 export interface IngressPart {
