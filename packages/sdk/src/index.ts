@@ -14,3 +14,6 @@ export type { Expiration, ValueSpec, ValueSpecOptions, ValueState } from "./stat
 export { valueSpec } from "./state.js";
 export type { JsonSchema, Type, ValueOf } from "./types.js";
 export { customType, isType, jsonType, protobufType, Types } from "./types.js";
+export { requestHandler } from "./serve/handler.js";
+export type { RequestHandler } from "./serve/handler.js";
+export type { Servable } from "./serve/functions.js";

@@ -1,0 +1,85 @@
+import { StatefunError } from "@statefun-ts/protocol";
+import { errorText } from "../types.js";
+
+/**
+ * The media type of StateFun's request and response bodies.
+ *
+ * @example
+ * new Response(bytes, { headers: { "content-type": PROTOCOL_CONTENT_TYPE } });
+ */
+export const PROTOCOL_CONTENT_TYPE = "application/octet-stream";
+
+/**
+ * The largest request body a host entry point reads by default (64 MiB: batches carry every state of an address).
+ *
+ * @example
+ * serve(counter, { port: 8000, maxBodyBytes: 4 * DEFAULT_MAX_BODY_BYTES });
+ */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Options shared by the host entry points.
+ *
+ * @example
+ * const options: HostOptions = { maxBodyBytes: 1 << 20, onError: (error) => console.error(error) };
+ * nodeHandlerWith(options, counter);
+ */
+export interface HostOptions {
+  /** The largest request body accepted; larger ones are answered 413 (default 64 MiB). */
+  readonly maxBodyBytes?: number;
+  /** Called with every error answered 500 (default: none; the runtime logs the response text). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * An HTTP answer that is not a protocol response: status, headers and text body.
+ *
+ * @example
+ * const answer: PlainAnswer = methodNotAllowed("GET"); // { status: 405, headers: { allow: "POST", … }, body }
+ */
+export interface PlainAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/**
+ * The 500 answer for a failed batch, as the official SDKs give: the error text as body,
+ * and its code in `Statefun-Error-Code` when it is a `StatefunError`.
+ *
+ * @example
+ * const { status, headers, body } = failure(new Error("boom")); // 500, text/plain, "boom"
+ */
+export function failure(error: unknown): PlainAnswer {
+  const headers: Record<string, string> = { "content-type": "text/plain; charset=utf-8" };
+  if (StatefunError.is(error)) headers["statefun-error-code"] = error.code;
+  return { status: 500, headers, body: errorText(error) };
+}
+
+/**
+ * The 405 answer to anything but `POST`.
+ *
+ * @example
+ * if (method !== "POST") return methodNotAllowed(method);
+ */
+export function methodNotAllowed(method: string | undefined): PlainAnswer {
+  return {
+    status: 405,
+    headers: { allow: "POST", "content-type": "text/plain; charset=utf-8" },
+    body: `method ${method ?? "(none)"} not allowed: StateFun sends each batch as a POST of a ToFunction message`,
+  };
+}
+
+/**
+ * The 413 answer to a body over the limit.
+ *
+ * @example
+ * if (length > limit) return tooLarge(limit);
+ */
+export function tooLarge(limit: number): PlainAnswer {
+  return {
+    status: 413,
+    headers: { connection: "close", "content-type": "text/plain; charset=utf-8" },
+    body: `request body larger than ${limit} bytes (raise maxBodyBytes to accept it)`,
+  };
+}
