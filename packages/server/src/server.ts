@@ -9,7 +9,9 @@ import { egressApp } from "./http/egress.js";
 import { ingressApp } from "./http/ingress.js";
 import { createLogger } from "./logger.js";
 import { PrometheusMetrics } from "./metrics.js";
-import { loadModuleFile } from "./modules/load.js";
+import { installYamlPlan, planYamlModules } from "./modules/install.js";
+import { loadModule } from "./modules/load.js";
+import { isYamlModule, type YamlModule } from "./modules/yaml/types.js";
 
 /** The ports a worker opens. */
 export interface ServerPorts {
@@ -23,14 +25,17 @@ export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_DATA_DIR = ".statefun";
 
 export interface ServerOptions {
-  /** Module files (`.ts`, `.mts`, `.js`, `.mjs`, resolved from the working directory) or modules. */
-  readonly modules?: readonly (string | StatefunModule)[];
+  /**
+   * Module files (`.ts`, `.mts`, `.js`, `.mjs`, or StateFun `module.yaml`, resolved from the
+   * working directory) or modules (code modules, or YAML modules from `parseModuleYaml`).
+   */
+  readonly modules?: readonly (string | StatefunModule | YamlModule)[];
   /** Data directory of the embedded SQLite store (default `./.statefun`); unused when `store` is given. */
   readonly dataDir?: string;
   readonly store?: Store;
   /** Interface to bind (default 127.0.0.1). */
   readonly host?: string;
-  /** Ports (defaults 8081, 8090, 8091); 0 picks a free port. */
+  /** Ports (defaults: those of the playground ingress/egress of YAML modules, else 8081, 8090, 8091); 0 picks a free port. */
   readonly ports?: Partial<ServerPorts>;
   /** Added to every non-zero port, so several workers can share a machine. */
   readonly portOffset?: number;
@@ -47,7 +52,7 @@ export interface RunningServer {
   /** The ports actually bound. */
   readonly ports: ServerPorts;
   readonly metrics: PrometheusMetrics;
-  /** Stops the HTTP servers, then the runtime (which commits and closes the store). */
+  /** Stops the HTTP servers, then the runtime (which commits and closes the store), then the remote endpoints' connections. */
   close(): Promise<void>;
 }
 
@@ -63,18 +68,25 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger();
   const host = options.host ?? DEFAULT_HOST;
+  const modules: StatefunModule[] = [];
+  const yamlModules: YamlModule[] = [];
+  for (const m of options.modules ?? []) {
+    const module = typeof m === "string" ? await loadModule(m) : m;
+    if (isYamlModule(module)) yamlModules.push(module);
+    else modules.push(module);
+  }
+  const yaml = planYamlModules(yamlModules);
   const offset = options.portOffset ?? 0;
   const port = (name: keyof ServerPorts) => {
-    const base = options.ports?.[name] ?? DEFAULT_PORTS[name];
+    const base = options.ports?.[name] ?? (name === "admin" ? undefined : yaml.ports[name]) ?? DEFAULT_PORTS[name];
     return base === 0 ? 0 : base + offset;
   };
-  const modules: StatefunModule[] = [];
-  for (const m of options.modules ?? []) modules.push(typeof m === "string" ? await loadModuleFile(m) : m);
 
   const store = options.store ?? new SqliteStore({ dir: resolve(options.dataDir ?? DEFAULT_DATA_DIR) });
   const metrics = new PrometheusMetrics(logger);
   const onFatal = options.onFatal ?? ((err: unknown) => logger.error({ err }, "the runtime failed; restart the worker to recover"));
   const runtime = new Runtime({ store, modules, logger, metrics, limits: options.limits, onFatal });
+  const remotes = installYamlPlan(runtime, yaml, logger);
   metrics.bind(runtime);
 
   const apps: { name: keyof ServerPorts; app: FastifyInstance }[] = [];
@@ -100,11 +112,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   } catch (error) {
     await closeApps().catch(() => {});
     if (runtimeStarting) await runtime.stop().catch((err: unknown) => logger.warn({ err }, "stopping the runtime after a failed start"));
+    await remotes.close();
     throw error;
   }
 
   const ports: ServerPorts = { admin: bound.admin ?? 0, ingress: bound.ingress ?? 0, egress: bound.egress ?? 0 };
-  logger.info({ host, ports, modules: modules.length }, "statefun worker started");
+  logger.info({ host, ports, modules: modules.length + yamlModules.length, endpoints: yaml.endpoints.length }, "statefun worker started");
   let closing: Promise<void> | undefined;
   return {
     runtime,
@@ -113,7 +126,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     close() {
       closing ??= (async () => {
         await closeApps();
-        await runtime.stop();
+        try {
+          await runtime.stop();
+        } finally {
+          await remotes.close();
+        }
         logger.info({}, "statefun worker stopped");
       })();
       return closing;

@@ -53,7 +53,10 @@ export function buildProgram(actions: CliActions): Command {
   program
     .command("run")
     .description("start a worker with the given module files")
-    .argument("[MODULE_FILE...]", "module files (.ts, .mts, .js, .mjs)")
+    .argument(
+      "[MODULE_FILE...]",
+      "module files: .ts, .mts, .js, .mjs, or StateFun module.yaml (remote endpoints, playground ingress/egress)",
+    )
     .addOption(new Option("--data <dir>", "data directory of the embedded SQLite store").env("STATEFUN_DATA").default(".statefun"))
     .option("--store <url>", "store: sqlite:DIR or a directory (overrides --data)", parseStore)
     .option("--host <host>", "interface to bind", "127.0.0.1")

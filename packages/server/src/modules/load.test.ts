@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadModuleFile } from "./load.js";
+import { loadModule, loadModuleFile } from "./load.js";
 
 const fixture = fileURLToPath(new URL("../fixtures/greeter-module.ts", import.meta.url));
 const sdkDist = pathToFileURL(fileURLToPath(new URL("../../../sdk/dist/index.js", import.meta.url))).href;
@@ -49,7 +49,29 @@ export const echo = statefulFunction({ typename: "test/echo", accepts: [Types.st
     await expect(loadModuleFile(throwing)).rejects.toThrow(/throwing\.mjs: failed to import: kaboom/);
 
     await expect(loadModuleFile(join(dir, "missing.ts"))).rejects.toThrow(/missing\.ts: file not found/);
-    await expect(loadModuleFile(join(dir, "module.yaml"))).rejects.toThrow(/module\.yaml: YAML module files are not supported yet/);
+    await expect(loadModuleFile(join(dir, "module.yaml"))).rejects.toThrow(
+      /module\.yaml: a YAML module declares remote endpoints: load it with loadModule\(\)/,
+    );
     await expect(loadModuleFile(join(dir, "module.txt"))).rejects.toThrow(/module\.txt: unknown module file type/);
+  });
+
+  it("loads a StateFun module.yaml, reading certificates relative to it, and code modules alike", async () => {
+    await mkdir(join(dir, "fns", "tls"), { recursive: true });
+    await writeFile(join(dir, "fns", "tls", "ca.pem"), "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    await writeFile(
+      join(dir, "fns", "module.yml"),
+      "kind: io.statefun.endpoints.v2/http\nspec:\n  functions: example/*\n  urlPathTemplate: https://fns/{function.name}\n  transport:\n    trust_cacerts: tls/ca.pem\n",
+    );
+    const module = await loadModule("fns/module.yml", dir);
+    expect(module).toMatchObject({
+      source: "fns/module.yml",
+      endpoints: [{ functions: "example/*", tls: { ca: expect.stringContaining("MIIB") } }],
+    });
+    expect(await loadModule(fixture)).toHaveProperty("functions");
+    await expect(loadModule("nope.yaml", dir)).rejects.toThrow(/module file nope\.yaml: file not found/);
+    await writeFile(join(dir, "bad.yaml"), "kind: io.statefun.kafka.v1/egress\n");
+    await expect(loadModule("bad.yaml", dir)).rejects.toThrow(
+      /^bad\.yaml, document 1 \(io\.statefun\.kafka\.v1\/egress\): kind: Kafka egresses are not supported yet/,
+    );
   });
 });

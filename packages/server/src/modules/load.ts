@@ -1,31 +1,46 @@
-import { access } from "node:fs/promises";
-import { extname, resolve } from "node:path";
+import { access, readFile } from "node:fs/promises";
+import { dirname, extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { StatefunError } from "@statefun-ts/protocol";
 import type { StatefunModule } from "@statefun-ts/sdk";
 import { moduleFromExports } from "@statefun-ts/sdk/internal";
+import { parseModuleYaml } from "./yaml/parse.js";
+import type { YamlModule } from "./yaml/types.js";
 
 const TS_EXTENSIONS = new Set([".ts", ".mts", ".cts", ".tsx"]);
 const JS_EXTENSIONS = new Set([".js", ".mjs", ".cjs"]);
 const YAML_EXTENSIONS = new Set([".yaml", ".yml"]);
 
 /**
- * Loads a module file given on the command line: TypeScript through tsx, JavaScript with
- * `import()`. The module is the default export (`statefunModule(...)`) or the functions,
- * ingresses and egresses it exports by name. Errors name the file.
+ * Loads a module file given on the command line: a StateFun `module.yaml` (remote endpoints,
+ * playground ingress and egress), or a code module (see `loadModuleFile`). Errors name the file.
+ */
+export async function loadModule(file: string, cwd: string = process.cwd()): Promise<StatefunModule | YamlModule> {
+  const path = resolve(cwd, file);
+  if (!YAML_EXTENSIONS.has(extname(path).toLowerCase())) return loadModuleFile(file, cwd);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw moduleError(file, code === "ENOENT" ? `file not found (${path})` : `cannot read ${path}: ${(cause as Error).message}`, cause);
+  }
+  return parseModuleYaml(text, file, { baseDir: dirname(path) });
+}
+
+/**
+ * Loads a code module file: TypeScript through tsx, JavaScript with `import()`. The module is
+ * the default export (`statefunModule(...)`) or the functions, ingresses and egresses it
+ * exports by name. Errors name the file.
  */
 export async function loadModuleFile(file: string, cwd: string = process.cwd()): Promise<StatefunModule> {
   const path = resolve(cwd, file);
   const ext = extname(path).toLowerCase();
-  if (YAML_EXTENSIONS.has(ext)) throw moduleError(file, "YAML module files are not supported yet; give a .ts or .js module");
+  if (YAML_EXTENSIONS.has(ext)) throw moduleError(file, "a YAML module declares remote endpoints: load it with loadModule()");
   if (!TS_EXTENSIONS.has(ext) && !JS_EXTENSIONS.has(ext)) {
-    throw moduleError(file, `unknown module file type ${JSON.stringify(ext || "(none)")}: expected .ts, .mts, .js or .mjs`);
+    throw moduleError(file, `unknown module file type ${JSON.stringify(ext || "(none)")}: expected .ts, .mts, .js, .mjs, .yaml or .yml`);
   }
-  try {
-    await access(path);
-  } catch {
-    throw moduleError(file, `file not found (${path})`);
-  }
+  await exists(file, path);
   let exports: Record<string, unknown>;
   try {
     exports = TS_EXTENSIONS.has(ext) ? await importTypeScript(path) : await import(pathToFileURL(path).href);
@@ -47,6 +62,14 @@ export async function loadModuleFiles(files: readonly string[], cwd?: string): P
   const modules: StatefunModule[] = [];
   for (const file of files) modules.push(await loadModuleFile(file, cwd));
   return modules;
+}
+
+async function exists(file: string, path: string): Promise<void> {
+  try {
+    await access(path);
+  } catch {
+    throw moduleError(file, `file not found (${path})`);
+  }
 }
 
 async function importTypeScript(path: string): Promise<Record<string, unknown>> {

@@ -1,0 +1,100 @@
+import { StatefunError } from "@statefun-ts/protocol";
+import { type Binding, type InvokeRequest, type Logger, type StateSpecRegistry, silentLogger } from "@statefun-ts/runtime";
+import type { Effects } from "@statefun-ts/sdk/internal";
+import { HttpClient } from "./http-client.js";
+import { encodeRequest } from "./request.js";
+import { decodeResponse } from "./response.js";
+import { withRetries } from "./retry.js";
+import { endpointOptions, type HttpEndpointSpec } from "./spec.js";
+import { type Endpoint, resolveEndpoint } from "./url.js";
+
+/** A binding to a remote endpoint; `close()` waits for its requests in flight, then closes its connections. */
+export type RemoteBinding = Binding & { close(): Promise<void> };
+
+/** Where the binding keeps the states functions register (the runtime's `stateSpecs`). */
+export interface RemoteBindingDeps {
+  readonly specs: Pick<StateSpecRegistry, "get" | "register">;
+  readonly logger?: Logger | undefined;
+}
+
+/** Rounds of `incomplete_invocation_context` answered for one batch before giving up. */
+export const MAX_HANDSHAKE_ROUNDS = 3;
+
+/**
+ * Binds a function type (or a namespace, `ns/*`) to an endpoint speaking StateFun's remote
+ * protocol: one POST per batch of an address's messages, states registered on the function's
+ * demand, transport failures retried with backoff within `timeouts.callMs`, after which the
+ * batch fails terminally (the dispatcher dead-letters it and the address moves on).
+ *
+ * @example
+ * const binding = remoteBinding({ functions: "example/*", urlPathTemplate: "http://127.0.0.1:8000/statefun" }, { specs: runtime.stateSpecs });
+ * runtime.bind(binding);
+ * // on shutdown, after runtime.stop():
+ * await binding.close();
+ */
+export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): RemoteBinding {
+  const o = endpointOptions(spec);
+  const client = new HttpClient(o);
+  const logger = deps.logger ?? silentLogger;
+  const endpoints = new Map<string, Endpoint>();
+  const running = new Set<Promise<Effects>>();
+  let closed = false;
+
+  async function run(request: InvokeRequest): Promise<Effects> {
+    const functionType = request.functionType;
+    let endpoint = endpoints.get(functionType);
+    if (endpoint === undefined) {
+      endpoint = resolveEndpoint(o.urlPathTemplate, functionType);
+      endpoints.set(functionType, endpoint);
+    }
+    const target = endpoint;
+    const where = `${functionType} at ${target.url}`;
+    for (let round = 1; ; round++) {
+      const specs = deps.specs.get(functionType);
+      const body = encodeRequest(request, specs);
+      const response = await withRetries(
+        where,
+        o.callMs,
+        (signal) => client.post(target, body, signal),
+        (attempt, failure) =>
+          logger.debug({ function: functionType, address: request.address, attempt, failure }, "remote call failed, retrying"),
+      );
+      const outcome = decodeResponse(response.body, response.contentType, functionType, specs, where);
+      if (outcome.kind === "effects") return outcome.effects;
+      const names = outcome.specs.map((s) => `${s.name}: ${s.typename}`).join(", ");
+      if (round >= MAX_HANDSHAKE_ROUNDS) {
+        throw new StatefunError("STATEFUN_FUNCTION_FAILED", `${where}: still asks for states ${names} after ${round} registrations`);
+      }
+      try {
+        await deps.specs.register(functionType, outcome.specs);
+      } catch (error) {
+        if (!StatefunError.is(error)) throw error;
+        throw new StatefunError(error.code, `${where}: ${error.message}`, { cause: error, terminal: true });
+      }
+      logger.info({ function: functionType, url: target.url, states: names }, "remote function registered states");
+    }
+  }
+
+  return {
+    typename: spec.functions,
+    accepts: undefined,
+    specs: (functionType) => deps.specs.get(functionType),
+    retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 },
+    invoker: {
+      maxBatch: o.maxBatch,
+      invoke(request) {
+        if (closed) throw new StatefunError("STATEFUN_CLOSED", `the binding of ${spec.functions} is closed`, { terminal: false });
+        const pending = run(request);
+        running.add(pending);
+        const forget = () => running.delete(pending);
+        pending.then(forget, forget);
+        return pending;
+      },
+    },
+    async close() {
+      closed = true;
+      await Promise.allSettled([...running]);
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import { address, IntCodec, StringCodec } from "@statefun-ts/protocol";
+import { MemoryStore, Runtime } from "@statefun-ts/runtime";
+import { afterEach, describe, expect, it } from "vitest";
+import { type RemoteBinding, remoteBinding } from "./binding.js";
+import { type FakeEndpoint, fakeEndpoint, incomplete, result } from "./fixtures/fake-endpoint.js";
+import { str, text } from "./fixtures/invoke.js";
+
+const INT = "io.statefun.types/int";
+const wire = (v: { typename: string; value: Uint8Array }) => ({ typename: v.typename, hasValue: true, value: v.value });
+const json = (value: unknown) => ({
+  typename: "io.statefun.playground/EgressRecord",
+  hasValue: true,
+  value: new TextEncoder().encode(JSON.stringify(value)),
+});
+
+let runtime: Runtime | undefined;
+const cleanup: (RemoteBinding | FakeEndpoint)[] = [];
+afterEach(async () => {
+  await runtime?.stop();
+  runtime = undefined;
+  for (const c of cleanup.splice(0)) await c.close();
+});
+
+async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe("remote functions in a runtime", () => {
+  it("batch an address's messages while a request is in flight, commit the effects, and dead-letter a failing endpoint without stalling others", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // A counter: registers "count", adds the batch size, forwards "fwd:<id>" and writes a playground egress record.
+    const counter = await fakeEndpoint(async (batch) => {
+      if (batch.state.length === 0) return incomplete(["count", INT]);
+      const id = batch.target!.id;
+      if (id === "a" && text(batch.invocations[0]!.argument) === "fwd:c") await gate;
+      const before = batch.state[0]!.stateValue;
+      const count = (before ? IntCodec.decode(before.value) : 0) + batch.invocations.length;
+      const forwards = batch.invocations.map((i) => text(i.argument)!).filter((t) => t.startsWith("fwd:"));
+      return result({
+        stateMutations: [
+          { mutationType: 1, stateName: "count", stateValue: { typename: INT, hasValue: true, value: IntCodec.encode(count) } },
+        ],
+        outgoingMessages: forwards.map((t) => ({
+          target: { namespace: "py", type: "counter", id: t.slice(4) },
+          argument: wire(str("hi")),
+        })),
+        outgoingEgresses: [
+          {
+            egressNamespace: "io.statefun.playground",
+            egressType: "egress",
+            argument: json({ topic: "counts", payload: `${id}=${count}` }),
+          },
+        ],
+      });
+    });
+    const failing = await fakeEndpoint(() => ({ status: 500, body: "Traceback: boom" }));
+    cleanup.push(counter, failing);
+
+    runtime = new Runtime({ store: new MemoryStore() });
+    const rt = runtime;
+    await rt.start();
+    const counterBinding = remoteBinding({ functions: "py/*", urlPathTemplate: counter.url }, { specs: rt.stateSpecs });
+    const failingBinding = remoteBinding(
+      { functions: "bad/fn", urlPathTemplate: failing.url, timeouts: { callMs: 1000 } },
+      { specs: rt.stateSpecs },
+    );
+    cleanup.unshift(counterBinding, failingBinding);
+    rt.bind(counterBinding);
+    rt.bind(failingBinding);
+    const count = async (id: string) => {
+      const v = (await rt.readState(address("py/counter", id))).find((s) => s.name === "count");
+      return v && IntCodec.decode(v.value);
+    };
+
+    await rt.ingest({ target: address("bad/fn", "x"), argument: str("doomed") });
+    await rt.ingest({ target: address("py/counter", "a"), argument: str("fwd:c") });
+    await until(() => counter.batches.length === 2); // the handshake, then the held request
+    for (const n of [1, 2, 3, 4]) await rt.ingest({ target: address("py/counter", "a"), argument: str(`m${n}`) });
+    for (const n of [1, 2, 3]) await rt.ingest({ target: address("py/counter", "b"), argument: str(`m${n}`) });
+    await until(async () => (await count("b")) !== undefined);
+    expect(await rt.deadLetters(10)).toEqual([]);
+    release();
+
+    await until(async () => (await count("a")) === 5 && (await count("c")) === 1 && (await count("b")) === 3);
+    const batchesOfA = counter.batches.filter((b) => b.target!.id === "a").map((b) => b.invocations.map((i) => text(i.argument)));
+    expect(batchesOfA).toEqual([["fwd:c"], ["fwd:c"], ["m1", "m2", "m3", "m4"]]);
+    expect(rt.stateSpecs.get("py/counter")).toEqual([{ name: "count", typename: INT, expiration: { mode: "none" } }]);
+    const records: string[] = [];
+    for (let r = await rt.takeEgress("counts"); r; r = await rt.takeEgress("counts")) {
+      records.push(StringCodec.decode(r.record.argument.value));
+      await r.ack();
+    }
+    expect(records).toContain("a=1");
+    expect(records).toContain("a=5");
+    expect(records).toContain("c=1");
+
+    await until(async () => (await rt.deadLetters(10)).length === 1);
+    const [letter] = await rt.deadLetters(10);
+    expect(letter!.message.target).toEqual(address("bad/fn", "x"));
+    expect(letter!.error).toMatch(
+      /^rejected: bad\/fn at http:\/\/127\.0\.0\.1:\d+\/statefun: failed \d+ attempts over \d\.\ds, last: HTTP 500: Traceback: boom$/,
+    );
+    expect(failing.batches.length).toBeGreaterThan(2);
+  });
+});

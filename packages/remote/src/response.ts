@@ -1,0 +1,135 @@
+import {
+  type Address,
+  decodeFromFunction,
+  fromWireAddress,
+  reqreply,
+  StatefunError,
+  StringCodec,
+  type TypedValue,
+} from "@statefun-ts/protocol";
+import type { StateSpecInfo } from "@statefun-ts/runtime";
+import { PLAYGROUND_EGRESS } from "@statefun-ts/sdk";
+import type { DelayedEffect, Effects, EgressRecord } from "@statefun-ts/sdk/internal";
+import { preview } from "./retry.js";
+import { missingSpecs } from "./specs.js";
+
+/** What a function answered: the effects of the batch, or the states it needs registered first. */
+export type RemoteOutcome =
+  | { readonly kind: "effects"; readonly effects: Effects }
+  | { readonly kind: "missing"; readonly specs: StateSpecInfo[] };
+
+const MutationType = reqreply.FromFunction_PersistedValueMutation_MutationType;
+export const EGRESS_RECORD = "io.statefun.playground/EgressRecord";
+
+/**
+ * Decodes a `FromFunction` body; `where` ("fn at url") prefixes every error. A response that
+ * breaks the protocol (a mutation of an unregistered state, a state value of another type than
+ * registered, a message without a target…) is a terminal `StatefunError`. A textual content
+ * type is tolerated on a body that decodes to a response (a framework default the endpoint
+ * forgot to override), not on one that decodes to nothing: that is an error page.
+ *
+ * @example
+ * const outcome = decodeResponse(body, "application/octet-stream", "example/greeter", registry.get("example/greeter"), "example/greeter at http://fns/greeter");
+ */
+export function decodeResponse(
+  body: Uint8Array,
+  contentType: string | undefined,
+  functionType: string,
+  specs: readonly StateSpecInfo[],
+  where: string,
+): RemoteOutcome {
+  let response: reqreply.FromFunction;
+  const notFromFunction = (cause?: unknown) =>
+    fail(
+      `${where}: the response is not a FromFunction message (${body.length} bytes, Content-Type ${contentType ?? "none"})${preview(body, ": ")}`,
+      cause,
+    );
+  try {
+    response = decodeFromFunction(body);
+  } catch (cause) {
+    throw notFromFunction(cause);
+  }
+  const r = response.response;
+  if (r.case === "incompleteInvocationContext") return { kind: "missing", specs: missingSpecs(r.value, where) };
+  if (r.case === undefined) {
+    if (body.length > 0 && /^text\/|json|html|xml/i.test(contentType ?? "")) throw notFromFunction();
+    return { kind: "effects", effects: { messages: [], delayed: [], egress: [], state: new Map() } };
+  }
+  const result = r.value;
+  const messages = result.outgoingMessages.map((m) => ({ target: target(m.target, where), argument: argument(m.argument, where) }));
+  const delayed = result.delayedInvocations.map((d): DelayedEffect => {
+    if (d.isCancellationRequest) {
+      if (!d.cancellationToken) throw fail(`${where}: a cancellation request without a cancellation token`);
+      return { kind: "cancel", cancellationToken: d.cancellationToken };
+    }
+    const delayMs = Math.max(0, Number(d.delayInMs));
+    return {
+      kind: "send",
+      delayMs,
+      target: target(d.target, where),
+      argument: argument(d.argument, where),
+      cancellationToken: d.cancellationToken || undefined,
+    };
+  });
+  const egress = result.outgoingEgresses.map((e) => egressRecord(e, where));
+  const state = new Map<string, TypedValue | null>();
+  for (const m of result.stateMutations) {
+    const spec = specs.find((s) => s.name === m.stateName);
+    if (spec === undefined) {
+      const known = specs.map((s) => s.name).join(", ") || "none";
+      throw fail(
+        `${where}: function ${functionType} mutates state ${JSON.stringify(m.stateName)}, which it never registered (registered: ${known})`,
+      );
+    }
+    if (m.mutationType === MutationType.DELETE) {
+      state.set(m.stateName, null);
+    } else if (m.mutationType === MutationType.MODIFY) {
+      const value = argument(m.stateValue, where);
+      if (value.typename !== spec.typename) {
+        throw fail(
+          `${where}: function ${functionType} writes state ${m.stateName} as ${value.typename}, but it is registered as ${spec.typename}`,
+        );
+      }
+      state.set(m.stateName, value);
+    } else {
+      throw fail(`${where}: unknown mutation type ${m.mutationType} of state ${m.stateName}`);
+    }
+  }
+  return { kind: "effects", effects: { messages, delayed, egress, state } };
+}
+
+function egressRecord(e: reqreply.FromFunction_EgressMessage, where: string): EgressRecord {
+  const egress = `${e.egressNamespace}/${e.egressType}`;
+  const value = argument(e.argument, where);
+  if (egress !== PLAYGROUND_EGRESS) return { egress, topic: "", argument: value };
+  if (value.typename !== EGRESS_RECORD) throw fail(`${where}: a record for ${egress} must be a ${EGRESS_RECORD}, got ${value.typename}`);
+  let record: { topic?: unknown; payload?: unknown };
+  try {
+    record = JSON.parse(new TextDecoder().decode(value.value));
+  } catch (cause) {
+    throw fail(`${where}: an ${EGRESS_RECORD} is not JSON: ${(cause as Error).message}`, cause);
+  }
+  if (typeof record?.topic !== "string" || record.topic === "" || record.payload === undefined) {
+    throw fail(`${where}: an ${EGRESS_RECORD} needs {"topic": string, "payload": ...}, got ${JSON.stringify(record).slice(0, 200)}`);
+  }
+  const payload = typeof record.payload === "string" ? record.payload : JSON.stringify(record.payload);
+  return { egress, topic: record.topic, argument: { typename: "io.statefun.types/string", value: StringCodec.encode(payload) } };
+}
+
+function target(a: reqreply.Address | undefined, where: string): Address {
+  const address = fromWireAddress(a);
+  if (!address?.namespace || !address.type || address.type.includes("/")) {
+    throw fail(`${where}: a message to an invalid address ${JSON.stringify(address ?? null)}`);
+  }
+  return address;
+}
+
+function argument(v: reqreply.TypedValue | undefined, where: string): TypedValue {
+  if (v === undefined || v.typename === "") throw fail(`${where}: a message or state value without a type name`);
+  // A copy: a view would keep the whole response body alive for as long as the value lives.
+  return { typename: v.typename, value: new Uint8Array(v.value) };
+}
+
+function fail(message: string, cause?: unknown): StatefunError {
+  return new StatefunError("STATEFUN_FUNCTION_FAILED", message, { cause, terminal: true });
+}
