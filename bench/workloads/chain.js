@@ -38,9 +38,11 @@ for (let i = 0; i < ids; i++)
 await Promise.all(seed);
 await sleep(warmup * 1000);
 metrics.reset();
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 await sleep(seconds * 1000);
 const elapsed = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
 const committed = metrics.samples("commit_batch_size").reduce((a, b) => a + b, 0);
 const latency = metrics.samples("commit_latency_seconds").map((s) => s * 1000);
 await runtime.stop();
@@ -53,4 +55,5 @@ report({
   p99ms: percentile(latency, 99),
   latency: "commit",
   peakRssMiB: peakRssMiB(),
+  cpuMicrosPerMsg: Number(((cpu.user + cpu.system) / committed).toFixed(2)),
 });

@@ -1,11 +1,15 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePortOffset } from "../e2e/verifier/process.js";
 import { take, Worker } from "./worker.js";
 
 // The README's quick start, as a new user runs it: both examples in one runtime, over HTTP.
-const worker = new Worker(["examples/greeter/module.ts", "examples/shopping-cart/module.ts"], 3000 + Math.floor(Math.random() * 2000));
+let worker: Worker;
 
-beforeAll(() => worker.start(), 60_000);
+beforeAll(async () => {
+  worker = new Worker(["examples/greeter/module.ts", "examples/shopping-cart/module.ts"], await freePortOffset());
+  await worker.start();
+}, 60_000);
 afterAll(() => worker.dispose());
 
 const put = (path: string, typename: string, body: unknown, query = "") =>
@@ -17,9 +21,10 @@ const put = (path: string, typename: string, body: unknown, query = "") =>
 
 describe("examples, end to end", () => {
   it("greets Bob differently on each visit, across a kill -9 and a restart", async () => {
+    const seen = new Set<string>();
     const visit = async () => {
       expect((await put("/example/person/Bob", "example/GreetRequest", { name: "Bob" })).status).toBe(202);
-      return take(worker.url("egress", "/greetings"));
+      return take(worker.url("egress", "/greetings"), seen);
     };
     const first = await visit();
     expect(first).toContain("Welcome Bob");

@@ -63,13 +63,22 @@ export class Worker {
   }
 }
 
-/** Polls `GET url` until it answers 200; returns the body. */
-export async function take(url: string, timeoutMs = 10_000): Promise<string> {
+/**
+ * Polls `GET url` until it answers 200 with a record not seen before; returns the body. Egress
+ * delivery is at-least-once: a record taken just before a kill -9 may come again after the
+ * restart, under the same `Statefun-Record-Id`, and is skipped here as a consumer would.
+ */
+export async function take(url: string, seen: Set<string> = new Set(), timeoutMs = 10_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const response = await fetch(url);
-    if (response.status === 200) return response.text();
-    if (Date.now() > deadline) throw new Error(`GET ${url}: still ${response.status} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
+    const id = response.headers.get("statefun-record-id");
+    const body = await response.text();
+    if (response.status === 200 && id !== null && !seen.has(id)) {
+      seen.add(id);
+      return body;
+    }
+    if (Date.now() > deadline) throw new Error(`GET ${url}: no new record after ${timeoutMs} ms (last: ${response.status})`);
+    if (response.status !== 200) await new Promise((r) => setTimeout(r, 50));
   }
 }
