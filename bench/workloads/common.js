@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export function recorder() {
+/** Records counters and samples; per-invocation latency only with `keepInvocationLatency` (it is one sample a message). */
+export function recorder({ keepInvocationLatency = false } = {}) {
   const counters = new Map();
   const samples = new Map();
   return {
@@ -12,7 +13,7 @@ export function recorder() {
       counters.set(name, (counters.get(name) ?? 0) + by);
     },
     observe(name, value) {
-      if (name === "invocation_latency_seconds") return; // per invocation: too many to keep
+      if (name === "invocation_latency_seconds" && !keepInvocationLatency) return;
       let list = samples.get(name);
       if (!list) {
         list = [];

@@ -37,11 +37,20 @@ const REQUEST_TIMEOUT_MS = 10_000;
 
 const { dir, remove } = tempDir("request-reply");
 const worker = await startWorker();
+// One keep-alive agent per workload, warmed up first, so the measured requests find their
+// connections open as a long-running client's would (new ones still open if the worker falls behind).
+const openAgent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
+const closedAgent = new http.Agent({ keepAlive: true, maxSockets: clients });
 try {
-  await warm(`w${Date.now()}`);
+  if (warmup > 0) warnOnErrors("open-loop warm-up", (await openLoopRun(openAgent, "wa", rate, Math.round(rate * warmup))).check);
   if (only !== "closed") report(await openLoop());
-  if (only !== "open") report(await closedLoop());
+  if (only !== "open") {
+    if (warmup > 0) warnOnErrors("closed-loop warm-up", (await closedLoopRun(closedAgent, "wb", Math.min(1, warmup))).check);
+    report(await closedLoop());
+  }
 } finally {
+  openAgent.destroy();
+  closedAgent.destroy();
   await worker.stop();
   remove();
 }
@@ -56,7 +65,7 @@ async function startWorker() {
   const ports = ["--admin-port", "0", "--ingress-port", "0", "--egress-port", "0"];
   const child = spawn(process.execPath, [...node, cli, "run", module, "--data", dir, ...ports], {
     env: { ...process.env, STATEFUN_LOG_LEVEL: process.env.STATEFUN_LOG_LEVEL ?? "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", "pipe", "pipe", "ipc"], // IPC: counter-module.js answers probes (event-loop delay, GC)
   });
   let stderr = "";
   child.stderr.on("data", (chunk) => {
@@ -75,6 +84,19 @@ async function startWorker() {
   });
   return {
     pid: child.pid,
+    /** Asks the worker's counter-module.js probe to `reset` or `read` its event-loop and GC measurements. */
+    probe(kind) {
+      return new Promise((done) => {
+        const onMessage = (message) => {
+          if (message?.probe !== kind) return;
+          child.off("message", onMessage);
+          done(message);
+        };
+        child.on("message", onMessage);
+        exited.then(() => done({})); // a dead worker answers nothing
+        if (child.connected) child.send({ probe: kind });
+      });
+    },
     ingress: new URL(urls.ingress),
     admin: new URL(urls.admin),
     async stop() {
@@ -109,6 +131,13 @@ function workerCpuSeconds() {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
+/** Jiffies of the whole machine from /proc/stat: busy (user+nice+system+irq+softirq), steal, total. */
+function machineCpu() {
+  const [, ...fields] = readFileSync("/proc/stat", "utf8").split("\n", 1)[0].trim().split(/\s+/);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number);
+  return { busy: user + nice + system + irq + softirq, iowait, steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
+}
+
 /** Group-commit counters from the worker's Prometheus endpoint. */
 async function commitStats() {
   const text = await (await fetch(new URL("/metrics", worker.admin))).text();
@@ -124,14 +153,19 @@ async function commitStats() {
 /** What a measured stretch of load did to the worker. */
 async function measureWorker(run) {
   const resetOk = resetWorkerPeakRss();
+  await worker.probe("reset");
   const cpu0 = workerCpuSeconds();
+  const machine0 = machineCpu();
   const own0 = process.cpuUsage();
   const stats0 = await commitStats();
   const started = performance.now();
   const result = await run();
   const elapsed = (performance.now() - started) / 1000;
   const stats1 = await commitStats();
+  const { probe: _, ...inside } = await worker.probe("read");
   const own = process.cpuUsage(own0);
+  const machine1 = machineCpu();
+  const machineShare = (field) => Math.round(((machine1[field] - machine0[field]) / (machine1.total - machine0.total)) * 100);
   const commits = stats1.commits - stats0.commits;
   return {
     result,
@@ -140,10 +174,15 @@ async function measureWorker(run) {
       peakRssScope: resetOk ? "workload" : "process lifetime",
       workerCpuPct: Math.round(((workerCpuSeconds() - cpu0) / elapsed) * 100),
       loadgenCpuPct: Math.round(((own.user + own.system) / 1e6 / elapsed) * 100),
+      // Of all cores together: more than worker + load generator means someone else was running.
+      machineBusyPct: machineShare("busy"),
+      machineIowaitPct: machineShare("iowait"),
+      machineStealPct: machineShare("steal"),
       commitsPerSec: Math.round(commits / elapsed),
       meanCommitBatch: round((stats1.units - stats0.units) / commits, 1),
       meanCommitMs: round(((stats1.commitSeconds - stats0.commitSeconds) / commits) * 1000, 2),
       commitsOver5ms: commits - (stats1.within5ms - stats0.within5ms),
+      ...Object.fromEntries(Object.entries(inside).map(([k, v]) => [`worker${k[0].toUpperCase()}${k.slice(1)}`, v])),
     },
   };
 }
@@ -233,11 +272,11 @@ function idStream(prefix, seed) {
  * Sends `total` requests at `perSecond`, each at its scheduled time whatever the state of
  * earlier ones; latency is measured from the scheduled time.
  */
-async function openLoopRun(prefix, perSecond, total) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
+async function openLoopRun(agent, prefix, perSecond, total) {
   const nextId = idStream(prefix, 42);
   const check = checker();
   const latencies = new Float64Array(total);
+  const fromSend = new Float64Array(total);
   const pending = [];
   let maxSendLagMs = 0;
   const start = performance.now() + 5;
@@ -252,7 +291,9 @@ async function openLoopRun(prefix, perSecond, total) {
       check.sent(id);
       pending.push(
         post(agent, id).then((res) => {
-          latencies[index] = performance.now() - scheduled;
+          const done = performance.now();
+          latencies[index] = done - scheduled;
+          fromSend[index] = done - now;
           check.check(id, res);
         }),
       );
@@ -261,19 +302,37 @@ async function openLoopRun(prefix, perSecond, total) {
   }
   const sentIn = (performance.now() - start) / 1000;
   await Promise.all(pending);
-  agent.destroy();
-  return { check, latencies, sentPerSec: Math.round(total / sentIn), maxSendLagMs: round(maxSendLagMs, 1) };
+  return { check, latencies, fromSend, sentPerSec: Math.round(total / sentIn), maxSendLagMs: round(maxSendLagMs, 1) };
 }
 
-async function warm(prefix) {
-  if (warmup <= 0) return;
-  const { check } = await openLoopRun(prefix, rate, Math.round(rate * warmup));
-  if (check.errorCount > 0) process.stderr.write(`request-reply: warm-up errors ${JSON.stringify(check.errors)}\n`);
+function warnOnErrors(what, check) {
+  if (check.errorCount > 0) process.stderr.write(`request-reply: ${what} errors ${JSON.stringify(check.errors)}\n`);
+}
+
+/** `clients` clients, each sending its next request when the last one is answered, for `duration` seconds. */
+async function closedLoopRun(agent, prefix, duration) {
+  const check = checker();
+  const latencies = [];
+  const started = performance.now();
+  const stopAt = started + duration * 1000;
+  const client = async (c) => {
+    const nextId = idStream(prefix, 7 + c);
+    while (performance.now() < stopAt) {
+      const id = nextId();
+      check.sent(id);
+      const sent = performance.now();
+      const res = await post(agent, id);
+      latencies.push(performance.now() - sent);
+      check.check(id, res);
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
+  return { check, latencies, elapsed: (performance.now() - started) / 1000 };
 }
 
 async function openLoop() {
   const total = Math.round(rate * seconds);
-  const { result, worker: w } = await measureWorker(() => openLoopRun("a", rate, total));
+  const { result, worker: w } = await measureWorker(() => openLoopRun(openAgent, "a", rate, total));
   const { check, latencies } = result;
   return {
     workload: "request-reply",
@@ -291,33 +350,16 @@ async function openLoop() {
     p999ms: round(percentile(latencies, 99.9), 2),
     maxMs: round(percentile(latencies, 100), 2),
     maxSendLagMs: result.maxSendLagMs,
+    // From the moment the request was actually handed to the socket pool: without the load generator's own delays.
+    p50FromSendMs: round(percentile(result.fromSend, 50), 2),
+    p99FromSendMs: round(percentile(result.fromSend, 99), 2),
     ...w,
   };
 }
 
 async function closedLoop() {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-  const check = checker();
-  const latencies = [];
-  let stopAt = 0;
-  const client = async (c) => {
-    const nextId = idStream("b", 7 + c);
-    while (performance.now() < stopAt) {
-      const id = nextId();
-      check.sent(id);
-      const sent = performance.now();
-      const res = await post(agent, id);
-      latencies.push(performance.now() - sent);
-      check.check(id, res);
-    }
-  };
-  const { result: elapsed, worker: w } = await measureWorker(async () => {
-    const started = performance.now();
-    stopAt = started + seconds * 1000;
-    await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
-    return (performance.now() - started) / 1000;
-  });
-  agent.destroy();
+  const { result, worker: w } = await measureWorker(() => closedLoopRun(closedAgent, "b", seconds));
+  const { check, latencies, elapsed } = result;
   return {
     workload: "request-reply",
     mode: `saturation, ${clients} clients closed loop, ${ids.toLocaleString("en-US")} ids, HTTP ?await, SQLite fsync`,
@@ -358,7 +400,7 @@ function summariseProfile(dirName) {
   const byArea = new Map();
   for (const [id, us] of selfUs) {
     const { functionName, url, lineNumber } = byId.get(id).callFrame;
-    const where = url.replace(`file://${root}/`, "").replace(/^node:/, "node:");
+    const where = url.replace(`file://${root}/`, "");
     const key = `${functionName || "(anonymous)"} ${where ? `${where}:${lineNumber + 1}` : ""}`.trim();
     byFunction.set(key, (byFunction.get(key) ?? 0) + us);
     const area = areaOf(functionName, where);
@@ -377,7 +419,8 @@ function summariseProfile(dirName) {
 function areaOf(functionName, where) {
   if (functionName === "(idle)") return "idle";
   if (functionName === "(garbage collector)") return "garbage collector";
-  if (functionName === "(program)") return "(program): native code outside JS, e.g. SQLite, syscalls";
+  // Native work called from JS (SQLite, fsync, socket writes) is charged to the calling JS frame.
+  if (functionName === "(program)") return "(program): V8 and native code not charged to a JS frame";
   if (where.startsWith("node:")) return `node internals (${where.split("/")[1] ?? where})`;
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(where);
   if (pkg) return `dependency ${pkg[1]}`;

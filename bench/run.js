@@ -1,0 +1,111 @@
+// `npm run bench`: runs every workload in its own process (`node bench/workloads/NAME.js`),
+// collects the JSON line(s) each prints, and prints one markdown table, the machine it ran
+// on and the command.
+//
+// Usage: node bench/run.js [--only NAME[,NAME…]] [--quick] [--seconds N]
+//   --only     run only these workloads (names of files in bench/workloads/)
+//   --quick    shorter runs (--seconds 3 unless --seconds is given)
+//   --seconds  measured seconds per workload, passed through to each workload
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Each workload: a file of bench/workloads/ and the arguments it runs with. */
+const RUNS = {
+  chain: ["chain"],
+  "request-reply": ["request-reply"],
+  "remote-chain": ["remote-chain"],
+  "remote-chain-python": ["remote-chain", "--python"],
+};
+const WORKLOADS = Object.keys(RUNS);
+const here = dirname(fileURLToPath(import.meta.url));
+const argv = process.argv.slice(2);
+
+function option(name) {
+  const i = argv.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const value = argv[i + 1];
+  if (value === undefined || value.startsWith("--")) fail(`--${name} needs a value`);
+  return value;
+}
+
+function fail(message) {
+  process.stderr.write(`bench: ${message}\nusage: node bench/run.js [--only NAME[,NAME…]] [--quick] [--seconds N]\n`);
+  process.exit(2);
+}
+
+const known = new Set(["--only", "--quick", "--seconds"]);
+for (let i = 0; i < argv.length; i++) {
+  if (!known.has(argv[i])) fail(`unknown argument ${JSON.stringify(argv[i])}`);
+  if (argv[i] !== "--quick") i++;
+}
+const only = option("only")?.split(",").filter(Boolean);
+for (const name of only ?? [])
+  if (!WORKLOADS.includes(name)) fail(`unknown workload ${JSON.stringify(name)}: one of ${WORKLOADS.join(", ")}`);
+const seconds = option("seconds") ?? (argv.includes("--quick") ? "3" : undefined);
+if (seconds !== undefined && !(Number(seconds) > 0)) fail(`--seconds must be a positive number, got ${JSON.stringify(seconds)}`);
+
+/** Runs one workload; resolves with the rows it printed (stderr goes straight through). */
+function runWorkload(name) {
+  const [file, ...extra] = RUNS[name];
+  const args = [join(here, "workloads", `${file}.js`), ...extra, ...(seconds === undefined ? [] : ["--seconds", seconds])];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.setEncoding("utf8");
+  child.stdout.on("data", (chunk) => {
+    out += chunk;
+  });
+  return new Promise((done) => {
+    child.on("exit", (code, signal) => {
+      const rows = [];
+      for (const line of out.split("\n")) {
+        if (!line.startsWith("{")) continue;
+        try {
+          rows.push(JSON.parse(line));
+        } catch {
+          // not a result line
+        }
+      }
+      done({ name, rows, failed: code !== 0 ? `exited with ${code ?? signal}` : rows.length === 0 ? "printed no result" : undefined });
+    });
+  });
+}
+
+const results = [];
+for (const name of only ?? WORKLOADS) results.push(await runWorkload(name));
+
+const number = (v, digits = 0) =>
+  typeof v === "number" && Number.isFinite(v)
+    ? v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : "–";
+const ms = (v) => (typeof v === "number" && v < 10 ? number(v, 2) : number(v, 1));
+
+const lines = ["| workload | mode | msgs/s | p50 ms | p99 ms | peak RSS MiB |", "|---|---|--:|--:|--:|--:|"];
+for (const { name, rows, failed } of results) {
+  for (const r of rows) {
+    const mode = [r.mode, r.latency && `latency: ${r.latency}`, r.errors !== undefined && `errors: ${number(r.errors)}`]
+      .filter(Boolean)
+      .join("; ");
+    lines.push(`| ${r.workload} | ${mode} | ${number(r.msgsPerSec)} | ${ms(r.p50ms)} | ${ms(r.p99ms)} | ${number(r.peakRssMiB)} |`);
+  }
+  if (failed) lines.push(`| ${name} | FAILED: ${failed} | – | – | – | – |`);
+}
+
+const cpus = os.cpus();
+let distro = "";
+try {
+  distro = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync("/etc/os-release", "utf8"))?.[1] ?? "";
+} catch {
+  // not Linux, or no os-release
+}
+const command = `node bench/run.js${argv.length ? ` ${argv.join(" ")}` : ""}`;
+lines.push(
+  "",
+  `Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ` +
+    `Node ${process.version}, ${os.type()} ${os.release()} ${os.arch()}${distro ? ` (${distro})` : ""}, ${new Date().toISOString()}`,
+  `Command: ${process.env.npm_lifecycle_event === "bench" ? `\`npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}\` (build, then \`${command}\`)` : `\`${command}\``}`,
+);
+process.stdout.write(`${lines.join("\n")}\n`);
+if (results.some((r) => r.failed)) process.exitCode = 1;
