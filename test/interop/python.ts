@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { RemoteSdk } from "./remote-sdk.js";
 
 export const PYTHON_DIR = fileURLToPath(new URL("./python/", import.meta.url));
 export const VENV_PYTHON = fileURLToPath(new URL("../../.cache/interop/python/bin/python", import.meta.url));
@@ -126,3 +127,16 @@ export function writeModule(dir: string, server: PythonFunctionServer): string {
 function tail(file: string, lines = 60): string {
   return existsSync(file) ? readFileSync(file, "utf8").split("\n").slice(-lines).join("\n") : "";
 }
+
+/** The Python side of the shared interop suites (test/interop/remote-sdk.ts). */
+export const python: RemoteSdk<PythonFunctionServer> = {
+  language: "Python",
+  sdk: "apache-flink-statefun 3.3.0",
+  expireAfterCall: "expire_after_call",
+  require: () => {
+    requirePythonVenv();
+  },
+  start: (logFile) => PythonFunctionServer.start(logFile),
+  stopAll: stopAllPythonServers,
+  writeModule,
+};

@@ -9,6 +9,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, w
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sleep } from "../../e2e/verifier/http.js";
+import type { RemoteSdk } from "../remote-sdk.js";
 
 export const GO_DIR = fileURLToPath(new URL("./", import.meta.url));
 export const GO_FUNCTIONS = fileURLToPath(new URL("../../../.cache/interop/go/functions", import.meta.url));
@@ -116,3 +117,16 @@ export function writeModule(dir: string, server: GoFunctionServer): string {
 function tail(file: string, lines = 60): string {
   return existsSync(file) ? readFileSync(file, "utf8").split("\n").slice(-lines).join("\n") : "";
 }
+
+/** The Go side of the shared interop suites (test/interop/remote-sdk.ts). */
+export const go: RemoteSdk<GoFunctionServer> = {
+  language: "Go",
+  sdk: "statefun-sdk-go/v3 v3.3.0",
+  expireAfterCall: "ExpireAfterCall",
+  require: () => {
+    requireGoFunctions();
+  },
+  start: (logFile) => GoFunctionServer.start(logFile),
+  stopAll: stopAllGoServers,
+  writeModule,
+};
