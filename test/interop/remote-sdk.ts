@@ -12,15 +12,10 @@ import { runVerifier } from "../e2e/verifier/driver.js";
 import { sleep } from "../e2e/verifier/http.js";
 import { CLI, freePortOffset, killAllWorkers, WorkerProcess } from "../e2e/verifier/process.js";
 import { chooseSeed, Random } from "../e2e/verifier/random.js";
-
-/** A function server of an official SDK, as the suites need it. */
-export interface FunctionServer {
-  logTail(lines?: number): string;
-  stop(): Promise<void>;
-}
+import { type FunctionServer, stopAllFunctionServers } from "./function-server.js";
 
 /** One SDK's side of the suites: how to check its build, start its server, and point a module at it. */
-export interface RemoteSdk<S extends FunctionServer> {
+export interface RemoteSdk {
   /** "Python", "Go". */
   readonly language: string;
   /** The SDK package, for test names. */
@@ -29,16 +24,15 @@ export interface RemoteSdk<S extends FunctionServer> {
   readonly expireAfterCall: string;
   /** Throws, naming the setup command, when its functions are not built. */
   require(): void;
-  start(logFile: string): Promise<S>;
-  stopAll(): Promise<void>;
+  start(logFile: string): Promise<FunctionServer>;
   /** Writes a copy of its module.yaml pointing at `server` into `dir`; returns the path. */
-  writeModule(dir: string, server: S): string;
+  writeModule(dir: string, server: FunctionServer): string;
 }
 
 /** Greeter, request-reply and expiry through our runtime. */
-export function remoteSdkSuite<S extends FunctionServer>(lang: RemoteSdk<S>): void {
+export function remoteSdkSuite(lang: RemoteSdk): void {
   const dir = mkdtempSync(join(tmpdir(), `statefun-interop-${lang.language.toLowerCase()}-`));
-  let server: S;
+  let server: FunctionServer;
   let worker: WorkerProcess;
 
   beforeAll(async () => {
@@ -56,7 +50,7 @@ export function remoteSdkSuite<S extends FunctionServer>(lang: RemoteSdk<S>): vo
 
   afterAll(async () => {
     await killAllWorkers();
-    await lang.stopAll();
+    await stopAllFunctionServers();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -147,11 +141,11 @@ export function remoteSdkSuite<S extends FunctionServer>(lang: RemoteSdk<S>): vo
  * retried batches, re-sent state and delayed messages kept by the runtime.
  * Replay a failure with VERIFIER_SEED=<seed> (printed in the message).
  */
-export function remoteVerifierSuite<S extends FunctionServer>(lang: RemoteSdk<S>): void {
+export function remoteVerifierSuite(lang: RemoteSdk): void {
   const dir = mkdtempSync(join(tmpdir(), `statefun-interop-${lang.language.toLowerCase()}-verifier-`));
   afterAll(async () => {
     await killAllWorkers();
-    await lang.stopAll();
+    await stopAllFunctionServers();
     rmSync(dir, { recursive: true, force: true });
   });
 
