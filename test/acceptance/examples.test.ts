@@ -70,6 +70,9 @@ describe("examples, end to end", () => {
     const huge = await putLarge(worker.url("ingress", "/example/person/Big"), "x".repeat(2 * 1024 * 1024));
     expect(huge.status).toBe(413);
     expect(huge.body).toContain("larger than the limit");
+    // A client that sends its whole body before reading (fetch does) gets the 413 too.
+    const hugeViaFetch = await put("/example/person/Big", "example/GreetRequest", { name: "x".repeat(2 * 1024 * 1024) });
+    expect(hugeViaFetch.status).toBe(413);
 
     // Invalid JSON for a JSON type is accepted (the runtime never reads message bytes) and dead-lettered with the reason.
     const invalid = await fetch(worker.url("ingress", "/example/person/Eve"), {

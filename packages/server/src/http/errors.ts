@@ -68,8 +68,31 @@ export function errorHandler(logger: Logger, bodyLimit?: number) {
     if (httpError.status >= 500 && httpError.status !== 503) {
       logger.error({ err: error, method: request.method, url: request.url }, "request failed");
     }
+    if (httpError.status === 413 && !request.raw.complete) return afterDraining(request, () => sendError(reply, httpError));
     return sendError(reply, httpError);
   };
+}
+
+/** The most of an oversized body read (and dropped) so that its client can read the 413. */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads and drops the rest of a request body before answering: a client that sends its whole
+ * body before reading (fetch does) would otherwise see a broken pipe instead of the 413. Past
+ * MAX_DRAIN_BYTES the connection is closed.
+ */
+function afterDraining(request: FastifyRequest, send: () => FastifyReply): Promise<FastifyReply> {
+  const raw = request.raw;
+  let drained = 0;
+  return new Promise((resolve) => {
+    raw.on("data", (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > MAX_DRAIN_BYTES) raw.destroy();
+    });
+    raw.once("end", () => resolve(send()));
+    raw.once("close", () => resolve(send()));
+    raw.resume();
+  });
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
