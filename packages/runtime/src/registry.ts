@@ -54,10 +54,6 @@ export class Registry {
     return [...this.egressTopics.values()];
   }
 
-  egress(topic: string): EgressRef<any> | undefined {
-    return this.egressTopics.get(topic);
-  }
-
   ingresses(): HttpIngress<any>[] {
     return [...this.httpIngresses.values()];
   }
