@@ -17,6 +17,11 @@ export interface InvokeRequest {
   readonly messages: readonly StoredMessage[];
   /** The current (unexpired) value of a state, this address's uncommitted writes included. */
   value(name: string): TypedValue | undefined;
+  /**
+   * The current (unexpired) values whose stored names start with `prefix`, uncommitted writes
+   * included: the entries of a map or list state (stored as `name[key]`, see `@statefun-ts/sdk`).
+   */
+  entries(prefix: string): [string, TypedValue][];
   readonly now: number;
 }
 
@@ -39,5 +44,7 @@ export interface Binding {
   /** The states of a function type (for a namespace binding, of each of its types). */
   specs(functionType: string): readonly StateSpecInfo[];
   readonly retry: RetryPolicy;
+  /** Instance time-to-live (ms): an instance not invoked for this long is dropped whole, as if it never existed. */
+  readonly instanceTtlMs?: number | undefined;
   readonly invoker: Invoker;
 }

@@ -136,6 +136,7 @@ export class Dispatcher {
         functionType: mb.functionType,
         messages: batch,
         value: (name) => mb.value(name, now),
+        entries: (prefix) => mb.entries(prefix, now),
         now,
       });
       if (!(effects instanceof Promise)) {

@@ -44,4 +44,16 @@ export class Mailbox {
     if (entry.expiresAt !== undefined && entry.expiresAt <= now) return undefined;
     return entry.value;
   }
+
+  /** Unexpired values whose names start with `prefix`, in no particular order. */
+  entries(prefix: string, now: number): [string, TypedValue][] {
+    const found: [string, TypedValue][] = [];
+    if (this.state === undefined) return found;
+    for (const [name, entry] of this.state) {
+      if (!name.startsWith(prefix)) continue;
+      if (entry.expiresAt !== undefined && entry.expiresAt <= now) continue;
+      found.push([name, entry.value]);
+    }
+    return found;
+  }
 }
