@@ -5,6 +5,7 @@ import { leaseTests } from "./conformance-leases.js";
 import { messageTests } from "./conformance-messages.js";
 import { propertyTests } from "./conformance-property.js";
 import { recordTests } from "./conformance-records.js";
+import { registryTests } from "./conformance-registry.js";
 import { type MakeStore, range, type StoreHarness } from "./helpers.js";
 
 export type { MakeStore, StoreHarness } from "./helpers.js";
@@ -61,5 +62,6 @@ export function storeConformance(name: string, makeStore: MakeStore): void {
     recordTests(ctx);
     durabilityTests(ctx);
     propertyTests(ctx);
+    registryTests(ctx);
   });
 }

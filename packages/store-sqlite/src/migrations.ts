@@ -111,6 +111,28 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  // Version 3 is taken by another change (TTL); dynamic loading is version 4.
+  {
+    version: 4,
+    up(db) {
+      db.exec(`
+        CREATE TABLE registry (
+          kind TEXT NOT NULL,
+          name TEXT NOT NULL,
+          body TEXT NOT NULL,
+          PRIMARY KEY (kind, name)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO meta (key, value) VALUES ('registry_version', 0);
+
+        CREATE TABLE parked_types (
+          function_type TEXT PRIMARY KEY,
+          since INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE INDEX messages_target_type ON messages (target_namespace, target_type, seq) WHERE due_at IS NULL;
+      `);
+    },
+  },
 ];
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */

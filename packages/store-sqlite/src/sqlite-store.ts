@@ -5,6 +5,8 @@ import type {
   CommitResult,
   DeadLetter,
   EgressRow,
+  RegistryChange,
+  RegistrySnapshot,
   ReplyRow,
   StateEntry,
   StateSpecInfo,
@@ -17,6 +19,7 @@ import { committer } from "./commit.js";
 import { DATABASE_FILE, openExclusive } from "./lock.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
 import { loadMessages, loadTimers, peekEgress } from "./queries.js";
+import { type RegistryQueries, registryQueries } from "./registry.js";
 import { toDeadLetter, toReply, toStateEntry } from "./rows.js";
 import { prepareStatements, type Statements } from "./statements.js";
 
@@ -34,6 +37,7 @@ interface Open {
   readonly s: Statements;
   readonly commit: (batch: CommitBatch) => CommitResult;
   readonly keyGroups: number;
+  readonly registry: RegistryQueries;
 }
 
 /**
@@ -76,7 +80,7 @@ export class SqliteStore implements Store {
       const keyGroups = keyGroupsOf(db, this.#keyGroups);
       const s = prepareStatements(db);
       this.#nextSeq = (s.maxSeq.get() as number) + 1;
-      this.#open = { db, s, commit: committer(db, s), keyGroups };
+      this.#open = { db, s, commit: committer(db, s), keyGroups, registry: registryQueries(db) };
       return { keyGroups };
     } catch (error) {
       db.close();
@@ -197,6 +201,37 @@ export class SqliteStore implements Store {
         upsert.run(functionType, spec.name, spec.typename, spec.expiration.mode, millis);
       }
     })();
+  }
+
+  async loadRegistry(): Promise<RegistrySnapshot> {
+    return this.#ready().registry.load();
+  }
+
+  async registryVersion(): Promise<number> {
+    return this.#ready().registry.version();
+  }
+
+  async changeRegistry(change: RegistryChange): Promise<number> {
+    return this.#ready().registry.change(change);
+  }
+
+  async loadMessagesOfType(
+    keyGroups: readonly number[],
+    functionType: string,
+    afterSeq: number,
+    upToSeq: number,
+    limit: number,
+  ): Promise<StoredMessage[]> {
+    const { registry, keyGroups: all } = this.#ready();
+    return registry.messagesOfType(keyGroups, all, functionType, afterSeq, upToSeq, limit);
+  }
+
+  async parkedTypes(): Promise<Map<string, number>> {
+    return this.#ready().registry.parkedTypes();
+  }
+
+  async setParked(functionType: string, since: number | undefined): Promise<void> {
+    this.#ready().registry.setParked(functionType, since);
   }
 
   async stats(): Promise<{ messages: number; timers: number; egress: number; deadLetters: number }> {

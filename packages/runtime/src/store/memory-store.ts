@@ -1,6 +1,19 @@
 import { type Address, addressKey, StatefunError } from "@statefun-ts/protocol";
 import type { StateSpecInfo } from "../binding.js";
-import type { CommitBatch, CommitResult, DeadLetter, EgressRow, ReplyRow, StateEntry, Store, StoredMessage, StoreInfo } from "./types.js";
+import type {
+  CommitBatch,
+  CommitResult,
+  DeadLetter,
+  EgressRow,
+  RegistryChange,
+  RegistryEntry,
+  RegistrySnapshot,
+  ReplyRow,
+  StateEntry,
+  Store,
+  StoredMessage,
+  StoreInfo,
+} from "./types.js";
 
 /**
  * A store in memory: for unit tests and experiments only (nothing survives the process).
@@ -15,6 +28,9 @@ export class MemoryStore implements Store {
   private readonly dead = new Map<number, DeadLetter>();
   private readonly leases = new Map<number, { owner: string; epoch: number }>();
   private readonly specs = new Map<string, Map<string, StateSpecInfo>>();
+  private readonly registry = new Map<string, RegistryEntry>();
+  private registryChanges = 0;
+  private readonly parked = new Map<string, number>();
   private nextSeq = 1;
   private nextEgress = 1;
   private nextDead = 1;
@@ -173,6 +189,58 @@ export class MemoryStore implements Store {
       this.specs.set(functionType, byName);
     }
     for (const spec of specs) byName.set(spec.name, spec);
+  }
+
+  async loadRegistry(): Promise<RegistrySnapshot> {
+    const entries = [...this.registry.values()].sort(
+      (a, b) => a.kind.localeCompare(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    );
+    return { version: this.registryChanges, entries };
+  }
+
+  async registryVersion(): Promise<number> {
+    return this.registryChanges;
+  }
+
+  async changeRegistry(change: RegistryChange): Promise<number> {
+    const key = `${change.kind}\u0000${change.name}`;
+    if (change.body === null) this.registry.delete(key);
+    else this.registry.set(key, { kind: change.kind, name: change.name, body: change.body });
+    return ++this.registryChanges;
+  }
+
+  async loadMessagesOfType(
+    keyGroups: readonly number[],
+    functionType: string,
+    afterSeq: number,
+    upToSeq: number,
+    limit: number,
+  ): Promise<StoredMessage[]> {
+    const groups = new Set(keyGroups);
+    const cut = functionType.lastIndexOf("/");
+    const namespace = functionType.slice(0, cut);
+    const type = functionType.slice(cut + 1);
+    return [...this.messages.values()]
+      .filter(
+        (m) =>
+          m.dueAt === undefined &&
+          m.seq > afterSeq &&
+          m.seq <= upToSeq &&
+          m.target.namespace === namespace &&
+          m.target.type === type &&
+          groups.has(m.keyGroup),
+      )
+      .sort((a, b) => a.seq - b.seq)
+      .slice(0, limit);
+  }
+
+  async parkedTypes(): Promise<Map<string, number>> {
+    return new Map(this.parked);
+  }
+
+  async setParked(functionType: string, since: number | undefined): Promise<void> {
+    if (since === undefined) this.parked.delete(functionType);
+    else if (!this.parked.has(functionType)) this.parked.set(functionType, since);
   }
 
   async stats(): Promise<{ messages: number; timers: number; egress: number; deadLetters: number }> {

@@ -102,6 +102,32 @@ export interface CommitResult {
   readonly duplicates: ReadonlyMap<string, string>;
 }
 
+/**
+ * One entry of the persisted module registry: a module (`kind: "module"`, `body` = the module
+ * YAML as given) or a function binding (`kind: "function"`, `name` = `namespace/name` or
+ * `namespace/*`, `body` = its JSON). The store keeps bodies as opaque text.
+ */
+export interface RegistryEntry {
+  readonly kind: "module" | "function";
+  readonly name: string;
+  readonly body: string;
+}
+
+/** The persisted registry: every entry, and the change counter it is at. */
+export interface RegistrySnapshot {
+  /** 0 for a new store; raised by exactly 1 by every `changeRegistry`. */
+  readonly version: number;
+  /** Ordered by `(kind, name)`. */
+  readonly entries: readonly RegistryEntry[];
+}
+
+/** Puts (`body` a string) or deletes (`body` null) one registry entry. */
+export interface RegistryChange {
+  readonly kind: RegistryEntry["kind"];
+  readonly name: string;
+  readonly body: string | null;
+}
+
 /** Identity and shape of a store, fixed when it was created. */
 export interface StoreInfo {
   readonly keyGroups: number;
@@ -159,6 +185,39 @@ export interface Store {
   loadStateSpecs(): Promise<Map<string, StateSpecInfo[]>>;
   /** Registers states of a function type durably: adds new names, replaces the spec of known ones. */
   saveStateSpecs(functionType: string, specs: readonly StateSpecInfo[]): Promise<void>;
+
+  /**
+   * The module registry (dynamic loading). Every worker of a store sees the same entries; a
+   * worker polls `registryVersion()` (one cheap read) and reloads when it changed.
+   */
+  loadRegistry(): Promise<RegistrySnapshot>;
+  registryVersion(): Promise<number>;
+  /**
+   * Applies one change atomically and durably and raises the version by 1 (also when a delete
+   * finds nothing); returns the new version.
+   */
+  changeRegistry(change: RegistryChange): Promise<number>;
+
+  /**
+   * Immediate messages (no `dueAt`) to one function type `namespace/type`, in the key groups,
+   * with `afterSeq < seq <= upToSeq`, in `seq` order: how parked messages are found when their
+   * type is loaded (indexed by target type, never a scan of the whole inbox).
+   */
+  loadMessagesOfType(
+    keyGroups: readonly number[],
+    functionType: string,
+    afterSeq: number,
+    upToSeq: number,
+    limit: number,
+  ): Promise<StoredMessage[]>;
+
+  /**
+   * Function types with parked messages and since when (epoch ms) they are parked: the durable
+   * clock of the park timeout. `setParked(type, since)` records a type unless it is recorded
+   * already (the first time wins); `setParked(type, undefined)` forgets it.
+   */
+  parkedTypes(): Promise<Map<string, number>>;
+  setParked(functionType: string, since: number | undefined): Promise<void>;
 
   /** Counts: messages waiting (immediate), delayed messages, egress records, dead letters. */
   stats(): Promise<{ messages: number; timers: number; egress: number; deadLetters: number }>;
