@@ -35,6 +35,25 @@ export class Registry {
     this.functions.delete(binding.typename);
   }
 
+  /** Removes the binding of a type or namespace (`ns/*`); true when there was one. */
+  unbind(typename: string): boolean {
+    this.functions.delete(typename);
+    return this.bindings.delete(typename);
+  }
+
+  /**
+   * Removes what `load(module)` added and is still this module's: functions bound to its
+   * function objects, its egress declarations and its ingresses (a newer module that replaced
+   * one of them keeps it).
+   */
+  unload(module: StatefunModule): void {
+    for (const fn of module.functions) {
+      if (this.functions.get(fn.typename) === fn) this.unbind(fn.typename);
+    }
+    for (const egress of module.egresses) if (this.egressTopics.get(egress.topic) === egress) this.egressTopics.delete(egress.topic);
+    for (const ingress of module.ingresses) if (this.httpIngresses.get(ingress.path) === ingress) this.httpIngresses.delete(ingress.path);
+  }
+
   binding(functionType: string): Binding | undefined {
     const exact = this.bindings.get(functionType);
     if (exact !== undefined || this.bindings.size === this.functions.size) return exact;

@@ -19,6 +19,7 @@ import { Inbox } from "./engine/inbox.js";
 import { ReplyWaiters } from "./engine/replies.js";
 import { Timers } from "./engine/timers.js";
 import { type GaugeSnapshot, type Logger, type MetricsSink, noMetrics, silentLogger } from "./observe.js";
+import { Parking } from "./parking.js";
 import { Registry } from "./registry.js";
 import { StateSpecRegistry } from "./state-specs.js";
 import type { DeadLetter, Fence, Store, StoredMessage } from "./store/types.js";
@@ -50,6 +51,8 @@ export interface RuntimeOptions {
   readonly limits?: Partial<Limits>;
   /** This worker's name in leases (default: random). */
   readonly owner?: string;
+  /** How long messages to a function type with no binding are kept before they are dead-lettered (default 24 h). */
+  readonly parkTimeoutMs?: number;
   /** Called when the runtime cannot go on (a commit failed, or its leases were taken): the process should exit and restart. */
   readonly onFatal?: (error: unknown) => void;
 }
@@ -92,6 +95,8 @@ export class Runtime {
   private dispatcher!: Dispatcher;
   private inbox!: Inbox;
   private timers!: Timers;
+  private parking: Parking | undefined;
+  private parkSweep: { cancel(): void } | undefined;
   private pendingIngress = 0;
   /** Immediate messages committed and not yet consumed (an estimate kept in memory). */
   private backlog = 0;
@@ -110,9 +115,29 @@ export class Runtime {
     for (const module of options.modules ?? []) this.load(module);
   }
 
-  /** Loads the functions, ingresses and egresses of a module (before or after `start`). */
+  /**
+   * Loads the functions, ingresses and egresses of a module (before or after `start`). A
+   * function type loaded again is replaced: invocations in flight finish on the old code,
+   * later messages run the new one. Parked messages of its types are delivered.
+   */
   load(module: StatefunModule): void {
     this.registry.load(module);
+    for (const fn of module.functions) this.parking?.bound(fn.typename);
+  }
+
+  /** Removes what a module loaded (functions, ingresses, egresses) and that no later load replaced; new messages to its types park. */
+  unload(module: StatefunModule): void {
+    this.registry.unload(module);
+  }
+
+  /** Removes the binding of a type or namespace (`ns/*`): its new messages park. True when there was one. */
+  unbind(typename: string): boolean {
+    return this.registry.unbind(typename);
+  }
+
+  /** Parked messages (no binding for their type) by function type. */
+  parkedByType(): Map<string, number> {
+    return this.parking?.byType() ?? new Map();
   }
 
   /** True once recovery is done and the runtime processes messages. */
@@ -140,6 +165,8 @@ export class Runtime {
       (batch) => this.committed(batch),
       (error) => this.fatal(error),
     );
+    this.parking = this.createParking();
+    await this.parking.start();
     this.timers = new Timers(
       this.store,
       () => this.owned,
@@ -166,6 +193,7 @@ export class Runtime {
       released: () => {
         if (this.inbox.backlogInStore) this.inbox.pump();
       },
+      parking: this.parking,
     });
     this.inbox = new Inbox(
       this.store,
@@ -178,6 +206,7 @@ export class Runtime {
     this.inbox.pump();
     await this.timers.start();
     this.schedulePurge();
+    this.scheduleParkSweep();
     this.state = "running";
     this.logger.info({ keyGroups: this.keyGroups, backlog: this.backlog, functions: this.registry.functionTypes() }, "runtime started");
   }
@@ -191,6 +220,8 @@ export class Runtime {
     const failed = this.state === "failed";
     this.state = "stopping";
     this.purgeTimer?.cancel();
+    this.parkSweep?.cancel();
+    this.parking?.stop();
     this.timers.stop();
     await this.dispatcher.stop();
     if (!failed) await this.committer.flush();
@@ -207,9 +238,13 @@ export class Runtime {
     return this.registry.function(typename);
   }
 
-  /** Binds a function type, or a namespace (`ns/*`), to an invoker (a remote endpoint, say). */
+  /**
+   * Binds a function type, or a namespace (`ns/*`), to an invoker (a remote endpoint, say),
+   * replacing its binding if it has one. Parked messages of the types it covers are delivered.
+   */
   bind(binding: Binding): void {
     this.registry.bind(binding);
+    this.parking?.bound(binding.typename);
   }
 
   egresses(): EgressRef<any>[] {
@@ -329,7 +364,7 @@ export class Runtime {
       inFlightInvocations: running ? this.dispatcher.running : 0,
       pendingCommits: running ? this.committer.pending : 0,
       cachedAddresses: running ? this.dispatcher.cachedAddresses : 0,
-      parkedMessages: running ? this.dispatcher.parked : 0,
+      parkedMessages: running ? (this.parking?.total ?? 0) : 0,
     };
   }
 
@@ -363,6 +398,46 @@ export class Runtime {
     void this.dispatcher.stop();
     this.logger.error({ error: String(error) }, "runtime failed: a commit did not go through; restart to recover from the store");
     this.options.onFatal?.(error);
+  }
+
+  private createParking(): Parking {
+    return new Parking({
+      store: this.store,
+      clock: this.clock,
+      logger: this.logger,
+      owned: () => this.owned,
+      handedOver: () => this.inbox.handedOver,
+      bound: (type) => this.registry.binding(type) !== undefined,
+      quiet: (type) => this.dispatcher.quiet(type),
+      buffered: () => this.dispatcher.buffered,
+      maxBuffered: this.limits.maxBufferedMessages,
+      deliver: (m) => this.dispatcher.deliver(m, true),
+      deadLetter: (messages, reason) => this.parkedToDeadLetters(messages, reason),
+      timeoutMs: this.options.parkTimeoutMs ?? 24 * 3_600_000,
+    });
+  }
+
+  private parkedToDeadLetters(messages: readonly StoredMessage[], reason: string): Promise<void> {
+    const now = this.clock.now();
+    return new Promise<void>((resolve, reject) => {
+      this.committer.enqueue(
+        unit({
+          touchedKeyGroups: [...new Set(messages.map((m) => m.keyGroup))],
+          consumed: messages.map((m) => m.seq),
+          deadLetters: messages.map((message) => ({ message, error: reason, attempts: 0, failedAt: now })),
+          committed: () => resolve(),
+          failed: reject,
+        }),
+      );
+    });
+  }
+
+  private scheduleParkSweep(): void {
+    const every = Math.max(50, Math.min(60_000, Math.floor((this.options.parkTimeoutMs ?? 24 * 3_600_000) / 4)));
+    this.parkSweep = this.clock.setTimeout(() => {
+      this.parking?.sweep();
+      if (this.state === "running") this.scheduleParkSweep();
+    }, every);
   }
 
   private schedulePurge(): void {

@@ -4,6 +4,7 @@ import { errorText } from "@statefun-ts/sdk/internal";
 import type { Binding } from "../binding.js";
 import type { Clock } from "../clock.js";
 import type { Logger, MetricsSink } from "../observe.js";
+import type { Parking } from "../parking.js";
 import type { Registry } from "../registry.js";
 import type { Store, StoredMessage } from "../store/types.js";
 import { AddressMap } from "./address-map.js";
@@ -27,6 +28,8 @@ export interface DispatcherOptions {
   readonly cancel: (token: string) => void;
   /** A buffered message left memory (consumed, parked or dead-lettered): room for more. */
   readonly released: () => void;
+  /** Parked messages and types being recovered (see `Parking`). */
+  readonly parking?: Pick<Parking, "parked" | "intercept" | "draining"> | undefined;
 }
 
 /**
@@ -59,7 +62,12 @@ export class Dispatcher {
     return this.mailboxes.size;
   }
 
-  deliver(m: StoredMessage): void {
+  /** Hands a message to its mailbox; `recovered` marks a parked message read back for its newly bound type. */
+  deliver(m: StoredMessage, recovered = false): void {
+    if (!recovered && this.o.parking?.intercept(m)) {
+      this.o.parking.parked(functionTypeOf(m.target), 1);
+      return;
+    }
     let mb = this.mailboxes.get(m.target);
     if (mb === undefined) {
       if (this.mailboxes.size >= this.o.maxCachedAddresses) this.evict();
@@ -116,7 +124,7 @@ export class Dispatcher {
    * size for a remote one): synchronously when it can (state cached, handler synchronous).
    */
   private invoke(mb: Mailbox): Promise<void> | undefined {
-    const binding = this.o.registry.binding(mb.functionType);
+    const binding = this.o.parking?.draining(mb.functionType) ? undefined : this.o.registry.binding(mb.functionType);
     if (binding === undefined) {
       this.park(mb);
       return undefined;
@@ -214,10 +222,19 @@ export class Dispatcher {
   private park(mb: Mailbox): void {
     const n = mb.queue.clear().length;
     this.parkedCount += n;
+    if (n > 0) this.o.parking?.parked(mb.functionType, n);
     this.bufferedCount -= n;
     mb.busy = false;
     if (mb.pendingCommits === 0) this.mailboxes.delete(mb.address);
     this.o.released();
+  }
+
+  /** No mailbox of the type holds a message, runs one, or waits for the commit of one. */
+  quiet(functionType: string): boolean {
+    for (const mb of this.mailboxes.values()) {
+      if (mb.functionType === functionType && (mb.busy || mb.ready || mb.queue.length > 0 || mb.pendingCommits > 0)) return false;
+    }
+    return true;
   }
 
   /** Forgets the state of idle addresses, oldest first, down to 90% of the cap. */

@@ -50,6 +50,11 @@ export class Inbox {
     );
   }
 
+  /** Every committed immediate message with `seq <=` this has been handed over (or consumed). */
+  get handedOver(): number {
+    return this.loadedUpTo;
+  }
+
   get backlogInStore(): boolean {
     return this.overflow;
   }
