@@ -55,7 +55,7 @@ export class PrometheusMetrics implements MetricsSink {
   readonly registry = new Registry();
   private readonly counters = new Map<CounterName, Counter>();
   private readonly histograms = new Map<HistogramName, Histogram>();
-  private runtime: Pick<Runtime, "gauges" | "storeStats"> | undefined;
+  private runtime: (Pick<Runtime, "gauges" | "storeStats"> & Partial<Pick<Runtime, "parkedByType">>) | undefined;
   private scrape: Promise<Snapshot | undefined> | undefined;
 
   constructor(private readonly logger: Logger = silentLogger) {
@@ -79,11 +79,22 @@ export class PrometheusMetrics implements MetricsSink {
         },
       });
     }
+    const parked = () => this.runtime?.parkedByType?.() ?? new Map<string, number>();
+    new Gauge({
+      name: "statefun_parked_messages_by_type",
+      help: "Messages kept for a function type that is not loaded, by type",
+      labelNames: ["function_type"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [type, n] of parked()) this.set({ function_type: type }, n);
+      },
+    });
     collectDefaultMetrics({ register: this.registry });
   }
 
   /** Where the gauges are read from; set once the runtime exists. */
-  bind(runtime: Pick<Runtime, "gauges" | "storeStats">): void {
+  bind(runtime: Pick<Runtime, "gauges" | "storeStats"> & Partial<Pick<Runtime, "parkedByType">>): void {
     this.runtime = runtime;
   }
 

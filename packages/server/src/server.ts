@@ -4,13 +4,15 @@ import { type Limits, type Logger, Runtime, type Store } from "@statefun-ts/runt
 import type { StatefunModule } from "@statefun-ts/sdk";
 import { SqliteStore } from "@statefun-ts/store-sqlite";
 import type { FastifyInstance } from "fastify";
+import { DynamicRegistry } from "./dynamic/registry.js";
 import { adminApp } from "./http/admin.js";
+import { ADMIN_TOKEN_ENV, adminToken } from "./http/auth.js";
 import { egressApp } from "./http/egress.js";
 import { ingressApp } from "./http/ingress.js";
 import { createLogger } from "./logger.js";
 import { PrometheusMetrics } from "./metrics.js";
 import { installYamlPlan, planYamlModules } from "./modules/install.js";
-import { loadModule } from "./modules/load.js";
+import { loadModule, loadModuleFile } from "./modules/load.js";
 import { isYamlModule, type YamlModule } from "./modules/yaml/types.js";
 
 /** The ports a worker opens. */
@@ -35,6 +37,18 @@ export interface ServerOptions {
   readonly store?: Store;
   /** Interface to bind (default 127.0.0.1). */
   readonly host?: string;
+  /**
+   * Interface of the admin API (default: `host`). On a non-loopback address the admin API
+   * requires a bearer token (`adminToken`, default env `STATEFUN_ADMIN_TOKEN`), and the worker
+   * refuses to start without one.
+   */
+  readonly adminHost?: string;
+  /** Bearer token of the admin API (default: env `STATEFUN_ADMIN_TOKEN`); when set it is always required. */
+  readonly adminToken?: string;
+  /** How long messages to a function type with no binding are kept before they are dead-lettered (default 24 h). */
+  readonly parkTimeoutMs?: number;
+  /** Where relative paths of modules loaded through the admin API resolve (default: the working directory). */
+  readonly baseDir?: string;
   /** Ports (defaults: those of the playground ingress/egress of YAML modules, else 8081, 8090, 8091); 0 picks a free port. */
   readonly ports?: Partial<ServerPorts>;
   /** Added to every non-zero port, so several workers can share a machine. */
@@ -68,12 +82,18 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger();
   const host = options.host ?? DEFAULT_HOST;
+  const adminHost = options.adminHost ?? host;
+  const token = adminToken(adminHost, options.adminToken ?? process.env[ADMIN_TOKEN_ENV]);
   const modules: StatefunModule[] = [];
   const yamlModules: YamlModule[] = [];
   for (const m of options.modules ?? []) {
     const module = typeof m === "string" ? await loadModule(m) : m;
-    if (isYamlModule(module)) yamlModules.push(module);
-    else modules.push(module);
+    if (!isYamlModule(module)) {
+      modules.push(module);
+      continue;
+    }
+    yamlModules.push(module);
+    for (const embedded of module.embedded ?? []) modules.push(await loadModuleFile(embedded.path));
   }
   const yaml = planYamlModules(yamlModules);
   const offset = options.portOffset ?? 0;
@@ -85,33 +105,56 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const store = options.store ?? new SqliteStore({ dir: resolve(options.dataDir ?? DEFAULT_DATA_DIR) });
   const metrics = new PrometheusMetrics(logger);
   const onFatal = options.onFatal ?? ((err: unknown) => logger.error({ err }, "the runtime failed; restart the worker to recover"));
-  const runtime = new Runtime({ store, modules, logger, metrics, limits: options.limits, onFatal });
+  const runtime = new Runtime({ store, modules, logger, metrics, limits: options.limits, onFatal, parkTimeoutMs: options.parkTimeoutMs });
   const remotes = installYamlPlan(runtime, yaml, logger);
   metrics.bind(runtime);
+  const extraIngresses: FastifyInstance[] = [];
+  const dynamic = new DynamicRegistry({
+    runtime,
+    store,
+    logger,
+    baseDir: resolve(options.baseDir ?? "."),
+    ingressPort: options.ports?.ingress ?? yaml.ports.ingress ?? DEFAULT_PORTS.ingress,
+    async openIngress(declared) {
+      const app = ingressApp(runtime, { logger, bodyLimit: options.bodyLimit });
+      await app.listen({ host, port: declared === 0 ? 0 : declared + offset });
+      extraIngresses.push(app);
+      logger.info({ port: (app.server.address() as AddressInfo).port }, "module ingress started");
+      return {
+        async close() {
+          extraIngresses.splice(extraIngresses.indexOf(app), 1);
+          await app.close();
+        },
+      };
+    },
+  });
 
   const apps: { name: keyof ServerPorts; app: FastifyInstance }[] = [];
   const closeApps = () => Promise.all(apps.map(({ app }) => app.close()));
   const bound: Partial<Record<keyof ServerPorts, number>> = {};
   const listen = async (name: keyof ServerPorts, app: FastifyInstance) => {
     apps.push({ name, app });
+    const on = name === "admin" ? adminHost : host;
     try {
-      await app.listen({ host, port: port(name) });
+      await app.listen({ host: on, port: port(name) });
     } catch (cause) {
-      throw new Error(`${name} server: cannot listen on ${host}:${port(name)}: ${(cause as Error).message}`, { cause });
+      throw new Error(`${name} server: cannot listen on ${on}:${port(name)}: ${(cause as Error).message}`, { cause });
     }
     bound[name] = (app.server.address() as AddressInfo).port;
   };
 
   let runtimeStarting = false;
   try {
-    await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry }));
+    await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token }));
     runtimeStarting = true;
     await runtime.start();
+    await dynamic.start();
     await listen("ingress", ingressApp(runtime, { logger, bodyLimit: options.bodyLimit }));
     await listen("egress", egressApp(runtime, { logger }));
   } catch (error) {
     await closeApps().catch(() => {});
     if (runtimeStarting) await runtime.stop().catch((err: unknown) => logger.warn({ err }, "stopping the runtime after a failed start"));
+    await dynamic.close();
     await remotes.close();
     throw error;
   }
@@ -126,9 +169,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     close() {
       closing ??= (async () => {
         await closeApps();
+        await Promise.allSettled(extraIngresses.map((app) => app.close()));
         try {
           await runtime.stop();
         } finally {
+          await dynamic.close();
           await remotes.close();
         }
         logger.info({}, "statefun worker stopped");

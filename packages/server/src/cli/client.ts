@@ -1,5 +1,6 @@
+import { readFile } from "node:fs/promises";
 import type { Address } from "@statefun-ts/protocol";
-import type { CallArgs, MessageArgs, StateArgs } from "./program.js";
+import type { AdminArgs, CallArgs, MessageArgs, StateArgs } from "./program.js";
 
 /** A failure of a command, reported as `statefun: <message>` with an exit code. */
 export class CliError extends Error {
@@ -56,9 +57,36 @@ export async function callCommand(args: CallArgs, out: CliOutput = processOutput
 /** `statefun state`: prints the instance's state as JSON. */
 export async function stateCommand(args: StateArgs, out: CliOutput = processOutput): Promise<void> {
   const url = `${args.admin}/v1/state${addressPath(args.address)}`;
-  const response = await request(url, { method: "GET" }, "admin API");
+  const token = process.env.STATEFUN_ADMIN_TOKEN;
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const response = await request(url, { method: "GET", headers }, "admin API");
   await failUnlessOk(response);
   out.stdout(`${JSON.stringify(await response.json(), null, 2)}\n`);
+}
+
+/** `statefun functions …` and `statefun modules …`: one admin API request; prints JSON answers indented, other text as is. */
+export async function adminCommand(args: AdminArgs, out: CliOutput = processOutput): Promise<void> {
+  const headers: Record<string, string> = {};
+  const token = process.env.STATEFUN_ADMIN_TOKEN;
+  if (token !== undefined && token !== "") headers.authorization = `Bearer ${token}`;
+  let body: Uint8Array | undefined;
+  if (args.body !== undefined) {
+    if ("text" in args.body) body = new TextEncoder().encode(args.body.text);
+    else if (args.body.file === "-") body = await out.readStdin();
+    else {
+      try {
+        body = await readFile(args.body.file);
+      } catch (error) {
+        throw new CliError(`cannot read ${args.body.file}: ${(error as Error).message}`);
+      }
+    }
+    headers["content-type"] = args.contentType ?? "application/octet-stream";
+  }
+  const response = await request(`${args.admin}${args.path}`, { method: args.method, headers, body }, "admin API");
+  await failUnlessOk(response);
+  const text = await response.text();
+  if ((response.headers.get("content-type") ?? "").includes("json")) out.stdout(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+  else out.stdout(text.endsWith("\n") ? text : `${text}\n`);
 }
 
 async function post(args: MessageArgs, query: string, out: CliOutput): Promise<Response> {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { CommanderError } from "commander";
-import { CliError, callCommand, sendCommand, stateCommand } from "./client.js";
+import { adminCommand, CliError, callCommand, sendCommand, stateCommand } from "./client.js";
 import { buildProgram } from "./program.js";
 import { runCommand } from "./run.js";
 
@@ -11,6 +11,7 @@ const program = buildProgram({
   send: (args) => sendCommand(args),
   call: (args) => callCommand(args),
   state: (args) => stateCommand(args),
+  admin: (args) => adminCommand(args),
 });
 
 try {

@@ -1,9 +1,9 @@
 import { CommanderError } from "commander";
 import { describe, expect, it } from "vitest";
-import { buildProgram, type CallArgs, type CliActions, type MessageArgs, type RunArgs, type StateArgs } from "./program.js";
+import { type AdminArgs, buildProgram, type CallArgs, type CliActions, type MessageArgs, type RunArgs, type StateArgs } from "./program.js";
 
 function parse(argv: string[], env: Record<string, string> = {}) {
-  const calls: { run?: RunArgs; send?: MessageArgs; call?: CallArgs; state?: StateArgs } = {};
+  const calls: { run?: RunArgs; send?: MessageArgs; call?: CallArgs; state?: StateArgs; admin?: AdminArgs } = {};
   const actions: CliActions = {
     run: async (a) => {
       calls.run = a;
@@ -16,6 +16,9 @@ function parse(argv: string[], env: Record<string, string> = {}) {
     },
     state: async (a) => {
       calls.state = a;
+    },
+    admin: async (a) => {
+      calls.admin = a;
     },
   };
   let stderr = "";

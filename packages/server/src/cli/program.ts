@@ -1,12 +1,18 @@
 import type { Address } from "@statefun-ts/protocol";
+import { toMillis } from "@statefun-ts/protocol";
 import { Command, Option } from "commander";
 import type { ServerPorts } from "../server.js";
+import { adminCommands } from "./admin-commands.js";
 import { parseAddress, parseDuration, parseOffset, parsePort, parseStore, parseTypename, parseUrl, type StoreTarget } from "./args.js";
 
 export interface RunArgs {
   readonly modules: readonly string[];
   readonly store: StoreTarget;
   readonly host: string;
+  /** Interface of the admin API (default: `host`). */
+  readonly adminHost?: string | undefined;
+  /** Park timeout in milliseconds. */
+  readonly parkTimeoutMs?: number | undefined;
   readonly ports: Partial<ServerPorts>;
   readonly portOffset: number;
 }
@@ -29,12 +35,24 @@ export interface StateArgs {
   readonly admin: string;
 }
 
+/** One request to the admin API (`statefun functions …`, `statefun modules …`). */
+export interface AdminArgs {
+  readonly admin: string;
+  readonly method: "GET" | "PUT" | "DELETE";
+  /** Path under the admin URL, already encoded. */
+  readonly path: string;
+  /** A body given as text, or a file to read (`-`: stdin). */
+  readonly body?: { readonly text: string } | { readonly file: string } | undefined;
+  readonly contentType?: string | undefined;
+}
+
 /** What each command does once its arguments are parsed and checked. */
 export interface CliActions {
   run(args: RunArgs): Promise<void>;
   send(args: MessageArgs): Promise<void>;
   call(args: CallArgs): Promise<void>;
   state(args: StateArgs): Promise<void>;
+  admin(args: AdminArgs): Promise<void>;
 }
 
 export const DEFAULT_INGRESS_URL = "http://127.0.0.1:8090";
@@ -64,13 +82,23 @@ export function buildProgram(actions: CliActions): Command {
     .option("--ingress-port <n>", "HTTP ingress port (default 8090)", parsePort)
     .option("--egress-port <n>", "HTTP egress port (default 8091)", parsePort)
     .option("--port-offset <n>", "added to every port", parseOffset, 0)
+    .option("--admin-host <host>", "interface of the admin API (default: --host); off loopback it requires STATEFUN_ADMIN_TOKEN")
+    .option("--park-timeout <duration>", "dead-letter messages to a function type left unloaded this long (default 24h)", parseDuration)
     .action(async (modules: string[], opts) => {
       const ports: Partial<Record<keyof ServerPorts, number>> = {};
       if (opts.adminPort !== undefined) ports.admin = opts.adminPort;
       if (opts.ingressPort !== undefined) ports.ingress = opts.ingressPort;
       if (opts.egressPort !== undefined) ports.egress = opts.egressPort;
       const store: StoreTarget = opts.store ?? { kind: "sqlite", dir: opts.data };
-      await actions.run({ modules, store, host: opts.host, ports, portOffset: opts.portOffset });
+      await actions.run({
+        modules,
+        store,
+        host: opts.host,
+        adminHost: opts.adminHost,
+        parkTimeoutMs: opts.parkTimeout === undefined ? undefined : toMillis(opts.parkTimeout),
+        ports,
+        portOffset: opts.portOffset,
+      });
     });
 
   const messageCommand = (name: string, description: string) =>
@@ -109,5 +137,6 @@ export function buildProgram(actions: CliActions): Command {
       await actions.state({ address, admin: opts.admin });
     });
 
+  adminCommands(program, actions);
   return program;
 }

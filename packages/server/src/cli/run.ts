@@ -8,6 +8,8 @@ export async function runCommand(args: RunArgs, logger?: Logger): Promise<Runnin
     modules: args.modules,
     dataDir: args.store.dir,
     host: args.host,
+    adminHost: args.adminHost,
+    parkTimeoutMs: args.parkTimeoutMs,
     ports: args.ports,
     portOffset: args.portOffset,
     logger,

@@ -45,6 +45,7 @@ function fake(state: StateView[] = []) {
       return id === 7;
     },
     functionTypes: () => ["example/greeter"],
+    parkedByType: () => new Map([["example/other", 2]]),
     function: (t) => (t === "example/greeter" ? greeter : undefined),
     ingresses: () => [],
     egresses: () => [egressRef("greetings", Types.string)],
@@ -119,7 +120,7 @@ describe("admin", () => {
     expect(replayed).toEqual([7, 8]);
   });
 
-  it("lists the loaded functions with the types they accept and their states", async () => {
+  it("lists the loaded functions with the types they accept, their states, source and parked messages", async () => {
     const res = await adminApp(fake().runtime).inject({ method: "GET", url: "/v1/functions" });
     expect(res.json()).toEqual([
       {
@@ -129,7 +130,10 @@ describe("admin", () => {
           { name: "seen", typename: "io.statefun.types/int", expiration: { mode: "none" } },
           { name: "profile", typename: "example/Profile", expiration: { mode: "after-write", millis: 86_400_000 } },
         ],
+        source: "command line",
+        parked: 0,
       },
+      { typename: "example/other", accepts: [], states: [], source: "not loaded", parked: 2 },
     ]);
   });
 

@@ -1,7 +1,10 @@
 import type { DeadLetter, Logger, Runtime } from "@statefun-ts/runtime";
 import { silentLogger } from "@statefun-ts/runtime";
 import type { FastifyInstance } from "fastify";
+import type { DynamicRegistry } from "../dynamic/registry.js";
+import { dynamicRoutes } from "./admin-dynamic.js";
 import { baseApp } from "./app.js";
+import { requireBearer } from "./auth.js";
 import { dashboardHtml } from "./dashboard.js";
 import { isoTime, jsonTypedValue } from "./decode.js";
 import { HttpError } from "./errors.js";
@@ -20,6 +23,7 @@ export type AdminRuntime = Pick<
   | "egresses"
   | "gauges"
   | "storeStats"
+  | "parkedByType"
 >;
 
 /** Where `/metrics` text comes from (a prom-client `Registry`). */
@@ -31,6 +35,10 @@ export interface MetricsSource {
 export interface AdminOptions {
   readonly logger?: Logger;
   readonly metrics?: MetricsSource;
+  /** Modules and function bindings loaded at run time: enables `PUT/DELETE /v1/functions/…` and `/v1/modules`. */
+  readonly dynamic?: DynamicRegistry;
+  /** When set, every request but `/healthz` and `/readyz` must carry `Authorization: Bearer <token>`. */
+  readonly token?: string;
 }
 
 /**
@@ -40,6 +48,8 @@ export interface AdminOptions {
 export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): FastifyInstance {
   const logger = options.logger ?? silentLogger;
   const app = baseApp({ logger });
+  if (options.token !== undefined) requireBearer(app, options.token, logger);
+  if (options.dynamic !== undefined) dynamicRoutes(app, options.dynamic, () => runtime.parkedByType());
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) =>
@@ -61,7 +71,7 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
     };
   });
 
-  app.get("/v1/functions", async () => functionList(runtime));
+  app.get("/v1/functions", async () => functionList(runtime, options.dynamic));
 
   app.get("/v1/deadletters", async (request) => {
     const query = request.query as Record<string, unknown>;
@@ -86,7 +96,7 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
       ready: runtime.ready,
       gauges: runtime.gauges(),
       store,
-      functions: functionList(runtime),
+      functions: functionList(runtime, options.dynamic),
       ingresses: runtime.ingresses().map((i) => `POST ${i.path} (${i.type.typename})`),
       topics,
     });
@@ -95,8 +105,9 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
   return app;
 }
 
-function functionList(runtime: AdminRuntime) {
-  return runtime
+function functionList(runtime: AdminRuntime, dynamic?: DynamicRegistry) {
+  const parked = runtime.parkedByType();
+  const listed = runtime
     .functionTypes()
     .sort()
     .map((typename) => {
@@ -105,8 +116,26 @@ function functionList(runtime: AdminRuntime) {
         typename,
         accepts: fn?.accepts.map((t) => t.typename) ?? [],
         states: [...(fn?.specs.values() ?? [])].map((s) => ({ name: s.name, typename: s.type.typename, expiration: s.expiration })),
+        source: dynamic?.sourceOf(typename) ?? "command line",
+        parked: parkedUnder(parked, typename),
       };
     });
+  // Types with parked messages and no binding at all.
+  for (const [typename, count] of parked) {
+    if (runtime.functionTypes().includes(typename)) continue;
+    if (listed.some((f) => f.typename.endsWith("/*") && typename.startsWith(f.typename.slice(0, -1)))) continue;
+    listed.push({ typename, accepts: [], states: [], source: "not loaded", parked: count });
+  }
+  return listed;
+}
+
+/** Parked messages of a type, or of every type of a namespace binding `ns/*`. */
+function parkedUnder(parked: ReadonlyMap<string, number>, typename: string): number {
+  if (!typename.endsWith("/*")) return parked.get(typename) ?? 0;
+  const prefix = typename.slice(0, -1);
+  let n = 0;
+  for (const [type, count] of parked) if (type.startsWith(prefix) && !type.slice(prefix.length).includes("/")) n += count;
+  return n;
 }
 
 function deadLetterJson(letter: DeadLetter) {

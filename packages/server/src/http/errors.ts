@@ -3,7 +3,14 @@ import type { Logger } from "@statefun-ts/runtime";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 
 /** Codes of errors that only the HTTP surfaces raise, next to the engine's `ErrorCode`s. */
-export type HttpErrorCode = ErrorCode | "STATEFUN_NOT_FOUND" | "STATEFUN_BAD_REQUEST" | "STATEFUN_BODY_TOO_LARGE" | "STATEFUN_INTERNAL";
+export type HttpErrorCode =
+  | ErrorCode
+  | "STATEFUN_NOT_FOUND"
+  | "STATEFUN_BAD_REQUEST"
+  | "STATEFUN_BODY_TOO_LARGE"
+  | "STATEFUN_INTERNAL"
+  | "STATEFUN_CONFLICT"
+  | "STATEFUN_UNAUTHORIZED";
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {
@@ -30,6 +37,7 @@ const statusOfCode: Partial<Record<ErrorCode, number>> = {
   STATEFUN_BAD_ADDRESS: 400,
   STATEFUN_BAD_TYPENAME: 400,
   STATEFUN_BAD_CONFIG: 400,
+  STATEFUN_BAD_MODULE: 400,
   STATEFUN_UNKNOWN_TYPE: 404,
   STATEFUN_OVERLOADED: 503,
   STATEFUN_CLOSED: 503,

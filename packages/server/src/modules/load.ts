@@ -31,9 +31,10 @@ export async function loadModule(file: string, cwd: string = process.cwd()): Pro
 /**
  * Loads a code module file: TypeScript through tsx, JavaScript with `import()`. The module is
  * the default export (`statefunModule(...)`) or the functions, ingresses and egresses it
- * exports by name. Errors name the file.
+ * exports by name. Errors name the file. With `fresh` (a tag unique per load), the file is
+ * imported again even if it was imported before, so a changed file runs its new code.
  */
-export async function loadModuleFile(file: string, cwd: string = process.cwd()): Promise<StatefunModule> {
+export async function loadModuleFile(file: string, cwd: string = process.cwd(), fresh?: string): Promise<StatefunModule> {
   const path = resolve(cwd, file);
   const ext = extname(path).toLowerCase();
   if (YAML_EXTENSIONS.has(ext)) throw moduleError(file, "a YAML module declares remote endpoints: load it with loadModule()");
@@ -43,10 +44,15 @@ export async function loadModuleFile(file: string, cwd: string = process.cwd()):
   await exists(file, path);
   let exports: Record<string, unknown>;
   try {
-    exports = TS_EXTENSIONS.has(ext) ? await importTypeScript(path) : await import(pathToFileURL(path).href);
+    // A `fresh` tag makes a new URL, so that a changed file is imported anew (ESM caches by URL).
+    const url = pathToFileURL(path).href + (fresh === undefined ? "" : `?statefun-load=${encodeURIComponent(fresh)}`);
+    exports = TS_EXTENSIONS.has(ext) ? await importTypeScript(url) : await import(url);
   } catch (cause) {
     throw moduleError(file, `failed to import: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
   }
+  // A .ts file outside an ESM package is compiled as CommonJS: its exports come as the default export.
+  const cjs = exports.default;
+  if (typeof cjs === "object" && cjs !== null && "__esModule" in cjs) exports = cjs as Record<string, unknown>;
   const module = moduleFromExports(exports);
   if (module.functions.length === 0) {
     throw moduleError(
@@ -72,9 +78,9 @@ async function exists(file: string, path: string): Promise<void> {
   }
 }
 
-async function importTypeScript(path: string): Promise<Record<string, unknown>> {
+async function importTypeScript(url: string): Promise<Record<string, unknown>> {
   const { tsImport } = await import("tsx/esm/api");
-  return tsImport(pathToFileURL(path).href, import.meta.url);
+  return tsImport(url, import.meta.url);
 }
 
 function moduleError(file: string, reason: string, cause?: unknown): StatefunError {

@@ -84,3 +84,8 @@ export const topic = z.string().superRefine((value, ctx) => {
     ctx.addIssue({ code: "custom", message: `expected a topic of letters, digits, "_", "-" and ".", got ${describeValue(value)}` });
   }
 });
+
+/** `spec` of `io.statefun-ts.v1/module`: the path of a `.ts`, `.mts`, `.js` or `.mjs` module file. */
+export const embeddedModule = strict({
+  path: z.string().regex(/\.(ts|mts|cts|js|mjs|cjs)$/, "expected the path of a .ts, .mts, .js or .mjs module file"),
+});

@@ -2,9 +2,9 @@ import { z } from "zod";
 import { describeValue } from "./describe.js";
 import { type EndpointDraft, endpointV1, endpointV2 } from "./endpoint.js";
 import { documentLabel, issueLines } from "./errors.js";
-import { strict } from "./fields.js";
+import { embeddedModule, strict } from "./fields.js";
 import { playgroundEgress, playgroundIngress } from "./playground.js";
-import type { PlaygroundEgressSpec, PlaygroundIngressSpec } from "./types.js";
+import type { EmbeddedModuleSpec, PlaygroundEgressSpec, PlaygroundIngressSpec } from "./types.js";
 
 /** A module file as validated, before certificate files are read. */
 export interface ModuleDraft {
@@ -12,6 +12,7 @@ export interface ModuleDraft {
   readonly endpoints: { readonly label: string; readonly draft: EndpointDraft }[];
   readonly ingresses: PlaygroundIngressSpec[];
   readonly egresses: PlaygroundEgressSpec[];
+  readonly embedded: EmbeddedModuleSpec[];
 }
 
 interface Kind<T> {
@@ -23,11 +24,15 @@ const kind = <T>(spec: z.ZodType<T>, add: Kind<T>["add"]): Kind<T> => ({ spec, a
 
 const endpoint = (spec: z.ZodType<EndpointDraft>) => kind(spec, (m, draft, label) => void m.endpoints.push({ label, draft }));
 
+/** Our own kind: an embedded TypeScript (or JavaScript) module file, `spec: { path: ./module.ts }`. */
+export const EMBEDDED_MODULE_KIND = "io.statefun-ts.v1/module";
+
 const KINDS: Record<string, Kind<any>> = {
   "io.statefun.endpoints.v2/http": endpoint(endpointV2),
   "io.statefun.endpoints.v1/http": endpoint(endpointV1),
   "io.statefun.playground.v1/ingress": kind(playgroundIngress, (m, spec) => void m.ingresses.push(spec)),
   "io.statefun.playground.v1/egress": kind(playgroundEgress, (m, spec) => void m.egresses.push(spec)),
+  [EMBEDDED_MODULE_KIND]: kind(embeddedModule, (m, spec) => void m.embedded.push(spec)),
 };
 
 /** Kinds of StateFun we know of and do not run (yet). */

@@ -191,3 +191,13 @@ module:
     });
   });
 });
+
+describe("io.statefun-ts.v1/module", () => {
+  it("reads embedded module paths, resolved from the module's directory, and refuses other files", async () => {
+    const text = "kind: io.statefun-ts.v1/module\nspec:\n  path: ./fns/module.ts\n";
+    expect((await parseModuleYaml(text, "m.yaml", { baseDir: "/srv/app" })).embedded).toEqual([{ path: "/srv/app/fns/module.ts" }]);
+    await expect(parseModuleYaml(text.replace("module.ts", "module.py"), "m.yaml")).rejects.toThrow(
+      "m.yaml, document 1 (io.statefun-ts.v1/module): spec.path: expected the path of a .ts, .mts, .js or .mjs module file",
+    );
+  });
+});

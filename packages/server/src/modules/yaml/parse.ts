@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { readDocuments } from "./documents.js";
 import { badModule } from "./errors.js";
 import { readPem } from "./files.js";
@@ -40,7 +41,8 @@ export async function parseModuleYaml(text: string, source: string, options: Par
     endpoints.push({ ...endpoint.spec, tls });
   }
   if (problems.length > 0) throw badModule(problems);
-  return { source, endpoints, ingresses: draft.ingresses, egresses: draft.egresses };
+  const module: YamlModule = { source, endpoints, ingresses: draft.ingresses, egresses: draft.egresses };
+  return draft.embedded.length === 0 ? module : { ...module, embedded: draft.embedded.map((e) => ({ path: resolve(baseDir, e.path) })) };
 }
 
 /** Validates the documents, without reading any file. */
@@ -50,7 +52,7 @@ export function parseModuleDraft(text: string, source: string): ModuleDraft {
   if (first === undefined) {
     throw badModule([`${source}: no documents: expected kind/spec documents such as "kind: io.statefun.endpoints.v2/http"`]);
   }
-  const module: ModuleDraft = { source, endpoints: [], ingresses: [], egresses: [] };
+  const module: ModuleDraft = { source, endpoints: [], ingresses: [], egresses: [], embedded: [] };
   const problems = isVersionedLayout(first.value)
     ? addVersionedDocument(module, first.value as object, documents.length)
     : documents.flatMap((d) => addDocument(module, d.value, d.index));

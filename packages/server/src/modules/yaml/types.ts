@@ -14,6 +14,11 @@ export interface PlaygroundEgressSpec {
   readonly topics: readonly string[];
 }
 
+/** `io.statefun-ts.v1/module`: an embedded module file, `path` relative to the module file (or the working directory). */
+export interface EmbeddedModuleSpec {
+  readonly path: string;
+}
+
 /**
  * A parsed module file (or module YAML given as text): remote endpoints to bind, and the
  * playground ingress and egress it declares. `source` names it in every error.
@@ -23,6 +28,8 @@ export interface YamlModule {
   readonly endpoints: readonly HttpEndpointSpec[];
   readonly ingresses: readonly PlaygroundIngressSpec[];
   readonly egresses: readonly PlaygroundEgressSpec[];
+  /** Embedded module files (`io.statefun-ts.v1/module`), paths as written. */
+  readonly embedded?: readonly EmbeddedModuleSpec[];
 }
 
 /** Tells a parsed YAML module from an embedded (TypeScript) module. */

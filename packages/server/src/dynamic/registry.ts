@@ -1,0 +1,237 @@
+import type { Logger, RegistryEntry, Runtime, Store } from "@statefun-ts/runtime";
+import { HttpError } from "../http/errors.js";
+import { type Prepared, prepareFunction, prepareModule } from "./prepare.js";
+
+export interface DynamicRegistryDeps {
+  readonly runtime: Runtime;
+  readonly store: Store;
+  readonly logger: Logger;
+  /** Where relative paths in modules given through the admin API resolve (the worker's working directory). */
+  readonly baseDir: string;
+  /** Starts a playground ingress on a port its module declares (when it is not the worker's own). */
+  readonly openIngress: (port: number) => Promise<{ close(): Promise<void> }>;
+  /** The worker's own ingress port as declared (before any offset). */
+  readonly ingressPort: number;
+}
+
+/** One entry as the admin API lists it. */
+export interface EntryView {
+  readonly kind: "module" | "function";
+  readonly name: string;
+  readonly functions: readonly string[];
+  readonly topics: readonly string[];
+  readonly ingressPorts: readonly number[];
+  readonly files: readonly string[];
+  /** Set when the entry is stored but could not be loaded at start (a module file gone, say). */
+  readonly error?: string;
+}
+
+const MODULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/**
+ * The modules and function bindings loaded through the admin API, persisted in the store (so
+ * they survive restarts). Modules given on the command line are not part of it: they load at
+ * every start and their function types cannot be bound or removed here. Changes are made one at
+ * a time; each is validated whole and loaded before it is stored, and applied only once stored.
+ */
+export class DynamicRegistry {
+  private readonly entries = new Map<string, Prepared>();
+  private readonly failed = new Map<string, { kind: "module" | "function"; name: string; error: string }>();
+  private readonly listeners = new Map<number, { owner: string; close(): Promise<void> }>();
+  private readonly staticTypes: ReadonlySet<string>;
+  private readonly staticTopics: ReadonlySet<string>;
+  private queue: Promise<unknown> = Promise.resolve();
+  private loads = 0;
+
+  constructor(private readonly d: DynamicRegistryDeps) {
+    this.staticTypes = new Set(d.runtime.functionTypes());
+    this.staticTopics = new Set(d.runtime.egresses().map((e) => e.topic));
+  }
+
+  /** Loads the stored entries (the store is open). An entry that fails is logged and kept, listed with its error. */
+  async start(): Promise<void> {
+    const { entries } = await this.d.store.loadRegistry();
+    for (const entry of entries) {
+      try {
+        await this.apply(await this.prepare(entry));
+      } catch (error) {
+        const message = (error as Error).message;
+        this.failed.set(key(entry.kind, entry.name), { kind: entry.kind, name: entry.name, error: message });
+        this.d.logger.error({ kind: entry.kind, name: entry.name, error: message }, "a stored module could not be loaded");
+      }
+    }
+  }
+
+  /** Loads or replaces a module (its YAML text). */
+  putModule(name: string, body: string): Promise<EntryView> {
+    checkModuleName(name);
+    return this.change({ kind: "module", name, body });
+  }
+
+  /** Binds or rebinds a function type or namespace (`ns/*`) to a remote endpoint (its JSON). */
+  putFunction(typename: string, body: string): Promise<EntryView> {
+    return this.change({ kind: "function", name: typename, body });
+  }
+
+  /** Unloads a module or function binding; false when there is none. New messages to its types park. */
+  remove(kind: "module" | "function", name: string): Promise<boolean> {
+    return this.serial(async () => {
+      const k = key(kind, name);
+      const old = this.entries.get(k);
+      if (old === undefined && !this.failed.has(k)) {
+        if (kind === "function" && this.staticTypes.has(name)) {
+          throw new HttpError(409, "STATEFUN_CONFLICT", `${name} is loaded from the command line; it cannot be removed at run time`);
+        }
+        return false;
+      }
+      await this.d.store.changeRegistry({ kind, name, body: null });
+      this.failed.delete(k);
+      if (old !== undefined) await this.retire(old, undefined);
+      this.entries.delete(k);
+      this.d.logger.info({ kind, name }, "unloaded");
+      return true;
+    });
+  }
+
+  list(kind: "module" | "function"): EntryView[] {
+    const views = [...this.entries.values()].filter((p) => p.kind === kind).map(view);
+    for (const f of this.failed.values()) if (f.kind === kind) views.push({ ...emptyView(f.kind, f.name), error: f.error });
+    return views.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** The stored body of an entry. */
+  body(kind: "module" | "function", name: string): string | undefined {
+    return this.entries.get(key(kind, name))?.body;
+  }
+
+  /** Which entry binds a function type or namespace: `module NAME`, `function NAME`, or `command line`. */
+  sourceOf(typename: string): string {
+    if (this.staticTypes.has(typename)) return "command line";
+    for (const p of this.entries.values()) if (p.typenames.includes(typename)) return `${p.kind} ${p.name}`;
+    return "unknown";
+  }
+
+  /** Stops the ingresses it started and closes its remote bindings (after the runtime stopped). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.listeners.values()].map((l) => l.close()));
+    await Promise.allSettled([...this.entries.values()].flatMap((p) => p.bindings.map((b) => b.close())));
+  }
+
+  private change(entry: RegistryEntry): Promise<EntryView> {
+    return this.serial(async () => {
+      const prepared = await this.prepare(entry);
+      try {
+        this.checkConflicts(prepared);
+        await this.d.store.changeRegistry(entry);
+      } catch (error) {
+        await Promise.allSettled(prepared.bindings.map((b) => b.close()));
+        throw error;
+      }
+      this.failed.delete(key(entry.kind, entry.name));
+      await this.apply(prepared);
+      this.d.logger.info({ kind: entry.kind, name: entry.name, functions: prepared.typenames }, "loaded");
+      return view(prepared);
+    });
+  }
+
+  private prepare(entry: RegistryEntry): Promise<Prepared> | Prepared {
+    const k = key(entry.kind, entry.name);
+    const declaredTopics = new Set(this.staticTopics);
+    for (const [other, p] of this.entries) if (other !== k) for (const t of p.topics) declaredTopics.add(t);
+    const deps = {
+      specs: this.d.runtime.stateSpecs,
+      logger: this.d.logger,
+      baseDir: this.d.baseDir,
+      declaredTopics,
+      loadTag: () => `${Date.now()}-${++this.loads}`,
+    };
+    return entry.kind === "module" ? prepareModule(entry.name, entry.body, deps) : prepareFunction(entry.name, entry.body, deps);
+  }
+
+  private checkConflicts(p: Prepared): void {
+    const k = key(p.kind, p.name);
+    for (const typename of p.typenames) {
+      if (this.staticTypes.has(typename)) {
+        throw new HttpError(409, "STATEFUN_CONFLICT", `${p.kind} ${p.name}: ${typename} is loaded from the command line`);
+      }
+      for (const [other, q] of this.entries) {
+        if (other !== k && q.typenames.includes(typename)) {
+          throw new HttpError(
+            409,
+            "STATEFUN_CONFLICT",
+            `${p.kind} ${p.name}: ${typename} is bound by ${q.kind} ${q.name}; unload it first`,
+          );
+        }
+      }
+    }
+    for (const port of p.ingressPorts) {
+      const owner = this.listeners.get(port)?.owner;
+      if (owner !== undefined && owner !== k)
+        throw new HttpError(409, "STATEFUN_CONFLICT", `module ${p.name}: ingress port ${port} is opened by ${owner}`);
+    }
+  }
+
+  /** Loads a prepared entry, replacing the one of the same kind and name: new bindings first, then the old ones go. */
+  private async apply(p: Prepared): Promise<void> {
+    const k = key(p.kind, p.name);
+    const old = this.entries.get(k);
+    for (const module of p.modules) this.d.runtime.load(module);
+    for (const binding of p.bindings) this.d.runtime.bind(binding);
+    this.entries.set(k, p);
+    if (old !== undefined) await this.retire(old, p);
+    for (const port of p.ingressPorts) {
+      if (port === this.d.ingressPort || this.listeners.has(port)) continue;
+      try {
+        const listener = await this.d.openIngress(port);
+        this.listeners.set(port, { owner: k, close: () => listener.close() });
+      } catch (error) {
+        this.d.logger.error({ module: p.name, port, error: (error as Error).message }, "cannot open the module's ingress port");
+      }
+    }
+  }
+
+  /** Removes what `old` loaded and `next` (its replacement, if any) does not; old remote bindings close once idle. */
+  private async retire(old: Prepared, next: Prepared | undefined): Promise<void> {
+    for (const module of old.modules) this.d.runtime.unload(module);
+    for (const typename of old.typenames) {
+      if (!next?.typenames.includes(typename) && old.bindings.some((b) => b.typename === typename)) this.d.runtime.unbind(typename);
+    }
+    for (const binding of old.bindings) {
+      binding.close().catch((error: unknown) => this.d.logger.warn({ error: String(error) }, "closing a replaced remote binding failed"));
+    }
+    const k = key(old.kind, old.name);
+    for (const [port, listener] of this.listeners) {
+      if (listener.owner !== k || next?.ingressPorts.includes(port)) continue;
+      this.listeners.delete(port);
+      await listener.close();
+    }
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+}
+
+function key(kind: string, name: string): string {
+  return `${kind} ${name}`;
+}
+
+function checkModuleName(name: string): void {
+  if (!MODULE_NAME.test(name)) {
+    throw new HttpError(
+      400,
+      "STATEFUN_BAD_REQUEST",
+      `invalid module name ${JSON.stringify(name)}: expected letters, digits, "_", "-" and ".", starting with a letter or digit, at most 128`,
+    );
+  }
+}
+
+function view(p: Prepared): EntryView {
+  return { kind: p.kind, name: p.name, functions: p.typenames, topics: p.topics, ingressPorts: p.ingressPorts, files: p.files };
+}
+
+function emptyView(kind: "module" | "function", name: string): EntryView {
+  return { kind, name, functions: [], topics: [], ingressPorts: [], files: [] };
+}

@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { DynamicRegistry } from "../dynamic/registry.js";
+import { bodyBytes } from "./app.js";
+import { HttpError } from "./errors.js";
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Dynamic loading routes of the admin API: `GET/PUT/DELETE /v1/functions/{namespace}/{name}`
+ * (name `*`: a whole namespace; the body a remote endpoint as JSON), `GET /v1/modules`,
+ * `GET/PUT/DELETE /v1/modules/{name}` (the body a module YAML), `GET /v1/parked`.
+ */
+export function dynamicRoutes(app: FastifyInstance, registry: DynamicRegistry, parked: () => Map<string, number>): void {
+  app.get("/v1/parked", async () => Object.fromEntries([...parked()].sort(([a], [b]) => (a < b ? -1 : 1))));
+
+  app.get("/v1/functions/*", async (request) => {
+    const typename = typenameOf(request);
+    const body = registry.body("function", typename);
+    if (body === undefined)
+      throw new HttpError(404, "STATEFUN_NOT_FOUND", `no function binding ${typename} was loaded through the admin API`);
+    return { typename, binding: JSON.parse(body) as unknown, parked: parked().get(typename) ?? 0 };
+  });
+  app.put("/v1/functions/*", async (request) => registry.putFunction(typenameOf(request), text(request)));
+  app.delete("/v1/functions/*", async (request) => {
+    const typename = typenameOf(request);
+    if (!(await registry.remove("function", typename))) throw new HttpError(404, "STATEFUN_NOT_FOUND", `no function binding ${typename}`);
+    return { typename, removed: true };
+  });
+
+  app.get("/v1/modules", async () => registry.list("module"));
+  app.get<{ Params: { name: string } }>("/v1/modules/:name", async (request, reply) => {
+    const body = registry.body("module", request.params.name);
+    if (body === undefined) throw new HttpError(404, "STATEFUN_NOT_FOUND", `no module ${JSON.stringify(request.params.name)}`);
+    return reply.type("application/yaml; charset=utf-8").send(body);
+  });
+  app.put<{ Params: { name: string } }>("/v1/modules/:name", async (request) => registry.putModule(request.params.name, text(request)));
+  app.delete<{ Params: { name: string } }>("/v1/modules/:name", async (request) => {
+    const { name } = request.params;
+    if (!(await registry.remove("module", name))) throw new HttpError(404, "STATEFUN_NOT_FOUND", `no module ${JSON.stringify(name)}`);
+    return { name, removed: true };
+  });
+}
+
+function typenameOf(request: FastifyRequest): string {
+  const rest = (request.url.split("?", 1)[0] ?? "").slice("/v1/functions/".length);
+  let typename: string;
+  try {
+    typename = decodeURIComponent(rest);
+  } catch {
+    throw new HttpError(400, "STATEFUN_BAD_REQUEST", `invalid URL encoding in ${JSON.stringify(rest)}`);
+  }
+  const slash = typename.lastIndexOf("/");
+  if (slash <= 0 || slash === typename.length - 1) {
+    throw new HttpError(
+      400,
+      "STATEFUN_BAD_REQUEST",
+      `expected /v1/functions/{namespace}/{name} (name * for a whole namespace), got ${JSON.stringify(typename)}`,
+    );
+  }
+  return typename;
+}
+
+function text(request: FastifyRequest): string {
+  try {
+    return utf8.decode(bodyBytes(request.body));
+  } catch {
+    throw new HttpError(400, "STATEFUN_BAD_REQUEST", "the request body is not valid UTF-8");
+  }
+}
