@@ -7,23 +7,33 @@ import { embeddedBinding } from "./engine/embedded.js";
 export class Registry {
   private readonly bindings = new Map<string, Binding>();
   private readonly functions = new Map<string, StatefulFunction>();
-  private readonly egressTopics = new Map<string, EgressRef<any>>();
+  /** Declarations of each topic, oldest first: a topic stays while one of its declaring modules is loaded. */
+  private readonly egressTopics = new Map<string, EgressRef<any>[]>();
   private readonly httpIngresses = new Map<string, HttpIngress<any>>();
 
-  load(module: StatefunModule): void {
-    for (const fn of module.functions) {
-      this.bindings.set(fn.typename, embeddedBinding(fn));
-      this.functions.set(fn.typename, fn);
-    }
+  /** Throws `STATEFUN_BAD_MODULE`, changing nothing, when the module declares a known egress topic with another type. */
+  check(module: StatefunModule): void {
     for (const egress of module.egresses) {
-      const existing = this.egressTopics.get(egress.topic);
+      const existing = this.egressTopics.get(egress.topic)?.[0];
       if (existing && existing.type.typename !== egress.type.typename) {
         throw new StatefunError(
           "STATEFUN_BAD_MODULE",
           `egress topic ${egress.topic} is declared twice with different types: ${existing.type.typename} and ${egress.type.typename}`,
         );
       }
-      this.egressTopics.set(egress.topic, egress);
+    }
+  }
+
+  load(module: StatefunModule): void {
+    this.check(module);
+    for (const fn of module.functions) {
+      this.bindings.set(fn.typename, embeddedBinding(fn));
+      this.functions.set(fn.typename, fn);
+    }
+    for (const egress of module.egresses) {
+      const declared = this.egressTopics.get(egress.topic);
+      if (declared === undefined) this.egressTopics.set(egress.topic, [egress]);
+      else declared.push(egress);
     }
     for (const ingress of module.ingresses) this.httpIngresses.set(ingress.path, ingress);
   }
@@ -50,7 +60,12 @@ export class Registry {
     for (const fn of module.functions) {
       if (this.functions.get(fn.typename) === fn) this.unbind(fn.typename);
     }
-    for (const egress of module.egresses) if (this.egressTopics.get(egress.topic) === egress) this.egressTopics.delete(egress.topic);
+    for (const egress of module.egresses) {
+      const declared = this.egressTopics.get(egress.topic);
+      const at = declared?.indexOf(egress) ?? -1;
+      if (at >= 0) declared!.splice(at, 1);
+      if (declared?.length === 0) this.egressTopics.delete(egress.topic);
+    }
     for (const ingress of module.ingresses) if (this.httpIngresses.get(ingress.path) === ingress) this.httpIngresses.delete(ingress.path);
   }
 
@@ -70,7 +85,7 @@ export class Registry {
   }
 
   egresses(): EgressRef<any>[] {
-    return [...this.egressTopics.values()];
+    return [...this.egressTopics.values()].map((declared) => declared.at(-1)!);
   }
 
   ingresses(): HttpIngress<any>[] {

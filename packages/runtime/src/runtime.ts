@@ -125,6 +125,11 @@ export class Runtime {
     for (const fn of module.functions) this.parking?.bound(fn.typename);
   }
 
+  /** Throws `STATEFUN_BAD_MODULE`, changing nothing, when `load(module)` would fail. */
+  checkLoad(module: StatefunModule): void {
+    this.registry.check(module);
+  }
+
   /** Removes what a module loaded (functions, ingresses, egresses) and that no later load replaced; new messages to its types park. */
   unload(module: StatefunModule): void {
     this.registry.unload(module);

@@ -150,6 +150,7 @@ export class DynamicRegistry {
 
   private checkConflicts(p: Prepared): void {
     const k = key(p.kind, p.name);
+    for (const module of p.modules) this.d.runtime.checkLoad(module);
     for (const typename of p.typenames) {
       if (this.staticTypes.has(typename)) {
         throw new HttpError(409, "STATEFUN_CONFLICT", `${p.kind} ${p.name}: ${typename} is loaded from the command line`);
