@@ -29,7 +29,11 @@ function parse(argv: string[], env: Record<string, string> = {}) {
     writeOut: () => {},
   };
   const program = buildProgram(actions).configureOutput(output);
-  for (const command of program.commands) command.configureOutput(output);
+  const configure = (command: typeof program): void => {
+    command.configureOutput(output);
+    for (const sub of command.commands) configure(sub);
+  };
+  configure(program);
   const saved = { ...process.env };
   Object.assign(process.env, env);
   const done = program.parseAsync(["node", "statefun", ...argv]).finally(() => {
@@ -105,6 +109,36 @@ describe("statefun CLI arguments", () => {
     const state = parse(["state", "example/greeter/bob"]);
     await state.done;
     expect(state.calls.state).toEqual({ address: { namespace: "example", type: "greeter", id: "bob" }, admin: "http://127.0.0.1:8081" });
+  });
+
+  it("parses run's --admin-host and --park-timeout", async () => {
+    const p = parse(["run", "--admin-host", "0.0.0.0", "--park-timeout", "2h"]);
+    await p.done;
+    expect(p.calls.run).toMatchObject({ adminHost: "0.0.0.0", parkTimeoutMs: 7_200_000 });
+    expect(await failure(["run", "--park-timeout", "later"])).toContain("--park-timeout");
+  });
+
+  it("parses functions and modules commands into admin API requests", async () => {
+    const put = parse(["functions", "put", "example/*", "http://127.0.0.1:8000/{function.name}", "--max-batch", "10"]);
+    await put.done;
+    expect(put.calls.admin).toEqual({
+      admin: "http://127.0.0.1:8081",
+      method: "PUT",
+      path: "/v1/functions/example/*",
+      body: { text: JSON.stringify({ kind: "remote", url: "http://127.0.0.1:8000/{function.name}", maxNumBatchRequests: 10 }) },
+      contentType: "application/json",
+    });
+    const del = parse(["functions", "delete", "com.example.fns/greeter", "--admin", "http://h:9/"]);
+    await del.done;
+    expect(del.calls.admin).toEqual({ admin: "http://h:9", method: "DELETE", path: "/v1/functions/com.example.fns/greeter" });
+    const mod = parse(["modules", "put", "shop", "shop.yaml"]);
+    await mod.done;
+    expect(mod.calls.admin).toMatchObject({ method: "PUT", path: "/v1/modules/shop", body: { file: "shop.yaml" } });
+    const list = parse(["modules", "list"]);
+    await list.done;
+    expect(list.calls.admin).toMatchObject({ method: "GET", path: "/v1/modules" });
+    expect(await failure(["functions", "put", "noslash", "http://x/"])).toContain("namespace/name");
+    expect(await failure(["modules", "delete", "../etc"])).toContain("letters, digits");
   });
 
   it("rejects bad arguments naming them", async () => {
