@@ -49,17 +49,21 @@ export class DynamicRegistry {
   }
 
   /** Loads the stored entries (the store is open). An entry that fails is logged and kept, listed with its error. */
-  async start(): Promise<void> {
-    const { entries } = await this.d.store.loadRegistry();
-    for (const entry of entries) {
-      try {
-        await this.apply(await this.prepare(entry));
-      } catch (error) {
-        const message = (error as Error).message;
-        this.failed.set(key(entry.kind, entry.name), { kind: entry.kind, name: entry.name, error: message });
-        this.d.logger.error({ kind: entry.kind, name: entry.name, error: message }, "a stored module could not be loaded");
+  start(): Promise<void> {
+    return this.serial(async () => {
+      const { entries } = await this.d.store.loadRegistry();
+      for (const entry of entries) {
+        try {
+          const prepared = await this.prepare(entry);
+          this.checkConflicts(prepared);
+          await this.apply(prepared);
+        } catch (error) {
+          const message = (error as Error).message;
+          this.failed.set(key(entry.kind, entry.name), { kind: entry.kind, name: entry.name, error: message });
+          this.d.logger.error({ kind: entry.kind, name: entry.name, error: message }, "a stored module could not be loaded");
+        }
       }
-    }
+    });
   }
 
   /** Loads or replaces a module (its YAML text). */
