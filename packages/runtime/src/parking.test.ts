@@ -95,6 +95,24 @@ describe("parking and dynamic bindings", () => {
     await until(async () => (await stateOf(runtime!, "a", "one")) === "n:x," && (await stateOf(runtime!, "a", "two")) === "n:y,");
   });
 
+  it("delivers a delayed message that fell due while its type had no binding, once bound", async () => {
+    const store = new MemoryStore();
+    const sender = statefulFunction({
+      typename: "test/sender",
+      accepts: [Types.string],
+      handler(ctx, message) {
+        ctx.sendAfter(30, { namespace: "test", type: "log", id: "a" } as never, Types.string, message.as(Types.string));
+      },
+    });
+    runtime = new Runtime({ store, modules: [statefunModule({ functions: [sender] })] });
+    await runtime.start();
+    await runtime.ingest({ target: at("s", "sender"), argument: str("later") });
+    await until(() => runtime!.parkedByType().get("test/log") === 1);
+    runtime.load(statefunModule({ functions: [logger("v1")] }));
+    await until(async () => (await stateOf(runtime!, "a")) === "v1:later,");
+    expect((await store.stats()).timers).toBe(0);
+  });
+
   it("dead-letters messages parked longer than the park timeout, naming the type", async () => {
     const store = new MemoryStore();
     runtime = new Runtime({ store, parkTimeoutMs: 200 });

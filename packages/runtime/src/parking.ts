@@ -32,6 +32,8 @@ interface Recovery {
 }
 
 const PAGE = 500;
+/** Fired delayed messages remembered per parked type; past this, the rest fire again at the next restart. */
+const MAX_FIRED_TIMERS = 10_000;
 
 /**
  * Messages to function types with no binding stay in the store (parked). When a type is
@@ -46,6 +48,8 @@ export class Parking {
   private readonly counts = new Map<string, number>();
   private readonly since = new Map<string, number>();
   private readonly recovering = new Map<string, Recovery>();
+  /** Delayed messages that fell due while their type had no binding (the store keeps them; only a restart would fire them again). */
+  private readonly firedTimers = new Map<string, StoredMessage[]>();
   private lane: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -75,9 +79,15 @@ export class Parking {
     return n;
   }
 
-  /** The dispatcher left `n` messages of a type in the store: no binding. */
-  parked(functionType: string, n: number): void {
-    this.counts.set(functionType, (this.counts.get(functionType) ?? 0) + n);
+  /** The dispatcher left messages of a type in the store: no binding. */
+  parked(functionType: string, messages: readonly StoredMessage[]): void {
+    this.counts.set(functionType, (this.counts.get(functionType) ?? 0) + messages.length);
+    for (const m of messages) {
+      if (m.dueAt === undefined) continue;
+      const fired = this.firedTimers.get(functionType);
+      if (fired === undefined) this.firedTimers.set(functionType, [m]);
+      else if (fired.length < MAX_FIRED_TIMERS) fired.push(m);
+    }
     if (this.since.has(functionType)) return;
     const now = this.d.clock.now();
     this.since.set(functionType, now);
@@ -151,9 +161,12 @@ export class Parking {
       cursor = upTo;
       if (r.maxDropped <= upTo) break;
     }
+    const fired = this.firedTimers.get(type) ?? [];
+    this.firedTimers.delete(type);
+    for (const m of fired) this.d.deliver(m);
     this.recovering.delete(type);
     this.forget(type);
-    this.d.logger.info({ functionType: type, delivered }, "parked messages delivered");
+    this.d.logger.info({ functionType: type, delivered: delivered + fired.length }, "parked messages delivered");
   }
 
   private async expire(type: string): Promise<void> {
@@ -170,6 +183,10 @@ export class Parking {
       expired += rows.length;
       cursor = rows.at(-1)!.seq;
     }
+    const fired = this.firedTimers.get(type) ?? [];
+    this.firedTimers.delete(type);
+    if (fired.length > 0) await this.d.deadLetter(fired, reason);
+    expired += fired.length;
     this.forget(type);
     this.d.logger.warn({ functionType: type, expired }, "parked messages dead-lettered: park timeout");
   }

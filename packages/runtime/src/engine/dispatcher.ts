@@ -65,7 +65,7 @@ export class Dispatcher {
   /** Hands a message to its mailbox; `recovered` marks a parked message read back for its newly bound type. */
   deliver(m: StoredMessage, recovered = false): void {
     if (!recovered && this.o.parking?.intercept(m)) {
-      this.o.parking.parked(functionTypeOf(m.target), 1);
+      this.o.parking.parked(functionTypeOf(m.target), [m]);
       return;
     }
     let mb = this.mailboxes.get(m.target);
@@ -220,9 +220,10 @@ export class Dispatcher {
 
   /** No function is loaded for this type: its messages stay in the store, parked. */
   private park(mb: Mailbox): void {
-    const n = mb.queue.clear().length;
+    const dropped = mb.queue.clear();
+    const n = dropped.length;
     this.parkedCount += n;
-    if (n > 0) this.o.parking?.parked(mb.functionType, n);
+    if (n > 0) this.o.parking?.parked(mb.functionType, dropped);
     this.bufferedCount -= n;
     mb.busy = false;
     if (mb.pendingCommits === 0) this.mailboxes.delete(mb.address);
