@@ -47,6 +47,8 @@ export interface ServerOptions {
   readonly adminToken?: string;
   /** How long messages to a function type with no binding are kept before they are dead-lettered (default 24 h). */
   readonly parkTimeoutMs?: number;
+  /** How often the module registry in the store is checked for changes made by other workers (default 2 s). */
+  readonly registryPollMs?: number;
   /** Where relative paths of modules loaded through the admin API resolve (default: the working directory). */
   readonly baseDir?: string;
   /** Ports (defaults: those of the playground ingress/egress of YAML modules, else 8081, 8090, 8091); 0 picks a free port. */
@@ -149,6 +151,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     runtimeStarting = true;
     await runtime.start();
     await dynamic.start();
+    dynamic.watch(options.registryPollMs ?? 2000);
     await listen("ingress", ingressApp(runtime, { logger, bodyLimit: options.bodyLimit }));
     await listen("egress", egressApp(runtime, { logger }));
   } catch (error) {

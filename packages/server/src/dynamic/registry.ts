@@ -42,6 +42,9 @@ export class DynamicRegistry {
   private readonly staticTopics: ReadonlySet<string>;
   private queue: Promise<unknown> = Promise.resolve();
   private loads = 0;
+  /** The registry version this worker has applied. */
+  private version = 0;
+  private poller: NodeJS.Timeout | undefined;
 
   constructor(private readonly d: DynamicRegistryDeps) {
     this.staticTypes = new Set(d.runtime.functionTypes());
@@ -50,24 +53,56 @@ export class DynamicRegistry {
 
   /** Loads the stored entries (the store is open). An entry that fails is logged and kept, listed with its error. */
   start(): Promise<void> {
+    return this.serial(() => this.sync());
+  }
+
+  /**
+   * Polls the store's registry version every `everyMs` and applies changes other workers made
+   * (workers sharing a store see the same modules).
+   */
+  watch(everyMs: number): void {
+    this.poller = setInterval(() => {
+      this.refresh().catch((error: unknown) => this.d.logger.warn({ error: String(error) }, "reading the module registry failed"));
+    }, everyMs);
+    this.poller.unref();
+  }
+
+  /** Applies the stored registry if its version moved since this worker last applied it. */
+  refresh(): Promise<void> {
     return this.serial(async () => {
-      const { entries } = await this.d.store.loadRegistry();
-      for (const entry of entries) {
-        try {
-          const prepared = await this.prepare(entry);
-          this.checkConflicts(prepared);
-          await this.apply(prepared);
-        } catch (error) {
-          const message = (error as Error).message;
-          this.failed.set(key(entry.kind, entry.name), { kind: entry.kind, name: entry.name, error: message });
-          this.d.logger.error({ kind: entry.kind, name: entry.name, error: message }, "a stored module could not be loaded");
-        }
-      }
+      if ((await this.d.store.registryVersion()) !== this.version) await this.sync();
     });
   }
 
+  /** Makes the loaded entries those stored: new and changed ones loaded, removed ones unloaded. */
+  private async sync(): Promise<void> {
+    const { version, entries } = await this.d.store.loadRegistry();
+    const stored = new Set(entries.map((e) => key(e.kind, e.name)));
+    for (const [k, old] of this.entries) {
+      if (stored.has(k)) continue;
+      await this.retire(old, undefined);
+      this.entries.delete(k);
+    }
+    for (const k of this.failed.keys()) if (!stored.has(k)) this.failed.delete(k);
+    for (const entry of entries) {
+      const k = key(entry.kind, entry.name);
+      if (this.entries.get(k)?.body === entry.body) continue;
+      try {
+        const prepared = await this.prepare(entry);
+        this.checkConflicts(prepared);
+        await this.apply(prepared);
+        this.failed.delete(k);
+      } catch (error) {
+        const message = (error as Error).message;
+        this.failed.set(k, { kind: entry.kind, name: entry.name, error: message });
+        this.d.logger.error({ kind: entry.kind, name: entry.name, error: message }, "a stored module could not be loaded");
+      }
+    }
+    this.version = version;
+  }
+
   /** Loads or replaces a module (its YAML text). */
-  putModule(name: string, body: string): Promise<EntryView> {
+  async putModule(name: string, body: string): Promise<EntryView> {
     checkModuleName(name);
     return this.change({ kind: "module", name, body });
   }
@@ -88,7 +123,7 @@ export class DynamicRegistry {
         }
         return false;
       }
-      await this.d.store.changeRegistry({ kind, name, body: null });
+      this.noteVersion(await this.d.store.changeRegistry({ kind, name, body: null }));
       this.failed.delete(k);
       if (old !== undefined) await this.retire(old, undefined);
       this.entries.delete(k);
@@ -117,6 +152,7 @@ export class DynamicRegistry {
 
   /** Stops the ingresses it started and closes its remote bindings (after the runtime stopped). */
   async close(): Promise<void> {
+    clearInterval(this.poller);
     await Promise.allSettled([...this.listeners.values()].map((l) => l.close()));
     await Promise.allSettled([...this.entries.values()].flatMap((p) => p.bindings.map((b) => b.close())));
   }
@@ -126,7 +162,7 @@ export class DynamicRegistry {
       const prepared = await this.prepare(entry);
       try {
         this.checkConflicts(prepared);
-        await this.d.store.changeRegistry(entry);
+        this.noteVersion(await this.d.store.changeRegistry(entry));
       } catch (error) {
         await Promise.allSettled(prepared.bindings.map((b) => b.close()));
         throw error;
@@ -210,6 +246,11 @@ export class DynamicRegistry {
       this.listeners.delete(port);
       await listener.close();
     }
+  }
+
+  /** After this worker's own change: the next version, unless another worker changed the registry meanwhile (then the next poll syncs). */
+  private noteVersion(version: number): void {
+    if (version === this.version + 1) this.version = version;
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
