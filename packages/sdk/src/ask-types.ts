@@ -11,10 +11,20 @@ import type { Type } from "./types.js";
  */
 export type AskDeclaration = Call<any, any, string> | { readonly call: Call<any, any, string>; readonly context: Type<any, string> };
 
-/** The calls a function makes, by the label its `replies` handlers use. */
+/**
+ * The calls a function makes, by the label its `replies` handlers use.
+ *
+ * @example
+ * statefulFunction({ …, asks: { room: ReserveRoom }, replies: { room(ctx, answer) {} } });
+ */
 export type AskSpecs = Readonly<Record<string, AskDeclaration>>;
 
-/** The call of an ask declaration. */
+/**
+ * The call of an ask declaration (and below: its request, answer and context values).
+ *
+ * @example
+ * type Req = RequestOf<{ call: typeof ReserveRoom; context: typeof Trip }>; // RoomRequest
+ */
 export type CallOf<D> = D extends { readonly call: infer C extends Call<any, any, string> }
   ? C
   : D extends Call<any, any, string>
@@ -37,11 +47,21 @@ export type AskContextOf<D> = D extends { readonly context: Type<infer C, any> }
  */
 export type Answer<Res> = { readonly ok: true; readonly value: Res } | { readonly ok: false; readonly error: StatefunError };
 
-/** Options of `ctx.ask`. */
+/**
+ * Options of `ctx.ask`.
+ *
+ * @example
+ * ctx.ask("room", hotel.at(city), { nights: 2 }, { timeout: "5s" });
+ */
 export interface AskOptions {
   /** Give up after this long: the reply handler then gets a `STATEFUN_TIMEOUT` error, and a later answer is ignored. */
   readonly timeout?: Duration;
 }
 
-/** The options argument of `ctx.ask`: required, with `context`, when the declaration has a context type. */
+/**
+ * The options argument of `ctx.ask`: required, with `context`, when the declaration has a context type.
+ *
+ * @example
+ * ctx.ask("seat", airline.at(city), { traveler }, { timeout: "2s", context: itinerary });
+ */
 export type AskArgs<C> = [C] extends [undefined] ? [options?: AskOptions] : [options: AskOptions & { readonly context: C }];

@@ -65,6 +65,9 @@ export class AskSession implements Asker {
     ctx.send(to, RequestEnvelopeType, { id, typename: call.typename, value: toBase64(call.serialize(request)) });
     let pending: PendingAsk = { label, to: formatAddress(to) };
     const contextType = contextTypeOf(decl);
+    if (contextType !== undefined && options.context === undefined) {
+      throw new StatefunError("STATEFUN_BAD_CONFIG", `${this.functionType}: ask(${label}) declares a context: give it in the options`);
+    }
     if (contextType !== undefined) pending = { ...pending, context: toBase64(contextType.serialize(options.context)) };
     if (options.timeout !== undefined) {
       const timeoutMs = toMillis(options.timeout, `${this.functionType}: ask(${label}) timeout`);

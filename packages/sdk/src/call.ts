@@ -58,10 +58,18 @@ export function callType<Req, Res, const N extends string = string>(request: Typ
   return call;
 }
 
+/**
+ * True for a type made with `callType`.
+ *
+ * @example
+ * isCall(GetQuote); // true
+ * isCall(Types.int); // false
+ */
 export function isCall(value: unknown): value is Call<unknown, unknown> {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[callBrand] === true;
 }
 
+/** A `ReplyTo` that knows the type of its answer (for `ctx.answer`). */
 export function makeReplyTo<Res>(caller: Address | undefined, id: string | undefined, reply: Type<Res>): ReplyTo<Res> {
   const replyTo: ReplyTo<Res> = { caller, id };
   Object.defineProperty(replyTo, replyTypeKey, { value: reply });

@@ -129,6 +129,9 @@ export class MapCell<V, K extends string> implements MapState<V, K> {
 
 /** An append-only list inside an invocation: element i is its own stored value `name[<i, 12 digits>]`. */
 export class ListCell<V> implements ListState<V> {
+  /** The index of the next append, once known (appends of one invocation then cost no listing). */
+  private next: number | undefined;
+
   constructor(
     private readonly decl: Decl<V>,
     private readonly effects: Effects,
@@ -141,13 +144,14 @@ export class ListCell<V> implements ListState<V> {
   }
 
   append(value: V): void {
-    const last = this.stored().at(-1);
-    // After the oldest elements expired, indices go on from the newest one.
-    const next = last === undefined ? 0 : Number(last[0].slice(this.decl.name.length + 1, -1)) + 1;
-    this.effects.state.set(elementName(this.decl.name, next), {
-      typename: this.decl.type.typename,
-      value: this.decl.type.serialize(value),
-    });
+    if (this.next === undefined) {
+      const last = this.stored().at(-1);
+      // After the oldest elements expired, indices go on from the newest one.
+      this.next = last === undefined ? 0 : Number(last[0].slice(this.decl.name.length + 1, -1)) + 1;
+    }
+    const bytes = { typename: this.decl.type.typename, value: this.decl.type.serialize(value) };
+    this.effects.state.set(elementName(this.decl.name, this.next), bytes);
+    this.next++;
   }
 
   values(): V[] {
@@ -160,6 +164,7 @@ export class ListCell<V> implements ListState<V> {
 
   clear(): void {
     for (const [stored] of this.stored()) this.effects.state.set(stored, null);
+    this.next = 0;
   }
 
   [Symbol.iterator](): Iterator<V> {

@@ -58,7 +58,14 @@ export function listSpec<V>(name: string, type: Type<V>, options: ValueSpecOptio
   return { kind: "list", name, type, expiration: expirationOf(name, options) };
 }
 
-/** Typed access to a map state inside an invocation; reads see this invocation's own writes. */
+/**
+ * Typed access to a map state inside an invocation; reads see this invocation's own writes.
+ *
+ * @example
+ * const cart: MapState<number> = ctx.state.cart;
+ * cart.set("socks", (cart.get("socks") ?? 0) + 1);
+ * for (const [item, quantity] of cart.entries()) console.log(item, quantity);
+ */
 export interface MapState<V, K extends string = string> {
   get(key: K): V | undefined;
   set(key: K, value: V): void;
@@ -74,7 +81,14 @@ export interface MapState<V, K extends string = string> {
   clear(): void;
 }
 
-/** Typed access to an append-only list state inside an invocation. */
+/**
+ * Typed access to an append-only list state inside an invocation.
+ *
+ * @example
+ * ctx.state.history.append("logged in");
+ * for (const event of ctx.state.history) console.log(event);
+ * if (ctx.state.history.length > 100) ctx.state.history.clear();
+ */
 export interface ListState<V> extends Iterable<V> {
   append(value: V): void;
   /** Every element, oldest first. */

@@ -9,13 +9,28 @@ import type { EgressRef, TypedAddress } from "./refs.js";
 import type { ValueSpec, ValueState } from "./state.js";
 import type { Type, ValueOf } from "./types.js";
 
-/** Any declared state: a value, a map or a list. */
+/**
+ * Any declared state: a value, a map or a list.
+ *
+ * @example
+ * const specs: AnyStateSpec[] = [valueSpec("n", Types.int), mapSpec("m", Types.int), listSpec("l", Types.string)];
+ */
 export type AnyStateSpec = ValueSpec<any> | MapSpec<any, any> | ListSpec<any>;
 
-/** The states a function declares, by the name it uses to reach them in `ctx.state`. */
+/**
+ * The states a function declares, by the name it uses to reach them in `ctx.state`.
+ *
+ * @example
+ * const state = { visits, cart } satisfies StateSpecs;
+ */
 export type StateSpecs = Readonly<Record<string, AnyStateSpec>>;
 
-/** Typed access to every declared state. */
+/**
+ * Typed access to every declared state.
+ *
+ * @example
+ * const access: StateAccess<{ visits: ValueSpec<number> }> = ctx.state; // access.visits.get(): number | undefined
+ */
 export type StateAccess<S extends StateSpecs> = {
   readonly [K in keyof S]: S[K] extends MapSpec<infer V, infer Key>
     ? MapState<V, Key>

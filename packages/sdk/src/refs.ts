@@ -36,6 +36,13 @@ export interface FunctionRef<In, Accepts extends Type<any, string> = Type<In>> {
   at(id: string): TypedAddress<In, Accepts>;
 }
 
+/**
+ * A typed reference to a function type defined elsewhere: by the types it accepts (checked by
+ * type name where the compiler knows it), or by the values it accepts.
+ *
+ * @example
+ * const stock = functionRef("shop/stock", { accepts: [RestockItem, GetStock] });
+ */
 export function functionRef<In>(typename: string): FunctionRef<In>;
 export function functionRef<const A extends Type<any, string>>(
   typename: string,

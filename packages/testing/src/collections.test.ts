@@ -62,7 +62,11 @@ describe("map and list states", () => {
     ctx.state.scores.set("c", 3);
     ctx.state.scores.delete("a");
     ctx.state.events.append("x");
-    expect([...ctx.effects.state.keys()]).toEqual(["scores[c]", "scores[a]", "events[000000000000]"]);
+    ctx.state.events.append("y");
+    expect([...ctx.effects.state.keys()]).toEqual(["scores[c]", "scores[a]", "events[000000000000]", "events[000000000001]"]);
+    ctx.state.events.clear();
+    ctx.state.events.append("z");
+    expect(ctx.state.events.values()).toEqual(["z"]);
     expect(ctx.state.scores.entries()).toEqual([["c", 3]]);
   });
 
