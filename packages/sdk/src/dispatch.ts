@@ -24,7 +24,7 @@ export interface Route {
 /** A function's handler as the hosts call it, and every type it accepts on the wire. */
 export interface Dispatch {
   readonly accepts: readonly Type<any, string>[];
-  readonly handler: (ctx: Context<any, any>, message: Message<any>) => Promise<void>;
+  readonly handler: (ctx: Context<any, any>, message: Message<any>) => void | Promise<void>;
 }
 
 /**
@@ -56,12 +56,20 @@ export function dispatch(functionType: string, routes: ReadonlyMap<string, Route
     throw new StatefunError("STATEFUN_BAD_MESSAGE", `${functionType} does not accept messages of type ${typename} (it accepts ${known})`);
   };
 
-  const plain = async (ctx: InvocationContext<any, any>, m: Message<any>): Promise<void> => {
+  // Synchronous unless the user's handler is: no promise on the hot path of a plain message.
+  const plain = (ctx: InvocationContext<any, any>, m: Message<any>): void | Promise<void> => {
     const r = route(m.typename);
     const value = decode(m, r.type);
-    const replyTo = isCall(r.type) ? makeReplyTo(ctx.caller, undefined, r.type.reply) : undefined;
-    const result = await r.run(ctx, m, value, replyTo);
-    if (result !== undefined && replyTo !== undefined) ctx.answer(replyTo, result);
+    if (!isCall(r.type)) {
+      const done = r.run(ctx, m, value, undefined);
+      return done instanceof Promise ? done.then(() => undefined) : undefined;
+    }
+    const replyTo = makeReplyTo(ctx.caller, undefined, r.type.reply);
+    const answer = (result: unknown) => {
+      if (result !== undefined) ctx.answer(replyTo, result);
+    };
+    const result = r.run(ctx, m, value, replyTo);
+    return result instanceof Promise ? result.then(answer) : answer(result);
   };
 
   const asked = async (ctx: InvocationContext<any, any>, envelopeMessage: Message<any>): Promise<void> => {
@@ -91,7 +99,7 @@ export function dispatch(functionType: string, routes: ReadonlyMap<string, Route
     }
   };
 
-  const handler = async (context: Context<any, any>, m: Message<any>): Promise<void> => {
+  const handler = (context: Context<any, any>, m: Message<any>): void | Promise<void> => {
     const ctx = context as InvocationContext<any, any>;
     ctx.asker = session;
     if (m.typename === ASK_REQUEST && answersCalls) return asked(ctx, m);

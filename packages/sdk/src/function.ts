@@ -40,7 +40,7 @@ export interface StatefulFunction<S extends StateSpecs = any, A extends Type<any
   /** The declared message types. */
   readonly messageTypes: readonly A[];
   /** Runs one message (checked against its type first): what a host calls with an invocation's context. */
-  readonly handler: (ctx: Context<any, any>, message: Message<any>) => Promise<void>;
+  readonly handler: (ctx: Context<any, any>, message: Message<any>) => void | Promise<void>;
   readonly retry: RetryPolicy;
   /** Instance time-to-live in ms, when set. */
   readonly instanceTtlMs: number | undefined;

@@ -28,15 +28,26 @@ export function embeddedBinding(fn: StatefulFunction): Binding {
           );
         }
         const ctx = new InvocationContext(request.address, m.caller, fn.stateSpecs, request);
-        return fn.handler(ctx, message(m.argument)).then(
+        let done: void | Promise<void>;
+        try {
+          done = fn.handler(ctx, message(m.argument));
+        } catch (cause) {
+          throw named(fn.typename, cause);
+        }
+        if (!(done instanceof Promise)) return ctx.effects;
+        return done.then(
           () => ctx.effects,
           (cause: unknown) => {
-            // The dispatcher dead-letters terminal errors at once; say which function failed.
-            if (!StatefunError.is(cause) || cause.message.startsWith(fn.typename)) throw cause;
-            throw new StatefunError(cause.code, `${fn.typename}: ${errorText(cause)}`, { cause, terminal: cause.terminal });
+            throw named(fn.typename, cause);
           },
         );
       },
     },
   };
+}
+
+/** The dispatcher dead-letters terminal errors at once, with their message: make it say which function failed. */
+function named(functionType: string, cause: unknown): unknown {
+  if (!StatefunError.is(cause) || cause.message.startsWith(functionType)) return cause;
+  return new StatefunError(cause.code, `${functionType}: ${errorText(cause)}`, { cause, terminal: cause.terminal });
 }
