@@ -1,4 +1,5 @@
-import { address, callType, jsonType, listSpec, StatefunError, statefulFunction, Types, valueSpec } from "@statefun-ts/sdk";
+import { IntCodec } from "@statefun-ts/protocol";
+import { address, callType, jsonType, listSpec, protobufType, StatefunError, statefulFunction, Types, valueSpec } from "@statefun-ts/sdk";
 import { ASK_ANSWER, ASK_REQUEST, PENDING_ASKS } from "@statefun-ts/sdk/internal";
 import { describe, expect, it } from "vitest";
 import { testHarness } from "./index.js";
@@ -129,6 +130,15 @@ describe("schemas at the boundary", () => {
       /test\/strict rejects a test\/QuoteRequest message: JSON does not match the schema of test\/QuoteRequest/,
     );
     expect(ran).toBe(false);
+  });
+
+  it("rejects protobuf bytes that do not decode", async () => {
+    const Count = protobufType("test.Count", { encode: IntCodec.encode, decode: IntCodec.decode });
+    const counter = statefulFunction({ typename: "test/counter", messages: { count: Count }, handlers: { count() {} } });
+    const h = testHarness(counter);
+    await expect(h.sendRaw(counter.at("c"), { typename: Count.typename, value: new Uint8Array([0xff]) })).rejects.toThrow(
+      /test\/counter rejects a type.googleapis.com\/test.Count message: .*premature EOF/,
+    );
   });
 
   it("answers an ask whose request does not decode with an error, not a crash", async () => {
