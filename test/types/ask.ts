@@ -79,3 +79,21 @@ statefulFunction({
     },
   },
 });
+
+// A helper that takes a context without asks accepts the context of a function that asks.
+function bump(c: Context<{}>): void {
+  c.send(seller.at("x"), GetQuote, { item: "socks" });
+}
+statefulFunction({
+  typename: "types/helper",
+  accepts: [Types.int],
+  asks: { quote: GetQuote },
+  handler(c) {
+    bump(c);
+  },
+  replies: {
+    quote(c) {
+      bump(c);
+    },
+  },
+});
