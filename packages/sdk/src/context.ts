@@ -1,14 +1,45 @@
 import { type Address, type Duration, StatefunError, type TypedValue, toMillis } from "@statefun-ts/protocol";
+import type { AskArgs, AskContextOf, AskSpecs, CallOf, RequestOf } from "./ask-types.js";
+import { type ReplyTo, replyTypeOf } from "./call.js";
+import { ListCell, MapCell, type StateReader, ValueCell } from "./cells.js";
+import type { ListSpec, ListState, MapSpec, MapState } from "./collections.js";
 import { type Effects, emptyEffects } from "./effects.js";
+import { AnswerEnvelopeType, toBase64 } from "./envelopes.js";
 import type { EgressRef, TypedAddress } from "./refs.js";
 import type { ValueSpec, ValueState } from "./state.js";
-import type { Type } from "./types.js";
+import type { Type, ValueOf } from "./types.js";
 
-/** The states a function declares, by the name it uses to reach them in `ctx.state`. */
-export type StateSpecs = Readonly<Record<string, ValueSpec<any>>>;
+/**
+ * Any declared state: a value, a map or a list.
+ *
+ * @example
+ * const specs: AnyStateSpec[] = [valueSpec("n", Types.int), mapSpec("m", Types.int), listSpec("l", Types.string)];
+ */
+export type AnyStateSpec = ValueSpec<any> | MapSpec<any, any> | ListSpec<any>;
 
-/** Typed access to every declared state. */
-export type StateAccess<S extends StateSpecs> = { readonly [K in keyof S]: S[K] extends ValueSpec<infer T> ? ValueState<T> : never };
+/**
+ * The states a function declares, by the name it uses to reach them in `ctx.state`.
+ *
+ * @example
+ * const state = { visits, cart } satisfies StateSpecs;
+ */
+export type StateSpecs = Readonly<Record<string, AnyStateSpec>>;
+
+/**
+ * Typed access to every declared state.
+ *
+ * @example
+ * const access: StateAccess<{ visits: ValueSpec<number> }> = ctx.state; // access.visits.get(): number | undefined
+ */
+export type StateAccess<S extends StateSpecs> = {
+  readonly [K in keyof S]: S[K] extends MapSpec<infer V, infer Key>
+    ? MapState<V, Key>
+    : S[K] extends ListSpec<infer V>
+      ? ListState<V>
+      : S[K] extends ValueSpec<infer T>
+        ? ValueState<T>
+        : never;
+};
 
 /** Options of a delayed message. */
 export interface SendAfterOptions {
@@ -28,7 +59,7 @@ export interface SendAfterOptions {
  *   ctx.send(greeter.at(ctx.self.id), Types.int, seen);
  * }
  */
-export interface Context<S extends StateSpecs = StateSpecs> {
+export interface Context<S extends StateSpecs = StateSpecs, Q extends AskSpecs = {}> {
   /** This instance's address. */
   readonly self: Address;
   /** The sender of the current message: a function, `statefun.ingress/http` for an HTTP caller, or `undefined`. */
@@ -36,9 +67,15 @@ export interface Context<S extends StateSpecs = StateSpecs> {
   /** The declared states, typed. */
   readonly state: StateAccess<S>;
   /** Sends a message; the target must accept `type`. */
-  send<T>(to: TypedAddress<NoInfer<T>>, type: Type<T>, value: NoInfer<T>): void;
+  send<X extends Type<any, string>>(to: TypedAddress<NoInfer<ValueOf<X>>, NoInfer<X>>, type: X, value: NoInfer<ValueOf<X>>): void;
   /** Sends a message after `delay` (ms or `"5s"`), optionally cancellable by token. */
-  sendAfter<T>(delay: Duration, to: TypedAddress<NoInfer<T>>, type: Type<T>, value: NoInfer<T>, options?: SendAfterOptions): void;
+  sendAfter<X extends Type<any, string>>(
+    delay: Duration,
+    to: TypedAddress<NoInfer<ValueOf<X>>, NoInfer<X>>,
+    type: X,
+    value: NoInfer<ValueOf<X>>,
+    options?: SendAfterOptions,
+  ): void;
   /**
    * Cancels every delayed message sent with this token that has not fired yet. Tokens are
    * global (as in StateFun): make them unique, e.g. by including `ctx.self.id`.
@@ -48,32 +85,72 @@ export interface Context<S extends StateSpecs = StateSpecs> {
   egress<T>(egress: EgressRef<T>, value: NoInfer<T>): void;
   /** Replies to the caller (a function, or a waiting HTTP request). Throws when there is no caller. */
   reply<T>(type: Type<T>, value: NoInfer<T>): void;
+  /**
+   * Asks a function that accepts the call declared as `label` in `asks`; its answer (or a
+   * timeout, or an error) comes later to the `replies` handler of the same label. Returns
+   * the ask's correlation id.
+   */
+  ask<K extends keyof Q & string>(
+    label: K,
+    to: TypedAddress<any, any, NoInfer<CallOf<Q[K]>>>,
+    request: NoInfer<RequestOf<Q[K]>>,
+    ...options: AskArgs<AskContextOf<Q[K]>>
+  ): string;
+  /** Answers a call, now or in a later invocation: to an ask, or with a plain reply to a plain caller. Without a caller it does nothing. */
+  answer<Res>(replyTo: ReplyTo<Res>, value: NoInfer<Res>): void;
+}
+
+/** What `ctx.ask` runs; set by the function's dispatcher when it declares asks. */
+export interface Asker {
+  ask(
+    ctx: InvocationContext<any, any>,
+    label: string,
+    to: Address,
+    request: unknown,
+    options: { timeout?: Duration; context?: unknown },
+  ): string;
 }
 
 /**
  * The context of one invocation, collecting its effects. Used by the runtime, the remote
  * request handler and the test harness alike.
  */
-export class InvocationContext<S extends StateSpecs = StateSpecs> implements Context<S> {
+export class InvocationContext<S extends StateSpecs = StateSpecs, Q extends AskSpecs = {}> implements Context<S, Q> {
   readonly effects: Effects = emptyEffects();
   readonly state: StateAccess<S>;
+  readonly reader: StateReader;
+  /** Set by the dispatcher: `ask` support, and the `ReplyTo` of the current message when it is an ask. */
+  asker: Asker | undefined;
+  askReplyTo: ReplyTo<unknown> | undefined;
 
   constructor(
     readonly self: Address,
     readonly caller: Address | undefined,
     specs: S,
-    current: (name: string) => TypedValue | undefined,
+    reader: StateReader | ((name: string) => TypedValue | undefined),
   ) {
-    const access: Record<string, ValueState<unknown>> = {};
-    for (const key in specs) access[key] = new StateCell(specs[key]!, this.effects, current);
+    this.reader = typeof reader === "function" ? { value: reader } : reader;
+    const access: Record<string, unknown> = {};
+    for (const key in specs) {
+      const spec = specs[key]!;
+      if (spec.kind === "map") access[key] = new MapCell(spec, this.effects, this.reader);
+      else if (spec.kind === "list") access[key] = new ListCell(spec, this.effects, this.reader);
+      else access[key] = new ValueCell(spec, this.effects, this.reader);
+    }
     this.state = access as StateAccess<S>;
   }
 
-  send<T>(to: TypedAddress<NoInfer<T>>, type: Type<T>, value: NoInfer<T>): void {
+  send<X extends Type<any, string>>(to: TypedAddress<NoInfer<ValueOf<X>>, NoInfer<X>>, type: X, value: NoInfer<ValueOf<X>>): void {
     this.effects.messages.push({ target: plainAddress(to), argument: { typename: type.typename, value: type.serialize(value) } });
   }
 
-  sendAfter<T>(delay: Duration, to: TypedAddress<NoInfer<T>>, type: Type<T>, value: NoInfer<T>, options: SendAfterOptions = {}): void {
+  sendAfter<X extends Type<any, string>>(
+    delay: Duration,
+    to: TypedAddress<NoInfer<ValueOf<X>>, NoInfer<X>>,
+    type: X,
+    value: NoInfer<ValueOf<X>>,
+    options: SendAfterOptions = {},
+  ): void {
     this.effects.delayed.push({
       kind: "send",
       delayMs: toMillis(delay, "sendAfter delay"),
@@ -102,51 +179,33 @@ export class InvocationContext<S extends StateSpecs = StateSpecs> implements Con
         `reply from ${this.self.namespace}/${this.self.type}/${this.self.id}: the message has no caller`,
       );
     }
-    this.send(this.caller, type, value);
+    const asked = this.askReplyTo;
+    if (asked?.id !== undefined && asked.caller !== undefined) this.sendAnswer(asked.caller, asked.id, type, value);
+    else this.send(this.caller, type, value);
   }
-}
 
-/** One state value inside an invocation: reads see this invocation's own writes. */
-class StateCell<T> implements ValueState<T> {
-  private decodedFrom: TypedValue | null | undefined;
-  private decoded: T | undefined;
-
-  constructor(
-    private readonly spec: ValueSpec<T>,
-    private readonly effects: Effects,
-    private readonly current: (name: string) => TypedValue | undefined,
-  ) {}
-
-  get(): T | undefined {
-    const name = this.spec.name;
-    const bytes = this.effects.state.has(name) ? this.effects.state.get(name) : this.current(name);
-    if (bytes === this.decodedFrom && this.decodedFrom !== undefined) return this.decoded;
-    let value: T | undefined;
-    if (bytes) {
-      if (bytes.typename !== this.spec.type.typename) {
-        throw new StatefunError(
-          "STATEFUN_STATE_TYPE",
-          `state ${name} holds a ${bytes.typename}, but is declared as ${this.spec.type.typename}`,
-        );
-      }
-      value = this.spec.type.deserialize(bytes.value);
+  ask<K extends keyof Q & string>(
+    label: K,
+    to: TypedAddress<any, any, NoInfer<CallOf<Q[K]>>>,
+    request: NoInfer<RequestOf<Q[K]>>,
+    ...options: AskArgs<AskContextOf<Q[K]>>
+  ): string {
+    if (this.asker === undefined) {
+      throw new StatefunError("STATEFUN_BAD_CONFIG", `ask(${JSON.stringify(label)}): the function declares no asks`);
     }
-    this.decodedFrom = bytes;
-    this.decoded = value;
-    return value;
+    return this.asker.ask(this, label, plainAddress(to), request, options[0] ?? {});
   }
 
-  set(value: T): void {
-    const bytes = { typename: this.spec.type.typename, value: this.spec.type.serialize(value) };
-    this.effects.state.set(this.spec.name, bytes);
-    // Not cached: the caller may still change `value`; a later get decodes what was stored.
-    this.decodedFrom = undefined;
+  answer<Res>(replyTo: ReplyTo<Res>, value: NoInfer<Res>): void {
+    const type = replyTypeOf(replyTo);
+    if (replyTo.caller === undefined) return;
+    if (replyTo.id === undefined) this.send(replyTo.caller, type, value);
+    else this.sendAnswer(replyTo.caller, replyTo.id, type, value);
   }
 
-  clear(): void {
-    this.effects.state.set(this.spec.name, null);
-    this.decodedFrom = null;
-    this.decoded = undefined;
+  /** Sends the answer envelope of ask `id`. */
+  sendAnswer<T>(to: Address, id: string, type: Type<T>, value: T): void {
+    this.send(to, AnswerEnvelopeType, { id, typename: type.typename, value: toBase64(type.serialize(value)) });
   }
 }
 

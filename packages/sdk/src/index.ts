@@ -1,7 +1,21 @@
 export type { Address, Duration, TypedValue } from "@statefun-ts/protocol";
 export { address, StatefunError, toMillis } from "@statefun-ts/protocol";
-export type { Context, SendAfterOptions, StateAccess, StateSpecs } from "./context.js";
-export type { FunctionDefinition, RetryPolicy, StatefulFunction } from "./function.js";
+export type { Answer, AnswerOf, AskArgs, AskContextOf, AskDeclaration, AskOptions, AskSpecs, CallOf, RequestOf } from "./ask-types.js";
+export type { Call, ReplyTo } from "./call.js";
+export { callType, isCall } from "./call.js";
+export type { ListSpec, ListState, MapSpec, MapState } from "./collections.js";
+export { listSpec, mapSpec } from "./collections.js";
+export type { AnyStateSpec, Context, SendAfterOptions, StateAccess, StateSpecs } from "./context.js";
+export type {
+  CommonDefinition,
+  DispatchDefinition,
+  FunctionDefinition,
+  Handlers,
+  MessageSpecs,
+  Replies,
+  RepliesFor,
+} from "./definition.js";
+export type { RetryPolicy, StatefulFunction } from "./function.js";
 export { isStatefulFunction, statefulFunction } from "./function.js";
 export type { HttpIngress } from "./ingress.js";
 export { httpIngress } from "./ingress.js";

@@ -1,28 +1,54 @@
 import { type Address, parseTypeName } from "@statefun-ts/protocol";
+import type { Call } from "./call.js";
 import type { Type } from "./types.js";
 
 /**
- * An address that knows which message values its function accepts. Sending a value it
- * does not accept does not compile. A plain `Address` (e.g. a caller) accepts anything.
+ * An address that knows which message types its function accepts. Sending a type it does
+ * not accept, or a value of the wrong type, does not compile; asking it (`ctx.ask`) needs a
+ * call it accepts. A plain `Address` (e.g. a caller) accepts anything.
+ *
+ * @example
+ * const bob: TypedAddress<{ name: string }, typeof GreetRequest> = greeter.at("bob");
+ * ctx.send(bob, GreetRequest, { name: "Bob" });
  */
-export interface TypedAddress<In> extends Address {
-  /** Phantom marker for the compiler; never set at run time. */
+export interface TypedAddress<
+  In,
+  Accepts extends Type<any, string> = Type<In>,
+  Calls extends Call<any, any, string> = Extract<Accepts, Call<any, any, string>>,
+> extends Address {
+  /** Phantom markers for the compiler; never set at run time. */
   readonly __accepts?: (value: In) => void;
+  readonly __types?: (type: Accepts) => void;
+  readonly __calls?: (call: Calls) => void;
 }
 
 /**
- * A typed reference to a function type, to build typed addresses of its instances.
+ * A typed reference to a function type, to build typed addresses of its instances: for
+ * functions defined elsewhere (another module, or a remote function).
  *
  * @example
- * const greeter = functionRef<{ name: string }>("example/greeter");
+ * const greeter = functionRef("example/greeter", { accepts: [GreetRequest] });
  * ctx.send(greeter.at("bob"), GreetRequest, { name: "Bob" });
+ * const byValue = functionRef<{ name: string }>("example/greeter"); // checks values only
  */
-export interface FunctionRef<In> {
+export interface FunctionRef<In, Accepts extends Type<any, string> = Type<In>> {
   readonly typename: string;
-  at(id: string): TypedAddress<In>;
+  at(id: string): TypedAddress<In, Accepts>;
 }
 
-export function functionRef<In>(typename: string): FunctionRef<In> {
+/**
+ * A typed reference to a function type defined elsewhere: by the types it accepts (checked by
+ * type name where the compiler knows it), or by the values it accepts.
+ *
+ * @example
+ * const stock = functionRef("shop/stock", { accepts: [RestockItem, GetStock] });
+ */
+export function functionRef<In>(typename: string): FunctionRef<In>;
+export function functionRef<const A extends Type<any, string>>(
+  typename: string,
+  options: { accepts: readonly A[] },
+): FunctionRef<A extends Type<infer T, any> ? T : never, A>;
+export function functionRef(typename: string): FunctionRef<unknown, Type<any, string>> {
   const { namespace, name } = parseTypeName(typename);
   return { typename, at: (id) => ({ namespace, type: name, id }) };
 }

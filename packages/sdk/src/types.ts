@@ -14,20 +14,22 @@ const typeBrand = Symbol.for("statefun-ts.type");
 
 /**
  * A type of messages and state values: a type name and its wire encoding. Types are
- * invariant in `T`, so the compiler tells a `Type<number>` from a `Type<string>`.
+ * invariant in `T`, so the compiler tells a `Type<number>` from a `Type<string>`. `N` is the
+ * type name when the compiler knows it (the built-in types, or a type whose value type is
+ * inferred): then `Types.int` and `Types.long` are told apart too.
  *
  * @example
  * const Greeting = jsonType<{ text: string }>("example/Greeting");
  */
-export interface Type<T> {
-  readonly typename: string;
+export interface Type<T, N extends string = string> {
+  readonly typename: N;
   readonly serialize: (value: T) => Uint8Array;
   /** Decodes bytes; throws a `StatefunError` with code `STATEFUN_BAD_MESSAGE` when they do not match. */
   readonly deserialize: (bytes: Uint8Array) => T;
 }
 
 /** The value type carried by a `Type`. */
-export type ValueOf<X> = X extends Type<infer T> ? T : never;
+export type ValueOf<X> = X extends Type<infer T, any> ? T : never;
 
 /**
  * A type with your own serializer.
@@ -38,10 +40,10 @@ export type ValueOf<X> = X extends Type<infer T> ? T : never;
  *   deserialize: (b) => { const [x, y] = new TextDecoder().decode(b).split(",").map(Number); return { x: x ?? 0, y: y ?? 0 }; },
  * });
  */
-export function customType<T>(
-  typename: string,
+export function customType<T, const N extends string = string>(
+  typename: N,
   codec: { serialize: (value: T) => Uint8Array; deserialize: (bytes: Uint8Array) => T },
-): Type<T> {
+): Type<T, N> {
   parseTypeName(typename);
   const deserialize = (bytes: Uint8Array): T => {
     try {
@@ -51,12 +53,16 @@ export function customType<T>(
       throw new StatefunError("STATEFUN_BAD_MESSAGE", `bytes do not decode as ${typename}: ${errorText(cause)}`, { cause });
     }
   };
-  const type: Type<T> = { typename, serialize: codec.serialize, deserialize };
+  return brandType<Type<T, N>>({ typename, serialize: codec.serialize, deserialize });
+}
+
+/** Marks an object as a type (for `isType`), also across two copies of the library. */
+export function brandType<X extends Type<any, string>>(type: X): X {
   Object.defineProperty(type, typeBrand, { value: true });
   return type;
 }
 
-export function isType(value: unknown): value is Type<any> {
+export function isType(value: unknown): value is Type<any, string> {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[typeBrand] === true;
 }
 
@@ -75,9 +81,9 @@ const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
  *   schema: (v): v is { name: string } => typeof v === "object" && v !== null && typeof (v as { name?: unknown }).name === "string",
  * });
  */
-export function jsonType<T>(typename: string, options: { schema?: JsonSchema<T> } = {}): Type<T> {
+export function jsonType<T, const N extends string = string>(typename: N, options: { schema?: JsonSchema<T> } = {}): Type<T, N> {
   const { schema } = options;
-  return customType<T>(typename, {
+  return customType<T, N>(typename, {
     serialize: (value) => utf8Encoder.encode(JSON.stringify(value)),
     deserialize: (bytes) => {
       let parsed: unknown;
@@ -112,12 +118,18 @@ export function jsonType<T>(typename: string, options: { schema?: JsonSchema<T> 
  * @example
  * const Order = protobufType("shop.Order", { encode: (o: OrderMsg) => toBinary(OrderSchema, o), decode: (b) => fromBinary(OrderSchema, b) });
  */
-export function protobufType<T>(fullName: string, codec: { encode: (value: T) => Uint8Array; decode: (bytes: Uint8Array) => T }): Type<T> {
-  return customType(`type.googleapis.com/${fullName}`, { serialize: codec.encode, deserialize: codec.decode });
+export function protobufType<T, const N extends string = string>(
+  fullName: N,
+  codec: { encode: (value: T) => Uint8Array; decode: (bytes: Uint8Array) => T },
+): Type<T, `type.googleapis.com/${N}`> {
+  return customType<T, `type.googleapis.com/${N}`>(`type.googleapis.com/${fullName}`, {
+    serialize: codec.encode,
+    deserialize: codec.decode,
+  });
 }
 
-function builtin<T>(typename: string, codec: { encode(v: T): Uint8Array; decode(b: Uint8Array): T }): Type<T> {
-  return customType(typename, { serialize: (v) => codec.encode(v), deserialize: (b) => codec.decode(b) });
+function builtin<T, const N extends string>(typename: N, codec: { encode(v: T): Uint8Array; decode(b: Uint8Array): T }): Type<T, N> {
+  return customType<T, N>(typename, { serialize: (v) => codec.encode(v), deserialize: (b) => codec.decode(b) });
 }
 
 /**

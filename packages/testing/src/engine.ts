@@ -1,6 +1,6 @@
 import { type Address, formatAddress, functionTypeOf, StatefunError } from "@statefun-ts/protocol";
 import type { StatefulFunction, StatefunModule } from "@statefun-ts/sdk";
-import type { Effects } from "@statefun-ts/sdk/internal";
+import { type Effects, specNameOf } from "@statefun-ts/sdk/internal";
 import { DelayedQueue } from "./delayed-queue.js";
 import { invoke } from "./invoke.js";
 import { type Invocation, type RecordedEgress, type RecordedMessage, recordedMessage } from "./recorded.js";
@@ -86,7 +86,10 @@ export class Engine {
     const fn = this.functionAt(message.target);
     if (fn === undefined) throw new Error(`unreachable: no function at ${formatAddress(message.target)}`);
     const at = this.now;
-    const outcome = await invoke(fn, message.target, message.caller, message.argument, (name) => this.state.read(message.target, name, at));
+    const outcome = await invoke(fn, message.target, message.caller, message.argument, {
+      value: (name) => this.state.read(message.target, name, at),
+      entries: (prefix) => this.state.entries(message.target, prefix, at),
+    });
     if (!outcome.ok) {
       this.invocations.push({ ...message, at, error: outcome.error });
       return outcome.error;
@@ -99,7 +102,8 @@ export class Engine {
   private apply(fn: StatefulFunction<any, any>, self: Address, effects: Effects): void {
     this.state.touch(self, this.now);
     for (const [name, value] of effects.state) {
-      this.state.write(self, name, value, fn.specs.get(name)?.expiration ?? { mode: "none" }, this.now);
+      // Entries of map and list states (`name[key]`) expire as their state `name` says.
+      this.state.write(self, name, value, fn.specs.get(specNameOf(name))?.expiration ?? { mode: "none" }, this.now);
     }
     for (const { target, argument } of effects.messages) {
       const sent = recordedMessage(target, self, argument);

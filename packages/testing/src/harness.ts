@@ -1,5 +1,15 @@
 import { type Address, type Duration, formatAddress, StatefunError, type TypedValue, toMillis } from "@statefun-ts/protocol";
-import type { EgressRef, StatefulFunction, StatefunModule, Type, TypedAddress, ValueSpec } from "@statefun-ts/sdk";
+import type {
+  EgressRef,
+  ListSpec,
+  MapSpec,
+  StatefulFunction,
+  StatefunModule,
+  Type,
+  TypedAddress,
+  ValueOf,
+  ValueSpec,
+} from "@statefun-ts/sdk";
 import { Engine } from "./engine.js";
 import { type DelayedMessage, type Invocation, type RecordedEgress, type RecordedMessage, recordedMessage } from "./recorded.js";
 import { decodeEgress, mark, type Run, runSince } from "./run.js";
@@ -31,13 +41,22 @@ export interface TestHarness {
    * (delayed messages wait for `advance`). Rejects with the first failure, after running
    * everything else: a failed invocation's effects are discarded, as in the runtime.
    */
-  send<T>(to: TypedAddress<NoInfer<T>>, type: Type<T>, value: NoInfer<T>, options?: SendOptions): Promise<Run>;
+  send<X extends Type<any, string>>(
+    to: TypedAddress<NoInfer<ValueOf<X>>, NoInfer<X>>,
+    type: X,
+    value: NoInfer<ValueOf<X>>,
+    options?: SendOptions,
+  ): Promise<Run>;
   /** `send` with raw bytes, e.g. JSON as an HTTP client would post it. */
   sendRaw(to: Address, argument: TypedValue, options?: SendOptions): Promise<Run>;
   /** Moves the fake clock forward, firing due delayed messages in due order, and runs until nothing is left to do. */
   advance(duration: Duration): Promise<Run>;
   /** The fake time: milliseconds since the harness started. */
   now(): number;
+  /** The entries of a map state of an instance (unexpired ones), by key. */
+  state<V, K extends string>(address: Address, spec: MapSpec<V, K>): Map<K, V>;
+  /** The elements of a list state of an instance (unexpired ones), oldest first. */
+  state<V>(address: Address, spec: ListSpec<V>): V[];
   /** A state value of an instance, or `undefined` when it has none (or it expired). */
   state<T>(address: Address, spec: ValueSpec<T>): T | undefined;
   /** Sets (or with `undefined`, clears) a state value before a test sends messages. */
@@ -105,14 +124,21 @@ export function testHarness(...parts: Array<StatefulFunction<any, any> | Statefu
     sendRaw,
     advance: (duration) => serially(() => run(undefined, async () => engine.advanceTo(engine.now + toMillis(duration, "advance")))),
     now: () => engine.now,
-    state(address, spec) {
-      const value = engine.state.read(address, spec.name, engine.now);
-      if (value === undefined) return undefined;
-      if (value.typename !== spec.type.typename) {
-        const where = `state ${spec.name} of ${formatAddress(address)}`;
-        throw new StatefunError("STATEFUN_STATE_TYPE", `${where} holds a ${value.typename}, not a ${spec.type.typename}`);
+    state(address: Address, spec: ValueSpec<unknown> | MapSpec<unknown> | ListSpec<unknown>): any {
+      const read = (name: string, value: TypedValue) => {
+        if (value.typename !== spec.type.typename) {
+          const where = `state ${name} of ${formatAddress(address)}`;
+          throw new StatefunError("STATEFUN_STATE_TYPE", `${where} holds a ${value.typename}, not a ${spec.type.typename}`);
+        }
+        return spec.type.deserialize(value.value);
+      };
+      if (spec.kind === "map" || spec.kind === "list") {
+        const entries = engine.state.entries(address, `${spec.name}[`, engine.now).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        const decoded = entries.map(([name, value]): [string, unknown] => [name.slice(spec.name.length + 1, -1), read(name, value)]);
+        return spec.kind === "map" ? new Map(decoded) : decoded.map(([, value]) => value);
       }
-      return spec.type.deserialize(value.value);
+      const value = engine.state.read(address, spec.name, engine.now);
+      return value === undefined ? undefined : read(spec.name, value);
     },
     setState(address, spec, value) {
       const bytes = value === undefined ? null : { typename: spec.type.typename, value: spec.type.serialize(value) };

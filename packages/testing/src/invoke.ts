@@ -1,6 +1,6 @@
 import { type Address, formatAddress, StatefunError, type TypedValue } from "@statefun-ts/protocol";
 import type { StatefulFunction } from "@statefun-ts/sdk";
-import { type Effects, errorText, InvocationContext, message } from "@statefun-ts/sdk/internal";
+import { type Effects, errorText, InvocationContext, message, type StateReader } from "@statefun-ts/sdk/internal";
 
 /** What one invocation produced: its effects, or why it failed (its effects are then dropped). */
 export type Outcome = { readonly ok: true; readonly effects: Effects } | { readonly ok: false; readonly error: StatefunError };
@@ -11,7 +11,7 @@ export async function invoke(
   target: Address,
   caller: Address | undefined,
   argument: TypedValue,
-  readState: (name: string) => TypedValue | undefined,
+  readState: StateReader,
 ): Promise<Outcome> {
   const where = `${formatAddress(target)} (message ${argument.typename}${caller ? ` from ${formatAddress(caller)}` : ""})`;
   if (!fn.accepts.some((type) => type.typename === argument.typename)) {

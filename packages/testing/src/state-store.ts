@@ -22,6 +22,17 @@ export class StateStore {
     return slot.value;
   }
 
+  /** The unexpired values whose names start with `prefix` (the entries of a map or list state). */
+  entries(address: Address, prefix: string, now: number): [string, TypedValue][] {
+    const found: [string, TypedValue][] = [];
+    for (const name of [...(this.instances.get(addressKey(address))?.keys() ?? [])]) {
+      if (!name.startsWith(prefix)) continue;
+      const value = this.read(address, name, now);
+      if (value !== undefined) found.push([name, value]);
+    }
+    return found;
+  }
+
   /** Writes one value (`null` deletes it); its expiry starts now. */
   write(address: Address, name: string, value: TypedValue | null, expiration: Expiration, now: number): void {
     const key = addressKey(address);

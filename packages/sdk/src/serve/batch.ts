@@ -38,8 +38,8 @@ export async function runBatch(
     merged.state.has(name) ? (merged.state.get(name) ?? undefined) : initial.get(name);
   for (const { caller, argument } of invocations) {
     const where = `${formatAddress(target)} (message ${argument.typename}${caller ? ` from ${formatAddress(caller)}` : ""})`;
-    if (!fn.accepts.some((type: { typename: string }) => type.typename === argument.typename)) {
-      const accepted = fn.accepts.map((type: { typename: string }) => type.typename).join(", ");
+    if (!fn.accepts.some((type) => type.typename === argument.typename)) {
+      const accepted = fn.accepts.map((type) => type.typename).join(", ");
       throw new StatefunError(
         "STATEFUN_BAD_MESSAGE",
         `${where}: ${fn.typename} does not accept messages of type ${argument.typename} (it accepts ${accepted})`,

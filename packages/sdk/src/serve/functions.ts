@@ -26,6 +26,13 @@ export function servedFunctions(...servables: readonly Servable[]): ReadonlyMap<
       if (known !== undefined && known !== item) {
         throw new TypeError(`two different functions are defined as ${item.typename}: serve each type name once`);
       }
+      for (const spec of item.specs.values()) {
+        if (spec.kind === "map" || spec.kind === "list") {
+          throw new TypeError(
+            `cannot serve ${item.typename} remotely: its ${spec.kind} state ${spec.name} is for embedded functions (StateFun's protocol has single values only)`,
+          );
+        }
+      }
       byType.set(item.typename, item);
     } else if (Array.isArray(item)) {
       for (const inner of item as readonly Servable[]) add(inner);
