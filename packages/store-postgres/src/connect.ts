@@ -1,0 +1,63 @@
+import { StatefunError } from "@statefun-ts/protocol";
+import pg from "pg";
+
+/** How to reach the database: a URL, or node-postgres pool settings (host, port, user, password, ssl, max, …). */
+export type Connection = { readonly url: string } | { readonly pool: pg.PoolConfig };
+
+const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** A schema name usable unquoted in SQL, or a clear error naming it. */
+export function checkSchema(schema: string): string {
+  if (!SCHEMA.test(schema)) {
+    throw new StatefunError(
+      "STATEFUN_BAD_CONFIG",
+      `schema must be a lower-case SQL identifier (letters, digits, underscores, at most 63), got ${JSON.stringify(schema)}`,
+    );
+  }
+  return schema;
+}
+
+/** The URL without its password, for messages. */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(an unparsable URL)";
+  }
+}
+
+/** `int8` (bigint, count(*)) as a JS number: every bigint the store keeps stays below 2^53. */
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === pg.types.builtins.INT8 && format !== "binary"
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format as "text")) as pg.CustomTypesConfig["getTypeParser"],
+};
+
+/**
+ * A pool whose connections use `schema` (and nothing else) for unqualified names, and commit
+ * durably: `synchronous_commit = on` whatever the server's default.
+ */
+export function createPool(connection: Connection, schema: string, max: number): pg.Pool {
+  const base: pg.PoolConfig = "url" in connection ? { connectionString: connection.url } : { ...connection.pool };
+  const pool = new pg.Pool({
+    max,
+    ...base,
+    types,
+    options: `${base.options ?? ""} -c search_path=${schema} -c synchronous_commit=on`.trim(),
+    application_name: base.application_name ?? "statefun-ts",
+  });
+  // An idle connection that breaks (the server restarted) is dropped from the pool; without a
+  // listener its error would crash the process. The next query opens a new connection.
+  pool.on("error", () => {});
+  return pool;
+}
+
+/** Where the pool connects, for messages (never with the password). */
+export function describe(connection: Connection): string {
+  if ("url" in connection) return redact(connection.url);
+  const { host = "localhost", port = 5432, database = "", user = "" } = connection.pool;
+  return `postgres://${user}${user ? "@" : ""}${host}:${port}/${database}`;
+}
