@@ -1,7 +1,7 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import type { CommitBatch, CommitResult, IngressMessage, StoredMessage } from "@statefun-ts/runtime";
 import type { PoolClient } from "pg";
-import { byteaArray, intArray, textArray } from "./arrays.js";
+import { byteaArray, int4Array, int8Array, textArray } from "./arrays.js";
 import { messageColumns } from "./rows.js";
 import { SQL } from "./statements.js";
 import { collapseState, lastReplies } from "./writes.js";
@@ -18,7 +18,7 @@ async function checkFence(client: PoolClient, batch: CommitBatch): Promise<void>
   const touched = [...batch.touchedKeyGroups];
   if (touched.length === 0) return;
   const valid = touched.filter((kg) => Number.isInteger(kg) && kg >= 0 && kg <= INT4_MAX);
-  const { rows } = await client.query<[number, string, number]>({ ...SQL.lockLeases, rowMode: "array", values: [intArray(valid)] });
+  const { rows } = await client.query<[number, string, number]>({ ...SQL.lockLeases, rowMode: "array", values: [int4Array(valid)] });
   const leases = new Map(rows.map(([kg, holder, epoch]) => [kg, { holder, epoch }]));
   for (const keyGroup of touched) {
     const lease = leases.get(keyGroup);
@@ -89,7 +89,7 @@ async function apply(client: PoolClient, batch: CommitBatch): Promise<CommitResu
     (m) => !consumed.has(m.seq) && !(m.dueAt !== undefined && m.cancellationToken !== undefined && cancelled.has(m.cancellationToken)),
   );
   for (const m of batch.messages) inserts.push(m);
-  if (batch.consumed.length > 0) await client.query({ ...SQL.deleteMessages, values: [intArray(batch.consumed)] });
+  if (batch.consumed.length > 0) await client.query({ ...SQL.deleteMessages, values: [int8Array(batch.consumed)] });
   if (batch.cancelTokens.length > 0) await client.query({ ...SQL.cancelDelayed, values: [textArray(batch.cancelTokens)] });
   if (inserts.length > 0) await client.query({ ...SQL.insertMessages, values: messageColumns(inserts) });
 
@@ -106,7 +106,7 @@ async function apply(client: PoolClient, batch: CommitBatch): Promise<CommitResu
         textArray(e.map((r) => r.topic)),
         textArray(e.map((r) => r.argument.typename)),
         byteaArray(e.map((r) => r.argument.value)),
-        intArray(e.map((r) => r.createdAt)),
+        int8Array(e.map((r) => r.createdAt)),
       ],
     });
   }
@@ -129,12 +129,12 @@ async function apply(client: PoolClient, batch: CommitBatch): Promise<CommitResu
       values: [
         ...messageColumns(d.map((x) => x.message)),
         textArray(d.map((x) => x.error)),
-        intArray(d.map((x) => x.attempts)),
-        intArray(d.map((x) => x.failedAt)),
+        int4Array(d.map((x) => x.attempts)),
+        int8Array(d.map((x) => x.failedAt)),
       ],
     });
   }
-  if (batch.replayed.length > 0) await client.query({ ...SQL.deleteDeadLetters, values: [intArray(batch.replayed)] });
+  if (batch.replayed.length > 0) await client.query({ ...SQL.deleteDeadLetters, values: [int8Array(batch.replayed)] });
   return { duplicates };
 }
 

@@ -43,7 +43,7 @@ export const migrations: readonly Migration[] = [
           value bytea NOT NULL,
           expires_at bigint,
           PRIMARY KEY (namespace, type, id, name)
-        );
+        ) WITH (fillfactor = 60);
         CREATE INDEX state_expiry ON state (expires_at) WHERE expires_at IS NOT NULL;
 
         CREATE TABLE egress (

@@ -12,7 +12,7 @@ import type {
   StoreInfo,
 } from "@statefun-ts/runtime";
 import type pg from "pg";
-import { intArray, textArray } from "./arrays.js";
+import { int4Array, int8Array, textArray } from "./arrays.js";
 import { commitBatch } from "./commit.js";
 import { type Connection, checkSchema, createPool, describe } from "./connect.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
@@ -107,7 +107,7 @@ export class PostgresStore implements Store {
     // Sorted, so that two workers acquiring at once lock the rows in the same order.
     const groups = [...new Set(keyGroups)].sort((a, b) => a - b);
     if (groups.length === 0) return new Map();
-    const rows = await this.#rows(SQL.acquireLeases, [intArray(groups), owner]);
+    const rows = await this.#rows(SQL.acquireLeases, [int4Array(groups), owner]);
     const epochs = new Map(rows.map(([kg, epoch]) => [kg as number, epoch as number]));
     return new Map(keyGroups.map((kg) => [kg, epochs.get(kg)!]));
   }
@@ -135,7 +135,7 @@ export class PostgresStore implements Store {
   async loadMessages(keyGroups: readonly number[], afterSeq: number, limit: number): Promise<StoredMessage[]> {
     const groups = this.#groups(keyGroups);
     if (limit <= 0 || groups.length === 0) return [];
-    return (await this.#rows(SQL.messagesAfter, [afterSeq, intArray(groups), limit])).map((row) => toMessage(row));
+    return (await this.#rows(SQL.messagesAfter, [afterSeq, int4Array(groups), limit])).map((row) => toMessage(row));
   }
 
   async loadTimers(
@@ -148,7 +148,7 @@ export class PostgresStore implements Store {
     if (limit <= 0 || groups.length === 0) return [];
     const dueAt = after?.dueAt ?? Number.MIN_SAFE_INTEGER;
     const seq = after?.seq ?? Number.MIN_SAFE_INTEGER;
-    return (await this.#rows(SQL.timersAfter, [dueAt, seq, until, intArray(groups), limit])).map((row) => toMessage(row));
+    return (await this.#rows(SQL.timersAfter, [dueAt, seq, until, int4Array(groups), limit])).map((row) => toMessage(row));
   }
 
   async loadState(address: StoredMessage["target"]): Promise<StateEntry[]> {
@@ -162,11 +162,11 @@ export class PostgresStore implements Store {
 
   async peekEgress(topic: string, limit: number, exclude?: ReadonlySet<number>): Promise<EgressRow[]> {
     if (limit <= 0) return [];
-    return (await this.#rows(SQL.egressOfTopic, [topic, intArray([...(exclude ?? [])]), limit])).map(toEgressRow);
+    return (await this.#rows(SQL.egressOfTopic, [topic, int8Array([...(exclude ?? [])]), limit])).map(toEgressRow);
   }
 
   async deleteEgress(ids: readonly number[]): Promise<void> {
-    if (ids.length > 0) await this.#rows(SQL.deleteEgress, [intArray(ids)]);
+    if (ids.length > 0) await this.#rows(SQL.deleteEgress, [int8Array(ids)]);
   }
 
   async listDeadLetters(limit: number, afterId = 0): Promise<DeadLetter[]> {
@@ -210,7 +210,7 @@ export class PostgresStore implements Store {
       textArray(last.map((s) => s.name)),
       textArray(last.map((s) => s.typename)),
       textArray(last.map((s) => s.expiration.mode)),
-      intArray(last.map((s) => (s.expiration.mode === "none" ? 0 : s.expiration.millis))),
+      int8Array(last.map((s) => (s.expiration.mode === "none" ? 0 : s.expiration.millis))),
     ]);
   }
 

@@ -1,6 +1,6 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
 import type { DeadLetter, EgressRow, ReplyRow, StateEntry, StoredMessage } from "@statefun-ts/runtime";
-import { byteaArray, intArray, textArray } from "./arrays.js";
+import { byteaArray, int4Array, int8Array, textArray } from "./arrays.js";
 
 /** A row as node-postgres returns it in array mode: column values in select order. */
 export type Row = readonly unknown[];
@@ -16,7 +16,7 @@ export function messageArrays(from = 1): string {
 }
 
 /** The 12 array parameters of `messageArrays` for `messages`. */
-export function messageColumns(messages: readonly StoredMessage[]): string[] {
+export function messageColumns(messages: readonly StoredMessage[]): Buffer[] {
   const n = messages.length;
   const seq = new Array<number>(n);
   const keyGroup = new Array<number>(n);
@@ -46,8 +46,8 @@ export function messageColumns(messages: readonly StoredMessage[]): string[] {
     token[i] = m.cancellationToken;
   }
   return [
-    intArray(seq),
-    intArray(keyGroup),
+    int8Array(seq),
+    int4Array(keyGroup),
     textArray(ns),
     textArray(type),
     textArray(id),
@@ -56,7 +56,7 @@ export function messageColumns(messages: readonly StoredMessage[]): string[] {
     textArray(callerId),
     textArray(typename),
     byteaArray(value),
-    intArray(dueAt),
+    int8Array(dueAt),
     textArray(token),
   ];
 }

@@ -1,5 +1,5 @@
 import type { ReplyRow, StateWrite } from "@statefun-ts/runtime";
-import { byteaArray, intArray, textArray } from "./arrays.js";
+import { byteaArray, int4Array, int8Array, textArray } from "./arrays.js";
 
 /**
  * The net effect of a batch's state writes, as the array parameters of `SQL.deleteStates`
@@ -7,7 +7,7 @@ import { byteaArray, intArray, textArray } from "./arrays.js";
  * expiry): the last write of each value wins, as if they were applied in order. One statement
  * may not upsert a row twice, hence the collapse.
  */
-export function collapseState(writes: readonly StateWrite[]): { deletes: string[]; upserts: string[] } {
+export function collapseState(writes: readonly StateWrite[]): { deletes: Buffer[]; upserts: Buffer[] } {
   const last = new Map<string, StateWrite>();
   for (const w of writes) {
     const { namespace, type, id } = w.address;
@@ -31,10 +31,10 @@ export function collapseState(writes: readonly StateWrite[]): { deletes: string[
         ? []
         : [
             ...address(written),
-            intArray(written.map((w) => w.keyGroup)),
+            int4Array(written.map((w) => w.keyGroup)),
             textArray(written.map((w) => w.value!.typename)),
             byteaArray(written.map((w) => w.value!.value)),
-            intArray(written.map((w) => w.expiresAt)),
+            int8Array(written.map((w) => w.expiresAt)),
           ],
   };
 }
