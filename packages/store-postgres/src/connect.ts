@@ -61,3 +61,26 @@ export function describe(connection: Connection): string {
   const { host = "localhost", port = 5432, database = "", user = "" } = connection.pool;
   return `postgres://${user}${user ? "@" : ""}${host}:${port}/${database}`;
 }
+
+const ignore = () => {};
+
+/**
+ * Runs `work` on a connection of the pool. A connection that breaks while checked out emits an
+ * `error` event (fatal without a listener) besides failing the query in flight; the listener here
+ * leaves the failure to the query. After any failure but a `StatefunError` (a fence), the
+ * connection is dropped rather than reused: it may be broken.
+ */
+export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  client.on("error", ignore);
+  let broken: Error | undefined;
+  try {
+    return await work(client);
+  } catch (error) {
+    if (!StatefunError.is(error)) broken = error as Error;
+    throw error;
+  } finally {
+    client.off("error", ignore);
+    client.release(broken);
+  }
+}

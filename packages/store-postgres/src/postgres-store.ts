@@ -14,7 +14,7 @@ import type {
 import type pg from "pg";
 import { int4Array, int8Array, textArray } from "./arrays.js";
 import { commitBatch } from "./commit.js";
-import { type Connection, checkSchema, createPool, describe } from "./connect.js";
+import { type Connection, checkSchema, createPool, describe, withClient } from "./connect.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
 import { type Row, toDeadLetter, toEgressRow, toMessage, toReply, toStateEntry } from "./rows.js";
 import { type Named, SQL } from "./statements.js";
@@ -76,21 +76,17 @@ export class PostgresStore implements Store {
     if (this.#open !== undefined) throw new StatefunError("STATEFUN_BAD_CONFIG", `the store at ${this.location} is already open`);
     const pool = createPool(this.#connection, this.schema, this.#maxConnections);
     try {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (cause) {
-        throw new StatefunError("STATEFUN_BAD_CONFIG", `cannot connect to ${this.location}: ${(cause as Error).message}`, { cause });
-      }
-      try {
+      await pool.query("SELECT 1").catch((cause: Error) => {
+        throw new StatefunError("STATEFUN_BAD_CONFIG", `cannot connect to ${this.location}: ${cause.message}`, { cause });
+      });
+      const keyGroups = await withClient(pool, async (client) => {
         await migrate(client, this.schema);
         const keyGroups = await keyGroupsOf(client, this.#keyGroups);
         await client.query(SQL.raiseSeqs);
-        this.#open = { pool, keyGroups };
-        return { keyGroups };
-      } finally {
-        client.release();
-      }
+        return keyGroups;
+      });
+      this.#open = { pool, keyGroups };
+      return { keyGroups };
     } catch (error) {
       await pool.end();
       throw error;
@@ -120,16 +116,7 @@ export class PostgresStore implements Store {
   }
 
   async commit(batch: CommitBatch): Promise<CommitResult> {
-    const client = await this.#ready().pool.connect();
-    let broken: Error | undefined;
-    try {
-      return await commitBatch(client, batch);
-    } catch (error) {
-      if (!StatefunError.is(error) && (error as { code?: unknown }).code === undefined) broken = error as Error;
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+    return withClient(this.#ready().pool, (client) => commitBatch(client, batch));
   }
 
   async loadMessages(keyGroups: readonly number[], afterSeq: number, limit: number): Promise<StoredMessage[]> {
