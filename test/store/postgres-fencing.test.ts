@@ -37,13 +37,13 @@ afterEach(async () => {
   await dropSchema(schema);
 });
 
-/** Waits until a session of the store's pool waits for a lock on the leases (not a timing check: it polls until it is so). */
-async function waitForLeaseLockWait(): Promise<void> {
+/** Waits until a session of the stores waits for a lock, in a statement on `table` (not a timing check: it polls until it is so). */
+async function waitForLockWait(table = "leases"): Promise<void> {
   for (;;) {
     const { rows } = await watcher.query(
       `SELECT count(*)::int AS n FROM pg_stat_activity
-       WHERE application_name = $1 AND wait_event_type = 'Lock' AND query ILIKE '%leases%'`,
-      [schema],
+       WHERE application_name = $1 AND wait_event_type = 'Lock' AND query ILIKE $2`,
+      [schema, `%${table}%`],
     );
     if (rows[0].n > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -88,7 +88,7 @@ describe("fencing across two workers on one database", () => {
     await raw.query("BEGIN");
     await raw.query("SELECT * FROM leases WHERE key_group = 3 FOR SHARE");
     const acquired = two.acquire("worker-2", [3]);
-    await waitForLeaseLockWait();
+    await waitForLockWait();
     await raw.query("COMMIT");
     expect(await acquired).toEqual(new Map([[3, 2]]));
     await expect(one.commit(batch(fence, { messages: [message(1, 3)] }))).rejects.toMatchObject({ code: "STATEFUN_FENCED" });
@@ -100,7 +100,7 @@ describe("fencing across two workers on one database", () => {
     await raw.query("BEGIN");
     await raw.query("UPDATE leases SET owner = 'worker-2', epoch = epoch + 1 WHERE key_group = 3");
     const committing = one.commit(batch(fence, { messages: [message(1, 3), message(2, 5)] })).catch((e: unknown) => e);
-    await waitForLeaseLockWait();
+    await waitForLockWait();
     await raw.query("COMMIT");
     expect(await committing).toMatchObject({ code: "STATEFUN_FENCED" });
     expect((await everything(two, K)).messages).toEqual([]);
@@ -111,10 +111,31 @@ describe("fencing across two workers on one database", () => {
     await raw.query("BEGIN");
     await raw.query("UPDATE leases SET owner = 'worker-2', epoch = epoch + 1 WHERE key_group = 3");
     const committing = one.commit(batch(fence, { messages: [message(1, 3)] }));
-    await waitForLeaseLockWait();
+    await waitForLockWait();
     await raw.query("ROLLBACK");
     await committing;
     expect((await everything(two, K)).messages.map((m) => m.seq)).toEqual([1]);
+  });
+
+  it("reports an idempotency key that another worker records at the same time as a duplicate, with its request id", async () => {
+    const fence: Fence = { owner: "worker-1", epochs: await one.acquire("worker-1", range(K)) };
+    const ingress = (seq: number, requestId: string) => ({ ...message(seq, 0), requestId, idempotencyKey: "k" });
+    await raw.query("BEGIN");
+    await raw.query("INSERT INTO idempotency_keys (key, request_id, created_at) VALUES ('k', 'theirs', 1)");
+    const committing = one.commit(batch(fence, { ingress: [ingress(1, "mine")] }));
+    await waitForLockWait("idempotency_keys");
+    await raw.query("COMMIT");
+    expect((await committing).duplicates).toEqual(new Map([["k", "theirs"]]));
+    expect((await everything(two, K)).messages).toEqual([]);
+
+    // And when the other transaction rolls back, the key and the message are this commit's.
+    await raw.query("BEGIN");
+    await raw.query("INSERT INTO idempotency_keys (key, request_id, created_at) VALUES ('k2', 'theirs', 1)");
+    const second = one.commit(batch(fence, { ingress: [{ ...ingress(2, "mine"), idempotencyKey: "k2" }] }));
+    await waitForLockWait("idempotency_keys");
+    await raw.query("ROLLBACK");
+    expect((await second).duplicates).toEqual(new Map());
+    expect((await everything(two, K)).messages.map((m) => m.seq)).toEqual([2]);
   });
 
   it("hands out sequence numbers that never collide between workers", async () => {

@@ -46,7 +46,7 @@ export function createPool(connection: Connection, schema: string, max: number):
     max,
     ...base,
     types,
-    options: `${base.options ?? ""} -c search_path=${schema} -c synchronous_commit=on`.trim(),
+    options: `${base.options ?? ""} -c search_path=${schema} -c synchronous_commit=on -c plan_cache_mode=force_generic_plan`.trim(),
     application_name: base.application_name ?? "statefun-ts",
   });
   // An idle connection that breaks (the server restarted) is dropped from the pool; without a

@@ -11,7 +11,7 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   {
     version: 1,
-    description: "messages, state, egress, replies, idempotency keys, dead letters, leases, state specs, sequences",
+    description: "messages, state, egress, replies, idempotency keys, dead letters, leases, state specs, sequences, the fence check",
     async up(client) {
       await client.query(`
         CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
@@ -107,6 +107,16 @@ export const migrations: readonly Migration[] = [
 
         CREATE TABLE sequences (name text PRIMARY KEY, next bigint NOT NULL);
         INSERT INTO sequences (name, next) VALUES ('messages', 1);
+
+        -- Called by a commit for each key group its fence does not hold: aborts the whole commit.
+        CREATE FUNCTION statefun_fenced(key_group int, holder text, epoch bigint, expected bigint, committer text) RETURNS int
+        LANGUAGE plpgsql VOLATILE AS $fn$
+        BEGIN
+          RAISE EXCEPTION USING ERRCODE = 'SF001', MESSAGE = format('commit fenced: key group %s is held by %s, not by %s at epoch %s',
+            key_group, CASE WHEN holder IS NULL THEN 'no one' ELSE holder || ' at epoch ' || epoch END, committer,
+            coalesce(expected::text, 'undefined'));
+        END
+        $fn$;
       `);
     },
   },
