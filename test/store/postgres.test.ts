@@ -103,14 +103,24 @@ describe("PostgresStore", () => {
     expect((error as Error).message).not.toContain("secret");
   });
 
-  it("opens from a URL with ?schema=", async () => {
+  it("opens from a URL with ?schema=, keeping server settings given in ?options=", async () => {
     const schema = uniqueSchema();
     const url = new URL(testPostgresUrl());
     url.searchParams.set("schema", schema);
+    url.searchParams.set("options", "-c statement_timeout=12345");
     const store = storeFromUrl(url.toString(), { keyGroups: 3 });
     try {
       expect(store.schema).toBe(schema);
       expect(await store.open()).toEqual({ keyGroups: 3 });
+      // The store's own settings (its search_path) survive the URL's options: its tables are in its schema.
+      const fence = { owner: "w", epochs: await store.acquire("w", [0]) };
+      await store.commit(batch(fence, { messages: [message(1, 0)] }));
+      const sessions = await adminQuery(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'statefun-ts' AND backend_type = 'client backend'`,
+      );
+      expect(sessions.rows[0].n).toBeGreaterThan(0);
+      const tables = await adminQuery("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1", [schema]);
+      expect(tables.rows[0].n).toBeGreaterThan(5);
       await store.close();
     } finally {
       await dropSchema(schema);

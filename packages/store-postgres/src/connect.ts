@@ -37,11 +37,28 @@ const types: pg.CustomTypesConfig = {
 };
 
 /**
+ * Pool settings of a URL. Its `options` parameter (server settings, `-c name=value`) is taken out
+ * to be merged with the store's own: node-postgres lets URL parameters override explicit settings.
+ */
+function fromUrl(url: string): pg.PoolConfig {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { connectionString: url };
+  }
+  const options = parsed.searchParams.get("options");
+  if (options === null) return { connectionString: url };
+  parsed.searchParams.delete("options");
+  return { connectionString: parsed.toString(), options };
+}
+
+/**
  * A pool whose connections use `schema` (and nothing else) for unqualified names, and commit
  * durably: `synchronous_commit = on` whatever the server's default.
  */
 export function createPool(connection: Connection, schema: string, max: number): pg.Pool {
-  const base: pg.PoolConfig = "url" in connection ? { connectionString: connection.url } : { ...connection.pool };
+  const base: pg.PoolConfig = "url" in connection ? fromUrl(connection.url) : { ...connection.pool };
   const pool = new pg.Pool({
     max,
     ...base,
