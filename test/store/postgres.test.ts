@@ -27,11 +27,14 @@ const makePostgresStore: MakeStore = async (options = {}) => {
 storeConformance("postgres", makePostgresStore);
 
 describe("PostgresStore", () => {
-  it("commits with synchronous_commit on and keeps its tables in its own schema", async () => {
-    const harness = await makePostgresStore();
+  it("commits with synchronous_commit on (whatever the URL says) and keeps its tables in its own schema", async () => {
+    const schema = uniqueSchema();
+    const url = new URL(testPostgresUrl());
+    url.searchParams.set("options", "-c synchronous_commit=off -c search_path=public");
+    const store = new PostgresStore({ url: url.toString(), schema, keyGroups: 4 });
     try {
-      const store = harness.store as PostgresStore;
       await store.open();
+      expect(await store.settings()).toEqual({ synchronousCommit: "on", searchPath: schema, planCacheMode: "force_generic_plan" });
       const fence = { owner: "w", epochs: await store.acquire("w", range(4)) };
       await store.commit(batch(fence, { messages: [message(1, 0)] }));
       const tables = await adminQuery("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1", [
@@ -54,9 +57,9 @@ describe("PostgresStore", () => {
         "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'statefun-ts' AND datname = current_database()",
       );
       expect(sessions.rows[0].n).toBeGreaterThan(0);
-      await store.close();
     } finally {
-      await harness.cleanup();
+      await store.close();
+      await dropSchema(schema);
     }
   });
 

@@ -93,6 +93,15 @@ export class PostgresStore implements Store {
     }
   }
 
+  /** Settings of the store's connections, for diagnostics and tests. */
+  async settings(): Promise<{ synchronousCommit: string; searchPath: string; planCacheMode: string }> {
+    const { rows } = await this.#ready().pool.query<{ s: string; p: string; m: string }>(
+      "SELECT current_setting('synchronous_commit') AS s, current_setting('search_path') AS p, current_setting('plan_cache_mode') AS m",
+    );
+    const row = rows[0]!;
+    return { synchronousCommit: row.s, searchPath: row.p, planCacheMode: row.m };
+  }
+
   async close(): Promise<void> {
     const open = this.#open;
     this.#open = undefined;
