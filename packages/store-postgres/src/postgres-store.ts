@@ -58,8 +58,11 @@ export class PostgresStore implements Store {
     if (!Number.isInteger(maxConnections) || maxConnections < 1) {
       throw new StatefunError("STATEFUN_BAD_CONFIG", `maxConnections must be a positive integer, got ${String(options.maxConnections)}`);
     }
-    if (!("url" in options) && !("pool" in options)) {
-      throw new StatefunError("STATEFUN_BAD_CONFIG", "a PostgresStore needs a url (postgres://…) or pool settings");
+    if (
+      "url" in options ? typeof options.url !== "string" || options.url === "" : typeof options.pool !== "object" || options.pool === null
+    ) {
+      const given = "url" in options ? `url ${JSON.stringify(options.url)}` : "no url";
+      throw new StatefunError("STATEFUN_BAD_CONFIG", `a PostgresStore needs a url (postgres://…) or pool settings, got ${given}`);
     }
     this.schema = checkSchema(options.schema ?? "statefun");
     this.#connection = "url" in options ? { url: options.url } : { pool: options.pool };
