@@ -15,6 +15,7 @@ export default defineConfig({
     include: ["packages/*/src/**/*.test.ts", "examples/**/*.test.ts", "test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
     pool: "forks",
+    globalSetup: ["test/setup/postgres.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

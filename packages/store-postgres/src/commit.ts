@@ -1,0 +1,71 @@
+import { StatefunError } from "@statefun-ts/protocol";
+import type { CommitBatch, CommitResult, IngressMessage } from "@statefun-ts/runtime";
+import type { PoolClient } from "pg";
+import { textArray } from "./arrays.js";
+import { commitStatement, FENCED_SQLSTATE } from "./commit-sql.js";
+import { SQL } from "./statements.js";
+
+const INT4_MAX = 2 ** 31 - 1;
+
+/** A touched key group that cannot have a lease row at all (not an int4): fenced before asking the database. */
+function checkKeyGroups(batch: CommitBatch): void {
+  for (const keyGroup of batch.touchedKeyGroups) {
+    if (Number.isInteger(keyGroup) && keyGroup >= 0 && keyGroup <= INT4_MAX) continue;
+    throw new StatefunError(
+      "STATEFUN_FENCED",
+      `commit fenced: key group ${keyGroup} is held by no one, not by ${batch.fence.owner} at epoch ${String(batch.fence.epochs.get(keyGroup))}`,
+    );
+  }
+}
+
+/** Drops the ingress messages whose key an earlier message of the batch has: the first one wins. */
+function firstOfEachKey(batch: CommitBatch, duplicates: Map<string, string>): IngressMessage[] {
+  const first = new Map<string, string>();
+  const admitted: IngressMessage[] = [];
+  for (const m of batch.ingress) {
+    const key = m.idempotencyKey;
+    if (key !== undefined) {
+      const requestId = first.get(key);
+      if (requestId !== undefined) {
+        duplicates.set(key, requestId);
+        continue;
+      }
+      first.set(key, m.requestId);
+    }
+    admitted.push(m);
+  }
+  return admitted;
+}
+
+/**
+ * Commits a batch as one statement (see `commitStatement`): one round trip, one transaction,
+ * durable when it returns. A fence that does not hold raises in the database, aborting all of it.
+ */
+export async function commitBatch(client: PoolClient, batch: CommitBatch): Promise<CommitResult> {
+  checkKeyGroups(batch);
+  const duplicates = new Map<string, string>();
+  const statement = commitStatement(batch, firstOfEachKey(batch, duplicates));
+  let rows: [number, string | null, string | null][];
+  try {
+    ({ rows } = await client.query<[number, string | null, string | null]>({ ...statement, rowMode: "array" }));
+  } catch (error) {
+    if ((error as { code?: unknown }).code === FENCED_SQLSTATE) {
+      throw new StatefunError("STATEFUN_FENCED", (error as Error).message, { cause: error });
+    }
+    throw error;
+  }
+  const recorded = new Set<string>();
+  for (const [, key, requestId] of rows) {
+    if (key === null) continue;
+    if (requestId === null) recorded.add(key);
+    else duplicates.set(key, requestId);
+  }
+  // A key another transaction recorded while this one ran is neither recorded here nor known to
+  // this statement's snapshot: its message was not inserted; its request id is committed by now.
+  const racing = [...statement.keys.keys()].filter((key) => !recorded.has(key) && !duplicates.has(key));
+  if (racing.length > 0) {
+    const known = await client.query<[string, string]>({ ...SQL.requestIdsOf, rowMode: "array", values: [textArray(racing)] });
+    for (const [key, requestId] of known.rows) duplicates.set(key, requestId);
+  }
+  return { duplicates };
+}

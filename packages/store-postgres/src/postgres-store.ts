@@ -1,0 +1,238 @@
+import { StatefunError } from "@statefun-ts/protocol";
+import type {
+  CommitBatch,
+  CommitResult,
+  DeadLetter,
+  EgressRow,
+  ReplyRow,
+  StateEntry,
+  StateSpecInfo,
+  Store,
+  StoredMessage,
+  StoreInfo,
+} from "@statefun-ts/runtime";
+import type pg from "pg";
+import { int4Array, int8Array, textArray } from "./arrays.js";
+import { commitBatch } from "./commit.js";
+import { type Connection, checkSchema, createPool, describe, withClient } from "./connect.js";
+import { keyGroupsOf, migrate } from "./migrations.js";
+import { type Row, toDeadLetter, toEgressRow, toMessage, toReply, toStateEntry } from "./rows.js";
+import { type Named, SQL } from "./statements.js";
+
+export type PostgresStoreOptions = Connection & {
+  /** The schema holding the store's tables, created if missing (default `statefun`). Workers of one cluster share it. */
+  readonly schema?: string;
+  /** Number of key groups of a new store (default 128). An existing store keeps its own. */
+  readonly keyGroups?: number;
+  /** Connections of the pool (default 8): one commits at a time, the others serve reads. */
+  readonly maxConnections?: number;
+};
+
+interface Open {
+  readonly pool: pg.Pool;
+  readonly keyGroups: number;
+}
+
+/**
+ * The cluster store: PostgreSQL, shared by the workers of a cluster. Every commit is one
+ * transaction (`synchronous_commit = on`) that first checks, under a share lock, the lease epochs
+ * of the key groups it writes, so a worker that lost a key group can never write to it again.
+ *
+ * @example
+ * const store = new PostgresStore({ url: "postgres://statefun@127.0.0.1:5432/statefun" });
+ * const { keyGroups } = await store.open();
+ */
+export class PostgresStore implements Store {
+  readonly schema: string;
+  readonly #connection: Connection;
+  readonly #keyGroups: number;
+  readonly #maxConnections: number;
+  #open: Open | undefined;
+
+  constructor(options: PostgresStoreOptions) {
+    const keyGroups = options.keyGroups ?? 128;
+    if (!Number.isInteger(keyGroups) || keyGroups < 1 || keyGroups > 2 ** 31 - 1) {
+      throw new StatefunError("STATEFUN_BAD_CONFIG", `keyGroups must be a positive integer, got ${String(options.keyGroups)}`);
+    }
+    const maxConnections = options.maxConnections ?? 8;
+    if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+      throw new StatefunError("STATEFUN_BAD_CONFIG", `maxConnections must be a positive integer, got ${String(options.maxConnections)}`);
+    }
+    if (
+      "url" in options ? typeof options.url !== "string" || options.url === "" : typeof options.pool !== "object" || options.pool === null
+    ) {
+      const given = "url" in options ? `url ${JSON.stringify(options.url)}` : "no url";
+      throw new StatefunError("STATEFUN_BAD_CONFIG", `a PostgresStore needs a url (postgres://…) or pool settings, got ${given}`);
+    }
+    this.schema = checkSchema(options.schema ?? "statefun");
+    this.#connection = "url" in options ? { url: options.url } : { pool: options.pool };
+    this.#keyGroups = keyGroups;
+    this.#maxConnections = maxConnections;
+  }
+
+  /** Where the store lives, without a password: `postgres://user@host:port/db (schema s)`. */
+  get location(): string {
+    return `${describe(this.#connection)} (schema ${this.schema})`;
+  }
+
+  async open(): Promise<StoreInfo> {
+    if (this.#open !== undefined) throw new StatefunError("STATEFUN_BAD_CONFIG", `the store at ${this.location} is already open`);
+    const pool = createPool(this.#connection, this.schema, this.#maxConnections);
+    try {
+      await pool.query("SELECT 1").catch((cause: Error) => {
+        throw new StatefunError("STATEFUN_BAD_CONFIG", `cannot connect to ${this.location}: ${cause.message}`, { cause });
+      });
+      const keyGroups = await withClient(pool, async (client) => {
+        await migrate(client, this.schema);
+        const keyGroups = await keyGroupsOf(client, this.#keyGroups);
+        await client.query(SQL.raiseSeqs);
+        return keyGroups;
+      });
+      this.#open = { pool, keyGroups };
+      return { keyGroups };
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+  }
+
+  /** Settings of the store's connections, for diagnostics and tests. */
+  async settings(): Promise<{ synchronousCommit: string; searchPath: string; planCacheMode: string }> {
+    const { rows } = await this.#ready().pool.query<{ s: string; p: string; m: string }>(
+      "SELECT current_setting('synchronous_commit') AS s, current_setting('search_path') AS p, current_setting('plan_cache_mode') AS m",
+    );
+    const row = rows[0]!;
+    return { synchronousCommit: row.s, searchPath: row.p, planCacheMode: row.m };
+  }
+
+  async close(): Promise<void> {
+    const open = this.#open;
+    this.#open = undefined;
+    await open?.pool.end();
+  }
+
+  async acquire(owner: string, keyGroups: readonly number[]): Promise<Map<number, number>> {
+    // Sorted, so that two workers acquiring at once lock the rows in the same order.
+    const groups = [...new Set(keyGroups)].sort((a, b) => a - b);
+    if (groups.length === 0) return new Map();
+    const rows = await this.#rows(SQL.acquireLeases, [int4Array(groups), owner]);
+    const epochs = new Map(rows.map(([kg, epoch]) => [kg as number, epoch as number]));
+    return new Map(keyGroups.map((kg) => [kg, epochs.get(kg)!]));
+  }
+
+  async allocateSeqs(count: number): Promise<number> {
+    if (!Number.isInteger(count) || count < 0)
+      throw new StatefunError("STATEFUN_BAD_CONFIG", `allocateSeqs needs a count >= 0, got ${count}`);
+    const [row] = await this.#rows(SQL.allocateSeqs, [count]);
+    return row![0] as number;
+  }
+
+  async commit(batch: CommitBatch): Promise<CommitResult> {
+    return withClient(this.#ready().pool, (client) => commitBatch(client, batch));
+  }
+
+  async loadMessages(keyGroups: readonly number[], afterSeq: number, limit: number): Promise<StoredMessage[]> {
+    const groups = this.#groups(keyGroups);
+    if (limit <= 0 || groups.length === 0) return [];
+    return (await this.#rows(SQL.messagesAfter, [afterSeq, int4Array(groups), limit])).map((row) => toMessage(row));
+  }
+
+  async loadTimers(
+    keyGroups: readonly number[],
+    after: { dueAt: number; seq: number } | undefined,
+    until: number,
+    limit: number,
+  ): Promise<StoredMessage[]> {
+    const groups = this.#groups(keyGroups);
+    if (limit <= 0 || groups.length === 0) return [];
+    const dueAt = after?.dueAt ?? Number.MIN_SAFE_INTEGER;
+    const seq = after?.seq ?? Number.MIN_SAFE_INTEGER;
+    return (await this.#rows(SQL.timersAfter, [dueAt, seq, until, int4Array(groups), limit])).map((row) => toMessage(row));
+  }
+
+  async loadState(address: StoredMessage["target"]): Promise<StateEntry[]> {
+    return (await this.#rows(SQL.stateOf, [address.namespace, address.type, address.id])).map(toStateEntry);
+  }
+
+  async getReply(requestId: string): Promise<ReplyRow | undefined> {
+    const [row] = await this.#rows(SQL.replyOf, [requestId]);
+    return row === undefined ? undefined : toReply(row);
+  }
+
+  async peekEgress(topic: string, limit: number, exclude?: ReadonlySet<number>): Promise<EgressRow[]> {
+    if (limit <= 0) return [];
+    return (await this.#rows(SQL.egressOfTopic, [topic, int8Array([...(exclude ?? [])]), limit])).map(toEgressRow);
+  }
+
+  async deleteEgress(ids: readonly number[]): Promise<void> {
+    if (ids.length > 0) await this.#rows(SQL.deleteEgress, [int8Array(ids)]);
+  }
+
+  async listDeadLetters(limit: number, afterId = 0): Promise<DeadLetter[]> {
+    if (limit <= 0) return [];
+    return (await this.#rows(SQL.deadLettersAfter, [afterId, limit])).map(toDeadLetter);
+  }
+
+  async getDeadLetter(id: number): Promise<DeadLetter | undefined> {
+    const [row] = await this.#rows(SQL.deadLetterOf, [id]);
+    return row === undefined ? undefined : toDeadLetter(row);
+  }
+
+  async purge(before: number, limit: number): Promise<number> {
+    const { pool } = this.#ready();
+    if (limit <= 0) return 0;
+    const replies = await pool.query({ ...SQL.purgeReplies, values: [before, limit] });
+    const keys = await pool.query({ ...SQL.purgeIdempotencyKeys, values: [before, limit] });
+    return (replies.rowCount ?? 0) + (keys.rowCount ?? 0);
+  }
+
+  async loadStateSpecs(): Promise<Map<string, StateSpecInfo[]>> {
+    const specs = new Map<string, StateSpecInfo[]>();
+    for (const row of await this.#rows(SQL.stateSpecs, [])) {
+      const [functionType, name, typename, mode, millis] = row as [string, string, string, string, number];
+      const expiration: StateSpecInfo["expiration"] = mode === "after-write" || mode === "after-call" ? { mode, millis } : { mode: "none" };
+      let list = specs.get(functionType);
+      if (list === undefined) {
+        list = [];
+        specs.set(functionType, list);
+      }
+      list.push({ name, typename, expiration });
+    }
+    return specs;
+  }
+
+  async saveStateSpecs(functionType: string, specs: readonly StateSpecInfo[]): Promise<void> {
+    const last = [...new Map(specs.map((spec) => [spec.name, spec])).values()];
+    if (last.length === 0) return;
+    await this.#rows(SQL.upsertStateSpecs, [
+      functionType,
+      textArray(last.map((s) => s.name)),
+      textArray(last.map((s) => s.typename)),
+      textArray(last.map((s) => s.expiration.mode)),
+      int8Array(last.map((s) => (s.expiration.mode === "none" ? 0 : s.expiration.millis))),
+    ]);
+  }
+
+  async stats(): Promise<{ messages: number; timers: number; egress: number; deadLetters: number }> {
+    const [row] = await this.#rows(SQL.stats, []);
+    const [messages, timers, egress, deadLetters] = row as number[];
+    return { messages: messages ?? 0, timers: timers ?? 0, egress: egress ?? 0, deadLetters: deadLetters ?? 0 };
+  }
+
+  /** Runs a named statement on any connection of the pool; rows as arrays. */
+  async #rows(statement: Named, values: unknown[]): Promise<Row[]> {
+    const result = await this.#ready().pool.query<unknown[]>({ ...statement, values, rowMode: "array" });
+    return result.rows;
+  }
+
+  /** The distinct valid key groups asked for. */
+  #groups(keyGroups: readonly number[]): number[] {
+    const all = this.#ready().keyGroups;
+    return [...new Set(keyGroups)].filter((kg) => Number.isInteger(kg) && kg >= 0 && kg < all);
+  }
+
+  #ready(): Open {
+    if (this.#open === undefined) throw new StatefunError("STATEFUN_CLOSED", `the store at ${this.location} is not open`);
+    return this.#open;
+  }
+}

@@ -1,0 +1,117 @@
+import type { Address, TypedValue } from "@statefun-ts/protocol";
+import type { DeadLetter, EgressRow, ReplyRow, StateEntry, StoredMessage } from "@statefun-ts/runtime";
+import { byteaArray, int4Array, int8Array, textArray } from "./arrays.js";
+
+/** A row as node-postgres returns it in array mode: column values in select order. */
+export type Row = readonly unknown[];
+
+/** The columns of a message, in the order `toMessage` and `messageColumns` use. */
+export const MESSAGE_COLUMNS =
+  "seq, key_group, target_namespace, target_type, target_id, caller_namespace, caller_type, caller_id, typename, value, due_at, cancellation_token";
+
+/** The 12 typed array parameters of the message columns, `$from` … `$from+11` (see `messageColumns`), for an `unnest`. */
+export function messageArrays(from = 1): string {
+  const types = ["bigint", "int", "text", "text", "text", "text", "text", "text", "text", "bytea", "bigint", "text"];
+  return types.map((type, i) => `$${from + i}::${type}[]`).join(", ");
+}
+
+/** The 12 array parameters of `messageArrays` for `messages`. */
+export function messageColumns(messages: readonly StoredMessage[]): Buffer[] {
+  const n = messages.length;
+  const seq = new Array<number>(n);
+  const keyGroup = new Array<number>(n);
+  const [ns, type, id] = [new Array<string>(n), new Array<string>(n), new Array<string>(n)];
+  const [callerNs, callerType, callerId] = [
+    new Array<string | undefined>(n),
+    new Array<string | undefined>(n),
+    new Array<string | undefined>(n),
+  ];
+  const typename = new Array<string>(n);
+  const value = new Array<Uint8Array>(n);
+  const dueAt = new Array<number | undefined>(n);
+  const token = new Array<string | undefined>(n);
+  for (let i = 0; i < n; i++) {
+    const m = messages[i]!;
+    seq[i] = m.seq;
+    keyGroup[i] = m.keyGroup;
+    ns[i] = m.target.namespace;
+    type[i] = m.target.type;
+    id[i] = m.target.id;
+    callerNs[i] = m.caller?.namespace;
+    callerType[i] = m.caller?.type;
+    callerId[i] = m.caller?.id;
+    typename[i] = m.argument.typename;
+    value[i] = m.argument.value;
+    dueAt[i] = m.dueAt;
+    token[i] = m.cancellationToken;
+  }
+  return [
+    int8Array(seq),
+    int4Array(keyGroup),
+    textArray(ns),
+    textArray(type),
+    textArray(id),
+    textArray(callerNs),
+    textArray(callerType),
+    textArray(callerId),
+    textArray(typename),
+    byteaArray(value),
+    int8Array(dueAt),
+    textArray(token),
+  ];
+}
+
+/** A plain `Uint8Array` view of a `Buffer` from node-postgres (same bytes, no copy). */
+export function bytes(value: unknown): Uint8Array {
+  const buffer = value as Uint8Array;
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+function typed(typename: unknown, value: unknown): TypedValue {
+  return { typename: typename as string, value: bytes(value) };
+}
+
+/** Reads a message from 12 columns starting at `at`; absent optional fields stay absent. */
+export function toMessage(row: Row, at = 0): StoredMessage {
+  const target: Address = { namespace: row[at + 2] as string, type: row[at + 3] as string, id: row[at + 4] as string };
+  const message: {
+    -readonly [K in keyof StoredMessage]: StoredMessage[K];
+  } = { seq: row[at] as number, keyGroup: row[at + 1] as number, target, argument: typed(row[at + 8], row[at + 9]) };
+  if (row[at + 5] !== null) {
+    message.caller = { namespace: row[at + 5] as string, type: row[at + 6] as string, id: row[at + 7] as string };
+  }
+  if (row[at + 10] !== null) message.dueAt = row[at + 10] as number;
+  if (row[at + 11] !== null) message.cancellationToken = row[at + 11] as string;
+  return message;
+}
+
+export function toStateEntry(row: Row): StateEntry {
+  const entry: { -readonly [K in keyof StateEntry]: StateEntry[K] } = { name: row[0] as string, value: typed(row[1], row[2]) };
+  if (row[3] !== null) entry.expiresAt = row[3] as number;
+  return entry;
+}
+
+export function toEgressRow(row: Row): EgressRow {
+  return {
+    id: row[0] as number,
+    egress: row[1] as string,
+    topic: row[2] as string,
+    argument: typed(row[3], row[4]),
+    createdAt: row[5] as number,
+  };
+}
+
+export function toReply(row: Row): ReplyRow {
+  return { requestId: row[0] as string, argument: typed(row[1], row[2]) };
+}
+
+/** Dead letter columns: `id`, the 12 message columns, then `error, attempts, failed_at`. */
+export function toDeadLetter(row: Row): DeadLetter {
+  return {
+    id: row[0] as number,
+    message: toMessage(row, 1),
+    error: row[13] as string,
+    attempts: row[14] as number,
+    failedAt: row[15] as number,
+  };
+}
