@@ -1,10 +1,14 @@
 import { join } from "node:path";
 import { StatefunError } from "@statefun-ts/protocol";
 import type {
+  ClusterView,
   CommitBatch,
   CommitResult,
   DeadLetter,
+  EgressClaim,
   EgressRow,
+  Fence,
+  MessagePage,
   ReplyRow,
   StateEntry,
   StateSpecInfo,
@@ -13,6 +17,7 @@ import type {
   StoreInfo,
 } from "@statefun-ts/runtime";
 import type Database from "better-sqlite3";
+import { SqliteCluster } from "./cluster.js";
 import { committer } from "./commit.js";
 import { DATABASE_FILE, openExclusive } from "./lock.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
@@ -34,6 +39,7 @@ interface Open {
   readonly s: Statements;
   readonly commit: (batch: CommitBatch) => CommitResult;
   readonly keyGroups: number;
+  readonly cluster: SqliteCluster;
 }
 
 /**
@@ -49,6 +55,9 @@ export class SqliteStore implements Store {
   readonly #synchronous: "full" | "normal";
   #open: Open | undefined;
   #nextSeq = 1;
+  /** Seq ranges `[first, end)` handed out and not yet committed: `loadMessagesSince` reads below the first. */
+  #outstanding: [number, number][] = [];
+  #maxCommittedSeq = 0;
 
   constructor(options: SqliteStoreOptions) {
     const keyGroups = options.keyGroups ?? 128;
@@ -76,7 +85,9 @@ export class SqliteStore implements Store {
       const keyGroups = keyGroupsOf(db, this.#keyGroups);
       const s = prepareStatements(db);
       this.#nextSeq = (s.maxSeq.get() as number) + 1;
-      this.#open = { db, s, commit: committer(db, s), keyGroups };
+      this.#maxCommittedSeq = this.#nextSeq - 1;
+      this.#outstanding = [];
+      this.#open = { db, s, commit: committer(db, s), keyGroups, cluster: new SqliteCluster(db) };
       return { keyGroups };
     } catch (error) {
       db.close();
@@ -107,15 +118,59 @@ export class SqliteStore implements Store {
     return db.transaction(() => new Map(keyGroups.map((kg) => [kg, s.acquireLease.get(kg, owner) as number])))();
   }
 
+  async heartbeat(owner: string, leaseMs: number): Promise<ClusterView> {
+    return this.#ready().cluster.heartbeat(owner, leaseMs);
+  }
+
+  async leave(owner: string): Promise<void> {
+    this.#ready().cluster.leave(owner);
+  }
+
+  async claim(owner: string, keyGroups: readonly number[]): Promise<Map<number, number>> {
+    return this.#ready().cluster.claim(owner, keyGroups);
+  }
+
+  async release(fence: Fence, keyGroups: readonly number[]): Promise<void> {
+    this.#ready().cluster.release(fence, keyGroups);
+  }
+
   async allocateSeqs(count: number): Promise<number> {
     this.#ready();
     const first = this.#nextSeq;
     this.#nextSeq += count;
+    if (count > 0) this.#outstanding.push([first, first + count]);
     return first;
   }
 
   async commit(batch: CommitBatch): Promise<CommitResult> {
-    return this.#ready().commit(batch);
+    const open = this.#ready();
+    try {
+      return open.commit(batch);
+    } finally {
+      this.#settle(batch);
+    }
+  }
+
+  /** The seqs of a batch are committed (or never will be): their range stops holding back readers. */
+  #settle(batch: CommitBatch): void {
+    for (const list of [batch.ingress, batch.messages]) {
+      for (const m of list) {
+        if (m.seq > this.#maxCommittedSeq) this.#maxCommittedSeq = m.seq;
+        if (this.#outstanding.length === 0) continue;
+        this.#outstanding = this.#outstanding.filter(([first, end]) => m.seq < first || m.seq >= end);
+      }
+    }
+  }
+
+  async loadMessagesSince(keyGroups: readonly number[], position: number, limit: number): Promise<MessagePage> {
+    const { s, keyGroups: all } = this.#ready();
+    if (limit <= 0) return { messages: [], next: position };
+    // Seqs are positions: a range handed out and not committed yet may still commit below the others.
+    const horizon = Math.min(this.#outstanding[0]?.[0] ?? Number.POSITIVE_INFINITY, this.#nextSeq) - 1;
+    const rows = loadMessages(s, all, keyGroups, position, limit);
+    const messages = rows.filter((m) => m.seq <= horizon);
+    if (messages.length === limit) return { messages, next: messages.at(-1)!.seq };
+    return { messages, next: Math.max(position, Math.min(horizon, Math.max(this.#maxCommittedSeq, this.#nextSeq - 1))) };
   }
 
   async loadMessages(keyGroups: readonly number[], afterSeq: number, limit: number): Promise<StoredMessage[]> {
@@ -144,6 +199,14 @@ export class SqliteStore implements Store {
 
   async peekEgress(topic: string, limit: number, exclude?: ReadonlySet<number>): Promise<EgressRow[]> {
     return peekEgress(this.#ready().s, topic, limit, exclude);
+  }
+
+  async claimEgress(topic: string, claimant: string, leaseMs: number): Promise<EgressClaim | undefined> {
+    return this.#ready().cluster.claimEgress(topic, claimant, leaseMs);
+  }
+
+  async unclaimEgress(id: number, claimant: string): Promise<void> {
+    this.#ready().cluster.unclaimEgress(id, claimant);
   }
 
   async deleteEgress(ids: readonly number[]): Promise<void> {
