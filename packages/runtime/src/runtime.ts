@@ -11,11 +11,14 @@ import {
 } from "./api.js";
 import type { Binding } from "./binding.js";
 import { type Clock, systemClock } from "./clock.js";
+import { clusterHooks, onStoreChange } from "./engine/cluster-hooks.js";
+import { ClusterInbox } from "./engine/cluster-inbox.js";
 import { unit } from "./engine/commit-unit.js";
 import { type CommittedBatch, Committer } from "./engine/committer.js";
 import { Dispatcher } from "./engine/dispatcher.js";
 import { EgressOutbox } from "./engine/egress.js";
 import { Inbox } from "./engine/inbox.js";
+import { type ClusterOptions, Ownership } from "./engine/ownership.js";
 import { ReplyWaiters } from "./engine/replies.js";
 import { Timers } from "./engine/timers.js";
 import { type GaugeSnapshot, type Logger, type MetricsSink, noMetrics, silentLogger } from "./observe.js";
@@ -50,6 +53,12 @@ export interface RuntimeOptions {
   readonly limits?: Partial<Limits>;
   /** This worker's name in leases (default: random). */
   readonly owner?: string;
+  /**
+   * Cluster mode: several runtimes (processes) share the store and its key groups, with leases,
+   * heartbeats and failover. Default: on when the store says it is shared (`StoreInfo.shared`).
+   * `false` forces the single owner (which takes every key group, with no heartbeat cost).
+   */
+  readonly cluster?: ClusterOptions | boolean;
   /** Called when the runtime cannot go on (a commit failed, or its leases were taken): the process should exit and restart. */
   readonly onFatal?: (error: unknown) => void;
 }
@@ -84,13 +93,17 @@ export class Runtime {
   /** States registered by remote functions, durable. */
   readonly stateSpecs: StateSpecRegistry;
   private readonly waiters = new ReplyWaiters();
-  private readonly outbox: EgressOutbox;
+  private outbox: EgressOutbox;
   private keyGroups = 0;
   private owned: number[] = [];
   private fence: Fence | undefined;
   private committer!: Committer;
   private dispatcher!: Dispatcher;
-  private inbox!: Inbox;
+  private inbox!: Inbox | ClusterInbox;
+  /** Cluster mode only. */
+  private ownership: Ownership | undefined;
+  private unwatch: (() => void) | undefined;
+  private watchStore: (() => void) | undefined;
   private timers!: Timers;
   private pendingIngress = 0;
   /** Immediate messages committed and not yet consumed (an estimate kept in memory). */
@@ -126,28 +139,37 @@ export class Runtime {
     this.state = "starting";
     const info = await this.store.open();
     this.keyGroups = info.keyGroups;
-    this.owned = Array.from({ length: info.keyGroups }, (_, i) => i);
-    const epochs = await this.store.acquire(this.owner, this.owned);
-    this.fence = { owner: this.owner, epochs };
+    const cluster = this.options.cluster ?? info.shared ?? false;
+    const ownership = cluster === false ? undefined : this.joinCluster(cluster === true ? {} : cluster);
+    if (ownership === undefined) {
+      this.owned = Array.from({ length: info.keyGroups }, (_, i) => i);
+      const epochs = await this.store.acquire(this.owner, this.owned);
+      this.fence = { owner: this.owner, epochs };
+    }
     await this.stateSpecs.load();
     this.backlog = (await this.store.stats()).messages;
     this.committer = new Committer(
       this.store,
-      () => this.fence!,
+      ownership ? () => ownership.fence : () => this.fence!,
       this.limits.maxCommitBatch,
       this.clock,
       this.metrics,
       (batch) => this.committed(batch),
       (error) => this.fatal(error),
     );
+    const owned = ownership ? () => ownership.owned : () => this.owned;
+    const owns = ownership ? (kg: number) => ownership.owns(kg) : undefined;
     this.timers = new Timers(
       this.store,
-      () => this.owned,
+      owned,
       this.clock,
       (m) => {
         this.metrics.count("timers_fired");
         this.dispatcher.deliver(m);
       },
+      undefined,
+      undefined,
+      owns,
     );
     this.dispatcher = new Dispatcher({
       store: this.store,
@@ -166,17 +188,22 @@ export class Runtime {
       released: () => {
         if (this.inbox.backlogInStore) this.inbox.pump();
       },
+      active: owns,
     });
-    this.inbox = new Inbox(
-      this.store,
-      () => this.owned,
+    const inboxArgs = [
       this.limits.maxBufferedMessages,
       () => this.dispatcher.buffered,
-      (m) => this.dispatcher.deliver(m),
-      (error) => this.fatal(error),
-    );
+      (m: StoredMessage) => this.dispatcher.deliver(m),
+      (error: unknown) => this.fatal(error),
+    ] as const;
+    this.inbox = owns ? new ClusterInbox(this.store, owned, owns, ...inboxArgs) : new Inbox(this.store, owned, ...inboxArgs);
     this.inbox.pump();
     await this.timers.start();
+    if (ownership) {
+      this.watchStore?.();
+      // Joins: the first heartbeat claims this worker's share of what is free.
+      await ownership.start();
+    }
     this.schedulePurge();
     this.state = "running";
     this.logger.info({ keyGroups: this.keyGroups, backlog: this.backlog, functions: this.registry.functionTypes() }, "runtime started");
@@ -191,12 +218,25 @@ export class Runtime {
     const failed = this.state === "failed";
     this.state = "stopping";
     this.purgeTimer?.cancel();
+    this.unwatch?.();
+    await this.ownership?.stop();
     this.timers.stop();
     await this.dispatcher.stop();
     if (!failed) await this.committer.flush();
+    if (!failed) await this.ownership?.leave().catch((error) => this.logger.warn({ error: String(error) }, "leaving the cluster failed"));
     this.waiters.clear();
     await this.store.close();
     this.state = "stopped";
+  }
+
+  /** The key groups this worker runs now (all of them for a single owner). */
+  ownedKeyGroups(): readonly number[] {
+    return this.ownership?.owned ?? this.owned;
+  }
+
+  /** This worker's name in leases and cluster membership. */
+  get workerName(): string {
+    return this.owner;
   }
 
   functionTypes(): string[] {
@@ -344,7 +384,11 @@ export class Runtime {
     for (let i = 0; i < batch.units.length; i++) {
       const u = batch.units[i]!;
       if (u.mailbox) u.mailbox.pendingCommits--;
-      for (const seq of u.consumed) if (!this.timers.consumed(seq)) this.backlog--;
+      for (const seq of u.consumed) {
+        if (this.timers.consumed(seq)) continue;
+        this.backlog--;
+        if (this.ownership) (this.inbox as ClusterInbox).consumed(seq);
+      }
       for (const m of batch.stored[i]!) {
         if (m.dueAt === undefined) immediate.push(m);
         else this.timers.offer(m);
@@ -359,10 +403,34 @@ export class Runtime {
   private fatal(error: unknown): void {
     if (this.state === "failed") return;
     this.state = "failed";
+    this.unwatch?.();
+    this.ownership?.halt();
     this.timers.stop();
     void this.dispatcher.stop();
     this.logger.error({ error: String(error) }, "runtime failed: a commit did not go through; restart to recover from the store");
     this.options.onFatal?.(error);
+  }
+
+  private joinCluster(options: ClusterOptions): Ownership {
+    const parts = () => ({
+      owner: this.owner,
+      store: this.store,
+      clock: this.clock,
+      logger: this.logger,
+      committer: this.committer,
+      dispatcher: this.dispatcher,
+      inbox: this.inbox as ClusterInbox,
+      timers: this.timers,
+      waiters: this.waiters,
+      owns: (kg: number) => this.ownership!.owns(kg),
+      fatal: (error: unknown) => this.fatal(error),
+    });
+    this.ownership = new Ownership(this.store, this.owner, this.keyGroups, this.clock, options, clusterHooks(parts), this.logger);
+    this.outbox = new EgressOutbox(this.store, this.owner);
+    this.watchStore = () => {
+      this.unwatch = this.store.watch?.(onStoreChange(parts));
+    };
+    return this.ownership;
   }
 
   private schedulePurge(): void {

@@ -21,6 +21,8 @@ export class Timers {
   private alarm: { cancel(): void; at: number } | undefined;
   private ticker: { cancel(): void } | undefined;
   private stopped = false;
+  /** A rescan was asked for while loading: run one more when this load ends. */
+  private rescanAgain = false;
 
   constructor(
     private readonly store: Store,
@@ -29,6 +31,8 @@ export class Timers {
     private readonly fire: (message: StoredMessage) => void,
     private readonly windowMs = 60_000,
     private readonly maxHeld = 20_000,
+    /** Whether this worker owns a key group now (cluster mode; always true for a single owner). */
+    private readonly owns: (keyGroup: number) => boolean = () => true,
   ) {}
 
   async start(): Promise<void> {
@@ -44,6 +48,7 @@ export class Timers {
 
   /** A delayed message that just committed. */
   offer(message: StoredMessage): void {
+    if (!this.owns(message.keyGroup)) return;
     // Due after everything loaded or being loaded: the loader will find it. (Holding a few more
     // than the invariant asks is harmless: `known` keeps each message once.)
     const coveredUntil = Math.max(this.cursor?.dueAt ?? Number.NEGATIVE_INFINITY, this.loadingUntil ?? Number.NEGATIVE_INFINITY);
@@ -77,8 +82,28 @@ export class Timers {
     return true;
   }
 
+  /**
+   * Cluster mode: another worker may have committed delayed messages for owned key groups, due
+   * before the cursor, or key groups were acquired. Reads the window again from its start
+   * (`known` keeps every message once).
+   */
+  rescan(): void {
+    if (this.stopped) return;
+    if (this.loadingUntil !== undefined) {
+      this.rescanAgain = true;
+      return;
+    }
+    this.cursor = undefined;
+    void this.load();
+  }
+
+  /** Forgets the delayed messages of key groups this worker gave up (they stay in the store). */
+  drop(keyGroups: ReadonlySet<number>): void {
+    for (const m of this.heap.removeWhere((m) => keyGroups.has(m.keyGroup))) this.known.delete(m.seq);
+  }
+
   private add(message: StoredMessage): void {
-    if (this.known.has(message.seq)) return;
+    if (this.known.has(message.seq) || !this.owns(message.keyGroup)) return;
     if (message.cancellationToken !== undefined && this.pendingCancels.has(message.cancellationToken)) return;
     this.known.add(message.seq);
     this.heap.push(message);
@@ -91,16 +116,22 @@ export class Timers {
     const until = this.clock.now() + this.windowMs;
     this.loadingUntil = until;
     try {
-      const rows = await this.store.loadTimers(this.keyGroups(), this.cursor, until, room);
+      // From the start (a rescan), messages held or fired come again: read past them.
+      const limit = this.cursor === undefined ? room + this.known.size : room;
+      const rows = await this.store.loadTimers(this.keyGroups(), this.cursor, until, limit);
       for (const row of rows) this.add(row);
       const last = rows.at(-1);
-      const next = rows.length === room && last ? (last as Position) : { dueAt: until, seq: Number.MAX_SAFE_INTEGER };
+      const next = rows.length === limit && last ? (last as Position) : { dueAt: until, seq: Number.MAX_SAFE_INTEGER };
       if (this.cursor === undefined || before(this.cursor, next)) this.cursor = next;
     } finally {
       this.loadingUntil = undefined;
       for (const seq of this.deferredForget) this.known.delete(seq);
       this.deferredForget = [];
       this.arm();
+      if (this.rescanAgain) {
+        this.rescanAgain = false;
+        this.rescan();
+      }
     }
   }
 
