@@ -307,7 +307,7 @@ export class Runtime {
       });
     } catch (error) {
       waiter?.cancel();
-      throw error;
+      throw retryable(error);
     } finally {
       this.pendingIngress--;
     }
@@ -443,4 +443,10 @@ export class Runtime {
         });
     }, 60_000);
   }
+}
+
+/** A commit refused because another worker took over stored nothing: the client may retry (with its idempotency key). */
+function retryable(error: unknown): unknown {
+  if (!StatefunError.is(error) || error.code !== "STATEFUN_FENCED") return error;
+  return new StatefunError("STATEFUN_CLOSED", `not stored, retry: ${error.message}`, { cause: error, terminal: false });
 }

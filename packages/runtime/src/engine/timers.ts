@@ -13,7 +13,8 @@ const before = (a: Position, b: Position) => a.dueAt < b.dueAt || (a.dueAt === b
  */
 export class Timers {
   private readonly heap = new Heap<StoredMessage>((a, b) => before(a as Position, b as Position));
-  private readonly known = new Set<number>();
+  /** Seq to key group of every message held or fired and not consumed yet. */
+  private readonly known = new Map<number, number>();
   private cursor: Position | undefined;
   private loadingUntil: number | undefined;
   private deferredForget: number[] = [];
@@ -99,13 +100,15 @@ export class Timers {
 
   /** Forgets the delayed messages of key groups this worker gave up (they stay in the store). */
   drop(keyGroups: ReadonlySet<number>): void {
-    for (const m of this.heap.removeWhere((m) => keyGroups.has(m.keyGroup))) this.known.delete(m.seq);
+    this.heap.removeWhere((m) => keyGroups.has(m.keyGroup));
+    // Fired ones sat in mailboxes that were dropped with the key groups: they fire again on the next owner.
+    for (const [seq, kg] of this.known) if (keyGroups.has(kg)) this.known.delete(seq);
   }
 
   private add(message: StoredMessage): void {
     if (this.known.has(message.seq) || !this.owns(message.keyGroup)) return;
     if (message.cancellationToken !== undefined && this.pendingCancels.has(message.cancellationToken)) return;
-    this.known.add(message.seq);
+    this.known.set(message.seq, message.keyGroup);
     this.heap.push(message);
   }
 
