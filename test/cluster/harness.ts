@@ -78,6 +78,7 @@ export class Cluster {
       owner: name,
       cluster: FAST,
       onFatal: (error) => fatal.push(error),
+      logger: process.env.DEBUG_CLUSTER ? debugLogger(name) : undefined,
     });
     const worker = { name, runtime, door, fatal };
     this.workers.push(worker);
@@ -93,18 +94,35 @@ export class Cluster {
   /** The key groups each given worker owns, once they are exactly an even split of all of them. */
   async balanced(workers: readonly Worker[]): Promise<number[][]> {
     let owned: number[][] = [];
-    await until(() => {
-      owned = workers.map((w) => [...w.runtime.ownedKeyGroups()]);
-      const all = owned.flat().sort((a, b) => a - b);
-      const sizes = owned.map((o) => o.length);
-      return (
-        all.length === this.keyGroups &&
-        all.every((kg, i) => kg === i) &&
-        Math.max(...sizes) - Math.min(...sizes) <= 1 &&
-        Math.min(...sizes) === Math.floor(this.keyGroups / workers.length)
-      );
-    }, "an even split of the key groups");
+    const explain = async () => {
+      const view = await this.store.heartbeat("(observer)", 0);
+      const leases = [...view.leases].map(([kg, l]) => `${kg}:${l.owner}@${l.epoch}`).join(" ");
+      const workers = this.workers.map((w) => `${w.name}[${w.runtime.ownedKeyGroups().join(",")}]${w.fatal.length > 0 ? "(failed)" : ""}`);
+      return `members ${view.members.join(",")}; leases ${leases}; workers ${workers.join(" ")}`;
+    };
+    await until(
+      () => {
+        owned = workers.map((w) => [...w.runtime.ownedKeyGroups()]);
+        const all = owned.flat().sort((a, b) => a - b);
+        const sizes = owned.map((o) => o.length);
+        return (
+          all.length === this.keyGroups &&
+          all.every((kg, i) => kg === i) &&
+          Math.max(...sizes) - Math.min(...sizes) <= 1 &&
+          Math.min(...sizes) === Math.floor(this.keyGroups / workers.length)
+        );
+      },
+      "an even split of the key groups",
+      undefined,
+      explain,
+    );
     return owned;
+  }
+
+  /** The key groups whose lease `worker` holds in the store. */
+  async leasesOf(worker: Worker): Promise<number[]> {
+    const view = await this.store.heartbeat("(observer)", 0);
+    return [...view.leases].filter(([, l]) => l.owner === worker.name).map(([kg]) => kg);
   }
 
   /** Stops every worker (killed and failed ones included). */
@@ -117,10 +135,21 @@ export class Cluster {
 }
 
 /** Waits for a condition (never for a time): fails after a generous bound, naming what it waited for. */
-export async function until(check: () => Promise<boolean> | boolean, what: string, ms = 15_000): Promise<void> {
+export async function until(
+  check: () => Promise<boolean> | boolean,
+  what: string,
+  ms = 15_000,
+  explain: () => Promise<string> | string = () => "",
+): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} ${await explain()}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+function debugLogger(name: string) {
+  const log = (level: string) => (obj: object, msg?: string) =>
+    console.log(`${Date.now() % 100_000} ${name} ${level} ${msg} ${JSON.stringify(obj)}`);
+  return { debug() {}, info: log("info"), warn: log("warn"), error: log("error") };
 }
