@@ -166,7 +166,7 @@ describe("cluster mode (three runtimes on one shared store)", () => {
     expect([...w1.fatal, ...w3.fatal]).toEqual([]);
   });
 
-  it("refuses the late commits of a worker frozen past its lease, and applies nothing twice", async () => {
+  it("refuses the late commits of a worker frozen past its lease, applies nothing twice, and lets it join again", async () => {
     const [c, w1, w2, w3] = await threeWorkers();
     gate = newGate();
     const held = idOwnedBy(w1, "held-");
@@ -174,19 +174,29 @@ describe("cluster mode (three runtimes on one shared store)", () => {
     await until(() => gate.started === 1, "the slow invocation to start on w1");
     w1.door.freeze();
     // The others see w1's heartbeat lapse and take its key groups (epochs raised).
-    await c.balanced([w2, w3]);
+    await until(async () => (await c.leasesOf(w1)).length === 0, "w1's key groups to be taken over");
     // Let the frozen invocation finish: its commit waits behind the door, and the new owner runs the message again.
     gate.release();
     await until(async () => (await countOf(w2.runtime, held, slow)) === 1, "the new owner to run the held message");
+    // An ingress request queued behind the refused commit is refused too, with a retryable error.
+    const late = w1.runtime.ingest({ target: counter.at("late"), argument: add({ by: 1 }) }).catch((e: unknown) => e);
     w1.door.thaw();
-    await until(() => w1.fatal.length > 0, "w1 to find out it was fenced");
-    expect(StatefunError.is(w1.fatal[0]) && (w1.fatal[0] as StatefunError).code).toBe("STATEFUN_FENCED");
+    const refused = await late;
+    expect(StatefunError.is(refused) && { code: refused.code, terminal: refused.terminal }).toEqual({
+      code: "STATEFUN_CLOSED",
+      terminal: false,
+    });
     await quiescent(c);
     expect(await countOf(w3.runtime, held, slow)).toBe(1);
     expect(await countOf(w3.runtime, `after-${held}`)).toBe(1);
+    expect(await countOf(w3.runtime, "late")).toBe(0);
     expect(gate.started).toBe(2);
-    // w1 left: the other two share everything.
-    await c.balanced([w2, w3]);
-    expect([...w2.fatal, ...w3.fatal]).toEqual([]);
+    // w1 dropped its memory and joined again: the three share the key groups, and it works.
+    await c.balanced([w1, w2, w3]);
+    const again = idOwnedBy(w1, "again-");
+    await w3.runtime.ingest({ target: counter.at(again), argument: add({ by: 3, forward: [held] }) });
+    await until(async () => (await countOf(w2.runtime, again)) === 3, "w1 to run messages again");
+    await until(async () => (await countOf(w2.runtime, held)) === 3, "the forward from w1");
+    expect(c.workers.flatMap((w) => w.fatal)).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ import {
 } from "./api.js";
 import type { Binding } from "./binding.js";
 import { type Clock, systemClock } from "./clock.js";
-import { clusterHooks, onStoreChange } from "./engine/cluster-hooks.js";
+import { type ClusterParts, clusterHooks, onStoreChange } from "./engine/cluster-hooks.js";
 import { ClusterInbox } from "./engine/cluster-inbox.js";
 import { unit } from "./engine/commit-unit.js";
 import { type CommittedBatch, Committer } from "./engine/committer.js";
@@ -24,7 +24,7 @@ import { Timers } from "./engine/timers.js";
 import { type GaugeSnapshot, type Logger, type MetricsSink, noMetrics, silentLogger } from "./observe.js";
 import { Registry } from "./registry.js";
 import { StateSpecRegistry } from "./state-specs.js";
-import type { DeadLetter, Fence, Store, StoredMessage } from "./store/types.js";
+import type { DeadLetter, Fence, Store, StoredMessage, StoreInfo } from "./store/types.js";
 
 /** Bounds that keep memory flat under any backlog. */
 export interface Limits {
@@ -103,6 +103,8 @@ export class Runtime {
   /** Cluster mode only. */
   private ownership: Ownership | undefined;
   private unwatch: (() => void) | undefined;
+  private info: StoreInfo | undefined;
+  private rejoining = false;
   private watchStore: (() => void) | undefined;
   private timers!: Timers;
   private pendingIngress = 0;
@@ -137,7 +139,9 @@ export class Runtime {
   async start(): Promise<void> {
     if (this.state !== "new") throw new StatefunError("STATEFUN_CLOSED", `runtime cannot start: it is ${this.state}`);
     this.state = "starting";
-    const info = await this.store.open();
+    // A re-join after fencing keeps the store open.
+    const info = this.info ?? (await this.store.open());
+    this.info = info;
     this.keyGroups = info.keyGroups;
     const cluster = this.options.cluster ?? info.shared ?? false;
     const ownership = cluster === false ? undefined : this.joinCluster(cluster === true ? {} : cluster);
@@ -401,36 +405,73 @@ export class Runtime {
   }
 
   private fatal(error: unknown): void {
-    if (this.state === "failed") return;
+    // Errors of an engine being replaced (a commit under way when it was fenced) change nothing.
+    if (this.state === "failed" || this.rejoining) return;
+    if (this.ownership && this.state === "running" && StatefunError.is(error) && error.code === "STATEFUN_FENCED") {
+      void this.rejoin(error);
+      return;
+    }
     this.state = "failed";
     this.unwatch?.();
-    this.ownership?.halt();
+    void this.ownership?.halt();
     this.timers.stop();
     void this.dispatcher.stop();
     this.logger.error({ error: String(error) }, "runtime failed: a commit did not go through; restart to recover from the store");
     this.options.onFatal?.(error);
   }
 
+  /**
+   * Cluster mode, fenced (another worker took key groups this one held, e.g. after it was frozen):
+   * its memory may be ahead of the store, so drop all of it (mailboxes, state, timers, queued
+   * commits, whose ingress callers get a retryable error) and join again, re-reading from the store
+   * whatever it is assigned now. Nothing of the old engine is ever committed.
+   */
+  private async rejoin(error: unknown): Promise<void> {
+    this.state = "starting";
+    this.rejoining = true;
+    this.logger.warn({ error: String(error) }, "fenced: dropping the engine's memory and joining the cluster again");
+    this.unwatch?.();
+    this.purgeTimer?.cancel();
+    this.timers.stop();
+    (this.inbox as ClusterInbox).close();
+    void this.dispatcher.stop();
+    this.committer.close(error);
+    await this.committer.flush();
+    await this.ownership?.halt();
+    this.state = "new";
+    try {
+      await this.start();
+      this.rejoining = false;
+    } catch (failure) {
+      this.rejoining = false;
+      this.fatal(failure);
+    }
+  }
+
   private joinCluster(options: ClusterOptions): Ownership {
-    const parts = () => ({
-      owner: this.owner,
-      store: this.store,
-      clock: this.clock,
-      logger: this.logger,
-      committer: this.committer,
-      dispatcher: this.dispatcher,
-      inbox: this.inbox as ClusterInbox,
-      timers: this.timers,
-      waiters: this.waiters,
-      owns: (kg: number) => this.ownership!.owns(kg),
-      fatal: (error: unknown) => this.fatal(error),
-    });
-    this.ownership = new Ownership(this.store, this.owner, this.keyGroups, this.clock, options, clusterHooks(parts), this.logger);
+    // Bound once, to this engine's parts: the hooks of an engine replaced by a re-join act on its own parts only.
+    let bound: ClusterParts | undefined;
+    const parts = (): ClusterParts =>
+      (bound ??= {
+        owner: this.owner,
+        store: this.store,
+        clock: this.clock,
+        logger: this.logger,
+        committer: this.committer,
+        dispatcher: this.dispatcher,
+        inbox: this.inbox as ClusterInbox,
+        timers: this.timers,
+        waiters: this.waiters,
+        owns: (kg: number) => ownership.owns(kg),
+        fatal: (error: unknown) => this.fatal(error),
+      });
+    const ownership = new Ownership(this.store, this.owner, this.keyGroups, this.clock, options, clusterHooks(parts), this.logger);
+    this.ownership = ownership;
     this.outbox = new EgressOutbox(this.store, this.owner);
     this.watchStore = () => {
       this.unwatch = this.store.watch?.(onStoreChange(parts));
     };
-    return this.ownership;
+    return ownership;
   }
 
   private schedulePurge(): void {

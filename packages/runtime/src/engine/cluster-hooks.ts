@@ -35,7 +35,8 @@ export function clusterHooks(parts: () => ClusterParts): OwnershipHooks {
     async quiesce(keyGroups) {
       const p = parts();
       // In-flight invocations finish and commit; retry backoffs run out (nothing new starts here).
-      while (p.dispatcher.busyIn(keyGroups)) {
+      // (A failed committer never commits them: the engine is being replaced, stop waiting.)
+      while (p.dispatcher.busyIn(keyGroups) && !p.committer.failed) {
         await p.committer.flush();
         if (!p.dispatcher.busyIn(keyGroups)) break;
         await new Promise<void>((resolve) => p.clock.setTimeout(resolve, 10));

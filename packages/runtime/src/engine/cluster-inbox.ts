@@ -18,6 +18,7 @@ export class ClusterInbox {
   private changes = 0;
   /** Bumped by `reset`: a read in flight then must not move the position. */
   private resets = 0;
+  private closed = false;
 
   constructor(
     private readonly store: Store,
@@ -66,8 +67,13 @@ export class ClusterInbox {
     for (const [seq, kg] of this.pending) if (keyGroups.has(kg)) this.pending.delete(seq);
   }
 
+  /** The engine is being replaced (fenced): deliver nothing more, not even what a read in flight returns. */
+  close(): void {
+    this.closed = true;
+  }
+
   pump(): void {
-    if (!this.overflow || this.loading || this.buffered() > this.maxBuffered / 2) return;
+    if (this.closed || !this.overflow || this.loading || this.buffered() > this.maxBuffered / 2) return;
     this.loading = true;
     this.load().then(
       () => {
@@ -76,13 +82,13 @@ export class ClusterInbox {
       },
       (error) => {
         this.loading = false;
-        this.onError(error);
+        if (!this.closed) this.onError(error);
       },
     );
   }
 
   private hand(m: StoredMessage): void {
-    if (!this.owns(m.keyGroup) || this.pending.has(m.seq)) return;
+    if (this.closed || !this.owns(m.keyGroup) || this.pending.has(m.seq)) return;
     this.pending.set(m.seq, m.keyGroup);
     this.deliver(m);
   }

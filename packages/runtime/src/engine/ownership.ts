@@ -98,11 +98,11 @@ export class Ownership {
     await this.store.leave(this.owner);
   }
 
-  /** A fatal error: stop heartbeating and leave, so the key groups lapse to the others at once. */
-  halt(): void {
+  /** A fatal error or a fencing: stop heartbeating and leave, so the key groups lapse to the others at once. */
+  async halt(): Promise<void> {
     this.stopped = true;
     this.timer?.cancel();
-    this.store.leave(this.owner).catch(() => {});
+    await this.store.leave(this.owner).catch(() => {});
   }
 
   private schedule(): void {

@@ -95,7 +95,7 @@ export class Timers {
       return;
     }
     this.cursor = undefined;
-    void this.load();
+    void this.retried();
   }
 
   /** Forgets the delayed messages of key groups this worker gave up (they stay in the store). */
@@ -138,11 +138,16 @@ export class Timers {
     }
   }
 
+  /** A load in the background: one that fails leaves the cursor where it was, and the ticker tries again. */
+  private retried(): Promise<void> {
+    return this.load().catch(() => {});
+  }
+
   private tick(): void {
     if (this.stopped) return;
     this.ticker = this.clock.setTimeout(
       () => {
-        void this.load().finally(() => this.tick());
+        void this.retried().finally(() => this.tick());
       },
       Math.max(50, this.windowMs / 4),
     );
@@ -167,6 +172,6 @@ export class Timers {
       this.fire(next);
     }
     this.arm();
-    if (this.heap.size < this.maxHeld / 2) void this.load();
+    if (this.heap.size < this.maxHeld / 2) void this.retried();
   }
 }
