@@ -153,13 +153,17 @@ export class SqliteStore implements Store {
 
   /** The seqs of a batch are committed (or never will be): their range stops holding back readers. */
   #settle(batch: CommitBatch): void {
+    let low = Number.POSITIVE_INFINITY;
+    let high = Number.NEGATIVE_INFINITY;
     for (const list of [batch.ingress, batch.messages]) {
       for (const m of list) {
-        if (m.seq > this.#maxCommittedSeq) this.#maxCommittedSeq = m.seq;
-        if (this.#outstanding.length === 0) continue;
-        this.#outstanding = this.#outstanding.filter(([first, end]) => m.seq < first || m.seq >= end);
+        if (m.seq < low) low = m.seq;
+        if (m.seq > high) high = m.seq;
       }
     }
+    if (high > this.#maxCommittedSeq) this.#maxCommittedSeq = high;
+    // One committer allocates one range per batch: drop the ranges the batch's seqs fall in.
+    if (this.#outstanding.length > 0) this.#outstanding = this.#outstanding.filter(([first, end]) => end <= low || first > high);
   }
 
   async loadMessagesSince(keyGroups: readonly number[], position: number, limit: number): Promise<MessagePage> {
