@@ -1,5 +1,5 @@
 import { type Address, keyGroupOf, StatefunError, StringCodec, type TypedValue } from "@statefun-ts/protocol";
-import type { Runtime } from "@statefun-ts/runtime";
+import { MemoryStore, Runtime } from "@statefun-ts/runtime";
 import { egressRef, jsonType, statefulFunction, statefunModule, Types, valueSpec } from "@statefun-ts/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { Cluster, until, type Worker } from "./harness.js";
@@ -198,5 +198,29 @@ describe("cluster mode (three runtimes on one shared store)", () => {
     await until(async () => (await countOf(w2.runtime, again)) === 3, "w1 to run messages again");
     await until(async () => (await countOf(w2.runtime, held)) === 3, "the forward from w1");
     expect(c.workers.flatMap((w) => w.fatal)).toEqual([]);
+  });
+
+  it("keeps a single owner on a store that is not shared: every key group, no membership", async () => {
+    const store = new MemoryStore(K);
+    const single = new Runtime({ store, modules: [module], owner: "solo" });
+    await single.start();
+    try {
+      expect(single.ownedKeyGroups()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      await single.ingest({ target: counter.at("x"), argument: add({ by: 2 }) });
+      await until(async () => (await countOf(single, "x")) === 2, "the single owner to run");
+      expect((await store.heartbeat("(observer)", 0)).members).toEqual([]);
+    } finally {
+      await single.stop();
+    }
+  });
+
+  it("names a bad cluster setting", async () => {
+    const rt = new Runtime({ store: new MemoryStore(K), cluster: { heartbeatMs: 500, leaseMs: 400 } });
+    await expect(rt.start()).rejects.toThrow(/cluster.leaseMs \(400\) must be longer than cluster.heartbeatMs \(500\)/);
+    const zero = new Runtime({ store: new MemoryStore(K), cluster: { heartbeatMs: 0 } });
+    await expect(zero.start()).rejects.toMatchObject({
+      code: "STATEFUN_BAD_CONFIG",
+      message: expect.stringMatching(/cluster.heartbeatMs/),
+    });
   });
 });
