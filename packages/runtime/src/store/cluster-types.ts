@@ -62,6 +62,8 @@ export interface EgressClaim extends EgressRow {
 /**
  * A commit of some worker, as announced by `Store.watch`. Absent lists mean "unknown": the
  * listener checks everything it waits for (a notification may be truncated or coalesced).
+ * PostgreSQL: e.g. one `NOTIFY` per commit inside its transaction (delivered only if it commits),
+ * with the lists as a JSON payload, leaving out a list that would not fit in 8,000 bytes.
  */
 export interface StoreChange {
   /** The `fence.owner` of the commit. */

@@ -154,7 +154,11 @@ export interface Store {
   /** Commits a batch atomically and durably (see `CommitBatch` for the order). */
   commit(batch: CommitBatch): Promise<CommitResult>;
 
-  /** Immediate messages (no `dueAt`) of the key groups with `seq > afterSeq`, in `seq` order. */
+  /**
+   * Immediate messages (no `dueAt`) of the key groups with `seq > afterSeq`, in `seq` order. The
+   * single owner's inbox reads this way (it is the only writer, so seq order is commit order);
+   * cluster workers read with `loadMessagesSince`.
+   */
   loadMessages(keyGroups: readonly number[], afterSeq: number, limit: number): Promise<StoredMessage[]>;
 
   /**
