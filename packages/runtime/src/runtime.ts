@@ -399,7 +399,9 @@ export class Runtime {
       }
       for (const r of u.replies) this.waiters.resolve(r.requestId, r.argument);
     }
-    this.backlog += immediate.length;
+    // In a cluster, messages for key groups of other workers are consumed (and counted) there.
+    const ownership = this.ownership;
+    this.backlog += ownership ? immediate.filter((m) => ownership.owns(m.keyGroup)).length : immediate.length;
     if (this.backlog < 0) this.backlog = 0;
     this.inbox.committed(immediate, batch.maxSeq);
   }
@@ -464,6 +466,14 @@ export class Runtime {
         waiters: this.waiters,
         owns: (kg: number) => ownership.owns(kg),
         fatal: (error: unknown) => this.fatal(error),
+        resyncBacklog: () => {
+          this.store.stats().then(
+            (stats) => {
+              this.backlog = stats.messages;
+            },
+            () => {},
+          );
+        },
       });
     const ownership = new Ownership(this.store, this.owner, this.keyGroups, this.clock, options, clusterHooks(parts), this.logger);
     this.ownership = ownership;

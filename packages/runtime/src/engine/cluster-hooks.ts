@@ -22,10 +22,16 @@ export interface ClusterParts {
   readonly waiters: ReplyWaiters;
   owns(keyGroup: number): boolean;
   fatal(error: unknown): void;
+  /** Reads the store's backlog again (other workers consume what this one sent them). */
+  resyncBacklog(): void;
 }
+
+/** Heartbeats between two reads of the store's backlog. */
+const BACKLOG_EVERY = 30;
 
 /** How the engine reacts to ownership changes. */
 export function clusterHooks(parts: () => ClusterParts): OwnershipHooks {
+  let polls = 0;
   return {
     acquired() {
       const p = parts();
@@ -53,6 +59,7 @@ export function clusterHooks(parts: () => ClusterParts): OwnershipHooks {
       p.inbox.wake();
       p.timers.rescan();
       fetchReplies(p, p.waiters.ids());
+      if (++polls % BACKLOG_EVERY === 0) p.resyncBacklog();
     },
   };
 }
