@@ -1,5 +1,6 @@
 import type { Fence, Store, StoreInfo } from "@statefun-ts/runtime";
 import { afterEach, beforeEach, describe } from "vitest";
+import { clusterTests } from "./conformance-cluster.js";
 import { durabilityTests } from "./conformance-durability.js";
 import { leaseTests } from "./conformance-leases.js";
 import { messageTests } from "./conformance-messages.js";
@@ -63,5 +64,6 @@ export function storeConformance(name: string, makeStore: MakeStore): void {
     durabilityTests(ctx);
     propertyTests(ctx);
     registryTests(ctx);
+    clusterTests(ctx);
   });
 }

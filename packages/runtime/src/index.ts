@@ -8,14 +8,19 @@ export { noMetrics, silentLogger } from "./observe.js";
 export type { Limits, RuntimeOptions } from "./runtime.js";
 export { Runtime } from "./runtime.js";
 export { StateSpecRegistry } from "./state-specs.js";
+export type { MemoryStoreOptions } from "./store/memory-store.js";
 export { MemoryStore } from "./store/memory-store.js";
 export type {
+  ClusterView,
   CommitBatch,
   CommitResult,
   DeadLetter,
+  EgressClaim,
   EgressRow,
   Fence,
   IngressMessage,
+  Lease,
+  MessagePage,
   RegistryChange,
   RegistryEntry,
   RegistrySnapshot,
@@ -23,6 +28,7 @@ export type {
   StateEntry,
   StateWrite,
   Store,
+  StoreChange,
   StoredMessage,
   StoreInfo,
 } from "./store/types.js";

@@ -10,6 +10,11 @@ export interface ParkingDeps {
   readonly owned: () => readonly number[];
   /** Every committed immediate message with `seq <=` this has been handed to the dispatcher (the inbox's cursor). */
   readonly handedOver: () => number;
+  /**
+   * Cluster mode, where the inbox reads by commit position rather than seq: the inbox delivers the
+   * parked messages of a (quiet) type again itself, instead of parking reading them by type.
+   */
+  readonly redeliver?: ((functionType: string) => void) | undefined;
   /** Whether a type has a binding now. */
   readonly bound: (functionType: string) => boolean;
   /** No mailbox of the type holds, runs or waits for the commit of a message. */
@@ -147,7 +152,11 @@ export class Parking {
     r.phase = "feed";
     let cursor = 0;
     let delivered = 0;
-    for (;;) {
+    if (this.d.redeliver) {
+      this.d.redeliver(type);
+      delivered = this.counts.get(type) ?? 0;
+    }
+    for (; this.d.redeliver === undefined; ) {
       while (this.d.buffered() > this.d.maxBuffered / 2 && !this.stopped) await new Promise((resolve) => setTimeout(resolve, 5));
       if (this.stopped || !this.d.bound(type)) return void this.recovering.delete(type);
       const upTo = this.d.handedOver();

@@ -11,18 +11,21 @@ import {
 } from "./api.js";
 import type { Binding } from "./binding.js";
 import { type Clock, systemClock } from "./clock.js";
+import { type ClusterParts, clusterHooks, onStoreChange } from "./engine/cluster-hooks.js";
+import { ClusterInbox } from "./engine/cluster-inbox.js";
 import { unit } from "./engine/commit-unit.js";
 import { type CommittedBatch, Committer } from "./engine/committer.js";
 import { Dispatcher } from "./engine/dispatcher.js";
 import { EgressOutbox } from "./engine/egress.js";
 import { Inbox } from "./engine/inbox.js";
+import { type ClusterOptions, Ownership } from "./engine/ownership.js";
 import { ReplyWaiters } from "./engine/replies.js";
 import { Timers } from "./engine/timers.js";
 import { type GaugeSnapshot, type Logger, type MetricsSink, noMetrics, silentLogger } from "./observe.js";
 import { Parking } from "./parking.js";
 import { Registry } from "./registry.js";
 import { StateSpecRegistry } from "./state-specs.js";
-import type { DeadLetter, Fence, Store, StoredMessage } from "./store/types.js";
+import type { DeadLetter, Fence, Store, StoredMessage, StoreInfo } from "./store/types.js";
 
 /** Bounds that keep memory flat under any backlog. */
 export interface Limits {
@@ -53,6 +56,12 @@ export interface RuntimeOptions {
   readonly owner?: string;
   /** How long messages to a function type with no binding are kept before they are dead-lettered (default 24 h). */
   readonly parkTimeoutMs?: number;
+  /**
+   * Cluster mode: several runtimes (processes) share the store and its key groups, with leases,
+   * heartbeats and failover. Default: on when the store says it is shared (`StoreInfo.shared`).
+   * `false` forces the single owner (which takes every key group, with no heartbeat cost).
+   */
+  readonly cluster?: ClusterOptions | boolean;
   /** Called when the runtime cannot go on (a commit failed, or its leases were taken): the process should exit and restart. */
   readonly onFatal?: (error: unknown) => void;
 }
@@ -87,13 +96,19 @@ export class Runtime {
   /** States registered by remote functions, durable. */
   readonly stateSpecs: StateSpecRegistry;
   private readonly waiters = new ReplyWaiters();
-  private readonly outbox: EgressOutbox;
+  private outbox: EgressOutbox;
   private keyGroups = 0;
   private owned: number[] = [];
   private fence: Fence | undefined;
   private committer!: Committer;
   private dispatcher!: Dispatcher;
-  private inbox!: Inbox;
+  private inbox!: Inbox | ClusterInbox;
+  /** Cluster mode only. */
+  private ownership: Ownership | undefined;
+  private unwatch: (() => void) | undefined;
+  private info: StoreInfo | undefined;
+  private rejoining = false;
+  private watchStore: (() => void) | undefined;
   private timers!: Timers;
   private parking: Parking | undefined;
   private parkSweep: { cancel(): void } | undefined;
@@ -154,16 +169,22 @@ export class Runtime {
   async start(): Promise<void> {
     if (this.state !== "new") throw new StatefunError("STATEFUN_CLOSED", `runtime cannot start: it is ${this.state}`);
     this.state = "starting";
-    const info = await this.store.open();
+    // A re-join after fencing keeps the store open.
+    const info = this.info ?? (await this.store.open());
+    this.info = info;
     this.keyGroups = info.keyGroups;
-    this.owned = Array.from({ length: info.keyGroups }, (_, i) => i);
-    const epochs = await this.store.acquire(this.owner, this.owned);
-    this.fence = { owner: this.owner, epochs };
+    const cluster = this.options.cluster ?? info.shared ?? false;
+    const ownership = cluster === false ? undefined : this.joinCluster(cluster === true ? {} : cluster);
+    if (ownership === undefined) {
+      this.owned = Array.from({ length: info.keyGroups }, (_, i) => i);
+      const epochs = await this.store.acquire(this.owner, this.owned);
+      this.fence = { owner: this.owner, epochs };
+    }
     await this.stateSpecs.load();
     this.backlog = (await this.store.stats()).messages;
     this.committer = new Committer(
       this.store,
-      () => this.fence!,
+      ownership ? () => ownership.fence : () => this.fence!,
       this.limits.maxCommitBatch,
       this.clock,
       this.metrics,
@@ -172,14 +193,19 @@ export class Runtime {
     );
     this.parking = this.createParking();
     await this.parking.start();
+    const owned = ownership ? () => ownership.owned : () => this.owned;
+    const owns = ownership ? (kg: number) => ownership.owns(kg) : undefined;
     this.timers = new Timers(
       this.store,
-      () => this.owned,
+      owned,
       this.clock,
       (m) => {
         this.metrics.count("timers_fired");
         this.dispatcher.deliver(m);
       },
+      undefined,
+      undefined,
+      owns,
     );
     this.dispatcher = new Dispatcher({
       store: this.store,
@@ -199,17 +225,22 @@ export class Runtime {
         if (this.inbox.backlogInStore) this.inbox.pump();
       },
       parking: this.parking,
+      active: owns,
     });
-    this.inbox = new Inbox(
-      this.store,
-      () => this.owned,
+    const inboxArgs = [
       this.limits.maxBufferedMessages,
       () => this.dispatcher.buffered,
-      (m) => this.dispatcher.deliver(m),
-      (error) => this.fatal(error),
-    );
+      (m: StoredMessage) => this.dispatcher.deliver(m),
+      (error: unknown) => this.fatal(error),
+    ] as const;
+    this.inbox = owns ? new ClusterInbox(this.store, owned, owns, ...inboxArgs) : new Inbox(this.store, owned, ...inboxArgs);
     this.inbox.pump();
     await this.timers.start();
+    if (ownership) {
+      this.watchStore?.();
+      // Joins: the first heartbeat claims this worker's share of what is free.
+      await ownership.start();
+    }
     this.schedulePurge();
     this.scheduleParkSweep();
     this.state = "running";
@@ -227,12 +258,25 @@ export class Runtime {
     this.purgeTimer?.cancel();
     this.parkSweep?.cancel();
     this.parking?.stop();
+    this.unwatch?.();
+    await this.ownership?.stop();
     this.timers.stop();
     await this.dispatcher.stop();
     if (!failed) await this.committer.flush();
+    if (!failed) await this.ownership?.leave().catch((error) => this.logger.warn({ error: String(error) }, "leaving the cluster failed"));
     this.waiters.clear();
     await this.store.close();
     this.state = "stopped";
+  }
+
+  /** The key groups this worker runs now (all of them for a single owner). */
+  ownedKeyGroups(): readonly number[] {
+    return this.ownership?.owned ?? this.owned;
+  }
+
+  /** This worker's name in leases and cluster membership. */
+  get workerName(): string {
+    return this.owner;
   }
 
   functionTypes(): string[] {
@@ -307,7 +351,7 @@ export class Runtime {
       });
     } catch (error) {
       waiter?.cancel();
-      throw error;
+      throw retryable(error);
     } finally {
       this.pendingIngress--;
     }
@@ -384,21 +428,34 @@ export class Runtime {
     for (let i = 0; i < batch.units.length; i++) {
       const u = batch.units[i]!;
       if (u.mailbox) u.mailbox.pendingCommits--;
-      for (const seq of u.consumed) if (!this.timers.consumed(seq)) this.backlog--;
+      for (const seq of u.consumed) {
+        if (this.timers.consumed(seq)) continue;
+        this.backlog--;
+        if (this.ownership) (this.inbox as ClusterInbox).consumed(seq);
+      }
       for (const m of batch.stored[i]!) {
         if (m.dueAt === undefined) immediate.push(m);
         else this.timers.offer(m);
       }
       for (const r of u.replies) this.waiters.resolve(r.requestId, r.argument);
     }
-    this.backlog += immediate.length;
+    // In a cluster, messages for key groups of other workers are consumed (and counted) there.
+    const ownership = this.ownership;
+    this.backlog += ownership ? immediate.filter((m) => ownership.owns(m.keyGroup)).length : immediate.length;
     if (this.backlog < 0) this.backlog = 0;
     this.inbox.committed(immediate, batch.maxSeq);
   }
 
   private fatal(error: unknown): void {
-    if (this.state === "failed") return;
+    // Errors of an engine being replaced (a commit under way when it was fenced) change nothing.
+    if (this.state === "failed" || this.rejoining) return;
+    if (this.ownership && this.state === "running" && StatefunError.is(error) && error.code === "STATEFUN_FENCED") {
+      void this.rejoin(error);
+      return;
+    }
     this.state = "failed";
+    this.unwatch?.();
+    void this.ownership?.halt();
     this.timers.stop();
     void this.dispatcher.stop();
     this.logger.error({ error: String(error) }, "runtime failed: a commit did not go through; restart to recover from the store");
@@ -410,8 +467,9 @@ export class Runtime {
       store: this.store,
       clock: this.clock,
       logger: this.logger,
-      owned: () => this.owned,
-      handedOver: () => this.inbox.handedOver,
+      owned: () => this.ownedKeyGroups(),
+      handedOver: () => (this.inbox instanceof Inbox ? this.inbox.handedOver : Number.MAX_SAFE_INTEGER),
+      redeliver: this.ownership ? (type) => (this.inbox as ClusterInbox).redeliver(type) : undefined,
       bound: (type) => this.registry.binding(type) !== undefined,
       quiet: (type) => this.dispatcher.quiet(type),
       buffered: () => this.dispatcher.buffered,
@@ -445,6 +503,68 @@ export class Runtime {
     }, every);
   }
 
+  /**
+   * Cluster mode, fenced (another worker took key groups this one held, e.g. after it was frozen):
+   * its memory may be ahead of the store, so drop all of it (mailboxes, state, timers, queued
+   * commits, whose ingress callers get a retryable error) and join again, re-reading from the store
+   * whatever it is assigned now. Nothing of the old engine is ever committed.
+   */
+  private async rejoin(error: unknown): Promise<void> {
+    this.state = "starting";
+    this.rejoining = true;
+    this.logger.warn({ error: String(error) }, "fenced: dropping the engine's memory and joining the cluster again");
+    this.unwatch?.();
+    this.purgeTimer?.cancel();
+    this.timers.stop();
+    (this.inbox as ClusterInbox).close();
+    void this.dispatcher.stop();
+    this.committer.close(error);
+    await this.committer.flush();
+    await this.ownership?.halt();
+    this.state = "new";
+    try {
+      await this.start();
+      this.rejoining = false;
+    } catch (failure) {
+      this.rejoining = false;
+      this.fatal(failure);
+    }
+  }
+
+  private joinCluster(options: ClusterOptions): Ownership {
+    // Bound once, to this engine's parts: the hooks of an engine replaced by a re-join act on its own parts only.
+    let bound: ClusterParts | undefined;
+    const parts = (): ClusterParts =>
+      (bound ??= {
+        owner: this.owner,
+        store: this.store,
+        clock: this.clock,
+        logger: this.logger,
+        committer: this.committer,
+        dispatcher: this.dispatcher,
+        inbox: this.inbox as ClusterInbox,
+        timers: this.timers,
+        waiters: this.waiters,
+        owns: (kg: number) => ownership.owns(kg),
+        fatal: (error: unknown) => this.fatal(error),
+        resyncBacklog: () => {
+          this.store.stats().then(
+            (stats) => {
+              this.backlog = stats.messages;
+            },
+            () => {},
+          );
+        },
+      });
+    const ownership = new Ownership(this.store, this.owner, this.keyGroups, this.clock, options, clusterHooks(parts), this.logger);
+    this.ownership = ownership;
+    this.outbox = new EgressOutbox(this.store, this.owner);
+    this.watchStore = () => {
+      this.unwatch = this.store.watch?.(onStoreChange(parts));
+    };
+    return ownership;
+  }
+
   private schedulePurge(): void {
     this.purgeTimer = this.clock.setTimeout(() => {
       void this.store
@@ -455,4 +575,10 @@ export class Runtime {
         });
     }, 60_000);
   }
+}
+
+/** A commit refused because another worker took over stored nothing: the client may retry (with its idempotency key). */
+function retryable(error: unknown): unknown {
+  if (!StatefunError.is(error) || error.code !== "STATEFUN_FENCED") return error;
+  return new StatefunError("STATEFUN_CLOSED", `not stored, retry: ${error.message}`, { cause: error, terminal: false });
 }

@@ -133,6 +133,17 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    // Cluster semantics (one process, but the same rules as PostgreSQL): members and egress claims.
+    version: 5,
+    up(db) {
+      db.exec(`
+        CREATE TABLE members (owner TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+        ALTER TABLE egress ADD COLUMN claimed_by TEXT;
+        ALTER TABLE egress ADD COLUMN claimed_until INTEGER;
+      `);
+    },
+  },
 ];
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */

@@ -1,10 +1,14 @@
 import { join } from "node:path";
 import { StatefunError } from "@statefun-ts/protocol";
 import type {
+  ClusterView,
   CommitBatch,
   CommitResult,
   DeadLetter,
+  EgressClaim,
   EgressRow,
+  Fence,
+  MessagePage,
   RegistryChange,
   RegistrySnapshot,
   ReplyRow,
@@ -15,6 +19,7 @@ import type {
   StoreInfo,
 } from "@statefun-ts/runtime";
 import type Database from "better-sqlite3";
+import { SqliteCluster } from "./cluster.js";
 import { committer } from "./commit.js";
 import { DATABASE_FILE, openExclusive } from "./lock.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
@@ -38,6 +43,7 @@ interface Open {
   readonly commit: (batch: CommitBatch) => CommitResult;
   readonly keyGroups: number;
   readonly registry: RegistryQueries;
+  readonly cluster: SqliteCluster;
 }
 
 /**
@@ -53,6 +59,9 @@ export class SqliteStore implements Store {
   readonly #synchronous: "full" | "normal";
   #open: Open | undefined;
   #nextSeq = 1;
+  /** Seq ranges `[first, end)` handed out and not yet committed: `loadMessagesSince` reads below the first. */
+  #outstanding: [number, number][] = [];
+  #maxCommittedSeq = 0;
 
   constructor(options: SqliteStoreOptions) {
     const keyGroups = options.keyGroups ?? 128;
@@ -80,7 +89,9 @@ export class SqliteStore implements Store {
       const keyGroups = keyGroupsOf(db, this.#keyGroups);
       const s = prepareStatements(db);
       this.#nextSeq = (s.maxSeq.get() as number) + 1;
-      this.#open = { db, s, commit: committer(db, s), keyGroups, registry: registryQueries(db) };
+      this.#maxCommittedSeq = this.#nextSeq - 1;
+      this.#outstanding = [];
+      this.#open = { db, s, commit: committer(db, s), keyGroups, cluster: new SqliteCluster(db), registry: registryQueries(db) };
       return { keyGroups };
     } catch (error) {
       db.close();
@@ -111,15 +122,63 @@ export class SqliteStore implements Store {
     return db.transaction(() => new Map(keyGroups.map((kg) => [kg, s.acquireLease.get(kg, owner) as number])))();
   }
 
+  async heartbeat(owner: string, leaseMs: number): Promise<ClusterView> {
+    return this.#ready().cluster.heartbeat(owner, leaseMs);
+  }
+
+  async leave(owner: string): Promise<void> {
+    this.#ready().cluster.leave(owner);
+  }
+
+  async claim(owner: string, keyGroups: readonly number[]): Promise<Map<number, number>> {
+    return this.#ready().cluster.claim(owner, keyGroups);
+  }
+
+  async release(fence: Fence, keyGroups: readonly number[]): Promise<void> {
+    this.#ready().cluster.release(fence, keyGroups);
+  }
+
   async allocateSeqs(count: number): Promise<number> {
     this.#ready();
     const first = this.#nextSeq;
     this.#nextSeq += count;
+    if (count > 0) this.#outstanding.push([first, first + count]);
     return first;
   }
 
   async commit(batch: CommitBatch): Promise<CommitResult> {
-    return this.#ready().commit(batch);
+    const open = this.#ready();
+    try {
+      return open.commit(batch);
+    } finally {
+      this.#settle(batch);
+    }
+  }
+
+  /** The seqs of a batch are committed (or never will be): their range stops holding back readers. */
+  #settle(batch: CommitBatch): void {
+    let low = Number.POSITIVE_INFINITY;
+    let high = Number.NEGATIVE_INFINITY;
+    for (const list of [batch.ingress, batch.messages]) {
+      for (const m of list) {
+        if (m.seq < low) low = m.seq;
+        if (m.seq > high) high = m.seq;
+      }
+    }
+    if (high > this.#maxCommittedSeq) this.#maxCommittedSeq = high;
+    // One committer allocates one range per batch: drop the ranges the batch's seqs fall in.
+    if (this.#outstanding.length > 0) this.#outstanding = this.#outstanding.filter(([first, end]) => end <= low || first > high);
+  }
+
+  async loadMessagesSince(keyGroups: readonly number[], position: number, limit: number): Promise<MessagePage> {
+    const { s, keyGroups: all } = this.#ready();
+    if (limit <= 0) return { messages: [], next: position };
+    // Seqs are positions: a range handed out and not committed yet may still commit below the others.
+    const horizon = Math.min(this.#outstanding[0]?.[0] ?? Number.POSITIVE_INFINITY, this.#nextSeq) - 1;
+    const rows = loadMessages(s, all, keyGroups, position, limit);
+    const messages = rows.filter((m) => m.seq <= horizon);
+    if (messages.length === limit) return { messages, next: messages.at(-1)!.seq };
+    return { messages, next: Math.max(position, Math.min(horizon, Math.max(this.#maxCommittedSeq, this.#nextSeq - 1))) };
   }
 
   async loadMessages(keyGroups: readonly number[], afterSeq: number, limit: number): Promise<StoredMessage[]> {
@@ -148,6 +207,14 @@ export class SqliteStore implements Store {
 
   async peekEgress(topic: string, limit: number, exclude?: ReadonlySet<number>): Promise<EgressRow[]> {
     return peekEgress(this.#ready().s, topic, limit, exclude);
+  }
+
+  async claimEgress(topic: string, claimant: string, leaseMs: number): Promise<EgressClaim | undefined> {
+    return this.#ready().cluster.claimEgress(topic, claimant, leaseMs);
+  }
+
+  async unclaimEgress(id: number, claimant: string): Promise<void> {
+    this.#ready().cluster.unclaimEgress(id, claimant);
   }
 
   async deleteEgress(ids: readonly number[]): Promise<void> {

@@ -48,6 +48,18 @@ export class Committer {
     this.schedule();
   }
 
+  /** True once a commit failed (or `close` was called): nothing commits any more. */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Refuses everything from now on (queued units fail with `error`); a commit under way still ends. */
+  close(error: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    for (const u of this.queue.splice(0)) u.failed?.(error);
+  }
+
   /** Removes delayed sends with `token` from units not yet handed to the store. */
   cancelQueued(token: string): void {
     for (const u of this.queue) {

@@ -30,6 +30,8 @@ export interface DispatcherOptions {
   readonly released: () => void;
   /** Parked messages and types being recovered (see `Parking`). */
   readonly parking?: Pick<Parking, "parked" | "intercept" | "draining"> | undefined;
+  /** Cluster mode: whether invocations may start in a key group (one being given up may not). */
+  readonly active?: ((keyGroup: number) => boolean) | undefined;
 }
 
 /**
@@ -94,10 +96,29 @@ export class Dispatcher {
     this.drain();
   }
 
+  /** Cluster mode: true while an address of these key groups runs, backs off, or waits for its commit. */
+  busyIn(keyGroups: ReadonlySet<number>): boolean {
+    for (const mb of this.mailboxes.values()) if (keyGroups.has(mb.keyGroup) && (mb.busy || mb.pendingCommits > 0)) return true;
+    return false;
+  }
+
+  /** Cluster mode: forgets the (quiet) mailboxes of key groups given up: queued messages and cached state. */
+  drop(keyGroups: ReadonlySet<number>): void {
+    const gone = [...this.mailboxes.values()].filter((mb) => keyGroups.has(mb.keyGroup));
+    for (const mb of gone) {
+      this.bufferedCount -= mb.queue.clear().length;
+      this.mailboxes.delete(mb.address);
+    }
+    if (gone.length > 0) this.o.released();
+  }
+
   private drain(): void {
+    const active = this.o.active;
     while (!this.stopping && this.inFlight < this.o.maxInFlight && this.ready.length > 0) {
       const mb = this.ready.shift()!;
       mb.ready = false;
+      // A key group being given up runs nothing new; a dropped mailbox never runs again.
+      if (active !== undefined && (!active(mb.keyGroup) || this.mailboxes.get(mb.address) !== mb)) continue;
       mb.busy = true;
       this.inFlight++;
       const pending = this.invoke(mb);

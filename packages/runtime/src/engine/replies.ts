@@ -45,6 +45,15 @@ export class ReplyWaiters {
     for (const listener of set) listener(reply);
   }
 
+  /** The request ids someone waits for (cluster mode polls the store for their replies). */
+  ids(): string[] {
+    return [...this.waiting.keys()];
+  }
+
+  has(requestId: string): boolean {
+    return this.waiting.has(requestId);
+  }
+
   /** Wakes every waiter with no reply (shutdown). */
   clear(): void {
     this.waiting.clear();

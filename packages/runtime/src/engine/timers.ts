@@ -13,7 +13,8 @@ const before = (a: Position, b: Position) => a.dueAt < b.dueAt || (a.dueAt === b
  */
 export class Timers {
   private readonly heap = new Heap<StoredMessage>((a, b) => before(a as Position, b as Position));
-  private readonly known = new Set<number>();
+  /** Seq to key group of every message held or fired and not consumed yet. */
+  private readonly known = new Map<number, number>();
   private cursor: Position | undefined;
   private loadingUntil: number | undefined;
   private deferredForget: number[] = [];
@@ -21,6 +22,8 @@ export class Timers {
   private alarm: { cancel(): void; at: number } | undefined;
   private ticker: { cancel(): void } | undefined;
   private stopped = false;
+  /** A rescan was asked for while loading: run one more when this load ends. */
+  private rescanAgain = false;
 
   constructor(
     private readonly store: Store,
@@ -29,6 +32,8 @@ export class Timers {
     private readonly fire: (message: StoredMessage) => void,
     private readonly windowMs = 60_000,
     private readonly maxHeld = 20_000,
+    /** Whether this worker owns a key group now (cluster mode; always true for a single owner). */
+    private readonly owns: (keyGroup: number) => boolean = () => true,
   ) {}
 
   async start(): Promise<void> {
@@ -44,6 +49,7 @@ export class Timers {
 
   /** A delayed message that just committed. */
   offer(message: StoredMessage): void {
+    if (!this.owns(message.keyGroup)) return;
     // Due after everything loaded or being loaded: the loader will find it. (Holding a few more
     // than the invariant asks is harmless: `known` keeps each message once.)
     const coveredUntil = Math.max(this.cursor?.dueAt ?? Number.NEGATIVE_INFINITY, this.loadingUntil ?? Number.NEGATIVE_INFINITY);
@@ -77,10 +83,32 @@ export class Timers {
     return true;
   }
 
+  /**
+   * Cluster mode: another worker may have committed delayed messages for owned key groups, due
+   * before the cursor, or key groups were acquired. Reads the window again from its start
+   * (`known` keeps every message once).
+   */
+  rescan(): void {
+    if (this.stopped) return;
+    if (this.loadingUntil !== undefined) {
+      this.rescanAgain = true;
+      return;
+    }
+    this.cursor = undefined;
+    void this.retried();
+  }
+
+  /** Forgets the delayed messages of key groups this worker gave up (they stay in the store). */
+  drop(keyGroups: ReadonlySet<number>): void {
+    this.heap.removeWhere((m) => keyGroups.has(m.keyGroup));
+    // Fired ones sat in mailboxes that were dropped with the key groups: they fire again on the next owner.
+    for (const [seq, kg] of this.known) if (keyGroups.has(kg)) this.known.delete(seq);
+  }
+
   private add(message: StoredMessage): void {
-    if (this.known.has(message.seq)) return;
+    if (this.known.has(message.seq) || !this.owns(message.keyGroup)) return;
     if (message.cancellationToken !== undefined && this.pendingCancels.has(message.cancellationToken)) return;
-    this.known.add(message.seq);
+    this.known.set(message.seq, message.keyGroup);
     this.heap.push(message);
   }
 
@@ -91,24 +119,35 @@ export class Timers {
     const until = this.clock.now() + this.windowMs;
     this.loadingUntil = until;
     try {
-      const rows = await this.store.loadTimers(this.keyGroups(), this.cursor, until, room);
+      // From the start (a rescan), messages held or fired come again: read past them.
+      const limit = this.cursor === undefined ? room + this.known.size : room;
+      const rows = await this.store.loadTimers(this.keyGroups(), this.cursor, until, limit);
       for (const row of rows) this.add(row);
       const last = rows.at(-1);
-      const next = rows.length === room && last ? (last as Position) : { dueAt: until, seq: Number.MAX_SAFE_INTEGER };
+      const next = rows.length === limit && last ? (last as Position) : { dueAt: until, seq: Number.MAX_SAFE_INTEGER };
       if (this.cursor === undefined || before(this.cursor, next)) this.cursor = next;
     } finally {
       this.loadingUntil = undefined;
       for (const seq of this.deferredForget) this.known.delete(seq);
       this.deferredForget = [];
       this.arm();
+      if (this.rescanAgain) {
+        this.rescanAgain = false;
+        this.rescan();
+      }
     }
+  }
+
+  /** A load in the background: one that fails leaves the cursor where it was, and the ticker tries again. */
+  private retried(): Promise<void> {
+    return this.load().catch(() => {});
   }
 
   private tick(): void {
     if (this.stopped) return;
     this.ticker = this.clock.setTimeout(
       () => {
-        void this.load().finally(() => this.tick());
+        void this.retried().finally(() => this.tick());
       },
       Math.max(50, this.windowMs / 4),
     );
@@ -133,6 +172,6 @@ export class Timers {
       this.fire(next);
     }
     this.arm();
-    if (this.heap.size < this.maxHeld / 2) void this.load();
+    if (this.heap.size < this.maxHeld / 2) void this.retried();
   }
 }

@@ -1,10 +1,12 @@
 import { type Address, addressKey, StatefunError } from "@statefun-ts/protocol";
 import type { StateSpecInfo } from "../binding.js";
+import type { ClusterView, EgressClaim, Lease, MessagePage, StoreChange } from "./cluster-types.js";
 import type {
   CommitBatch,
   CommitResult,
   DeadLetter,
   EgressRow,
+  Fence,
   RegistryChange,
   RegistryEntry,
   RegistrySnapshot,
@@ -14,6 +16,13 @@ import type {
   StoredMessage,
   StoreInfo,
 } from "./types.js";
+
+export interface MemoryStoreOptions {
+  /** The store's clock for memberships and egress claims (default `Date.now`). */
+  readonly now?: () => number;
+  /** Report the store as shared by several runtimes (`StoreInfo.shared`), so they run in cluster mode. */
+  readonly shared?: boolean;
+}
 
 /**
  * A store in memory: for unit tests and experiments only (nothing survives the process).
@@ -26,7 +35,13 @@ export class MemoryStore implements Store {
   private readonly replies = new Map<string, ReplyRow & { createdAt: number }>();
   private readonly keys = new Map<string, { requestId: string; createdAt: number }>();
   private readonly dead = new Map<number, DeadLetter>();
-  private readonly leases = new Map<number, { owner: string; epoch: number }>();
+  private readonly leases = new Map<number, Lease>();
+  private readonly members = new Map<string, number>();
+  /** Commit order of immediate messages, by seq (the positions of `loadMessagesSince`). */
+  private readonly positions = new Map<number, number>();
+  private readonly claims = new Map<number, { claimant: string; until: number }>();
+  private readonly listeners = new Set<(change: StoreChange) => void>();
+  private lastPosition = 0;
   private readonly specs = new Map<string, Map<string, StateSpecInfo>>();
   private readonly registry = new Map<string, RegistryEntry>();
   private registryChanges = 0;
@@ -35,10 +50,19 @@ export class MemoryStore implements Store {
   private nextEgress = 1;
   private nextDead = 1;
 
-  constructor(private readonly keyGroups = 128) {}
+  private readonly now: () => number;
+  private readonly shared: boolean;
+
+  constructor(
+    private readonly keyGroups = 128,
+    options: MemoryStoreOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.shared = options.shared ?? false;
+  }
 
   async open(): Promise<StoreInfo> {
-    return { keyGroups: this.keyGroups };
+    return this.shared ? { keyGroups: this.keyGroups, shared: true } : { keyGroups: this.keyGroups };
   }
   async close(): Promise<void> {}
 
@@ -50,6 +74,65 @@ export class MemoryStore implements Store {
       epochs.set(kg, epoch);
     }
     return epochs;
+  }
+
+  async heartbeat(owner: string, leaseMs: number): Promise<ClusterView> {
+    const now = this.now();
+    this.members.set(owner, now + leaseMs);
+    return { now, members: this.live(now), leases: new Map(this.leases) };
+  }
+
+  async leave(owner: string): Promise<void> {
+    this.members.delete(owner);
+  }
+
+  async claim(owner: string, keyGroups: readonly number[]): Promise<Map<number, number>> {
+    const live = new Set(this.live(this.now()));
+    const epochs = new Map<number, number>();
+    for (const kg of new Set(keyGroups)) {
+      const lease = this.leases.get(kg);
+      if (lease?.owner !== undefined && lease.owner !== owner && live.has(lease.owner)) continue;
+      const epoch = (lease?.epoch ?? 0) + 1;
+      this.leases.set(kg, { owner, epoch });
+      epochs.set(kg, epoch);
+    }
+    return epochs;
+  }
+
+  async release(fence: Fence, keyGroups: readonly number[]): Promise<void> {
+    for (const kg of keyGroups) {
+      const lease = this.leases.get(kg);
+      if (lease?.owner === fence.owner && lease.epoch === fence.epochs.get(kg))
+        this.leases.set(kg, { owner: undefined, epoch: lease.epoch });
+    }
+  }
+
+  private live(now: number): string[] {
+    return [...this.members]
+      .filter(([, expiresAt]) => expiresAt > now)
+      .map(([owner]) => owner)
+      .sort();
+  }
+
+  watch(listener: (change: StoreChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private announce(batch: CommitBatch): void {
+    if (this.listeners.size === 0) return;
+    const messages = new Set<number>();
+    const timers = new Set<number>();
+    for (const m of [...batch.ingress, ...batch.messages]) (m.dueAt === undefined ? messages : timers).add(m.keyGroup);
+    if (messages.size === 0 && timers.size === 0 && batch.replies.length === 0) return;
+    const change: StoreChange = {
+      origin: batch.fence.owner,
+      messages: [...messages],
+      timers: [...timers],
+      replies: batch.replies.map((r) => r.requestId),
+    };
+    // Like a notification from a database: after the commit, never inside it.
+    for (const listener of this.listeners) queueMicrotask(() => listener(change));
   }
 
   async allocateSeqs(count: number): Promise<number> {
@@ -80,14 +163,21 @@ export class MemoryStore implements Store {
         this.keys.set(idempotencyKey, { requestId, createdAt: batch.now });
       }
       this.messages.set(m.seq, message);
+      if (m.dueAt === undefined) this.positions.set(m.seq, ++this.lastPosition);
     }
-    for (const seq of batch.consumed) this.messages.delete(seq);
+    for (const seq of batch.consumed) {
+      this.messages.delete(seq);
+      this.positions.delete(seq);
+    }
     if (batch.cancelTokens.length > 0) {
       const tokens = new Set(batch.cancelTokens);
       for (const [seq, m] of this.messages)
         if (m.dueAt !== undefined && m.cancellationToken && tokens.has(m.cancellationToken)) this.messages.delete(seq);
     }
-    for (const m of batch.messages) this.messages.set(m.seq, m);
+    for (const m of batch.messages) {
+      this.messages.set(m.seq, m);
+      if (m.dueAt === undefined) this.positions.set(m.seq, ++this.lastPosition);
+    }
     for (const w of batch.state) {
       const key = addressKey(w.address);
       let values = this.state.get(key);
@@ -112,7 +202,23 @@ export class MemoryStore implements Store {
       this.dead.set(id, { ...d, id });
     }
     for (const id of batch.replayed) this.dead.delete(id);
+    this.announce(batch);
     return { duplicates };
+  }
+
+  async loadMessagesSince(keyGroups: readonly number[], position: number, limit: number): Promise<MessagePage> {
+    if (limit <= 0) return { messages: [], next: position };
+    const groups = new Set(keyGroups);
+    const messages: StoredMessage[] = [];
+    // Insertion order is position order: positions only grow and a seq is inserted once.
+    for (const [seq, at] of this.positions) {
+      if (at <= position) continue;
+      const m = this.messages.get(seq)!;
+      if (!groups.has(m.keyGroup)) continue;
+      messages.push(m);
+      if (messages.length === limit) return { messages, next: at };
+    }
+    return { messages, next: Math.max(position, this.lastPosition) };
   }
 
   async loadMessages(keyGroups: readonly number[], afterSeq: number, limit: number): Promise<StoredMessage[]> {
@@ -151,7 +257,24 @@ export class MemoryStore implements Store {
   }
 
   async deleteEgress(ids: readonly number[]): Promise<void> {
-    for (const id of ids) this.egress.delete(id);
+    for (const id of ids) {
+      this.egress.delete(id);
+      this.claims.delete(id);
+    }
+  }
+
+  async claimEgress(topic: string, claimant: string, leaseMs: number): Promise<EgressClaim | undefined> {
+    const now = this.now();
+    for (const e of this.egress.values()) {
+      if (e.topic !== topic || (this.claims.get(e.id)?.until ?? Number.NEGATIVE_INFINITY) > now) continue;
+      this.claims.set(e.id, { claimant, until: now + leaseMs });
+      return { ...e, claimedUntil: now + leaseMs };
+    }
+    return undefined;
+  }
+
+  async unclaimEgress(id: number, claimant: string): Promise<void> {
+    if (this.claims.get(id)?.claimant === claimant) this.claims.delete(id);
   }
 
   async listDeadLetters(limit: number, afterId = 0): Promise<DeadLetter[]> {

@@ -1,5 +1,6 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
 import type { StateSpecInfo } from "../binding.js";
+import type { ClusterView, EgressClaim, MessagePage, StoreChange } from "./cluster-types.js";
 
 /**
  * A message in the inbox. `seq` orders all messages (allocated by `Store.allocateSeqs`);
@@ -131,7 +132,20 @@ export interface RegistryChange {
 /** Identity and shape of a store, fixed when it was created. */
 export interface StoreInfo {
   readonly keyGroups: number;
+  /**
+   * True when several workers (processes) may open this store at once (PostgreSQL): the runtime
+   * then runs in cluster mode by default. Absent or false for a store one process owns (SQLite).
+   */
+  readonly shared?: boolean | undefined;
 }
+
+export type {
+  ClusterView,
+  EgressClaim,
+  Lease,
+  MessagePage,
+  StoreChange,
+} from "./cluster-types.js";
 
 /**
  * The durable store behind a runtime. The engine speaks only to this interface; SQLite
@@ -145,14 +159,40 @@ export interface Store {
   /** Takes the leases of `keyGroups` for `owner`, raising their epochs; returns the new epochs. */
   acquire(owner: string, keyGroups: readonly number[]): Promise<Map<number, number>>;
 
+  // Cluster membership, leases and cross-worker reads: see cluster-types.ts for the exact semantics.
+
+  /** Records that `owner` is alive for `leaseMs` more (store clock); returns the live members and every lease. */
+  heartbeat(owner: string, leaseMs: number): Promise<ClusterView>;
+  /** Removes `owner` from the members at once (a graceful stop); its leases stay as they are. */
+  leave(owner: string): Promise<void>;
+  /**
+   * Conditional acquire, atomic: takes each of `keyGroups` that is free (never leased or released),
+   * held by `owner` itself, or held by a worker that is not a live member; raises its epoch. Returns
+   * the key groups taken with their new epochs (the others are left alone).
+   */
+  claim(owner: string, keyGroups: readonly number[]): Promise<Map<number, number>>;
+  /** Releases each of `keyGroups` that `fence` still holds (same owner and epoch), keeping its epoch; others are left alone. */
+  release(fence: Fence, keyGroups: readonly number[]): Promise<void>;
+
   /** Reserves `count` consecutive sequence numbers, above every one handed out before; returns the first. */
   allocateSeqs(count: number): Promise<number>;
 
   /** Commits a batch atomically and durably (see `CommitBatch` for the order). */
   commit(batch: CommitBatch): Promise<CommitResult>;
 
-  /** Immediate messages (no `dueAt`) of the key groups with `seq > afterSeq`, in `seq` order. */
+  /**
+   * Immediate messages (no `dueAt`) of the key groups with `seq > afterSeq`, in `seq` order. The
+   * single owner's inbox reads this way (it is the only writer, so seq order is commit order);
+   * cluster workers read with `loadMessagesSince`.
+   */
   loadMessages(keyGroups: readonly number[], afterSeq: number, limit: number): Promise<StoredMessage[]>;
+
+  /**
+   * Immediate messages of the key groups after the opaque `position` (0 = the beginning), in commit
+   * order, and the position to read from next. See `MessagePage` for the guarantee (no message
+   * committed later is ever placed at or before a returned position).
+   */
+  loadMessagesSince(keyGroups: readonly number[], position: number, limit: number): Promise<MessagePage>;
 
   /**
    * Delayed messages of the key groups with `after < (dueAt, seq)` and `dueAt <= until`,
@@ -174,6 +214,13 @@ export interface Store {
   peekEgress(topic: string, limit: number, exclude?: ReadonlySet<number>): Promise<EgressRow[]>;
   /** Deletes delivered egress records. */
   deleteEgress(ids: readonly number[]): Promise<void>;
+  /**
+   * Takes the oldest record of a topic that no one holds, for `claimant`, until `leaseMs` from now
+   * (store clock): concurrent claims from any worker never get the same record while the claim holds.
+   */
+  claimEgress(topic: string, claimant: string, leaseMs: number): Promise<EgressClaim | undefined>;
+  /** Gives a claimed record back (not delivered): it is the oldest again for the next claim. A no-op unless `claimant` holds it. */
+  unclaimEgress(id: number, claimant: string): Promise<void>;
 
   listDeadLetters(limit: number, afterId?: number): Promise<DeadLetter[]>;
   getDeadLetter(id: number): Promise<DeadLetter | undefined>;
@@ -221,4 +268,11 @@ export interface Store {
 
   /** Counts: messages waiting (immediate), delayed messages, egress records, dead letters. */
   stats(): Promise<{ messages: number; timers: number; egress: number; deadLetters: number }>;
+
+  /**
+   * Optional wake-ups across workers: calls `listener` after commits of any worker that inserted
+   * messages or replies (PostgreSQL: LISTEN/NOTIFY). Best effort: a lost change only delays, as the
+   * runtime also polls. Returns a function that stops listening.
+   */
+  watch?(listener: (change: StoreChange) => void): () => void;
 }

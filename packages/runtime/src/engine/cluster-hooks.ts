@@ -1,0 +1,89 @@
+import type { Clock } from "../clock.js";
+import type { Logger } from "../observe.js";
+import type { StoreChange } from "../store/cluster-types.js";
+import type { Store } from "../store/types.js";
+import type { ClusterInbox } from "./cluster-inbox.js";
+import type { Committer } from "./committer.js";
+import type { Dispatcher } from "./dispatcher.js";
+import type { OwnershipHooks } from "./ownership.js";
+import type { ReplyWaiters } from "./replies.js";
+import type { Timers } from "./timers.js";
+
+/** The parts of a running engine that cluster mode drives. */
+export interface ClusterParts {
+  readonly owner: string;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly committer: Committer;
+  readonly dispatcher: Dispatcher;
+  readonly inbox: ClusterInbox;
+  readonly timers: Timers;
+  readonly waiters: ReplyWaiters;
+  owns(keyGroup: number): boolean;
+  fatal(error: unknown): void;
+  /** Reads the store's backlog again (other workers consume what this one sent them). */
+  resyncBacklog(): void;
+}
+
+/** Heartbeats between two reads of the store's backlog. */
+const BACKLOG_EVERY = 30;
+
+/** How the engine reacts to ownership changes. */
+export function clusterHooks(parts: () => ClusterParts): OwnershipHooks {
+  let polls = 0;
+  return {
+    acquired() {
+      const p = parts();
+      p.inbox.reset();
+      p.timers.rescan();
+    },
+    async quiesce(keyGroups) {
+      const p = parts();
+      // In-flight invocations finish and commit; retry backoffs run out (nothing new starts here).
+      // (A failed committer never commits them: the engine is being replaced, stop waiting.)
+      while (p.dispatcher.busyIn(keyGroups) && !p.committer.failed) {
+        await p.committer.flush();
+        if (!p.dispatcher.busyIn(keyGroups)) break;
+        await new Promise<void>((resolve) => p.clock.setTimeout(resolve, 10));
+      }
+      p.dispatcher.drop(keyGroups);
+      p.inbox.drop(keyGroups);
+      p.timers.drop(keyGroups);
+    },
+    lost(error) {
+      parts().fatal(error);
+    },
+    polled() {
+      const p = parts();
+      p.inbox.wake();
+      p.timers.rescan();
+      fetchReplies(p, p.waiters.ids());
+      if (++polls % BACKLOG_EVERY === 0) p.resyncBacklog();
+    },
+  };
+}
+
+/** A commit of another worker (`Store.watch`): read what concerns this one. */
+export function onStoreChange(parts: () => ClusterParts): (change: StoreChange) => void {
+  return (change) => {
+    const p = parts();
+    if (change.origin === p.owner) return;
+    if (change.messages === undefined || change.messages.some((kg) => p.owns(kg))) p.inbox.wake();
+    if (change.timers === undefined || change.timers.some((kg) => p.owns(kg))) p.timers.rescan();
+    const replies = change.replies === undefined ? p.waiters.ids() : change.replies.filter((id) => p.waiters.has(id));
+    fetchReplies(p, replies);
+  };
+}
+
+/** Replies committed by other workers for requests waiting here. */
+function fetchReplies(p: ClusterParts, requestIds: readonly string[]): void {
+  for (const id of requestIds) {
+    p.store.getReply(id).then(
+      (reply) => {
+        if (reply !== undefined) p.waiters.resolve(id, reply.argument);
+      },
+      (error) => p.logger.warn({ error: String(error), requestId: id }, "reading a reply failed"),
+    );
+  }
+}
