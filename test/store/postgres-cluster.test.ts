@@ -135,6 +135,21 @@ describe("claims between workers", () => {
   });
 });
 
+describe("registry and bad input", () => {
+  it("raises the registry version once per change, whichever worker changes it at once", async () => {
+    const versions = await Promise.all(
+      range(12).map((n) => worker(n % 3).changeRegistry({ kind: "module", name: `m${n % 4}`, body: n % 5 === 0 ? null : `body ${n}` })),
+    );
+    expect([...versions].sort((a, b) => a - b)).toEqual(range(12).map((n) => n + 1));
+    expect((await worker(1).loadRegistry()).version).toBe(12);
+  });
+
+  it("names a bad lease duration", async () => {
+    await expect(worker(0).heartbeat("w", Number.NaN)).rejects.toThrow(/heartbeat needs a leaseMs >= 0 .* got NaN/);
+    await expect(worker(0).claimEgress("t", "w", -1)).rejects.toMatchObject({ code: "STATEFUN_BAD_CONFIG" });
+  });
+});
+
 describe("watch", () => {
   it("announces other workers' commits once committed, never a fenced one, leaves out lists too long, and hears again after its connection is cut", async () => {
     const changes: StoreChange[] = [];
