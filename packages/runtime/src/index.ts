@@ -14,12 +14,15 @@ export type {
   CommitResult,
   DeadLetter,
   EgressRow,
+  ExpiredRow,
   Fence,
   IngressMessage,
   ReplyRow,
+  StateDrop,
   StateEntry,
   StateWrite,
   Store,
   StoredMessage,
   StoreInfo,
 } from "./store/types.js";
+export { INSTANCE_ROW, INSTANCE_ROW_TYPE } from "./store/types.js";

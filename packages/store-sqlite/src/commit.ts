@@ -51,6 +51,15 @@ function apply(s: Statements, batch: CommitBatch): CommitResult {
   }
   messages.flush();
 
+  for (const d of batch.drops ?? []) {
+    const { namespace, type, id } = d.address;
+    if (d.name === undefined) {
+      if (d.expiredBy === undefined) s.deleteInstance.run(namespace, type, id);
+      else s.deleteInstanceIfExpired.run(namespace, type, id, namespace, type, id, d.expiredBy);
+    } else if (d.expiredBy === undefined) s.deleteState.run(namespace, type, id, d.name);
+    else s.deleteStateIfExpired.run(namespace, type, id, d.name, d.expiredBy);
+  }
+
   const states = s.upsertStates;
   for (const w of batch.state) {
     const { namespace, type, id } = w.address;
