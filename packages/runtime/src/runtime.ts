@@ -16,7 +16,9 @@ import { type CommittedBatch, Committer } from "./engine/committer.js";
 import { Dispatcher } from "./engine/dispatcher.js";
 import { EgressOutbox } from "./engine/egress.js";
 import { Inbox } from "./engine/inbox.js";
+import { visibleState } from "./engine/instance-ttl.js";
 import { ReplyWaiters } from "./engine/replies.js";
+import { DEFAULT_SWEEP, Sweeper, type SweepOptions } from "./engine/sweeper.js";
 import { Timers } from "./engine/timers.js";
 import { type GaugeSnapshot, type Logger, type MetricsSink, noMetrics, silentLogger } from "./observe.js";
 import { Registry } from "./registry.js";
@@ -48,6 +50,8 @@ export interface RuntimeOptions {
   readonly logger?: Logger;
   readonly metrics?: MetricsSink;
   readonly limits?: Partial<Limits>;
+  /** Pacing of the background deletion of expired state (instance TTL, state TTL). */
+  readonly sweep?: Partial<SweepOptions>;
   /** This worker's name in leases (default: random). */
   readonly owner?: string;
   /** Called when the runtime cannot go on (a commit failed, or its leases were taken): the process should exit and restart. */
@@ -92,6 +96,7 @@ export class Runtime {
   private dispatcher!: Dispatcher;
   private inbox!: Inbox;
   private timers!: Timers;
+  private sweeper: Sweeper | undefined;
   private pendingIngress = 0;
   /** Immediate messages committed and not yet consumed (an estimate kept in memory). */
   private backlog = 0;
@@ -175,8 +180,21 @@ export class Runtime {
       (m) => this.dispatcher.deliver(m),
       (error) => this.fatal(error),
     );
+    this.sweeper = new Sweeper(
+      {
+        store: this.store,
+        clock: this.clock,
+        metrics: this.metrics,
+        logger: this.logger,
+        owned: () => this.owned,
+        commit: (u) => this.committer.enqueue(u),
+        release: (address) => this.dispatcher.release(address),
+      },
+      { ...DEFAULT_SWEEP, ...this.options.sweep },
+    );
     this.inbox.pump();
     await this.timers.start();
+    this.sweeper.start();
     this.schedulePurge();
     this.state = "running";
     this.logger.info({ keyGroups: this.keyGroups, backlog: this.backlog, functions: this.registry.functionTypes() }, "runtime started");
@@ -192,6 +210,7 @@ export class Runtime {
     this.state = "stopping";
     this.purgeTimer?.cancel();
     this.timers.stop();
+    await this.sweeper?.stop();
     await this.dispatcher.stop();
     if (!failed) await this.committer.flush();
     this.waiters.clear();
@@ -291,13 +310,22 @@ export class Runtime {
     return (await this.store.getReply(requestId))?.argument;
   }
 
-  /** Every (unexpired) state value of an instance, as committed. */
+  /** Every (unexpired) state value of an instance, as committed; none once the instance expired (instance TTL). */
   async readState(address: Address): Promise<StateView[]> {
     const now = this.clock.now();
     const entries = await this.store.loadState(checkAddress(address, "state"));
-    return entries
-      .filter((e) => e.expiresAt === undefined || e.expiresAt > now)
-      .map((e) => ({ name: e.name, typename: e.value.typename, value: e.value.value, expiresAt: e.expiresAt }));
+    return visibleState(entries, now).map((e) => ({
+      name: e.name,
+      typename: e.value.typename,
+      value: e.value.value,
+      expiresAt: e.expiresAt,
+    }));
+  }
+
+  /** Deletes expired state now, in bounded steps, until none is left; resolves with the rows deleted. */
+  sweepExpired(): Promise<number> {
+    if (this.sweeper === undefined) throw new StatefunError("STATEFUN_CLOSED", `the runtime is ${this.state}`, { terminal: false });
+    return this.sweeper.sweepNow();
   }
 
   /** Takes the oldest record of a topic not being delivered now. */
@@ -360,6 +388,7 @@ export class Runtime {
     if (this.state === "failed") return;
     this.state = "failed";
     this.timers.stop();
+    void this.sweeper?.stop();
     void this.dispatcher.stop();
     this.logger.error({ error: String(error) }, "runtime failed: a commit did not go through; restart to recover from the store");
     this.options.onFatal?.(error);

@@ -1,4 +1,4 @@
-import type { DeadLetter, EgressRow, ReplyRow, StateWrite, StoredMessage } from "../store/types.js";
+import type { DeadLetter, EgressRow, ReplyRow, StateDrop, StateWrite, StoredMessage } from "../store/types.js";
 
 /** A message produced by an invocation or an ingress; it gets its `seq` when its commit is formed. */
 export type NewMessage = Omit<StoredMessage, "seq"> & { seq: number };
@@ -20,6 +20,8 @@ export interface CommitUnit {
   /** Mutable until the unit's batch is formed: a later cancellation removes delayed sends from it. */
   messages: NewMessage[];
   readonly cancelTokens: readonly string[];
+  /** Expired state to delete before `state` is written. */
+  readonly drops: readonly StateDrop[];
   readonly state: readonly StateWrite[];
   readonly egress: readonly Omit<EgressRow, "id">[];
   readonly replies: readonly ReplyRow[];
@@ -41,6 +43,7 @@ export function unit(parts: Partial<CommitUnit>): CommitUnit {
     consumed: NONE,
     messages: [],
     cancelTokens: NONE,
+    drops: NONE,
     state: NONE,
     egress: NONE,
     replies: NONE,

@@ -1,6 +1,6 @@
 import type { Clock } from "../clock.js";
 import type { MetricsSink } from "../observe.js";
-import type { CommitBatch, Fence, IngressMessage, Store, StoredMessage } from "../store/types.js";
+import type { CommitBatch, Fence, IngressMessage, StateDrop, Store, StoredMessage } from "../store/types.js";
 import { type CommitUnit, EMPTY } from "./commit-unit.js";
 
 /** What a finished commit hands back to the engine, in commit order. */
@@ -110,6 +110,7 @@ export class Committer {
         consumed: [] as number[],
         cancelTokens: [] as string[],
         messages,
+        drops: [] as StateDrop[],
         state: [] as CommitBatch["state"][number][],
         egress: [] as CommitBatch["egress"][number][],
         replies: [] as CommitBatch["replies"][number][],
@@ -132,6 +133,7 @@ export class Committer {
           messages.push(m);
           mine.push(m);
         }
+        for (const d of u.drops) batch.drops.push(d);
         for (const w of u.state) batch.state.push(w);
         for (const e of u.egress) batch.egress.push(e);
         for (const r of u.replies) batch.replies.push(r);

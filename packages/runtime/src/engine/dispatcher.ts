@@ -1,4 +1,4 @@
-import { functionTypeOf, StatefunError } from "@statefun-ts/protocol";
+import { type Address, functionTypeOf, StatefunError } from "@statefun-ts/protocol";
 import type { Effects } from "@statefun-ts/sdk/internal";
 import { errorText } from "@statefun-ts/sdk/internal";
 import type { Binding } from "../binding.js";
@@ -11,6 +11,7 @@ import { type CommitUnit, unit } from "./commit-unit.js";
 import type { Committer } from "./committer.js";
 import { Deque } from "./deque.js";
 import { effectsToUnit } from "./effects-unit.js";
+import { startOver } from "./instance-ttl.js";
 import { Mailbox } from "./mailbox.js";
 
 export interface DispatcherOptions {
@@ -72,6 +73,19 @@ export class Dispatcher {
     this.schedule(mb);
   }
 
+  /**
+   * For the sweeper, before it drops an expired instance: true when nothing of the address is in
+   * flight (no invocation, no queued message, no commit pending), after forgetting its cached
+   * state; false when it is in use (its next commit moves its expiry, or starts it over).
+   */
+  release(address: Address): boolean {
+    const mb = this.mailboxes.get(address);
+    if (mb === undefined) return true;
+    if (!mb.idle) return false;
+    this.mailboxes.delete(address);
+    return true;
+  }
+
   /** Stops starting invocations; resolves when the running ones are done. */
   stop(): Promise<void> {
     this.stopping = true;
@@ -129,6 +143,7 @@ export class Dispatcher {
       );
     }
     const now = this.o.clock.now();
+    if (startOver(mb, now)) this.o.metrics.count("instances_expired");
     const started = performance.now();
     try {
       const effects = binding.invoker.invoke({
@@ -161,7 +176,8 @@ export class Dispatcher {
   private succeeded(mb: Mailbox, batch: readonly StoredMessage[], binding: Binding, effects: Effects, now: number, started: number): void {
     const metrics = this.o.metrics;
     metrics.observe("invocation_latency_seconds", (performance.now() - started) / 1000);
-    const parts = effectsToUnit(mb, batch, effects, binding.specs(mb.functionType), this.o.keyGroups, now, this.o.cancel);
+    const specs = binding.specs(mb.functionType);
+    const parts = effectsToUnit(mb, batch, effects, specs, this.o.keyGroups, now, this.o.cancel, binding.instanceTtlMs);
     metrics.count("invocations", batch.length);
     if (parts.messages.length > 0) metrics.count("messages_sent", parts.messages.length);
     if (parts.egress.length > 0) metrics.count("egress_records", parts.egress.length);
