@@ -30,6 +30,8 @@ export interface FunctionDefinition<S extends StateSpecs, A extends Type<any>> {
   /** Runs for each message, one at a time per address. Throwing retries it, then dead-letters it. */
   readonly handler: (ctx: Context<S>, message: Message<A>) => void | Promise<void>;
   readonly retry?: { maxAttempts?: number; initialBackoff?: Duration; maxBackoff?: Duration };
+  /** Instance time-to-live: an instance not invoked for this long is dropped whole, as if it never existed. */
+  readonly instanceTtl?: Duration;
 }
 
 /** A stateful function type, ready to load into a runtime or a test harness. */
@@ -42,6 +44,8 @@ export interface StatefulFunction<S extends StateSpecs = any, A extends Type<any
   readonly accepts: readonly A[];
   readonly handler: (ctx: Context<S>, message: Message<A>) => void | Promise<void>;
   readonly retry: RetryPolicy;
+  /** Instance time-to-live in milliseconds, when set. */
+  readonly instanceTtlMs?: number | undefined;
   at(id: string): TypedAddress<ValueOf<A>>;
 }
 
@@ -88,10 +92,18 @@ export function statefulFunction<const S extends StateSpecs = {}, A extends Type
       initialBackoffMs: retry.initialBackoff === undefined ? DEFAULT_RETRY.initialBackoffMs : toMillis(retry.initialBackoff),
       maxBackoffMs: retry.maxBackoff === undefined ? DEFAULT_RETRY.maxBackoffMs : toMillis(retry.maxBackoff),
     },
+    instanceTtlMs: instanceTtlOf(definition),
     at: (id) => ({ namespace, type: name, id }),
   };
   Object.defineProperty(fn, functionBrand, { value: true });
   return fn;
+}
+
+function instanceTtlOf(definition: FunctionDefinition<any, any>): number | undefined {
+  if (definition.instanceTtl === undefined) return undefined;
+  const ms = toMillis(definition.instanceTtl, `${definition.typename}: instanceTtl`);
+  if (ms <= 0) throw new TypeError(`${definition.typename}: instanceTtl must be longer than 0, got ${String(definition.instanceTtl)}`);
+  return ms;
 }
 
 export function isStatefulFunction(value: unknown): value is StatefulFunction {

@@ -12,6 +12,7 @@ export function embeddedBinding(fn: StatefulFunction): Binding {
     accepts,
     specs: () => specs,
     retry: fn.retry,
+    instanceTtlMs: fn.instanceTtlMs,
     invoker: {
       maxBatch: 1,
       invoke(request: InvokeRequest): Effects | Promise<Effects> {
