@@ -55,7 +55,8 @@ function apply(s: Statements, batch: CommitBatch): CommitResult {
     const { namespace, type, id } = d.address;
     if (d.name === undefined) {
       if (d.expiredBy === undefined) s.deleteInstance.run(namespace, type, id);
-      else s.deleteInstanceIfExpired.run(namespace, type, id, namespace, type, id, d.expiredBy);
+      // The instance row goes first, if expired; then, only then, the rest of the instance.
+      else if (s.deleteInstanceRowIfExpired.run(namespace, type, id, d.expiredBy).changes > 0) s.deleteInstance.run(namespace, type, id);
     } else if (d.expiredBy === undefined) s.deleteState.run(namespace, type, id, d.name);
     else s.deleteStateIfExpired.run(namespace, type, id, d.name, d.expiredBy);
   }

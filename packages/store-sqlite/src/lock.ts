@@ -48,6 +48,6 @@ export function openExclusive(dir: string, synchronous: "full" | "normal"): Data
   db.pragma("temp_store = MEMORY");
   db.pragma("cache_size = -65536");
   // After a checkpoint, the WAL file is cut back to this size instead of keeping its peak.
-  db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+  db.pragma(`journal_size_limit = ${8 * 1024 * 1024}`);
   return db;
 }

@@ -155,6 +155,11 @@ export class SqliteStore implements Store {
     return db.pragma("freelist_count", { simple: true }) as number;
   }
 
+  /** Pages of the database file that are free (given back by `reclaim`), for diagnostics and benchmarks. */
+  freePages(): number {
+    return this.#ready().db.pragma("freelist_count", { simple: true }) as number;
+  }
+
   async getReply(requestId: string): Promise<ReplyRow | undefined> {
     const row = this.#ready().s.replyOf.get(requestId);
     return row === undefined ? undefined : toReply(row);

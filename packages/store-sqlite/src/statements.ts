@@ -19,7 +19,7 @@ export interface Statements {
   readonly deleteState: Statement;
   readonly deleteStateIfExpired: Statement;
   readonly deleteInstance: Statement;
-  readonly deleteInstanceIfExpired: Statement;
+  readonly deleteInstanceRowIfExpired: Statement;
   readonly insertEgress: Bulk;
   readonly upsertReply: Statement;
   readonly insertDeadLetter: Statement;
@@ -69,9 +69,8 @@ export function prepareStatements(db: Database.Database): Statements {
     deleteState: run("DELETE FROM state WHERE namespace = ? AND type = ? AND id = ? AND name = ?"),
     deleteStateIfExpired: run("DELETE FROM state WHERE namespace = ? AND type = ? AND id = ? AND name = ? AND expires_at <= ?"),
     deleteInstance: run("DELETE FROM state WHERE namespace = ? AND type = ? AND id = ?"),
-    deleteInstanceIfExpired: run(
-      `DELETE FROM state WHERE namespace = ? AND type = ? AND id = ? AND EXISTS
-         (SELECT 1 FROM state WHERE namespace = ? AND type = ? AND id = ? AND name = '${INSTANCE_ROW}' AND expires_at <= ?)`,
+    deleteInstanceRowIfExpired: run(
+      `DELETE FROM state WHERE namespace = ? AND type = ? AND id = ? AND name = '${INSTANCE_ROW}' AND expires_at <= ?`,
     ),
     insertEgress: bulkInsert(db, "INSERT INTO egress (egress, topic, typename, value, created_at)", 5, CHUNK),
     upsertReply: run(

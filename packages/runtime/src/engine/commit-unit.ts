@@ -30,8 +30,16 @@ export interface CommitUnit {
   readonly ingress?: IngressPart | undefined;
   /** The address whose invocation produced the unit (its count of pending commits drops when it commits). */
   readonly mailbox?: { pendingCommits: number } | undefined;
-  /** Called once the unit is durable, with its messages as stored, and the request id of a duplicate ingress. */
-  readonly committed?: ((stored: readonly StoredMessage[], duplicateOf: string | undefined) => void) | undefined;
+  /**
+   * Committed in a batch of its own, ahead of queued units (background work that measures and
+   * bounds its own cost, and touches nothing a queued unit touches).
+   */
+  readonly alone?: boolean | undefined;
+  /**
+   * Called once the unit is durable, with its messages as stored, the request id of a duplicate
+   * ingress, and how long the store took to commit its batch (ms).
+   */
+  readonly committed?: ((stored: readonly StoredMessage[], duplicateOf: string | undefined, commitMs: number) => void) | undefined;
   readonly failed?: ((error: unknown) => void) | undefined;
 }
 

@@ -44,6 +44,8 @@ export class Dispatcher {
   private stopping = false;
   private idle: (() => void)[] = [];
   private draining = false;
+  /** Cache size at which eviction is tried again after it could not free enough (0: at the cap). */
+  private evictAt = 0;
 
   constructor(private readonly o: DispatcherOptions) {}
 
@@ -63,7 +65,7 @@ export class Dispatcher {
   deliver(m: StoredMessage): void {
     let mb = this.mailboxes.get(m.target);
     if (mb === undefined) {
-      if (this.mailboxes.size >= this.o.maxCachedAddresses) this.evict();
+      if (this.mailboxes.size >= Math.max(this.o.maxCachedAddresses, this.evictAt)) this.evict();
       mb = new Mailbox(m.target, m.keyGroup, functionTypeOf(m.target));
       this.mailboxes.set(m.target, mb);
     }
@@ -245,5 +247,8 @@ export class Dispatcher {
       if (mb.idle) idle.push(mb);
     }
     for (const mb of idle) this.mailboxes.delete(mb.address);
+    // Too few idle addresses (many queued or committing): scanning again at every new address
+    // would cost the whole cache each time; try again once another tenth of the cap came in.
+    this.evictAt = this.mailboxes.size > target ? this.mailboxes.size + Math.ceil(this.o.maxCachedAddresses / 10) : 0;
   }
 }
