@@ -18,6 +18,7 @@ const RUNS = {
   "request-reply": ["request-reply"],
   "remote-chain": ["remote-chain"],
   "remote-chain-python": ["remote-chain", "--python"],
+  expiry: ["expiry"],
 };
 const WORKLOADS = Object.keys(RUNS);
 const here = dirname(fileURLToPath(import.meta.url));

@@ -47,7 +47,7 @@ export class Worker {
   /** SIGKILL: no shutdown, no flush. */
   async kill(): Promise<void> {
     const child = this.child;
-    if (child === undefined || child.exitCode !== null) return;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGKILL");
     await exited;

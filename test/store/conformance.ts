@@ -2,6 +2,7 @@ import type { Fence, Store, StoreInfo } from "@statefun-ts/runtime";
 import { afterEach, beforeEach, describe } from "vitest";
 import { clusterTests } from "./conformance-cluster.js";
 import { durabilityTests } from "./conformance-durability.js";
+import { expiryTests } from "./conformance-expiry.js";
 import { leaseTests } from "./conformance-leases.js";
 import { messageTests } from "./conformance-messages.js";
 import { propertyTests } from "./conformance-property.js";
@@ -62,6 +63,7 @@ export function storeConformance(name: string, makeStore: MakeStore): void {
     messageTests(ctx);
     recordTests(ctx);
     durabilityTests(ctx);
+    expiryTests(ctx);
     propertyTests(ctx);
     registryTests(ctx);
     clusterTests(ctx);

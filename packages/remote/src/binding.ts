@@ -80,6 +80,7 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
     accepts: undefined,
     specs: (functionType) => deps.specs.get(functionType),
     retry: { maxAttempts: 1, initialBackoffMs: 0, maxBackoffMs: 0 },
+    instanceTtlMs: o.instanceTtlMs,
     invoker: {
       maxBatch: o.maxBatch,
       invoke(request) {

@@ -26,6 +26,11 @@ export interface HttpEndpointSpec {
    * `writeMs`: a stalled request write (10 s).
    */
   readonly timeouts?: { readonly callMs?: number; readonly connectMs?: number; readonly readMs?: number; readonly writeMs?: number };
+  /**
+   * Instance time-to-live (ms, our extension): an instance of these functions not invoked for this
+   * long is dropped whole, as if it never existed (default: never).
+   */
+  readonly instanceTtlMs?: number;
   /** Connections per origin (keep-alive pool, default 64). */
   readonly poolSize?: number;
   /** Largest response body accepted (default 64 MiB). */
@@ -45,6 +50,7 @@ export interface EndpointOptions {
   readonly writeMs: number;
   readonly poolSize: number;
   readonly payloadMaxBytes: number;
+  readonly instanceTtlMs: number | undefined;
   readonly tls: NonNullable<HttpEndpointSpec["tls"]>;
 }
 
@@ -74,6 +80,7 @@ export function endpointOptions(spec: HttpEndpointSpec): EndpointOptions {
     writeMs: positive("timeouts.writeMs", t.writeMs ?? DEFAULTS.writeMs),
     poolSize: positive("poolSize", spec.poolSize ?? DEFAULTS.poolSize),
     payloadMaxBytes: positive("payloadMaxBytes", spec.payloadMaxBytes ?? DEFAULTS.payloadMaxBytes),
+    instanceTtlMs: spec.instanceTtlMs === undefined ? undefined : positive("instanceTtl", spec.instanceTtlMs),
     tls: spec.tls ?? {},
   };
   const { cert, key } = options.tls;

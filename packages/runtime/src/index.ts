@@ -17,6 +17,7 @@ export type {
   DeadLetter,
   EgressClaim,
   EgressRow,
+  ExpiredRow,
   Fence,
   IngressMessage,
   Lease,
@@ -25,6 +26,7 @@ export type {
   RegistryEntry,
   RegistrySnapshot,
   ReplyRow,
+  StateDrop,
   StateEntry,
   StateWrite,
   Store,
@@ -32,3 +34,4 @@ export type {
   StoredMessage,
   StoreInfo,
 } from "./store/types.js";
+export { INSTANCE_ROW, INSTANCE_ROW_TYPE } from "./store/types.js";

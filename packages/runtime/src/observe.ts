@@ -20,7 +20,9 @@ export type CounterName =
   | "egress_records" // records written to egress outboxes
   | "replies" // replies to ingress callers
   | "timers_fired" // delayed messages fired
-  | "timers_cancelled"; // cancellation requests
+  | "timers_cancelled" // cancellation requests
+  | "instances_expired" // instances dropped whole by their instance TTL
+  | "state_expired"; // expired state values deleted in the background
 
 /** Histograms the engine observes. */
 export type HistogramName = "commit_batch_size" | "commit_latency_seconds" | "invocation_latency_seconds";

@@ -18,8 +18,10 @@ import { type CommittedBatch, Committer } from "./engine/committer.js";
 import { Dispatcher } from "./engine/dispatcher.js";
 import { EgressOutbox } from "./engine/egress.js";
 import { Inbox } from "./engine/inbox.js";
+import { visibleState } from "./engine/instance-ttl.js";
 import { type ClusterOptions, Ownership } from "./engine/ownership.js";
 import { ReplyWaiters } from "./engine/replies.js";
+import { DEFAULT_SWEEP, Sweeper, type SweepOptions } from "./engine/sweeper.js";
 import { Timers } from "./engine/timers.js";
 import { type GaugeSnapshot, type Logger, type MetricsSink, noMetrics, silentLogger } from "./observe.js";
 import { Parking } from "./parking.js";
@@ -52,6 +54,8 @@ export interface RuntimeOptions {
   readonly logger?: Logger;
   readonly metrics?: MetricsSink;
   readonly limits?: Partial<Limits>;
+  /** Pacing of the background deletion of expired state (instance TTL, state TTL). */
+  readonly sweep?: Partial<SweepOptions>;
   /** This worker's name in leases (default: random). */
   readonly owner?: string;
   /** How long messages to a function type with no binding are kept before they are dead-lettered (default 24 h). */
@@ -112,6 +116,7 @@ export class Runtime {
   private timers!: Timers;
   private parking: Parking | undefined;
   private parkSweep: { cancel(): void } | undefined;
+  private sweeper: Sweeper | undefined;
   private pendingIngress = 0;
   /** Immediate messages committed and not yet consumed (an estimate kept in memory). */
   private backlog = 0;
@@ -234,6 +239,18 @@ export class Runtime {
       (error: unknown) => this.fatal(error),
     ] as const;
     this.inbox = owns ? new ClusterInbox(this.store, owned, owns, ...inboxArgs) : new Inbox(this.store, owned, ...inboxArgs);
+    this.sweeper = new Sweeper(
+      {
+        store: this.store,
+        clock: this.clock,
+        metrics: this.metrics,
+        logger: this.logger,
+        owned,
+        commit: (u) => this.committer.enqueue(u),
+        release: (address) => this.dispatcher.release(address),
+      },
+      { ...DEFAULT_SWEEP, ...this.options.sweep },
+    );
     this.inbox.pump();
     await this.timers.start();
     if (ownership) {
@@ -241,6 +258,7 @@ export class Runtime {
       // Joins: the first heartbeat claims this worker's share of what is free.
       await ownership.start();
     }
+    this.sweeper.start();
     this.schedulePurge();
     this.scheduleParkSweep();
     this.state = "running";
@@ -261,6 +279,7 @@ export class Runtime {
     this.unwatch?.();
     await this.ownership?.stop();
     this.timers.stop();
+    await this.sweeper?.stop();
     await this.dispatcher.stop();
     if (!failed) await this.committer.flush();
     if (!failed) await this.ownership?.leave().catch((error) => this.logger.warn({ error: String(error) }, "leaving the cluster failed"));
@@ -375,13 +394,22 @@ export class Runtime {
     return (await this.store.getReply(requestId))?.argument;
   }
 
-  /** Every (unexpired) state value of an instance, as committed. */
+  /** Every (unexpired) state value of an instance, as committed; none once the instance expired (instance TTL). */
   async readState(address: Address): Promise<StateView[]> {
     const now = this.clock.now();
     const entries = await this.store.loadState(checkAddress(address, "state"));
-    return entries
-      .filter((e) => e.expiresAt === undefined || e.expiresAt > now)
-      .map((e) => ({ name: e.name, typename: e.value.typename, value: e.value.value, expiresAt: e.expiresAt }));
+    return visibleState(entries, now).map((e) => ({
+      name: e.name,
+      typename: e.value.typename,
+      value: e.value.value,
+      expiresAt: e.expiresAt,
+    }));
+  }
+
+  /** Deletes expired state now, in bounded steps, until none is left; resolves with the rows deleted. */
+  sweepExpired(): Promise<number> {
+    if (this.sweeper === undefined) throw new StatefunError("STATEFUN_CLOSED", `the runtime is ${this.state}`, { terminal: false });
+    return this.sweeper.sweepNow();
   }
 
   /** Takes the oldest record of a topic not being delivered now. */
@@ -457,6 +485,7 @@ export class Runtime {
     this.unwatch?.();
     void this.ownership?.halt();
     this.timers.stop();
+    void this.sweeper?.stop();
     void this.dispatcher.stop();
     this.logger.error({ error: String(error) }, "runtime failed: a commit did not go through; restart to recover from the store");
     this.options.onFatal?.(error);
@@ -515,6 +544,9 @@ export class Runtime {
     this.logger.warn({ error: String(error) }, "fenced: dropping the engine's memory and joining the cluster again");
     this.unwatch?.();
     this.purgeTimer?.cancel();
+    this.parkSweep?.cancel();
+    this.parking?.stop();
+    void this.sweeper?.stop();
     this.timers.stop();
     (this.inbox as ClusterInbox).close();
     void this.dispatcher.stop();

@@ -14,6 +14,8 @@ const counterHelp: Record<CounterName, string> = {
   replies: "Replies to ingress callers",
   timers_fired: "Delayed messages fired",
   timers_cancelled: "Cancellation requests",
+  instances_expired: "Instances dropped whole by their instance time-to-live",
+  state_expired: "Expired state values deleted in the background",
 };
 
 const histogramDefs: Record<HistogramName, { help: string; buckets: number[] }> = {

@@ -51,6 +51,16 @@ function apply(s: Statements, batch: CommitBatch): CommitResult {
   }
   messages.flush();
 
+  for (const d of batch.drops ?? []) {
+    const { namespace, type, id } = d.address;
+    if (d.name === undefined) {
+      if (d.expiredBy === undefined) s.deleteInstance.run(namespace, type, id);
+      // The instance row goes first, if expired; then, only then, the rest of the instance.
+      else if (s.deleteInstanceRowIfExpired.run(namespace, type, id, d.expiredBy).changes > 0) s.deleteInstance.run(namespace, type, id);
+    } else if (d.expiredBy === undefined) s.deleteState.run(namespace, type, id, d.name);
+    else s.deleteStateIfExpired.run(namespace, type, id, d.name, d.expiredBy);
+  }
+
   const states = s.upsertStates;
   for (const w of batch.state) {
     const { namespace, type, id } = w.address;

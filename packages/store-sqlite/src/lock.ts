@@ -25,6 +25,9 @@ export function openExclusive(dir: string, synchronous: "full" | "normal"): Data
     throw new StatefunError("STATEFUN_BAD_CONFIG", `cannot open the data directory ${dir}: ${(cause as Error).message}`, { cause });
   }
   try {
+    // Takes effect on a new, empty database only (an existing one keeps its mode until a VACUUM):
+    // space freed by deletions can then go back to the file system in steps (`SqliteStore.reclaim`).
+    db.pragma("auto_vacuum = INCREMENTAL");
     db.pragma("locking_mode = EXCLUSIVE");
     const mode = db.pragma("journal_mode = WAL", { simple: true });
     if (mode !== "wal") throw new Error(`journal_mode is ${String(mode)}, WAL is not supported here`);
@@ -44,5 +47,7 @@ export function openExclusive(dir: string, synchronous: "full" | "normal"): Data
   db.pragma("busy_timeout = 5000");
   db.pragma("temp_store = MEMORY");
   db.pragma("cache_size = -65536");
+  // After a checkpoint, the WAL file is cut back to this size instead of keeping its peak.
+  db.pragma(`journal_size_limit = ${8 * 1024 * 1024}`);
   return db;
 }

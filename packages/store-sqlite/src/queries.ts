@@ -1,4 +1,4 @@
-import type { EgressRow, StoredMessage } from "@statefun-ts/runtime";
+import type { EgressRow, ExpiredRow, StoredMessage } from "@statefun-ts/runtime";
 import { toEgressRow, toMessage } from "./rows.js";
 import type { Statements } from "./statements.js";
 
@@ -63,6 +63,22 @@ export function peekEgress(s: Statements, topic: string, limit: number, exclude?
   for (const row of s.egressOfTopic.iterate(topic, -1)) {
     if (exclude.has(row[0] as number)) continue;
     out.push(toEgressRow(row));
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+/** State rows expired by `now`, oldest expiry first, read through the `state_expiry` index. */
+export function expiredState(s: Statements, all: number, keyGroups: readonly number[], now: number, limit: number): ExpiredRow[] {
+  const { groups, everything } = select(all, keyGroups);
+  if (limit <= 0 || groups.length === 0) return [];
+  const owned = everything ? undefined : new Set(groups);
+  const out: ExpiredRow[] = [];
+  for (const row of s.expiredState.iterate(now)) {
+    const keyGroup = row[4] as number;
+    if (owned !== undefined && !owned.has(keyGroup)) continue;
+    const address = { namespace: row[0] as string, type: row[1] as string, id: row[2] as string };
+    out.push({ address, keyGroup, name: row[3] as string, expiresAt: row[5] as number });
     if (out.length >= limit) break;
   }
   return out;

@@ -7,6 +7,7 @@ import type {
   DeadLetter,
   EgressClaim,
   EgressRow,
+  ExpiredRow,
   Fence,
   MessagePage,
   RegistryChange,
@@ -23,7 +24,7 @@ import { SqliteCluster } from "./cluster.js";
 import { committer } from "./commit.js";
 import { DATABASE_FILE, openExclusive } from "./lock.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
-import { loadMessages, loadTimers, peekEgress } from "./queries.js";
+import { expiredState, loadMessages, loadTimers, peekEgress } from "./queries.js";
 import { type RegistryQueries, registryQueries } from "./registry.js";
 import { toDeadLetter, toReply, toStateEntry } from "./rows.js";
 import { prepareStatements, type Statements } from "./statements.js";
@@ -198,6 +199,28 @@ export class SqliteStore implements Store {
 
   async loadState(address: StoredMessage["target"]): Promise<StateEntry[]> {
     return this.#ready().s.stateOf.all(address.namespace, address.type, address.id).map(toStateEntry);
+  }
+
+  async expiredState(keyGroups: readonly number[], now: number, limit: number): Promise<ExpiredRow[]> {
+    const { s, keyGroups: all } = this.#ready();
+    return expiredState(s, all, keyGroups, now, limit);
+  }
+
+  /**
+   * Gives up to `pages` free pages back to the file system (`PRAGMA incremental_vacuum`) and
+   * returns how many stay free. Stores created before incremental auto-vacuum (an older version)
+   * keep their free pages for reuse until a one-off `VACUUM`; for them this returns 0.
+   */
+  async reclaim(pages: number): Promise<number> {
+    const { db } = this.#ready();
+    if (db.pragma("auto_vacuum", { simple: true }) !== 2) return 0;
+    db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
+    return db.pragma("freelist_count", { simple: true }) as number;
+  }
+
+  /** Pages of the database file that are free (given back by `reclaim`), for diagnostics and benchmarks. */
+  freePages(): number {
+    return this.#ready().db.pragma("freelist_count", { simple: true }) as number;
   }
 
   async getReply(requestId: string): Promise<ReplyRow | undefined> {

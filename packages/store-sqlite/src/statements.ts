@@ -1,3 +1,4 @@
+import { INSTANCE_ROW } from "@statefun-ts/runtime";
 import type Database from "better-sqlite3";
 import { type Bulk, bulkDelete, bulkInsert } from "./bulk.js";
 import { MESSAGE_COLUMNS, MESSAGE_PARAMS, type Row } from "./rows.js";
@@ -16,6 +17,9 @@ export interface Statements {
   readonly cancelDelayed: Statement;
   readonly upsertStates: Bulk;
   readonly deleteState: Statement;
+  readonly deleteStateIfExpired: Statement;
+  readonly deleteInstance: Statement;
+  readonly deleteInstanceRowIfExpired: Statement;
   readonly insertEgress: Bulk;
   readonly upsertReply: Statement;
   readonly insertDeadLetter: Statement;
@@ -24,6 +28,7 @@ export interface Statements {
   readonly messagesAfter: RawStatement;
   readonly timersAfter: RawStatement;
   readonly stateOf: RawStatement;
+  readonly expiredState: RawStatement;
   readonly replyOf: RawStatement;
   readonly egressOfTopic: RawStatement;
   readonly deleteEgress: Statement;
@@ -62,6 +67,11 @@ export function prepareStatements(db: Database.Database): Statements {
          key_group = excluded.key_group, typename = excluded.typename, value = excluded.value, expires_at = excluded.expires_at`,
     ),
     deleteState: run("DELETE FROM state WHERE namespace = ? AND type = ? AND id = ? AND name = ?"),
+    deleteStateIfExpired: run("DELETE FROM state WHERE namespace = ? AND type = ? AND id = ? AND name = ? AND expires_at <= ?"),
+    deleteInstance: run("DELETE FROM state WHERE namespace = ? AND type = ? AND id = ?"),
+    deleteInstanceRowIfExpired: run(
+      `DELETE FROM state WHERE namespace = ? AND type = ? AND id = ? AND name = '${INSTANCE_ROW}' AND expires_at <= ?`,
+    ),
     insertEgress: bulkInsert(db, "INSERT INTO egress (egress, topic, typename, value, created_at)", 5, CHUNK),
     upsertReply: run(
       `INSERT INTO replies (request_id, typename, value, created_at) VALUES (?, ?, ?, ?)
@@ -76,6 +86,10 @@ export function prepareStatements(db: Database.Database): Statements {
        WHERE due_at IS NOT NULL AND (due_at, seq) > (?, ?) AND due_at <= ? ORDER BY due_at, seq LIMIT ?`,
     ),
     stateOf: raw("SELECT name, typename, value, expires_at FROM state WHERE namespace = ? AND type = ? AND id = ? ORDER BY name"),
+    expiredState: raw(
+      `SELECT namespace, type, id, name, key_group, expires_at FROM state INDEXED BY state_expiry
+       WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at`,
+    ),
     replyOf: raw("SELECT request_id, typename, value FROM replies WHERE request_id = ?"),
     egressOfTopic: raw("SELECT id, egress, topic, typename, value, created_at FROM egress WHERE topic = ? ORDER BY id LIMIT ?"),
     deleteEgress: run("DELETE FROM egress WHERE id = ?"),

@@ -1,4 +1,4 @@
-import type { DeadLetter, EgressRow, ReplyRow, StateWrite, StoredMessage } from "../store/types.js";
+import type { DeadLetter, EgressRow, ReplyRow, StateDrop, StateWrite, StoredMessage } from "../store/types.js";
 
 /** A message produced by an invocation or an ingress; it gets its `seq` when its commit is formed. */
 export type NewMessage = Omit<StoredMessage, "seq"> & { seq: number };
@@ -20,6 +20,8 @@ export interface CommitUnit {
   /** Mutable until the unit's batch is formed: a later cancellation removes delayed sends from it. */
   messages: NewMessage[];
   readonly cancelTokens: readonly string[];
+  /** Expired state to delete before `state` is written. */
+  readonly drops: readonly StateDrop[];
   readonly state: readonly StateWrite[];
   readonly egress: readonly Omit<EgressRow, "id">[];
   readonly replies: readonly ReplyRow[];
@@ -28,8 +30,16 @@ export interface CommitUnit {
   readonly ingress?: IngressPart | undefined;
   /** The address whose invocation produced the unit (its count of pending commits drops when it commits). */
   readonly mailbox?: { pendingCommits: number } | undefined;
-  /** Called once the unit is durable, with its messages as stored, and the request id of a duplicate ingress. */
-  readonly committed?: ((stored: readonly StoredMessage[], duplicateOf: string | undefined) => void) | undefined;
+  /**
+   * Committed in a batch of its own, ahead of queued units (background work that measures and
+   * bounds its own cost, and touches nothing a queued unit touches).
+   */
+  readonly alone?: boolean | undefined;
+  /**
+   * Called once the unit is durable, with its messages as stored, the request id of a duplicate
+   * ingress, and how long the store took to commit its batch (ms).
+   */
+  readonly committed?: ((stored: readonly StoredMessage[], duplicateOf: string | undefined, commitMs: number) => void) | undefined;
   readonly failed?: ((error: unknown) => void) | undefined;
 }
 
@@ -41,6 +51,7 @@ export function unit(parts: Partial<CommitUnit>): CommitUnit {
     consumed: NONE,
     messages: [],
     cancelTokens: NONE,
+    drops: NONE,
     state: NONE,
     egress: NONE,
     replies: NONE,

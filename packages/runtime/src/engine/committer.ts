@@ -1,6 +1,6 @@
 import type { Clock } from "../clock.js";
 import type { MetricsSink } from "../observe.js";
-import type { CommitBatch, Fence, IngressMessage, Store, StoredMessage } from "../store/types.js";
+import type { CommitBatch, Fence, IngressMessage, StateDrop, Store, StoredMessage } from "../store/types.js";
 import { type CommitUnit, EMPTY } from "./commit-unit.js";
 
 /** What a finished commit hands back to the engine, in commit order. */
@@ -44,7 +44,15 @@ export class Committer {
       unit.failed?.(this.failure);
       return;
     }
-    this.queue.push(unit);
+    if (unit.alone) {
+      // Background work does not wait behind the foreground's queue: it only ever touches what
+      // no queued unit touches (see `Sweeper`), so its place in the order does not matter.
+      let at = 0;
+      while (at < this.queue.length && this.queue[at]!.alone) at++;
+      this.queue.splice(at, 0, unit);
+    } else {
+      this.queue.push(unit);
+    }
     this.schedule();
   }
 
@@ -91,8 +99,9 @@ export class Committer {
     this.running = true;
     try {
       if (this.queue.length > 0 && this.failure === undefined) {
-        const units = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
-        this.queue = units === this.queue ? [] : this.queue.slice(this.maxBatch);
+        const size = this.batchSize();
+        const units = this.queue.length === size ? this.queue : this.queue.slice(0, size);
+        this.queue = units === this.queue ? [] : this.queue.slice(size);
         await this.commit(units);
       }
     } finally {
@@ -103,6 +112,15 @@ export class Committer {
         this.schedule();
       }
     }
+  }
+
+  /** Units of the next batch: up to `maxBatch`, a unit that goes `alone` by itself. */
+  private batchSize(): number {
+    const queue = this.queue;
+    if (queue[0]!.alone) return 1;
+    const max = Math.min(queue.length, this.maxBatch);
+    for (let i = 1; i < max; i++) if (queue[i]!.alone) return i;
+    return max;
   }
 
   private async commit(units: CommitUnit[]): Promise<void> {
@@ -122,6 +140,7 @@ export class Committer {
         consumed: [] as number[],
         cancelTokens: [] as string[],
         messages,
+        drops: [] as StateDrop[],
         state: [] as CommitBatch["state"][number][],
         egress: [] as CommitBatch["egress"][number][],
         replies: [] as CommitBatch["replies"][number][],
@@ -144,6 +163,7 @@ export class Committer {
           messages.push(m);
           mine.push(m);
         }
+        for (const d of u.drops) batch.drops.push(d);
         for (const w of u.state) batch.state.push(w);
         for (const e of u.egress) batch.egress.push(e);
         for (const r of u.replies) batch.replies.push(r);
@@ -151,7 +171,9 @@ export class Committer {
         for (const r of u.replayed) batch.replayed.push(r);
         stored.push(mine);
       }
+      const storeStarted = performance.now();
       const result = await this.store.commit(batch);
+      const commitMs = performance.now() - storeStarted;
       this.metrics.observe("commit_batch_size", units.length);
       this.metrics.observe("commit_latency_seconds", (performance.now() - started) / 1000);
       const duplicateOf: (string | undefined)[] = units.map((u) => {
@@ -162,7 +184,7 @@ export class Committer {
       // A duplicate ingress message was not stored: it must not be delivered either.
       for (let i = 0; i < units.length; i++) if (duplicateOf[i] !== undefined) stored[i] = stored[i]!.slice(1);
       this.onCommitted({ units, stored, cancelTokens: batch.cancelTokens, maxSeq: count > 0 ? seq - 1 : 0 });
-      for (let i = 0; i < units.length; i++) units[i]!.committed?.(stored[i]!, duplicateOf[i]);
+      for (let i = 0; i < units.length; i++) units[i]!.committed?.(stored[i]!, duplicateOf[i], commitMs);
     } catch (error) {
       // A failed commit leaves memory ahead of the store: nothing after it may commit.
       this.failure = error;

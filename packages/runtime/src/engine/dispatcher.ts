@@ -1,4 +1,4 @@
-import { functionTypeOf, StatefunError } from "@statefun-ts/protocol";
+import { type Address, functionTypeOf, StatefunError } from "@statefun-ts/protocol";
 import type { Effects } from "@statefun-ts/sdk/internal";
 import { errorText } from "@statefun-ts/sdk/internal";
 import type { Binding } from "../binding.js";
@@ -12,6 +12,7 @@ import { type CommitUnit, unit } from "./commit-unit.js";
 import type { Committer } from "./committer.js";
 import { Deque } from "./deque.js";
 import { effectsToUnit } from "./effects-unit.js";
+import { startOver } from "./instance-ttl.js";
 import { Mailbox } from "./mailbox.js";
 
 export interface DispatcherOptions {
@@ -48,6 +49,8 @@ export class Dispatcher {
   private stopping = false;
   private idle: (() => void)[] = [];
   private draining = false;
+  /** Cache size at which eviction is tried again after it could not free enough (0: at the cap). */
+  private evictAt = 0;
 
   constructor(private readonly o: DispatcherOptions) {}
 
@@ -72,7 +75,7 @@ export class Dispatcher {
     }
     let mb = this.mailboxes.get(m.target);
     if (mb === undefined) {
-      if (this.mailboxes.size >= this.o.maxCachedAddresses) this.evict();
+      if (this.mailboxes.size >= Math.max(this.o.maxCachedAddresses, this.evictAt)) this.evict();
       mb = new Mailbox(m.target, m.keyGroup, functionTypeOf(m.target));
       this.mailboxes.set(m.target, mb);
     }
@@ -80,6 +83,19 @@ export class Dispatcher {
     this.bufferedCount++;
     this.o.metrics.count("messages_delivered");
     this.schedule(mb);
+  }
+
+  /**
+   * For the sweeper, before it drops an expired instance: true when nothing of the address is in
+   * flight (no invocation, no queued message, no commit pending), after forgetting its cached
+   * state; false when it is in use (its next commit moves its expiry, or starts it over).
+   */
+  release(address: Address): boolean {
+    const mb = this.mailboxes.get(address);
+    if (mb === undefined) return true;
+    if (!mb.idle) return false;
+    this.mailboxes.delete(address);
+    return true;
   }
 
   /** Stops starting invocations; resolves when the running ones are done. */
@@ -158,6 +174,7 @@ export class Dispatcher {
       );
     }
     const now = this.o.clock.now();
+    if (startOver(mb, now)) this.o.metrics.count("instances_expired");
     const started = performance.now();
     try {
       const effects = binding.invoker.invoke({
@@ -190,7 +207,8 @@ export class Dispatcher {
   private succeeded(mb: Mailbox, batch: readonly StoredMessage[], binding: Binding, effects: Effects, now: number, started: number): void {
     const metrics = this.o.metrics;
     metrics.observe("invocation_latency_seconds", (performance.now() - started) / 1000);
-    const parts = effectsToUnit(mb, batch, effects, binding.specs(mb.functionType), this.o.keyGroups, now, this.o.cancel);
+    const specs = binding.specs(mb.functionType);
+    const parts = effectsToUnit(mb, batch, effects, specs, this.o.keyGroups, now, this.o.cancel, binding.instanceTtlMs);
     metrics.count("invocations", batch.length);
     if (parts.messages.length > 0) metrics.count("messages_sent", parts.messages.length);
     if (parts.egress.length > 0) metrics.count("egress_records", parts.egress.length);
@@ -268,5 +286,8 @@ export class Dispatcher {
       if (mb.idle) idle.push(mb);
     }
     for (const mb of idle) this.mailboxes.delete(mb.address);
+    // Too few idle addresses (many queued or committing): scanning again at every new address
+    // would cost the whole cache each time; try again once another tenth of the cap came in.
+    this.evictAt = this.mailboxes.size > target ? this.mailboxes.size + Math.ceil(this.o.maxCachedAddresses / 10) : 0;
   }
 }

@@ -1,9 +1,10 @@
-import { keyGroupOf } from "@statefun-ts/protocol";
+import { keyGroupOf, type TypedValue } from "@statefun-ts/protocol";
 import type { Effects } from "@statefun-ts/sdk/internal";
 import { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE } from "../api.js";
 import type { StateSpecInfo } from "../binding.js";
-import type { EgressRow, ReplyRow, StateWrite, StoredMessage } from "../store/types.js";
+import type { EgressRow, ReplyRow, StateDrop, StateWrite, StoredMessage } from "../store/types.js";
 import { type CommitUnit, EMPTY, type NewMessage } from "./commit-unit.js";
+import { instanceRowWrite } from "./instance-ttl.js";
 import type { Mailbox } from "./mailbox.js";
 
 /** What the engine must do in memory, at once, for the cancellations of an invocation. */
@@ -21,6 +22,7 @@ export function effectsToUnit(
   keyGroups: number,
   now: number,
   cancel: Cancellation,
+  instanceTtlMs?: number | undefined,
 ): Omit<CommitUnit, "committed" | "failed"> {
   const messages: NewMessage[] = [];
   let replies: ReplyRow[] | undefined;
@@ -60,12 +62,20 @@ export function effectsToUnit(
     effects.egress.length === 0
       ? EMPTY
       : effects.egress.map((e) => ({ egress: e.egress, topic: e.topic, argument: e.argument, createdAt: now }));
+  // An expired instance started over: its old rows go before anything is written.
+  const drops: readonly StateDrop[] = mb.cleared ? [{ address: self, keyGroup: mb.keyGroup }] : EMPTY;
+  mb.cleared = false;
+  const instanceRow = instanceRowWrite(mb, instanceTtlMs, now);
   return {
     touchedKeyGroups: mb.keyGroups,
     consumed: consumed.length === 1 ? [consumed[0]!.seq] : consumed.map((m) => m.seq),
     messages,
     cancelTokens: cancelTokens ?? EMPTY,
-    state: effects.state.size === 0 && !hasAfterCall(specs) ? EMPTY : applyState(mb, effects, specs, now),
+    drops,
+    state:
+      effects.state.size === 0 && instanceRow === undefined && !hasAfterCall(specs)
+        ? EMPTY
+        : applyState(mb, effects, specs, now, instanceRow),
     egress,
     replies: replies ?? EMPTY,
     deadLetters: EMPTY,
@@ -79,7 +89,21 @@ function hasAfterCall(specs: readonly StateSpecInfo[]): boolean {
   return false;
 }
 
-function applyState(mb: Mailbox, effects: Effects, specs: readonly StateSpecInfo[], now: number): StateWrite[] {
+/** The spec of a stored state name: a map or list entry `name[key]` has the spec of `name`. */
+function specOf(specs: readonly StateSpecInfo[], stored: string): StateSpecInfo | undefined {
+  const bracket = stored.indexOf("[");
+  const name = bracket < 0 ? stored : stored.slice(0, bracket);
+  for (const spec of specs) if (spec.name === name) return spec;
+  return undefined;
+}
+
+function applyState(
+  mb: Mailbox,
+  effects: Effects,
+  specs: readonly StateSpecInfo[],
+  now: number,
+  instanceRow: StateWrite | undefined,
+): StateWrite[] {
   const state = mb.state!;
   const writes: StateWrite[] = [];
   const write = (name: string, w: StateWrite) => {
@@ -87,19 +111,24 @@ function applyState(mb: Mailbox, effects: Effects, specs: readonly StateSpecInfo
     if (w.value === null) state.delete(name);
     else state.set(name, { name, value: w.value, expiresAt: w.expiresAt });
   };
+  if (instanceRow !== undefined) write(instanceRow.name, instanceRow);
   for (const [name, value] of effects.state) {
-    const spec = specs.find((s) => s.name === name);
+    const spec = specOf(specs, name);
     // A write is also an invocation: both expiry modes count from now.
     const expiresAt = spec && spec.expiration.mode !== "none" ? now + spec.expiration.millis : undefined;
     write(name, { address: mb.address, keyGroup: mb.keyGroup, name, value, expiresAt });
   }
-  // Expire-after-call values live on for as long again after every invocation.
+  // Expire-after-call values (and every entry of such a map or list state) live on for as long
+  // again after every invocation.
   for (const spec of specs) {
-    if (spec.expiration.mode !== "after-call" || effects.state.has(spec.name)) continue;
+    if (spec.expiration.mode !== "after-call") continue;
+    const expiresAt = now + spec.expiration.millis;
+    const touch = (name: string, value: TypedValue) => {
+      if (!effects.state.has(name)) write(name, { address: mb.address, keyGroup: mb.keyGroup, name, value, expiresAt });
+    };
     const value = mb.value(spec.name, now);
-    if (value !== undefined) {
-      write(spec.name, { address: mb.address, keyGroup: mb.keyGroup, name: spec.name, value, expiresAt: now + spec.expiration.millis });
-    }
+    if (value !== undefined) touch(spec.name, value);
+    for (const [name, entry] of mb.entries(`${spec.name}[`, now)) touch(name, entry);
   }
   return writes;
 }

@@ -1,20 +1,23 @@
 import { type Address, addressKey, StatefunError } from "@statefun-ts/protocol";
 import type { StateSpecInfo } from "../binding.js";
 import type { ClusterView, EgressClaim, Lease, MessagePage, StoreChange } from "./cluster-types.js";
-import type {
-  CommitBatch,
-  CommitResult,
-  DeadLetter,
-  EgressRow,
-  Fence,
-  RegistryChange,
-  RegistryEntry,
-  RegistrySnapshot,
-  ReplyRow,
-  StateEntry,
-  Store,
-  StoredMessage,
-  StoreInfo,
+import {
+  type CommitBatch,
+  type CommitResult,
+  type DeadLetter,
+  type EgressRow,
+  type ExpiredRow,
+  type Fence,
+  INSTANCE_ROW,
+  type RegistryChange,
+  type RegistryEntry,
+  type RegistrySnapshot,
+  type ReplyRow,
+  type StateDrop,
+  type StateEntry,
+  type Store,
+  type StoredMessage,
+  type StoreInfo,
 } from "./types.js";
 
 export interface MemoryStoreOptions {
@@ -24,13 +27,20 @@ export interface MemoryStoreOptions {
   readonly shared?: boolean;
 }
 
+/** The state of one address, with what `expiredState` reports about it. */
+interface Instance {
+  readonly address: Address;
+  keyGroup: number;
+  readonly values: Map<string, StateEntry>;
+}
+
 /**
  * A store in memory: for unit tests and experiments only (nothing survives the process).
  * It follows the same contract as the durable stores and passes the same conformance suite.
  */
 export class MemoryStore implements Store {
   private readonly messages = new Map<number, StoredMessage>();
-  private readonly state = new Map<string, Map<string, StateEntry>>();
+  private readonly state = new Map<string, Instance>();
   private readonly egress = new Map<number, EgressRow>();
   private readonly replies = new Map<string, ReplyRow & { createdAt: number }>();
   private readonly keys = new Map<string, { requestId: string; createdAt: number }>();
@@ -178,19 +188,21 @@ export class MemoryStore implements Store {
       this.messages.set(m.seq, m);
       if (m.dueAt === undefined) this.positions.set(m.seq, ++this.lastPosition);
     }
+    for (const d of batch.drops ?? []) this.drop(d);
     for (const w of batch.state) {
       const key = addressKey(w.address);
-      let values = this.state.get(key);
+      let instance = this.state.get(key);
       if (w.value === null) {
-        values?.delete(w.name);
-        if (values?.size === 0) this.state.delete(key);
+        instance?.values.delete(w.name);
+        if (instance?.values.size === 0) this.state.delete(key);
         continue;
       }
-      if (values === undefined) {
-        values = new Map();
-        this.state.set(key, values);
+      if (instance === undefined) {
+        instance = { address: w.address, keyGroup: w.keyGroup, values: new Map() };
+        this.state.set(key, instance);
       }
-      values.set(w.name, { name: w.name, value: w.value, expiresAt: w.expiresAt });
+      instance.keyGroup = w.keyGroup;
+      instance.values.set(w.name, { name: w.name, value: w.value, expiresAt: w.expiresAt });
     }
     for (const e of batch.egress) {
       const id = this.nextEgress++;
@@ -244,7 +256,33 @@ export class MemoryStore implements Store {
   }
 
   async loadState(address: Address): Promise<StateEntry[]> {
-    return [...(this.state.get(addressKey(address))?.values() ?? [])];
+    return [...(this.state.get(addressKey(address))?.values.values() ?? [])];
+  }
+
+  /** Scans everything: this store is for tests, the durable ones use an index. */
+  async expiredState(keyGroups: readonly number[], now: number, limit: number): Promise<ExpiredRow[]> {
+    const groups = new Set(keyGroups);
+    const found: ExpiredRow[] = [];
+    for (const { address, keyGroup, values } of this.state.values()) {
+      if (!groups.has(keyGroup)) continue;
+      for (const e of values.values()) {
+        if (e.expiresAt !== undefined && e.expiresAt <= now) found.push({ address, keyGroup, name: e.name, expiresAt: e.expiresAt });
+      }
+    }
+    return found.sort((a, b) => a.expiresAt - b.expiresAt).slice(0, Math.max(0, limit));
+  }
+
+  private drop(d: StateDrop): void {
+    const key = addressKey(d.address);
+    const values = this.state.get(key)?.values;
+    if (values === undefined) return;
+    if (d.expiredBy !== undefined) {
+      const expiresAt = values.get(d.name ?? INSTANCE_ROW)?.expiresAt;
+      if (expiresAt === undefined || expiresAt > d.expiredBy) return;
+    }
+    if (d.name === undefined) values.clear();
+    else values.delete(d.name);
+    if (values.size === 0) this.state.delete(key);
   }
 
   async getReply(requestId: string): Promise<ReplyRow | undefined> {

@@ -41,6 +41,40 @@ export interface StateWrite {
   readonly expiresAt?: number | undefined;
 }
 
+/**
+ * The reserved state name of an instance's expiry row (instance time-to-live). State names
+ * cannot contain "[", so no state of a function can take it. The row's `expiresAt` is when the
+ * whole instance expires; its value is empty (`INSTANCE_ROW_TYPE`). It lives in the state like
+ * any value, so `loadState` returns it and `expiredState` finds it through the expiry index.
+ */
+export const INSTANCE_ROW = "[instance]";
+export const INSTANCE_ROW_TYPE = "statefun.internal/instance";
+
+/**
+ * Deletes expired state, applied in a commit before its state writes:
+ * - with `name`: the row `name` of `address`;
+ * - without `name`: every state row of `address` (the whole instance).
+ *
+ * With `expiredBy`, the deletion happens only if the row `name` (or, for a whole instance, the
+ * row `INSTANCE_ROW`) exists and has `expiresAt <= expiredBy`, checked inside the commit's
+ * transaction; otherwise nothing of the address is deleted. Without it, the deletion is
+ * unconditional.
+ */
+export interface StateDrop {
+  readonly address: Address;
+  readonly keyGroup: number;
+  readonly name?: string | undefined;
+  readonly expiredBy?: number | undefined;
+}
+
+/** A state row whose `expiresAt` has passed, as `Store.expiredState` finds it. */
+export interface ExpiredRow {
+  readonly address: Address;
+  readonly keyGroup: number;
+  readonly name: string;
+  readonly expiresAt: number;
+}
+
 /** A record for an egress topic, with a stable id used as its idempotency key. */
 export interface EgressRow {
   readonly id: number;
@@ -79,7 +113,8 @@ export interface Fence {
  * 3. `consumed` messages are deleted (consumed, fired or dead-lettered), and every delayed
  *    message whose cancellation token is in `cancelTokens` is deleted;
  * 4. `messages` (immediate and delayed) are inserted;
- * 5. state writes, egress records, replies, dead letters and `replayed` dead letters are applied.
+ * 5. `drops` are applied (see `StateDrop`), then state writes, egress records, replies, dead
+ *    letters and `replayed` dead letters.
  */
 export interface CommitBatch {
   /** The commit's wall-clock time (epoch ms): stored as the creation time of replies and idempotency keys. */
@@ -90,6 +125,8 @@ export interface CommitBatch {
   readonly consumed: readonly number[];
   readonly cancelTokens: readonly string[];
   readonly messages: readonly StoredMessage[];
+  /** Expired state to delete before `state` is written (absent: none). */
+  readonly drops?: readonly StateDrop[] | undefined;
   readonly state: readonly StateWrite[];
   readonly egress: readonly Omit<EgressRow, "id">[];
   readonly replies: readonly ReplyRow[];
@@ -207,6 +244,20 @@ export interface Store {
 
   /** The state of one address (expired values included; the caller checks `expiresAt`). */
   loadState(address: StoredMessage["target"]): Promise<StateEntry[]>;
+
+  /**
+   * State rows of the key groups with `expiresAt <= now`, ordered by `expiresAt` (ties in any
+   * order), at most `limit`. Served by an index on `expiresAt`: the cost grows with the rows
+   * returned, never with all state. Rows of every kind: values and `INSTANCE_ROW` rows.
+   */
+  expiredState(keyGroups: readonly number[], now: number, limit: number): Promise<ExpiredRow[]>;
+
+  /**
+   * Optional: gives storage freed by deletions back to the file system, bounded work per call
+   * (SQLite: `PRAGMA incremental_vacuum(pages)`). Returns the number of free pages left (0 when
+   * nothing is left to give back). A store that reclaims space by itself leaves it out.
+   */
+  reclaim?(pages: number): Promise<number>;
 
   getReply(requestId: string): Promise<ReplyRow | undefined>;
 

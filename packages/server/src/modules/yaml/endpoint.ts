@@ -46,7 +46,13 @@ const transport = strict({
   }
 });
 
-const common = { functions: functionTypes, urlPathTemplate: urlTemplate, maxNumBatchRequests: positiveInt.optional() };
+/** `instanceTtl` is our extension: instances not invoked for that long are dropped whole. */
+const common = {
+  functions: functionTypes,
+  urlPathTemplate: urlTemplate,
+  maxNumBatchRequests: positiveInt.optional(),
+  instanceTtl: duration().optional(),
+};
 
 /** `spec` of `io.statefun.endpoints.v2/http`. */
 export const endpointV2 = strict({ ...common, transport: transport.optional() }).transform((s): EndpointDraft => {
@@ -59,6 +65,7 @@ export const endpointV2 = strict({ ...common, transport: transport.optional() })
     functions: s.functions,
     urlPathTemplate: s.urlPathTemplate,
     maxNumBatchRequests: s.maxNumBatchRequests,
+    instanceTtlMs: s.instanceTtl,
     timeouts: timeoutsMs({
       call: t?.timeouts?.call ?? t?.call,
       connect: t?.timeouts?.connect ?? t?.connect,
@@ -78,6 +85,7 @@ export const endpointV1 = strict({ ...common, timeouts: timeouts.optional() }).t
       functions: s.functions,
       urlPathTemplate: s.urlPathTemplate,
       maxNumBatchRequests: s.maxNumBatchRequests,
+      instanceTtlMs: s.instanceTtl,
       timeouts: timeoutsMs(s.timeouts ?? {}),
     }),
     tls: [],
