@@ -279,6 +279,11 @@ export class Runtime {
     return this.owner;
   }
 
+  /** True once started in cluster mode (a shared store, or `cluster` options): key groups are shared with other workers. */
+  get clustered(): boolean {
+    return this.ownership !== undefined;
+  }
+
   functionTypes(): string[] {
     return this.registry.functionTypes();
   }
