@@ -8,18 +8,18 @@ export function leaseTests(ctx: Context): void {
     it("reports the key groups it was created with", async () => {
       const other = await ctx.makeStore({ keyGroups: 5 });
       try {
-        expect(await other.store.open()).toEqual({ keyGroups: 5 });
+        expect((await other.store.open()).keyGroups).toBe(5);
       } finally {
         await other.cleanup();
       }
     });
 
     it("keeps its key groups forever, whatever a later open asks for", async () => {
-      expect(ctx.info).toEqual({ keyGroups: ctx.keyGroups });
+      expect(ctx.info.keyGroups).toBe(ctx.keyGroups);
       await ctx.reopen({ keyGroups: ctx.keyGroups * 4 });
-      expect(ctx.info).toEqual({ keyGroups: ctx.keyGroups });
+      expect(ctx.info.keyGroups).toBe(ctx.keyGroups);
       await ctx.reopen({ keyGroups: 3 });
-      expect(ctx.info).toEqual({ keyGroups: ctx.keyGroups });
+      expect(ctx.info.keyGroups).toBe(ctx.keyGroups);
     });
   });
 

@@ -73,7 +73,7 @@ describe("PostgresStore across a server crash", () => {
     await commitN(last + 1);
     await store.close();
     const reopened = new PostgresStore({ url: cluster.url, schema: "crash" });
-    expect(await reopened.open()).toEqual({ keyGroups: K });
+    expect(await reopened.open()).toEqual({ keyGroups: K, shared: true });
     expect((await everything(reopened, K)).messages.map((m) => m.seq)).toEqual([last + 1]);
     expect(await reopened.allocateSeqs(1)).toBeGreaterThan(last + 1);
     await reopened.close();

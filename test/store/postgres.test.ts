@@ -45,8 +45,11 @@ describe("PostgresStore", () => {
         "egress",
         "idempotency_keys",
         "leases",
+        "members",
         "messages",
         "meta",
+        "parked_types",
+        "registry",
         "replies",
         "schema_migrations",
         "sequences",
@@ -116,7 +119,7 @@ describe("PostgresStore", () => {
     const store = storeFromUrl(url.toString(), { keyGroups: 3 });
     try {
       expect(store.schema).toBe(schema);
-      expect(await store.open()).toEqual({ keyGroups: 3 });
+      expect(await store.open()).toEqual({ keyGroups: 3, shared: true });
       // The store's own settings (its search_path) survive the URL's options: its tables are in its schema.
       const fence = { owner: "w", epochs: await store.acquire("w", [0]) };
       await store.commit(batch(fence, { messages: [message(1, 0)] }));

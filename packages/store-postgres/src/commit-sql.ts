@@ -1,5 +1,6 @@
 import type { CommitBatch, IngressMessage, StoredMessage } from "@statefun-ts/runtime";
 import { byteaArray, int4Array, int8Array, textArray } from "./arrays.js";
+import { changePayload } from "./notify.js";
 import { MESSAGE_COLUMNS, messageArrays, messageColumns } from "./rows.js";
 import { collapseState, lastReplies } from "./writes.js";
 
@@ -28,8 +29,10 @@ const STATE_MATCH = "s.namespace = b.namespace AND s.type = b.type AND s.id = b.
  *
  * `admitted` are the ingress messages left after dropping those whose key an earlier one of the
  * batch has; among them, a message whose key is already known is dropped by the statement.
+ * With a `channel`, a commit inserting messages or replies announces them there (`NOTIFY`, sent
+ * by PostgreSQL only once the transaction committed).
  */
-export function commitStatement(batch: CommitBatch, admitted: readonly IngressMessage[]): CommitStatement {
+export function commitStatement(batch: CommitBatch, admitted: readonly IngressMessage[], channel?: string): CommitStatement {
   const values: unknown[] = [];
   const p = (value: unknown, type: string) => {
     values.push(value);
@@ -173,7 +176,13 @@ export function commitStatement(batch: CommitBatch, admitted: readonly IngressMe
     keys.size > 0
       ? "(SELECT key, request_id FROM dups UNION ALL SELECT key, NULL FROM keys)"
       : "(SELECT NULL::text AS key, NULL::text AS request_id WHERE false)";
-  const main = `SELECT c.n, d.key, d.request_id FROM (${check}) AS c LEFT JOIN ${duplicates} AS d ON true`;
+  const payload = channel === undefined ? undefined : changePayload(batch, inserts);
+  let notify = "";
+  if (payload !== undefined) {
+    shape.push("n");
+    notify = ` CROSS JOIN (SELECT count(pg_notify(${p(channel, "text")}, ${p(payload, "text")})) AS z) AS nt`;
+  }
+  const main = `SELECT c.n, d.key, d.request_id FROM (${check}) AS c${notify} LEFT JOIN ${duplicates} AS d ON true`;
   const text = ctes.length > 0 ? `WITH ${ctes.join(",\n")}\n${main}` : main;
   return { name: `statefun_commit_${shape.join("_") || "empty"}`, text, values, keys };
 }

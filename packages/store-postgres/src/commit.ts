@@ -41,10 +41,10 @@ function firstOfEachKey(batch: CommitBatch, duplicates: Map<string, string>): In
  * Commits a batch as one statement (see `commitStatement`): one round trip, one transaction,
  * durable when it returns. A fence that does not hold raises in the database, aborting all of it.
  */
-export async function commitBatch(client: PoolClient, batch: CommitBatch): Promise<CommitResult> {
+export async function commitBatch(client: PoolClient, batch: CommitBatch, channel?: string): Promise<CommitResult> {
   checkKeyGroups(batch);
   const duplicates = new Map<string, string>();
-  const statement = commitStatement(batch, firstOfEachKey(batch, duplicates));
+  const statement = commitStatement(batch, firstOfEachKey(batch, duplicates), channel);
   let rows: [number, string | null, string | null][];
   try {
     ({ rows } = await client.query<[number, string | null, string | null]>({ ...statement, rowMode: "array" }));

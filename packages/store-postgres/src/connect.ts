@@ -54,18 +54,22 @@ function fromUrl(url: string): pg.PoolConfig {
 }
 
 /**
- * A pool whose connections use `schema` (and nothing else) for unqualified names, and commit
- * durably: `synchronous_commit = on` whatever the server's default.
+ * Settings of a connection that uses `schema` (and nothing else) for unqualified names, and
+ * commits durably: `synchronous_commit = on` whatever the server's default.
  */
-export function createPool(connection: Connection, schema: string, max: number): pg.Pool {
+export function connectionConfig(connection: Connection, schema: string): pg.PoolConfig {
   const base: pg.PoolConfig = "url" in connection ? fromUrl(connection.url) : { ...connection.pool };
-  const pool = new pg.Pool({
-    max,
+  return {
     ...base,
     types,
     options: `${base.options ?? ""} -c search_path=${schema} -c synchronous_commit=on -c plan_cache_mode=force_generic_plan`.trim(),
     application_name: base.application_name ?? "statefun-ts",
-  });
+  };
+}
+
+/** A pool of connections of `connectionConfig`. */
+export function createPool(connection: Connection, schema: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ max, ...connectionConfig(connection, schema) });
   // An idle connection that breaks (the server restarted) is dropped from the pool; without a
   // listener its error would crash the process. The next query opens a new connection.
   pool.on("error", () => {});

@@ -1,5 +1,6 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import type { PoolClient } from "pg";
+import { clusterMigrations } from "./migrations-cluster.js";
 
 /** One step of the schema, applied once, in `version` order, recorded in the `schema_migrations` table. */
 export interface Migration {
@@ -120,6 +121,7 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  ...clusterMigrations,
 ];
 
 /**

@@ -1,23 +1,35 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import type {
+  ClusterView,
   CommitBatch,
   CommitResult,
   DeadLetter,
+  EgressClaim,
   EgressRow,
+  Fence,
+  MessagePage,
+  RegistryChange,
+  RegistrySnapshot,
   ReplyRow,
   StateEntry,
   StateSpecInfo,
   Store,
+  StoreChange,
   StoredMessage,
   StoreInfo,
 } from "@statefun-ts/runtime";
 import type pg from "pg";
 import { int4Array, int8Array, textArray } from "./arrays.js";
+import { PostgresCluster } from "./cluster.js";
 import { commitBatch } from "./commit.js";
-import { type Connection, checkSchema, createPool, describe, withClient } from "./connect.js";
+import { type Connection, checkSchema, connectionConfig, createPool, describe, withClient } from "./connect.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
+import { channelOf } from "./notify.js";
+import { PostgresRegistry } from "./registry.js";
 import { type Row, toDeadLetter, toEgressRow, toMessage, toReply, toStateEntry } from "./rows.js";
+import { loadMessagesSince } from "./since.js";
 import { type Named, SQL } from "./statements.js";
+import { Watcher } from "./watch.js";
 
 export type PostgresStoreOptions = Connection & {
   /** The schema holding the store's tables, created if missing (default `statefun`). Workers of one cluster share it. */
@@ -31,6 +43,7 @@ export type PostgresStoreOptions = Connection & {
 interface Open {
   readonly pool: pg.Pool;
   readonly keyGroups: number;
+  readonly watcher: Watcher;
 }
 
 /**
@@ -47,6 +60,8 @@ export class PostgresStore implements Store {
   readonly #connection: Connection;
   readonly #keyGroups: number;
   readonly #maxConnections: number;
+  readonly #cluster = new PostgresCluster((statement, values) => this.#rows(statement, values));
+  readonly #registry = new PostgresRegistry((statement, values) => this.#rows(statement, values));
   #open: Open | undefined;
 
   constructor(options: PostgresStoreOptions) {
@@ -88,8 +103,9 @@ export class PostgresStore implements Store {
         await client.query(SQL.raiseSeqs);
         return keyGroups;
       });
-      this.#open = { pool, keyGroups };
-      return { keyGroups };
+      const watcher = new Watcher(connectionConfig(this.#connection, this.schema), channelOf(this.schema));
+      this.#open = { pool, keyGroups, watcher };
+      return { keyGroups, shared: true };
     } catch (error) {
       await pool.end();
       throw error;
@@ -108,6 +124,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     const open = this.#open;
     this.#open = undefined;
+    open?.watcher.stop();
     await open?.pool.end();
   }
 
@@ -128,7 +145,76 @@ export class PostgresStore implements Store {
   }
 
   async commit(batch: CommitBatch): Promise<CommitResult> {
-    return withClient(this.#ready().pool, (client) => commitBatch(client, batch));
+    const { pool, watcher } = this.#ready();
+    // A watch just started: its LISTEN comes first, so it hears this commit too.
+    if (watcher.ready !== undefined) await watcher.ready;
+    return withClient(pool, (client) => commitBatch(client, batch, channelOf(this.schema)));
+  }
+
+  heartbeat(owner: string, leaseMs: number): Promise<ClusterView> {
+    return this.#cluster.heartbeat(owner, leaseMs);
+  }
+
+  leave(owner: string): Promise<void> {
+    return this.#cluster.leave(owner);
+  }
+
+  async claim(owner: string, keyGroups: readonly number[]): Promise<Map<number, number>> {
+    return this.#cluster.claim(owner, this.#groups(keyGroups));
+  }
+
+  release(fence: Fence, keyGroups: readonly number[]): Promise<void> {
+    return this.#cluster.release(fence, this.#groups(keyGroups));
+  }
+
+  async loadMessagesSince(keyGroups: readonly number[], position: number, limit: number): Promise<MessagePage> {
+    return loadMessagesSince((statement, values) => this.#rows(statement, values), this.#groups(keyGroups), position, limit);
+  }
+
+  claimEgress(topic: string, claimant: string, leaseMs: number): Promise<EgressClaim | undefined> {
+    return this.#cluster.claimEgress(topic, claimant, leaseMs);
+  }
+
+  unclaimEgress(id: number, claimant: string): Promise<void> {
+    return this.#cluster.unclaimEgress(id, claimant);
+  }
+
+  /**
+   * Calls `listener` after each commit of any worker of this schema that inserted messages or
+   * replies (`LISTEN`/`NOTIFY` on a dedicated connection, reconnecting when it drops).
+   */
+  watch(listener: (change: StoreChange) => void): () => void {
+    return this.#ready().watcher.add(listener);
+  }
+
+  loadRegistry(): Promise<RegistrySnapshot> {
+    return this.#registry.load();
+  }
+
+  registryVersion(): Promise<number> {
+    return this.#registry.version();
+  }
+
+  changeRegistry(change: RegistryChange): Promise<number> {
+    return this.#registry.change(change);
+  }
+
+  async loadMessagesOfType(
+    keyGroups: readonly number[],
+    functionType: string,
+    afterSeq: number,
+    upToSeq: number,
+    limit: number,
+  ): Promise<StoredMessage[]> {
+    return this.#registry.messagesOfType(this.#groups(keyGroups), functionType, afterSeq, upToSeq, limit);
+  }
+
+  parkedTypes(): Promise<Map<string, number>> {
+    return this.#registry.parkedTypes();
+  }
+
+  setParked(functionType: string, since: number | undefined): Promise<void> {
+    return this.#registry.setParked(functionType, since);
   }
 
   async loadMessages(keyGroups: readonly number[], afterSeq: number, limit: number): Promise<StoredMessage[]> {

@@ -6,7 +6,8 @@ export interface Named {
   readonly text: string;
 }
 
-const named = <T extends Record<string, string>>(texts: T): { readonly [K in keyof T]: Named } =>
+/** Names each statement `statefun_<key>` (names are per connection: keep keys unique across files). */
+export const named = <T extends Record<string, string>>(texts: T): { readonly [K in keyof T]: Named } =>
   Object.fromEntries(Object.entries(texts).map(([key, text]) => [key, { name: `statefun_${key}`, text }])) as {
     [K in keyof T]: Named;
   };
