@@ -43,6 +43,8 @@ describe("cluster verifier: three workers on PostgreSQL, two killed and one froz
       // One after the other: the first creates the schema.
       for (const worker of workers) await worker.start();
       const urls = workers.map((w) => w.urls);
+      // Each holds its share before the traffic, so the frozen worker has key groups to lose.
+      await settledStatuses(urls.map((u) => u.admin));
       const report = await runVerifier({
         seed,
         ingress: urls.map((u) => u.ingress),
