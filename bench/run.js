@@ -18,6 +18,9 @@ const RUNS = {
   "request-reply": ["request-reply"],
   "remote-chain": ["remote-chain"],
   "remote-chain-python": ["remote-chain", "--python"],
+  "chain-postgres": ["chain-postgres", "--workers", "1"],
+  "chain-postgres-2": ["chain-postgres", "--workers", "2"],
+  failover: ["failover"],
 };
 const WORKLOADS = Object.keys(RUNS);
 const here = dirname(fileURLToPath(import.meta.url));
