@@ -1,7 +1,10 @@
-// The ceiling of the PostgreSQL store alone, from one worker: group commits of chain-style
-// operations (consume 1 message, write 1 state value of 4 bytes, insert 1 new message), each a
-// transaction with synchronous_commit on, checking the fence of all 128 key groups.
-// Usage: node bench/store-postgres.js [commits=100] [batchSize=5000] [url]
+// The ceiling of the PostgreSQL store alone: group commits of chain-style operations (consume 1
+// message, write 1 state value of 4 bytes, insert 1 new message), each a transaction with
+// synchronous_commit on, checking the fence of the worker's key groups (all 128 for one worker).
+// With several workers (each a store with its own pool, on its share of the key groups), they
+// commit at once: their commits are not serialized by the store (positions are transaction ids),
+// only briefly by PostgreSQL's NOTIFY queue at commit.
+// Usage: node bench/store-postgres.js [commits=100] [batchSize=5000] [url|-] [workers=1]
 // Without a URL (or STATEFUN_BENCH_POSTGRES_URL), it starts a throwaway server with
 // scripts/postgres/cluster.sh (data on the temp directory, fsync on) and removes it afterwards.
 import { execFileSync } from "node:child_process";
@@ -15,7 +18,11 @@ const batchSize = Number(process.argv[3] ?? 5000);
 const keyGroups = 128;
 const script = fileURLToPath(new URL("../scripts/postgres/cluster.sh", import.meta.url));
 const clusterDir = join(tmpdir(), `statefun-bench-pg-${process.pid}`);
-let url = process.argv[4] ?? process.env.STATEFUN_BENCH_POSTGRES_URL;
+const workers = Number(process.argv[5] ?? 1);
+if (!Number.isInteger(workers) || workers < 1 || workers > keyGroups) {
+  throw new Error(`workers (the 4th argument) must be an integer from 1 to ${keyGroups}, got ${process.argv[5]}`);
+}
+let url = (process.argv[4] === "-" ? undefined : process.argv[4]) ?? process.env.STATEFUN_BENCH_POSTGRES_URL;
 const own = url === undefined;
 if (own) url = execFileSync("bash", [script, "start", clusterDir], { encoding: "utf8" }).trim();
 const stopOwn = () => {
@@ -24,40 +31,43 @@ const stopOwn = () => {
 process.once("exit", stopOwn);
 
 const schema = `bench_${process.pid}`;
-const store = new PostgresStore({ url, schema, keyGroups });
-await store.open();
-const all = Array.from({ length: keyGroups }, (_, kg) => kg);
-const fence = { owner: "bench", epochs: await store.acquire("bench", all) };
-const touchedKeyGroups = new Set(all);
-const targets = Array.from({ length: batchSize }, (_, i) => ({ namespace: "bench", type: "chain", id: `chain-${i}` }));
+const stores = Array.from({ length: workers }, () => new PostgresStore({ url, schema, keyGroups }));
+for (const store of stores) await store.open();
 const int = (n) => ({ typename: "io.statefun.types/int", value: new Uint8Array([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]) });
 const parts = { ingress: [], cancelTokens: [], egress: [], replies: [], deadLetters: [], replayed: [] };
-
-/** Batch `b`: consumes the previous batch's messages, writes each chain's state, sends each chain's next message. */
-function chainBatch(b, first, previous) {
-  const messages = targets.map((target, i) => ({ seq: first + i, keyGroup: i % keyGroups, target, argument: int(b) }));
-  const state = targets.map((address, i) => ({ address, keyGroup: i % keyGroups, name: "count", value: int(b) }));
-  return { ...parts, now: Date.now(), fence, touchedKeyGroups, consumed: previous.map((m) => m.seq), messages, state };
-}
-
-let previous = [];
-let inCommit = 0;
+const perWorker = Math.ceil(batchSize / workers);
 const latencies = [];
-const started = process.hrtime.bigint();
-for (let b = 0; b <= commits; b++) {
-  const batch = chainBatch(b, await store.allocateSeqs(batchSize), previous);
-  const t0 = process.hrtime.bigint();
-  await store.commit(batch);
-  const ns = Number(process.hrtime.bigint() - t0);
-  if (b > 0) {
-    latencies.push(ns / 1e6);
-    inCommit += ns / 1e9;
+let inCommit = 0;
+
+/** Worker `w`: chains on its key groups; batch `b` consumes the previous batch's messages, writes each chain's state, sends each chain's next message. */
+async function work(w) {
+  const store = stores[w];
+  const mine = Array.from({ length: keyGroups }, (_, kg) => kg).filter((kg) => kg % workers === w);
+  const fence = { owner: `bench-${w}`, epochs: await store.acquire(`bench-${w}`, mine) };
+  const touchedKeyGroups = new Set(mine);
+  const targets = Array.from({ length: perWorker }, (_, i) => ({ namespace: "bench", type: "chain", id: `chain-${w}-${i}` }));
+  let previous = [];
+  for (let b = 0; b <= commits; b++) {
+    const first = await store.allocateSeqs(perWorker);
+    const messages = targets.map((target, i) => ({ seq: first + i, keyGroup: mine[i % mine.length], target, argument: int(b) }));
+    const state = targets.map((address, i) => ({ address, keyGroup: mine[i % mine.length], name: "count", value: int(b) }));
+    const batch = { ...parts, now: Date.now(), fence, touchedKeyGroups, consumed: previous.map((m) => m.seq), messages, state };
+    const t0 = process.hrtime.bigint();
+    await store.commit(batch);
+    const ns = Number(process.hrtime.bigint() - t0);
+    if (b > 0) {
+      latencies.push(ns / 1e6);
+      if (w === 0) inCommit += ns / 1e9;
+    }
+    previous = messages;
   }
-  previous = batch.messages;
 }
+
+const started = process.hrtime.bigint();
+await Promise.all(stores.map((_, w) => work(w)));
 const wall = Number(process.hrtime.bigint() - started) / 1e9;
-const stats = await store.stats();
-await store.close();
+const stats = await stores[0].stats();
+for (const store of stores) await store.close();
 if (!own) {
   const { default: pg } = await import("pg");
   const admin = new pg.Client({ connectionString: url });
@@ -65,13 +75,14 @@ if (!own) {
   await admin.query(`DROP SCHEMA ${schema} CASCADE`);
   await admin.end();
 }
-if (stats.messages !== batchSize) throw new Error(`expected ${batchSize} pending messages, found ${stats.messages}`);
+if (stats.messages !== perWorker * workers) throw new Error(`expected ${perWorker * workers} pending messages, found ${stats.messages}`);
 
 latencies.sort((a, b) => a - b);
 const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))].toFixed(1);
-const rate = (seconds) => Math.round((commits * batchSize) / seconds).toLocaleString("en-US");
+const rate = (seconds, n = workers) => Math.round((commits * perWorker * n) / seconds).toLocaleString("en-US");
+const who = workers === 1 ? "" : `, ${workers} workers committing at once (${perWorker} each)`;
 console.log(
-  `store-postgres chain, ${commits} commits of ${batchSize}, synchronous_commit=on: ` +
-    `${rate(inCommit)} msgs/s in commit (${rate(wall)} with batch building and allocation), ` +
+  `store-postgres chain, ${commits} commits of ${batchSize}${who}, synchronous_commit=on: ` +
+    `${rate(inCommit, 1)} msgs/s in commit${workers === 1 ? "" : " (worker 0)"} (${rate(wall)} with batch building and allocation), ` +
     `commit p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`,
 );

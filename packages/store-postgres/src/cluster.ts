@@ -1,3 +1,4 @@
+import { StatefunError } from "@statefun-ts/protocol";
 import type { ClusterView, EgressClaim, Fence, Lease } from "@statefun-ts/runtime";
 import { int4Array, int8Array } from "./arrays.js";
 import { type Row, toEgressRow } from "./rows.js";
@@ -35,6 +36,14 @@ const CLUSTER = named({
 
 type Query = (statement: Named, values: unknown[]) => Promise<Row[]>;
 
+/** A duration in whole milliseconds, or a clear error naming the call. */
+function millis(call: string, leaseMs: number): number {
+  if (!Number.isFinite(leaseMs) || leaseMs < 0) {
+    throw new StatefunError("STATEFUN_BAD_CONFIG", `${call} needs a leaseMs >= 0 (milliseconds), got ${String(leaseMs)}`);
+  }
+  return Math.round(leaseMs);
+}
+
 /**
  * Membership, conditional leases and egress claims (runtime `cluster-types.ts`) on PostgreSQL,
  * each one statement, so one transaction. Every time is the database's `now()`: workers' clocks
@@ -47,7 +56,7 @@ export class PostgresCluster {
     let now = 0;
     const members: string[] = [];
     const leases = new Map<number, Lease>();
-    for (const [kind, name, keyGroup, value] of await this.rows(CLUSTER.heartbeat, [owner, Math.max(0, Math.round(leaseMs))])) {
+    for (const [kind, name, keyGroup, value] of await this.rows(CLUSTER.heartbeat, [owner, millis("heartbeat", leaseMs)])) {
       if (kind === "n") now = value as number;
       else if (kind === "m") members.push(name as string);
       else leases.set(keyGroup as number, { owner: (name as string | null) ?? undefined, epoch: value as number });
@@ -74,7 +83,7 @@ export class PostgresCluster {
   }
 
   async claimEgress(topic: string, claimant: string, leaseMs: number): Promise<EgressClaim | undefined> {
-    const [row] = await this.rows(CLUSTER.claimEgress, [topic, claimant, Math.max(0, Math.round(leaseMs))]);
+    const [row] = await this.rows(CLUSTER.claimEgress, [topic, claimant, millis("claimEgress", leaseMs)]);
     return row === undefined ? undefined : { ...toEgressRow(row), claimedUntil: row[6] as number };
   }
 

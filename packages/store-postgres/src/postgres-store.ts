@@ -103,7 +103,9 @@ export class PostgresStore implements Store {
         await client.query(SQL.raiseSeqs);
         return keyGroups;
       });
-      const watcher = new Watcher(connectionConfig(this.#connection, this.schema), channelOf(this.schema));
+      // The listening connection: TCP keepalive, so a connection lost silently is noticed and replaced.
+      const config = { connectionTimeoutMillis: 10_000, ...connectionConfig(this.#connection, this.schema), keepAlive: true };
+      const watcher = new Watcher(config, channelOf(this.schema));
       this.#open = { pool, keyGroups, watcher };
       return { keyGroups, shared: true };
     } catch (error) {

@@ -21,7 +21,7 @@ const SINCE = named({
 type Query = (statement: Named, values: unknown[]) => Promise<Row[]>;
 
 /** How often, and how long, a read waits for commits running in other transactions that hold back the horizon. */
-const WAITS = [1, 2, 4, 8, 16, 32];
+const WAITS = [1, 2, 4, 8, 16];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
