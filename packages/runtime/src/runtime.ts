@@ -171,7 +171,13 @@ export class Runtime {
     if (this.state !== "new") throw new StatefunError("STATEFUN_CLOSED", `runtime cannot start: it is ${this.state}`);
     this.state = "starting";
     // A re-join after fencing keeps the store open.
-    const info = this.info ?? (await this.store.open());
+    // A store that cannot be opened (a wrong URL, the database down) leaves nothing to stop.
+    const info =
+      this.info ??
+      (await this.store.open().catch((error: unknown) => {
+        this.state = "new";
+        throw error;
+      }));
     this.info = info;
     this.keyGroups = info.keyGroups;
     const cluster = this.options.cluster ?? info.shared ?? false;
