@@ -19,6 +19,9 @@ const RUNS = {
   "remote-chain": ["remote-chain"],
   "remote-chain-python": ["remote-chain", "--python"],
   expiry: ["expiry"],
+  "chain-postgres": ["chain-postgres", "--workers", "1"],
+  "chain-postgres-2": ["chain-postgres", "--workers", "2"],
+  failover: ["failover"],
 };
 const WORKLOADS = Object.keys(RUNS);
 const here = dirname(fileURLToPath(import.meta.url));

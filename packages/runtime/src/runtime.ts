@@ -11,6 +11,7 @@ import {
 } from "./api.js";
 import type { Binding } from "./binding.js";
 import { type Clock, systemClock } from "./clock.js";
+import { cancelChecked } from "./engine/cancel-check.js";
 import { type ClusterParts, clusterHooks, onStoreChange } from "./engine/cluster-hooks.js";
 import { ClusterInbox } from "./engine/cluster-inbox.js";
 import { unit } from "./engine/commit-unit.js";
@@ -175,7 +176,13 @@ export class Runtime {
     if (this.state !== "new") throw new StatefunError("STATEFUN_CLOSED", `runtime cannot start: it is ${this.state}`);
     this.state = "starting";
     // A re-join after fencing keeps the store open.
-    const info = this.info ?? (await this.store.open());
+    // A store that cannot be opened (a wrong URL, the database down) leaves nothing to stop.
+    const info =
+      this.info ??
+      (await this.store.open().catch((error: unknown) => {
+        this.state = "new";
+        throw error;
+      }));
     this.info = info;
     this.keyGroups = info.keyGroups;
     const cluster = this.options.cluster ?? info.shared ?? false;
@@ -200,18 +207,23 @@ export class Runtime {
     await this.parking.start();
     const owned = ownership ? () => ownership.owned : () => this.owned;
     const owns = ownership ? (kg: number) => ownership.owns(kg) : undefined;
-    this.timers = new Timers(
-      this.store,
-      owned,
-      this.clock,
-      (m) => {
-        this.metrics.count("timers_fired");
-        this.dispatcher.deliver(m);
-      },
-      undefined,
-      undefined,
-      owns,
-    );
+    const fire = (m: StoredMessage) => {
+      this.metrics.count("timers_fired");
+      this.dispatcher.deliver(m);
+    };
+    // Cluster mode: a delayed message may have been cancelled on another worker; check before firing.
+    const checked = owns
+      ? cancelChecked(
+          this.store,
+          fire,
+          (m) => this.timers === timers && (this.state === "running" || this.state === "starting") && owns(m.keyGroup),
+          (m) => timers.consumed(m.seq),
+          this.clock,
+          this.logger,
+        )
+      : fire;
+    const timers: Timers = new Timers(this.store, owned, this.clock, checked, undefined, undefined, owns);
+    this.timers = timers;
     this.dispatcher = new Dispatcher({
       store: this.store,
       registry: this.registry,
@@ -296,6 +308,11 @@ export class Runtime {
   /** This worker's name in leases and cluster membership. */
   get workerName(): string {
     return this.owner;
+  }
+
+  /** True once started in cluster mode (a shared store, or `cluster` options): key groups are shared with other workers. */
+  get clustered(): boolean {
+    return this.ownership !== undefined;
   }
 
   functionTypes(): string[] {

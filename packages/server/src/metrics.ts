@@ -33,6 +33,8 @@ const histogramDefs: Record<HistogramName, { help: string; buckets: number[] }> 
   },
 };
 
+/** What the gauges read from the runtime. */
+type BoundRuntime = Pick<Runtime, "gauges" | "storeStats"> & Partial<Pick<Runtime, "parkedByType" | "ownedKeyGroups" | "workerName">>;
 type StoreStats = Awaited<ReturnType<Runtime["storeStats"]>>;
 type Snapshot = { gauges: GaugeSnapshot; store: StoreStats | undefined };
 
@@ -57,7 +59,7 @@ export class PrometheusMetrics implements MetricsSink {
   readonly registry = new Registry();
   private readonly counters = new Map<CounterName, Counter>();
   private readonly histograms = new Map<HistogramName, Histogram>();
-  private runtime: (Pick<Runtime, "gauges" | "storeStats"> & Partial<Pick<Runtime, "parkedByType">>) | undefined;
+  private runtime: BoundRuntime | undefined;
   private scrape: Promise<Snapshot | undefined> | undefined;
 
   constructor(private readonly logger: Logger = silentLogger) {
@@ -92,11 +94,24 @@ export class PrometheusMetrics implements MetricsSink {
         for (const [type, n] of parked()) this.set({ function_type: type }, n);
       },
     });
+    const cluster = () => this.runtime;
+    new Gauge({
+      name: "statefun_owned_key_groups",
+      help: "Key groups this worker runs now (all of them outside cluster mode), labelled with the worker's name",
+      labelNames: ["worker"],
+      registers,
+      collect() {
+        this.reset();
+        const runtime = cluster();
+        if (runtime?.ownedKeyGroups === undefined) return;
+        this.set({ worker: runtime.workerName ?? "" }, runtime.ownedKeyGroups().length);
+      },
+    });
     collectDefaultMetrics({ register: this.registry });
   }
 
   /** Where the gauges are read from; set once the runtime exists. */
-  bind(runtime: Pick<Runtime, "gauges" | "storeStats"> & Partial<Pick<Runtime, "parkedByType">>): void {
+  bind(runtime: BoundRuntime): void {
     this.runtime = runtime;
   }
 

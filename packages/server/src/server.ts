@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
-import { type Limits, type Logger, Runtime, type Store } from "@statefun-ts/runtime";
+import { type Limits, type Logger, Runtime, type RuntimeOptions, type Store } from "@statefun-ts/runtime";
 import type { StatefunModule } from "@statefun-ts/sdk";
 import { SqliteStore } from "@statefun-ts/store-sqlite";
 import type { FastifyInstance } from "fastify";
@@ -25,6 +25,8 @@ export interface ServerPorts {
 export const DEFAULT_PORTS: ServerPorts = { admin: 8081, ingress: 8090, egress: 8091 };
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_DATA_DIR = ".statefun";
+/** Registry poll of a cluster worker: a change made on one worker reaches the others within a second. */
+const CLUSTER_REGISTRY_POLL_MS = 250;
 
 export interface ServerOptions {
   /**
@@ -47,8 +49,15 @@ export interface ServerOptions {
   readonly adminToken?: string;
   /** How long messages to a function type with no binding are kept before they are dead-lettered (default 24 h). */
   readonly parkTimeoutMs?: number;
-  /** How often the module registry in the store is checked for changes made by other workers (default 2 s). */
+  /**
+   * How often the module registry in the store is checked for changes made by other workers
+   * (default 2 s; 250 ms in cluster mode, so a change reaches every worker within a second).
+   */
   readonly registryPollMs?: number;
+  /** This worker's name in leases and cluster membership (default: random per process). */
+  readonly owner?: string;
+  /** Cluster mode settings (heartbeat and lease durations); on by default for a shared store (PostgreSQL). */
+  readonly cluster?: RuntimeOptions["cluster"];
   /** Where relative paths of modules loaded through the admin API resolve (default: the working directory). */
   readonly baseDir?: string;
   /** Ports (defaults: those of the playground ingress/egress of YAML modules, else 8081, 8090, 8091); 0 picks a free port. */
@@ -107,7 +116,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const store = options.store ?? new SqliteStore({ dir: resolve(options.dataDir ?? DEFAULT_DATA_DIR) });
   const metrics = new PrometheusMetrics(logger);
   const onFatal = options.onFatal ?? ((err: unknown) => logger.error({ err }, "the runtime failed; restart the worker to recover"));
-  const runtime = new Runtime({ store, modules, logger, metrics, limits: options.limits, onFatal, parkTimeoutMs: options.parkTimeoutMs });
+  const runtime = new Runtime({
+    store,
+    modules,
+    logger,
+    metrics,
+    limits: options.limits,
+    onFatal,
+    parkTimeoutMs: options.parkTimeoutMs,
+    owner: options.owner,
+    cluster: options.cluster,
+  });
   const remotes = installYamlPlan(runtime, yaml, logger);
   metrics.bind(runtime);
   const extraIngresses: FastifyInstance[] = [];
@@ -147,11 +166,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   let runtimeStarting = false;
   try {
-    await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token }));
+    await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token, cluster: runtime }));
     runtimeStarting = true;
     await runtime.start();
     await dynamic.start();
-    dynamic.watch(options.registryPollMs ?? 2000);
+    dynamic.watch(options.registryPollMs ?? (runtime.clustered ? CLUSTER_REGISTRY_POLL_MS : 2000));
     await listen("ingress", ingressApp(runtime, { logger, bodyLimit: options.bodyLimit }));
     await listen("egress", egressApp(runtime, { logger }));
   } catch (error) {
@@ -163,7 +182,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
 
   const ports: ServerPorts = { admin: bound.admin ?? 0, ingress: bound.ingress ?? 0, egress: bound.egress ?? 0 };
-  logger.info({ host, ports, modules: modules.length + yamlModules.length, endpoints: yaml.endpoints.length }, "statefun worker started");
+  logger.info(
+    {
+      host,
+      ports,
+      modules: modules.length + yamlModules.length,
+      endpoints: yaml.endpoints.length,
+      worker: runtime.workerName,
+      clustered: runtime.clustered,
+    },
+    "statefun worker started",
+  );
   let closing: Promise<void> | undefined;
   return {
     runtime,

@@ -1,6 +1,6 @@
 /**
- * Workers as child processes: started, waited for (`/readyz`), killed with SIGKILL and
- * restarted on the same data directory. Their stdout and stderr go to a log file, appended
+ * Workers as child processes: started, waited for (`/readyz`), killed with SIGKILL (or
+ * frozen with SIGSTOP and resumed) and restarted on the same data directory or store. Their stdout and stderr go to a log file, appended
  * across restarts, to print when a test fails. Every child still alive is killed by
  * `killAllWorkers()` (call it in `afterAll`) and when this process exits.
  */
@@ -46,6 +46,15 @@ export class WorkerProcess {
   /** `statefun run MODULE --data DIR --port-offset N`, through the built CLI. */
   static cli(module: string, o: { dataDir: string; portOffset: number; logFile: string }): WorkerProcess {
     const args = [CLI, "run", module, "--data", o.dataDir, "--port-offset", String(o.portOffset)];
+    return new WorkerProcess({ args, portOffset: o.portOffset, logFile: o.logFile });
+  }
+
+  /**
+   * `statefun run MODULE --store URL --port-offset N`: a cluster worker on a shared store
+   * (PostgreSQL), with extra arguments such as `--heartbeat`.
+   */
+  static clusterCli(module: string, o: { store: string; portOffset: number; logFile: string; extra?: readonly string[] }): WorkerProcess {
+    const args = [CLI, "run", module, "--store", o.store, "--port-offset", String(o.portOffset), ...(o.extra ?? [])];
     return new WorkerProcess({ args, portOffset: o.portOffset, logFile: o.logFile });
   }
 
@@ -105,6 +114,17 @@ export class WorkerProcess {
     this.killing = child;
     child.kill("SIGKILL");
     await this.exited;
+  }
+
+  /** SIGSTOP: the process stays alive but runs nothing (no heartbeat) until `resume()`. */
+  freeze(): void {
+    if (this.child === undefined) throw new Error("the worker is not running");
+    this.child.kill("SIGSTOP");
+  }
+
+  /** SIGCONT after `freeze()`. */
+  resume(): void {
+    this.child?.kill("SIGCONT");
   }
 
   async restart(): Promise<void> {

@@ -2,8 +2,8 @@ import type { Address } from "@statefun-ts/protocol";
 import { parseTypeName, toMillis } from "@statefun-ts/protocol";
 import { InvalidArgumentError } from "commander";
 
-/** Where `statefun run` keeps its data. */
-export type StoreTarget = { readonly kind: "sqlite"; readonly dir: string };
+/** Where `statefun run` keeps its data: an embedded SQLite directory, or a PostgreSQL database shared by a cluster. */
+export type StoreTarget = { readonly kind: "sqlite"; readonly dir: string } | { readonly kind: "postgres"; readonly url: string };
 
 /** A TCP port, 0–65535. */
 export function parsePort(text: string): number {
@@ -19,15 +19,54 @@ export function parseOffset(text: string): number {
   return offset;
 }
 
-/** `sqlite:DIR` or a directory path; `postgres://…` is cluster mode, not in this build. */
+/** `sqlite:DIR`, a directory path, or `postgres://user@host:port/db[?schema=name]` (cluster mode). */
 export function parseStore(text: string): StoreTarget {
-  if (/^postgres(ql)?:\/\//i.test(text)) {
-    throw new InvalidArgumentError("cluster mode is not available in this build (PostgreSQL store); use sqlite:DIR or a directory.");
-  }
+  if (/^postgres(ql)?:\/\//i.test(text)) return { kind: "postgres", url: parsePostgresUrl(text) };
   const dir = text.startsWith("sqlite:") ? text.slice("sqlite:".length).replace(/^\/\/(?=\/|\.)/, "") : text;
-  if (dir === "") throw new InvalidArgumentError("expected sqlite:DIR or a directory.");
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dir)) throw new InvalidArgumentError("unsupported store URL; use sqlite:DIR or a directory.");
+  if (dir === "") throw new InvalidArgumentError("expected sqlite:DIR, a directory or postgres://user@host:port/db.");
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dir)) {
+    throw new InvalidArgumentError("unsupported store URL; use sqlite:DIR, a directory or postgres://user@host:port/db.");
+  }
   return { kind: "sqlite", dir };
+}
+
+/** A PostgreSQL URL with a host and a database; `schema`, if given, a plain identifier. */
+function parsePostgresUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InvalidArgumentError("expected a PostgreSQL URL such as postgres://user@127.0.0.1:5432/statefun (it does not parse).");
+  }
+  if (url.hostname === "") throw new InvalidArgumentError("the PostgreSQL URL names no host: expected postgres://user@host:port/db.");
+  if (url.pathname.replace(/^\//, "") === "") {
+    throw new InvalidArgumentError("the PostgreSQL URL names no database: expected postgres://user@host:port/db.");
+  }
+  const schema = url.searchParams.get("schema");
+  if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new InvalidArgumentError(`schema=${JSON.stringify(schema)} is not a plain identifier (lower-case letters, digits, _).`);
+  }
+  return text;
+}
+
+/** A worker name in leases: letters, digits and `._:-`, 1–100 characters. */
+export function parseWorkerName(text: string): string {
+  if (!/^[A-Za-z0-9._:-]{1,100}$/.test(text)) {
+    throw new InvalidArgumentError("expected 1 to 100 letters, digits, '.', '_', ':' or '-'.");
+  }
+  return text;
+}
+
+/** A positive duration in milliseconds, e.g. `1s`, `500ms`. */
+export function parseMillis(text: string): number {
+  let ms: number;
+  try {
+    ms = toMillis(text);
+  } catch {
+    throw new InvalidArgumentError("expected a duration such as 500ms, 1s or 3s.");
+  }
+  if (!(ms > 0)) throw new InvalidArgumentError("expected a duration longer than 0.");
+  return ms;
 }
 
 /** `namespace/type/id`; the id is everything after the second `/` and may itself contain `/`. */

@@ -84,13 +84,30 @@ describe("statefun CLI arguments", () => {
     expect(byDefault.calls.run?.store).toEqual({ kind: "sqlite", dir: ".statefun" });
     const byEnv = parse(["run"], { STATEFUN_DATA: "/var/sf" });
     await byEnv.done;
-    expect(byEnv.calls.run?.store.dir).toBe("/var/sf");
+    expect(byEnv.calls.run?.store).toEqual({ kind: "sqlite", dir: "/var/sf" });
     const byFlag = parse(["run", "--data", "d", "--host", "0.0.0.0"], { STATEFUN_DATA: "/var/sf" });
     await byFlag.done;
     expect(byFlag.calls.run).toMatchObject({ store: { dir: "d" }, host: "0.0.0.0" });
     const byPath = parse(["run", "--store", "./here"]);
     await byPath.done;
-    expect(byPath.calls.run?.store.dir).toBe("./here");
+    expect(byPath.calls.run?.store).toEqual({ kind: "sqlite", dir: "./here" });
+  });
+
+  it("parses run against PostgreSQL with a worker name, heartbeat and lease (cluster mode)", async () => {
+    const url = "postgres://statefun@127.0.0.1:5432/statefun?schema=orders";
+    const p = parse(["run", "--store", url, "--port-offset", "1", "--worker-name", "w-1", "--heartbeat", "500ms", "--lease", "2s"]);
+    await p.done;
+    expect(p.calls.run).toMatchObject({
+      store: { kind: "postgres", url },
+      portOffset: 1,
+      workerName: "w-1",
+      cluster: { heartbeatMs: 500, leaseMs: 2000 },
+    });
+    const byDefault = parse(["run", "--store", "postgresql://db.internal/statefun"]);
+    await byDefault.done;
+    expect(byDefault.calls.run?.store).toEqual({ kind: "postgres", url: "postgresql://db.internal/statefun" });
+    expect(byDefault.calls.run?.workerName).toBeUndefined();
+    expect(byDefault.calls.run?.cluster).toBeUndefined();
   });
 
   it("parses send, call and state", async () => {
@@ -144,9 +161,17 @@ describe("statefun CLI arguments", () => {
   it("rejects bad arguments naming them", async () => {
     expect(await failure(["run", "--admin-port", "http"])).toContain("--admin-port");
     expect(await failure(["run", "--port-offset", "-1"])).toContain("--port-offset");
-    const postgres = await failure(["run", "--store", "postgres://db/statefun"]);
-    expect(postgres).toContain("--store");
-    expect(postgres).toContain("cluster mode is not available in this build");
+    const noDatabase = await failure(["run", "--store", "postgres://db"]);
+    expect(noDatabase).toContain("--store");
+    expect(noDatabase).toContain("names no database");
+    expect(await failure(["run", "--store", "postgres:///statefun"])).toContain("names no host");
+    expect(await failure(["run", "--store", "postgres://:5432/x"])).toContain("does not parse");
+    expect(await failure(["run", "--store", "postgres://h/db?schema=Bad-Name"])).toContain('schema="Bad-Name"');
+    expect(await failure(["run", "--store", "mysql://h/db"])).toContain("unsupported store URL");
+    expect(await failure(["run", "--worker-name", "a b"])).toContain("--worker-name");
+    expect(await failure(["run", "--heartbeat", "0s"])).toContain("--heartbeat");
+    expect(await failure(["run", "--lease", "soon"])).toContain("--lease");
+    expect(await failure(["run", "--heartbeat", "2s", "--lease", "1s"])).toContain("must be longer than '--heartbeat'");
     expect(await failure(["send", "example/greeter"])).toContain("namespace/type/id");
     expect(await failure(["send", "a/b/c", "x", "--type", "noslash"])).toContain("--type");
     expect(await failure(["call", "a/b/c", "--timeout", "soon"])).toContain("--timeout");

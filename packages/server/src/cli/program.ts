@@ -3,7 +3,18 @@ import { toMillis } from "@statefun-ts/protocol";
 import { Command, Option } from "commander";
 import type { ServerPorts } from "../server.js";
 import { adminCommands } from "./admin-commands.js";
-import { parseAddress, parseDuration, parseOffset, parsePort, parseStore, parseTypename, parseUrl, type StoreTarget } from "./args.js";
+import {
+  parseAddress,
+  parseDuration,
+  parseMillis,
+  parseOffset,
+  parsePort,
+  parseStore,
+  parseTypename,
+  parseUrl,
+  parseWorkerName,
+  type StoreTarget,
+} from "./args.js";
 
 export interface RunArgs {
   readonly modules: readonly string[];
@@ -15,6 +26,10 @@ export interface RunArgs {
   readonly parkTimeoutMs?: number | undefined;
   readonly ports: Partial<ServerPorts>;
   readonly portOffset: number;
+  /** This worker's name in leases (cluster mode; default `${hostname}-${pid}`). */
+  readonly workerName?: string | undefined;
+  /** Cluster heartbeat and lease durations in milliseconds (defaults: the runtime's, 1 s and 3 s). */
+  readonly cluster?: { readonly heartbeatMs?: number; readonly leaseMs?: number } | undefined;
 }
 
 export interface MessageArgs {
@@ -55,6 +70,26 @@ export interface CliActions {
   admin(args: AdminArgs): Promise<void>;
 }
 
+/** `--worker-name`, `--heartbeat`, `--lease`: only the ones given (the runtime has the defaults). */
+function clusterArgs(
+  opts: { workerName?: string; heartbeat?: number; lease?: number },
+  fail: (message: string) => never,
+): Pick<RunArgs, "workerName" | "cluster"> {
+  const cluster = {
+    ...(opts.heartbeat === undefined ? {} : { heartbeatMs: opts.heartbeat }),
+    ...(opts.lease === undefined ? {} : { leaseMs: opts.lease }),
+  };
+  const heartbeat = cluster.heartbeatMs ?? 1_000;
+  const lease = cluster.leaseMs ?? 3_000;
+  if (lease <= heartbeat) {
+    fail(`option '--lease' (${lease} ms) must be longer than '--heartbeat' (${heartbeat} ms)`);
+  }
+  return {
+    ...(opts.workerName === undefined ? {} : { workerName: opts.workerName }),
+    ...(Object.keys(cluster).length === 0 ? {} : { cluster }),
+  };
+}
+
 export const DEFAULT_INGRESS_URL = "http://127.0.0.1:8090";
 export const DEFAULT_ADMIN_URL = "http://127.0.0.1:8081";
 
@@ -76,7 +111,11 @@ export function buildProgram(actions: CliActions): Command {
       "module files: .ts, .mts, .js, .mjs, or StateFun module.yaml (remote endpoints, playground ingress/egress)",
     )
     .addOption(new Option("--data <dir>", "data directory of the embedded SQLite store").env("STATEFUN_DATA").default(".statefun"))
-    .option("--store <url>", "store: sqlite:DIR or a directory (overrides --data)", parseStore)
+    .option(
+      "--store <url>",
+      "store: sqlite:DIR or a directory (overrides --data), or postgres://user@host:port/db[?schema=name] (cluster mode)",
+      parseStore,
+    )
     .option("--host <host>", "interface to bind", "127.0.0.1")
     .option("--admin-port <n>", "admin API port (default 8081)", parsePort)
     .option("--ingress-port <n>", "HTTP ingress port (default 8090)", parsePort)
@@ -84,7 +123,11 @@ export function buildProgram(actions: CliActions): Command {
     .option("--port-offset <n>", "added to every port", parseOffset, 0)
     .option("--admin-host <host>", "interface of the admin API (default: --host); off loopback it requires STATEFUN_ADMIN_TOKEN")
     .option("--park-timeout <duration>", "dead-letter messages to a function type left unloaded this long (default 24h)", parseDuration)
-    .action(async (modules: string[], opts) => {
+    .option("--worker-name <name>", "cluster mode: this worker's name in leases (default: hostname-pid)", parseWorkerName)
+    .option("--heartbeat <duration>", "cluster mode: how often the worker heartbeats and rebalances (default 1s)", parseMillis)
+    .option("--lease <duration>", "cluster mode: a worker silent this long is dead, its key groups taken over (default 3s)", parseMillis)
+    .action(async (modules: string[], opts, command: Command) => {
+      const cluster = clusterArgs(opts, (message) => command.error(`error: ${message}`));
       const ports: Partial<Record<keyof ServerPorts, number>> = {};
       if (opts.adminPort !== undefined) ports.admin = opts.adminPort;
       if (opts.ingressPort !== undefined) ports.ingress = opts.ingressPort;
@@ -98,6 +141,7 @@ export function buildProgram(actions: CliActions): Command {
         parkTimeoutMs: opts.parkTimeout === undefined ? undefined : toMillis(opts.parkTimeout),
         ports,
         portOffset: opts.portOffset,
+        ...cluster,
       });
     });
 

@@ -1,12 +1,17 @@
+import { hostname } from "node:os";
 import type { Logger } from "@statefun-ts/runtime";
+import { storeFromUrl } from "@statefun-ts/store-postgres";
 import { type RunningServer, startServer } from "../server.js";
 import type { RunArgs } from "./program.js";
 
 /** `statefun run`: starts a worker, prints one line per port, stops gracefully on SIGINT/SIGTERM. */
 export async function runCommand(args: RunArgs, logger?: Logger): Promise<RunningServer> {
+  const store = args.store.kind === "postgres" ? storeFromUrl(args.store.url) : undefined;
   const server = await startServer({
     modules: args.modules,
-    dataDir: args.store.dir,
+    ...(args.store.kind === "sqlite" ? { dataDir: args.store.dir } : { store }),
+    owner: args.workerName ?? `${hostname()}-${process.pid}`,
+    cluster: args.cluster,
     host: args.host,
     adminHost: args.adminHost,
     parkTimeoutMs: args.parkTimeoutMs,
@@ -20,6 +25,7 @@ export async function runCommand(args: RunArgs, logger?: Logger): Promise<Runnin
   });
   const host = args.host.includes(":") ? `[${args.host}]` : args.host;
   for (const [name, port] of Object.entries(server.ports)) console.log(`${name} listening on http://${host}:${port}`);
+  if (store !== undefined) console.log(`cluster worker ${server.runtime.workerName} on ${store.location}`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -2,6 +2,7 @@ import type { DeadLetter, Logger, Runtime } from "@statefun-ts/runtime";
 import { silentLogger } from "@statefun-ts/runtime";
 import type { FastifyInstance } from "fastify";
 import type { DynamicRegistry } from "../dynamic/registry.js";
+import { type ClusterRuntime, clusterRoutes } from "./admin-cluster.js";
 import { dynamicRoutes } from "./admin-dynamic.js";
 import { baseApp } from "./app.js";
 import { requireBearer } from "./auth.js";
@@ -39,6 +40,8 @@ export interface AdminOptions {
   readonly dynamic?: DynamicRegistry;
   /** When set, every request but `/healthz` and `/readyz` must carry `Authorization: Bearer <token>`. */
   readonly token?: string;
+  /** Enables `GET /v1/cluster` (the worker's name and the key groups it runs). */
+  readonly cluster?: ClusterRuntime;
 }
 
 /**
@@ -50,6 +53,7 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
   const app = baseApp({ logger });
   if (options.token !== undefined) requireBearer(app, options.token, logger);
   if (options.dynamic !== undefined) dynamicRoutes(app, options.dynamic, () => runtime.parkedByType());
+  if (options.cluster !== undefined) clusterRoutes(app, options.cluster);
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) =>

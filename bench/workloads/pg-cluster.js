@@ -1,0 +1,80 @@
+// Shared parts of the PostgreSQL benchmarks: a throwaway PostgreSQL server (or
+// STATEFUN_BENCH_POSTGRES_URL), and workers as child processes (pg-worker.js) with a small
+// request/answer protocol over IPC.
+import { execFileSync, fork } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { sleep } from "./common.js";
+
+const script = fileURLToPath(new URL("../../scripts/postgres/cluster.sh", import.meta.url));
+const workerFile = fileURLToPath(new URL("./pg-worker.js", import.meta.url));
+
+/** A PostgreSQL URL with a schema of its own; `stop()` removes a server started here. */
+export function postgres(name) {
+  const given = process.env.STATEFUN_BENCH_POSTGRES_URL;
+  const dir = join(tmpdir(), `statefun-bench-${name}-${process.pid}`);
+  const base = given ?? execFileSync("bash", [script, "start", dir], { encoding: "utf8" }).trim();
+  const url = new URL(base);
+  url.searchParams.set("schema", `bench_${name.replace(/[^a-z0-9]/g, "_")}_${process.pid}`);
+  let stopped = false;
+  const stop = () => {
+    if (stopped || given !== undefined) return;
+    stopped = true;
+    execFileSync("bash", [script, "stop", dir], { stdio: "ignore" });
+  };
+  process.once("exit", stop);
+  return { url: url.toString(), stop };
+}
+
+/** A worker process. */
+export class BenchWorker {
+  #next = 0;
+  #waiting = new Map();
+
+  constructor(url, name, ids) {
+    this.name = name;
+    this.child = fork(workerFile, [url, name, String(ids)], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    this.ready = new Promise((resolve, reject) => {
+      this.child.once("exit", (code, signal) => reject(new Error(`${name} exited (${code ?? signal}) before it was ready`)));
+      this.child.on("message", (m) => {
+        if (m.ready) resolve();
+        const waiter = this.#waiting.get(m.id);
+        if (waiter === undefined) return;
+        this.#waiting.delete(m.id);
+        if (m.error) waiter.reject(new Error(`${name}: ${m.error}`));
+        else waiter.resolve(m.ok);
+      });
+    });
+    this.exited = new Promise((resolve) => this.child.once("exit", resolve));
+  }
+
+  ask(cmd) {
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      this.child.send({ id, cmd });
+    });
+  }
+
+  kill() {
+    this.child.kill("SIGKILL");
+    return this.exited;
+  }
+
+  async stop() {
+    await this.ask("stop").catch(() => {});
+    await this.exited;
+  }
+}
+
+/** Waits until the workers hold all 128 key groups evenly between them. */
+export async function settled(workers, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const owned = (await Promise.all(workers.map((w) => w.ask("status")))).map((s) => s.owned);
+    if (owned.reduce((a, b) => a + b, 0) === 128 && Math.max(...owned) - Math.min(...owned) <= 1) return owned;
+    if (Date.now() > deadline) throw new Error(`key groups not settled after ${timeoutMs} ms: ${owned.join(", ")}`);
+    await sleep(100);
+  }
+}
