@@ -2,7 +2,8 @@ import { StatefunError } from "@statefun-ts/protocol";
 import type { CommitBatch, CommitResult, IngressMessage } from "@statefun-ts/runtime";
 import type { PoolClient } from "pg";
 import { textArray } from "./arrays.js";
-import { commitStatement, FENCED_SQLSTATE } from "./commit-sql.js";
+import { type CommitStatement, commitStatement, FENCED_SQLSTATE } from "./commit-sql.js";
+import { dropStatements } from "./drops.js";
 import { SQL } from "./statements.js";
 
 const INT4_MAX = 2 ** 31 - 1;
@@ -37,17 +38,40 @@ function firstOfEachKey(batch: CommitBatch, duplicates: Map<string, string>): In
   return admitted;
 }
 
+type CommitRow = [number, string | null, string | null];
+
+/**
+ * Runs a batch with drops: they go first, as statements of their own (one statement cannot both
+ * delete and write a row: its parts all see the snapshot from before it), then the main one, all
+ * in one transaction. The main statement's fence check raises if the fence does not hold, which
+ * rolls the drops back too; once checked, the share lock on the leases holds until the end.
+ */
+async function withDrops(client: PoolClient, batch: CommitBatch, statement: CommitStatement): Promise<CommitRow[]> {
+  await client.query("BEGIN");
+  try {
+    for (const drop of dropStatements(batch.drops ?? [])) await client.query(drop);
+    const { rows } = await client.query<CommitRow>({ ...statement, rowMode: "array" });
+    await client.query("COMMIT");
+    return rows;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  }
+}
+
 /**
  * Commits a batch as one statement (see `commitStatement`): one round trip, one transaction,
  * durable when it returns. A fence that does not hold raises in the database, aborting all of it.
+ * A batch with drops (expired state, rare) is a transaction of several statements (`withDrops`).
  */
 export async function commitBatch(client: PoolClient, batch: CommitBatch, channel?: string): Promise<CommitResult> {
   checkKeyGroups(batch);
   const duplicates = new Map<string, string>();
   const statement = commitStatement(batch, firstOfEachKey(batch, duplicates), channel);
-  let rows: [number, string | null, string | null][];
+  let rows: CommitRow[];
   try {
-    ({ rows } = await client.query<[number, string | null, string | null]>({ ...statement, rowMode: "array" }));
+    if (batch.drops !== undefined && batch.drops.length > 0) rows = await withDrops(client, batch, statement);
+    else ({ rows } = await client.query<CommitRow>({ ...statement, rowMode: "array" }));
   } catch (error) {
     if ((error as { code?: unknown }).code === FENCED_SQLSTATE) {
       throw new StatefunError("STATEFUN_FENCED", (error as Error).message, { cause: error });

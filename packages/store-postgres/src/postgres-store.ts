@@ -6,6 +6,7 @@ import type {
   DeadLetter,
   EgressClaim,
   EgressRow,
+  ExpiredRow,
   Fence,
   MessagePage,
   RegistryChange,
@@ -26,7 +27,7 @@ import { type Connection, checkSchema, connectionConfig, createPool, describe, w
 import { keyGroupsOf, migrate } from "./migrations.js";
 import { channelOf } from "./notify.js";
 import { PostgresRegistry } from "./registry.js";
-import { type Row, toDeadLetter, toEgressRow, toMessage, toReply, toStateEntry } from "./rows.js";
+import { type Row, toDeadLetter, toEgressRow, toExpiredRow, toMessage, toReply, toStateEntry } from "./rows.js";
 import { loadMessagesSince } from "./since.js";
 import { type Named, SQL } from "./statements.js";
 import { Watcher } from "./watch.js";
@@ -240,6 +241,16 @@ export class PostgresStore implements Store {
 
   async loadState(address: StoredMessage["target"]): Promise<StateEntry[]> {
     return (await this.#rows(SQL.stateOf, [address.namespace, address.type, address.id])).map(toStateEntry);
+  }
+
+  /**
+   * Read through the partial index `state_expiry` in expiry order. No `reclaim`: PostgreSQL's
+   * autovacuum makes the space of deleted rows reusable by itself.
+   */
+  async expiredState(keyGroups: readonly number[], now: number, limit: number): Promise<ExpiredRow[]> {
+    const groups = this.#groups(keyGroups);
+    if (limit <= 0 || groups.length === 0) return [];
+    return (await this.#rows(SQL.expiredState, [now, int4Array(groups), limit])).map(toExpiredRow);
   }
 
   async getReply(requestId: string): Promise<ReplyRow | undefined> {

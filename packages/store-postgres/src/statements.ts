@@ -35,6 +35,9 @@ export const SQL = named({
     WHERE due_at IS NOT NULL AND (due_at, seq) > ($1::bigint, $2::bigint) AND due_at <= $3::bigint AND key_group = ANY($4::int[])
     ORDER BY due_at, seq LIMIT $5::int`,
   stateOf: "SELECT name, typename, value, expires_at FROM state WHERE namespace = $1 AND type = $2 AND id = $3 ORDER BY name",
+  // Through the partial index state_expiry, in expiry order: stops after `limit` rows of the key groups.
+  expiredState: `SELECT namespace, type, id, name, key_group, expires_at FROM state
+    WHERE expires_at IS NOT NULL AND expires_at <= $1::bigint AND key_group = ANY($2::int[]) ORDER BY expires_at LIMIT $3::int`,
   replyOf: "SELECT request_id, typename, value FROM replies WHERE request_id = $1",
   egressOfTopic: `SELECT id, egress, topic, typename, value, created_at FROM egress
     WHERE topic = $1 AND id <> ALL($2::bigint[]) ORDER BY id LIMIT $3::int`,
