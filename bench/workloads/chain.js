@@ -2,26 +2,17 @@
 // one message on to another instance. Every hop is a state write, a message insert and a
 // message delete, group-committed to SQLite with a real fsync per commit.
 import { Runtime } from "../../packages/runtime/dist/index.js";
-import { statefulFunction, statefunModule, Types, valueSpec } from "../../packages/sdk/dist/index.js";
+import { statefunModule, Types } from "../../packages/sdk/dist/index.js";
 import { SqliteStore } from "../../packages/store-sqlite/dist/index.js";
 import { arg, peakRssMiB, percentile, recorder, report, sleep, tempDir } from "./common.js";
+import { chainCounter } from "./counter.js";
 
 const ids = arg("ids", 10_000);
 const seconds = arg("seconds", 10);
 const warmup = arg("warmup", 2);
 const maxCommitBatch = arg("batch", undefined);
 
-const hops = valueSpec("hops", Types.int);
-const counter = statefulFunction({
-  typename: "bench/counter",
-  state: { hops },
-  accepts: [Types.int],
-  handler(ctx, message) {
-    ctx.state.hops.set((ctx.state.hops.get() ?? 0) + 1);
-    const next = (Number(ctx.self.id) * 7919 + 1) % ids;
-    ctx.send(counter.at(String(next)), Types.int, message.as(Types.int) + 1);
-  },
-});
+const counter = chainCounter(ids);
 
 const { dir, remove } = tempDir("chain");
 const metrics = recorder();

@@ -12,6 +12,7 @@ import { Runtime } from "../../packages/runtime/dist/index.js";
 import { statefulFunction, statefunModule, Types, valueSpec } from "../../packages/sdk/dist/index.js";
 import { SqliteStore } from "../../packages/store-sqlite/dist/index.js";
 import { arg, peakRssMiB, report, sleep, tempDir } from "./common.js";
+import { chainCounter } from "./counter.js";
 
 const instances = arg("instances", 1_000_000);
 const ids = arg("ids", 10_000);
@@ -19,17 +20,7 @@ const seconds = arg("seconds", 10);
 const share = arg("share", undefined);
 const TTL_MS = 3_600_000;
 
-const hops = valueSpec("hops", Types.int);
-const counter = statefulFunction({
-  typename: "bench/counter",
-  state: { hops },
-  accepts: [Types.int],
-  handler(ctx, message) {
-    ctx.state.hops.set((ctx.state.hops.get() ?? 0) + 1);
-    const next = (Number(ctx.self.id) * 7919 + 1) % ids;
-    ctx.send(counter.at(String(next)), Types.int, message.as(Types.int) + 1);
-  },
-});
+const counter = chainCounter(ids);
 // Creates instances `idle-{first}` … `idle-{first + FANOUT - 1}`: one message to each.
 const FANOUT = 1000;
 const spawner = statefulFunction({
