@@ -214,8 +214,13 @@ export class SqliteStore implements Store {
   async reclaim(pages: number): Promise<number> {
     const { db } = this.#ready();
     if (db.pragma("auto_vacuum", { simple: true }) !== 2) return 0;
+    const before = db.pragma("freelist_count", { simple: true }) as number;
+    if (before === 0) return 0;
     db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
-    return db.pragma("freelist_count", { simple: true }) as number;
+    const left = db.pragma("freelist_count", { simple: true }) as number;
+    // The last pages are back: cut the WAL back too (it holds the pages the mass deletion dirtied).
+    if (left === 0) db.pragma("wal_checkpoint(TRUNCATE)");
+    return left;
   }
 
   /** Pages of the database file that are free (given back by `reclaim`), for diagnostics and benchmarks. */
