@@ -7,12 +7,14 @@ const SINCE = named({
   // The horizon is the oldest transaction still running in the statement's snapshot: every
   // transaction with a lower id has ended, and every one that commits later has an id at or above
   // it. Rows: (horizon, held back, position, message columns...), one row of NULLs when none.
-  messagesSince: `WITH h AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS x)
-    SELECT h.x::text::bigint, EXISTS (SELECT 1 FROM messages b WHERE b.tx >= h.x AND b.due_at IS NULL AND b.key_group = ANY($2::int[])),
-      m.* FROM h LEFT JOIN LATERAL (
+  // "Held back" is computed once, in the CTE: as a subquery of the select list it ran once per row
+  // returned, each time walking the (uncommitted, invisible) rows of every commit in flight.
+  messagesSince: `WITH h AS MATERIALIZED (SELECT s.x, EXISTS (SELECT 1 FROM messages b WHERE b.tx >= s.x AND b.due_at IS NULL AND b.key_group = ANY($2::int[])) AS held
+      FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS x) AS s)
+    SELECT h.x::text::bigint, h.held, m.* FROM h LEFT JOIN LATERAL (
         SELECT tx::text::bigint, ${MESSAGE_COLUMNS} FROM messages
         WHERE tx > $1::text::xid8 AND tx < h.x AND due_at IS NULL AND key_group = ANY($2::int[])
-        ORDER BY tx, seq LIMIT $3::int) AS m ON true`,
+        ORDER BY messages.tx, messages.seq LIMIT $3::int) AS m ON true`,
   // The rest of one transaction's messages, when a page ended inside it.
   restOfCommit: `SELECT tx::text::bigint, ${MESSAGE_COLUMNS} FROM messages
     WHERE tx = $1::text::xid8 AND seq > $2::bigint AND due_at IS NULL AND key_group = ANY($3::int[]) ORDER BY seq`,
