@@ -91,4 +91,42 @@ describe("Committer", () => {
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(3_000);
   });
+
+  it("settled: resolves once the units enqueued so far are committed, while new units keep coming", async () => {
+    const store = new MemoryStore(4);
+    await store.open();
+    const epochs = await store.acquire("w", [0, 1, 2, 3]);
+    const reply = (id: string) => [{ requestId: id, argument: { typename: "t/x", value: new Uint8Array(0) } }];
+    let more = true;
+    let next = 0;
+    let committer: Committer | undefined;
+    // Each commit starts another one, as a chain of messages does: the pipeline is never idle.
+    const load = () => {
+      if (more) committer!.enqueue(unit({ replies: reply(`load-${next++}`) }));
+    };
+    committer = new Committer(
+      store,
+      () => ({ owner: "w", epochs }),
+      100,
+      systemClock,
+      noMetrics,
+      load,
+      (error) => {
+        throw error;
+      },
+      true,
+    );
+    let done = false;
+    committer.enqueue(unit({ replies: reply("first"), committed: () => (done = true) }));
+    load();
+    await committer.settled();
+    expect(done).toBe(true);
+    let idle = false;
+    const flushed = committer.flush().then(() => (idle = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(idle).toBe(false);
+    more = false;
+    await flushed;
+    expect(await store.getReply("first")).toBeDefined();
+  });
 });

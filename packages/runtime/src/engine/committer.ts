@@ -37,6 +37,9 @@ export class Committer {
   private running = false;
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
+  /** Units handed to the store whose engine side has not run yet, in commit order. */
+  private readonly committing: CommitUnit[][] = [];
+  private readonly unitWaiters: { units: Set<CommitUnit>; resolve: () => void }[] = [];
   private failure: unknown;
   private reserved = 0;
   private reservedEnd = 0;
@@ -83,6 +86,7 @@ export class Committer {
     if (this.failure !== undefined) return;
     this.failure = error;
     for (const u of this.queue.splice(0)) u.failed?.(error);
+    for (const w of this.unitWaiters.splice(0)) w.resolve();
   }
 
   /** Removes delayed sends with `token` from units not yet handed to the store. */
@@ -94,7 +98,20 @@ export class Committer {
     }
   }
 
-  /** Resolves once every unit enqueued so far is committed (or the pipeline failed). */
+  /**
+   * Resolves once every unit enqueued so far is committed and handed back (or the pipeline
+   * failed), however many units come after them: a key group being given up waits for its own
+   * units only, while the others' traffic goes on.
+   */
+  settled(): Promise<void> {
+    if (this.failure !== undefined) return Promise.resolve();
+    const units = new Set<CommitUnit>(this.queue);
+    for (const batch of this.committing) for (const u of batch) units.add(u);
+    if (units.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.unitWaiters.push({ units, resolve }));
+  }
+
+  /** Resolves once the pipeline is idle: nothing queued, nothing committing (or it failed). */
   flush(): Promise<void> {
     if (!this.running && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -143,7 +160,29 @@ export class Committer {
     const size = this.batchSize(cold);
     const units = this.queue.length === size ? this.queue : this.queue.slice(0, size);
     this.queue = units === this.queue ? [] : this.queue.slice(size);
-    return this.commit(units);
+    this.committing.push(units);
+    return this.commit(units).then((finish) => {
+      if (finish === undefined) {
+        for (const w of this.unitWaiters.splice(0)) w.resolve();
+        return undefined;
+      }
+      return () => {
+        finish();
+        this.committing.shift();
+        if (this.unitWaiters.length > 0) this.handedBack(units);
+      };
+    });
+  }
+
+  /** Units committed and handed back: resolves the `settled` calls waiting for nothing else. */
+  private handedBack(units: readonly CommitUnit[]): void {
+    for (let i = 0; i < this.unitWaiters.length; i++) {
+      const w = this.unitWaiters[i]!;
+      for (const u of units) w.units.delete(u);
+      if (w.units.size > 0) continue;
+      this.unitWaiters.splice(i--, 1);
+      w.resolve();
+    }
   }
 
   /** Units of the next batch: up to `maxBatch` (half a long queue when a pipeline starts `cold`), a unit that goes `alone` by itself. */
