@@ -1,4 +1,4 @@
-import type { MessagePage } from "@statefun-ts/runtime";
+import type { MessagePage, StoredMessage } from "@statefun-ts/runtime";
 import { int4Array } from "./arrays.js";
 import { MESSAGE_COLUMNS, type Row, toMessage } from "./rows.js";
 import { type Named, named } from "./statements.js";
@@ -43,22 +43,27 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function loadMessagesSince(rows: Query, keyGroups: number[], position: number, limit: number): Promise<MessagePage> {
   if (limit <= 0 || keyGroups.length === 0) return { messages: [], next: position };
   const groups = int4Array(keyGroups);
+  const messages: StoredMessage[] = [];
+  // After a wait, a read goes on from the horizon of the one before: it reads no row twice.
+  let from = position;
   for (let attempt = 0; ; attempt++) {
-    const page = await rows(SINCE.messagesSince, [String(position), groups, limit]);
+    const want = limit - messages.length;
+    const page = await rows(SINCE.messagesSince, [String(from), groups, want]);
     const [horizon, held] = page[0] as [number, boolean];
     const found = page.filter((r) => r[2] !== null);
-    const messages = found.map((r) => toMessage(r, 3));
-    if (found.length >= limit) {
+    for (const r of found) messages.push(toMessage(r, 3));
+    if (found.length >= want) {
       const last = found.at(-1)!;
       const tx = last[2] as number;
       for (const r of await rows(SINCE.restOfCommit, [String(tx), last[3], groups])) messages.push(toMessage(r, 1));
       return { messages, next: tx };
     }
+    from = Math.max(from, horizon - 1);
     const wait = WAITS[attempt];
     if (held && wait !== undefined) {
       await sleep(wait);
       continue;
     }
-    return { messages, next: Math.max(position, horizon - 1) };
+    return { messages, next: from };
   }
 }
