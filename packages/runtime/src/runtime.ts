@@ -202,6 +202,8 @@ export class Runtime {
       this.metrics,
       (batch) => this.committed(batch),
       (error) => this.fatal(error),
+      // A shared store commits over the network: invocations overlap the commit in flight.
+      ownership !== undefined,
     );
     this.parking = this.createParking();
     await this.parking.start();

@@ -1,4 +1,4 @@
-import type { MessagePage } from "@statefun-ts/runtime";
+import type { MessagePage, StoredMessage } from "@statefun-ts/runtime";
 import { int4Array } from "./arrays.js";
 import { MESSAGE_COLUMNS, type Row, toMessage } from "./rows.js";
 import { type Named, named } from "./statements.js";
@@ -7,12 +7,14 @@ const SINCE = named({
   // The horizon is the oldest transaction still running in the statement's snapshot: every
   // transaction with a lower id has ended, and every one that commits later has an id at or above
   // it. Rows: (horizon, held back, position, message columns...), one row of NULLs when none.
-  messagesSince: `WITH h AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS x)
-    SELECT h.x::text::bigint, EXISTS (SELECT 1 FROM messages b WHERE b.tx >= h.x AND b.due_at IS NULL AND b.key_group = ANY($2::int[])),
-      m.* FROM h LEFT JOIN LATERAL (
+  // "Held back" is computed once, in the CTE: as a subquery of the select list it ran once per row
+  // returned, each time walking the (uncommitted, invisible) rows of every commit in flight.
+  messagesSince: `WITH h AS MATERIALIZED (SELECT s.x, EXISTS (SELECT 1 FROM messages b WHERE b.tx >= s.x AND b.due_at IS NULL AND b.key_group = ANY($2::int[])) AS held
+      FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS x) AS s)
+    SELECT h.x::text::bigint, h.held, m.* FROM h LEFT JOIN LATERAL (
         SELECT tx::text::bigint, ${MESSAGE_COLUMNS} FROM messages
         WHERE tx > $1::text::xid8 AND tx < h.x AND due_at IS NULL AND key_group = ANY($2::int[])
-        ORDER BY tx, seq LIMIT $3::int) AS m ON true`,
+        ORDER BY messages.tx, messages.seq LIMIT $3::int) AS m ON true`,
   // The rest of one transaction's messages, when a page ended inside it.
   restOfCommit: `SELECT tx::text::bigint, ${MESSAGE_COLUMNS} FROM messages
     WHERE tx = $1::text::xid8 AND seq > $2::bigint AND due_at IS NULL AND key_group = ANY($3::int[]) ORDER BY seq`,
@@ -41,22 +43,27 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function loadMessagesSince(rows: Query, keyGroups: number[], position: number, limit: number): Promise<MessagePage> {
   if (limit <= 0 || keyGroups.length === 0) return { messages: [], next: position };
   const groups = int4Array(keyGroups);
+  const messages: StoredMessage[] = [];
+  // After a wait, a read goes on from the horizon of the one before: it reads no row twice.
+  let from = position;
   for (let attempt = 0; ; attempt++) {
-    const page = await rows(SINCE.messagesSince, [String(position), groups, limit]);
+    const want = limit - messages.length;
+    const page = await rows(SINCE.messagesSince, [String(from), groups, want]);
     const [horizon, held] = page[0] as [number, boolean];
     const found = page.filter((r) => r[2] !== null);
-    const messages = found.map((r) => toMessage(r, 3));
-    if (found.length >= limit) {
+    for (const r of found) messages.push(toMessage(r, 3));
+    if (found.length >= want) {
       const last = found.at(-1)!;
       const tx = last[2] as number;
       for (const r of await rows(SINCE.restOfCommit, [String(tx), last[3], groups])) messages.push(toMessage(r, 1));
       return { messages, next: tx };
     }
+    from = Math.max(from, horizon - 1);
     const wait = WAITS[attempt];
     if (held && wait !== undefined) {
       await sleep(wait);
       continue;
     }
-    return { messages, next: Math.max(position, horizon - 1) };
+    return { messages, next: from };
   }
 }

@@ -43,7 +43,7 @@ export function clusterHooks(parts: () => ClusterParts): OwnershipHooks {
       // In-flight invocations finish and commit; retry backoffs run out (nothing new starts here).
       // (A failed committer never commits them: the engine is being replaced, stop waiting.)
       while (p.dispatcher.busyIn(keyGroups) && !p.committer.failed) {
-        await p.committer.flush();
+        await p.committer.settled();
         if (!p.dispatcher.busyIn(keyGroups)) break;
         await new Promise<void>((resolve) => p.clock.setTimeout(resolve, 10));
       }

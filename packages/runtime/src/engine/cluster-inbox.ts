@@ -2,20 +2,30 @@ import type { Store, StoredMessage } from "../store/types.js";
 
 /**
  * The inbox of a worker in a cluster: other workers commit messages for its key groups too, so the
- * store is read by commit position (`Store.loadMessagesSince`), never by seq. Own commits still
- * hand their messages over in memory while the inbox has caught up; a wake-up (another worker
- * committed, a poll) or newly acquired key groups switch it to reading the store, in position
- * order, until a read comes back short with nothing committed meanwhile. `pending` holds the seqs
- * handed over and not yet consumed, so a message read again (after a reset to position 0, or
- * handed over and then read) is delivered once.
+ * store is read by commit position (`Store.loadMessagesSince`), never by seq. Two reasons to read:
+ *
+ * - a *backlog*: own commits whose messages were not handed over in memory (at start, after newly
+ *   acquired key groups, past `maxBuffered`). Until a read comes back short with no own commit
+ *   meanwhile, own commits are not handed over either (they would overtake older messages of the
+ *   same sender still in the store): everything is read in position order.
+ * - a *wake-up*: another worker may have committed for owned key groups (a notification, a poll).
+ *   Its messages come from senders owned elsewhere, so own commits still hand theirs over in memory
+ *   meanwhile (no pair has messages both in memory and unread in the store); reads go on until one
+ *   comes back short with no wake-up meanwhile.
+ *
+ * `pending` holds the seqs handed over and not yet consumed, so a message read again (after a
+ * reset to position 0, or handed over and then read) is delivered once.
  */
 export class ClusterInbox {
   private position = 0;
   private readonly pending = new Map<number, StoredMessage>();
   private readonly deferred: number[] = [];
-  private overflow = true;
+  private backlog = true;
+  private woken = false;
   private loading = false;
-  private changes = 0;
+  /** Own commits and wake-ups so far: a read that overlapped one may have missed it. */
+  private commits = 0;
+  private wakes = 0;
   /** Bumped by `reset`: a read in flight then must not move the position. */
   private resets = 0;
   private closed = false;
@@ -31,14 +41,14 @@ export class ClusterInbox {
   ) {}
 
   get backlogInStore(): boolean {
-    return this.overflow;
+    return this.backlog || this.woken;
   }
 
   /** Immediate messages of an own commit (any key group: only owned ones are delivered). */
   committed(messages: readonly StoredMessage[], _maxSeq: number): void {
-    this.changes++;
-    if (!this.overflow && this.buffered() + messages.length > this.maxBuffered) this.overflow = true;
-    if (!this.overflow) for (const m of messages) this.hand(m);
+    this.commits++;
+    if (!this.backlog && this.buffered() + messages.length > this.maxBuffered) this.backlog = true;
+    if (!this.backlog) for (const m of messages) this.hand(m);
     this.pump();
   }
 
@@ -50,8 +60,8 @@ export class ClusterInbox {
 
   /** Something may have been committed for owned key groups by another worker: read the store. */
   wake(): void {
-    this.changes++;
-    this.overflow = true;
+    this.wakes++;
+    this.woken = true;
     this.pump();
   }
 
@@ -59,6 +69,7 @@ export class ClusterInbox {
   reset(): void {
     this.position = 0;
     this.resets++;
+    this.backlog = true;
     this.wake();
   }
 
@@ -85,7 +96,7 @@ export class ClusterInbox {
   }
 
   pump(): void {
-    if (this.closed || !this.overflow || this.loading || this.buffered() > this.maxBuffered / 2) return;
+    if (this.closed || !(this.backlog || this.woken) || this.loading || this.buffered() > this.maxBuffered / 2) return;
     this.loading = true;
     this.load().then(
       () => {
@@ -106,14 +117,18 @@ export class ClusterInbox {
   }
 
   private async load(): Promise<void> {
-    const snapshot = this.changes;
+    const commits = this.commits;
+    const wakes = this.wakes;
     const resets = this.resets;
     const limit = Math.max(1, this.maxBuffered - this.buffered());
     try {
       const page = await this.store.loadMessagesSince(this.keyGroups(), this.position, limit);
       for (const m of page.messages) this.hand(m);
       if (resets === this.resets && page.next > this.position) this.position = page.next;
-      if (page.messages.length < limit && this.changes === snapshot) this.overflow = false;
+      if (page.messages.length < limit) {
+        if (this.commits === commits && this.wakes === wakes) this.backlog = false;
+        if (this.wakes === wakes) this.woken = false;
+      }
     } finally {
       // A consumption that committed while reading may have been read before it: forget it only now.
       for (const seq of this.deferred.splice(0)) this.pending.delete(seq);

@@ -40,4 +40,93 @@ describe("Committer", () => {
     expect(times).toHaveLength(1);
     expect(times[0]).toBeGreaterThanOrEqual(0);
   });
+
+  it("pipelined: splits a long queue in two halves and starts each commit before the engine hears of the one before", async () => {
+    const store = new MemoryStore(4);
+    await store.open();
+    const epochs = await store.acquire("w", [0, 1, 2, 3]);
+    const events: string[] = [];
+    const commit = store.commit.bind(store);
+    store.commit = (batch: CommitBatch) => {
+      events.push(`commit ${batch.replies.length}`);
+      return commit(batch);
+    };
+    let allocations = 0;
+    const allocate = store.allocateSeqs.bind(store);
+    store.allocateSeqs = (count: number) => {
+      allocations++;
+      return allocate(count);
+    };
+    const seqs: number[] = [];
+    const committer = new Committer(
+      store,
+      () => ({ owner: "w", epochs }),
+      10_000,
+      systemClock,
+      noMetrics,
+      (batch) => {
+        events.push(`committed ${batch.units.length}`);
+        for (const messages of batch.stored) for (const m of messages) seqs.push(m.seq);
+      },
+      (error) => {
+        throw error;
+      },
+      true,
+    );
+    const message = (i: number) => ({
+      seq: 0,
+      keyGroup: 0,
+      target: { namespace: "t", type: "x", id: String(i) },
+      argument: { typename: "t/x", value: new Uint8Array(0) },
+    });
+    for (let i = 0; i < 3_000; i++) {
+      committer.enqueue(
+        unit({ replies: [{ requestId: String(i), argument: { typename: "t/x", value: new Uint8Array(0) } }], messages: [message(i)] }),
+      );
+    }
+    await committer.flush();
+    expect(events).toEqual(["commit 1500", "commit 1500", "committed 1500", "committed 1500"]);
+    // Seqs come from one reserve: one round trip, and they still grow from one commit to the next.
+    expect(allocations).toBe(1);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(3_000);
+  });
+
+  it("settled: resolves once the units enqueued so far are committed, while new units keep coming", async () => {
+    const store = new MemoryStore(4);
+    await store.open();
+    const epochs = await store.acquire("w", [0, 1, 2, 3]);
+    const reply = (id: string) => [{ requestId: id, argument: { typename: "t/x", value: new Uint8Array(0) } }];
+    let more = true;
+    let next = 0;
+    let committer: Committer | undefined;
+    // Each commit starts another one, as a chain of messages does: the pipeline is never idle.
+    const load = () => {
+      if (more) committer!.enqueue(unit({ replies: reply(`load-${next++}`) }));
+    };
+    committer = new Committer(
+      store,
+      () => ({ owner: "w", epochs }),
+      100,
+      systemClock,
+      noMetrics,
+      load,
+      (error) => {
+        throw error;
+      },
+      true,
+    );
+    let done = false;
+    committer.enqueue(unit({ replies: reply("first"), committed: () => (done = true) }));
+    load();
+    await committer.settled();
+    expect(done).toBe(true);
+    let idle = false;
+    const flushed = committer.flush().then(() => (idle = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(idle).toBe(false);
+    more = false;
+    await flushed;
+    expect(await store.getReply("first")).toBeDefined();
+  });
 });

@@ -13,17 +13,36 @@ export interface CommittedBatch {
   readonly maxSeq: number;
 }
 
+/** A queue at least this long is committed in two halves when `pipelined` (see `Committer`). */
+const SPLIT_FROM = 1_000;
+/** Seqs reserved at a time when `pipelined`, so that most commits start without a round trip for them. */
+const SEQ_RESERVE = 20_000;
+
 /**
  * The commit pipeline: units are grouped into one store transaction per batch (group
  * commit) and committed strictly in order, one batch at a time. While a batch commits, the
  * next one fills.
+ *
+ * `pipelined` (for stores whose commits are I/O, as PostgreSQL's): when a batch has committed, the
+ * next one goes to the store *before* the engine is told (and runs the invocations the committed
+ * messages start), so invoking and committing overlap. A long queue that finds no commit under
+ * way is split in two halves, so that there is always a half to invoke while the other commits.
+ * Commits still go to the store one at a time, in order, each only once the one before committed.
+ * Seqs are then taken from a reserve (`SEQ_RESERVE` at a time): a commit goes to the store without
+ * waiting for a round trip first, and seqs still grow from one own commit to the next (cluster mode
+ * orders messages by commit position, then seq: it does not need seqs in commit order across workers).
  */
 export class Committer {
   private queue: CommitUnit[] = [];
   private running = false;
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
+  /** Units handed to the store whose engine side has not run yet, in commit order. */
+  private readonly committing: CommitUnit[][] = [];
+  private readonly unitWaiters: { units: Set<CommitUnit>; resolve: () => void }[] = [];
   private failure: unknown;
+  private reserved = 0;
+  private reservedEnd = 0;
 
   constructor(
     private readonly store: Store,
@@ -33,6 +52,7 @@ export class Committer {
     private readonly metrics: MetricsSink,
     private readonly onCommitted: (batch: CommittedBatch) => void,
     private readonly onFatal: (error: unknown) => void,
+    private readonly pipelined = false,
   ) {}
 
   get pending(): number {
@@ -66,6 +86,7 @@ export class Committer {
     if (this.failure !== undefined) return;
     this.failure = error;
     for (const u of this.queue.splice(0)) u.failed?.(error);
+    for (const w of this.unitWaiters.splice(0)) w.resolve();
   }
 
   /** Removes delayed sends with `token` from units not yet handed to the store. */
@@ -77,7 +98,20 @@ export class Committer {
     }
   }
 
-  /** Resolves once every unit enqueued so far is committed (or the pipeline failed). */
+  /**
+   * Resolves once every unit enqueued so far is committed and handed back (or the pipeline
+   * failed), however many units come after them: a key group being given up waits for its own
+   * units only, while the others' traffic goes on.
+   */
+  settled(): Promise<void> {
+    if (this.failure !== undefined) return Promise.resolve();
+    const units = new Set<CommitUnit>(this.queue);
+    for (const batch of this.committing) for (const u of batch) units.add(u);
+    if (units.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.unitWaiters.push({ units, resolve }));
+  }
+
+  /** Resolves once the pipeline is idle: nothing queued, nothing committing (or it failed). */
   flush(): Promise<void> {
     if (!this.running && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -93,16 +127,22 @@ export class Committer {
     });
   }
 
-  /** Commits one batch, then yields to I/O and timers before the next (ingress must not starve). */
+  /**
+   * Commits one batch, then yields to I/O and timers before the next (ingress must not starve).
+   * Pipelined, it goes on with the next batch while there is one, starting its commit before
+   * handing over the one that committed (each commit awaits I/O: nothing starves).
+   */
   private async loop(): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
-      if (this.queue.length > 0 && this.failure === undefined) {
-        const size = this.batchSize();
-        const units = this.queue.length === size ? this.queue : this.queue.slice(0, size);
-        this.queue = units === this.queue ? [] : this.queue.slice(size);
-        await this.commit(units);
+      let inFlight = this.next(true);
+      while (inFlight !== undefined) {
+        const finish = await inFlight;
+        inFlight = this.pipelined && finish !== undefined ? this.next(false) : undefined;
+        // Let the next commit reach the store before the engine runs what this one started.
+        if (inFlight !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
+        finish?.();
       }
     } finally {
       this.running = false;
@@ -114,20 +154,69 @@ export class Committer {
     }
   }
 
-  /** Units of the next batch: up to `maxBatch`, a unit that goes `alone` by itself. */
-  private batchSize(): number {
+  /** Takes the next batch off the queue and starts its commit (undefined: nothing to commit). */
+  private next(cold: boolean): Promise<(() => void) | undefined> | undefined {
+    if (this.queue.length === 0 || this.failure !== undefined) return undefined;
+    const size = this.batchSize(cold);
+    const units = this.queue.length === size ? this.queue : this.queue.slice(0, size);
+    this.queue = units === this.queue ? [] : this.queue.slice(size);
+    this.committing.push(units);
+    return this.commit(units).then((finish) => {
+      if (finish === undefined) {
+        for (const w of this.unitWaiters.splice(0)) w.resolve();
+        return undefined;
+      }
+      return () => {
+        finish();
+        this.committing.shift();
+        if (this.unitWaiters.length > 0) this.handedBack(units);
+      };
+    });
+  }
+
+  /** Units committed and handed back: resolves the `settled` calls waiting for nothing else. */
+  private handedBack(units: readonly CommitUnit[]): void {
+    for (let i = 0; i < this.unitWaiters.length; i++) {
+      const w = this.unitWaiters[i]!;
+      for (const u of units) w.units.delete(u);
+      if (w.units.size > 0) continue;
+      this.unitWaiters.splice(i--, 1);
+      w.resolve();
+    }
+  }
+
+  /** Units of the next batch: up to `maxBatch` (half a long queue when a pipeline starts `cold`), a unit that goes `alone` by itself. */
+  private batchSize(cold: boolean): number {
     const queue = this.queue;
     if (queue[0]!.alone) return 1;
-    const max = Math.min(queue.length, this.maxBatch);
+    let max = Math.min(queue.length, this.maxBatch);
+    if (this.pipelined && cold && max >= SPLIT_FROM) max = Math.ceil(max / 2);
     for (let i = 1; i < max; i++) if (queue[i]!.alone) return i;
     return max;
   }
 
-  private async commit(units: CommitUnit[]): Promise<void> {
+  /** The first of `count` new seqs (pipelined: from the reserve, refilled when short). */
+  private seqs(count: number): number | Promise<number> {
+    if (!this.pipelined) return this.store.allocateSeqs(count);
+    if (this.reservedEnd - this.reserved >= count) {
+      const first = this.reserved;
+      this.reserved += count;
+      return first;
+    }
+    const size = Math.max(count, SEQ_RESERVE);
+    return this.store.allocateSeqs(size).then((first) => {
+      this.reserved = first + count;
+      this.reservedEnd = first + size;
+      return first;
+    });
+  }
+
+  /** Commits `units`; resolves, once committed, to what tells the engine (undefined when the commit failed). */
+  private async commit(units: CommitUnit[]): Promise<(() => void) | undefined> {
     const count = units.reduce((n, u) => n + u.messages.length + (u.ingress ? 1 : 0), 0);
     const started = performance.now();
     try {
-      let seq = count > 0 ? await this.store.allocateSeqs(count) : 0;
+      let seq = count > 0 ? await this.seqs(count) : 0;
       const stored: StoredMessage[][] = [];
       const ingress: IngressMessage[] = [];
       const messages: StoredMessage[] = [];
@@ -183,14 +272,18 @@ export class Committer {
       });
       // A duplicate ingress message was not stored: it must not be delivered either.
       for (let i = 0; i < units.length; i++) if (duplicateOf[i] !== undefined) stored[i] = stored[i]!.slice(1);
-      this.onCommitted({ units, stored, cancelTokens: batch.cancelTokens, maxSeq: count > 0 ? seq - 1 : 0 });
-      for (let i = 0; i < units.length; i++) units[i]!.committed?.(stored[i]!, duplicateOf[i], commitMs);
+      const maxSeq = count > 0 ? seq - 1 : 0;
+      return () => {
+        this.onCommitted({ units, stored, cancelTokens: batch.cancelTokens, maxSeq });
+        for (let i = 0; i < units.length; i++) units[i]!.committed?.(stored[i]!, duplicateOf[i], commitMs);
+      };
     } catch (error) {
       // A failed commit leaves memory ahead of the store: nothing after it may commit.
       this.failure = error;
       for (const u of [...units, ...this.queue]) u.failed?.(error);
       this.queue = [];
       this.onFatal(error);
+      return undefined;
     }
   }
 }
