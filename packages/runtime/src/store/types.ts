@@ -3,8 +3,10 @@ import type { StateSpecInfo } from "../binding.js";
 import type { ClusterView, EgressClaim, MessagePage, StoreChange } from "./cluster-types.js";
 
 /**
- * A message in the inbox. `seq` orders all messages (allocated by `Store.allocateSeqs`);
- * a message with `dueAt` is a delayed message that may not be delivered before then.
+ * A message in the inbox. `seq` identifies it (allocated by `Store.allocateSeqs`) and orders the
+ * messages of one writer; with several writers (cluster mode) the order in which messages become
+ * visible is their commit position (`loadMessagesSince`), not `seq`. A message with `dueAt` is a
+ * delayed message that may not be delivered before then.
  */
 export interface StoredMessage {
   readonly seq: number;
