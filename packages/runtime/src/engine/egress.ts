@@ -1,8 +1,13 @@
 import type { EgressDelivery } from "../api.js";
 import type { EgressRow, Store } from "../store/types.js";
 
-/** How long a record claimed in cluster mode stays hidden from other workers if this one dies mid-delivery. */
-const CLAIM_MS = 60_000;
+/**
+ * How long a record claimed in cluster mode stays hidden from other workers if this one dies
+ * mid-delivery: long past any one HTTP response, short enough that a killed or frozen worker's
+ * records reach consumers through the others within seconds. A claim that lapses while its
+ * response is still being written is handed out again (at least once, with the same record id).
+ */
+const CLAIM_MS = 10_000;
 
 /**
  * Hands egress records to pull consumers, each to one consumer at a time: a record is
