@@ -147,6 +147,41 @@ describe("cluster mode (three runtimes on one shared store)", () => {
     expect(c.workers.flatMap((w) => w.fatal)).toEqual([]);
   });
 
+  it("parks messages to a type no worker has loaded and delivers each once, in order, when the workers load it", async () => {
+    const [c, w1, w2, w3] = await threeWorkers();
+    const seen = valueSpec("seen", Types.string);
+    const late = statefulFunction({
+      typename: "test/late",
+      state: { seen },
+      accepts: [Types.int],
+      handler(ctx, message) {
+        ctx.state.seen.set(`${ctx.state.seen.get() ?? ""}${message.as(Types.int)},`);
+      },
+    });
+    const ids = Array.from({ length: 12 }, (_, i) => `p${i}`);
+    const entries = [w1, w2, w3];
+    for (let n = 0; n < 5; n++) {
+      for (let i = 0; i < ids.length; i++) {
+        await entries[i % 3]!.runtime.ingest({
+          target: late.at(ids[i]!),
+          argument: { typename: Types.int.typename, value: Types.int.serialize(n) },
+        });
+      }
+    }
+    await until(
+      () => entries.reduce((sum, w) => sum + (w.runtime.parkedByType().get("test/late") ?? 0), 0) === 5 * ids.length,
+      "every message parked",
+    );
+    const lateModule = statefunModule({ functions: [late] });
+    for (const w of entries) w.runtime.load(lateModule);
+    await quiescent(c);
+    for (const id of ids) {
+      const state = (await w2.runtime.readState(late.at(id))).find((s) => s.name === "seen");
+      expect(state && Types.string.deserialize(state.value), id).toBe("0,1,2,3,4,");
+    }
+    expect(c.workers.flatMap((w) => w.fatal)).toEqual([]);
+  });
+
   it("takes over the key groups of a killed worker and loses nor repeats anything", async () => {
     const [c, w1, w2, w3] = await threeWorkers();
     const ids = Array.from({ length: 30 }, (_, i) => `k${i}`);
