@@ -1,3 +1,4 @@
+import { functionTypeOf } from "@statefun-ts/protocol";
 import type { Clock } from "./clock.js";
 import type { Logger } from "./observe.js";
 import type { Store, StoredMessage } from "./store/types.js";
@@ -104,7 +105,7 @@ export class Parking {
   /** True when a message from the inbox or a timer must not reach its mailbox now (it stays in the store). */
   intercept(m: StoredMessage): boolean {
     if (this.recovering.size === 0 || m.dueAt !== undefined) return false;
-    const r = this.recovering.get(`${m.target.namespace}/${m.target.type}`);
+    const r = this.recovering.get(functionTypeOf(m.target));
     if (r === undefined) return false;
     if (m.seq > r.maxDropped) r.maxDropped = m.seq;
     return true;

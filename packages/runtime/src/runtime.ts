@@ -71,6 +71,9 @@ export interface RuntimeOptions {
   readonly onFatal?: (error: unknown) => void;
 }
 
+/** `RuntimeOptions.parkTimeoutMs` when not given. */
+const DEFAULT_PARK_TIMEOUT_MS = 24 * 3_600_000;
+
 const DEFAULT_LIMITS: Limits = {
   maxBufferedMessages: 20_000,
   maxInFlightInvocations: 1024,
@@ -524,7 +527,7 @@ export class Runtime {
       maxBuffered: this.limits.maxBufferedMessages,
       deliver: (m) => this.dispatcher.deliver(m, true),
       deadLetter: (messages, reason) => this.parkedToDeadLetters(messages, reason),
-      timeoutMs: this.options.parkTimeoutMs ?? 24 * 3_600_000,
+      timeoutMs: this.options.parkTimeoutMs ?? DEFAULT_PARK_TIMEOUT_MS,
     });
   }
 
@@ -544,7 +547,7 @@ export class Runtime {
   }
 
   private scheduleParkSweep(): void {
-    const every = Math.max(50, Math.min(60_000, Math.floor((this.options.parkTimeoutMs ?? 24 * 3_600_000) / 4)));
+    const every = Math.max(50, Math.min(60_000, Math.floor((this.options.parkTimeoutMs ?? DEFAULT_PARK_TIMEOUT_MS) / 4)));
     this.parkSweep = this.clock.setTimeout(() => {
       this.parking?.sweep();
       if (this.state === "running") this.scheduleParkSweep();

@@ -1,3 +1,4 @@
+import { functionTypeOf } from "@statefun-ts/protocol";
 import type { Store, StoredMessage } from "../store/types.js";
 
 /**
@@ -83,10 +84,7 @@ export class ClusterInbox {
    * them and read the store from the start. Call only when no mailbox of the type holds a message.
    */
   redeliver(functionType: string): void {
-    const slash = functionType.lastIndexOf("/");
-    const namespace = functionType.slice(0, slash);
-    const type = functionType.slice(slash + 1);
-    for (const [seq, m] of this.pending) if (m.target.type === type && m.target.namespace === namespace) this.pending.delete(seq);
+    for (const [seq, m] of this.pending) if (functionTypeOf(m.target) === functionType) this.pending.delete(seq);
     this.reset();
   }
 

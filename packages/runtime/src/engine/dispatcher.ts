@@ -45,7 +45,6 @@ export class Dispatcher {
   private readonly ready = new Deque<Mailbox>();
   private inFlight = 0;
   private bufferedCount = 0;
-  private parkedCount = 0;
   private stopping = false;
   private idle: (() => void)[] = [];
   private draining = false;
@@ -59,9 +58,6 @@ export class Dispatcher {
   }
   get running(): number {
     return this.inFlight;
-  }
-  get parked(): number {
-    return this.parkedCount;
   }
   get cachedAddresses(): number {
     return this.mailboxes.size;
@@ -261,7 +257,6 @@ export class Dispatcher {
   private park(mb: Mailbox): void {
     const dropped = mb.queue.clear();
     const n = dropped.length;
-    this.parkedCount += n;
     if (n > 0) this.o.parking?.parked(mb.functionType, dropped);
     this.bufferedCount -= n;
     mb.busy = false;

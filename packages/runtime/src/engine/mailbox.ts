@@ -42,9 +42,7 @@ export class Mailbox {
 
   value(name: string, now: number): TypedValue | undefined {
     const entry = this.state?.get(name);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt !== undefined && entry.expiresAt <= now) return undefined;
-    return entry.value;
+    return entry !== undefined && live(entry, now) ? entry.value : undefined;
   }
 
   /** Unexpired values whose names start with `prefix`, in no particular order. */
@@ -52,10 +50,13 @@ export class Mailbox {
     const found: [string, TypedValue][] = [];
     if (this.state === undefined) return found;
     for (const [name, entry] of this.state) {
-      if (!name.startsWith(prefix)) continue;
-      if (entry.expiresAt !== undefined && entry.expiresAt <= now) continue;
-      found.push([name, entry.value]);
+      if (name.startsWith(prefix) && live(entry, now)) found.push([name, entry.value]);
     }
     return found;
   }
+}
+
+/** False once the entry's state TTL has passed. */
+function live(entry: StateEntry, now: number): boolean {
+  return entry.expiresAt === undefined || entry.expiresAt > now;
 }
