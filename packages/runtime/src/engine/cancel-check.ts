@@ -71,7 +71,9 @@ async function storedSeqs(store: Store, messages: readonly StoredMessage[]): Pro
   const until = Math.max(...messages.map((m) => m.dueAt ?? 0));
   const wanted = new Set(messages.map((m) => m.seq));
   const stored = new Set<number>();
-  let after: { dueAt: number; seq: number } | undefined;
+  // Read from just before the earliest of them, not from the start of the key groups.
+  const first = messages.reduce((a, b) => ((b.dueAt ?? 0) < (a.dueAt ?? 0) || (b.dueAt === a.dueAt && b.seq < a.seq) ? b : a));
+  let after: { dueAt: number; seq: number } | undefined = { dueAt: first.dueAt ?? 0, seq: first.seq - 1 };
   for (;;) {
     const rows = await store.loadTimers(keyGroups, after, until, PAGE);
     for (const row of rows) if (wanted.has(row.seq)) stored.add(row.seq);
