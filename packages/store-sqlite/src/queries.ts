@@ -3,7 +3,7 @@ import { toEgressRow, toMessage } from "./rows.js";
 import type { Statements } from "./statements.js";
 
 /** The distinct valid key groups asked for, and whether they are all the store has. */
-function select(all: number, keyGroups: readonly number[]): { groups: number[]; everything: boolean } {
+export function select(all: number, keyGroups: readonly number[]): { groups: number[]; everything: boolean } {
   const groups = [...new Set(keyGroups)].filter((kg) => Number.isInteger(kg) && kg >= 0 && kg < all);
   return { groups, everything: groups.length === all };
 }
