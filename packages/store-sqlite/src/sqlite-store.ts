@@ -268,10 +268,7 @@ export class SqliteStore implements Store {
 
   async loadStateSpecs(): Promise<Map<string, StateSpecInfo[]>> {
     const specs = new Map<string, StateSpecInfo[]>();
-    for (const row of this.#ready()
-      .db.prepare("SELECT function_type, name, typename, expire_mode, expire_millis FROM state_specs")
-      .raw()
-      .all()) {
+    for (const row of this.#ready().s.stateSpecs.all()) {
       const [functionType, name, typename, mode, millis] = row as [string, string, string, string, number];
       const expiration: StateSpecInfo["expiration"] = mode === "after-write" || mode === "after-call" ? { mode, millis } : { mode: "none" };
       let list = specs.get(functionType);
@@ -285,15 +282,11 @@ export class SqliteStore implements Store {
   }
 
   async saveStateSpecs(functionType: string, specs: readonly StateSpecInfo[]): Promise<void> {
-    const { db } = this.#ready();
-    const upsert = db.prepare(
-      `INSERT INTO state_specs (function_type, name, typename, expire_mode, expire_millis) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (function_type, name) DO UPDATE SET typename = excluded.typename, expire_mode = excluded.expire_mode, expire_millis = excluded.expire_millis`,
-    );
+    const { db, s } = this.#ready();
     db.transaction(() => {
       for (const spec of specs) {
         const millis = spec.expiration.mode === "none" ? 0 : spec.expiration.millis;
-        upsert.run(functionType, spec.name, spec.typename, spec.expiration.mode, millis);
+        s.upsertStateSpec.run(functionType, spec.name, spec.typename, spec.expiration.mode, millis);
       }
     })();
   }
