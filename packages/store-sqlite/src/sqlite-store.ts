@@ -62,7 +62,6 @@ export class SqliteStore implements Store {
   #nextSeq = 1;
   /** Seq ranges `[first, end)` handed out and not yet committed: `loadMessagesSince` reads below the first. */
   #outstanding: [number, number][] = [];
-  #maxCommittedSeq = 0;
 
   constructor(options: SqliteStoreOptions) {
     const keyGroups = options.keyGroups ?? 128;
@@ -90,7 +89,6 @@ export class SqliteStore implements Store {
       const keyGroups = keyGroupsOf(db, this.#keyGroups);
       const s = prepareStatements(db);
       this.#nextSeq = (s.maxSeq.get() as number) + 1;
-      this.#maxCommittedSeq = this.#nextSeq - 1;
       this.#outstanding = [];
       this.#open = { db, s, commit: committer(db, s), keyGroups, cluster: new SqliteCluster(db), registry: registryQueries(db) };
       return { keyGroups };
@@ -158,6 +156,7 @@ export class SqliteStore implements Store {
 
   /** The seqs of a batch are committed (or never will be): their range stops holding back readers. */
   #settle(batch: CommitBatch): void {
+    if (this.#outstanding.length === 0) return;
     let low = Number.POSITIVE_INFINITY;
     let high = Number.NEGATIVE_INFINITY;
     for (const list of [batch.ingress, batch.messages]) {
@@ -166,9 +165,8 @@ export class SqliteStore implements Store {
         if (m.seq > high) high = m.seq;
       }
     }
-    if (high > this.#maxCommittedSeq) this.#maxCommittedSeq = high;
     // One committer allocates one range per batch: drop the ranges the batch's seqs fall in.
-    if (this.#outstanding.length > 0) this.#outstanding = this.#outstanding.filter(([first, end]) => end <= low || first > high);
+    this.#outstanding = this.#outstanding.filter(([first, end]) => end <= low || first > high);
   }
 
   async loadMessagesSince(keyGroups: readonly number[], position: number, limit: number): Promise<MessagePage> {
@@ -179,7 +177,7 @@ export class SqliteStore implements Store {
     const rows = loadMessages(s, all, keyGroups, position, limit);
     const messages = rows.filter((m) => m.seq <= horizon);
     if (messages.length === limit) return { messages, next: messages.at(-1)!.seq };
-    return { messages, next: Math.max(position, Math.min(horizon, Math.max(this.#maxCommittedSeq, this.#nextSeq - 1))) };
+    return { messages, next: Math.max(position, horizon) };
   }
 
   async loadMessages(keyGroups: readonly number[], afterSeq: number, limit: number): Promise<StoredMessage[]> {
