@@ -5,7 +5,7 @@
 # /usr/lib/postgresql/*/bin, in $STATEFUN_PG_BIN, or on the PATH), nothing happens. Otherwise, as
 # root (or with password-less sudo), it runs `apt-get update && apt-get install -y postgresql`.
 # The tests never use the system's own cluster: test/setup/postgres.ts starts a throwaway one
-# with scripts/postgres/start.sh.
+# with scripts/postgres/cluster.sh.
 #
 #   bash scripts/postgres/setup.sh        # what `npm test` runs first
 set -euo pipefail

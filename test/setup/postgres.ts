@@ -20,7 +20,7 @@ declare module "vitest" {
   }
 }
 
-export const URL_VARIABLE = "STATEFUN_TEST_POSTGRES_URL";
+const URL_VARIABLE = "STATEFUN_TEST_POSTGRES_URL";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const given = process.env[URL_VARIABLE];

@@ -1,10 +1,9 @@
 import type { StoreChange, StoredMessage } from "@statefun-ts/runtime";
 import { describe, expect, it, vi } from "vitest";
 import type { Context } from "./conformance.js";
-import { batch, message, range, text } from "./helpers.js";
+import { batch, message, range, seqs, text } from "./helpers.js";
 
 const HOUR = 3_600_000;
-const seqs = (messages: readonly StoredMessage[]) => messages.map((m) => m.seq);
 const fenceOf = (owner: string, epochs: Map<number, number>) => ({ owner, epochs });
 
 /** Membership, conditional leases, commit-ordered reads and egress claims (runtime `cluster-types.ts`). */

@@ -1,13 +1,7 @@
-import { INSTANCE_ROW, INSTANCE_ROW_TYPE, type StateWrite } from "@statefun-ts/runtime";
+import { INSTANCE_ROW, type StateWrite } from "@statefun-ts/runtime";
 import { describe, expect, it } from "vitest";
 import type { Context } from "./conformance.js";
-import { addr, batch, range, stateOf, text } from "./helpers.js";
-
-const marker = { typename: INSTANCE_ROW_TYPE, value: new Uint8Array(0) };
-
-function write(id: string, name: string, expiresAt?: number, keyGroup = 1): StateWrite {
-  return { address: addr(id), keyGroup, name, value: name === INSTANCE_ROW ? marker : text(`${id}.${name}`), expiresAt };
-}
+import { addr, batch, instanceMarker, range, stateOf, text, stateWrite as write } from "./helpers.js";
 
 /** Expiry: finding expired state through the expiry index, and dropping it in a commit. */
 export function expiryTests(ctx: Context): void {
@@ -89,7 +83,7 @@ export function expiryTests(ctx: Context): void {
       );
       const store = await ctx.reopen();
       expect(await stateOf(store, addr("a"))).toEqual([
-        { name: INSTANCE_ROW, value: marker, expiresAt: 5_000 },
+        { name: INSTANCE_ROW, value: instanceMarker, expiresAt: 5_000 },
         { name: "kept", value: text("a.kept") },
       ]);
     });

@@ -1,9 +1,6 @@
-import type { StoredMessage } from "@statefun-ts/runtime";
 import { describe, expect, it } from "vitest";
 import type { Context } from "./conformance.js";
-import { addr, batch, bytes, everything, ingress, message, range, text } from "./helpers.js";
-
-const seqs = (messages: readonly StoredMessage[]) => messages.map((m) => m.seq);
+import { addr, batch, bytes, everything, ingress, message, range, seqs, text } from "./helpers.js";
 
 export function messageTests(ctx: Context): void {
   describe("messages", () => {

@@ -1,5 +1,15 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
-import type { CommitBatch, Fence, IngressMessage, StateEntry, Store, StoredMessage } from "@statefun-ts/runtime";
+import {
+  type CommitBatch,
+  type Fence,
+  INSTANCE_ROW,
+  INSTANCE_ROW_TYPE,
+  type IngressMessage,
+  type StateEntry,
+  type StateWrite,
+  type Store,
+  type StoredMessage,
+} from "@statefun-ts/runtime";
 
 /** What a store implementation gives the conformance suite. */
 export interface StoreHarness {
@@ -69,4 +79,15 @@ export async function everything(store: Store, keyGroups: number): Promise<{ mes
 /** The state of an address sorted by name (`loadState` promises no order). */
 export async function stateOf(store: Store, address: Address): Promise<StateEntry[]> {
   return (await store.loadState(address)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The seqs of `messages`, in order. */
+export const seqs = (messages: readonly StoredMessage[]): number[] => messages.map((m) => m.seq);
+
+/** The value of an instance row (`INSTANCE_ROW`). */
+export const instanceMarker = { typename: INSTANCE_ROW_TYPE, value: new Uint8Array(0) };
+
+/** A write of state `name` of `addr(id)` (the instance row's marker when `name` is `INSTANCE_ROW`). */
+export function stateWrite(id: string, name: string, expiresAt?: number, keyGroup = 1): StateWrite {
+  return { address: addr(id), keyGroup, name, value: name === INSTANCE_ROW ? instanceMarker : text(`${id}.${name}`), expiresAt };
 }

@@ -5,7 +5,7 @@ import { PostgresStore } from "@statefun-ts/store-postgres";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { dropSchema, testPostgresUrl, uniqueSchema } from "../setup/postgres-env.js";
-import { batch, message, range, text } from "./helpers.js";
+import { batch, message, range, seqs, text } from "./helpers.js";
 
 const K = 6;
 const HOUR = 3_600_000;
@@ -31,7 +31,6 @@ afterEach(async () => {
 });
 
 const worker = (i: number) => workers[i]!;
-const seqs = (messages: readonly StoredMessage[]) => messages.map((m) => m.seq);
 
 /** Reads every page from `position` until a short page; returns what it read and where it ended. */
 async function drain(store: PostgresStore, position: number, limit = 5): Promise<{ messages: StoredMessage[]; next: number }> {

@@ -1,13 +1,13 @@
 // Expiry in the PostgreSQL store beyond the conformance suite: the query plans that keep the
 // sweeper's reads and drops independent of the amount of state, and drops that depend on each other.
-import { INSTANCE_ROW, INSTANCE_ROW_TYPE, MemoryStore, type StateDrop, type StateWrite, type Store } from "@statefun-ts/runtime";
+import { INSTANCE_ROW, MemoryStore, type StateDrop, type StateWrite, type Store } from "@statefun-ts/runtime";
 import { PostgresStore } from "@statefun-ts/store-postgres";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DROP_SQL } from "../../packages/store-postgres/src/drops.js";
 import { SQL } from "../../packages/store-postgres/src/statements.js";
 import { adminQuery, dropSchema, testPostgresUrl, uniqueSchema } from "../setup/postgres-env.js";
-import { addr, batch, message, range, stateOf, text } from "./helpers.js";
+import { addr, batch, message, range, stateOf, stateWrite as write } from "./helpers.js";
 
 const KEY_GROUPS = 4;
 const schema = uniqueSchema("expiry");
@@ -22,15 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await store.close();
   await dropSchema(schema);
-});
-
-const marker = { typename: INSTANCE_ROW_TYPE, value: new Uint8Array(0) };
-const write = (id: string, name: string, expiresAt?: number): StateWrite => ({
-  address: addr(id),
-  keyGroup: 1,
-  name,
-  value: name === INSTANCE_ROW ? marker : text(`${id}.${name}`),
-  expiresAt,
 });
 
 /** The plan PostgreSQL uses for `statement` in the store's sessions (generic plans, the store's schema). */

@@ -29,10 +29,10 @@ const STATE_MATCH = "s.namespace = b.namespace AND s.type = b.type AND s.id = b.
  *
  * `admitted` are the ingress messages left after dropping those whose key an earlier one of the
  * batch has; among them, a message whose key is already known is dropped by the statement.
- * With a `channel`, a commit inserting messages or replies announces them there (`NOTIFY`, sent
- * by PostgreSQL only once the transaction committed).
+ * A commit inserting messages or replies announces them on `channel` (`NOTIFY`, sent by
+ * PostgreSQL only once the transaction committed).
  */
-export function commitStatement(batch: CommitBatch, admitted: readonly IngressMessage[], channel?: string): CommitStatement {
+export function commitStatement(batch: CommitBatch, admitted: readonly IngressMessage[], channel: string): CommitStatement {
   const values: unknown[] = [];
   const p = (value: unknown, type: string) => {
     values.push(value);
@@ -176,7 +176,7 @@ export function commitStatement(batch: CommitBatch, admitted: readonly IngressMe
     keys.size > 0
       ? "(SELECT key, request_id FROM dups UNION ALL SELECT key, NULL FROM keys)"
       : "(SELECT NULL::text AS key, NULL::text AS request_id WHERE false)";
-  const payload = channel === undefined ? undefined : changePayload(batch, inserts);
+  const payload = changePayload(batch, inserts);
   let notify = "";
   if (payload !== undefined) {
     shape.push("n");

@@ -64,7 +64,7 @@ async function withDrops(client: PoolClient, batch: CommitBatch, statement: Comm
  * durable when it returns. A fence that does not hold raises in the database, aborting all of it.
  * A batch with drops (expired state, rare) is a transaction of several statements (`withDrops`).
  */
-export async function commitBatch(client: PoolClient, batch: CommitBatch, channel?: string): Promise<CommitResult> {
+export async function commitBatch(client: PoolClient, batch: CommitBatch, channel: string): Promise<CommitResult> {
   checkKeyGroups(batch);
   const duplicates = new Map<string, string>();
   const statement = commitStatement(batch, firstOfEachKey(batch, duplicates), channel);

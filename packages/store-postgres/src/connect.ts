@@ -18,7 +18,7 @@ export function checkSchema(schema: string): string {
 }
 
 /** The URL without its password, for messages. */
-export function redact(url: string): string {
+function redact(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password !== "") parsed.password = "***";

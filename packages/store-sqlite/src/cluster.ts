@@ -37,11 +37,13 @@ export class SqliteCluster {
       )
       .pluck();
     this.#releaseLease = db.prepare(`UPDATE leases SET owner = '${RELEASED}' WHERE key_group = ? AND owner = ? AND epoch = ?`);
-    this.#claimEgress = db.prepare(
-      `UPDATE egress SET claimed_by = @claimant, claimed_until = @until
+    this.#claimEgress = db
+      .prepare(
+        `UPDATE egress SET claimed_by = @claimant, claimed_until = @until
        WHERE id = (SELECT id FROM egress WHERE topic = @topic AND (claimed_until IS NULL OR claimed_until <= @now) ORDER BY id LIMIT 1)
        RETURNING id, egress, topic, typename, value, created_at`,
-    );
+      )
+      .raw(true);
     this.#unclaimEgress = db.prepare("UPDATE egress SET claimed_by = NULL, claimed_until = NULL WHERE id = ? AND claimed_by = ?");
   }
 
@@ -84,7 +86,7 @@ export class SqliteCluster {
 
   claimEgress(topic: string, claimant: string, leaseMs: number): EgressClaim | undefined {
     const now = Date.now();
-    const row = this.#claimEgress.raw(true).get({ claimant, until: now + leaseMs, topic, now }) as unknown[] | undefined;
+    const row = this.#claimEgress.get({ claimant, until: now + leaseMs, topic, now }) as unknown[] | undefined;
     return row === undefined ? undefined : { ...toEgressRow(row), claimedUntil: now + leaseMs };
   }
 

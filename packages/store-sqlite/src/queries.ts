@@ -1,9 +1,9 @@
 import type { EgressRow, ExpiredRow, StoredMessage } from "@statefun-ts/runtime";
-import { toEgressRow, toMessage } from "./rows.js";
+import { toEgressRow, toExpiredRow, toMessage } from "./rows.js";
 import type { Statements } from "./statements.js";
 
 /** The distinct valid key groups asked for, and whether they are all the store has. */
-function select(all: number, keyGroups: readonly number[]): { groups: number[]; everything: boolean } {
+export function select(all: number, keyGroups: readonly number[]): { groups: number[]; everything: boolean } {
   const groups = [...new Set(keyGroups)].filter((kg) => Number.isInteger(kg) && kg >= 0 && kg < all);
   return { groups, everything: groups.length === all };
 }
@@ -75,10 +75,8 @@ export function expiredState(s: Statements, all: number, keyGroups: readonly num
   const owned = everything ? undefined : new Set(groups);
   const out: ExpiredRow[] = [];
   for (const row of s.expiredState.iterate(now)) {
-    const keyGroup = row[4] as number;
-    if (owned !== undefined && !owned.has(keyGroup)) continue;
-    const address = { namespace: row[0] as string, type: row[1] as string, id: row[2] as string };
-    out.push({ address, keyGroup, name: row[3] as string, expiresAt: row[5] as number });
+    if (owned !== undefined && !owned.has(row[4] as number)) continue;
+    out.push(toExpiredRow(row));
     if (out.length >= limit) break;
   }
   return out;

@@ -1,5 +1,6 @@
 import type { RegistryChange, RegistryEntry, RegistrySnapshot, StoredMessage } from "@statefun-ts/runtime";
 import type Database from "better-sqlite3";
+import { select } from "./queries.js";
 import { MESSAGE_COLUMNS, type Row, toMessage } from "./rows.js";
 
 /** The queries of dynamic loading (schema version 4): the module registry, parked types, messages by target type. */
@@ -52,12 +53,12 @@ export function registryQueries(db: Database.Database): RegistryQueries {
     change: (c) => change(c),
     messagesOfType(keyGroups, all, functionType, afterSeq, upToSeq, limit) {
       const cut = functionType.lastIndexOf("/");
-      if (limit <= 0 || cut < 0) return [];
-      const owned = new Set(keyGroups.filter((kg) => Number.isInteger(kg) && kg >= 0 && kg < all));
-      if (owned.size === 0) return [];
+      const { groups, everything } = select(all, keyGroups);
+      if (limit <= 0 || cut < 0 || groups.length === 0) return [];
       const ns = functionType.slice(0, cut);
       const type = functionType.slice(cut + 1);
-      if (owned.size === all) return ofType.all(ns, type, afterSeq, upToSeq, limit).map((row) => toMessage(row));
+      if (everything) return ofType.all(ns, type, afterSeq, upToSeq, limit).map((row) => toMessage(row));
+      const owned = new Set(groups);
       const out: StoredMessage[] = [];
       for (const row of ofType.iterate(ns, type, afterSeq, upToSeq, -1)) {
         if (!owned.has(row[1] as number)) continue;

@@ -1,5 +1,5 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
-import type { DeadLetter, EgressRow, ReplyRow, StateEntry, StoredMessage } from "@statefun-ts/runtime";
+import type { DeadLetter, EgressRow, ExpiredRow, ReplyRow, StateEntry, StoredMessage } from "@statefun-ts/runtime";
 
 /** A row as better-sqlite3 returns it in raw mode: column values in select order. */
 export type Row = readonly unknown[];
@@ -46,6 +46,12 @@ export function toStateEntry(row: Row): StateEntry {
   const entry: { -readonly [K in keyof StateEntry]: StateEntry[K] } = { name: row[0] as string, value: typed(row[1], row[2]) };
   if (row[3] !== null) entry.expiresAt = row[3] as number;
   return entry;
+}
+
+/** Columns `namespace, type, id, name, key_group, expires_at`. */
+export function toExpiredRow(row: Row): ExpiredRow {
+  const address: Address = { namespace: row[0] as string, type: row[1] as string, id: row[2] as string };
+  return { address, keyGroup: row[4] as number, name: row[3] as string, expiresAt: row[5] as number };
 }
 
 export function toEgressRow(row: Row): EgressRow {

@@ -62,7 +62,6 @@ export class SqliteStore implements Store {
   #nextSeq = 1;
   /** Seq ranges `[first, end)` handed out and not yet committed: `loadMessagesSince` reads below the first. */
   #outstanding: [number, number][] = [];
-  #maxCommittedSeq = 0;
 
   constructor(options: SqliteStoreOptions) {
     const keyGroups = options.keyGroups ?? 128;
@@ -90,7 +89,6 @@ export class SqliteStore implements Store {
       const keyGroups = keyGroupsOf(db, this.#keyGroups);
       const s = prepareStatements(db);
       this.#nextSeq = (s.maxSeq.get() as number) + 1;
-      this.#maxCommittedSeq = this.#nextSeq - 1;
       this.#outstanding = [];
       this.#open = { db, s, commit: committer(db, s), keyGroups, cluster: new SqliteCluster(db), registry: registryQueries(db) };
       return { keyGroups };
@@ -158,6 +156,7 @@ export class SqliteStore implements Store {
 
   /** The seqs of a batch are committed (or never will be): their range stops holding back readers. */
   #settle(batch: CommitBatch): void {
+    if (this.#outstanding.length === 0) return;
     let low = Number.POSITIVE_INFINITY;
     let high = Number.NEGATIVE_INFINITY;
     for (const list of [batch.ingress, batch.messages]) {
@@ -166,9 +165,8 @@ export class SqliteStore implements Store {
         if (m.seq > high) high = m.seq;
       }
     }
-    if (high > this.#maxCommittedSeq) this.#maxCommittedSeq = high;
     // One committer allocates one range per batch: drop the ranges the batch's seqs fall in.
-    if (this.#outstanding.length > 0) this.#outstanding = this.#outstanding.filter(([first, end]) => end <= low || first > high);
+    this.#outstanding = this.#outstanding.filter(([first, end]) => end <= low || first > high);
   }
 
   async loadMessagesSince(keyGroups: readonly number[], position: number, limit: number): Promise<MessagePage> {
@@ -179,7 +177,7 @@ export class SqliteStore implements Store {
     const rows = loadMessages(s, all, keyGroups, position, limit);
     const messages = rows.filter((m) => m.seq <= horizon);
     if (messages.length === limit) return { messages, next: messages.at(-1)!.seq };
-    return { messages, next: Math.max(position, Math.min(horizon, Math.max(this.#maxCommittedSeq, this.#nextSeq - 1))) };
+    return { messages, next: Math.max(position, horizon) };
   }
 
   async loadMessages(keyGroups: readonly number[], afterSeq: number, limit: number): Promise<StoredMessage[]> {
@@ -268,10 +266,7 @@ export class SqliteStore implements Store {
 
   async loadStateSpecs(): Promise<Map<string, StateSpecInfo[]>> {
     const specs = new Map<string, StateSpecInfo[]>();
-    for (const row of this.#ready()
-      .db.prepare("SELECT function_type, name, typename, expire_mode, expire_millis FROM state_specs")
-      .raw()
-      .all()) {
+    for (const row of this.#ready().s.stateSpecs.all()) {
       const [functionType, name, typename, mode, millis] = row as [string, string, string, string, number];
       const expiration: StateSpecInfo["expiration"] = mode === "after-write" || mode === "after-call" ? { mode, millis } : { mode: "none" };
       let list = specs.get(functionType);
@@ -285,15 +280,11 @@ export class SqliteStore implements Store {
   }
 
   async saveStateSpecs(functionType: string, specs: readonly StateSpecInfo[]): Promise<void> {
-    const { db } = this.#ready();
-    const upsert = db.prepare(
-      `INSERT INTO state_specs (function_type, name, typename, expire_mode, expire_millis) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (function_type, name) DO UPDATE SET typename = excluded.typename, expire_mode = excluded.expire_mode, expire_millis = excluded.expire_millis`,
-    );
+    const { db, s } = this.#ready();
     db.transaction(() => {
       for (const spec of specs) {
         const millis = spec.expiration.mode === "none" ? 0 : spec.expiration.millis;
-        upsert.run(functionType, spec.name, spec.typename, spec.expiration.mode, millis);
+        s.upsertStateSpec.run(functionType, spec.name, spec.typename, spec.expiration.mode, millis);
       }
     })();
   }

@@ -36,6 +36,8 @@ export interface Statements {
   readonly deadLetterOf: RawStatement;
   readonly purgeReplies: Statement;
   readonly purgeIdempotencyKeys: Statement;
+  readonly stateSpecs: RawStatement;
+  readonly upsertStateSpec: Statement;
   readonly stats: RawStatement;
   readonly maxSeq: Statement;
 }
@@ -100,6 +102,11 @@ export function prepareStatements(db: Database.Database): Statements {
     ),
     purgeIdempotencyKeys: run(
       "DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT ?)",
+    ),
+    stateSpecs: raw("SELECT function_type, name, typename, expire_mode, expire_millis FROM state_specs"),
+    upsertStateSpec: run(
+      `INSERT INTO state_specs (function_type, name, typename, expire_mode, expire_millis) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (function_type, name) DO UPDATE SET typename = excluded.typename, expire_mode = excluded.expire_mode, expire_millis = excluded.expire_millis`,
     ),
     stats: raw(
       `SELECT (SELECT count(*) FROM messages WHERE due_at IS NULL), (SELECT count(*) FROM messages WHERE due_at IS NOT NULL),
