@@ -111,7 +111,7 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
-  // Version 3 is taken by another change (TTL); dynamic loading is version 4.
+  // Version 3 was reserved for time-to-live, which needed no schema change: there is no version 3.
   {
     version: 4,
     up(db) {
