@@ -111,35 +111,30 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
 
 function functionList(runtime: AdminRuntime, dynamic?: DynamicRegistry) {
   const parked = runtime.parkedByType();
-  const listed = runtime
-    .functionTypes()
-    .sort()
-    .map((typename) => {
-      const fn = runtime.function(typename);
-      return {
-        typename,
-        accepts: fn?.accepts.map((t) => t.typename) ?? [],
-        states: [...(fn?.specs.values() ?? [])].map((s) => ({ name: s.name, typename: s.type.typename, expiration: s.expiration })),
-        source: dynamic?.sourceOf(typename) ?? "command line",
-        parked: parkedUnder(parked, typename),
-      };
-    });
+  const bound = runtime.functionTypes().sort();
+  const listed = bound.map((typename) => {
+    const fn = runtime.function(typename);
+    return {
+      typename,
+      accepts: fn?.accepts.map((t) => t.typename) ?? [],
+      states: [...(fn?.specs.values() ?? [])].map((s) => ({ name: s.name, typename: s.type.typename, expiration: s.expiration })),
+      source: dynamic?.sourceOf(typename) ?? "command line",
+      parked: [...parked].reduce((n, [type, count]) => (covers(typename, type) ? n + count : n), 0),
+    };
+  });
   // Types with parked messages and no binding at all.
   for (const [typename, count] of parked) {
-    if (runtime.functionTypes().includes(typename)) continue;
-    if (listed.some((f) => f.typename.endsWith("/*") && typename.startsWith(f.typename.slice(0, -1)))) continue;
+    if (bound.some((binding) => covers(binding, typename))) continue;
     listed.push({ typename, accepts: [], states: [], source: "not loaded", parked: count });
   }
   return listed;
 }
 
-/** Parked messages of a type, or of every type of a namespace binding `ns/*`. */
-function parkedUnder(parked: ReadonlyMap<string, number>, typename: string): number {
-  if (!typename.endsWith("/*")) return parked.get(typename) ?? 0;
-  const prefix = typename.slice(0, -1);
-  let n = 0;
-  for (const [type, count] of parked) if (type.startsWith(prefix) && !type.slice(prefix.length).includes("/")) n += count;
-  return n;
+/** True when a binding (a type, or a namespace `ns/*`) covers a function type. */
+function covers(binding: string, type: string): boolean {
+  if (!binding.endsWith("/*")) return binding === type;
+  const prefix = binding.slice(0, -1);
+  return type.startsWith(prefix) && !type.slice(prefix.length).includes("/");
 }
 
 function deadLetterJson(letter: DeadLetter) {
