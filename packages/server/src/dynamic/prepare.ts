@@ -1,6 +1,6 @@
+import { type RemoteBinding, remoteBinding } from "@statefun-ts/remote";
 import type { Logger, StateSpecRegistry } from "@statefun-ts/runtime";
 import { egressRef, type StatefunModule, statefunModule, Types } from "@statefun-ts/sdk";
-import { bindRemote, type RemoteBinding } from "../modules/bind-remote.js";
 import { loadModuleFile } from "../modules/load.js";
 import { badModule } from "../modules/yaml/errors.js";
 import { parseModuleYaml } from "../modules/yaml/parse.js";
@@ -61,7 +61,7 @@ export function prepareFunction(typename: string, body: string, deps: PrepareDep
 function bindAll(source: string, specs: readonly HttpEndpointSpec[], deps: PrepareDeps): RemoteBinding[] {
   const bindings: RemoteBinding[] = [];
   try {
-    for (const spec of specs) bindings.push(bindRemote(spec, { specs: deps.specs, logger: deps.logger }));
+    for (const spec of specs) bindings.push(remoteBinding(spec, { specs: deps.specs, logger: deps.logger }));
   } catch (error) {
     for (const b of bindings) void b.close();
     throw badModule([`${source}: ${(error as Error).message}`], error);

@@ -1,7 +1,7 @@
 import { StatefunError } from "@statefun-ts/protocol";
+import { type RemoteBinding, remoteBinding } from "@statefun-ts/remote";
 import type { Logger, Runtime } from "@statefun-ts/runtime";
 import { egressRef, statefunModule, Types } from "@statefun-ts/sdk";
-import { bindRemote, type RemoteBinding } from "./bind-remote.js";
 import type { HttpEndpointSpec, YamlModule } from "./yaml/types.js";
 
 /** What the YAML modules of a worker ask of it, checked across files. */
@@ -68,7 +68,7 @@ export function installYamlPlan(runtime: Runtime, plan: YamlPlan, logger: Logger
       }
       let binding: RemoteBinding;
       try {
-        binding = bindRemote(spec, { specs: runtime.stateSpecs, logger });
+        binding = remoteBinding(spec, { specs: runtime.stateSpecs, logger });
       } catch (cause) {
         const message = (cause as Error).message;
         throw bad(`${source}: ${message.includes(spec.functions) ? message : `endpoint ${spec.functions}: ${message}`}`, cause);
