@@ -9,6 +9,7 @@ import { requireBearer } from "./auth.js";
 import { dashboardHtml } from "./dashboard.js";
 import { isoTime, jsonTypedValue } from "./decode.js";
 import { HttpError } from "./errors.js";
+import { covers, parkedUnder } from "./parked.js";
 import { addressFromPath } from "./typed.js";
 
 /** The part of the runtime the admin API uses. */
@@ -119,7 +120,7 @@ function functionList(runtime: AdminRuntime, dynamic?: DynamicRegistry) {
       accepts: fn?.accepts.map((t) => t.typename) ?? [],
       states: [...(fn?.specs.values() ?? [])].map((s) => ({ name: s.name, typename: s.type.typename, expiration: s.expiration })),
       source: dynamic?.sourceOf(typename) ?? "command line",
-      parked: [...parked].reduce((n, [type, count]) => (covers(typename, type) ? n + count : n), 0),
+      parked: parkedUnder(parked, typename),
     };
   });
   // Types with parked messages and no binding at all.
@@ -128,13 +129,6 @@ function functionList(runtime: AdminRuntime, dynamic?: DynamicRegistry) {
     listed.push({ typename, accepts: [], states: [], source: "not loaded", parked: count });
   }
   return listed;
-}
-
-/** True when a binding (a type, or a namespace `ns/*`) covers a function type. */
-function covers(binding: string, type: string): boolean {
-  if (!binding.endsWith("/*")) return binding === type;
-  const prefix = binding.slice(0, -1);
-  return type.startsWith(prefix) && !type.slice(prefix.length).includes("/");
 }
 
 function deadLetterJson(letter: DeadLetter) {
