@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, type ExpectStatic, it } from "vitest";
-import { crashSchedule, E2E_CRASHES } from "./verifier/chaos.js";
-import { runVerifier, type VerifierReport } from "./verifier/driver.js";
+import { kills, verifyWithCrashes } from "./verifier/crash-run.js";
+import type { VerifierReport } from "./verifier/driver.js";
 import { CLI, freePortOffset, killAllWorkers, WorkerProcess } from "./verifier/process.js";
-import { chooseSeed, Random } from "./verifier/random.js";
+import { chooseSeed } from "./verifier/random.js";
 
 const BROKEN_WORKER = fileURLToPath(new URL("./fixtures/broken-worker.ts", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "statefun-e2e-broken-"));
@@ -33,26 +33,15 @@ async function verifyBroken(
     portOffset,
     logFile: join(dir, `${mode}.log`),
   });
-  try {
-    await worker.start();
-    const { ingress, egress, admin } = worker.urls;
-    const report = await runVerifier({
-      seed,
-      ingress: [ingress],
-      egress: [egress],
-      admin: [admin],
-      chaos: crashSchedule(new Random(seed ^ 0x5eed), [worker], E2E_CRASHES),
-      quiescenceTimeoutMs: 5000,
-    });
-    console.log(`(a failure is expected here: the ${mode} worker breaks the commit rule)\n${report.message}`);
-    expect(report.chaos.filter((c) => /^SIGKILL worker \d+$/.test(c.event)).length).toBeGreaterThanOrEqual(3);
-    return report;
-  } catch (error) {
-    console.error(`seed ${seed}; worker log:\n${worker.logTail(200)}`);
-    throw error;
-  } finally {
-    await worker.kill();
-  }
+  return verifyWithCrashes(
+    worker,
+    seed,
+    (report) => {
+      console.log(`(a failure is expected here: the ${mode} worker breaks the commit rule)\n${report.message}`);
+      expect(kills(report).length).toBeGreaterThanOrEqual(3);
+    },
+    { quiescenceTimeoutMs: 5000 },
+  );
 }
 
 // The four run at once (each its own worker, ports and data): their verdicts do not depend on speed.

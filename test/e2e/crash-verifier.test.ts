@@ -8,10 +8,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { crashSchedule, E2E_CRASHES } from "./verifier/chaos.js";
-import { runVerifier } from "./verifier/driver.js";
+import { kills, verifyWithCrashes } from "./verifier/crash-run.js";
 import { CLI, freePortOffset, killAllWorkers, VERIFIER_MODULE, WorkerProcess } from "./verifier/process.js";
-import { chooseSeed, Random } from "./verifier/random.js";
+import { chooseSeed } from "./verifier/random.js";
 
 const dir = mkdtempSync(join(tmpdir(), "statefun-e2e-crash-"));
 afterAll(async () => {
@@ -28,29 +27,14 @@ describe("crash verifier: a worker process killed with SIGKILL while traffic flo
       portOffset: await freePortOffset(),
       logFile: join(dir, "worker.log"),
     });
-    try {
-      await worker.start();
-      const { ingress, egress, admin } = worker.urls;
-      const report = await runVerifier({
-        seed,
-        ingress: [ingress],
-        egress: [egress],
-        admin: [admin],
-        chaos: crashSchedule(new Random(seed ^ 0x5eed), [worker], E2E_CRASHES),
-      });
+    await verifyWithCrashes(worker, seed, (report) => {
       console.log(report.message);
       if (!report.ok) console.error(report.log.join("\n"));
-      const kills = report.chaos.filter((c) => /^SIGKILL worker \d+$/.test(c.event));
-      expect(kills.length, report.message).toBeGreaterThanOrEqual(3);
-      for (const kill of kills) expect(kill.acknowledged, `a kill after the traffic\n${report.message}`).toBeLessThan(kill.total);
+      expect(kills(report).length, report.message).toBeGreaterThanOrEqual(3);
+      for (const kill of kills(report)) expect(kill.acknowledged, `a kill after the traffic\n${report.message}`).toBeLessThan(kill.total);
       expect(worker.unexpectedExits, `the worker died on its own\n${worker.logTail(100)}`).toEqual([]);
       expect(report.ok, report.message).toBe(true);
       expect(report.stats.ids).toBeGreaterThanOrEqual(100);
-    } catch (error) {
-      console.error(`seed ${seed}; worker log:\n${worker.logTail(200)}`);
-      throw error;
-    } finally {
-      await worker.kill();
-    }
+    });
   }, 120_000);
 });

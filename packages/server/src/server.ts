@@ -108,10 +108,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
   const yaml = planYamlModules(yamlModules);
   const offset = options.portOffset ?? 0;
-  const port = (name: keyof ServerPorts) => {
-    const base = options.ports?.[name] ?? (name === "admin" ? undefined : yaml.ports[name]) ?? DEFAULT_PORTS[name];
-    return base === 0 ? 0 : base + offset;
-  };
+  const offsetPort = (base: number) => (base === 0 ? 0 : base + offset);
+  /** A port as declared: the options', else a YAML module's (ingress, egress), else the default. */
+  const declaredPort = (name: keyof ServerPorts) =>
+    options.ports?.[name] ?? (name === "admin" ? undefined : yaml.ports[name]) ?? DEFAULT_PORTS[name];
+  const port = (name: keyof ServerPorts) => offsetPort(declaredPort(name));
 
   const store = options.store ?? new SqliteStore({ dir: resolve(options.dataDir ?? DEFAULT_DATA_DIR) });
   const metrics = new PrometheusMetrics(logger);
@@ -135,10 +136,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     store,
     logger,
     baseDir: resolve(options.baseDir ?? "."),
-    ingressPort: options.ports?.ingress ?? yaml.ports.ingress ?? DEFAULT_PORTS.ingress,
+    ingressPort: declaredPort("ingress"),
     async openIngress(declared) {
       const app = ingressApp(runtime, { logger, bodyLimit: options.bodyLimit });
-      await app.listen({ host, port: declared === 0 ? 0 : declared + offset });
+      await app.listen({ host, port: offsetPort(declared) });
       extraIngresses.push(app);
       logger.info({ port: (app.server.address() as AddressInfo).port }, "module ingress started");
       return {

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
+import { MODULE_NAME } from "../dynamic/registry.js";
 import { parseUrl } from "./args.js";
 import { type CliActions, DEFAULT_ADMIN_URL } from "./program.js";
 
@@ -11,7 +12,7 @@ function parseFunctionName(text: string): string {
 }
 
 function parseModuleName(text: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(text)) {
+  if (!MODULE_NAME.test(text)) {
     throw new InvalidArgumentError('expected letters, digits, "_", "-" and ".", starting with a letter or digit.');
   }
   return text;

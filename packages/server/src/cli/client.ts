@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Address } from "@statefun-ts/protocol";
+import { ADMIN_TOKEN_ENV } from "../http/auth.js";
 import type { AdminArgs, CallArgs, MessageArgs, StateArgs } from "./program.js";
 
 /** A failure of a command, reported as `statefun: <message>` with an exit code. */
@@ -57,7 +58,7 @@ export async function callCommand(args: CallArgs, out: CliOutput = processOutput
 /** `statefun state`: prints the instance's state as JSON. */
 export async function stateCommand(args: StateArgs, out: CliOutput = processOutput): Promise<void> {
   const url = `${args.admin}/v1/state${addressPath(args.address)}`;
-  const token = process.env.STATEFUN_ADMIN_TOKEN;
+  const token = process.env[ADMIN_TOKEN_ENV];
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const response = await request(url, { method: "GET", headers }, "admin API");
   await failUnlessOk(response);
@@ -67,7 +68,7 @@ export async function stateCommand(args: StateArgs, out: CliOutput = processOutp
 /** `statefun functions …` and `statefun modules …`: one admin API request; prints JSON answers indented, other text as is. */
 export async function adminCommand(args: AdminArgs, out: CliOutput = processOutput): Promise<void> {
   const headers: Record<string, string> = {};
-  const token = process.env.STATEFUN_ADMIN_TOKEN;
+  const token = process.env[ADMIN_TOKEN_ENV];
   if (token !== undefined && token !== "") headers.authorization = `Bearer ${token}`;
   let body: Uint8Array | undefined;
   if (args.body !== undefined) {

@@ -1,18 +1,14 @@
 import { z } from "zod";
+import { compact, timeouts, timeoutsMs } from "../modules/yaml/endpoint.js";
 import { badModule, issueLines } from "../modules/yaml/errors.js";
-import { duration, functionTypes, positiveInt, strict, urlTemplate } from "../modules/yaml/fields.js";
+import { functionTypes, positiveInt, strict, urlTemplate } from "../modules/yaml/fields.js";
 import type { HttpEndpointSpec } from "../modules/yaml/types.js";
 
 const remote = strict({
   kind: z.literal("remote"),
   url: urlTemplate,
   maxNumBatchRequests: positiveInt.optional(),
-  timeouts: strict({
-    call: duration().optional(),
-    connect: duration().optional(),
-    read: duration().optional(),
-    write: duration().optional(),
-  }).optional(),
+  timeouts: timeouts.optional(),
 });
 
 /**
@@ -33,16 +29,11 @@ export function parseFunctionBody(typename: string, text: string): HttpEndpointS
   }
   const parsed = remote.safeParse(json, { reportInput: true });
   if (!parsed.success) throw badModule(issueLines(parsed.error.issues).map((line) => `${where}: ${line}`));
-  const { url, maxNumBatchRequests, timeouts } = parsed.data;
-  const ms: { callMs?: number; connectMs?: number; readMs?: number; writeMs?: number } = {};
-  if (timeouts?.call !== undefined) ms.callMs = timeouts.call;
-  if (timeouts?.connect !== undefined) ms.connectMs = timeouts.connect;
-  if (timeouts?.read !== undefined) ms.readMs = timeouts.read;
-  if (timeouts?.write !== undefined) ms.writeMs = timeouts.write;
-  return {
+  const { url, maxNumBatchRequests } = parsed.data;
+  return compact({
     functions: typename,
     urlPathTemplate: url,
-    ...(maxNumBatchRequests === undefined ? {} : { maxNumBatchRequests }),
-    ...(Object.keys(ms).length === 0 ? {} : { timeouts: ms }),
-  };
+    maxNumBatchRequests,
+    timeouts: timeoutsMs(parsed.data.timeouts ?? {}),
+  });
 }

@@ -1,6 +1,7 @@
+import { type RemoteBinding, remoteBinding } from "@statefun-ts/remote";
 import type { Logger, StateSpecRegistry } from "@statefun-ts/runtime";
-import { egressRef, type StatefunModule, statefunModule, Types } from "@statefun-ts/sdk";
-import { bindRemote, type RemoteBinding } from "../modules/bind-remote.js";
+import type { StatefunModule } from "@statefun-ts/sdk";
+import { stringEgresses } from "../modules/install.js";
 import { loadModuleFile } from "../modules/load.js";
 import { badModule } from "../modules/yaml/errors.js";
 import { parseModuleYaml } from "../modules/yaml/parse.js";
@@ -42,7 +43,7 @@ export async function prepareModule(name: string, body: string, deps: PrepareDep
   const files = (yaml.embedded ?? []).map((e) => e.path);
   for (const file of files) modules.push(await loadModuleFile(file, deps.baseDir, deps.loadTag()));
   const topics = [...new Set(yaml.egresses.flatMap((e) => e.topics))].filter((t) => !deps.declaredTopics.has(t));
-  if (topics.length > 0) modules.push(statefunModule({ egresses: topics.map((t) => egressRef(t, Types.string)) }));
+  if (topics.length > 0) modules.push(stringEgresses(topics));
   const typenames = [...yaml.endpoints.map((e) => e.functions), ...modules.flatMap((m) => m.functions.map((f) => f.typename))];
   const twice = typenames.find((t, i) => typenames.indexOf(t) !== i);
   if (twice !== undefined) throw badModule([`module ${name}: ${twice} is bound twice in this module`]);
@@ -61,7 +62,7 @@ export function prepareFunction(typename: string, body: string, deps: PrepareDep
 function bindAll(source: string, specs: readonly HttpEndpointSpec[], deps: PrepareDeps): RemoteBinding[] {
   const bindings: RemoteBinding[] = [];
   try {
-    for (const spec of specs) bindings.push(bindRemote(spec, { specs: deps.specs, logger: deps.logger }));
+    for (const spec of specs) bindings.push(remoteBinding(spec, { specs: deps.specs, logger: deps.logger }));
   } catch (error) {
     for (const b of bindings) void b.close();
     throw badModule([`${source}: ${(error as Error).message}`], error);

@@ -26,7 +26,8 @@ export interface EntryView {
   readonly error?: string;
 }
 
-const MODULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** A module name in `/v1/modules/{name}`: letters, digits, `_`, `-` and `.`, starting with a letter or digit, at most 128. */
+export const MODULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 /**
  * The modules and function bindings loaded through the admin API, persisted in the store (so

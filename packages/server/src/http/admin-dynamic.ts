@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { DynamicRegistry } from "../dynamic/registry.js";
 import { bodyBytes } from "./app.js";
 import { HttpError } from "./errors.js";
+import { parkedUnder } from "./parked.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -18,7 +19,7 @@ export function dynamicRoutes(app: FastifyInstance, registry: DynamicRegistry, p
     const body = registry.body("function", typename);
     if (body === undefined)
       throw new HttpError(404, "STATEFUN_NOT_FOUND", `no function binding ${typename} was loaded through the admin API`);
-    return { typename, binding: JSON.parse(body) as unknown, parked: parked().get(typename) ?? 0 };
+    return { typename, binding: JSON.parse(body) as unknown, parked: parkedUnder(parked(), typename) };
   });
   app.put("/v1/functions/*", async (request) => registry.putFunction(typenameOf(request), text(request)));
   app.delete("/v1/functions/*", async (request) => {

@@ -9,6 +9,7 @@ import { requireBearer } from "./auth.js";
 import { dashboardHtml } from "./dashboard.js";
 import { isoTime, jsonTypedValue } from "./decode.js";
 import { HttpError } from "./errors.js";
+import { covers, parkedUnder } from "./parked.js";
 import { addressFromPath } from "./typed.js";
 
 /** The part of the runtime the admin API uses. */
@@ -111,35 +112,23 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
 
 function functionList(runtime: AdminRuntime, dynamic?: DynamicRegistry) {
   const parked = runtime.parkedByType();
-  const listed = runtime
-    .functionTypes()
-    .sort()
-    .map((typename) => {
-      const fn = runtime.function(typename);
-      return {
-        typename,
-        accepts: fn?.accepts.map((t) => t.typename) ?? [],
-        states: [...(fn?.specs.values() ?? [])].map((s) => ({ name: s.name, typename: s.type.typename, expiration: s.expiration })),
-        source: dynamic?.sourceOf(typename) ?? "command line",
-        parked: parkedUnder(parked, typename),
-      };
-    });
+  const bound = runtime.functionTypes().sort();
+  const listed = bound.map((typename) => {
+    const fn = runtime.function(typename);
+    return {
+      typename,
+      accepts: fn?.accepts.map((t) => t.typename) ?? [],
+      states: [...(fn?.specs.values() ?? [])].map((s) => ({ name: s.name, typename: s.type.typename, expiration: s.expiration })),
+      source: dynamic?.sourceOf(typename) ?? "command line",
+      parked: parkedUnder(parked, typename),
+    };
+  });
   // Types with parked messages and no binding at all.
   for (const [typename, count] of parked) {
-    if (runtime.functionTypes().includes(typename)) continue;
-    if (listed.some((f) => f.typename.endsWith("/*") && typename.startsWith(f.typename.slice(0, -1)))) continue;
+    if (bound.some((binding) => covers(binding, typename))) continue;
     listed.push({ typename, accepts: [], states: [], source: "not loaded", parked: count });
   }
   return listed;
-}
-
-/** Parked messages of a type, or of every type of a namespace binding `ns/*`. */
-function parkedUnder(parked: ReadonlyMap<string, number>, typename: string): number {
-  if (!typename.endsWith("/*")) return parked.get(typename) ?? 0;
-  const prefix = typename.slice(0, -1);
-  let n = 0;
-  for (const [type, count] of parked) if (type.startsWith(prefix) && !type.slice(prefix.length).includes("/")) n += count;
-  return n;
 }
 
 function deadLetterJson(letter: DeadLetter) {

@@ -1,7 +1,7 @@
 import { StatefunError } from "@statefun-ts/protocol";
+import { type RemoteBinding, remoteBinding } from "@statefun-ts/remote";
 import type { Logger, Runtime } from "@statefun-ts/runtime";
-import { egressRef, statefunModule, Types } from "@statefun-ts/sdk";
-import { bindRemote, type RemoteBinding } from "./bind-remote.js";
+import { egressRef, type StatefunModule, statefunModule, Types } from "@statefun-ts/sdk";
 import type { HttpEndpointSpec, YamlModule } from "./yaml/types.js";
 
 /** What the YAML modules of a worker ask of it, checked across files. */
@@ -54,7 +54,7 @@ export function planYamlModules(modules: readonly YamlModule[]): YamlPlan {
 export function installYamlPlan(runtime: Runtime, plan: YamlPlan, logger: Logger): { close(): Promise<void> } {
   const declared = new Set(runtime.egresses().map((e) => e.topic));
   const topics = plan.topics.filter((topic) => !declared.has(topic));
-  if (topics.length > 0) runtime.load(statefunModule({ egresses: topics.map((topic) => egressRef(topic, Types.string)) }));
+  if (topics.length > 0) runtime.load(stringEgresses(topics));
 
   const bindings: RemoteBinding[] = [];
   const close = async () => {
@@ -68,7 +68,7 @@ export function installYamlPlan(runtime: Runtime, plan: YamlPlan, logger: Logger
       }
       let binding: RemoteBinding;
       try {
-        binding = bindRemote(spec, { specs: runtime.stateSpecs, logger });
+        binding = remoteBinding(spec, { specs: runtime.stateSpecs, logger });
       } catch (cause) {
         const message = (cause as Error).message;
         throw bad(`${source}: ${message.includes(spec.functions) ? message : `endpoint ${spec.functions}: ${message}`}`, cause);
@@ -81,6 +81,11 @@ export function installYamlPlan(runtime: Runtime, plan: YamlPlan, logger: Logger
     throw error;
   }
   return { close };
+}
+
+/** A module declaring the playground egress topics of YAML modules (their messages are strings). */
+export function stringEgresses(topics: readonly string[]): StatefunModule {
+  return statefunModule({ egresses: topics.map((topic) => egressRef(topic, Types.string)) });
 }
 
 function bad(message: string, cause?: unknown): StatefunError {

@@ -12,7 +12,8 @@ export interface EndpointDraft {
   readonly tls: readonly { readonly name: "ca" | "cert" | "key"; readonly field: string; readonly ref: PemRef }[];
 }
 
-const timeouts = strict({
+/** `timeouts` of an endpoint: `call`, `connect`, `read`, `write` durations. */
+export const timeouts = strict({
   call: duration().optional(),
   connect: duration().optional(),
   read: duration().optional(),
@@ -92,12 +93,13 @@ export const endpointV1 = strict({ ...common, timeouts: timeouts.optional() }).t
   }),
 );
 
-function timeoutsMs(t: { call?: number; connect?: number; read?: number; write?: number }): HttpEndpointSpec["timeouts"] {
+/** Timeouts in the spec's shape (`callMs`...), or undefined when none is set. */
+export function timeoutsMs(t: { call?: number; connect?: number; read?: number; write?: number }): HttpEndpointSpec["timeouts"] {
   const ms = compact({ callMs: t.call, connectMs: t.connect, readMs: t.read, writeMs: t.write });
   return Object.keys(ms).length === 0 ? undefined : ms;
 }
 
 /** Drops `undefined` fields, so specs compare and print cleanly. */
-function compact<T extends object>(value: T): T {
+export function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
