@@ -68,6 +68,20 @@ export class BenchWorker {
   }
 }
 
+/**
+ * Starts `count` workers named bench-0, bench-1, … one after the other (the first creates the
+ * schema), pushing each into `workers` as it starts (so the caller stops them even when a later
+ * one fails), then waits until they hold the key groups evenly.
+ */
+export async function startWorkers(url, count, ids, workers) {
+  for (let i = 0; i < count; i++) {
+    const worker = new BenchWorker(url, `bench-${i}`, ids);
+    workers.push(worker);
+    await worker.ready;
+  }
+  await settled(workers);
+}
+
 /** Waits until the workers hold all 128 key groups evenly between them. */
 export async function settled(workers, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
