@@ -63,7 +63,8 @@ export class BenchWorker {
   }
 
   async stop() {
-    await this.ask("stop").catch(() => {});
+    // A killed worker has no channel left to ask on (sending would throw and hide the error that ended the run).
+    if (this.child.connected) await this.ask("stop").catch(() => {});
     await this.exited;
   }
 }
