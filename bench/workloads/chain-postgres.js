@@ -3,7 +3,7 @@
 // one PostgreSQL database (synchronous_commit on). A message to an instance of another worker
 // goes through the store and wakes its owner. Usage: chain-postgres.js [--workers N] [--ids N] [--seconds N]
 import { arg, peakRssMiB, percentile, report, sleep } from "./common.js";
-import { BenchWorker, postgres, settled } from "./pg-cluster.js";
+import { postgres, startWorkers } from "./pg-cluster.js";
 
 const workersWanted = arg("workers", 1);
 const ids = arg("ids", 10_000);
@@ -13,12 +13,7 @@ const warmup = arg("warmup", 3);
 const pg = postgres(`chain${workersWanted}`);
 const workers = [];
 try {
-  for (let i = 0; i < workersWanted; i++) {
-    const worker = new BenchWorker(pg.url, `bench-${i}`, ids);
-    workers.push(worker);
-    await worker.ready; // one after the other: the first creates the schema
-  }
-  await settled(workers);
+  await startWorkers(pg.url, workersWanted, ids, workers);
   await workers[0].ask("seed");
   await sleep(warmup * 1000);
   await Promise.all(workers.map((w) => w.ask("reset")));

@@ -3,7 +3,7 @@
 // of its key groups we time how long until an invocation runs there again on another worker.
 // Usage: failover.js [--workers N] [--ids N] [--heartbeat MS --lease MS are the runtime's defaults]
 import { arg, percentile, report, sleep } from "./common.js";
-import { BenchWorker, postgres, settled } from "./pg-cluster.js";
+import { postgres, startWorkers } from "./pg-cluster.js";
 
 const workersWanted = arg("workers", 3);
 const ids = arg("ids", 10_000);
@@ -12,12 +12,7 @@ const warmup = arg("warmup", 3);
 const pg = postgres(`failover${workersWanted}`);
 const workers = [];
 try {
-  for (let i = 0; i < workersWanted; i++) {
-    const worker = new BenchWorker(pg.url, `bench-${i}`, ids);
-    workers.push(worker);
-    await worker.ready;
-  }
-  await settled(workers);
+  await startWorkers(pg.url, workersWanted, ids, workers);
   await workers[0].ask("seed");
   await sleep(warmup * 1000);
   const victim = workers.at(-1);

@@ -63,9 +63,24 @@ export class BenchWorker {
   }
 
   async stop() {
-    await this.ask("stop").catch(() => {});
+    // A killed worker has no channel left to ask on (sending would throw and hide the error that ended the run).
+    if (this.child.connected) await this.ask("stop").catch(() => {});
     await this.exited;
   }
+}
+
+/**
+ * Starts `count` workers named bench-0, bench-1, … one after the other (the first creates the
+ * schema), pushing each into `workers` as it starts (so the caller stops them even when a later
+ * one fails), then waits until they hold the key groups evenly.
+ */
+export async function startWorkers(url, count, ids, workers) {
+  for (let i = 0; i < count; i++) {
+    const worker = new BenchWorker(url, `bench-${i}`, ids);
+    workers.push(worker);
+    await worker.ready;
+  }
+  await settled(workers);
 }
 
 /** Waits until the workers hold all 128 key groups evenly between them. */

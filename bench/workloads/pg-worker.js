@@ -3,9 +3,10 @@
 // parent's messages: status, seed, reset, report, mark, invoked, stop.
 import { keyGroupOf } from "../../packages/protocol/dist/index.js";
 import { Runtime } from "../../packages/runtime/dist/index.js";
-import { statefulFunction, statefunModule, Types, valueSpec } from "../../packages/sdk/dist/index.js";
+import { statefunModule, Types } from "../../packages/sdk/dist/index.js";
 import { storeFromUrl } from "../../packages/store-postgres/dist/index.js";
 import { percentile, recorder } from "./common.js";
+import { chainCounter } from "./counter.js";
 
 const [url, name, idsText] = process.argv.slice(2);
 const ids = Number(idsText);
@@ -13,18 +14,9 @@ const KEY_GROUPS = 128;
 /** When each key group first ran an invocation here since the last `mark` (epoch ms, 0: not yet), for the failover workload. */
 const firstInvoked = new Array(KEY_GROUPS).fill(0);
 
-const hops = valueSpec("hops", Types.int);
-const counter = statefulFunction({
-  typename: "bench/counter",
-  state: { hops },
-  accepts: [Types.int],
-  handler(ctx, message) {
-    const kg = keyGroupOf(ctx.self.id, KEY_GROUPS);
-    if (firstInvoked[kg] === 0) firstInvoked[kg] = Date.now();
-    ctx.state.hops.set((ctx.state.hops.get() ?? 0) + 1);
-    const next = (Number(ctx.self.id) * 7919 + 1) % ids;
-    ctx.send(counter.at(String(next)), Types.int, message.as(Types.int) + 1);
-  },
+const counter = chainCounter(ids, (id) => {
+  const kg = keyGroupOf(id, KEY_GROUPS);
+  if (firstInvoked[kg] === 0) firstInvoked[kg] = Date.now();
 });
 
 const metrics = recorder();

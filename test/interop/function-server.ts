@@ -82,14 +82,15 @@ export async function stopAllFunctionServers(): Promise<void> {
 
 /**
  * Writes a module file template into `dir` with its endpoints pointing at `server` (the
- * template's `http://127.0.0.1:8000/`, as in the StateFun playground, becomes its port).
+ * template's `http://127.0.0.1:8000/`, as in the StateFun playground, becomes its port),
+ * after `preamble` (more YAML documents, already complete).
  */
-export function writeModuleFor(template: string, dir: string, server: FunctionServer): string {
+export function writeModuleFor(template: string, dir: string, server: FunctionServer, preamble = ""): string {
   const text = readFileSync(template, "utf8");
   const placeholder = /http:\/\/127\.0\.0\.1:8000\//g;
   if ((text.match(placeholder) ?? []).length === 0) throw new Error(`${template} has no endpoint at http://127.0.0.1:8000/`);
   const path = join(dir, "module.yaml");
-  writeFileSync(path, text.replace(placeholder, `http://127.0.0.1:${server.port}/`));
+  writeFileSync(path, preamble + text.replace(placeholder, `http://127.0.0.1:${server.port}/`));
   return path;
 }
 

@@ -4,14 +4,14 @@
  * instance TTL set on an endpoint in the module file (`instanceTtl`, our extension).
  * Needs scripts/interop/setup-python.sh (npm test runs it). Short real TTLs; no timing asserted.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sleep } from "../e2e/verifier/http.js";
 import { freePortOffset, killAllWorkers, WorkerProcess } from "../e2e/verifier/process.js";
-import { type FunctionServer, stopAllFunctionServers } from "./function-server.js";
+import { type FunctionServer, stopAllFunctionServers, writeModuleFor } from "./function-server.js";
 import { MODULE_TEMPLATE, python } from "./python.js";
 
 const dir = mkdtempSync(join(tmpdir(), "statefun-interop-python-ttl-"));
@@ -22,7 +22,6 @@ beforeAll(async () => {
   python.require();
   server = await python.start(join(dir, "functions.log"));
   // The playground module, plus `example/person` bound alone with an instance TTL of 1 s.
-  const template = readFileSync(MODULE_TEMPLATE, "utf8").replaceAll("http://127.0.0.1:8000/", `http://127.0.0.1:${server.port}/`);
   const person = `kind: io.statefun.endpoints.v2/http
 spec:
   functions: example/person
@@ -30,8 +29,7 @@ spec:
   instanceTtl: 1s
 ---
 `;
-  const module = join(dir, "module.yaml");
-  writeFileSync(module, person + template);
+  const module = writeModuleFor(MODULE_TEMPLATE, dir, server, person);
   worker = WorkerProcess.cli(module, { dataDir: join(dir, "data"), portOffset: await freePortOffset(), logFile: join(dir, "worker.log") });
   await worker.start();
 });

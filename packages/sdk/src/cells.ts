@@ -1,5 +1,5 @@
 import { StatefunError, type TypedValue } from "@statefun-ts/protocol";
-import { elementName, entryName, type ListState, type MapState } from "./collections.js";
+import { elementName, entryName, keyOfEntry, type ListState, type MapState, sortByName } from "./collections.js";
 import type { Effects } from "./effects.js";
 import type { ValueState } from "./state.js";
 import type { Type } from "./types.js";
@@ -112,10 +112,11 @@ export class MapCell<V, K extends string> implements MapState<V, K> {
   }
 
   entries(): [K, V][] {
-    const start = this.decl.name.length + 1;
-    return [...currentEntries(this.decl.name, this.effects, this.reader)]
-      .map(([stored, bytes]): [K, V] => [stored.slice(start, -1) as K, decodeStored(this.decl, stored, bytes)])
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const name = this.decl.name;
+    return sortByName([...currentEntries(name, this.effects, this.reader)]).map(([stored, bytes]): [K, V] => [
+      keyOfEntry(name, stored) as K,
+      decodeStored(this.decl, stored, bytes),
+    ]);
   }
 
   get size(): number {
@@ -140,14 +141,14 @@ export class ListCell<V> implements ListState<V> {
 
   /** Stored elements sorted by index (the zero-padded names sort as the indices do). */
   private stored(): [string, TypedValue][] {
-    return [...currentEntries(this.decl.name, this.effects, this.reader)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return sortByName([...currentEntries(this.decl.name, this.effects, this.reader)]);
   }
 
   append(value: V): void {
     if (this.next === undefined) {
       const last = this.stored().at(-1);
       // After the oldest elements expired, indices go on from the newest one.
-      this.next = last === undefined ? 0 : Number(last[0].slice(this.decl.name.length + 1, -1)) + 1;
+      this.next = last === undefined ? 0 : Number(keyOfEntry(this.decl.name, last[0])) + 1;
     }
     const bytes = { typename: this.decl.type.typename, value: this.decl.type.serialize(value) };
     this.effects.state.set(elementName(this.decl.name, this.next), bytes);

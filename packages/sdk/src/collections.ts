@@ -113,3 +113,24 @@ export function specNameOf(storedName: string): string {
   const bracket = storedName.indexOf("[");
   return bracket < 0 ? storedName : storedName.slice(0, bracket);
 }
+
+/**
+ * The key in a stored entry name of map or list state `name` (`name[key]` gives `key`).
+ *
+ * @example
+ * keyOfEntry("seen", entryName("seen", "alice")); // "alice"
+ */
+export function keyOfEntry(name: string, storedName: string): string {
+  return storedName.slice(name.length + 1, -1);
+}
+
+/**
+ * Sorts stored entries by name, in place: map entries by key, list elements oldest first
+ * (their zero-padded indices sort as the numbers do).
+ *
+ * @example
+ * sortByName([["seen[b]", 2], ["seen[a]", 1]]); // [["seen[a]", 1], ["seen[b]", 2]]
+ */
+export function sortByName<T>(entries: [string, T][]): [string, T][] {
+  return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}

@@ -4,7 +4,7 @@
  */
 export { PENDING_ASKS } from "./asks.js";
 export type { StateReader } from "./cells.js";
-export { elementName, entryName, specNameOf } from "./collections.js";
+export { elementName, entryName, keyOfEntry, sortByName, specNameOf } from "./collections.js";
 export { InvocationContext } from "./context.js";
 export type { DelayedEffect, Effects, EgressRecord, OutgoingMessage } from "./effects.js";
 export { emptyEffects } from "./effects.js";

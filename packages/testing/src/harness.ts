@@ -10,6 +10,7 @@ import type {
   ValueOf,
   ValueSpec,
 } from "@statefun-ts/sdk";
+import { keyOfEntry, sortByName } from "@statefun-ts/sdk/internal";
 import { Engine } from "./engine.js";
 import { type DelayedMessage, type Invocation, type RecordedEgress, type RecordedMessage, recordedMessage } from "./recorded.js";
 import { decodeEgress, mark, type Run, runSince } from "./run.js";
@@ -133,8 +134,8 @@ export function testHarness(...parts: Array<StatefulFunction<any, any> | Statefu
         return spec.type.deserialize(value.value);
       };
       if (spec.kind === "map" || spec.kind === "list") {
-        const entries = engine.state.entries(address, `${spec.name}[`, engine.now).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-        const decoded = entries.map(([name, value]): [string, unknown] => [name.slice(spec.name.length + 1, -1), read(name, value)]);
+        const entries = sortByName(engine.state.entries(address, `${spec.name}[`, engine.now));
+        const decoded = entries.map(([name, value]): [string, unknown] => [keyOfEntry(spec.name, name), read(name, value)]);
         return spec.kind === "map" ? new Map(decoded) : decoded.map(([, value]) => value);
       }
       const value = engine.state.read(address, spec.name, engine.now);

@@ -37,18 +37,12 @@ export async function runBatch(
   const current = (name: string): TypedValue | undefined =>
     merged.state.has(name) ? (merged.state.get(name) ?? undefined) : initial.get(name);
   for (const { caller, argument } of invocations) {
-    const where = `${formatAddress(target)} (message ${argument.typename}${caller ? ` from ${formatAddress(caller)}` : ""})`;
-    if (!fn.accepts.some((type) => type.typename === argument.typename)) {
-      const accepted = fn.accepts.map((type) => type.typename).join(", ");
-      throw new StatefunError(
-        "STATEFUN_BAD_MESSAGE",
-        `${where}: ${fn.typename} does not accept messages of type ${argument.typename} (it accepts ${accepted})`,
-      );
-    }
     const ctx = new InvocationContext(target, caller, fn.stateSpecs, current);
     try {
+      // The function's handler rejects a message of a type it does not accept, naming the types it does.
       await fn.handler(ctx, message(argument));
     } catch (cause) {
+      const where = `${formatAddress(target)} (message ${argument.typename}${caller ? ` from ${formatAddress(caller)}` : ""})`;
       const code = StatefunError.is(cause) ? cause.code : "STATEFUN_FUNCTION_FAILED";
       const terminal = StatefunError.is(cause) ? cause.terminal : false;
       throw new StatefunError(code, `${where} failed: ${errorText(cause)}`, { cause, terminal });

@@ -1,12 +1,11 @@
 import type { Address } from "@statefun-ts/protocol";
 import { describe, expect, it } from "vitest";
 import { type StatefulFunction, statefulFunction } from "../function.js";
-import { egressRef } from "../refs.js";
 import { valueSpec } from "../state.js";
 import { Types } from "../types.js";
 import { type BatchRequest, toFunctionBytes } from "./fixtures.js";
 import { requestHandler } from "./handler.js";
-import { counter, typed } from "./scenarios.js";
+import { counter, effects, typed } from "./scenarios.js";
 
 // The FromFunction bytes the official Python SDK (apache-flink-statefun 3.3.0) answers to the
 // same requests, with the same functions written in Python (serve/golden.py). To regenerate:
@@ -46,21 +45,6 @@ const ttl = statefulFunction({
   accepts: [Types.int],
   handler() {},
 });
-const done = egressRef("done", Types.int, "example/kafka");
-const effects = statefulFunction({
-  typename: "example/effects",
-  state: { n: valueSpec("n", Types.int) },
-  accepts: [Types.int],
-  handler(ctx) {
-    ctx.state.n.set(7);
-    ctx.send(counter.at("x"), Types.int, 1);
-    ctx.sendAfter("2s", counter.at("y"), Types.int, 2, { cancellationToken: "t" });
-    ctx.cancelDelayed("t");
-    ctx.egress(done, 3);
-    if (ctx.caller) ctx.reply(Types.string, "hi");
-  },
-});
-
 const cases: Record<keyof typeof OFFICIAL, [StatefulFunction, BatchRequest]> = {
   one: [one, { target: one.at("a"), state: {}, invocations: [{ argument: int(1) }] }],
   ttl: [ttl, { target: ttl.at("a"), state: {}, invocations: [{ argument: int(1) }] }],

@@ -2,12 +2,11 @@ import { create, decodeFromFunction, encodeToFunction, reqreply, StatefunError }
 import { describe, expect, it, vi } from "vitest";
 import { statefulFunction } from "../function.js";
 import { statefunModule } from "../module.js";
-import { egressRef } from "../refs.js";
 import { valueSpec } from "../state.js";
 import { Types } from "../types.js";
 import { toFunctionBytes } from "./fixtures.js";
 import { requestHandler } from "./handler.js";
-import { counter, typed } from "./scenarios.js";
+import { counter, effects, typed } from "./scenarios.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const utf8hex = (s: string) => Buffer.from(s).toString("hex");
@@ -61,21 +60,8 @@ describe("handshake", () => {
 });
 
 describe("effect encoding", () => {
-  const done = egressRef("done", Types.int, "example/kafka");
-  const fn = statefulFunction({
-    typename: "example/effects",
-    state: { n: valueSpec("n", Types.int) },
-    accepts: [Types.int],
-    handler(ctx) {
-      ctx.state.n.set(7);
-      ctx.send(counter.at("x"), Types.int, 1);
-      ctx.sendAfter("2s", counter.at("y"), Types.int, 2, { cancellationToken: "t" });
-      ctx.cancelDelayed("t");
-      ctx.egress(done, 3);
-    },
-  });
-  const handle = requestHandler(fn);
-  const request = toFunctionBytes({ target: fn.at("a"), state: { n: undefined }, invocations: [{ argument: int(0) }] });
+  const handle = requestHandler(effects);
+  const request = toFunctionBytes({ target: effects.at("a"), state: { n: undefined }, invocations: [{ argument: int(0) }] });
 
   it("puts each effect in its InvocationResponse field", async () => {
     const response = decodeFromFunction(await handle(request)).response;
@@ -100,7 +86,7 @@ describe("effect encoding", () => {
   });
 
   it("answers an empty batch with an empty result", async () => {
-    const bytes = await handle(toFunctionBytes({ target: fn.at("a"), state: { n: undefined }, invocations: [] }));
+    const bytes = await handle(toFunctionBytes({ target: effects.at("a"), state: { n: undefined }, invocations: [] }));
     expect(hex(bytes)).toBe("a20600");
   });
 });

@@ -55,7 +55,7 @@ export function requestHandler(...servables: Servable[]): RequestHandler {
     }
     const state = new Map<string, TypedValue | undefined>();
     for (const value of batch.state) state.set(value.stateName, fromWireValue(value.stateValue));
-    const missing = missingStates(fn, new Set(state.keys()));
+    const missing = missingStates(fn, state);
     if (missing.length > 0) return encodeFromFunction(incompleteContext(missing));
 
     const invocations: BatchInvocation[] = batch.invocations.map((invocation) => ({

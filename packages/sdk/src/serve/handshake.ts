@@ -7,13 +7,17 @@ const ExpireMode = reqreply.FromFunction_ExpirationSpec_ExpireMode;
 /**
  * The states `fn` declares that the request does not carry, as the specs StateFun asks
  * for in an `IncompleteInvocationContext` (name, typename, expiration). Empty when the
- * request carries every declared state and user code may run.
+ * request carries every declared state and user code may run. `present` is any set or map
+ * keyed by state name.
  *
  * @example
  * const missing = missingStates(counter, new Set(["count"]));
  * if (missing.length > 0) return incompleteContext(missing);
  */
-export function missingStates(fn: StatefulFunction<any, any>, present: ReadonlySet<string>): reqreply.FromFunction_PersistedValueSpec[] {
+export function missingStates(
+  fn: StatefulFunction<any, any>,
+  present: { has(name: string): boolean },
+): reqreply.FromFunction_PersistedValueSpec[] {
   const missing: reqreply.FromFunction_PersistedValueSpec[] = [];
   for (const spec of fn.specs.values()) {
     if (present.has(spec.name)) continue;

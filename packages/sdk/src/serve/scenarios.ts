@@ -61,6 +61,29 @@ export const counter = statefulFunction({
   },
 });
 
+const done = egressRef("done", Types.int, "example/kafka");
+
+/**
+ * Makes one effect of each kind: a state write, a message, a delayed message and its
+ * cancellation, an egress record, and a reply when it has a caller.
+ *
+ * @example
+ * toFunctionBytes({ target: effects.at("a"), state: { n: undefined }, invocations: [{ argument: typed(Types.int, 0) }] });
+ */
+export const effects = statefulFunction({
+  typename: "example/effects",
+  state: { n: valueSpec("n", Types.int) },
+  accepts: [Types.int],
+  handler(ctx) {
+    ctx.state.n.set(7);
+    ctx.send(counter.at("x"), Types.int, 1);
+    ctx.sendAfter("2s", counter.at("y"), Types.int, 2, { cancellationToken: "t" });
+    ctx.cancelDelayed("t");
+    ctx.egress(done, 3);
+    if (ctx.caller) ctx.reply(Types.string, "hi");
+  },
+});
+
 const greetings = egressRef("greetings", Types.string);
 const orders = egressRef("orders", Order);
 const audit = egressRef("audit", Types.string, "example/kafka");
