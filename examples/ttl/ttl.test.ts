@@ -1,4 +1,5 @@
-import { type Clock, MemoryStore, Runtime } from "@statefun-ts/runtime";
+import { type Clock, Runtime } from "@statefun-ts/runtime";
+import { MemoryStore } from "@statefun-ts/runtime/testing";
 import { Types } from "@statefun-ts/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import ttlModule, { PageView, session } from "./module.js";

@@ -1,5 +1,6 @@
 import { type Address, keyGroupOf, StatefunError, StringCodec, type TypedValue } from "@statefun-ts/protocol";
-import { MemoryStore, Runtime } from "@statefun-ts/runtime";
+import { Runtime } from "@statefun-ts/runtime";
+import { MemoryStore } from "@statefun-ts/runtime/testing";
 import { egressRef, jsonType, statefulFunction, statefunModule, Types, valueSpec } from "@statefun-ts/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { Cluster, until, type Worker } from "./harness.js";

@@ -1,4 +1,5 @@
-import { MemoryStore, Runtime, type Store } from "@statefun-ts/runtime";
+import { Runtime, type Store } from "@statefun-ts/runtime";
+import { MemoryStore } from "@statefun-ts/runtime/testing";
 import type { StatefunModule } from "@statefun-ts/sdk";
 
 /**

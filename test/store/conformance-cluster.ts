@@ -1,4 +1,4 @@
-import type { StoreChange, StoredMessage } from "@statefun-ts/runtime";
+import type { StoreChange, StoredMessage } from "@statefun-ts/runtime/spi";
 import { describe, expect, it, vi } from "vitest";
 import type { Context } from "./conformance.js";
 import { batch, message, range, seqs, text } from "./helpers.js";

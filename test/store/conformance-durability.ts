@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Context } from "./conformance.js";
-import { addr, batch, bytes, everything, ingress, message, stateOf, text } from "./helpers.js";
+import { addr, batch, bytes, everything, ingress, message, range, stateOf, text } from "./helpers.js";
 
 export function durabilityTests(ctx: Context): void {
   describe("durability", () => {
@@ -40,6 +40,32 @@ export function durabilityTests(ctx: Context): void {
 
       const again = await store.commit(batch(fence, { ingress: [ingress(9, 0, "req-9", { idempotencyKey: "k" })] }));
       expect(again.duplicates).toEqual(new Map([["k", "req-1"]]));
+    });
+
+    it("writes nothing from a batch that fails half-way (a duplicate seq violates the primary key)", async () => {
+      const { fence } = ctx;
+      await ctx.store.commit(batch(fence, { messages: [message(1, 0), message(2, 0)] }));
+      const failing = batch(fence, {
+        consumed: [1],
+        messages: [message(3, 0), ...range(40).map((i) => message(100 + i, 1)), message(2, 0)],
+        state: [{ address: addr("a"), keyGroup: 0, name: "s", value: text("v") }],
+      });
+      await expect(ctx.store.commit(failing)).rejects.toThrow(/UNIQUE|duplicate key|twice/);
+      expect((await everything(ctx.store, ctx.keyGroups)).messages.map((m) => m.seq)).toEqual([1, 2]);
+      expect(await ctx.store.loadState(addr("a"))).toEqual([]);
+      // Nothing of the failed batch lingers (in statement buffers, a connection, a half-open transaction).
+      await ctx.store.commit(batch(fence, { consumed: [1] }));
+      expect((await everything(ctx.store, ctx.keyGroups)).messages.map((m) => m.seq)).toEqual([2]);
+    });
+
+    it("rejects a batch that gives one seq twice, writing nothing of it", async () => {
+      const failing = batch(ctx.fence, {
+        messages: [message(5, 0), message(5, 1)],
+        state: [{ address: addr("a"), keyGroup: 0, name: "s", value: text("v") }],
+      });
+      await expect(ctx.store.commit(failing)).rejects.toThrow(/UNIQUE|duplicate key|twice/);
+      expect((await everything(ctx.store, ctx.keyGroups)).messages).toEqual([]);
+      expect(await ctx.store.loadState(addr("a"))).toEqual([]);
     });
 
     it("keeps leases and epochs across close and open", async () => {

@@ -1,4 +1,4 @@
-import { INSTANCE_ROW, type StateWrite } from "@statefun-ts/runtime";
+import { INSTANCE_ROW, type StateWrite } from "@statefun-ts/runtime/spi";
 import { describe, expect, it } from "vitest";
 import type { Context } from "./conformance.js";
 import { addr, batch, instanceMarker, range, stateOf, text, stateWrite as write } from "./helpers.js";

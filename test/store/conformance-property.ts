@@ -1,4 +1,4 @@
-import type { CommitBatch, IngressMessage, Store, StoredMessage } from "@statefun-ts/runtime";
+import type { CommitBatch, IngressMessage, Store, StoredMessage } from "@statefun-ts/runtime/spi";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Context } from "./conformance.js";

@@ -1,4 +1,4 @@
-import type { Fence, Store, StoreInfo } from "@statefun-ts/runtime";
+import type { Fence, Store, StoreInfo } from "@statefun-ts/runtime/spi";
 import { afterEach, beforeEach, describe } from "vitest";
 import { clusterTests } from "./conformance-cluster.js";
 import { durabilityTests } from "./conformance-durability.js";

@@ -9,7 +9,7 @@ import {
   type StateWrite,
   type Store,
   type StoredMessage,
-} from "@statefun-ts/runtime";
+} from "@statefun-ts/runtime/spi";
 
 /** What a store implementation gives the conformance suite. */
 export interface StoreHarness {

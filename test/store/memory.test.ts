@@ -1,4 +1,4 @@
-import { MemoryStore } from "@statefun-ts/runtime";
+import { MemoryStore } from "@statefun-ts/runtime/testing";
 import { storeConformance } from "./conformance.js";
 
 // The in-memory store keeps its data in the instance: "reopening" is closing and opening it again.

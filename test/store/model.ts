@@ -1,5 +1,5 @@
 import { type Address, addressKey } from "@statefun-ts/protocol";
-import type { CommitBatch, StateEntry, StoredMessage } from "@statefun-ts/runtime";
+import type { CommitBatch, StateEntry, StoredMessage } from "@statefun-ts/runtime/spi";
 
 /** The store's commit and read rules, in memory, as plainly as possible: the oracle of the property test. */
 export class StoreModel {

@@ -1,6 +1,6 @@
 // Cluster semantics of the PostgreSQL store under real concurrency: several workers (each a
 // PostgresStore with its own pool) on one schema of the test server.
-import type { Fence, StoreChange, StoredMessage } from "@statefun-ts/runtime";
+import type { Fence, StoreChange, StoredMessage } from "@statefun-ts/runtime/spi";
 import { PostgresStore } from "@statefun-ts/store-postgres";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";

@@ -1,6 +1,7 @@
 // Expiry in the PostgreSQL store beyond the conformance suite: the query plans that keep the
 // sweeper's reads and drops independent of the amount of state, and drops that depend on each other.
-import { INSTANCE_ROW, MemoryStore, type StateDrop, type StateWrite, type Store } from "@statefun-ts/runtime";
+import { INSTANCE_ROW, type StateDrop, type StateWrite, type Store } from "@statefun-ts/runtime/spi";
+import { MemoryStore } from "@statefun-ts/runtime/testing";
 import { PostgresStore } from "@statefun-ts/store-postgres";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,7 +1,7 @@
 // Fencing between workers that share one PostgreSQL database: each worker is a PostgresStore of
 // its own (its own pool of connections) on the same schema.
 import { StatefunError } from "@statefun-ts/protocol";
-import type { Fence } from "@statefun-ts/runtime";
+import type { Fence } from "@statefun-ts/runtime/spi";
 import { migrations, PostgresStore } from "@statefun-ts/store-postgres";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";

@@ -3,7 +3,7 @@ import { PostgresStore, storeFromUrl } from "@statefun-ts/store-postgres";
 import { describe, expect, it } from "vitest";
 import { adminQuery, dropSchema, testPostgresUrl, uniqueSchema } from "../setup/postgres-env.js";
 import { storeConformance } from "./conformance.js";
-import { addr, batch, everything, type MakeStore, message, range, text } from "./helpers.js";
+import { batch, type MakeStore, message, range } from "./helpers.js";
 
 // Each store gets a schema of its own on the test run's server, dropped by `cleanup`.
 const makePostgresStore: MakeStore = async (options = {}) => {
@@ -63,28 +63,6 @@ describe("PostgresStore", () => {
     } finally {
       await store.close();
       await dropSchema(schema);
-    }
-  });
-
-  it("writes nothing from a batch that fails half-way (a duplicate seq violates the primary key)", async () => {
-    const harness = await makePostgresStore({ keyGroups: 2 });
-    const store = harness.store;
-    try {
-      await store.open();
-      const fence = { owner: "w", epochs: await store.acquire("w", range(2)) };
-      await store.commit(batch(fence, { messages: [message(1, 0), message(2, 0)] }));
-      const failing = batch(fence, {
-        consumed: [1],
-        messages: [message(3, 0), ...range(40).map((i) => message(100 + i, 1)), message(2, 0)],
-        state: [{ address: addr("a"), keyGroup: 0, name: "s", value: text("v") }],
-      });
-      await expect(store.commit(failing)).rejects.toThrow(/duplicate key/);
-      expect((await everything(store, 2)).messages.map((m) => m.seq)).toEqual([1, 2]);
-      expect(await store.loadState(addr("a"))).toEqual([]);
-      await store.commit(batch(fence, { consumed: [1] }));
-      expect((await everything(store, 2)).messages.map((m) => m.seq)).toEqual([2]);
-    } finally {
-      await harness.cleanup();
     }
   });
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { StateWrite } from "@statefun-ts/runtime";
+import type { StateWrite } from "@statefun-ts/runtime/spi";
 import { SqliteStore } from "@statefun-ts/store-sqlite";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";

@@ -5,7 +5,7 @@ import { StatefunError } from "@statefun-ts/protocol";
 import { SqliteStore } from "@statefun-ts/store-sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 import { storeConformance } from "./conformance.js";
-import { addr, batch, everything, type MakeStore, message, range, text } from "./helpers.js";
+import type { MakeStore } from "./helpers.js";
 
 const temps: string[] = [];
 function tempDir(): string {
@@ -74,24 +74,5 @@ describe("SqliteStore", () => {
     expect(() => new SqliteStore({ dir: "x", keyGroups: 0 })).toThrow(/keyGroups/);
     expect(() => new SqliteStore({ dir: "x", keyGroups: 1.5 })).toThrow(StatefunError);
     expect(() => new SqliteStore({ dir: "x", synchronous: "off" as "full" })).toThrow(/synchronous/);
-  });
-
-  it("writes nothing from a batch that fails half-way (a duplicate seq violates the primary key)", async () => {
-    const store = new SqliteStore({ dir: tempDir(), keyGroups: 2 });
-    await store.open();
-    const fence = { owner: "w", epochs: await store.acquire("w", range(2)) };
-    await store.commit(batch(fence, { messages: [message(1, 0), message(2, 0)] }));
-    const failing = batch(fence, {
-      consumed: [1],
-      messages: [message(3, 0), ...range(40).map((i) => message(100 + i, 1)), message(2, 0)],
-      state: [{ address: addr("a"), keyGroup: 0, name: "s", value: text("v") }],
-    });
-    await expect(store.commit(failing)).rejects.toThrow(/UNIQUE/);
-    expect((await everything(store, 2)).messages.map((m) => m.seq)).toEqual([1, 2]);
-    expect(await store.loadState(addr("a"))).toEqual([]);
-    // Nothing of the failed batch lingers in the statement buffers either.
-    await store.commit(batch(fence, { consumed: [1] }));
-    expect((await everything(store, 2)).messages.map((m) => m.seq)).toEqual([2]);
-    await store.close();
   });
 });

@@ -1,5 +1,6 @@
 import { address, IntCodec, StringCodec } from "@statefun-ts/protocol";
-import { MemoryStore, Runtime } from "@statefun-ts/runtime";
+import { Runtime } from "@statefun-ts/runtime";
+import { MemoryStore } from "@statefun-ts/runtime/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RemoteBinding, remoteBinding } from "./binding.js";
 import { type FakeEndpoint, fakeEndpoint, incomplete, result } from "./fixtures/fake-endpoint.js";

@@ -8,30 +8,6 @@ export { noMetrics, silentLogger } from "./observe.js";
 export type { Limits, RuntimeOptions } from "./runtime.js";
 export { Runtime } from "./runtime.js";
 export { StateSpecRegistry } from "./state-specs.js";
-export type { MemoryStoreOptions } from "./store/memory-store.js";
-export { MemoryStore } from "./store/memory-store.js";
-export type {
-  ClusterView,
-  CommitBatch,
-  CommitResult,
-  DeadLetter,
-  EgressClaim,
-  EgressRow,
-  ExpiredRow,
-  Fence,
-  IngressMessage,
-  Lease,
-  MessagePage,
-  RegistryChange,
-  RegistryEntry,
-  RegistrySnapshot,
-  ReplyRow,
-  StateDrop,
-  StateEntry,
-  StateWrite,
-  Store,
-  StoreChange,
-  StoredMessage,
-  StoreInfo,
-} from "./store/types.js";
-export { INSTANCE_ROW, INSTANCE_ROW_TYPE } from "./store/types.js";
+// The store contract (every role and record) is at `@statefun-ts/runtime/spi`; `MemoryStore` at
+// `@statefun-ts/runtime/testing`. Here: only what the Runtime's own API takes and returns.
+export type { DeadLetter, EgressRow, Store, StoredMessage } from "./store/types.js";

@@ -1,11 +1,11 @@
 import { functionTypeOf } from "@statefun-ts/protocol";
 import type { Clock } from "./clock.js";
 import type { Logger } from "./observe.js";
-import type { Store, StoredMessage } from "./store/types.js";
+import type { ParkingStore, StoredMessage } from "./store/types.js";
 
 /** What parking needs of the engine around it. */
 export interface ParkingDeps {
-  readonly store: Store;
+  readonly store: ParkingStore;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly owned: () => readonly number[];

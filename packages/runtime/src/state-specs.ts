@@ -1,6 +1,6 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import type { StateSpecInfo } from "./binding.js";
-import type { Store } from "./store/types.js";
+import type { StateSpecStore } from "./store/types.js";
 
 /**
  * The states remote functions registered through the protocol's handshake
@@ -9,7 +9,7 @@ import type { Store } from "./store/types.js";
 export class StateSpecRegistry {
   private specs = new Map<string, StateSpecInfo[]>();
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: StateSpecStore) {}
 
   /** Reads the registrations from the (open) store. */
   async load(): Promise<void> {

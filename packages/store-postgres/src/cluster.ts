@@ -1,7 +1,7 @@
 import { StatefunError } from "@statefun-ts/protocol";
-import type { ClusterView, EgressClaim, Fence, Lease } from "@statefun-ts/runtime";
+import type { ClusterView, EgressClaim, Fence, Lease } from "@statefun-ts/runtime/spi";
+import { type Row, toEgressRow } from "@statefun-ts/runtime/spi";
 import { int4Array, int8Array } from "./arrays.js";
-import { type Row, toEgressRow } from "./rows.js";
 import { type Named, named } from "./statements.js";
 
 /** Epoch milliseconds of a timestamptz, as a bigint. */
@@ -45,7 +45,7 @@ function millis(call: string, leaseMs: number): number {
 }
 
 /**
- * Membership, conditional leases and egress claims (runtime `cluster-types.ts`) on PostgreSQL,
+ * Membership, conditional leases and egress claims (runtime `store/leases.ts`) on PostgreSQL,
  * each one statement, so one transaction. Every time is the database's `now()`: workers' clocks
  * never matter. A released lease keeps its row and epoch with a NULL owner.
  */

@@ -1,7 +1,8 @@
-import type { CommitBatch, IngressMessage, StoredMessage } from "@statefun-ts/runtime";
+import type { CommitBatch, IngressMessage, StoredMessage } from "@statefun-ts/runtime/spi";
+import { MESSAGE_COLUMNS } from "@statefun-ts/runtime/spi";
 import { byteaArray, int4Array, int8Array, textArray } from "./arrays.js";
+import { messageArrays, messageColumns } from "./message-arrays.js";
 import { changePayload } from "./notify.js";
-import { MESSAGE_COLUMNS, messageArrays, messageColumns } from "./rows.js";
 import { collapseState, lastReplies } from "./writes.js";
 
 /** The SQLSTATE `statefun_fenced()` raises (see the migrations). */

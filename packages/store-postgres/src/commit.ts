@@ -1,5 +1,5 @@
 import { StatefunError } from "@statefun-ts/protocol";
-import type { CommitBatch, CommitResult, IngressMessage } from "@statefun-ts/runtime";
+import type { CommitBatch, CommitResult, IngressMessage } from "@statefun-ts/runtime/spi";
 import type { PoolClient } from "pg";
 import { textArray } from "./arrays.js";
 import { type CommitStatement, commitStatement, FENCED_SQLSTATE } from "./commit-sql.js";

@@ -1,4 +1,4 @@
-import { INSTANCE_ROW, type StateDrop } from "@statefun-ts/runtime";
+import { INSTANCE_ROW, type StateDrop } from "@statefun-ts/runtime/spi";
 import { int8Array, textArray } from "./arrays.js";
 import { type Named, named } from "./statements.js";
 

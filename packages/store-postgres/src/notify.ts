@@ -1,4 +1,4 @@
-import type { CommitBatch, StoreChange, StoredMessage } from "@statefun-ts/runtime";
+import type { CommitBatch, StoreChange, StoredMessage } from "@statefun-ts/runtime/spi";
 
 /** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more; this leaves room. */
 const MAX_PAYLOAD = 7900;

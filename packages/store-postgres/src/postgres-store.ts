@@ -18,7 +18,8 @@ import type {
   StoreChange,
   StoredMessage,
   StoreInfo,
-} from "@statefun-ts/runtime";
+} from "@statefun-ts/runtime/spi";
+import { type Row, toDeadLetter, toEgressRow, toExpiredRow, toMessage, toReply, toStateEntry } from "@statefun-ts/runtime/spi";
 import type pg from "pg";
 import { int4Array, int8Array, textArray } from "./arrays.js";
 import { PostgresCluster } from "./cluster.js";
@@ -27,7 +28,6 @@ import { type Connection, checkSchema, connectionConfig, createPool, describe, w
 import { keyGroupsOf, migrate } from "./migrations.js";
 import { channelOf } from "./notify.js";
 import { PostgresRegistry } from "./registry.js";
-import { type Row, toDeadLetter, toEgressRow, toExpiredRow, toMessage, toReply, toStateEntry } from "./rows.js";
 import { loadMessagesSince } from "./since.js";
 import { type Named, SQL } from "./statements.js";
 import { Watcher } from "./watch.js";

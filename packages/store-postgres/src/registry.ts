@@ -1,6 +1,6 @@
-import type { RegistryChange, RegistryEntry, RegistrySnapshot, StoredMessage } from "@statefun-ts/runtime";
+import type { RegistryChange, RegistryEntry, RegistrySnapshot, StoredMessage } from "@statefun-ts/runtime/spi";
+import { MESSAGE_COLUMNS, type Row, toMessage } from "@statefun-ts/runtime/spi";
 import { int4Array } from "./arrays.js";
-import { MESSAGE_COLUMNS, type Row, toMessage } from "./rows.js";
 import { type Named, named } from "./statements.js";
 
 const REGISTRY = named({

@@ -1,6 +1,6 @@
-import type { MessagePage, StoredMessage } from "@statefun-ts/runtime";
+import type { MessagePage, StoredMessage } from "@statefun-ts/runtime/spi";
+import { MESSAGE_COLUMNS, type Row, toMessage } from "@statefun-ts/runtime/spi";
 import { int4Array } from "./arrays.js";
-import { MESSAGE_COLUMNS, type Row, toMessage } from "./rows.js";
 import { type Named, named } from "./statements.js";
 
 const SINCE = named({

@@ -1,4 +1,4 @@
-import { MESSAGE_COLUMNS } from "./rows.js";
+import { MESSAGE_COLUMNS } from "@statefun-ts/runtime/spi";
 
 /** A named statement: node-postgres prepares it once per connection, then only binds and executes. */
 export interface Named {

@@ -1,4 +1,4 @@
-import type { StoreChange } from "@statefun-ts/runtime";
+import type { StoreChange } from "@statefun-ts/runtime/spi";
 import pg from "pg";
 import { parseChange } from "./notify.js";
 

@@ -1,4 +1,4 @@
-import type { ReplyRow, StateWrite } from "@statefun-ts/runtime";
+import type { ReplyRow, StateWrite } from "@statefun-ts/runtime/spi";
 import { byteaArray, int4Array, int8Array, textArray } from "./arrays.js";
 
 /**

@@ -1,13 +1,13 @@
-import type { ClusterView, EgressClaim, Fence, Lease } from "@statefun-ts/runtime";
+import type { ClusterView, EgressClaim, Fence, Lease } from "@statefun-ts/runtime/spi";
+import { toEgressRow } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
-import { toEgressRow } from "./rows.js";
 
 /** A released lease keeps its row and epoch with an empty owner. */
 const RELEASED = "";
 
 /**
  * Membership, conditional leases and egress claims on SQLite, with the semantics of
- * `cluster-types.ts` in the runtime. One process opens the store, so `Date.now()` is the clock.
+ * `store/leases.ts` in the runtime. One process opens the store, so `Date.now()` is the clock.
  */
 export class SqliteCluster {
   readonly #db: Database.Database;

@@ -1,7 +1,7 @@
 import { StatefunError } from "@statefun-ts/protocol";
-import type { CommitBatch, CommitResult } from "@statefun-ts/runtime";
+import type { CommitBatch, CommitResult } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
-import { pushMessage } from "./rows.js";
+import { pushMessage } from "./message-params.js";
 import type { Statements } from "./statements.js";
 
 /** Checks that `fence` holds the current lease of every key group the batch touches. */

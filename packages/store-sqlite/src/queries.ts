@@ -1,5 +1,5 @@
-import type { EgressRow, ExpiredRow, StoredMessage } from "@statefun-ts/runtime";
-import { toEgressRow, toExpiredRow, toMessage } from "./rows.js";
+import type { EgressRow, ExpiredRow, StoredMessage } from "@statefun-ts/runtime/spi";
+import { toEgressRow, toExpiredRow, toMessage } from "@statefun-ts/runtime/spi";
 import type { Statements } from "./statements.js";
 
 /** The distinct valid key groups asked for, and whether they are all the store has. */

@@ -1,7 +1,7 @@
-import type { RegistryChange, RegistryEntry, RegistrySnapshot, StoredMessage } from "@statefun-ts/runtime";
+import type { RegistryChange, RegistryEntry, RegistrySnapshot, StoredMessage } from "@statefun-ts/runtime/spi";
+import { MESSAGE_COLUMNS, type Row, toMessage } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
 import { select } from "./queries.js";
-import { MESSAGE_COLUMNS, type Row, toMessage } from "./rows.js";
 
 /** The queries of dynamic loading (schema version 4): the module registry, parked types, messages by target type. */
 export interface RegistryQueries {

@@ -18,7 +18,8 @@ import type {
   Store,
   StoredMessage,
   StoreInfo,
-} from "@statefun-ts/runtime";
+} from "@statefun-ts/runtime/spi";
+import { toDeadLetter, toReply, toStateEntry } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
 import { SqliteCluster } from "./cluster.js";
 import { committer } from "./commit.js";
@@ -26,7 +27,6 @@ import { DATABASE_FILE, openExclusive } from "./lock.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
 import { expiredState, loadMessages, loadTimers, peekEgress } from "./queries.js";
 import { type RegistryQueries, registryQueries } from "./registry.js";
-import { toDeadLetter, toReply, toStateEntry } from "./rows.js";
 import { prepareStatements, type Statements } from "./statements.js";
 
 export interface SqliteStoreOptions {

@@ -1,7 +1,7 @@
-import { INSTANCE_ROW } from "@statefun-ts/runtime";
+import { INSTANCE_ROW, MESSAGE_COLUMNS, type Row } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
 import { type Bulk, bulkDelete, bulkInsert } from "./bulk.js";
-import { MESSAGE_COLUMNS, MESSAGE_PARAMS, type Row } from "./rows.js";
+import { MESSAGE_PARAMS } from "./message-params.js";
 
 type Statement = Database.Statement<unknown[], unknown>;
 type RawStatement = Database.Statement<unknown[], Row>;

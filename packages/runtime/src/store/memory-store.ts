@@ -1,24 +1,23 @@
 import { type Address, addressKey, StatefunError } from "@statefun-ts/protocol";
 import type { StateSpecInfo } from "../binding.js";
-import type { ClusterView, EgressClaim, Lease, MessagePage, StoreChange } from "./cluster-types.js";
+import type { StoreStats } from "./admin-reads.js";
+import type { CommitBatch, CommitResult, Fence } from "./commit-batch.js";
+import type { EgressClaim } from "./egress-outbox.js";
+import type { MessagePage, StoreChange } from "./engine-store.js";
+import type { ClusterView, Lease } from "./leases.js";
+import type { StoreInfo } from "./lifecycle.js";
+import type { RegistryChange, RegistryEntry, RegistrySnapshot } from "./module-catalog.js";
 import {
-  type CommitBatch,
-  type CommitResult,
   type DeadLetter,
   type EgressRow,
   type ExpiredRow,
-  type Fence,
   INSTANCE_ROW,
-  type RegistryChange,
-  type RegistryEntry,
-  type RegistrySnapshot,
   type ReplyRow,
   type StateDrop,
   type StateEntry,
-  type Store,
   type StoredMessage,
-  type StoreInfo,
-} from "./types.js";
+} from "./records.js";
+import type { Store } from "./types.js";
 
 export interface MemoryStoreOptions {
   /** The store's clock for memberships and egress claims (default `Date.now`). */
@@ -161,6 +160,7 @@ export class MemoryStore implements Store {
         );
       }
     }
+    this.checkSeqs(batch);
     const duplicates = new Map<string, string>();
     for (const m of batch.ingress) {
       const { requestId, idempotencyKey, ...message } = m;
@@ -216,6 +216,26 @@ export class MemoryStore implements Store {
     for (const id of batch.replayed) this.dead.delete(id);
     this.announce(batch);
     return { duplicates };
+  }
+
+  /** Like a primary key on `seq`: a batch that would store a seq twice fails before anything is written. */
+  private checkSeqs(batch: CommitBatch): void {
+    const added = new Set<number>();
+    const keys = new Set<string>();
+    const insert = (seq: number) => {
+      if (added.has(seq) || this.messages.has(seq)) {
+        throw new StatefunError("STATEFUN_BAD_MESSAGE", `commit stores message seq ${seq} twice (a duplicate primary key)`);
+      }
+      added.add(seq);
+    };
+    for (const m of batch.ingress) {
+      if (m.idempotencyKey !== undefined) {
+        if (this.keys.has(m.idempotencyKey) || keys.has(m.idempotencyKey)) continue;
+        keys.add(m.idempotencyKey);
+      }
+      insert(m.seq);
+    }
+    for (const m of batch.messages) insert(m.seq);
   }
 
   async loadMessagesSince(keyGroups: readonly number[], position: number, limit: number): Promise<MessagePage> {
@@ -404,7 +424,7 @@ export class MemoryStore implements Store {
     else if (!this.parked.has(functionType)) this.parked.set(functionType, since);
   }
 
-  async stats(): Promise<{ messages: number; timers: number; egress: number; deadLetters: number }> {
+  async stats(): Promise<StoreStats> {
     let timers = 0;
     for (const m of this.messages.values()) if (m.dueAt !== undefined) timers++;
     return { messages: this.messages.size - timers, timers, egress: this.egress.size, deadLetters: this.dead.size };

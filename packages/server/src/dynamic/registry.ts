@@ -1,10 +1,11 @@
-import type { Logger, RegistryEntry, Runtime, Store } from "@statefun-ts/runtime";
+import type { Logger, Runtime } from "@statefun-ts/runtime";
+import type { ModuleCatalog, RegistryEntry } from "@statefun-ts/runtime/spi";
 import { HttpError } from "../http/errors.js";
 import { type Prepared, prepareFunction, prepareModule } from "./prepare.js";
 
 export interface DynamicRegistryDeps {
   readonly runtime: Runtime;
-  readonly store: Store;
+  readonly store: ModuleCatalog;
   readonly logger: Logger;
   /** Where relative paths in modules given through the admin API resolve (the worker's working directory). */
   readonly baseDir: string;

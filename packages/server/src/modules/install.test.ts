@@ -1,4 +1,5 @@
-import { MemoryStore, Runtime, silentLogger } from "@statefun-ts/runtime";
+import { Runtime, silentLogger } from "@statefun-ts/runtime";
+import { MemoryStore } from "@statefun-ts/runtime/testing";
 import { egressRef, jsonType, statefulFunction, statefunModule, Types } from "@statefun-ts/sdk";
 import { describe, expect, it } from "vitest";
 import { installYamlPlan, planYamlModules } from "./install.js";

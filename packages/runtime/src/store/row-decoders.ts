@@ -1,67 +1,18 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
-import type { DeadLetter, EgressRow, ExpiredRow, ReplyRow, StateEntry, StoredMessage } from "@statefun-ts/runtime";
-import { byteaArray, int4Array, int8Array, textArray } from "./arrays.js";
+import type { DeadLetter, EgressRow, ExpiredRow, ReplyRow, StateEntry, StoredMessage } from "./records.js";
 
-/** A row as node-postgres returns it in array mode: column values in select order. */
+/**
+ * Decoders of SQL result rows into the store's records, shared by the SQL stores. A row is a
+ * result row in array form (better-sqlite3's raw mode, node-postgres' array mode): column values
+ * in select order, integers as numbers, blobs as `Uint8Array`/`Buffer`, NULL as `null`.
+ */
 export type Row = readonly unknown[];
 
-/** The columns of a message, in the order `toMessage` and `messageColumns` use. */
+/** The columns of a message, in the order `toMessage` reads them (and the stores write them). */
 export const MESSAGE_COLUMNS =
   "seq, key_group, target_namespace, target_type, target_id, caller_namespace, caller_type, caller_id, typename, value, due_at, cancellation_token";
 
-/** The 12 typed array parameters of the message columns, `$from` … `$from+11` (see `messageColumns`), for an `unnest`. */
-export function messageArrays(from = 1): string {
-  const types = ["bigint", "int", "text", "text", "text", "text", "text", "text", "text", "bytea", "bigint", "text"];
-  return types.map((type, i) => `$${from + i}::${type}[]`).join(", ");
-}
-
-/** The 12 array parameters of `messageArrays` for `messages`. */
-export function messageColumns(messages: readonly StoredMessage[]): Buffer[] {
-  const n = messages.length;
-  const seq = new Array<number>(n);
-  const keyGroup = new Array<number>(n);
-  const [ns, type, id] = [new Array<string>(n), new Array<string>(n), new Array<string>(n)];
-  const [callerNs, callerType, callerId] = [
-    new Array<string | undefined>(n),
-    new Array<string | undefined>(n),
-    new Array<string | undefined>(n),
-  ];
-  const typename = new Array<string>(n);
-  const value = new Array<Uint8Array>(n);
-  const dueAt = new Array<number | undefined>(n);
-  const token = new Array<string | undefined>(n);
-  for (let i = 0; i < n; i++) {
-    const m = messages[i]!;
-    seq[i] = m.seq;
-    keyGroup[i] = m.keyGroup;
-    ns[i] = m.target.namespace;
-    type[i] = m.target.type;
-    id[i] = m.target.id;
-    callerNs[i] = m.caller?.namespace;
-    callerType[i] = m.caller?.type;
-    callerId[i] = m.caller?.id;
-    typename[i] = m.argument.typename;
-    value[i] = m.argument.value;
-    dueAt[i] = m.dueAt;
-    token[i] = m.cancellationToken;
-  }
-  return [
-    int8Array(seq),
-    int4Array(keyGroup),
-    textArray(ns),
-    textArray(type),
-    textArray(id),
-    textArray(callerNs),
-    textArray(callerType),
-    textArray(callerId),
-    textArray(typename),
-    byteaArray(value),
-    int8Array(dueAt),
-    textArray(token),
-  ];
-}
-
-/** A plain `Uint8Array` view of a `Buffer` from node-postgres (same bytes, no copy). */
+/** A plain `Uint8Array` view of a driver's `Buffer` (same bytes, no copy). */
 export function bytes(value: unknown): Uint8Array {
   const buffer = value as Uint8Array;
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
@@ -71,7 +22,7 @@ function typed(typename: unknown, value: unknown): TypedValue {
   return { typename: typename as string, value: bytes(value) };
 }
 
-/** Reads a message from 12 columns starting at `at`; absent optional fields stay absent. */
+/** Reads a message from the 12 `MESSAGE_COLUMNS` starting at `at`; absent optional fields stay absent. */
 export function toMessage(row: Row, at = 0): StoredMessage {
   const target: Address = { namespace: row[at + 2] as string, type: row[at + 3] as string, id: row[at + 4] as string };
   const message: {
@@ -85,6 +36,7 @@ export function toMessage(row: Row, at = 0): StoredMessage {
   return message;
 }
 
+/** Columns `name, typename, value, expires_at`. */
 export function toStateEntry(row: Row): StateEntry {
   const entry: { -readonly [K in keyof StateEntry]: StateEntry[K] } = { name: row[0] as string, value: typed(row[1], row[2]) };
   if (row[3] !== null) entry.expiresAt = row[3] as number;
@@ -97,6 +49,7 @@ export function toExpiredRow(row: Row): ExpiredRow {
   return { address, keyGroup: row[4] as number, name: row[3] as string, expiresAt: row[5] as number };
 }
 
+/** Columns `id, egress, topic, typename, value, created_at`. */
 export function toEgressRow(row: Row): EgressRow {
   return {
     id: row[0] as number,
@@ -107,6 +60,7 @@ export function toEgressRow(row: Row): EgressRow {
   };
 }
 
+/** Columns `request_id, typename, value`. */
 export function toReply(row: Row): ReplyRow {
   return { requestId: row[0] as string, argument: typed(row[1], row[2]) };
 }
