@@ -1,4 +1,4 @@
-import { address, IntCodec, StringCodec } from "@statefun-ts/protocol";
+import { address, create, IntCodec, reqreply, StringCodec } from "@statefun-ts/protocol";
 import { MemoryStore, Runtime } from "@statefun-ts/runtime";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RemoteBinding, remoteBinding } from "./binding.js";
@@ -108,5 +108,32 @@ describe("remote functions in a runtime", () => {
       /^rejected: bad\/fn at http:\/\/127\.0\.0\.1:\d+\/statefun: failed \d+ attempts over \d\.\ds, last: HTTP 500: Traceback: boom$/,
     );
     expect(failing.batches.length).toBeGreaterThan(2);
+  });
+});
+
+describe("a 2xx response that carries nothing", () => {
+  it.each([
+    ["an empty body", () => ({ status: 200, body: "", contentType: "application/octet-stream" })],
+    ["an empty FromFunction", () => create(reqreply.FromFunctionSchema, {})],
+  ] as const)("is a protocol error: retried within the call budget, then dead-lettered with the reason (%s)", async (_, answer) => {
+    const empty = await fakeEndpoint(answer);
+    cleanup.push(empty);
+    runtime = new Runtime({ store: new MemoryStore() });
+    const rt = runtime;
+    await rt.start();
+    const binding = remoteBinding(
+      { functions: "py/empty", urlPathTemplate: empty.url, timeouts: { callMs: 300 } },
+      { specs: rt.stateSpecs },
+    );
+    cleanup.unshift(binding);
+    rt.bind(binding);
+    await rt.ingest({ target: address("py/empty", "x"), argument: str("lost?") });
+    await until(async () => (await rt.deadLetters(10)).length === 1);
+    const [letter] = await rt.deadLetters(10);
+    expect(letter!.message.target).toEqual(address("py/empty", "x"));
+    expect(letter!.error).toMatch(
+      /^rejected: py\/empty at http:\/\/127\.0\.0\.1:\d+\/statefun: failed \d+ attempts over \d\.\ds, last: .*carries neither an invocation result nor a state registration request/,
+    );
+    expect(empty.batches.length).toBeGreaterThan(1);
   });
 });
