@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Address, checkAddress, functionTypeOf, keyGroupOf, StatefunError, type TypedValue } from "@statefun-ts/protocol";
 import type { EgressRef, HttpIngress, StatefulFunction, StatefunModule } from "@statefun-ts/sdk";
 import {
+  type EgressClaimed,
   type EgressDelivery,
   INGRESS_CALLER_NAMESPACE,
   INGRESS_CALLER_TYPE,
@@ -437,6 +438,16 @@ export class Runtime {
   /** Takes the oldest record of a topic not being delivered now. */
   takeEgress(topic: string): Promise<EgressDelivery | undefined> {
     return this.outbox.take(topic);
+  }
+
+  /** Claims the oldest unclaimed record of a topic for `visibilityMs`: see `EgressClaimed`. */
+  claimEgress(topic: string, visibilityMs: number): Promise<EgressClaimed | undefined> {
+    return this.outbox.claim(topic, visibilityMs);
+  }
+
+  /** Deletes a claimed record if `receipt` is its last claim's; false when not (acknowledged already, or claimed again since). */
+  ackEgress(id: number, receipt: string): Promise<boolean> {
+    return this.outbox.ack(id, receipt);
   }
 
   deadLetters(limit: number, afterId?: number): Promise<DeadLetter[]> {

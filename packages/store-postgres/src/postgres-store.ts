@@ -178,6 +178,10 @@ export class PostgresStore implements Store {
     return this.#cluster.claimEgress(topic, claimant, leaseMs);
   }
 
+  ackEgress(id: number, claimant: string): Promise<boolean> {
+    return this.#cluster.ackEgress(id, claimant);
+  }
+
   unclaimEgress(id: number, claimant: string): Promise<void> {
     return this.#cluster.unclaimEgress(id, claimant);
   }

@@ -239,6 +239,10 @@ export class SqliteStore implements Store {
     return this.#ready().cluster.claimEgress(topic, claimant, leaseMs);
   }
 
+  async ackEgress(id: number, claimant: string): Promise<boolean> {
+    return this.#ready().cluster.ackEgress(id, claimant);
+  }
+
   async unclaimEgress(id: number, claimant: string): Promise<void> {
     this.#ready().cluster.unclaimEgress(id, claimant);
   }

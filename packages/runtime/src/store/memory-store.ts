@@ -311,6 +311,13 @@ export class MemoryStore implements Store {
     return undefined;
   }
 
+  async ackEgress(id: number, claimant: string): Promise<boolean> {
+    if (this.claims.get(id)?.claimant !== claimant || !this.egress.has(id)) return false;
+    this.egress.delete(id);
+    this.claims.delete(id);
+    return true;
+  }
+
   async unclaimEgress(id: number, claimant: string): Promise<void> {
     if (this.claims.get(id)?.claimant === claimant) this.claims.delete(id);
   }
