@@ -257,6 +257,11 @@ export class PostgresStore implements Store {
     return (await this.#rows(SQL.expiredState, [now, int4Array(groups), limit])).map(toExpiredRow);
   }
 
+  async idempotencyFingerprint(key: string): Promise<string | undefined> {
+    const [row] = await this.#rows(SQL.fingerprintOf, [key]);
+    return (row?.[0] as string | null | undefined) ?? undefined;
+  }
+
   async getReply(requestId: string): Promise<ReplyRow | undefined> {
     const [row] = await this.#rows(SQL.replyOf, [requestId]);
     return row === undefined ? undefined : toReply(row);

@@ -2,6 +2,7 @@ import type { Address, TypedValue } from "@statefun-ts/protocol";
 import type { StateSpecInfo } from "../binding.js";
 import type { ClusterView, EgressClaim, MessagePage, StoreChange } from "./cluster-types.js";
 import type { EgressAcks } from "./egress-acks.js";
+import type { IdempotencyKeys } from "./idempotency-keys.js";
 
 /**
  * A message in the inbox. `seq` identifies it (allocated by `Store.allocateSeqs`) and orders the
@@ -25,6 +26,8 @@ export interface IngressMessage extends StoredMessage {
   /** The request's id (the caller id of a waiting HTTP request). */
   readonly requestId: string;
   readonly idempotencyKey?: string | undefined;
+  /** What the request was (a hash of target, type and body), stored with its idempotency key. */
+  readonly fingerprint?: string | undefined;
 }
 
 /** One state value of one address. */
@@ -192,7 +195,7 @@ export type {
  * (embedded) and PostgreSQL (cluster) implement it and pass one conformance suite.
  * Every method may be called concurrently; `commit` calls are issued one at a time.
  */
-export interface Store extends EgressAcks {
+export interface Store extends EgressAcks, IdempotencyKeys {
   open(): Promise<StoreInfo>;
   close(): Promise<void>;
 
