@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 
 /**
- * Settles an egress response once: `sent` when the response was written out in full to the
+ * Settles an egress response once: `sent` when a 2xx response was written out in full to the
  * connection and the connection did not fail, `lost` when it closed, was reset or failed
- * first. Node emits `finish` when the last bytes are handed to the operating system, even on a
+ * first, or when the answer became an error. Node emits `finish` when the last bytes are handed to the operating system, even on a
  * connection the client has already reset; the reset shows on the socket only when the event
  * loop next reads it. So `finish` is followed by two turns of the event loop (a full poll phase
  * in between) before the connection is judged: a reset that arrived by then means `lost`. A
@@ -22,7 +22,8 @@ export function settleResponse(request: FastifyRequest, reply: FastifyReply, sen
   };
   reply.raw.on("finish", () => {
     finished = true;
-    setImmediate(() => setImmediate(() => settle(socket.errored == null)));
+    const ok = reply.raw.statusCode < 300;
+    setImmediate(() => setImmediate(() => settle(ok && socket.errored == null)));
   });
   reply.raw.on("close", () => {
     if (!finished) settle(false);
