@@ -133,6 +133,23 @@ export function messageTests(ctx: Context): void {
       expect(messages).toEqual([message(1, 0), message(2, 1)]);
     });
 
+    it("keeps the fingerprint given with a key, the first one's when a key comes again", async () => {
+      const { store, fence } = ctx;
+      await store.commit(
+        batch(fence, {
+          ingress: [
+            ingress(1, 0, "req-1", { idempotencyKey: "k", fingerprint: "fp-1" }),
+            ingress(2, 0, "req-2", { idempotencyKey: "bare" }),
+          ],
+        }),
+      );
+      const again = await store.commit(batch(fence, { ingress: [ingress(3, 0, "req-3", { idempotencyKey: "k", fingerprint: "fp-3" })] }));
+      expect(again.duplicates).toEqual(new Map([["k", "req-1"]]));
+      expect(await store.idempotencyFingerprint("k")).toBe("fp-1");
+      expect(await store.idempotencyFingerprint("bare")).toBeUndefined();
+      expect(await store.idempotencyFingerprint("unknown")).toBeUndefined();
+    });
+
     it("always inserts ingress messages without a key", async () => {
       await ctx.store.commit(batch(ctx.fence, { ingress: [ingress(1, 0, "same"), ingress(2, 0, "same")] }));
       await ctx.store.commit(batch(ctx.fence, { ingress: [ingress(3, 0, "same")] }));

@@ -113,3 +113,30 @@ describe("PostgresStore", () => {
     }
   });
 });
+
+describe("PostgresStore migrations", () => {
+  it("applies a step numbered below one already applied (version 2 on a schema at 1, 4 and 5), once", async () => {
+    const schema = uniqueSchema();
+    const first = new PostgresStore({ url: testPostgresUrl(), schema, keyGroups: 2 });
+    try {
+      await first.open();
+      await first.close();
+      // The schema as the release before version 2 left it.
+      await adminQuery(`ALTER TABLE ${schema}.idempotency_keys DROP COLUMN fingerprint`);
+      await adminQuery(`DELETE FROM ${schema}.schema_migrations WHERE version = 2`);
+      const again = new PostgresStore({ url: testPostgresUrl(), schema, keyGroups: 2 });
+      await again.open();
+      try {
+        const fence = { owner: "w", epochs: await again.acquire("w", range(2)) };
+        await again.commit(batch(fence, { ingress: [{ ...message(1, 0), requestId: "r", idempotencyKey: "k", fingerprint: "f" }] }));
+        expect(await again.idempotencyFingerprint("k")).toBe("f");
+        const versions = await adminQuery(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
+        expect(versions.rows.map((r) => r.version)).toEqual([1, 2, 4, 5]);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await dropSchema(schema);
+    }
+  });
+});

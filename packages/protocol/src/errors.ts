@@ -13,7 +13,8 @@ export type ErrorCode =
   | "STATEFUN_BAD_MODULE"
   | "STATEFUN_BAD_CONFIG"
   | "STATEFUN_FUNCTION_FAILED"
-  | "STATEFUN_TIMEOUT";
+  | "STATEFUN_TIMEOUT"
+  | "STATEFUN_IDEMPOTENCY_CONFLICT";
 
 /**
  * The one base error of Statefun TS: a stable `code`, a message carrying the offending

@@ -1,9 +1,9 @@
-import { StatefunError } from "@statefun-ts/protocol";
+import { type reqreply, StatefunError } from "@statefun-ts/protocol";
 import { type Binding, type InvokeRequest, type Logger, type StateSpecRegistry, silentLogger } from "@statefun-ts/runtime";
 import type { Effects } from "@statefun-ts/sdk/internal";
 import { HttpClient } from "./http-client.js";
 import { encodeRequest } from "./request.js";
-import { decodeResponse } from "./response.js";
+import { emptyResponse, parseResponse, responseOutcome } from "./response.js";
 import { withRetries } from "./retry.js";
 import { endpointOptions, type HttpEndpointSpec } from "./spec.js";
 import { type Endpoint, resolveEndpoint } from "./url.js";
@@ -52,14 +52,19 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
     for (let round = 1; ; round++) {
       const specs = deps.specs.get(functionType);
       const body = encodeRequest(request, specs);
-      const response = await withRetries(
+      let decoded: reqreply.FromFunction | undefined;
+      await withRetries(
         where,
         o.callMs,
         (signal) => client.post(target, body, signal),
         (attempt, failure) =>
           logger.debug({ function: functionType, address: request.address, attempt, failure }, "remote call failed, retrying"),
+        (response) => {
+          decoded = parseResponse(response.body, response.contentType, where);
+          return emptyResponse(decoded, response.body);
+        },
       );
-      const outcome = decodeResponse(response.body, response.contentType, functionType, specs, where);
+      const outcome = responseOutcome(decoded!, functionType, specs, where);
       if (outcome.kind === "effects") return outcome.effects;
       const names = outcome.specs.map((s) => `${s.name}: ${s.typename}`).join(", ");
       if (round >= MAX_HANDSHAKE_ROUNDS) {

@@ -1,6 +1,7 @@
-import { address, IntCodec, StringCodec } from "@statefun-ts/protocol";
+import { address, create, IntCodec, reqreply, StringCodec } from "@statefun-ts/protocol";
 import { Runtime } from "@statefun-ts/runtime";
 import { MemoryStore } from "@statefun-ts/runtime/testing";
+import { egressRef, statefunModule, Types } from "@statefun-ts/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RemoteBinding, remoteBinding } from "./binding.js";
 import { type FakeEndpoint, fakeEndpoint, incomplete, result } from "./fixtures/fake-endpoint.js";
@@ -64,7 +65,7 @@ describe("remote functions in a runtime", () => {
     const failing = await fakeEndpoint(() => ({ status: 500, body: "Traceback: boom" }));
     cleanup.push(counter, failing);
 
-    runtime = new Runtime({ store: new MemoryStore() });
+    runtime = new Runtime({ store: new MemoryStore(), modules: [statefunModule({ egresses: [egressRef("counts", Types.string)] })] });
     const rt = runtime;
     await rt.start();
     const counterBinding = remoteBinding({ functions: "py/*", urlPathTemplate: counter.url }, { specs: rt.stateSpecs });
@@ -109,5 +110,62 @@ describe("remote functions in a runtime", () => {
       /^rejected: bad\/fn at http:\/\/127\.0\.0\.1:\d+\/statefun: failed \d+ attempts over \d\.\ds, last: HTTP 500: Traceback: boom$/,
     );
     expect(failing.batches.length).toBeGreaterThan(2);
+  });
+});
+
+describe("a 2xx response that carries nothing", () => {
+  it.each([
+    ["an empty body", () => ({ status: 200, body: "", contentType: "application/octet-stream" })],
+    ["an empty FromFunction", () => create(reqreply.FromFunctionSchema, {})],
+  ] as const)("is a protocol error: retried within the call budget, then dead-lettered with the reason (%s)", async (_, answer) => {
+    const empty = await fakeEndpoint(answer);
+    cleanup.push(empty);
+    runtime = new Runtime({ store: new MemoryStore() });
+    const rt = runtime;
+    await rt.start();
+    const binding = remoteBinding(
+      { functions: "py/empty", urlPathTemplate: empty.url, timeouts: { callMs: 300 } },
+      { specs: rt.stateSpecs },
+    );
+    cleanup.unshift(binding);
+    rt.bind(binding);
+    await rt.ingest({ target: address("py/empty", "x"), argument: str("lost?") });
+    await until(async () => (await rt.deadLetters(10)).length === 1);
+    const [letter] = await rt.deadLetters(10);
+    expect(letter!.message.target).toEqual(address("py/empty", "x"));
+    expect(letter!.error).toMatch(
+      /^rejected: py\/empty at http:\/\/127\.0\.0\.1:\d+\/statefun: failed \d+ attempts over \d\.\ds, last: .*carries neither an invocation result nor a state registration request/,
+    );
+    expect(empty.batches.length).toBeGreaterThan(1);
+  });
+});
+
+describe("a remote function's record for an egress no loaded module declares", () => {
+  it("dead-letters the batch with the egress named, and stores nothing of it", async () => {
+    const fn = await fakeEndpoint((batch) =>
+      result({
+        outgoingEgresses: [
+          batch.target!.id === "kafka"
+            ? { egressNamespace: "example", egressType: "out", argument: wire(str("x")) }
+            : { egressNamespace: "io.statefun.playground", egressType: "egress", argument: json({ topic: "nobody", payload: "x" }) },
+        ],
+      }),
+    );
+    cleanup.push(fn);
+    runtime = new Runtime({ store: new MemoryStore(), modules: [statefunModule({ egresses: [egressRef("counts", Types.string)] })] });
+    const rt = runtime;
+    await rt.start();
+    const binding = remoteBinding({ functions: "py/*", urlPathTemplate: fn.url }, { specs: rt.stateSpecs });
+    cleanup.unshift(binding);
+    rt.bind(binding);
+    await rt.ingest({ target: address("py/fn", "playground"), argument: str("a") });
+    await rt.ingest({ target: address("py/fn", "kafka"), argument: str("b") });
+    await until(async () => (await rt.deadLetters(10)).length === 2);
+    const errors = (await rt.deadLetters(10)).map((l) => `${l.message.target.id}: ${l.error}`).sort();
+    expect(errors).toEqual([
+      'kafka: rejected: py/fn emitted a record to egress example/out, which no loaded module declares (declared: io.statefun.playground/egress topic "counts")',
+      'playground: rejected: py/fn emitted a record to egress io.statefun.playground/egress topic "nobody", which no loaded module declares (declared: io.statefun.playground/egress topic "counts")',
+    ]);
+    expect((await rt.storeStats()).egress).toBe(0);
   });
 });

@@ -83,11 +83,13 @@ describe("remote responses", () => {
     );
   });
 
-  it("of no field set mean no effects", () => {
-    expect(decode(create(reqreply.FromFunctionSchema, {}))).toEqual({
-      kind: "effects",
-      effects: { messages: [], delayed: [], egress: [], state: new Map() },
-    });
+  it("of no field set are a retryable protocol error, not an empty result", async () => {
+    const error = await rejection((async () => decode(create(reqreply.FromFunctionSchema, {})))());
+    expect(error.terminal).toBe(false);
+    expect(error.message).toBe(
+      "py/greeter at X: protocol error: the response (0 bytes) carries neither an invocation result nor a state registration request",
+    );
+    expect(decode(result())).toEqual({ kind: "effects", effects: { messages: [], delayed: [], egress: [], state: new Map() } });
   });
 
   it("refuse a state value of another type than registered, naming function, state and both types", async () => {

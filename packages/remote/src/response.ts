@@ -26,7 +26,9 @@ export const EGRESS_RECORD = "io.statefun.playground/EgressRecord";
  * breaks the protocol (a mutation of an unregistered state, a state value of another type than
  * registered, a message without a target…) is a terminal `StatefunError`. A textual content
  * type is tolerated on a body that decodes to a response (a framework default the endpoint
- * forgot to override), not on one that decodes to nothing: that is an error page.
+ * forgot to override), not on one that decodes to nothing: that is an error page. A response
+ * that carries neither an invocation result nor a state registration request is a retryable
+ * (`terminal: false`) protocol error: it cannot stand for the batch it answers.
  *
  * @example
  * const outcome = decodeResponse(body, "application/octet-stream", "example/greeter", registry.get("example/greeter"), "example/greeter at http://fns/greeter");
@@ -38,23 +40,52 @@ export function decodeResponse(
   specs: readonly StateSpecInfo[],
   where: string,
 ): RemoteOutcome {
-  let response: reqreply.FromFunction;
+  const response = parseResponse(body, contentType, where);
+  const empty = emptyResponse(response, body);
+  if (empty !== undefined) throw new StatefunError("STATEFUN_FUNCTION_FAILED", `${where}: ${empty}`, { terminal: false });
+  return responseOutcome(response, functionType, specs, where);
+}
+
+/**
+ * Decodes a `FromFunction` body; throws a terminal `StatefunError` when it is not one, or when a
+ * textual body decodes to nothing (an error page served with a 2xx).
+ */
+export function parseResponse(body: Uint8Array, contentType: string | undefined, where: string): reqreply.FromFunction {
   const notFromFunction = (cause?: unknown) =>
     fail(
       `${where}: the response is not a FromFunction message (${body.length} bytes, Content-Type ${contentType ?? "none"})${preview(body, ": ")}`,
       cause,
     );
+  let response: reqreply.FromFunction;
   try {
     response = decodeFromFunction(body);
   } catch (cause) {
     throw notFromFunction(cause);
   }
+  if (response.response.case === undefined && body.length > 0 && /^text\/|json|html|xml/i.test(contentType ?? "")) throw notFromFunction();
+  return response;
+}
+
+/**
+ * Why a decoded response is a protocol error worth retrying: it carries neither an invocation
+ * result nor a state registration request (an empty body, or an empty `FromFunction`), so it
+ * cannot stand for the batch. `undefined` for a response that carries one.
+ */
+export function emptyResponse(response: reqreply.FromFunction, body: Uint8Array): string | undefined {
+  if (response.response.case !== undefined) return undefined;
+  return `protocol error: the response (${body.length} bytes) carries neither an invocation result nor a state registration request`;
+}
+
+/** The effects of a decoded response, or the states it asks to register; protocol breaches are terminal. */
+export function responseOutcome(
+  response: reqreply.FromFunction,
+  functionType: string,
+  specs: readonly StateSpecInfo[],
+  where: string,
+): RemoteOutcome {
   const r = response.response;
   if (r.case === "incompleteInvocationContext") return { kind: "missing", specs: missingSpecs(r.value, where) };
-  if (r.case === undefined) {
-    if (body.length > 0 && /^text\/|json|html|xml/i.test(contentType ?? "")) throw notFromFunction();
-    return { kind: "effects", effects: { messages: [], delayed: [], egress: [], state: new Map() } };
-  }
+  if (r.case === undefined) throw fail(`${where}: ${emptyResponse(response, new Uint8Array())}`);
   const result = r.value;
   const messages = result.outgoingMessages.map((m) => ({ target: target(m.target, where), argument: argument(m.argument, where) }));
   const delayed = result.delayedInvocations.map((d): DelayedEffect => {

@@ -24,8 +24,9 @@ const CERTIFICATE_ERRORS = new Set([
 ]);
 
 /**
- * Sends one request body until it gets a 2xx response, within `budgetMs` in all: retries with
- * backoff on transport errors, timeouts and retryable statuses (`onRetry` hears of each).
+ * Sends one request body until it gets a 2xx response that `accept` accepts (it returns why
+ * not, or throws to fail at once), within `budgetMs` in all: retries with backoff on transport
+ * errors, timeouts, retryable statuses and refused 2xx responses (`onRetry` hears of each).
  * Rejects with a terminal `StatefunError` (`STATEFUN_FUNCTION_FAILED`) at once on another
  * status, a certificate error or an oversized body, and after the budget with the number of
  * attempts and the last failure.
@@ -38,6 +39,7 @@ export async function withRetries(
   budgetMs: number,
   attempt: (signal: AbortSignal) => Promise<HttpResponse>,
   onRetry: (attempt: number, failure: string) => void = () => {},
+  accept: (response: HttpResponse) => string | undefined = () => undefined,
 ): Promise<HttpResponse> {
   const started = Date.now();
   const deadline = started + budgetMs;
@@ -54,9 +56,14 @@ export async function withRetries(
       clearTimeout(timer);
     }
     if (response !== undefined) {
-      if (response.status >= 200 && response.status < 300) return response;
-      last = `HTTP ${response.status}${preview(response.body, ": ")}`;
-      if (!retryableStatus(response.status)) throw new StatefunError("STATEFUN_FUNCTION_FAILED", `${where}: ${last}`);
+      if (response.status >= 200 && response.status < 300) {
+        const refused = accept(response);
+        if (refused === undefined) return response;
+        last = refused;
+      } else {
+        last = `HTTP ${response.status}${preview(response.body, ": ")}`;
+        if (!retryableStatus(response.status)) throw new StatefunError("STATEFUN_FUNCTION_FAILED", `${where}: ${last}`);
+      }
     }
     const delay = backoffMs(n);
     if (Date.now() + delay >= deadline) {

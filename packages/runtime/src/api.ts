@@ -35,6 +35,18 @@ export interface EgressDelivery {
   release(): void;
 }
 
+/**
+ * An egress record claimed for a visibility timeout: hidden from other consumers until
+ * `visibleUntil` (epoch ms, store clock), deleted only by `Runtime.ackEgress(record.id, receipt)`;
+ * `release` gives it back at once (the consumer never got it).
+ */
+export interface EgressClaimed {
+  readonly record: EgressRow;
+  readonly receipt: string;
+  readonly visibleUntil: number;
+  release(): void;
+}
+
 /** The caller type seen by functions for HTTP ingress requests. */
 export const INGRESS_CALLER_NAMESPACE = "statefun.ingress";
 export const INGRESS_CALLER_TYPE = "http";

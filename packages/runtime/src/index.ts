@@ -1,4 +1,4 @@
-export type { EgressDelivery, IngestReceipt, IngestRequest, StateView } from "./api.js";
+export type { EgressClaimed, EgressDelivery, IngestReceipt, IngestRequest, StateView } from "./api.js";
 export { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE } from "./api.js";
 export type { Binding, InvokeRequest, Invoker, StateSpecInfo } from "./binding.js";
 export type { Clock } from "./clock.js";

@@ -84,6 +84,17 @@ export class Registry {
     return [...this.bindings.keys()].sort();
   }
 
+  /**
+   * Whether a loaded module declares egress `egress` with topic `topic`; a record without a
+   * topic (a remote function's record for an egress that routes by itself, e.g. a Kafka
+   * egress) needs a declaration of that egress with any topic.
+   */
+  declaresEgress(egress: string, topic: string): boolean {
+    if (topic !== "") return this.egressTopics.get(topic)?.some((e) => e.egress === egress) ?? false;
+    for (const declared of this.egressTopics.values()) if (declared.some((e) => e.egress === egress)) return true;
+    return false;
+  }
+
   egresses(): EgressRef<any>[] {
     return [...this.egressTopics.values()].map((declared) => declared.at(-1)!);
   }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Address, checkAddress, functionTypeOf, keyGroupOf, StatefunError, type TypedValue } from "@statefun-ts/protocol";
 import type { EgressRef, HttpIngress, StatefulFunction, StatefunModule } from "@statefun-ts/sdk";
 import {
+  type EgressClaimed,
   type EgressDelivery,
   INGRESS_CALLER_NAMESPACE,
   INGRESS_CALLER_TYPE,
@@ -24,6 +25,7 @@ import { type ClusterOptions, Ownership } from "./engine/ownership.js";
 import { ReplyWaiters } from "./engine/replies.js";
 import { DEFAULT_SWEEP, Sweeper, type SweepOptions } from "./engine/sweeper.js";
 import { Timers } from "./engine/timers.js";
+import { checkSameRequest, storedIdempotency } from "./idempotency.js";
 import { type GaugeSnapshot, type Logger, type MetricsSink, noMetrics, silentLogger } from "./observe.js";
 import { Parking } from "./parking.js";
 import { Registry } from "./registry.js";
@@ -370,6 +372,7 @@ export class Runtime {
       );
     }
     const requestId = randomUUID();
+    const idempotency = storedIdempotency(target, request.argument, request.idempotencyKey);
     const waiter = request.awaitReply ? this.waiters.register(requestId) : undefined;
     const caller: Address | undefined = request.awaitReply
       ? { namespace: INGRESS_CALLER_NAMESPACE, type: INGRESS_CALLER_TYPE, id: requestId }
@@ -383,7 +386,8 @@ export class Runtime {
             ingress: {
               message: { seq: 0, keyGroup: keyGroupOf(target.id, this.keyGroups), target, caller, argument: request.argument },
               requestId,
-              idempotencyKey: request.idempotencyKey,
+              idempotencyKey: idempotency?.key,
+              fingerprint: idempotency?.fingerprint,
             },
             committed: (_, duplicate) => resolve(duplicate),
             failed: reject,
@@ -396,9 +400,12 @@ export class Runtime {
     } finally {
       this.pendingIngress--;
     }
+    if (duplicateOf !== undefined) {
+      waiter?.cancel();
+      await checkSameRequest(this.store, idempotency!, { target, key: request.idempotencyKey!, duplicateOf });
+    }
     this.metrics.count(duplicateOf === undefined ? "ingress_messages" : "ingress_duplicates");
     if (duplicateOf === undefined) return { requestId, duplicate: false, reply: waiter?.wait };
-    waiter?.cancel();
     if (!request.awaitReply) return { requestId: duplicateOf, duplicate: true };
     // A retry of an awaited request: answer with the first request's reply, committed or to come.
     const again = this.waiters.register(duplicateOf);
@@ -437,6 +444,16 @@ export class Runtime {
   /** Takes the oldest record of a topic not being delivered now. */
   takeEgress(topic: string): Promise<EgressDelivery | undefined> {
     return this.outbox.take(topic);
+  }
+
+  /** Claims the oldest unclaimed record of a topic for `visibilityMs`: see `EgressClaimed`. */
+  claimEgress(topic: string, visibilityMs: number): Promise<EgressClaimed | undefined> {
+    return this.outbox.claim(topic, visibilityMs);
+  }
+
+  /** Deletes a claimed record if `receipt` is its last claim's; false when not (acknowledged already, or claimed again since). */
+  ackEgress(id: number, receipt: string): Promise<boolean> {
+    return this.outbox.ack(id, receipt);
   }
 
   deadLetters(limit: number, afterId?: number): Promise<DeadLetter[]> {

@@ -6,8 +6,10 @@
 export type { StateSpecInfo } from "./binding.js";
 export type { AdminReads, StoreStats } from "./store/admin-reads.js";
 export type { CommitBatch, CommitResult, Fence } from "./store/commit-batch.js";
+export type { EgressAcks } from "./store/egress-acks.js";
 export type { EgressClaim, EgressOutboxStore } from "./store/egress-outbox.js";
 export type { EngineStore, MessagePage, StoreChange } from "./store/engine-store.js";
+export type { IdempotencyKeys } from "./store/idempotency-keys.js";
 export type { ClusterView, Lease, LeaseStore } from "./store/leases.js";
 export type { StoreInfo, StoreLifecycle } from "./store/lifecycle.js";
 export type { ModuleCatalog, RegistryChange, RegistryEntry, RegistrySnapshot } from "./store/module-catalog.js";

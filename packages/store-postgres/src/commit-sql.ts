@@ -62,13 +62,19 @@ export function commitStatement(batch: CommitBatch, admitted: readonly IngressMe
 
   // 2. Idempotency keys: recorded unless known; a known one makes its message a duplicate.
   const keys = new Map<string, string>();
-  for (const m of admitted) if (m.idempotencyKey !== undefined) keys.set(m.idempotencyKey, m.requestId);
+  const fingerprints: (string | undefined)[] = [];
+  for (const m of admitted) {
+    if (m.idempotencyKey === undefined) continue;
+    keys.set(m.idempotencyKey, m.requestId);
+    fingerprints.push(m.fingerprint);
+  }
   if (keys.size > 0) {
     shape.push("k");
     const k = p(textArray([...keys.keys()]), "text[]");
     ctes.push(
-      `keys AS (INSERT INTO idempotency_keys (key, request_id, created_at)
-        SELECT key, request_id, ${p(batch.now, "bigint")} FROM unnest(${k}, ${p(textArray([...keys.values()]), "text[]")}) AS t(key, request_id)
+      `keys AS (INSERT INTO idempotency_keys (key, request_id, created_at, fingerprint)
+        SELECT key, request_id, ${p(batch.now, "bigint")}, fingerprint
+        FROM unnest(${k}, ${p(textArray([...keys.values()]), "text[]")}, ${p(textArray(fingerprints), "text[]")}) AS t(key, request_id, fingerprint)
         ON CONFLICT (key) DO NOTHING RETURNING key)`,
       `dups AS (SELECT i.key, i.request_id FROM idempotency_keys i WHERE i.key = ANY(${k}) AND NOT EXISTS (SELECT 1 FROM keys WHERE keys.key = i.key))`,
     );

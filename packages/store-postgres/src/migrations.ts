@@ -121,6 +121,13 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: "what each idempotency key stood for (a hash of target, type and body), to refuse its reuse for another request",
+    async up(client) {
+      await client.query("ALTER TABLE idempotency_keys ADD COLUMN fingerprint text");
+    },
+  },
   ...clusterMigrations,
 ];
 
@@ -137,17 +144,21 @@ export async function migrate(client: PoolClient, schema: string, steps: readonl
     await client.query(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
     );
-    const { rows } = await client.query<{ version: number | null }>("SELECT max(version) AS version FROM schema_migrations");
-    const current = rows[0]?.version ?? 0;
-    const latest = steps.at(-1)?.version ?? 0;
-    if (current > latest) {
+    // Versions are applied by set, not by maximum: a step numbered below one already applied
+    // (numbers are assigned to changes developed side by side) still runs once.
+    const { rows } = await client.query<{ version: number }>("SELECT version FROM schema_migrations");
+    const applied = new Set(rows.map((r) => r.version));
+    const known = new Set(steps.map((s) => s.version));
+    const unknown = [...applied].filter((v) => !known.has(v));
+    if (unknown.length > 0) {
+      const latest = Math.max(0, ...known);
       throw new StatefunError(
         "STATEFUN_BAD_CONFIG",
-        `the PostgreSQL schema ${schema} has schema version ${current}, newer than this store knows (${latest}); upgrade Statefun TS`,
+        `the PostgreSQL schema ${schema} has schema version ${Math.max(...unknown)}, newer than this store knows (${latest}); upgrade Statefun TS`,
       );
     }
     for (const step of steps) {
-      if (step.version <= current) continue;
+      if (applied.has(step.version)) continue;
       await step.up(client);
       await client.query("INSERT INTO schema_migrations (version, description) VALUES ($1, $2)", [step.version, step.description]);
     }

@@ -178,6 +178,10 @@ export class PostgresStore implements Store {
     return this.#cluster.claimEgress(topic, claimant, leaseMs);
   }
 
+  ackEgress(id: number, claimant: string): Promise<boolean> {
+    return this.#cluster.ackEgress(id, claimant);
+  }
+
   unclaimEgress(id: number, claimant: string): Promise<void> {
     return this.#cluster.unclaimEgress(id, claimant);
   }
@@ -251,6 +255,11 @@ export class PostgresStore implements Store {
     const groups = this.#groups(keyGroups);
     if (limit <= 0 || groups.length === 0) return [];
     return (await this.#rows(SQL.expiredState, [now, int4Array(groups), limit])).map(toExpiredRow);
+  }
+
+  async idempotencyFingerprint(key: string): Promise<string | undefined> {
+    const [row] = await this.#rows(SQL.fingerprintOf, [key]);
+    return (row?.[0] as string | null | undefined) ?? undefined;
   }
 
   async getReply(requestId: string): Promise<ReplyRow | undefined> {

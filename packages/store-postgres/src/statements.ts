@@ -18,6 +18,7 @@ const DEAD_LETTER_COLUMNS = `id, ${MESSAGE_COLUMNS}, error, attempts, failed_at`
 export const SQL = named({
   // Commit (the commit itself is built by commitStatement).
   requestIdsOf: "SELECT key, request_id FROM idempotency_keys WHERE key = ANY($1::text[])",
+  fingerprintOf: "SELECT fingerprint FROM idempotency_keys WHERE key = $1::text",
 
   // Leases and sequences.
   acquireLeases: `INSERT INTO leases (key_group, owner, epoch) SELECT kg, $2::text, 1 FROM unnest($1::int[]) AS kg

@@ -19,6 +19,7 @@ export class SqliteCluster {
   readonly #releaseLease: Database.Statement;
   readonly #claimEgress: Database.Statement;
   readonly #unclaimEgress: Database.Statement;
+  readonly #ackEgress: Database.Statement;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -45,6 +46,7 @@ export class SqliteCluster {
       )
       .raw(true);
     this.#unclaimEgress = db.prepare("UPDATE egress SET claimed_by = NULL, claimed_until = NULL WHERE id = ? AND claimed_by = ?");
+    this.#ackEgress = db.prepare("DELETE FROM egress WHERE id = ? AND claimed_by = ?");
   }
 
   heartbeat(owner: string, leaseMs: number): ClusterView {
@@ -92,5 +94,9 @@ export class SqliteCluster {
 
   unclaimEgress(id: number, claimant: string): void {
     this.#unclaimEgress.run(id, claimant);
+  }
+
+  ackEgress(id: number, claimant: string): boolean {
+    return this.#ackEgress.run(id, claimant).changes > 0;
   }
 }

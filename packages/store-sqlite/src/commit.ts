@@ -28,7 +28,7 @@ function apply(s: Statements, batch: CommitBatch): CommitResult {
   const messages = s.insertMessages;
   for (const m of batch.ingress) {
     const key = m.idempotencyKey;
-    if (key !== undefined && s.insertIdempotencyKey.run(key, m.requestId, batch.now).changes === 0) {
+    if (key !== undefined && s.insertIdempotencyKey.run(key, m.requestId, batch.now, m.fingerprint ?? null).changes === 0) {
       duplicates.set(key, s.requestIdOf.get(key) as string);
       continue;
     }

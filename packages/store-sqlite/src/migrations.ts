@@ -144,6 +144,13 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    // What each idempotency key stood for (a hash of target, type and body): a reuse for another request is refused.
+    version: 6,
+    up(db) {
+      db.exec("ALTER TABLE idempotency_keys ADD COLUMN fingerprint TEXT");
+    },
+  },
 ];
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */

@@ -239,6 +239,14 @@ export class SqliteStore implements Store {
     return this.#ready().cluster.claimEgress(topic, claimant, leaseMs);
   }
 
+  async idempotencyFingerprint(key: string): Promise<string | undefined> {
+    return (this.#ready().s.fingerprintOf.get(key) as string | null | undefined) ?? undefined;
+  }
+
+  async ackEgress(id: number, claimant: string): Promise<boolean> {
+    return this.#ready().cluster.ackEgress(id, claimant);
+  }
+
   async unclaimEgress(id: number, claimant: string): Promise<void> {
     this.#ready().cluster.unclaimEgress(id, claimant);
   }

@@ -12,6 +12,7 @@ export interface Statements {
   readonly acquireLease: Statement;
   readonly insertIdempotencyKey: Statement;
   readonly requestIdOf: Statement;
+  readonly fingerprintOf: Statement;
   readonly insertMessages: Bulk;
   readonly deleteMessages: Bulk;
   readonly cancelDelayed: Statement;
@@ -55,8 +56,9 @@ export function prepareStatements(db: Database.Database): Statements {
        ON CONFLICT (key_group) DO UPDATE SET owner = excluded.owner, epoch = epoch + 1
        RETURNING epoch`,
     ).pluck(),
-    insertIdempotencyKey: run("INSERT OR IGNORE INTO idempotency_keys (key, request_id, created_at) VALUES (?, ?, ?)"),
+    insertIdempotencyKey: run("INSERT OR IGNORE INTO idempotency_keys (key, request_id, created_at, fingerprint) VALUES (?, ?, ?, ?)"),
     requestIdOf: run("SELECT request_id FROM idempotency_keys WHERE key = ?").pluck(),
+    fingerprintOf: run("SELECT fingerprint FROM idempotency_keys WHERE key = ?").pluck(),
     insertMessages: bulkInsert(db, `INSERT INTO messages (${MESSAGE_COLUMNS})`, 12, CHUNK),
     deleteMessages: bulkDelete(db, "messages", "seq", CHUNK),
     cancelDelayed: run("DELETE FROM messages WHERE cancellation_token = ? AND due_at IS NOT NULL"),

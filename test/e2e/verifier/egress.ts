@@ -1,5 +1,8 @@
 import { sleep } from "./http.js";
 
+/** How long a claimed record stays hidden from other consumers before it comes back unacknowledged. */
+const VISIBILITY = "5s";
+
 /** What arrived on the egress topic, deduplicated by payload id and by `Statefun-Record-Id`. */
 export interface EgressSummary {
   /** Payload ids that arrived (each counted once). */
@@ -17,9 +20,11 @@ export interface EgressSummary {
 }
 
 /**
- * Consumes a playground egress topic continuously from every worker, the way a downstream
- * consumer would: `GET /{topic}` until 404, then polls. Connection errors (a worker down)
- * are waited out.
+ * Consumes an egress topic continuously from every worker, the way a downstream consumer that
+ * must not miss a record would: `POST /{topic}/claim` until 404, then polls; each record is
+ * acknowledged (`DELETE /{topic}/{id}` with its receipt) once its body was read, so a response
+ * lost to a killed or frozen worker or a timed-out request comes back when its visibility
+ * timeout lapses. Connection errors (a worker down) are waited out.
  */
 export class EgressCollector {
   private readonly payloadRecords = new Map<string, Set<string>>();
@@ -73,18 +78,33 @@ export class EgressCollector {
     while (this.running) {
       let response: Response;
       try {
-        response = await fetch(`${url}/${this.topic}`, { signal: AbortSignal.timeout(5000) });
+        response = await fetch(`${url}/${this.topic}/claim?visibility=${VISIBILITY}`, {
+          method: "POST",
+          signal: AbortSignal.timeout(5000),
+        });
       } catch {
         await sleep(100); // the worker is down: wait it out
         continue;
       }
       const body = await response.text().catch(() => undefined);
       if (response.status === 200 && body !== undefined) {
-        this.record(url, response.headers.get("statefun-record-id"), payloadId(response.headers.get("content-type"), body));
+        const recordId = response.headers.get("statefun-record-id");
+        this.record(url, recordId, payloadId(response.headers.get("content-type"), body));
+        await this.ack(url, recordId, response.headers.get("statefun-receipt"));
       } else {
         await sleep(response.status === 404 ? 50 : 200);
       }
     }
+  }
+
+  /** Acknowledges a record; one that cannot be (a worker down) comes back after its visibility timeout. */
+  private async ack(url: string, recordId: string | null, receipt: string | null): Promise<void> {
+    if (recordId === null || receipt === null) return;
+    await fetch(`${url}/${this.topic}/${recordId}`, {
+      method: "DELETE",
+      headers: { "statefun-receipt": receipt },
+      signal: AbortSignal.timeout(5000),
+    }).catch(() => undefined);
   }
 
   private record(url: string, recordId: string | null, id: string): void {

@@ -8,6 +8,7 @@ export interface IngressPart {
   readonly message: NewMessage;
   readonly requestId: string;
   readonly idempotencyKey?: string | undefined;
+  readonly fingerprint?: string | undefined;
 }
 
 /**

@@ -241,7 +241,12 @@ export class Committer {
         if (u.ingress) {
           const m = u.ingress.message;
           m.seq = seq++;
-          ingress.push({ ...m, requestId: u.ingress.requestId, idempotencyKey: u.ingress.idempotencyKey });
+          ingress.push({
+            ...m,
+            requestId: u.ingress.requestId,
+            idempotencyKey: u.ingress.idempotencyKey,
+            fingerprint: u.ingress.fingerprint,
+          });
           mine.push(m);
         }
         for (const kg of u.touchedKeyGroups) touched.add(kg);

@@ -3,6 +3,7 @@ import type { Effects } from "@statefun-ts/sdk/internal";
 import { errorText } from "@statefun-ts/sdk/internal";
 import type { Binding } from "../binding.js";
 import type { Clock } from "../clock.js";
+import { undeclaredEgress } from "../egress-declared.js";
 import type { Logger, MetricsSink } from "../observe.js";
 import type { Parking } from "../parking.js";
 import type { Registry } from "../registry.js";
@@ -201,6 +202,11 @@ export class Dispatcher {
   }
 
   private succeeded(mb: Mailbox, batch: readonly StoredMessage[], binding: Binding, effects: Effects, now: number, started: number): void {
+    const undeclared = effects.egress.length === 0 ? undefined : undeclaredEgress(mb.functionType, effects.egress, this.o.registry);
+    if (undeclared !== undefined) {
+      this.failed(mb, batch, binding, undeclared);
+      return;
+    }
     const metrics = this.o.metrics;
     metrics.observe("invocation_latency_seconds", (performance.now() - started) / 1000);
     const specs = binding.specs(mb.functionType);

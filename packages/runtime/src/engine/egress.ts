@@ -1,72 +1,63 @@
-import type { EgressDelivery } from "../api.js";
-import type { EgressRow, Store } from "../store/types.js";
+import { randomUUID } from "node:crypto";
+import type { EgressClaimed, EgressDelivery } from "../api.js";
+import type { Store } from "../store/types.js";
 
 /**
- * How long a record claimed in cluster mode stays hidden from other workers if this one dies
- * mid-delivery: long past any one HTTP response, short enough that a killed or frozen worker's
- * records reach consumers through the others within seconds. A claim that lapses while its
- * response is still being written is handed out again (at least once, with the same record id).
+ * How long a record handed out by `take` stays hidden from other consumers if its delivery
+ * never settles (the worker died mid-response): long past any one HTTP response, short enough
+ * that a killed or frozen worker's records reach consumers through the others within seconds.
+ * A claim that lapses while its response is still being written is handed out again (at least
+ * once, with the same record id).
  */
 const CLAIM_MS = 10_000;
 
 /**
- * Hands egress records to pull consumers, each to one consumer at a time: a record is
- * deleted only once delivered (`ack`), so a crash in between redelivers it (at least once,
- * with its id as idempotency key). A single owner keeps the records being delivered in memory;
- * in a cluster (`claimant` given) the store claims them, so workers never hand out the same one.
+ * Hands egress records to pull consumers through store claims, so no two consumers (of any
+ * worker) hold the same record at once. `take` is the playground path: the record is deleted
+ * once delivered (`ack`) or given back (`release`). `claim` is the acknowledged path: the record
+ * stays hidden for a visibility timeout and is deleted only by `ack` with the claim's receipt;
+ * if no acknowledgement comes, it returns to the topic when the timeout lapses.
  */
 export class EgressOutbox {
-  private readonly delivering = new Map<string, Set<number>>();
-
   constructor(
     private readonly store: Store,
+    /** The worker's name in cluster mode: it prefixes the receipts of its claims. */
     private readonly claimant?: string | undefined,
   ) {}
 
   async take(topic: string): Promise<EgressDelivery | undefined> {
-    if (this.claimant !== undefined) return this.claim(topic, this.claimant);
-    let inFlight = this.delivering.get(topic);
-    if (inFlight === undefined) {
-      inFlight = new Set();
-      this.delivering.set(topic, inFlight);
-    }
-    const [record] = await this.store.peekEgress(topic, 1, inFlight);
-    if (record === undefined || inFlight.has(record.id)) return undefined;
-    inFlight.add(record.id);
-    const held = inFlight;
-    return this.delivery(record, () => held.delete(record.id));
-  }
-
-  private async claim(topic: string, claimant: string): Promise<EgressDelivery | undefined> {
-    const claimed = await this.store.claimEgress(topic, claimant, CLAIM_MS);
+    const claimed = await this.claim(topic, CLAIM_MS);
     if (claimed === undefined) return undefined;
-    const { claimedUntil: _, ...record } = claimed;
-    return this.delivery(
-      record,
-      () => {},
-      () => void this.store.unclaimEgress(record.id, claimant).catch(() => {}),
-    );
-  }
-
-  private delivery(record: EgressRow, settle: () => void, giveBack: () => void = () => {}): EgressDelivery {
     let done = false;
     return {
-      record,
+      record: claimed.record,
       ack: async () => {
         if (done) return;
         done = true;
-        try {
-          await this.store.deleteEgress([record.id]);
-        } finally {
-          settle();
-        }
+        await this.store.deleteEgress([claimed.record.id]);
       },
       release: () => {
         if (done) return;
         done = true;
-        settle();
-        giveBack();
+        claimed.release();
       },
     };
+  }
+
+  async claim(topic: string, visibilityMs: number): Promise<EgressClaimed | undefined> {
+    const receipt = this.claimant === undefined ? randomUUID() : `${this.claimant}.${randomUUID()}`;
+    const claimed = await this.store.claimEgress(topic, receipt, visibilityMs);
+    if (claimed === undefined) return undefined;
+    const { claimedUntil, ...record } = claimed;
+    return {
+      record,
+      receipt,
+      visibleUntil: claimedUntil,
+      release: () => void this.store.unclaimEgress(record.id, receipt).catch(() => {}),
+    };
+  }
+
+  ack(id: number, receipt: string): Promise<boolean> {
+    return this.store.ackEgress(id, receipt);
   }
 }

@@ -42,7 +42,7 @@ export class MemoryStore implements Store {
   private readonly state = new Map<string, Instance>();
   private readonly egress = new Map<number, EgressRow>();
   private readonly replies = new Map<string, ReplyRow & { createdAt: number }>();
-  private readonly keys = new Map<string, { requestId: string; createdAt: number }>();
+  private readonly keys = new Map<string, { requestId: string; createdAt: number; fingerprint: string | undefined }>();
   private readonly dead = new Map<number, DeadLetter>();
   private readonly leases = new Map<number, Lease>();
   private readonly members = new Map<string, number>();
@@ -163,14 +163,14 @@ export class MemoryStore implements Store {
     this.checkSeqs(batch);
     const duplicates = new Map<string, string>();
     for (const m of batch.ingress) {
-      const { requestId, idempotencyKey, ...message } = m;
+      const { requestId, idempotencyKey, fingerprint, ...message } = m;
       if (idempotencyKey !== undefined) {
         const known = this.keys.get(idempotencyKey);
         if (known) {
           duplicates.set(idempotencyKey, known.requestId);
           continue;
         }
-        this.keys.set(idempotencyKey, { requestId, createdAt: batch.now });
+        this.keys.set(idempotencyKey, { requestId, createdAt: batch.now, fingerprint });
       }
       this.messages.set(m.seq, message);
       if (m.dueAt === undefined) this.positions.set(m.seq, ++this.lastPosition);
@@ -329,6 +329,17 @@ export class MemoryStore implements Store {
       return { ...e, claimedUntil: now + leaseMs };
     }
     return undefined;
+  }
+
+  async idempotencyFingerprint(key: string): Promise<string | undefined> {
+    return this.keys.get(key)?.fingerprint;
+  }
+
+  async ackEgress(id: number, claimant: string): Promise<boolean> {
+    if (this.claims.get(id)?.claimant !== claimant || !this.egress.has(id)) return false;
+    this.egress.delete(id);
+    this.claims.delete(id);
+    return true;
   }
 
   async unclaimEgress(id: number, claimant: string): Promise<void> {

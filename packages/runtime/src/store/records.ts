@@ -22,6 +22,8 @@ export interface IngressMessage extends StoredMessage {
   /** The request's id (the caller id of a waiting HTTP request). */
   readonly requestId: string;
   readonly idempotencyKey?: string | undefined;
+  /** What the request was (a hash of target, type and body), stored with its idempotency key. */
+  readonly fingerprint?: string | undefined;
 }
 
 /** One state value of one address. */

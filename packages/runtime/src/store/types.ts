@@ -1,6 +1,8 @@
 import type { AdminReads } from "./admin-reads.js";
+import type { EgressAcks } from "./egress-acks.js";
 import type { EgressOutboxStore } from "./egress-outbox.js";
 import type { EngineStore } from "./engine-store.js";
+import type { IdempotencyKeys } from "./idempotency-keys.js";
 import type { LeaseStore } from "./leases.js";
 import type { StoreLifecycle } from "./lifecycle.js";
 import type { ModuleCatalog } from "./module-catalog.js";
@@ -9,8 +11,10 @@ import type { StateSpecStore } from "./state-spec-store.js";
 
 export type { AdminReads, StoreStats } from "./admin-reads.js";
 export type { CommitBatch, CommitResult, Fence } from "./commit-batch.js";
+export type { EgressAcks } from "./egress-acks.js";
 export type { EgressClaim, EgressOutboxStore } from "./egress-outbox.js";
 export type { EngineStore, MessagePage, StoreChange } from "./engine-store.js";
+export type { IdempotencyKeys } from "./idempotency-keys.js";
 export type { ClusterView, Lease, LeaseStore } from "./leases.js";
 export type { StoreInfo, StoreLifecycle } from "./lifecycle.js";
 export type { ModuleCatalog, RegistryChange, RegistryEntry, RegistrySnapshot } from "./module-catalog.js";
@@ -44,4 +48,6 @@ export interface Store
     AdminReads,
     ParkingStore,
     StateSpecStore,
-    ModuleCatalog {}
+    ModuleCatalog,
+    EgressAcks,
+    IdempotencyKeys {}

@@ -12,6 +12,8 @@ function fake(records: TypedValue[], gate?: Promise<void>) {
   let taken = 0;
   const runtime: EgressRuntime = {
     egresses: () => [egressRef("greetings", Types.string), egressRef("orders", Types.int, "kafka/egress")],
+    claimEgress: async () => undefined,
+    ackEgress: async () => false,
     async takeEgress(topic): Promise<EgressDelivery | undefined> {
       taken++;
       await gate;
@@ -52,6 +54,8 @@ describe("egress", () => {
     const second = await app.inject({ method: "GET", url: "/greetings" });
     expect(second.headers["content-type"]).toBe("application/vnd.example/Greeting");
     expect([...second.rawPayload]).toEqual([7]);
+    // Acknowledged once written out and the connection held for a turn of the event loop.
+    await until(() => acked.length === 2);
     expect(acked).toEqual([101, 102]);
     expect(released).toEqual([]);
 
