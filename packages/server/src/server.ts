@@ -60,6 +60,15 @@ export interface ServerOptions {
   readonly cluster?: RuntimeOptions["cluster"];
   /** Where relative paths of modules loaded through the admin API resolve (default: the working directory). */
   readonly baseDir?: string;
+  /**
+   * Directories (resolved from the working directory) that embedded module files loaded
+   * through the admin API must lie in; loading one runs its code. Default: anywhere.
+   */
+  readonly modulesDirs?: readonly string[];
+  /** How long importing a module file loaded through the admin API may take (default 20 s; then 504). */
+  readonly importTimeoutMs?: number;
+  /** How long an admin change may wait for the change before it (default 30 s; then 503). */
+  readonly adminQueueTimeoutMs?: number;
   /** Ports (defaults: those of the playground ingress/egress of YAML modules, else 8081, 8090, 8091); 0 picks a free port. */
   readonly ports?: Partial<ServerPorts>;
   /** Added to every non-zero port, so several workers can share a machine. */
@@ -137,6 +146,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     logger,
     baseDir: resolve(options.baseDir ?? "."),
     ingressPort: declaredPort("ingress"),
+    importTimeoutMs: options.importTimeoutMs,
+    queueTimeoutMs: options.adminQueueTimeoutMs,
+    modulesDirs: options.modulesDirs?.map((dir) => resolve(dir)),
     async openIngress(declared) {
       const app = ingressApp(runtime, { logger, bodyLimit: options.bodyLimit });
       await app.listen({ host, port: offsetPort(declared) });
@@ -170,10 +182,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token, cluster: runtime }));
     runtimeStarting = true;
     await runtime.start();
-    await dynamic.start();
-    dynamic.watch(options.registryPollMs ?? (runtime.clustered ? CLUSTER_REGISTRY_POLL_MS : 2000));
+    // The worker's own ports first: a stored module can never take one of them and keep the worker down.
     await listen("ingress", ingressApp(runtime, { logger, bodyLimit: options.bodyLimit }));
     await listen("egress", egressApp(runtime, { logger }));
+    await dynamic.start();
+    dynamic.watch(options.registryPollMs ?? (runtime.clustered ? CLUSTER_REGISTRY_POLL_MS : 2000));
   } catch (error) {
     await closeApps().catch(() => {});
     if (runtimeStarting) await runtime.stop().catch((err: unknown) => logger.warn({ err }, "stopping the runtime after a failed start"));

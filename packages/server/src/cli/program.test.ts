@@ -88,6 +88,9 @@ describe("statefun CLI arguments", () => {
     const byFlag = parse(["run", "--data", "d", "--host", "0.0.0.0"], { STATEFUN_DATA: "/var/sf" });
     await byFlag.done;
     expect(byFlag.calls.run).toMatchObject({ store: { dir: "d" }, host: "0.0.0.0" });
+    const dirs = parse(["run", "--modules-dir", "mods", "--modules-dir", "more"]);
+    await dirs.done;
+    expect(dirs.calls.run?.modulesDirs).toEqual(["mods", "more"]);
     const byPath = parse(["run", "--store", "./here"]);
     await byPath.done;
     expect(byPath.calls.run?.store).toEqual({ kind: "sqlite", dir: "./here" });

@@ -30,6 +30,8 @@ export interface RunArgs {
   readonly workerName?: string | undefined;
   /** Cluster heartbeat and lease durations in milliseconds (defaults: the runtime's, 1 s and 3 s). */
   readonly cluster?: { readonly heartbeatMs?: number; readonly leaseMs?: number } | undefined;
+  /** `--modules-dir`: directories module files loaded through the admin API must lie in. */
+  readonly modulesDirs?: readonly string[] | undefined;
 }
 
 export interface MessageArgs {
@@ -126,6 +128,11 @@ export function buildProgram(actions: CliActions): Command {
     .option("--worker-name <name>", "cluster mode: this worker's name in leases (default: hostname-pid)", parseWorkerName)
     .option("--heartbeat <duration>", "cluster mode: how often the worker heartbeats and rebalances (default 1s)", parseMillis)
     .option("--lease <duration>", "cluster mode: a worker silent this long is dead, its key groups taken over (default 3s)", parseMillis)
+    .option(
+      "--modules-dir <dir>",
+      "module files loaded through the admin API must lie in this directory (repeatable; default: anywhere)",
+      (dir: string, dirs: string[] = []) => [...dirs, dir],
+    )
     .action(async (modules: string[], opts, command: Command) => {
       const cluster = clusterArgs(opts, (message) => command.error(`error: ${message}`));
       const ports: Partial<Record<keyof ServerPorts, number>> = {};
@@ -141,6 +148,7 @@ export function buildProgram(actions: CliActions): Command {
         parkTimeoutMs: opts.parkTimeout === undefined ? undefined : toMillis(opts.parkTimeout),
         ports,
         portOffset: opts.portOffset,
+        ...(opts.modulesDir === undefined ? {} : { modulesDirs: opts.modulesDir }),
         ...cluster,
       });
     });

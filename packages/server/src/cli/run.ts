@@ -17,6 +17,7 @@ export async function runCommand(args: RunArgs, logger?: Logger): Promise<Runnin
     parkTimeoutMs: args.parkTimeoutMs,
     ports: args.ports,
     portOffset: args.portOffset,
+    modulesDirs: args.modulesDirs,
     logger,
     onFatal: (error) => {
       console.error(`statefun: the runtime failed, exiting (restart to recover from the store): ${(error as Error).message ?? error}`);

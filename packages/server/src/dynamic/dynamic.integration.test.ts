@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { silentLogger } from "@statefun-ts/runtime";
@@ -205,6 +206,78 @@ describe("dynamic loading (real SQLite store, real HTTP)", () => {
     }
   });
 
+  it("refuses a module whose ingress port cannot be opened (409 naming it), and a stored one that fails at start does not keep the worker down", async () => {
+    const blocker = await occupy();
+    try {
+      await start();
+      const ingressOn = (port: number) => `kind: io.statefun.playground.v1/ingress\nspec:\n  port: ${port}\n`;
+      const refused = await admin("PUT", "/v1/modules/pi1", ingressOn(blocker.port));
+      expect(refused.status).toBe(409);
+      expect(await refused.json()).toMatchObject({ code: "STATEFUN_CONFLICT", error: expect.stringContaining(`port ${blocker.port}`) });
+      expect(await (await admin("GET", "/v1/modules")).json()).toEqual([]);
+
+      // Stored while its port was free; the next start gives that port to the worker's own egress server.
+      const free = await occupy();
+      await free.close();
+      expect((await admin("PUT", "/v1/modules/pi2", ingressOn(free.port))).status).toBe(200);
+      await server!.close();
+      await start({ ports: { admin: 0, ingress: 0, egress: free.port } });
+      expect(server!.ports.egress).toBe(free.port);
+      const [listed] = (await (await admin("GET", "/v1/modules")).json()) as { name: string; error?: string }[];
+      expect(listed).toMatchObject({ name: "pi2", error: expect.stringContaining(`port ${free.port}`) });
+      expect(await (await admin("GET", "/")).text()).toContain(`port ${free.port}`);
+      expect((await admin("DELETE", "/v1/modules/pi2")).status).toBe(200);
+    } finally {
+      await blocker.close();
+    }
+  });
+
+  it("gives a module's import a deadline, answers a change that waits too long for another 503, and checks what it can before running module code", async () => {
+    const marker = join(dir, "ran.txt");
+    const ranOnImport = (name: string) =>
+      `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(marker)}, ${JSON.stringify(name)});\n${counterModule(name).replaceAll("dyn/counter", `dyn/${name}`).replaceAll("/dyn-in", `/${name}-in`)}`;
+    mkdirSync(join(dir, "allowed"), { recursive: true });
+    writeFileSync(join(dir, "outside.ts"), ranOnImport("outside"));
+    writeFileSync(join(dir, "allowed", "conflicting.ts"), ranOnImport("conflicting"));
+    writeFileSync(join(dir, "allowed", "fine.ts"), ranOnImport("fine"));
+    await start({ importTimeoutMs: 2000, adminQueueTimeoutMs: 200, modulesDirs: [join(dir, "allowed")] });
+    const embedded = (path: string) => `kind: io.statefun-ts.v1/module\nspec:\n  path: ${path}\n`;
+
+    // Outside --modules-dir: refused before it runs.
+    const outside = await admin("PUT", "/v1/modules/outside", embedded("./outside.ts"));
+    expect(outside.status).toBe(400);
+    expect(((await outside.json()) as { error: string }).error).toContain("--modules-dir");
+    // A conflict visible without the code (an endpoint another entry binds), or a bad endpoint: refused before it runs.
+    expect((await admin("PUT", "/v1/functions/other/*", JSON.stringify({ kind: "remote", url: "http://127.0.0.1:1/" }))).status).toBe(200);
+    const endpoint = (url: string) => `---\nkind: io.statefun.endpoints.v2/http\nspec:\n  functions: other/*\n  urlPathTemplate: ${url}\n`;
+    const conflicting = await admin(
+      "PUT",
+      "/v1/modules/conflicting",
+      embedded("./allowed/conflicting.ts") + endpoint("http://127.0.0.1:1/"),
+    );
+    expect(conflicting.status).toBe(409);
+    const badUrl = await admin("PUT", "/v1/modules/conflicting", embedded("./allowed/conflicting.ts") + endpoint("ftp://nowhere/"));
+    expect(badUrl.status).toBe(400);
+    expect(existsSync(marker)).toBe(false);
+
+    const started = join(dir, "hangs-started.txt");
+    writeFileSync(
+      join(dir, "allowed", "hangs.mts"),
+      `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(started)}, "");\nawait new Promise(() => {});\nexport default {};\n`,
+    );
+    const hanging = admin("PUT", "/v1/modules/hangs", embedded("./allowed/hangs.mts"));
+    await until(async () => existsSync(started));
+    const busy = await admin("PUT", "/v1/modules/fine", embedded("./allowed/fine.ts"));
+    expect(busy.status).toBe(503);
+    expect(((await busy.json()) as { error: string }).error).toContain("another admin change");
+    const timedOut = await hanging;
+    expect(timedOut.status).toBe(504);
+    expect(((await timedOut.json()) as { error: string }).error).toContain("hangs.mts");
+    expect((await admin("PUT", "/v1/modules/fine", embedded("./allowed/fine.ts"))).status).toBe(200);
+    expect(readFileSync(marker, "utf8")).toBe("fine");
+    expect((await admin("GET", "/v1/modules")).status).toBe(200);
+  });
+
   it("requires a bearer token off loopback, compared in full", async () => {
     await expect(start({ adminHost: "0.0.0.0", adminToken: "" })).rejects.toThrow(/STATEFUN_ADMIN_TOKEN/);
     await start({ adminHost: "0.0.0.0", adminToken: "s3cret" });
@@ -223,4 +296,15 @@ async function until(check: () => Promise<boolean>, ms = 10_000) {
     if (Date.now() > deadline) throw new Error("condition not reached in time");
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A TCP listener on 127.0.0.1 (a free port unless given), holding it until closed. */
+async function occupy(port = 0): Promise<{ port: number; close(): Promise<void> }> {
+  const listener: Server = createServer();
+  await new Promise<void>((ok, fail) => {
+    listener.once("error", fail);
+    listener.listen(port, "127.0.0.1", ok);
+  });
+  const bound = (listener.address() as { port: number }).port;
+  return { port: bound, close: () => new Promise((ok) => listener.close(() => ok())) };
 }

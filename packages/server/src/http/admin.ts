@@ -104,6 +104,7 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
       functions: functionList(runtime, options.dynamic),
       ingresses: runtime.ingresses().map((i) => `POST ${i.path} (${i.type.typename})`),
       topics,
+      failed: failedEntries(options.dynamic),
     });
     return reply.type("text/html; charset=utf-8").send(html);
   });
@@ -129,6 +130,13 @@ function functionList(runtime: AdminRuntime, dynamic?: DynamicRegistry) {
     listed.push({ typename, accepts: [], states: [], source: "not loaded", parked: count });
   }
   return listed;
+}
+
+function failedEntries(dynamic: DynamicRegistry | undefined): string[] {
+  if (dynamic === undefined) return [];
+  return [...dynamic.list("module"), ...dynamic.list("function")].flatMap((e) =>
+    e.error === undefined ? [] : [`${e.kind} ${e.name}: ${e.error}`],
+  );
 }
 
 function deadLetterJson(letter: DeadLetter) {
