@@ -161,6 +161,24 @@ describe("statefun CLI arguments", () => {
     expect(await failure(["modules", "delete", "../etc"])).toContain("letters, digits");
   });
 
+  it("parses deadletters commands into admin API requests", async () => {
+    const cases: [string[], Partial<AdminArgs>][] = [
+      [["deadletters", "list"], { method: "GET", path: "/v1/deadletters" }],
+      [["deadletters", "list", "--after", "7", "--limit", "10"], { method: "GET", path: "/v1/deadletters?limit=10&after=7" }],
+      [["deadletters", "replay", "7"], { method: "POST", path: "/v1/deadletters/7/replay" }],
+      [["deadletters", "delete", "7"], { method: "DELETE", path: "/v1/deadletters/7" }],
+      [["deadletters", "discard", "--type", "example/greeter"], { method: "DELETE", path: "/v1/deadletters?type=example%2Fgreeter" }],
+    ];
+    for (const [argv, expected] of cases) {
+      const p = parse(argv);
+      await p.done;
+      expect(p.calls.admin).toMatchObject({ admin: "http://127.0.0.1:8081", ...expected });
+    }
+    expect(await failure(["deadletters", "delete", "x"])).toContain("whole number");
+    expect(await failure(["deadletters", "discard"])).toContain("--type");
+    expect(await failure(["deadletters", "discard", "--type", "nope"])).toContain("namespace/name");
+  });
+
   it("rejects bad arguments naming them", async () => {
     expect(await failure(["run", "--admin-port", "http"])).toContain("--admin-port");
     expect(await failure(["run", "--port-offset", "-1"])).toContain("--port-offset");

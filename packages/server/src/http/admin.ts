@@ -19,6 +19,7 @@ export type AdminRuntime = Pick<
   | "readState"
   | "deadLetters"
   | "replayDeadLetter"
+  | "discardDeadLetters"
   | "functionTypes"
   | "function"
   | "ingresses"
@@ -91,6 +92,24 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
     return { id, replayed: true };
   });
 
+  app.delete<{ Params: { id: string } }>("/v1/deadletters/:id", async (request) => {
+    const id = intParam(request.params.id, "dead letter id", 0, 0, Number.MAX_SAFE_INTEGER);
+    if ((await runtime.discardDeadLetters([id])) === 0) throw new HttpError(404, "STATEFUN_NOT_FOUND", `no dead letter with id ${id}`);
+    return { id, deleted: true };
+  });
+
+  app.delete("/v1/deadletters", async (request) => {
+    const type = (request.query as Record<string, unknown>).type;
+    if (typeof type !== "string" || !/^[^/]+\/[^/]+$/.test(type)) {
+      throw new HttpError(
+        400,
+        "STATEFUN_BAD_REQUEST",
+        `give the target function type of the dead letters to delete: DELETE /v1/deadletters?type=namespace/name (got ${JSON.stringify(type ?? null)})`,
+      );
+    }
+    return { type, deleted: await discardByType(runtime, type) };
+  });
+
   app.get("/", async (_request, reply) => {
     const store = await runtime.storeStats().catch((err: unknown) => {
       logger.warn({ err }, "dashboard: store stats unavailable");
@@ -130,6 +149,19 @@ function functionList(runtime: AdminRuntime, dynamic?: DynamicRegistry) {
     listed.push({ typename, accepts: [], states: [], source: "not loaded", parked: count });
   }
   return listed;
+}
+
+/** Deletes every dead letter whose target is of `type`, a page of ids at a time. */
+async function discardByType(runtime: AdminRuntime, type: string): Promise<number> {
+  let deleted = 0;
+  let after = 0;
+  for (;;) {
+    const page = await runtime.deadLetters(1000, after);
+    if (page.length === 0) return deleted;
+    after = page[page.length - 1]?.id ?? after;
+    const ids = page.filter((l) => `${l.message.target.namespace}/${l.message.target.type}` === type).map((l) => l.id);
+    if (ids.length > 0) deleted += await runtime.discardDeadLetters(ids);
+  }
 }
 
 function failedEntries(dynamic: DynamicRegistry | undefined): string[] {
