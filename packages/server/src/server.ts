@@ -9,6 +9,7 @@ import { adminApp } from "./http/admin.js";
 import { ADMIN_TOKEN_ENV, adminToken } from "./http/auth.js";
 import { egressApp } from "./http/egress.js";
 import { ingressApp } from "./http/ingress.js";
+import { type HttpLimits, httpLimits } from "./http/limits.js";
 import { createLogger } from "./logger.js";
 import { PrometheusMetrics } from "./metrics.js";
 import { installYamlPlan, planYamlModules } from "./modules/install.js";
@@ -73,6 +74,8 @@ export interface ServerOptions {
   readonly ports?: Partial<ServerPorts>;
   /** Added to every non-zero port, so several workers can share a machine. */
   readonly portOffset?: number;
+  /** Timeouts, connection limit and shutdown drain time of the HTTP servers (see `HttpLimits`). */
+  readonly http?: Partial<HttpLimits>;
   /** Largest ingress request body in bytes (default 1 MiB). */
   readonly bodyLimit?: number;
   readonly logger?: Logger;
@@ -123,6 +126,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     options.ports?.[name] ?? (name === "admin" ? undefined : yaml.ports[name]) ?? DEFAULT_PORTS[name];
   const port = (name: keyof ServerPorts) => offsetPort(declaredPort(name));
 
+  const limits = httpLimits(options.http);
   const store = options.store ?? new SqliteStore({ dir: resolve(options.dataDir ?? DEFAULT_DATA_DIR) });
   const metrics = new PrometheusMetrics(logger);
   const onFatal = options.onFatal ?? ((err: unknown) => logger.error({ err }, "the runtime failed; restart the worker to recover"));
@@ -150,7 +154,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     queueTimeoutMs: options.adminQueueTimeoutMs,
     modulesDirs: options.modulesDirs?.map((dir) => resolve(dir)),
     async openIngress(declared) {
-      const app = ingressApp(runtime, { logger, bodyLimit: options.bodyLimit });
+      const app = ingressApp(runtime, { logger, bodyLimit: options.bodyLimit, limits });
       await app.listen({ host, port: offsetPort(declared) });
       extraIngresses.push(app);
       logger.info({ port: (app.server.address() as AddressInfo).port }, "module ingress started");
@@ -164,7 +168,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
 
   const apps: { name: keyof ServerPorts; app: FastifyInstance }[] = [];
-  const closeApps = () => Promise.all(apps.map(({ app }) => app.close()));
+  const closeApps = () => Promise.all(apps.map(({ app }) => drainAndClose(app, limits.shutdownDrainMs)));
   const bound: Partial<Record<keyof ServerPorts, number>> = {};
   const listen = async (name: keyof ServerPorts, app: FastifyInstance) => {
     apps.push({ name, app });
@@ -179,12 +183,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   let runtimeStarting = false;
   try {
-    await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token, cluster: runtime }));
+    await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token, cluster: runtime, limits }));
     runtimeStarting = true;
     await runtime.start();
     // The worker's own ports first: a stored module can never take one of them and keep the worker down.
-    await listen("ingress", ingressApp(runtime, { logger, bodyLimit: options.bodyLimit }));
-    await listen("egress", egressApp(runtime, { logger }));
+    await listen("ingress", ingressApp(runtime, { logger, bodyLimit: options.bodyLimit, limits }));
+    await listen("egress", egressApp(runtime, { logger, limits }));
     await dynamic.start();
     dynamic.watch(options.registryPollMs ?? (runtime.clustered ? CLUSTER_REGISTRY_POLL_MS : 2000));
   } catch (error) {
@@ -215,7 +219,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     close() {
       closing ??= (async () => {
         await closeApps();
-        await Promise.allSettled(extraIngresses.map((app) => app.close()));
+        await Promise.allSettled(extraIngresses.map((app) => drainAndClose(app, limits.shutdownDrainMs)));
         try {
           await runtime.stop();
         } finally {
@@ -227,4 +231,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       return closing;
     },
   };
+}
+
+/** Closes an app: requests in progress get `drainMs` to finish, then their connections are closed. */
+async function drainAndClose(app: FastifyInstance, drainMs: number): Promise<void> {
+  const timer = setTimeout(() => app.server.closeAllConnections(), drainMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
 }

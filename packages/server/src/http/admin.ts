@@ -9,6 +9,7 @@ import { requireBearer } from "./auth.js";
 import { dashboardHtml } from "./dashboard.js";
 import { isoTime, jsonTypedValue } from "./decode.js";
 import { HttpError } from "./errors.js";
+import { ADMIN_MAX_CONNECTIONS, DEFAULT_HTTP_LIMITS, type HttpLimits } from "./limits.js";
 import { covers, parkedUnder } from "./parked.js";
 import { addressFromPath } from "./typed.js";
 
@@ -44,6 +45,8 @@ export interface AdminOptions {
   readonly token?: string;
   /** Enables `GET /v1/cluster` (the worker's name and the key groups it runs). */
   readonly cluster?: ClusterRuntime;
+  /** Timeouts (default `DEFAULT_HTTP_LIMITS`); the admin server's connection limit is its own, `ADMIN_MAX_CONNECTIONS`. */
+  readonly limits?: HttpLimits;
 }
 
 /**
@@ -52,7 +55,7 @@ export interface AdminOptions {
  */
 export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): FastifyInstance {
   const logger = options.logger ?? silentLogger;
-  const app = baseApp({ logger });
+  const app = baseApp({ logger, limits: { ...(options.limits ?? DEFAULT_HTTP_LIMITS), maxConnections: ADMIN_MAX_CONNECTIONS } });
   if (options.token !== undefined) requireBearer(app, options.token, logger);
   if (options.dynamic !== undefined) dynamicRoutes(app, options.dynamic, () => runtime.parkedByType());
   if (options.cluster !== undefined) clusterRoutes(app, options.cluster);

@@ -4,6 +4,7 @@ import { PLAYGROUND_EGRESS } from "@statefun-ts/sdk";
 import type { FastifyInstance } from "fastify";
 import { baseApp, sendWithContentType } from "./app.js";
 import { HttpError } from "./errors.js";
+import type { HttpLimits } from "./limits.js";
 import { typedPayload } from "./typed.js";
 
 /** The part of the runtime the egress uses. */
@@ -11,6 +12,8 @@ export type EgressRuntime = Pick<Runtime, "takeEgress" | "egresses">;
 
 export interface EgressOptions {
   readonly logger?: Logger;
+  /** Timeouts and connection limit (default `DEFAULT_HTTP_LIMITS`). */
+  readonly limits?: HttpLimits;
 }
 
 /**
@@ -21,7 +24,7 @@ export interface EgressOptions {
  */
 export function egressApp(runtime: EgressRuntime, options: EgressOptions = {}): FastifyInstance {
   const logger = options.logger ?? silentLogger;
-  const app = baseApp({ logger });
+  const app = baseApp({ logger, limits: options.limits });
 
   app.get<{ Params: { topic: string } }>("/:topic", async (request, reply) => {
     const { topic } = request.params;

@@ -6,6 +6,7 @@ import type { HttpIngress } from "@statefun-ts/sdk";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { baseApp, bodyBytes, contentTypeOf } from "./app.js";
 import { HttpError, sendError } from "./errors.js";
+import type { HttpLimits } from "./limits.js";
 import { addressFromPath, requestArgument, sendTypedValue } from "./typed.js";
 
 /** The part of the runtime the ingress uses. */
@@ -15,6 +16,8 @@ export interface IngressOptions {
   readonly logger?: Logger;
   /** Largest request body in bytes (default 1 MiB); larger ones are answered 413. */
   readonly bodyLimit?: number;
+  /** Timeouts and connection limit (default `DEFAULT_HTTP_LIMITS`). */
+  readonly limits?: HttpLimits;
 }
 
 const MAX_IDEMPOTENCY_KEY = 512;
@@ -26,7 +29,7 @@ const MAX_IDEMPOTENCY_KEY = 512;
  * a module's `httpIngress` decodes the body and routes it.
  */
 export function ingressApp(runtime: IngressRuntime, options: IngressOptions = {}): FastifyInstance {
-  const app = baseApp({ logger: options.logger ?? silentLogger, bodyLimit: options.bodyLimit });
+  const app = baseApp({ logger: options.logger ?? silentLogger, bodyLimit: options.bodyLimit, limits: options.limits });
 
   app.get<{ Params: { requestId: string } }>("/replies/:requestId", async (request, reply) => {
     const { requestId } = request.params;
