@@ -4,6 +4,7 @@ import type { IngestReceipt, Logger, Runtime } from "@statefun-ts/runtime";
 import { silentLogger } from "@statefun-ts/runtime";
 import type { HttpIngress } from "@statefun-ts/sdk";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Admit } from "./admission.js";
 import { baseApp, bodyBytes, contentTypeOf } from "./app.js";
 import { HttpError, sendError } from "./errors.js";
 import type { HttpLimits } from "./limits.js";
@@ -18,6 +19,8 @@ export interface IngressOptions {
   readonly bodyLimit?: number;
   /** Timeouts and connection limit (default `DEFAULT_HTTP_LIMITS`). */
   readonly limits?: HttpLimits;
+  /** Checked before each message is taken (free disk space, parked-message bounds); throws the answer when it is not. */
+  readonly admit?: Admit;
 }
 
 const MAX_IDEMPOTENCY_KEY = 512;
@@ -48,10 +51,11 @@ export function ingressApp(runtime: IngressRuntime, options: IngressOptions = {}
       const body = bodyBytes(request.body);
       if (request.method === "POST") {
         const route = runtime.ingresses().find((i) => i.path === path || `${i.path}/` === path);
-        if (route !== undefined) return ingestRouted(runtime, route, body, { reply, path, awaitMs, idempotencyKey });
+        if (route !== undefined) return ingestRouted(runtime, route, body, { reply, path, awaitMs, idempotencyKey, admit: options.admit });
       }
       const target = addressFromPath(request.url);
       const argument = requestArgument(contentTypeOf(request.raw), body);
+      options.admit?.(`${target.namespace}/${target.type}`);
       const receipt = await runtime.ingest({ target, argument, idempotencyKey, awaitReply: awaitMs !== undefined });
       return answer(runtime, reply, receipt, awaitMs);
     },
@@ -64,6 +68,7 @@ interface RouteRequest {
   readonly path: string;
   readonly awaitMs: number | undefined;
   readonly idempotencyKey: string | undefined;
+  readonly admit: Admit | undefined;
 }
 
 async function ingestRouted(runtime: IngressRuntime, route: HttpIngress<unknown>, body: Uint8Array, req: RouteRequest) {
@@ -87,6 +92,7 @@ async function ingestRouted(runtime: IngressRuntime, route: HttpIngress<unknown>
       `?await needs exactly one target, but ${req.path} routed the record to ${targets.length}`,
     );
   }
+  for (const target of targets) req.admit?.(`${target.namespace}/${target.type}`);
   const argument: TypedValue = { typename, value: route.type.serialize(value) };
   const keyOf = (i: number) =>
     req.idempotencyKey === undefined ? undefined : targets.length === 1 ? req.idempotencyKey : `${req.idempotencyKey}#${i}`;
