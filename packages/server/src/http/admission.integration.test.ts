@@ -48,7 +48,10 @@ describe("ingress admission: parked-message bounds and the free-space watermark 
     await parked("nobody/a", 2);
     const perType = await send("/nobody/a/3");
     expect(perType.status).toBe(429);
-    expect(await perType.json()).toEqual({ code: "STATEFUN_PARK_LIMIT", error: expect.stringContaining("nobody/a is not loaded and has 2 parked messages") });
+    expect(await perType.json()).toEqual({
+      code: "STATEFUN_PARK_LIMIT",
+      error: expect.stringContaining("nobody/a is not loaded and has 2 parked messages"),
+    });
     expect(perType.headers.get("retry-after")).not.toBeNull();
     expect((await send("/nobody/b/1")).status).toBe(202);
     await parked("nobody/b", 1);
