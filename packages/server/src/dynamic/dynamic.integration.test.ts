@@ -195,6 +195,11 @@ describe("dynamic loading (real SQLite store, real HTTP)", () => {
       await until(async () => ((await (await admin("GET", "/v1/parked")).json()) as Record<string, number>)["remote/echo"] === 1);
       expect((await bind(one.url)).status).toBe(200);
       expect(await take("remote-out")).toBe("one:3:3");
+      // An escaped "/" does not make a type name of three parts.
+      const slashed = await admin("PUT", "/v1/functions/a%2Fb/c", JSON.stringify({ kind: "remote", url: `${one.url}{function.name}` }));
+      expect(slashed.status).toBe(400);
+      expect(await slashed.json()).toEqual({ code: "STATEFUN_BAD_REQUEST", error: expect.stringContaining('"a/b"') });
+      expect((await admin("GET", "/v1/functions/a%2Fb/c")).status).toBe(400);
       const bad = await admin("PUT", "/v1/functions/remote/x", JSON.stringify({ kind: "remote", url: "ftp://nowhere/" }));
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { error: string }).error).toContain("function remote/x: url");
@@ -280,11 +285,14 @@ describe("dynamic loading (real SQLite store, real HTTP)", () => {
 
   it("requires a bearer token off loopback, compared in full", async () => {
     await expect(start({ adminHost: "0.0.0.0", adminToken: "" })).rejects.toThrow(/STATEFUN_ADMIN_TOKEN/);
-    await start({ adminHost: "0.0.0.0", adminToken: "s3cret" });
+    await expect(start({ adminHost: "0.0.0.0", adminToken: "x" })).rejects.toThrow("at least 16 characters");
+    await expect(start({ adminToken: "short-token" })).rejects.toThrow("at least 16 characters");
+    const token = "s3cret-s3cret-s3cret";
+    await start({ adminHost: "0.0.0.0", adminToken: token });
     expect((await admin("GET", "/v1/modules")).status).toBe(401);
-    const wrong = await fetch(url("admin", "/v1/modules"), { headers: { authorization: "Bearer s3cre" } });
+    const wrong = await fetch(url("admin", "/v1/modules"), { headers: { authorization: `Bearer ${token.slice(0, -1)}` } });
     expect(wrong.status).toBe(401);
-    const right = await fetch(url("admin", "/v1/modules"), { headers: { authorization: "Bearer s3cret" } });
+    const right = await fetch(url("admin", "/v1/modules"), { headers: { authorization: `Bearer ${token}` } });
     expect(right.status).toBe(200);
     expect((await admin("GET", "/healthz")).status).toBe(200);
   });

@@ -44,21 +44,27 @@ export function dynamicRoutes(app: FastifyInstance, registry: DynamicRegistry, p
 
 function typenameOf(request: FastifyRequest): string {
   const rest = (request.url.split("?", 1)[0] ?? "").slice("/v1/functions/".length);
-  let typename: string;
-  try {
-    typename = decodeURIComponent(rest);
-  } catch {
-    throw new HttpError(400, "STATEFUN_BAD_REQUEST", `invalid URL encoding in ${JSON.stringify(rest)}`);
-  }
-  const slash = typename.lastIndexOf("/");
-  if (slash <= 0 || slash === typename.length - 1) {
-    throw new HttpError(
-      400,
-      "STATEFUN_BAD_REQUEST",
-      `expected /v1/functions/{namespace}/{name} (name * for a whole namespace), got ${JSON.stringify(typename)}`,
-    );
-  }
-  return typename;
+  const expected = `expected /v1/functions/{namespace}/{name} (name * for a whole namespace), got ${JSON.stringify(rest)}`;
+  const parts = rest.split("/");
+  if (parts.length !== 2) throw new HttpError(400, "STATEFUN_BAD_REQUEST", expected);
+  const [namespace, name] = parts.map((part) => {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(part);
+    } catch {
+      throw new HttpError(400, "STATEFUN_BAD_REQUEST", `invalid URL encoding in ${JSON.stringify(rest)}`);
+    }
+    if (decoded === "") throw new HttpError(400, "STATEFUN_BAD_REQUEST", expected);
+    if (decoded.includes("/")) {
+      throw new HttpError(
+        400,
+        "STATEFUN_BAD_REQUEST",
+        `${JSON.stringify(decoded)} (from ${JSON.stringify(part)}) contains "/": a namespace or a name may not; ${expected}`,
+      );
+    }
+    return decoded;
+  });
+  return `${namespace}/${name}`;
 }
 
 function text(request: FastifyRequest): string {

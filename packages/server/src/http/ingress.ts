@@ -24,6 +24,8 @@ export interface IngressOptions {
 }
 
 const MAX_IDEMPOTENCY_KEY = 512;
+/** The longest `?await` (5 minutes); longer waits fetch the reply later with `GET /replies/{requestId}`. */
+export const MAX_AWAIT_MS = 5 * 60 * 1000;
 
 /**
  * The HTTP ingress, compatible with the StateFun playground: `PUT|POST /{namespace}/{type}/{id}`
@@ -137,11 +139,20 @@ function awaitParam(request: FastifyRequest): number | undefined {
   if (typeof raw !== "string" || raw === "") {
     throw new HttpError(400, "STATEFUN_BAD_REQUEST", `invalid ?await=${JSON.stringify(raw)}: give one duration such as 5s or 500ms`);
   }
+  let ms: number;
   try {
-    return toMillis(raw, "?await");
+    ms = toMillis(raw, "?await");
   } catch (error) {
     throw new HttpError(400, "STATEFUN_BAD_REQUEST", (error as Error).message);
   }
+  if (ms > MAX_AWAIT_MS) {
+    throw new HttpError(
+      400,
+      "STATEFUN_BAD_REQUEST",
+      `?await=${raw} is too long: wait at most ${MAX_AWAIT_MS / 1000}s, then fetch the reply with GET /replies/{requestId}`,
+    );
+  }
+  return ms;
 }
 
 function idempotencyKeyOf(request: FastifyRequest): string | undefined {
