@@ -162,7 +162,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     owner: options.owner,
     cluster: options.cluster,
   });
-  const remotes = installYamlPlan(runtime, yaml, logger);
+  const remotes = installYamlPlan(runtime, yaml, { logger, metrics });
   metrics.bind(runtime);
   const admit = ingressAdmission(runtime, { parkLimits: { ...DEFAULT_PARK_LIMITS, ...options.parkLimits }, freeSpace });
   const extraIngresses: FastifyInstance[] = [];
@@ -170,6 +170,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     runtime,
     store,
     logger,
+    metrics,
     baseDir: resolve(options.baseDir ?? "."),
     ingressPort: declaredPort("ingress"),
     importTimeoutMs: options.importTimeoutMs,

@@ -2,7 +2,7 @@ import { realpath } from "node:fs/promises";
 import { isAbsolute, relative } from "node:path";
 import { StatefunError } from "@statefun-ts/protocol";
 import { type RemoteBinding, remoteBinding } from "@statefun-ts/remote";
-import type { Logger, StateSpecRegistry } from "@statefun-ts/runtime";
+import type { Logger, MetricsSink, StateSpecRegistry } from "@statefun-ts/runtime";
 import type { StatefunModule } from "@statefun-ts/sdk";
 import { stringEgresses } from "../modules/install.js";
 import { loadModuleFile } from "../modules/load.js";
@@ -31,6 +31,8 @@ export interface Prepared {
 export interface PrepareDeps {
   readonly specs: StateSpecRegistry;
   readonly logger: Logger;
+  /** Counts the remote endpoints' retried attempts. */
+  readonly metrics?: MetricsSink | undefined;
   /** Where relative paths of a module given as text resolve. */
   readonly baseDir: string;
   /** Egress topics already declared by others (not declared again). */
@@ -122,7 +124,7 @@ export function prepareFunction(typename: string, body: string, deps: PrepareDep
 function bindAll(source: string, specs: readonly HttpEndpointSpec[], deps: PrepareDeps): RemoteBinding[] {
   const bindings: RemoteBinding[] = [];
   try {
-    for (const spec of specs) bindings.push(remoteBinding(spec, { specs: deps.specs, logger: deps.logger }));
+    for (const spec of specs) bindings.push(remoteBinding(spec, { specs: deps.specs, logger: deps.logger, metrics: deps.metrics }));
   } catch (error) {
     for (const b of bindings) void b.close();
     throw badModule([`${source}: ${(error as Error).message}`], error);

@@ -1,11 +1,13 @@
 import { StatefunError } from "@statefun-ts/protocol";
-import type { Logger, RegistryEntry, Runtime, Store } from "@statefun-ts/runtime";
+import type { Logger, MetricsSink, RegistryEntry, Runtime, Store } from "@statefun-ts/runtime";
 import { type Prepared, prepareFunction, prepareModule } from "./prepare.js";
 
 export interface DynamicRegistryDeps {
   readonly runtime: Runtime;
   readonly store: Store;
   readonly logger: Logger;
+  /** Counts the remote endpoints' retried attempts. */
+  readonly metrics?: MetricsSink;
   /** Where relative paths in modules given through the admin API resolve (the worker's working directory). */
   readonly baseDir: string;
   /** Starts a playground ingress on a port its module declares (when it is not the worker's own). */
@@ -202,6 +204,7 @@ export class DynamicRegistry {
     const deps = {
       specs: this.d.runtime.stateSpecs,
       logger: this.d.logger,
+      metrics: this.d.metrics,
       baseDir: this.d.baseDir,
       declaredTopics,
       loadTag: () => `${Date.now()}-${++this.loads}`,
