@@ -25,4 +25,18 @@ describe("remoteBinding metrics", () => {
     expect(calls).toBe(4);
     expect(counted).toEqual(["invocation_failures", "invocation_failures", "invocation_failures"]);
   });
+
+  it("takes a 404 (the endpoint does not serve the type) as final at once: one call, no retry", async () => {
+    const { registry } = await specRegistry();
+    let calls = 0;
+    endpoint = await fakeEndpoint(() => {
+      calls++;
+      return { status: 404, body: "no function py/greeter is served here" };
+    });
+    binding = remoteBinding({ functions: "py/*", urlPathTemplate: endpoint.url }, { specs: registry });
+    const invoking = binding.invoker.invoke(invokeRequest("py/greeter", "bob", [{ argument: str("one") }]));
+    const failed = await Promise.resolve(invoking).catch((e: unknown) => e);
+    expect(failed).toMatchObject({ code: "STATEFUN_FUNCTION_FAILED", terminal: true, message: expect.stringContaining("HTTP 404") });
+    expect(calls).toBe(1);
+  });
 });
