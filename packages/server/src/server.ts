@@ -173,6 +173,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     metrics,
     baseDir: resolve(options.baseDir ?? "."),
     ingressPort: declaredPort("ingress"),
+    egressPort: declaredPort("egress"),
     importTimeoutMs: options.importTimeoutMs,
     queueTimeoutMs: options.adminQueueTimeoutMs,
     modulesDirs: options.modulesDirs?.map((dir) => resolve(dir)),

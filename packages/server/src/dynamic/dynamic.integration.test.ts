@@ -283,6 +283,34 @@ describe("dynamic loading (real SQLite store, real HTTP)", () => {
     expect((await admin("GET", "/v1/modules")).status).toBe(200);
   });
 
+  it("treats command-line module types as bound: GET shows them, a namespace over them is refused, topics and egress ports of admin modules are honest", async () => {
+    writeFileSync(
+      join(dir, "cli.yaml"),
+      "kind: io.statefun.endpoints.v2/http\nspec:\n  functions: example/person\n  urlPathTemplate: http://127.0.0.1:1/{function.name}\n---\nkind: io.statefun.playground.v1/egress\nspec:\n  topics: [greetings]\n",
+    );
+    await start({ modules: [join(dir, "cli.yaml")] });
+    const person = await admin("GET", "/v1/functions/example/person");
+    expect(person.status).toBe(200);
+    expect(await person.json()).toMatchObject({ typename: "example/person", source: "command line", parked: 0 });
+    expect((await admin("GET", "/v1/functions/example/nobody")).status).toBe(404);
+
+    const over = await admin("PUT", "/v1/functions/example/*", JSON.stringify({ kind: "remote", url: "http://127.0.0.1:1/" }));
+    expect(over.status).toBe(409);
+    expect(((await over.json()) as { error: string }).error).toContain("example/person");
+
+    const topics = "kind: io.statefun.playground.v1/egress\nspec:\n  topics: [greetings, more]\n";
+    expect((await admin("PUT", "/v1/modules/topics", topics)).status).toBe(200);
+    expect(await (await admin("GET", "/v1/modules")).json()).toMatchObject([{ name: "topics", topics: ["greetings", "more"] }]);
+
+    const egressPort = await admin(
+      "PUT",
+      "/v1/modules/port",
+      "kind: io.statefun.playground.v1/egress\nspec:\n  port: 9999\n  topics: [x]\n",
+    );
+    expect(egressPort.status).toBe(400);
+    expect(((await egressPort.json()) as { error: string }).error).toContain("port 9999");
+  });
+
   it("requires a bearer token off loopback, compared in full", async () => {
     await expect(start({ adminHost: "0.0.0.0", adminToken: "" })).rejects.toThrow(/STATEFUN_ADMIN_TOKEN/);
     await expect(start({ adminHost: "0.0.0.0", adminToken: "x" })).rejects.toThrow("at least 16 characters");

@@ -44,6 +44,8 @@ export interface PrepareDeps {
    * the ingress ports): it throws to refuse the change.
    */
   readonly precheck: (declared: { readonly typenames: readonly string[]; readonly ingressPorts: readonly number[] }) => void;
+  /** The worker's egress port as declared; a module's playground egress may name no other. */
+  readonly egressPort?: number | undefined;
   /** How long importing one embedded module file may take. */
   readonly importTimeoutMs: number;
   /** When given, embedded module files must lie in one of these directories (`--modules-dir`). */
@@ -54,6 +56,13 @@ export interface PrepareDeps {
 export async function prepareModule(name: string, body: string, deps: PrepareDeps): Promise<Prepared> {
   const yaml = await parseModuleYaml(body, `module ${name}`, { baseDir: deps.baseDir });
   const ingressPorts = yaml.ingresses.flatMap((i) => (i.port === undefined ? [] : [i.port]));
+  for (const egress of yaml.egresses) {
+    if (egress.port !== undefined && egress.port !== deps.egressPort) {
+      throw badModule([
+        `module ${name}: egress port ${egress.port}: a module loaded through the admin API serves its topics on the worker's egress server (port ${deps.egressPort ?? "?"}); drop the port, or give that one`,
+      ]);
+    }
+  }
   // Everything that can be checked without running the embedded files' code, first.
   deps.precheck({ typenames: yaml.endpoints.map((e) => e.functions), ingressPorts });
   const bindings = bindAll(`module ${name}`, yaml.endpoints, deps);
@@ -62,8 +71,11 @@ export async function prepareModule(name: string, body: string, deps: PrepareDep
     for (const file of files) await checkModulesDir(name, file, deps.modulesDirs);
     const modules: StatefunModule[] = [];
     for (const file of files) modules.push(await importWithDeadline(name, file, deps));
-    const topics = [...new Set(yaml.egresses.flatMap((e) => e.topics))].filter((t) => !deps.declaredTopics.has(t));
-    if (topics.length > 0) modules.push(stringEgresses(topics));
+    const yamlTopics = [...new Set(yaml.egresses.flatMap((e) => e.topics))];
+    const newTopics = yamlTopics.filter((t) => !deps.declaredTopics.has(t) && !modules.some((m) => m.egresses.some((e) => e.topic === t)));
+    // Every topic the module declares, listed; a string egress made only for those nobody declares yet.
+    const topics = [...new Set([...modules.flatMap((m) => m.egresses.map((e) => e.topic)), ...yamlTopics])];
+    if (newTopics.length > 0) modules.push(stringEgresses(newTopics));
     const typenames = [...yaml.endpoints.map((e) => e.functions), ...modules.flatMap((m) => m.functions.map((f) => f.typename))];
     const twice = typenames.find((t, i) => typenames.indexOf(t) !== i);
     if (twice !== undefined) throw badModule([`module ${name}: ${twice} is bound twice in this module`]);

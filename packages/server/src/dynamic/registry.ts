@@ -1,5 +1,6 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import type { Logger, MetricsSink, RegistryEntry, Runtime, Store } from "@statefun-ts/runtime";
+import { covers } from "../http/parked.js";
 import { type Prepared, prepareFunction, prepareModule } from "./prepare.js";
 
 export interface DynamicRegistryDeps {
@@ -14,6 +15,8 @@ export interface DynamicRegistryDeps {
   readonly openIngress: (port: number) => Promise<{ close(): Promise<void> }>;
   /** The worker's own ingress port as declared (before any offset). */
   readonly ingressPort: number;
+  /** The worker's own egress port as declared: the only one a module's playground egress may name. */
+  readonly egressPort?: number;
   /** How long importing one embedded module file may take (default 20 s). */
   readonly importTimeoutMs?: number;
   /** How long a change may wait for the one before it (default 30 s); past it the change is refused (503). */
@@ -211,6 +214,7 @@ export class DynamicRegistry {
       precheck: (declared: { typenames: readonly string[]; ingressPorts: readonly number[] }) =>
         this.checkDeclared(entry.kind, entry.name, declared.typenames, declared.ingressPorts),
       importTimeoutMs: this.d.importTimeoutMs ?? DEFAULT_IMPORT_TIMEOUT_MS,
+      egressPort: this.d.egressPort,
       modulesDirs: this.d.modulesDirs,
     };
     return entry.kind === "module" ? prepareModule(entry.name, entry.body, deps) : prepareFunction(entry.name, entry.body, deps);
@@ -225,7 +229,12 @@ export class DynamicRegistry {
   private checkDeclared(kind: string, name: string, typenames: readonly string[], ingressPorts: readonly number[]): void {
     const k = key(kind, name);
     for (const typename of typenames) {
-      if (this.staticTypes.has(typename)) throw conflict(`${kind} ${name}: ${typename} is loaded from the command line`);
+      for (const loaded of this.staticTypes) {
+        if (loaded === typename) throw conflict(`${kind} ${name}: ${typename} is loaded from the command line`);
+        if (covers(typename, loaded) || covers(loaded, typename)) {
+          throw conflict(`${kind} ${name}: ${typename} overlaps ${loaded}, which is loaded from the command line`);
+        }
+      }
       for (const [other, q] of this.entries) {
         if (other !== k && q.typenames.includes(typename)) {
           throw conflict(`${kind} ${name}: ${typename} is bound by ${q.kind} ${q.name}; unload it first`);

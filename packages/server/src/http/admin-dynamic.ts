@@ -11,15 +11,31 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * (name `*`: a whole namespace; the body a remote endpoint as JSON), `GET /v1/modules`,
  * `GET/PUT/DELETE /v1/modules/{name}` (the body a module YAML), `GET /v1/parked`.
  */
-export function dynamicRoutes(app: FastifyInstance, registry: DynamicRegistry, parked: () => Map<string, number>): void {
+export function dynamicRoutes(
+  app: FastifyInstance,
+  registry: DynamicRegistry,
+  parked: () => Map<string, number>,
+  describe: (typename: string) => object | undefined,
+): void {
   app.get("/v1/parked", async () => Object.fromEntries([...parked()].sort(([a], [b]) => (a < b ? -1 : 1))));
 
   app.get("/v1/functions/*", async (request) => {
     const typename = typenameOf(request);
     const body = registry.body("function", typename);
-    if (body === undefined)
-      throw new HttpError(404, "STATEFUN_NOT_FOUND", `no function binding ${typename} was loaded through the admin API`);
-    return { typename, binding: JSON.parse(body) as unknown, parked: parkedUnder(parked(), typename) };
+    if (body !== undefined) {
+      return {
+        typename,
+        source: registry.sourceOf(typename),
+        binding: JSON.parse(body) as unknown,
+        parked: parkedUnder(parked(), typename),
+      };
+    }
+    // Bound some other way (a module file on the command line, a module loaded through the admin API): described as GET /v1/functions lists it.
+    const described = describe(typename);
+    if (described === undefined) {
+      throw new HttpError(404, "STATEFUN_NOT_FOUND", `nothing binds ${typename} (GET /v1/functions lists what is bound)`);
+    }
+    return described;
   });
   app.put("/v1/functions/*", async (request) => registry.putFunction(typenameOf(request), text(request)));
   app.delete("/v1/functions/*", async (request) => {

@@ -57,7 +57,15 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
   const logger = options.logger ?? silentLogger;
   const app = baseApp({ logger, limits: { ...(options.limits ?? DEFAULT_HTTP_LIMITS), maxConnections: ADMIN_MAX_CONNECTIONS } });
   if (options.token !== undefined) requireBearer(app, options.token, logger);
-  if (options.dynamic !== undefined) dynamicRoutes(app, options.dynamic, () => runtime.parkedByType());
+  if (options.dynamic !== undefined) {
+    const { dynamic } = options;
+    dynamicRoutes(
+      app,
+      dynamic,
+      () => runtime.parkedByType(),
+      (typename) => describeFunction(runtime, dynamic, typename),
+    );
+  }
   if (options.cluster !== undefined) clusterRoutes(app, options.cluster);
 
   app.get("/healthz", async () => ({ status: "ok" }));
@@ -131,6 +139,17 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
     return reply.type("text/html; charset=utf-8").send(html);
   });
   return app;
+}
+
+/** One bound function type as GET /v1/functions lists it; a type a namespace binding covers names that binding (`boundBy`). */
+function describeFunction(runtime: AdminRuntime, dynamic: DynamicRegistry, typename: string): object | undefined {
+  const listed = functionList(runtime, dynamic).filter((f) => f.source !== "not loaded");
+  const exact = listed.find((f) => f.typename === typename);
+  if (exact !== undefined) return exact;
+  const covering = listed.find((f) => covers(f.typename, typename));
+  return covering === undefined
+    ? undefined
+    : { ...covering, typename, boundBy: covering.typename, parked: parkedUnder(runtime.parkedByType(), typename) };
 }
 
 function functionList(runtime: AdminRuntime, dynamic?: DynamicRegistry) {
