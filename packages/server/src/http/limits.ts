@@ -9,7 +9,7 @@ export interface HttpLimits {
   /** How long an idle keep-alive connection stays open (default 5 s). */
   readonly keepAliveTimeoutMs: number;
   /**
-   * Most open connections of the ingress and egress servers each (default 1024, and at most a
+   * Most open connections of the ingress and egress servers each (default 4096, and at most a
    * third of the process's open-file limit less a reserve); the admin server has its own, smaller
    * limit, so `/healthz` and the admin API answer while the ingress is full. Past it, new
    * connections are closed at once.
@@ -23,12 +23,12 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
-  maxConnections: 1024,
+  maxConnections: 4096,
   shutdownDrainMs: 10_000,
 };
 
 /** Connections of the admin server: its own budget, so a full ingress cannot lock operators out. */
-export const ADMIN_MAX_CONNECTIONS = 64;
+export const ADMIN_MAX_CONNECTIONS = 128;
 /** Open files kept free of ingress and egress connections: the admin server, the store, module files. */
 const RESERVED_FILES = ADMIN_MAX_CONNECTIONS + 64;
 
