@@ -106,15 +106,7 @@ export class DynamicRegistry {
       if (this.entries.get(k)?.body === entry.body) continue;
       try {
         const prepared = await this.prepare(entry);
-        let opened: Map<number, Listener>;
-        try {
-          this.checkConflicts(prepared);
-          opened = await this.openPorts(prepared);
-        } catch (error) {
-          await Promise.allSettled(prepared.bindings.map((b) => b.close()));
-          throw error;
-        }
-        await this.apply(prepared, opened);
+        await this.apply(prepared, await this.claim(prepared));
         this.failed.delete(k);
       } catch (error) {
         const message = (error as Error).message;
@@ -184,13 +176,11 @@ export class DynamicRegistry {
   private change(entry: RegistryEntry): Promise<EntryView> {
     return this.serial(`loading ${entry.kind} ${entry.name}`, async () => {
       const prepared = await this.prepare(entry);
-      let opened: Map<number, Listener> | undefined;
+      const opened = await this.claim(prepared);
       try {
-        this.checkConflicts(prepared);
-        opened = await this.openPorts(prepared);
         this.noteVersion(await this.d.store.changeRegistry(entry));
       } catch (error) {
-        await Promise.allSettled([...prepared.bindings.map((b) => b.close()), ...[...(opened?.values() ?? [])].map((l) => l.close())]);
+        await release(prepared, opened);
         throw error;
       }
       this.failed.delete(key(entry.kind, entry.name));
@@ -244,6 +234,17 @@ export class DynamicRegistry {
     for (const port of ingressPorts) {
       const owner = this.listeners.get(port)?.owner;
       if (owner !== undefined && owner !== k) throw conflict(`module ${name}: ingress port ${port} is opened by ${owner}`);
+    }
+  }
+
+  /** Checks a prepared entry against what is loaded and opens its ports; on a refusal, closes what it made. */
+  private async claim(p: Prepared): Promise<Map<number, Listener>> {
+    try {
+      this.checkConflicts(p);
+      return await this.openPorts(p);
+    } catch (error) {
+      await release(p, new Map());
+      throw error;
     }
   }
 
@@ -338,6 +339,11 @@ export class DynamicRegistry {
 /** An ingress server opened for a module. */
 interface Listener {
   close(): Promise<void>;
+}
+
+/** Closes the remote bindings and ports of an entry that is not applied. */
+async function release(p: Prepared, opened: ReadonlyMap<number, Listener>): Promise<void> {
+  await Promise.allSettled([...p.bindings.map((b) => b.close()), ...[...opened.values()].map((l) => l.close())]);
 }
 
 function conflict(message: string): StatefunError {

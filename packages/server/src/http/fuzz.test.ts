@@ -42,6 +42,15 @@ const contentType = fc.option(
   ),
   { nil: undefined },
 );
+/** Paths light-my-request can inject (it parses them as URLs: `/\\` would name a host); a real client sends them raw. */
+function injectable(url: string): boolean {
+  try {
+    return new URL(url, "http://localhost").host === "localhost";
+  } catch {
+    return false;
+  }
+}
+
 const body = fc.oneof(
   fc.uint8Array({ maxLength: 200 }),
   fc.jsonValue({ maxDepth: 3 }).map((v) => new TextEncoder().encode(JSON.stringify(v))),
@@ -79,6 +88,7 @@ describe("HTTP decoders of outside input (fuzzed, real runtime on a memory store
   it("the ingress answers any path, query, content type and body without a 500", async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom("PUT", "POST", "GET"), path, query, contentType, body, async (method, p, q, type, payload) => {
+        fc.pre(injectable(p + q));
         const headers: Record<string, string> = type === undefined ? {} : { "content-type": type };
         const res = await ingress.inject({ method: method as "PUT", url: p + q, headers, payload: Buffer.from(payload) });
         expectCleanAnswer(res.statusCode, res.body, `${method} ${p}${q}`);
@@ -127,6 +137,7 @@ describe("HTTP decoders of outside input (fuzzed, real runtime on a memory store
     );
     await fc.assert(
       fc.asyncProperty(request, async ([method, url, payload]) => {
+        fc.pre(injectable(url));
         const res = await admin.inject({ method: method as "PUT", url, payload });
         expectCleanAnswer(res.statusCode, res.body, `${method} ${url} ${payload}`);
       }),
