@@ -91,6 +91,11 @@ describe("statefun CLI arguments", () => {
     const dirs = parse(["run", "--modules-dir", "mods", "--modules-dir", "more"]);
     await dirs.done;
     expect(dirs.calls.run?.modulesDirs).toEqual(["mods", "more"]);
+    const bounds = parse(["run", "--max-parked", "5", "--max-parked-total", "50", "--min-free-disk", "1GiB"]);
+    await bounds.done;
+    expect(bounds.calls.run).toMatchObject({ parkLimits: { perType: 5, total: 50 }, minFreeBytes: 1024 ** 3 });
+    expect(await failure(["run", "--min-free-disk", "lots"])).toContain("64MiB");
+    expect(await failure(["run", "--max-parked", "0"])).toContain("at least 1");
     const byPath = parse(["run", "--store", "./here"]);
     await byPath.done;
     expect(byPath.calls.run?.store).toEqual({ kind: "sqlite", dir: "./here" });

@@ -5,10 +5,12 @@ import type { ServerPorts } from "../server.js";
 import { adminCommands } from "./admin-commands.js";
 import {
   parseAddress,
+  parseCount,
   parseDuration,
   parseMillis,
   parseOffset,
   parsePort,
+  parseSize,
   parseStore,
   parseTypename,
   parseUrl,
@@ -33,6 +35,10 @@ export interface RunArgs {
   readonly cluster?: { readonly heartbeatMs?: number; readonly leaseMs?: number } | undefined;
   /** `--modules-dir`: directories module files loaded through the admin API must lie in. */
   readonly modulesDirs?: readonly string[] | undefined;
+  /** `--max-parked`, `--max-parked-total`: bounds of parked messages (per type, in all). */
+  readonly parkLimits?: { readonly perType?: number; readonly total?: number } | undefined;
+  /** `--min-free-disk`: the free-space watermark of the data directory's disk, in bytes. */
+  readonly minFreeBytes?: number | undefined;
 }
 
 export interface MessageArgs {
@@ -134,6 +140,17 @@ export function buildProgram(actions: CliActions): Command {
       "module files loaded through the admin API must lie in this directory (repeatable; default: anywhere)",
       (dir: string, dirs: string[] = []) => [...dirs, dir],
     )
+    .option(
+      "--max-parked <n>",
+      "most parked messages of one function type not loaded; past it the ingress answers 429 (default 10000)",
+      parseCount,
+    )
+    .option("--max-parked-total <n>", "most parked messages of all types (default 100000)", parseCount)
+    .option(
+      "--min-free-disk <size>",
+      "below this much free space on the data directory's disk the ingress answers 507 (default 64MiB)",
+      parseSize,
+    )
     .action(async (modules: string[], opts, command: Command) => {
       const cluster = clusterArgs(opts, (message) => command.error(`error: ${message}`));
       const ports: Partial<Record<keyof ServerPorts, number>> = {};
@@ -150,6 +167,15 @@ export function buildProgram(actions: CliActions): Command {
         ports,
         portOffset: opts.portOffset,
         ...(opts.modulesDir === undefined ? {} : { modulesDirs: opts.modulesDir }),
+        ...(opts.maxParked === undefined && opts.maxParkedTotal === undefined
+          ? {}
+          : {
+              parkLimits: {
+                ...(opts.maxParked === undefined ? {} : { perType: opts.maxParked }),
+                ...(opts.maxParkedTotal === undefined ? {} : { total: opts.maxParkedTotal }),
+              },
+            }),
+        ...(opts.minFreeDisk === undefined ? {} : { minFreeBytes: opts.minFreeDisk }),
         ...cluster,
       });
     });
