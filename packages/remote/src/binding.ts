@@ -1,5 +1,12 @@
 import { type reqreply, StatefunError } from "@statefun-ts/protocol";
-import { type Binding, type InvokeRequest, type Logger, type StateSpecRegistry, silentLogger } from "@statefun-ts/runtime";
+import {
+  type Binding,
+  type InvokeRequest,
+  type Logger,
+  type MetricsSink,
+  type StateSpecRegistry,
+  silentLogger,
+} from "@statefun-ts/runtime";
 import type { Effects } from "@statefun-ts/sdk/internal";
 import { HttpClient } from "./http-client.js";
 import { encodeRequest } from "./request.js";
@@ -15,6 +22,8 @@ export type RemoteBinding = Binding & { close(): Promise<void> };
 export interface RemoteBindingDeps {
   readonly specs: Pick<StateSpecRegistry, "get" | "register">;
   readonly logger?: Logger | undefined;
+  /** Hears of each failed attempt that is retried (`invocation_failures`); the runtime counts the last one. */
+  readonly metrics?: Pick<MetricsSink, "count"> | undefined;
 }
 
 /** Rounds of `incomplete_invocation_context` answered for one batch before giving up. */
@@ -57,8 +66,10 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
         where,
         o.callMs,
         (signal) => client.post(target, body, signal),
-        (attempt, failure) =>
-          logger.debug({ function: functionType, address: request.address, attempt, failure }, "remote call failed, retrying"),
+        (attempt, failure) => {
+          deps.metrics?.count("invocation_failures");
+          logger.debug({ function: functionType, address: request.address, attempt, failure }, "remote call failed, retrying");
+        },
         (response) => {
           decoded = parseResponse(response.body, response.contentType, where);
           return emptyResponse(decoded, response.body);

@@ -473,6 +473,17 @@ export class Runtime {
     return true;
   }
 
+  /** Deletes dead letters for good, in one commit; answers how many of `ids` existed. */
+  async discardDeadLetters(ids: readonly number[]): Promise<number> {
+    const existing: number[] = [];
+    for (const id of new Set(ids)) if ((await this.store.getDeadLetter(id)) !== undefined) existing.push(id);
+    if (existing.length === 0) return 0;
+    await new Promise<void>((resolve, reject) => {
+      this.committer.enqueue(unit({ replayed: existing, committed: () => resolve(), failed: reject }));
+    });
+    return existing.length;
+  }
+
   gauges(): GaugeSnapshot {
     const running = this.state === "running" || this.state === "stopping";
     return {

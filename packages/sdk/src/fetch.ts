@@ -29,7 +29,8 @@ export type FetchHandler = (request: Request) => Promise<Response>;
  * Serves functions over StateFun's remote protocol on any host with the Web `fetch` API
  * (Deno, Bun, Cloudflare Workers, Node's own `Request`/`Response`). `POST` a `ToFunction`
  * body to any path; the target address in it picks the function. 200 with the
- * `FromFunction` bytes, 500 with the error text when the batch fails, 405 for other methods.
+ * `FromFunction` bytes, 500 with the error text when the batch fails (404 for a function type
+ * not served here), 405 for other methods.
  *
  * @example
  * const handle = fetchHandler(counter, greeter);

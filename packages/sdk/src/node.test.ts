@@ -36,6 +36,18 @@ describe("node host on a real loopback server", () => {
     expect(errors).toHaveLength(1);
   });
 
+  it("answers 404 with the reason for a function type it does not serve", async () => {
+    const body = toFunctionBytes({
+      target: { namespace: "example", type: "nope", id: "a" },
+      state: {},
+      invocations: [{ argument: typed(Types.int, 1) }],
+    });
+    const response = await fetch(`${server.url}example/nope`, { method: "POST", body });
+    expect(response.status).toBe(404);
+    expect(response.headers.get("statefun-error-code")).toBe("STATEFUN_UNKNOWN_TYPE");
+    expect(await response.text()).toContain("no function example/nope is served here");
+  });
+
   it("answers 405 to anything but POST", async () => {
     const response = await fetch(`${server.url}example/counter`);
     expect([response.status, response.headers.get("allow")]).toEqual([405, "POST"]);

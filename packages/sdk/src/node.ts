@@ -30,8 +30,8 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 /**
  * Serves functions over StateFun's remote protocol as a `node:http` request listener.
  * `POST` a `ToFunction` body to any path (the target address in it picks the function):
- * 200 with the `FromFunction` bytes, 500 with the error text when the batch fails, 405 for
- * other methods, 413 past the body size limit.
+ * 200 with the `FromFunction` bytes, 500 with the error text when the batch fails (404 for a
+ * function type not served here), 405 for other methods, 413 past the body size limit.
  *
  * @example
  * import { createServer } from "node:http";

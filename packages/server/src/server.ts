@@ -6,9 +6,12 @@ import { SqliteStore } from "@statefun-ts/store-sqlite";
 import type { FastifyInstance } from "fastify";
 import { DynamicRegistry } from "./dynamic/registry.js";
 import { adminApp } from "./http/admin.js";
+import { DEFAULT_PARK_LIMITS, ingressAdmission, type ParkLimits } from "./http/admission.js";
 import { ADMIN_TOKEN_ENV, adminToken } from "./http/auth.js";
 import { egressApp } from "./http/egress.js";
+import { FreeSpaceWatch } from "./http/free-space.js";
 import { ingressApp } from "./http/ingress.js";
+import { type HttpLimits, httpLimits } from "./http/limits.js";
 import { createLogger } from "./logger.js";
 import { PrometheusMetrics } from "./metrics.js";
 import { installYamlPlan, planYamlModules } from "./modules/install.js";
@@ -25,6 +28,8 @@ export interface ServerPorts {
 export const DEFAULT_PORTS: ServerPorts = { admin: 8081, ingress: 8090, egress: 8091 };
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_DATA_DIR = ".statefun";
+/** Below this much free space on the data directory's disk, the ingress refuses new messages (64 MiB). */
+export const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
 /** Registry poll of a cluster worker: a change made on one worker reaches the others within a second. */
 const CLUSTER_REGISTRY_POLL_MS = 250;
 
@@ -60,10 +65,28 @@ export interface ServerOptions {
   readonly cluster?: RuntimeOptions["cluster"];
   /** Where relative paths of modules loaded through the admin API resolve (default: the working directory). */
   readonly baseDir?: string;
+  /**
+   * Directories (resolved from the working directory) that embedded module files loaded
+   * through the admin API must lie in; loading one runs its code. Default: anywhere.
+   */
+  readonly modulesDirs?: readonly string[];
+  /** How long importing a module file loaded through the admin API may take (default 20 s; then 504). */
+  readonly importTimeoutMs?: number;
+  /** How long an admin change may wait for the change before it (default 30 s; then 503). */
+  readonly adminQueueTimeoutMs?: number;
   /** Ports (defaults: those of the playground ingress/egress of YAML modules, else 8081, 8090, 8091); 0 picks a free port. */
   readonly ports?: Partial<ServerPorts>;
   /** Added to every non-zero port, so several workers can share a machine. */
   readonly portOffset?: number;
+  /** Bounds of messages parked for types with no binding (default 10,000 per type, 100,000 in all); past them the ingress answers 429. */
+  readonly parkLimits?: Partial<ParkLimits>;
+  /**
+   * Free-space watermark of the embedded store's disk (default 64 MiB, read every second): below
+   * it the ingress answers 507 while reads and the admin API go on; it resumes by itself.
+   */
+  readonly disk?: { readonly minFreeBytes?: number; readonly everyMs?: number };
+  /** Timeouts, connection limit and shutdown drain time of the HTTP servers (see `HttpLimits`). */
+  readonly http?: Partial<HttpLimits>;
   /** Largest ingress request body in bytes (default 1 MiB). */
   readonly bodyLimit?: number;
   readonly logger?: Logger;
@@ -114,7 +137,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     options.ports?.[name] ?? (name === "admin" ? undefined : yaml.ports[name]) ?? DEFAULT_PORTS[name];
   const port = (name: keyof ServerPorts) => offsetPort(declaredPort(name));
 
-  const store = options.store ?? new SqliteStore({ dir: resolve(options.dataDir ?? DEFAULT_DATA_DIR) });
+  const limits = httpLimits(options.http);
+  const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  const store = options.store ?? new SqliteStore({ dir: dataDir });
+  const freeSpace =
+    options.store === undefined
+      ? new FreeSpaceWatch({
+          dir: dataDir,
+          logger,
+          minFreeBytes: options.disk?.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES,
+          everyMs: options.disk?.everyMs,
+        })
+      : undefined;
   const metrics = new PrometheusMetrics(logger);
   const onFatal = options.onFatal ?? ((err: unknown) => logger.error({ err }, "the runtime failed; restart the worker to recover"));
   const runtime = new Runtime({
@@ -128,17 +162,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     owner: options.owner,
     cluster: options.cluster,
   });
-  const remotes = installYamlPlan(runtime, yaml, logger);
+  const remotes = installYamlPlan(runtime, yaml, { logger, metrics });
   metrics.bind(runtime);
+  const admit = ingressAdmission(runtime, { parkLimits: { ...DEFAULT_PARK_LIMITS, ...options.parkLimits }, freeSpace });
   const extraIngresses: FastifyInstance[] = [];
   const dynamic = new DynamicRegistry({
     runtime,
     store,
     logger,
+    metrics,
     baseDir: resolve(options.baseDir ?? "."),
     ingressPort: declaredPort("ingress"),
+    egressPort: declaredPort("egress"),
+    importTimeoutMs: options.importTimeoutMs,
+    queueTimeoutMs: options.adminQueueTimeoutMs,
+    modulesDirs: options.modulesDirs?.map((dir) => resolve(dir)),
     async openIngress(declared) {
-      const app = ingressApp(runtime, { logger, bodyLimit: options.bodyLimit });
+      const app = ingressApp(runtime, { logger, bodyLimit: options.bodyLimit, limits, admit });
       await app.listen({ host, port: offsetPort(declared) });
       extraIngresses.push(app);
       logger.info({ port: (app.server.address() as AddressInfo).port }, "module ingress started");
@@ -152,7 +192,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
 
   const apps: { name: keyof ServerPorts; app: FastifyInstance }[] = [];
-  const closeApps = () => Promise.all(apps.map(({ app }) => app.close()));
+  const closeApps = () => Promise.all(apps.map(({ app }) => drainAndClose(app, limits.shutdownDrainMs)));
   const bound: Partial<Record<keyof ServerPorts, number>> = {};
   const listen = async (name: keyof ServerPorts, app: FastifyInstance) => {
     apps.push({ name, app });
@@ -167,14 +207,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   let runtimeStarting = false;
   try {
-    await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token, cluster: runtime }));
+    await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token, cluster: runtime, limits }));
     runtimeStarting = true;
     await runtime.start();
+    await freeSpace?.start();
+    // The worker's own ports first: a stored module can never take one of them and keep the worker down.
+    await listen("ingress", ingressApp(runtime, { logger, bodyLimit: options.bodyLimit, limits, admit }));
+    await listen("egress", egressApp(runtime, { logger, limits }));
     await dynamic.start();
     dynamic.watch(options.registryPollMs ?? (runtime.clustered ? CLUSTER_REGISTRY_POLL_MS : 2000));
-    await listen("ingress", ingressApp(runtime, { logger, bodyLimit: options.bodyLimit }));
-    await listen("egress", egressApp(runtime, { logger }));
   } catch (error) {
+    freeSpace?.stop();
     await closeApps().catch(() => {});
     if (runtimeStarting) await runtime.stop().catch((err: unknown) => logger.warn({ err }, "stopping the runtime after a failed start"));
     await dynamic.close();
@@ -201,8 +244,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     metrics,
     close() {
       closing ??= (async () => {
+        freeSpace?.stop();
         await closeApps();
-        await Promise.allSettled(extraIngresses.map((app) => app.close()));
+        await Promise.allSettled(extraIngresses.map((app) => drainAndClose(app, limits.shutdownDrainMs)));
         try {
           await runtime.stop();
         } finally {
@@ -214,4 +258,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       return closing;
     },
   };
+}
+
+/** Closes an app: requests in progress get `drainMs` to finish, then their connections are closed. */
+async function drainAndClose(app: FastifyInstance, drainMs: number): Promise<void> {
+  const timer = setTimeout(() => app.server.closeAllConnections(), drainMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
 }

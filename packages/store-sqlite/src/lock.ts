@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { StatefunError } from "@statefun-ts/protocol";
 import Database from "better-sqlite3";
@@ -18,6 +18,7 @@ export const DATABASE_FILE = "statefun.db";
 export function openExclusive(dir: string, synchronous: "full" | "normal"): Database.Database {
   const file = join(dir, DATABASE_FILE);
   let db: Database.Database;
+  refuseEmptyFile(file);
   try {
     mkdirSync(dir, { recursive: true });
     db = new Database(file, { timeout: 0 });
@@ -50,4 +51,23 @@ export function openExclusive(dir: string, synchronous: "full" | "normal"): Data
   // After a checkpoint, the WAL file is cut back to this size instead of keeping its peak.
   db.pragma(`journal_size_limit = ${8 * 1024 * 1024}`);
   return db;
+}
+
+/**
+ * A zero-length database file is not a new store: SQLite would take it as an empty database and
+ * the worker would start with nothing (a truncated file, a failed copy). Only a missing file is new.
+ */
+function refuseEmptyFile(file: string): void {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return;
+  }
+  if (size === 0) {
+    throw new StatefunError(
+      "STATEFUN_BAD_CONFIG",
+      `${file} is empty (0 bytes): it was truncated or never written, so its data is not there. Restore it from a backup, or, to start with an empty store, delete it`,
+    );
+  }
 }

@@ -16,8 +16,9 @@ import { incompleteContext, missingStates } from "./handshake.js";
 /**
  * StateFun's request-reply protocol, host-agnostic: takes the bytes of a `ToFunction`
  * request, returns the bytes of the `FromFunction` response. Rejects (the host answers
- * 500, and the runtime retries or dead-letters) on bad bytes, an unknown function, a
- * message the function does not accept, or a handler that throws.
+ * 500, and the runtime retries or dead-letters) on bad bytes, a message the function does
+ * not accept, or a handler that throws; on an unknown function (the host answers 404, and
+ * the runtime dead-letters at once).
  *
  * @example
  * const handle: RequestHandler = requestHandler(counter, greeter);

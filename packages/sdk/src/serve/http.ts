@@ -44,8 +44,9 @@ export interface PlainAnswer {
 }
 
 /**
- * The 500 answer for a failed batch, as the official SDKs give: the error text as body,
- * and its code in `Statefun-Error-Code` when it is a `StatefunError`.
+ * The answer for a failed batch, as the official SDKs give: the error text as body, and its
+ * code in `Statefun-Error-Code` when it is a `StatefunError`. 404 for a function type not
+ * served here (retrying cannot help: the runtime dead-letters at once), else 500.
  *
  * @example
  * const { status, headers, body } = failure(new Error("boom")); // 500, text/plain, "boom"
@@ -53,7 +54,8 @@ export interface PlainAnswer {
 export function failure(error: unknown): PlainAnswer {
   const headers: Record<string, string> = { "content-type": "text/plain; charset=utf-8" };
   if (StatefunError.is(error)) headers["statefun-error-code"] = error.code;
-  return { status: 500, headers, body: errorText(error) };
+  const status = StatefunError.is(error) && error.code === "STATEFUN_UNKNOWN_TYPE" ? 404 : 500;
+  return { status, headers, body: errorText(error) };
 }
 
 /**

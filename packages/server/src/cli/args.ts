@@ -113,3 +113,29 @@ export function parseUrl(text: string): string {
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new InvalidArgumentError("expected an http:// or https:// URL.");
   return text.replace(/\/+$/, "");
 }
+
+/** A whole number of at least 1. */
+export function parseCount(text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of at least 1.");
+  return n;
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  kb: 1000,
+  mb: 1000 ** 2,
+  gb: 1000 ** 3,
+};
+
+/** A size in bytes: `64MiB`, `1GiB`, `500MB`, or a bare number of bytes. */
+export function parseSize(text: string): number {
+  const match = /^(\d+)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = SIZE_UNITS[match?.[2]?.toLowerCase() ?? "?"];
+  if (match === null || unit === undefined) throw new InvalidArgumentError("expected a size such as 64MiB, 1GiB or 500MB.");
+  return Number(match[1]) * unit;
+}

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Address } from "@statefun-ts/protocol";
 import { ADMIN_TOKEN_ENV } from "../http/auth.js";
+import { jsonTypedValue } from "../http/decode.js";
 import type { AdminArgs, CallArgs, MessageArgs, StateArgs } from "./program.js";
 
 /** A failure of a command, reported as `statefun: <message>` with an exit code. */
@@ -43,7 +44,7 @@ export async function sendCommand(args: MessageArgs, out: CliOutput = processOut
   out.stdout(`${requestId ?? ""}\n`);
 }
 
-/** `statefun call`: prints the reply (text as is, other types as raw bytes). */
+/** `statefun call`: prints the reply (text as is, built-in types decoded, JSON as sent, other types as typename and base64). */
 export async function callCommand(args: CallArgs, out: CliOutput = processOutput): Promise<void> {
   const response = await post(args, `?await=${encodeURIComponent(args.timeout)}`, out);
   if (response.status !== 200) {
@@ -52,7 +53,31 @@ export async function callCommand(args: CallArgs, out: CliOutput = processOutput
   }
   const contentType = response.headers.get("content-type") ?? "";
   if (contentType.startsWith("text/plain")) out.stdout(`${await response.text()}\n`);
-  else out.stdout(new Uint8Array(await response.arrayBuffer()));
+  else out.stdout(`${replyText(contentType, new Uint8Array(await response.arrayBuffer()))}\n`);
+}
+
+/**
+ * A reply as text: built-in types decoded (`5`, `true`), JSON as sent, anything else (protobuf,
+ * custom bytes) as its type name and base64.
+ */
+function replyText(contentType: string, bytes: Uint8Array): string {
+  const typename = contentType.startsWith("application/vnd.")
+    ? contentType.slice("application/vnd.".length).split(";", 1)[0]!
+    : contentType;
+  const base64 = `${typename} base64:${Buffer.from(bytes).toString("base64")}`;
+  if (typename.startsWith("io.statefun.types/")) {
+    const shown = jsonTypedValue({ typename, value: bytes });
+    if (shown.encoding === "base64") return base64;
+    return typeof shown.value === "string" ? shown.value : JSON.stringify(shown.value);
+  }
+  if (typename.startsWith("type.googleapis.com/")) return base64;
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    JSON.parse(text);
+    return text;
+  } catch {
+    return base64;
+  }
 }
 
 /** `statefun state`: prints the instance's state as JSON. */

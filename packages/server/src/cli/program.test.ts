@@ -88,6 +88,14 @@ describe("statefun CLI arguments", () => {
     const byFlag = parse(["run", "--data", "d", "--host", "0.0.0.0"], { STATEFUN_DATA: "/var/sf" });
     await byFlag.done;
     expect(byFlag.calls.run).toMatchObject({ store: { dir: "d" }, host: "0.0.0.0" });
+    const dirs = parse(["run", "--modules-dir", "mods", "--modules-dir", "more"]);
+    await dirs.done;
+    expect(dirs.calls.run?.modulesDirs).toEqual(["mods", "more"]);
+    const bounds = parse(["run", "--max-parked", "5", "--max-parked-total", "50", "--min-free-disk", "1GiB"]);
+    await bounds.done;
+    expect(bounds.calls.run).toMatchObject({ parkLimits: { perType: 5, total: 50 }, minFreeBytes: 1024 ** 3 });
+    expect(await failure(["run", "--min-free-disk", "lots"])).toContain("64MiB");
+    expect(await failure(["run", "--max-parked", "0"])).toContain("at least 1");
     const byPath = parse(["run", "--store", "./here"]);
     await byPath.done;
     expect(byPath.calls.run?.store).toEqual({ kind: "sqlite", dir: "./here" });
@@ -156,6 +164,24 @@ describe("statefun CLI arguments", () => {
     expect(list.calls.admin).toMatchObject({ method: "GET", path: "/v1/modules" });
     expect(await failure(["functions", "put", "noslash", "http://x/"])).toContain("namespace/name");
     expect(await failure(["modules", "delete", "../etc"])).toContain("letters, digits");
+  });
+
+  it("parses deadletters commands into admin API requests", async () => {
+    const cases: [string[], Partial<AdminArgs>][] = [
+      [["deadletters", "list"], { method: "GET", path: "/v1/deadletters" }],
+      [["deadletters", "list", "--after", "7", "--limit", "10"], { method: "GET", path: "/v1/deadletters?limit=10&after=7" }],
+      [["deadletters", "replay", "7"], { method: "POST", path: "/v1/deadletters/7/replay" }],
+      [["deadletters", "delete", "7"], { method: "DELETE", path: "/v1/deadletters/7" }],
+      [["deadletters", "discard", "--type", "example/greeter"], { method: "DELETE", path: "/v1/deadletters?type=example%2Fgreeter" }],
+    ];
+    for (const [argv, expected] of cases) {
+      const p = parse(argv);
+      await p.done;
+      expect(p.calls.admin).toMatchObject({ admin: "http://127.0.0.1:8081", ...expected });
+    }
+    expect(await failure(["deadletters", "delete", "x"])).toContain("whole number");
+    expect(await failure(["deadletters", "discard"])).toContain("--type");
+    expect(await failure(["deadletters", "discard", "--type", "nope"])).toContain("namespace/name");
   });
 
   it("rejects bad arguments naming them", async () => {

@@ -5,16 +5,19 @@ import type { ServerPorts } from "../server.js";
 import { adminCommands } from "./admin-commands.js";
 import {
   parseAddress,
+  parseCount,
   parseDuration,
   parseMillis,
   parseOffset,
   parsePort,
+  parseSize,
   parseStore,
   parseTypename,
   parseUrl,
   parseWorkerName,
   type StoreTarget,
 } from "./args.js";
+import { deadLetterCommands } from "./deadletter-commands.js";
 
 export interface RunArgs {
   readonly modules: readonly string[];
@@ -30,6 +33,12 @@ export interface RunArgs {
   readonly workerName?: string | undefined;
   /** Cluster heartbeat and lease durations in milliseconds (defaults: the runtime's, 1 s and 3 s). */
   readonly cluster?: { readonly heartbeatMs?: number; readonly leaseMs?: number } | undefined;
+  /** `--modules-dir`: directories module files loaded through the admin API must lie in. */
+  readonly modulesDirs?: readonly string[] | undefined;
+  /** `--max-parked`, `--max-parked-total`: bounds of parked messages (per type, in all). */
+  readonly parkLimits?: { readonly perType?: number; readonly total?: number } | undefined;
+  /** `--min-free-disk`: the free-space watermark of the data directory's disk, in bytes. */
+  readonly minFreeBytes?: number | undefined;
 }
 
 export interface MessageArgs {
@@ -53,7 +62,7 @@ export interface StateArgs {
 /** One request to the admin API (`statefun functions …`, `statefun modules …`). */
 export interface AdminArgs {
   readonly admin: string;
-  readonly method: "GET" | "PUT" | "DELETE";
+  readonly method: "GET" | "PUT" | "POST" | "DELETE";
   /** Path under the admin URL, already encoded. */
   readonly path: string;
   /** A body given as text, or a file to read (`-`: stdin). */
@@ -126,6 +135,22 @@ export function buildProgram(actions: CliActions): Command {
     .option("--worker-name <name>", "cluster mode: this worker's name in leases (default: hostname-pid)", parseWorkerName)
     .option("--heartbeat <duration>", "cluster mode: how often the worker heartbeats and rebalances (default 1s)", parseMillis)
     .option("--lease <duration>", "cluster mode: a worker silent this long is dead, its key groups taken over (default 3s)", parseMillis)
+    .option(
+      "--modules-dir <dir>",
+      "module files loaded through the admin API must lie in this directory (repeatable; default: anywhere)",
+      (dir: string, dirs: string[] = []) => [...dirs, dir],
+    )
+    .option(
+      "--max-parked <n>",
+      "most parked messages of one function type not loaded; past it the ingress answers 429 (default 10000)",
+      parseCount,
+    )
+    .option("--max-parked-total <n>", "most parked messages of all types (default 100000)", parseCount)
+    .option(
+      "--min-free-disk <size>",
+      "below this much free space on the data directory's disk the ingress answers 507 (default 64MiB)",
+      parseSize,
+    )
     .action(async (modules: string[], opts, command: Command) => {
       const cluster = clusterArgs(opts, (message) => command.error(`error: ${message}`));
       const ports: Partial<Record<keyof ServerPorts, number>> = {};
@@ -141,6 +166,16 @@ export function buildProgram(actions: CliActions): Command {
         parkTimeoutMs: opts.parkTimeout === undefined ? undefined : toMillis(opts.parkTimeout),
         ports,
         portOffset: opts.portOffset,
+        ...(opts.modulesDir === undefined ? {} : { modulesDirs: opts.modulesDir }),
+        ...(opts.maxParked === undefined && opts.maxParkedTotal === undefined
+          ? {}
+          : {
+              parkLimits: {
+                ...(opts.maxParked === undefined ? {} : { perType: opts.maxParked }),
+                ...(opts.maxParkedTotal === undefined ? {} : { total: opts.maxParkedTotal }),
+              },
+            }),
+        ...(opts.minFreeDisk === undefined ? {} : { minFreeBytes: opts.minFreeDisk }),
         ...cluster,
       });
     });
@@ -182,5 +217,6 @@ export function buildProgram(actions: CliActions): Command {
     });
 
   adminCommands(program, actions);
+  deadLetterCommands(program, actions);
   return program;
 }

@@ -17,6 +17,9 @@ export async function runCommand(args: RunArgs, logger?: Logger): Promise<Runnin
     parkTimeoutMs: args.parkTimeoutMs,
     ports: args.ports,
     portOffset: args.portOffset,
+    modulesDirs: args.modulesDirs,
+    parkLimits: args.parkLimits,
+    disk: args.minFreeBytes === undefined ? undefined : { minFreeBytes: args.minFreeBytes },
     logger,
     onFatal: (error) => {
       console.error(`statefun: the runtime failed, exiting (restart to recover from the store): ${(error as Error).message ?? error}`);

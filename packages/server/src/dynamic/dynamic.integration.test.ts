@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { silentLogger } from "@statefun-ts/runtime";
@@ -194,6 +195,11 @@ describe("dynamic loading (real SQLite store, real HTTP)", () => {
       await until(async () => ((await (await admin("GET", "/v1/parked")).json()) as Record<string, number>)["remote/echo"] === 1);
       expect((await bind(one.url)).status).toBe(200);
       expect(await take("remote-out")).toBe("one:3:3");
+      // An escaped "/" does not make a type name of three parts.
+      const slashed = await admin("PUT", "/v1/functions/a%2Fb/c", JSON.stringify({ kind: "remote", url: `${one.url}{function.name}` }));
+      expect(slashed.status).toBe(400);
+      expect(await slashed.json()).toEqual({ code: "STATEFUN_BAD_REQUEST", error: expect.stringContaining('"a/b"') });
+      expect((await admin("GET", "/v1/functions/a%2Fb/c")).status).toBe(400);
       const bad = await admin("PUT", "/v1/functions/remote/x", JSON.stringify({ kind: "remote", url: "ftp://nowhere/" }));
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { error: string }).error).toContain("function remote/x: url");
@@ -205,13 +211,116 @@ describe("dynamic loading (real SQLite store, real HTTP)", () => {
     }
   });
 
+  it("refuses a module whose ingress port cannot be opened (409 naming it), and a stored one that fails at start does not keep the worker down", async () => {
+    const blocker = await occupy();
+    try {
+      await start();
+      const ingressOn = (port: number) => `kind: io.statefun.playground.v1/ingress\nspec:\n  port: ${port}\n`;
+      const refused = await admin("PUT", "/v1/modules/pi1", ingressOn(blocker.port));
+      expect(refused.status).toBe(409);
+      expect(await refused.json()).toMatchObject({ code: "STATEFUN_CONFLICT", error: expect.stringContaining(`port ${blocker.port}`) });
+      expect(await (await admin("GET", "/v1/modules")).json()).toEqual([]);
+
+      // Stored while its port was free; the next start gives that port to the worker's own egress server.
+      const free = await occupy();
+      await free.close();
+      expect((await admin("PUT", "/v1/modules/pi2", ingressOn(free.port))).status).toBe(200);
+      await server!.close();
+      await start({ ports: { admin: 0, ingress: 0, egress: free.port } });
+      expect(server!.ports.egress).toBe(free.port);
+      const [listed] = (await (await admin("GET", "/v1/modules")).json()) as { name: string; error?: string }[];
+      expect(listed).toMatchObject({ name: "pi2", error: expect.stringContaining(`port ${free.port}`) });
+      expect(await (await admin("GET", "/")).text()).toContain(`port ${free.port}`);
+      expect((await admin("DELETE", "/v1/modules/pi2")).status).toBe(200);
+    } finally {
+      await blocker.close();
+    }
+  });
+
+  it("gives a module's import a deadline, answers a change that waits too long for another 503, and checks what it can before running module code", async () => {
+    const marker = join(dir, "ran.txt");
+    const ranOnImport = (name: string) =>
+      `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(marker)}, ${JSON.stringify(name)});\n${counterModule(name).replaceAll("dyn/counter", `dyn/${name}`).replaceAll("/dyn-in", `/${name}-in`)}`;
+    mkdirSync(join(dir, "allowed"), { recursive: true });
+    writeFileSync(join(dir, "outside.ts"), ranOnImport("outside"));
+    writeFileSync(join(dir, "allowed", "conflicting.ts"), ranOnImport("conflicting"));
+    writeFileSync(join(dir, "allowed", "fine.ts"), ranOnImport("fine"));
+    await start({ importTimeoutMs: 2000, adminQueueTimeoutMs: 200, modulesDirs: [join(dir, "allowed")] });
+    const embedded = (path: string) => `kind: io.statefun-ts.v1/module\nspec:\n  path: ${path}\n`;
+
+    // Outside --modules-dir: refused before it runs.
+    const outside = await admin("PUT", "/v1/modules/outside", embedded("./outside.ts"));
+    expect(outside.status).toBe(400);
+    expect(((await outside.json()) as { error: string }).error).toContain("--modules-dir");
+    // A conflict visible without the code (an endpoint another entry binds), or a bad endpoint: refused before it runs.
+    expect((await admin("PUT", "/v1/functions/other/*", JSON.stringify({ kind: "remote", url: "http://127.0.0.1:1/" }))).status).toBe(200);
+    const endpoint = (url: string) => `---\nkind: io.statefun.endpoints.v2/http\nspec:\n  functions: other/*\n  urlPathTemplate: ${url}\n`;
+    const conflicting = await admin(
+      "PUT",
+      "/v1/modules/conflicting",
+      embedded("./allowed/conflicting.ts") + endpoint("http://127.0.0.1:1/"),
+    );
+    expect(conflicting.status).toBe(409);
+    const badUrl = await admin("PUT", "/v1/modules/conflicting", embedded("./allowed/conflicting.ts") + endpoint("ftp://nowhere/"));
+    expect(badUrl.status).toBe(400);
+    expect(existsSync(marker)).toBe(false);
+
+    const started = join(dir, "hangs-started.txt");
+    writeFileSync(
+      join(dir, "allowed", "hangs.mts"),
+      `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(started)}, "");\nawait new Promise(() => {});\nexport default {};\n`,
+    );
+    const hanging = admin("PUT", "/v1/modules/hangs", embedded("./allowed/hangs.mts"));
+    await until(async () => existsSync(started));
+    const busy = await admin("PUT", "/v1/modules/fine", embedded("./allowed/fine.ts"));
+    expect(busy.status).toBe(503);
+    expect(((await busy.json()) as { error: string }).error).toContain("another admin change");
+    const timedOut = await hanging;
+    expect(timedOut.status).toBe(504);
+    expect(((await timedOut.json()) as { error: string }).error).toContain("hangs.mts");
+    expect((await admin("PUT", "/v1/modules/fine", embedded("./allowed/fine.ts"))).status).toBe(200);
+    expect(readFileSync(marker, "utf8")).toBe("fine");
+    expect((await admin("GET", "/v1/modules")).status).toBe(200);
+  });
+
+  it("treats command-line module types as bound: GET shows them, a namespace over them is refused, topics and egress ports of admin modules are honest", async () => {
+    writeFileSync(
+      join(dir, "cli.yaml"),
+      "kind: io.statefun.endpoints.v2/http\nspec:\n  functions: example/person\n  urlPathTemplate: http://127.0.0.1:1/{function.name}\n---\nkind: io.statefun.playground.v1/egress\nspec:\n  topics: [greetings]\n",
+    );
+    await start({ modules: [join(dir, "cli.yaml")] });
+    const person = await admin("GET", "/v1/functions/example/person");
+    expect(person.status).toBe(200);
+    expect(await person.json()).toMatchObject({ typename: "example/person", source: "command line", parked: 0 });
+    expect((await admin("GET", "/v1/functions/example/nobody")).status).toBe(404);
+
+    const over = await admin("PUT", "/v1/functions/example/*", JSON.stringify({ kind: "remote", url: "http://127.0.0.1:1/" }));
+    expect(over.status).toBe(409);
+    expect(((await over.json()) as { error: string }).error).toContain("example/person");
+
+    const topics = "kind: io.statefun.playground.v1/egress\nspec:\n  topics: [greetings, more]\n";
+    expect((await admin("PUT", "/v1/modules/topics", topics)).status).toBe(200);
+    expect(await (await admin("GET", "/v1/modules")).json()).toMatchObject([{ name: "topics", topics: ["greetings", "more"] }]);
+
+    const egressPort = await admin(
+      "PUT",
+      "/v1/modules/port",
+      "kind: io.statefun.playground.v1/egress\nspec:\n  port: 9999\n  topics: [x]\n",
+    );
+    expect(egressPort.status).toBe(400);
+    expect(((await egressPort.json()) as { error: string }).error).toContain("port 9999");
+  });
+
   it("requires a bearer token off loopback, compared in full", async () => {
     await expect(start({ adminHost: "0.0.0.0", adminToken: "" })).rejects.toThrow(/STATEFUN_ADMIN_TOKEN/);
-    await start({ adminHost: "0.0.0.0", adminToken: "s3cret" });
+    await expect(start({ adminHost: "0.0.0.0", adminToken: "x" })).rejects.toThrow("at least 16 characters");
+    await expect(start({ adminToken: "short-token" })).rejects.toThrow("at least 16 characters");
+    const token = "s3cret-s3cret-s3cret";
+    await start({ adminHost: "0.0.0.0", adminToken: token });
     expect((await admin("GET", "/v1/modules")).status).toBe(401);
-    const wrong = await fetch(url("admin", "/v1/modules"), { headers: { authorization: "Bearer s3cre" } });
+    const wrong = await fetch(url("admin", "/v1/modules"), { headers: { authorization: `Bearer ${token.slice(0, -1)}` } });
     expect(wrong.status).toBe(401);
-    const right = await fetch(url("admin", "/v1/modules"), { headers: { authorization: "Bearer s3cret" } });
+    const right = await fetch(url("admin", "/v1/modules"), { headers: { authorization: `Bearer ${token}` } });
     expect(right.status).toBe(200);
     expect((await admin("GET", "/healthz")).status).toBe(200);
   });
@@ -223,4 +332,15 @@ async function until(check: () => Promise<boolean>, ms = 10_000) {
     if (Date.now() > deadline) throw new Error("condition not reached in time");
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A TCP listener on 127.0.0.1 (a free port unless given), holding it until closed. */
+async function occupy(port = 0): Promise<{ port: number; close(): Promise<void> }> {
+  const listener: Server = createServer();
+  await new Promise<void>((ok, fail) => {
+    listener.once("error", fail);
+    listener.listen(port, "127.0.0.1", ok);
+  });
+  const bound = (listener.address() as { port: number }).port;
+  return { port: bound, close: () => new Promise((ok) => listener.close(() => ok())) };
 }

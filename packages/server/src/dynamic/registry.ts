@@ -1,19 +1,33 @@
-import type { Logger, Runtime } from "@statefun-ts/runtime";
+import { StatefunError } from "@statefun-ts/protocol";
+import type { Logger, MetricsSink, Runtime } from "@statefun-ts/runtime";
 import type { ModuleCatalog, RegistryEntry } from "@statefun-ts/runtime/spi";
-import { HttpError } from "../http/errors.js";
+import { covers } from "../http/parked.js";
 import { type Prepared, prepareFunction, prepareModule } from "./prepare.js";
 
 export interface DynamicRegistryDeps {
   readonly runtime: Runtime;
   readonly store: ModuleCatalog;
   readonly logger: Logger;
+  /** Counts the remote endpoints' retried attempts. */
+  readonly metrics?: MetricsSink;
   /** Where relative paths in modules given through the admin API resolve (the worker's working directory). */
   readonly baseDir: string;
   /** Starts a playground ingress on a port its module declares (when it is not the worker's own). */
   readonly openIngress: (port: number) => Promise<{ close(): Promise<void> }>;
   /** The worker's own ingress port as declared (before any offset). */
   readonly ingressPort: number;
+  /** The worker's own egress port as declared: the only one a module's playground egress may name. */
+  readonly egressPort?: number;
+  /** How long importing one embedded module file may take (default 20 s). */
+  readonly importTimeoutMs?: number;
+  /** How long a change may wait for the one before it (default 30 s); past it the change is refused (503). */
+  readonly queueTimeoutMs?: number;
+  /** When given, embedded module files loaded through the admin API must lie in one of these directories. */
+  readonly modulesDirs?: readonly string[];
 }
+
+export const DEFAULT_IMPORT_TIMEOUT_MS = 20_000;
+export const DEFAULT_ADMIN_QUEUE_TIMEOUT_MS = 30_000;
 
 /** One entry as the admin API lists it. */
 export interface EntryView {
@@ -43,6 +57,8 @@ export class DynamicRegistry {
   private readonly staticTypes: ReadonlySet<string>;
   private readonly staticTopics: ReadonlySet<string>;
   private queue: Promise<unknown> = Promise.resolve();
+  /** What the change being applied is, and since when (for the error of one that waits too long). */
+  private running: { what: string; since: number } | undefined;
   private loads = 0;
   /** The registry version this worker has applied. */
   private version = 0;
@@ -55,7 +71,7 @@ export class DynamicRegistry {
 
   /** Loads the stored entries (the store is open). An entry that fails is logged and kept, listed with its error. */
   start(): Promise<void> {
-    return this.serial(() => this.sync());
+    return this.serial("loading the stored modules", () => this.sync());
   }
 
   /**
@@ -71,7 +87,7 @@ export class DynamicRegistry {
 
   /** Applies the stored registry if its version moved since this worker last applied it. */
   refresh(): Promise<void> {
-    return this.serial(async () => {
+    return this.serial("applying other workers' changes", async () => {
       if ((await this.d.store.registryVersion()) !== this.version) await this.sync();
     });
   }
@@ -91,8 +107,7 @@ export class DynamicRegistry {
       if (this.entries.get(k)?.body === entry.body) continue;
       try {
         const prepared = await this.prepare(entry);
-        this.checkConflicts(prepared);
-        await this.apply(prepared);
+        await this.apply(prepared, await this.claim(prepared));
         this.failed.delete(k);
       } catch (error) {
         const message = (error as Error).message;
@@ -116,12 +131,12 @@ export class DynamicRegistry {
 
   /** Unloads a module or function binding; false when there is none. New messages to its types park. */
   remove(kind: "module" | "function", name: string): Promise<boolean> {
-    return this.serial(async () => {
+    return this.serial(`removing ${kind} ${name}`, async () => {
       const k = key(kind, name);
       const old = this.entries.get(k);
       if (old === undefined && !this.failed.has(k)) {
         if (kind === "function" && this.staticTypes.has(name)) {
-          throw new HttpError(409, "STATEFUN_CONFLICT", `${name} is loaded from the command line; it cannot be removed at run time`);
+          throw conflict(`${name} is loaded from the command line; it cannot be removed at run time`);
         }
         return false;
       }
@@ -160,17 +175,17 @@ export class DynamicRegistry {
   }
 
   private change(entry: RegistryEntry): Promise<EntryView> {
-    return this.serial(async () => {
+    return this.serial(`loading ${entry.kind} ${entry.name}`, async () => {
       const prepared = await this.prepare(entry);
+      const opened = await this.claim(prepared);
       try {
-        this.checkConflicts(prepared);
         this.noteVersion(await this.d.store.changeRegistry(entry));
       } catch (error) {
-        await Promise.allSettled(prepared.bindings.map((b) => b.close()));
+        await release(prepared, opened);
         throw error;
       }
       this.failed.delete(key(entry.kind, entry.name));
-      await this.apply(prepared);
+      await this.apply(prepared, opened);
       this.d.logger.info({ kind: entry.kind, name: entry.name, functions: prepared.typenames }, "loaded");
       return view(prepared);
     });
@@ -183,54 +198,84 @@ export class DynamicRegistry {
     const deps = {
       specs: this.d.runtime.stateSpecs,
       logger: this.d.logger,
+      metrics: this.d.metrics,
       baseDir: this.d.baseDir,
       declaredTopics,
       loadTag: () => `${Date.now()}-${++this.loads}`,
+      precheck: (declared: { typenames: readonly string[]; ingressPorts: readonly number[] }) =>
+        this.checkDeclared(entry.kind, entry.name, declared.typenames, declared.ingressPorts),
+      importTimeoutMs: this.d.importTimeoutMs ?? DEFAULT_IMPORT_TIMEOUT_MS,
+      egressPort: this.d.egressPort,
+      modulesDirs: this.d.modulesDirs,
     };
     return entry.kind === "module" ? prepareModule(entry.name, entry.body, deps) : prepareFunction(entry.name, entry.body, deps);
   }
 
   private checkConflicts(p: Prepared): void {
-    const k = key(p.kind, p.name);
     for (const module of p.modules) this.d.runtime.checkLoad(module);
-    for (const typename of p.typenames) {
-      if (this.staticTypes.has(typename)) {
-        throw new HttpError(409, "STATEFUN_CONFLICT", `${p.kind} ${p.name}: ${typename} is loaded from the command line`);
+    this.checkDeclared(p.kind, p.name, p.typenames, p.ingressPorts);
+  }
+
+  /** Refuses function types bound elsewhere (command line, another entry) and ingress ports another module opened. */
+  private checkDeclared(kind: string, name: string, typenames: readonly string[], ingressPorts: readonly number[]): void {
+    const k = key(kind, name);
+    for (const typename of typenames) {
+      for (const loaded of this.staticTypes) {
+        if (loaded === typename) throw conflict(`${kind} ${name}: ${typename} is loaded from the command line`);
+        if (covers(typename, loaded) || covers(loaded, typename)) {
+          throw conflict(`${kind} ${name}: ${typename} overlaps ${loaded}, which is loaded from the command line`);
+        }
       }
       for (const [other, q] of this.entries) {
         if (other !== k && q.typenames.includes(typename)) {
-          throw new HttpError(
-            409,
-            "STATEFUN_CONFLICT",
-            `${p.kind} ${p.name}: ${typename} is bound by ${q.kind} ${q.name}; unload it first`,
-          );
+          throw conflict(`${kind} ${name}: ${typename} is bound by ${q.kind} ${q.name}; unload it first`);
         }
       }
     }
-    for (const port of p.ingressPorts) {
+    for (const port of ingressPorts) {
       const owner = this.listeners.get(port)?.owner;
-      if (owner !== undefined && owner !== k)
-        throw new HttpError(409, "STATEFUN_CONFLICT", `module ${p.name}: ingress port ${port} is opened by ${owner}`);
+      if (owner !== undefined && owner !== k) throw conflict(`module ${name}: ingress port ${port} is opened by ${owner}`);
     }
   }
 
+  /** Checks a prepared entry against what is loaded and opens its ports; on a refusal, closes what it made. */
+  private async claim(p: Prepared): Promise<Map<number, Listener>> {
+    try {
+      this.checkConflicts(p);
+      return await this.openPorts(p);
+    } catch (error) {
+      await release(p, new Map());
+      throw error;
+    }
+  }
+
+  /**
+   * Opens the playground ingress ports an entry declares and nobody has open yet, before
+   * anything is stored or applied: a port that cannot be opened refuses the change (409).
+   */
+  private async openPorts(p: Prepared): Promise<Map<number, Listener>> {
+    const opened = new Map<number, Listener>();
+    for (const port of p.ingressPorts) {
+      if (port === this.d.ingressPort || this.listeners.has(port) || opened.has(port)) continue;
+      try {
+        opened.set(port, await this.d.openIngress(port));
+      } catch (error) {
+        await Promise.allSettled([...opened.values()].map((l) => l.close()));
+        throw conflict(`module ${p.name}: cannot open its ingress port ${port}: ${(error as Error).message}`);
+      }
+    }
+    return opened;
+  }
+
   /** Loads a prepared entry, replacing the one of the same kind and name: new bindings first, then the old ones go. */
-  private async apply(p: Prepared): Promise<void> {
+  private async apply(p: Prepared, opened: ReadonlyMap<number, Listener>): Promise<void> {
     const k = key(p.kind, p.name);
     const old = this.entries.get(k);
     for (const module of p.modules) this.d.runtime.load(module);
     for (const binding of p.bindings) this.d.runtime.bind(binding);
     this.entries.set(k, p);
     if (old !== undefined) await this.retire(old, p);
-    for (const port of p.ingressPorts) {
-      if (port === this.d.ingressPort || this.listeners.has(port)) continue;
-      try {
-        const listener = await this.d.openIngress(port);
-        this.listeners.set(port, { owner: k, close: () => listener.close() });
-      } catch (error) {
-        this.d.logger.error({ module: p.name, port, error: (error as Error).message }, "cannot open the module's ingress port");
-      }
-    }
+    for (const [port, listener] of opened) this.listeners.set(port, { owner: k, close: () => listener.close() });
   }
 
   /** Removes what `old` loaded and `next` (its replacement, if any) does not; old remote bindings close once idle. */
@@ -255,11 +300,55 @@ export class DynamicRegistry {
     if (version === this.version + 1) this.version = version;
   }
 
-  private serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
+  /**
+   * Runs changes one at a time. A task that cannot start within the queue timeout (the change
+   * before it still runs) is refused with STATEFUN_OVERLOADED and never runs.
+   */
+  private serial<T>(what: string, task: () => Promise<T>): Promise<T> {
+    const waitMs = this.d.queueTimeoutMs ?? DEFAULT_ADMIN_QUEUE_TIMEOUT_MS;
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const start = async () => {
+      clearTimeout(timer);
+      if (timedOut) throw new StatefunError("STATEFUN_CLOSED", "given up while waiting");
+      this.running = { what, since: Date.now() };
+      try {
+        return await task();
+      } finally {
+        this.running = undefined;
+      }
+    };
+    const run = this.queue.then(start, start);
     this.queue = run.catch(() => {});
-    return run;
+    const waited = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        const running = this.running === undefined ? "" : ` (${this.running.what}, for ${Date.now() - this.running.since} ms)`;
+        reject(
+          new StatefunError(
+            "STATEFUN_OVERLOADED",
+            `${what}: another admin change is still running${running}; nothing was changed, try again later`,
+          ),
+        );
+      }, waitMs);
+      timer.unref();
+    });
+    return Promise.race([run, waited]);
   }
+}
+
+/** An ingress server opened for a module. */
+interface Listener {
+  close(): Promise<void>;
+}
+
+/** Closes the remote bindings and ports of an entry that is not applied. */
+async function release(p: Prepared, opened: ReadonlyMap<number, Listener>): Promise<void> {
+  await Promise.allSettled([...p.bindings.map((b) => b.close()), ...[...opened.values()].map((l) => l.close())]);
+}
+
+function conflict(message: string): StatefunError {
+  return new StatefunError("STATEFUN_CONFLICT", message);
 }
 
 function key(kind: string, name: string): string {
@@ -268,9 +357,8 @@ function key(kind: string, name: string): string {
 
 function checkModuleName(name: string): void {
   if (!MODULE_NAME.test(name)) {
-    throw new HttpError(
-      400,
-      "STATEFUN_BAD_REQUEST",
+    throw new StatefunError(
+      "STATEFUN_BAD_MODULE",
       `invalid module name ${JSON.stringify(name)}: expected letters, digits, "_", "-" and ".", starting with a letter or digit, at most 128`,
     );
   }

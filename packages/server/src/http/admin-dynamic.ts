@@ -11,15 +11,31 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * (name `*`: a whole namespace; the body a remote endpoint as JSON), `GET /v1/modules`,
  * `GET/PUT/DELETE /v1/modules/{name}` (the body a module YAML), `GET /v1/parked`.
  */
-export function dynamicRoutes(app: FastifyInstance, registry: DynamicRegistry, parked: () => Map<string, number>): void {
+export function dynamicRoutes(
+  app: FastifyInstance,
+  registry: DynamicRegistry,
+  parked: () => Map<string, number>,
+  describe: (typename: string) => object | undefined,
+): void {
   app.get("/v1/parked", async () => Object.fromEntries([...parked()].sort(([a], [b]) => (a < b ? -1 : 1))));
 
   app.get("/v1/functions/*", async (request) => {
     const typename = typenameOf(request);
     const body = registry.body("function", typename);
-    if (body === undefined)
-      throw new HttpError(404, "STATEFUN_NOT_FOUND", `no function binding ${typename} was loaded through the admin API`);
-    return { typename, binding: JSON.parse(body) as unknown, parked: parkedUnder(parked(), typename) };
+    if (body !== undefined) {
+      return {
+        typename,
+        source: registry.sourceOf(typename),
+        binding: JSON.parse(body) as unknown,
+        parked: parkedUnder(parked(), typename),
+      };
+    }
+    // Bound some other way (a module file on the command line, a module loaded through the admin API): described as GET /v1/functions lists it.
+    const described = describe(typename);
+    if (described === undefined) {
+      throw new HttpError(404, "STATEFUN_NOT_FOUND", `nothing binds ${typename} (GET /v1/functions lists what is bound)`);
+    }
+    return described;
   });
   app.put("/v1/functions/*", async (request) => registry.putFunction(typenameOf(request), text(request)));
   app.delete("/v1/functions/*", async (request) => {
@@ -44,21 +60,27 @@ export function dynamicRoutes(app: FastifyInstance, registry: DynamicRegistry, p
 
 function typenameOf(request: FastifyRequest): string {
   const rest = (request.url.split("?", 1)[0] ?? "").slice("/v1/functions/".length);
-  let typename: string;
-  try {
-    typename = decodeURIComponent(rest);
-  } catch {
-    throw new HttpError(400, "STATEFUN_BAD_REQUEST", `invalid URL encoding in ${JSON.stringify(rest)}`);
-  }
-  const slash = typename.lastIndexOf("/");
-  if (slash <= 0 || slash === typename.length - 1) {
-    throw new HttpError(
-      400,
-      "STATEFUN_BAD_REQUEST",
-      `expected /v1/functions/{namespace}/{name} (name * for a whole namespace), got ${JSON.stringify(typename)}`,
-    );
-  }
-  return typename;
+  const expected = `expected /v1/functions/{namespace}/{name} (name * for a whole namespace), got ${JSON.stringify(rest)}`;
+  const parts = rest.split("/");
+  if (parts.length !== 2) throw new HttpError(400, "STATEFUN_BAD_REQUEST", expected);
+  const [namespace, name] = parts.map((part) => {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(part);
+    } catch {
+      throw new HttpError(400, "STATEFUN_BAD_REQUEST", `invalid URL encoding in ${JSON.stringify(rest)}`);
+    }
+    if (decoded === "") throw new HttpError(400, "STATEFUN_BAD_REQUEST", expected);
+    if (decoded.includes("/")) {
+      throw new HttpError(
+        400,
+        "STATEFUN_BAD_REQUEST",
+        `${JSON.stringify(decoded)} (from ${JSON.stringify(part)}) contains "/": a namespace or a name may not; ${expected}`,
+      );
+    }
+    return decoded;
+  });
+  return `${namespace}/${name}`;
 }
 
 function text(request: FastifyRequest): string {

@@ -44,6 +44,9 @@ function fake(state: StateView[] = []) {
       replayed.push(id);
       return id === 7;
     },
+    async discardDeadLetters(ids) {
+      return ids.filter((id) => id === 7).length;
+    },
     functionTypes: () => ["example/greeter"],
     parkedByType: () => new Map([["example/other", 2]]),
     function: (t) => (t === "example/greeter" ? greeter : undefined),

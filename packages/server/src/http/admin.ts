@@ -9,6 +9,7 @@ import { requireBearer } from "./auth.js";
 import { dashboardHtml } from "./dashboard.js";
 import { isoTime, jsonTypedValue } from "./decode.js";
 import { HttpError } from "./errors.js";
+import { ADMIN_MAX_CONNECTIONS, DEFAULT_HTTP_LIMITS, type HttpLimits } from "./limits.js";
 import { covers, parkedUnder } from "./parked.js";
 import { addressFromPath } from "./typed.js";
 
@@ -19,6 +20,7 @@ export type AdminRuntime = Pick<
   | "readState"
   | "deadLetters"
   | "replayDeadLetter"
+  | "discardDeadLetters"
   | "functionTypes"
   | "function"
   | "ingresses"
@@ -43,6 +45,8 @@ export interface AdminOptions {
   readonly token?: string;
   /** Enables `GET /v1/cluster` (the worker's name and the key groups it runs). */
   readonly cluster?: ClusterRuntime;
+  /** Timeouts (default `DEFAULT_HTTP_LIMITS`); the admin server's connection limit is its own, `ADMIN_MAX_CONNECTIONS`. */
+  readonly limits?: HttpLimits;
 }
 
 /**
@@ -51,9 +55,17 @@ export interface AdminOptions {
  */
 export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): FastifyInstance {
   const logger = options.logger ?? silentLogger;
-  const app = baseApp({ logger });
+  const app = baseApp({ logger, limits: { ...(options.limits ?? DEFAULT_HTTP_LIMITS), maxConnections: ADMIN_MAX_CONNECTIONS } });
   if (options.token !== undefined) requireBearer(app, options.token, logger);
-  if (options.dynamic !== undefined) dynamicRoutes(app, options.dynamic, () => runtime.parkedByType());
+  if (options.dynamic !== undefined) {
+    const { dynamic } = options;
+    dynamicRoutes(
+      app,
+      dynamic,
+      () => runtime.parkedByType(),
+      (typename) => describeFunction(runtime, dynamic, typename),
+    );
+  }
   if (options.cluster !== undefined) clusterRoutes(app, options.cluster);
 
   app.get("/healthz", async () => ({ status: "ok" }));
@@ -91,6 +103,24 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
     return { id, replayed: true };
   });
 
+  app.delete<{ Params: { id: string } }>("/v1/deadletters/:id", async (request) => {
+    const id = intParam(request.params.id, "dead letter id", 0, 0, Number.MAX_SAFE_INTEGER);
+    if ((await runtime.discardDeadLetters([id])) === 0) throw new HttpError(404, "STATEFUN_NOT_FOUND", `no dead letter with id ${id}`);
+    return { id, deleted: true };
+  });
+
+  app.delete("/v1/deadletters", async (request) => {
+    const type = (request.query as Record<string, unknown>).type;
+    if (typeof type !== "string" || !/^[^/]+\/[^/]+$/.test(type)) {
+      throw new HttpError(
+        400,
+        "STATEFUN_BAD_REQUEST",
+        `give the target function type of the dead letters to delete: DELETE /v1/deadletters?type=namespace/name (got ${JSON.stringify(type ?? null)})`,
+      );
+    }
+    return { type, deleted: await discardByType(runtime, type) };
+  });
+
   app.get("/", async (_request, reply) => {
     const store = await runtime.storeStats().catch((err: unknown) => {
       logger.warn({ err }, "dashboard: store stats unavailable");
@@ -104,10 +134,22 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
       functions: functionList(runtime, options.dynamic),
       ingresses: runtime.ingresses().map((i) => `POST ${i.path} (${i.type.typename})`),
       topics,
+      failed: failedEntries(options.dynamic),
     });
     return reply.type("text/html; charset=utf-8").send(html);
   });
   return app;
+}
+
+/** One bound function type as GET /v1/functions lists it; a type a namespace binding covers names that binding (`boundBy`). */
+function describeFunction(runtime: AdminRuntime, dynamic: DynamicRegistry, typename: string): object | undefined {
+  const listed = functionList(runtime, dynamic).filter((f) => f.source !== "not loaded");
+  const exact = listed.find((f) => f.typename === typename);
+  if (exact !== undefined) return exact;
+  const covering = listed.find((f) => covers(f.typename, typename));
+  return covering === undefined
+    ? undefined
+    : { ...covering, typename, boundBy: covering.typename, parked: parkedUnder(runtime.parkedByType(), typename) };
 }
 
 function functionList(runtime: AdminRuntime, dynamic?: DynamicRegistry) {
@@ -129,6 +171,26 @@ function functionList(runtime: AdminRuntime, dynamic?: DynamicRegistry) {
     listed.push({ typename, accepts: [], states: [], source: "not loaded", parked: count });
   }
   return listed;
+}
+
+/** Deletes every dead letter whose target is of `type`, a page of ids at a time. */
+async function discardByType(runtime: AdminRuntime, type: string): Promise<number> {
+  let deleted = 0;
+  let after = 0;
+  for (;;) {
+    const page = await runtime.deadLetters(1000, after);
+    if (page.length === 0) return deleted;
+    after = page[page.length - 1]?.id ?? after;
+    const ids = page.filter((l) => `${l.message.target.namespace}/${l.message.target.type}` === type).map((l) => l.id);
+    if (ids.length > 0) deleted += await runtime.discardDeadLetters(ids);
+  }
+}
+
+function failedEntries(dynamic: DynamicRegistry | undefined): string[] {
+  if (dynamic === undefined) return [];
+  return [...dynamic.list("module"), ...dynamic.list("function")].flatMap((e) =>
+    e.error === undefined ? [] : [`${e.kind} ${e.name}: ${e.error}`],
+  );
 }
 
 function deadLetterJson(letter: DeadLetter) {

@@ -1,6 +1,8 @@
 import type { Logger } from "@statefun-ts/runtime";
-import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
-import { errorHandler, notFoundHandler } from "./errors.js";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { clientErrorHandler } from "./client-errors.js";
+import { errorHandler, HttpError, notFoundHandler, sendError } from "./errors.js";
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from "./limits.js";
 
 /** Default largest request body: 1 MiB. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -17,9 +19,26 @@ const replyContentType = new WeakMap<object, string>();
  * media type. `contentTypeOf(request.raw)` gives the original; `sendWithContentType` answers
  * with such a type.
  */
-export function baseApp(options: { logger: Logger; bodyLimit?: number }): FastifyInstance {
+export function baseApp(options: { logger: Logger; bodyLimit?: number; limits?: HttpLimits }): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const app = Fastify({ logger: false, bodyLimit, return503OnClosing: true, forceCloseConnections: "idle" });
+  const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
+  const app = Fastify({
+    logger: false,
+    bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      requestTimeout: limits.requestTimeoutMs,
+      // How often Node checks the two timeouts above (its default, 30 s, would let them run late).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4))),
+    },
+    clientErrorHandler: clientErrorHandler(limits),
+    frameworkErrors: badUrl,
+  });
+  app.server.maxConnections = limits.maxConnections;
   app.addHook("onRequest", (request, _reply, done) => {
     const headers = request.raw.headers;
     const contentType = headers["content-type"];
@@ -42,6 +61,15 @@ export function baseApp(options: { logger: Logger; bodyLimit?: number }): Fastif
   app.setErrorHandler(errorHandler(options.logger, bodyLimit));
   app.setNotFoundHandler(notFoundHandler);
   return app;
+}
+
+/** Errors of Fastify's router (a bad %-escape in the path, a too long parameter), in our shape. */
+function badUrl(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const message =
+    error.code === "FST_ERR_BAD_URL"
+      ? `invalid %-escape in the URL ${JSON.stringify(request.raw.url ?? "")}`
+      : `bad request ${JSON.stringify(request.raw.url ?? "")}: ${error.message}`;
+  sendError(reply, new HttpError(400, "STATEFUN_BAD_REQUEST", message));
 }
 
 /** The `Content-Type` the client sent. */

@@ -7,6 +7,8 @@ import { HttpError, sendError } from "./errors.js";
 
 /** The environment variable holding the admin API's bearer token. */
 export const ADMIN_TOKEN_ENV = "STATEFUN_ADMIN_TOKEN";
+/** The shortest admin token accepted: a guessable one would be worse than none, because it looks safe. */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
 
 /** True for `127.0.0.1` (any of 127/8), `::1` and `localhost`. */
 export function isLoopback(host: string): boolean {
@@ -24,6 +26,12 @@ export function adminToken(host: string, token: string | undefined): string | un
     throw new StatefunError(
       "STATEFUN_BAD_CONFIG",
       `the admin API would listen on ${host}, which is not a loopback address: set ${ADMIN_TOKEN_ENV} to the bearer token clients must send`,
+    );
+  }
+  if (token !== undefined && token.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new StatefunError(
+      "STATEFUN_BAD_CONFIG",
+      `${ADMIN_TOKEN_ENV} is ${token.length} characters long: an admin token must have at least ${MIN_ADMIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`,
     );
   }
   return token;

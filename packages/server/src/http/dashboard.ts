@@ -7,6 +7,8 @@ export interface DashboardData {
   readonly functions: readonly { typename: string; accepts: readonly string[]; states: readonly { name: string }[] }[];
   readonly ingresses: readonly string[];
   readonly topics: readonly string[];
+  /** Modules and bindings stored through the admin API that could not be loaded, with why. */
+  readonly failed?: readonly string[];
 }
 
 const escapes: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
@@ -41,6 +43,7 @@ export function dashboardHtml(data: DashboardData): string {
 th,td{border:1px solid #ccc;padding:4px 10px;text-align:left}th{background:#f4f4f4}</style></head>
 <body><h1>Statefun TS</h1>
 <p>Status: <strong>${data.ready ? "ready" : "starting"}</strong> · <a href="/metrics">metrics</a> · <a href="/v1/functions">functions</a> · <a href="/v1/deadletters">dead letters</a></p>
+${(data.failed ?? []).length === 0 ? "" : `<h2>Not loaded (fix or remove through the admin API)</h2>${list(data.failed ?? [])}`}
 <h2>Counts</h2><table>${rows}</table>
 <h2>Functions</h2>
 ${functions === "" ? "<p>none loaded</p>" : `<table><tr><th>Type</th><th>Accepts</th><th>State</th></tr>${functions}</table>`}

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { baseApp, sendWithContentType } from "./app.js";
 import { clientGone, settleResponse } from "./egress-settle.js";
 import { HttpError } from "./errors.js";
+import type { HttpLimits } from "./limits.js";
 import { typedPayload } from "./typed.js";
 
 /** The part of the runtime the egress uses. */
@@ -13,6 +14,8 @@ export type EgressRuntime = Pick<Runtime, "takeEgress" | "claimEgress" | "ackEgr
 
 export interface EgressOptions {
   readonly logger?: Logger;
+  /** Timeouts and connection limit (default `DEFAULT_HTTP_LIMITS`). */
+  readonly limits?: HttpLimits;
 }
 
 /** Visibility timeout of a claim without `?visibility=` (as SQS's default). */
@@ -36,7 +39,7 @@ export const MAX_VISIBILITY_MS = 12 * 3_600_000;
  */
 export function egressApp(runtime: EgressRuntime, options: EgressOptions = {}): FastifyInstance {
   const logger = options.logger ?? silentLogger;
-  const app = baseApp({ logger });
+  const app = baseApp({ logger, limits: options.limits });
 
   app.get<{ Params: { topic: string } }>("/:topic", async (request, reply) => {
     const { topic } = request.params;

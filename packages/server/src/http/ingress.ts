@@ -4,8 +4,10 @@ import type { IngestReceipt, Logger, Runtime } from "@statefun-ts/runtime";
 import { silentLogger } from "@statefun-ts/runtime";
 import type { HttpIngress } from "@statefun-ts/sdk";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Admit } from "./admission.js";
 import { baseApp, bodyBytes, contentTypeOf } from "./app.js";
 import { HttpError, sendError } from "./errors.js";
+import type { HttpLimits } from "./limits.js";
 import { addressFromPath, requestArgument, sendTypedValue } from "./typed.js";
 
 /** The part of the runtime the ingress uses. */
@@ -15,9 +17,15 @@ export interface IngressOptions {
   readonly logger?: Logger;
   /** Largest request body in bytes (default 1 MiB); larger ones are answered 413. */
   readonly bodyLimit?: number;
+  /** Timeouts and connection limit (default `DEFAULT_HTTP_LIMITS`). */
+  readonly limits?: HttpLimits;
+  /** Checked before each message is taken (free disk space, parked-message bounds); throws the answer when it is not. */
+  readonly admit?: Admit;
 }
 
 const MAX_IDEMPOTENCY_KEY = 512;
+/** The longest `?await` (5 minutes); longer waits fetch the reply later with `GET /replies/{requestId}`. */
+export const MAX_AWAIT_MS = 5 * 60 * 1000;
 
 /**
  * The HTTP ingress, compatible with the StateFun playground: `PUT|POST /{namespace}/{type}/{id}`
@@ -26,7 +34,7 @@ const MAX_IDEMPOTENCY_KEY = 512;
  * a module's `httpIngress` decodes the body and routes it.
  */
 export function ingressApp(runtime: IngressRuntime, options: IngressOptions = {}): FastifyInstance {
-  const app = baseApp({ logger: options.logger ?? silentLogger, bodyLimit: options.bodyLimit });
+  const app = baseApp({ logger: options.logger ?? silentLogger, bodyLimit: options.bodyLimit, limits: options.limits });
 
   app.get<{ Params: { requestId: string } }>("/replies/:requestId", async (request, reply) => {
     const { requestId } = request.params;
@@ -45,10 +53,11 @@ export function ingressApp(runtime: IngressRuntime, options: IngressOptions = {}
       const body = bodyBytes(request.body);
       if (request.method === "POST") {
         const route = runtime.ingresses().find((i) => i.path === path || `${i.path}/` === path);
-        if (route !== undefined) return ingestRouted(runtime, route, body, { reply, path, awaitMs, idempotencyKey });
+        if (route !== undefined) return ingestRouted(runtime, route, body, { reply, path, awaitMs, idempotencyKey, admit: options.admit });
       }
       const target = addressFromPath(request.url);
       const argument = requestArgument(contentTypeOf(request.raw), body);
+      options.admit?.(`${target.namespace}/${target.type}`);
       const receipt = await runtime.ingest({ target, argument, idempotencyKey, awaitReply: awaitMs !== undefined });
       return answer(runtime, reply, receipt, awaitMs);
     },
@@ -61,6 +70,7 @@ interface RouteRequest {
   readonly path: string;
   readonly awaitMs: number | undefined;
   readonly idempotencyKey: string | undefined;
+  readonly admit: Admit | undefined;
 }
 
 async function ingestRouted(runtime: IngressRuntime, route: HttpIngress<unknown>, body: Uint8Array, req: RouteRequest) {
@@ -84,6 +94,7 @@ async function ingestRouted(runtime: IngressRuntime, route: HttpIngress<unknown>
       `?await needs exactly one target, but ${req.path} routed the record to ${targets.length}`,
     );
   }
+  for (const target of targets) req.admit?.(`${target.namespace}/${target.type}`);
   const argument: TypedValue = { typename, value: route.type.serialize(value) };
   const keyOf = (i: number) =>
     req.idempotencyKey === undefined ? undefined : targets.length === 1 ? req.idempotencyKey : `${req.idempotencyKey}#${i}`;
@@ -128,11 +139,20 @@ function awaitParam(request: FastifyRequest): number | undefined {
   if (typeof raw !== "string" || raw === "") {
     throw new HttpError(400, "STATEFUN_BAD_REQUEST", `invalid ?await=${JSON.stringify(raw)}: give one duration such as 5s or 500ms`);
   }
+  let ms: number;
   try {
-    return toMillis(raw, "?await");
+    ms = toMillis(raw, "?await");
   } catch (error) {
     throw new HttpError(400, "STATEFUN_BAD_REQUEST", (error as Error).message);
   }
+  if (ms > MAX_AWAIT_MS) {
+    throw new HttpError(
+      400,
+      "STATEFUN_BAD_REQUEST",
+      `?await=${raw} is too long: wait at most ${MAX_AWAIT_MS / 1000}s, then fetch the reply with GET /replies/{requestId}`,
+    );
+  }
+  return ms;
 }
 
 function idempotencyKeyOf(request: FastifyRequest): string | undefined {

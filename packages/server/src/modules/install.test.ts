@@ -43,7 +43,7 @@ describe("installYamlPlan", () => {
       modules: [statefunModule({ functions: [embedded], egresses: [egressRef("alerts", Greet)] })],
     });
     const plan = planYamlModules([yaml("m.yaml", { egresses: [{ topics: ["greetings", "alerts"] }], endpoints: [greeterEndpoint] })]);
-    const installed = installYamlPlan(runtime, plan, silentLogger);
+    const installed = installYamlPlan(runtime, plan, { logger: silentLogger });
     expect(runtime.egresses().map((e) => [e.topic, e.type.typename])).toEqual([
       ["alerts", "example/Greet"],
       ["greetings", Types.string.typename],
@@ -58,7 +58,7 @@ describe("installYamlPlan", () => {
     const plan = planYamlModules([
       yaml("m.yaml", { endpoints: [{ functions: "example/embedded", urlPathTemplate: "http://127.0.0.1:8000/" }] }),
     ]);
-    expect(() => installYamlPlan(runtime, plan, silentLogger)).toThrow(
+    expect(() => installYamlPlan(runtime, plan, { logger: silentLogger })).toThrow(
       "m.yaml: example/embedded is both an embedded function and a remote endpoint (http://127.0.0.1:8000/)",
     );
   });
@@ -66,7 +66,7 @@ describe("installYamlPlan", () => {
   it("names the file and the endpoint when the remote binding refuses the spec", () => {
     const runtime = new Runtime({ store: new MemoryStore() });
     const plan = planYamlModules([yaml("m.yaml", { endpoints: [{ ...greeterEndpoint, tls: { ca: "-----BEGIN CERTIFICATE-----" } }] })]);
-    expect(() => installYamlPlan(runtime, plan, silentLogger)).toThrow(
+    expect(() => installYamlPlan(runtime, plan, { logger: silentLogger })).toThrow(
       "m.yaml: endpoint example/*: tls settings need an https URL, got http://127.0.0.1:8000/statefun",
     );
   });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { duration, functionTypes, positiveInt, refused, strict, urlTemplate } from "./fields.js";
+import { duration, functionTypes, positiveInt, strict, urlTemplate } from "./fields.js";
 import { type PemRef, pemRef } from "./files.js";
 import type { HttpEndpointSpec } from "./types.js";
 
@@ -10,6 +10,8 @@ export const OKHTTP_TRANSPORT = "io.statefun.transports.v1/okhttp";
 export interface EndpointDraft {
   readonly spec: Omit<HttpEndpointSpec, "tls">;
   readonly tls: readonly { readonly name: "ca" | "cert" | "key"; readonly field: string; readonly ref: PemRef }[];
+  /** The file holding the password of an encrypted client key. */
+  readonly keyPassword?: { readonly field: string; readonly ref: PemRef };
 }
 
 /** `timeouts` of an endpoint: `call`, `connect`, `read`, `write` durations. */
@@ -37,13 +39,15 @@ const transport = strict({
   trust_cacerts: pemRef.optional(),
   client_cert: pemRef.optional(),
   client_key: pemRef.optional(),
-  client_key_password: refused(
-    "encrypted client keys are not supported: decrypt the key once (openssl pkcs8 -in client.key -out client-decrypted.key) and drop client_key_password",
-  ).optional(),
+  /** As in StateFun: the location of a file holding the password of an encrypted `client_key`. */
+  client_key_password: pemRef.optional(),
 }).superRefine((t, ctx) => {
   if ((t.client_cert === undefined) !== (t.client_key === undefined)) {
     const missing = t.client_cert === undefined ? "client_cert" : "client_key";
     ctx.addIssue({ code: "custom", path: [missing], message: "required for mutual TLS: client_cert and client_key go together" });
+  }
+  if (t.client_key_password !== undefined && t.client_key === undefined) {
+    ctx.addIssue({ code: "custom", path: ["client_key_password"], message: "the password of client_key: give client_key too" });
   }
 });
 
@@ -76,7 +80,10 @@ export const endpointV2 = strict({ ...common, transport: transport.optional() })
     poolSize: t?.pool_size,
     payloadMaxBytes: t?.payload_max_bytes,
   });
-  return { spec, tls };
+  const keyPassword = t?.client_key_password;
+  return keyPassword === undefined
+    ? { spec, tls }
+    : { spec, tls, keyPassword: { field: "spec.transport.client_key_password", ref: keyPassword } };
 });
 
 /** `spec` of `io.statefun.endpoints.v1/http` (and of endpoints in the version 3.0 layout). */

@@ -191,12 +191,12 @@ module:
       );
     });
 
-    it("a client certificate needs its key; encrypted keys are refused with what to do", async () => {
+    it("a client certificate needs its key, and a key password its key", async () => {
       expect(await failure(tls("client_cert: client.crt"))).toBe(
         `module.yaml, document 1 (${V2}): spec.transport.client_key: required for mutual TLS: client_cert and client_key go together`,
       );
-      expect(await failure(tls("client_cert: c.crt\nclient_key: c.key\nclient_key_password: /run/secrets/pw"))).toBe(
-        `module.yaml, document 1 (${V2}): spec.transport.client_key_password: encrypted client keys are not supported: decrypt the key once (openssl pkcs8 -in client.key -out client-decrypted.key) and drop client_key_password`,
+      expect(await failure(tls("client_key_password: /run/secrets/pw"))).toBe(
+        `module.yaml, document 1 (${V2}): spec.transport.client_key_password: the password of client_key: give client_key too`,
       );
     });
   });

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { readDocuments } from "./documents.js";
 import { badModule } from "./errors.js";
 import { readPem } from "./files.js";
+import { decryptKey, readKeyPassword } from "./key-password.js";
 import { addDocument, type ModuleDraft } from "./kinds.js";
 import { addVersionedDocument, isVersionedLayout } from "./legacy.js";
 import type { HttpEndpointSpec, YamlModule } from "./types.js";
@@ -36,6 +37,14 @@ export async function parseModuleYaml(text: string, source: string, options: Par
         tls[name] = await readPem(ref, baseDir);
       } catch (error) {
         problems.push(`${label}: ${field}: ${(error as Error).message}`);
+      }
+    }
+    const { keyPassword } = endpoint;
+    if (keyPassword !== undefined && tls.key !== undefined) {
+      try {
+        tls.key = decryptKey(tls.key, await readKeyPassword(keyPassword.ref, baseDir));
+      } catch (error) {
+        problems.push(`${label}: ${keyPassword.field}: ${(error as Error).message}`);
       }
     }
     endpoints.push({ ...endpoint.spec, tls });
