@@ -13,6 +13,7 @@ export type CounterName =
   | "ingress_messages" // messages accepted from ingresses
   | "ingress_duplicates" // ingress requests deduplicated by idempotency key
   | "messages_sent" // messages sent by functions (immediate and delayed)
+  | "messages_sent_remote" // of those, to key groups this worker does not run now (cluster mode)
   | "messages_delivered" // messages handed to invocations
   | "invocations" // successful invocations
   | "invocation_failures" // failed attempts (each retry counts)
@@ -41,10 +42,23 @@ export interface GaugeSnapshot {
   readonly parkedMessages: number;
 }
 
-/** Where the engine reports metrics. */
+/** Per function type: what its addresses in memory are doing now. */
+export interface FunctionGauge {
+  /** Messages of the type held in memory, waiting or running. */
+  readonly queued: number;
+  /** Addresses with an invocation (or its retry backoff) under way. */
+  readonly busy: number;
+  /** Addresses whose head message failed and waits for a retry. */
+  readonly retrying: number;
+}
+
+/**
+ * Where the engine reports metrics. `functionType` names the function type the event belongs to
+ * (the one invoked, or the sender), when there is one.
+ */
 export interface MetricsSink {
-  count(name: CounterName, by?: number): void;
-  observe(name: HistogramName, value: number): void;
+  count(name: CounterName, by?: number, functionType?: string): void;
+  observe(name: HistogramName, value: number, functionType?: string): void;
 }
 
 export const noMetrics: MetricsSink = { count() {}, observe() {} };

@@ -22,9 +22,10 @@ import { Inbox } from "./engine/inbox.js";
 import { visibleState } from "./engine/instance-ttl.js";
 import { type ClusterOptions, Ownership } from "./engine/ownership.js";
 import { ReplyWaiters } from "./engine/replies.js";
+import { encodeStateEdit, type StateEdit } from "./engine/state-edit.js";
 import { DEFAULT_SWEEP, Sweeper, type SweepOptions } from "./engine/sweeper.js";
 import { Timers } from "./engine/timers.js";
-import { type GaugeSnapshot, type Logger, type MetricsSink, noMetrics, silentLogger } from "./observe.js";
+import { type FunctionGauge, type GaugeSnapshot, type Logger, type MetricsSink, noMetrics, silentLogger } from "./observe.js";
 import { Parking } from "./parking.js";
 import { Registry } from "./registry.js";
 import { StateSpecRegistry } from "./state-specs.js";
@@ -396,7 +397,7 @@ export class Runtime {
     } finally {
       this.pendingIngress--;
     }
-    this.metrics.count(duplicateOf === undefined ? "ingress_messages" : "ingress_duplicates");
+    this.metrics.count(duplicateOf === undefined ? "ingress_messages" : "ingress_duplicates", 1, functionTypeOf(target));
     if (duplicateOf === undefined) return { requestId, duplicate: false, reply: waiter?.wait };
     waiter?.cancel();
     if (!request.awaitReply) return { requestId: duplicateOf, duplicate: true };
@@ -454,6 +455,36 @@ export class Runtime {
       );
     });
     return true;
+  }
+
+  /**
+   * Sets one state value of an instance, or deletes it (`value: null`), in the instance's order:
+   * the edit is committed to its inbox and applied between two invocations, through the commit
+   * pipeline, as an invocation's write would be (see `engine/state-edit.ts`). Resolves true once
+   * the write is committed; false when that took longer than `timeoutMs` (the edit is still
+   * applied later, e.g. once a function type with no binding is loaded).
+   */
+  async editState(address: Address, edit: StateEdit, timeoutMs = 30_000): Promise<boolean> {
+    if (this.state !== "running") throw new StatefunError("STATEFUN_CLOSED", `the runtime is ${this.state}`, { terminal: false });
+    const target = checkAddress(address, "state");
+    const requestId = randomUUID();
+    const waiter = this.waiters.register(requestId);
+    const caller: Address = { namespace: INGRESS_CALLER_NAMESPACE, type: INGRESS_CALLER_TYPE, id: requestId };
+    const message = { seq: 0, keyGroup: keyGroupOf(target.id, this.keyGroups), target, caller, argument: encodeStateEdit(edit) };
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.committer.enqueue(unit({ messages: [message], committed: () => resolve(), failed: reject }));
+      });
+    } catch (error) {
+      waiter.cancel();
+      throw retryable(error);
+    }
+    return (await waiter.wait(timeoutMs)) !== undefined;
+  }
+
+  /** Per function type with addresses in memory: messages queued, addresses busy or retrying. */
+  functionGauges(): Map<string, FunctionGauge> {
+    return this.state === "running" ? this.dispatcher.functionGauges() : new Map();
   }
 
   gauges(): GaugeSnapshot {
