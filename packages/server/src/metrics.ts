@@ -1,11 +1,13 @@
-import type { CounterName, GaugeSnapshot, HistogramName, Logger, MetricsSink, Runtime } from "@statefun-ts/runtime";
+import type { CounterName, FunctionGauge, GaugeSnapshot, HistogramName, Logger, MetricsSink, Runtime } from "@statefun-ts/runtime";
 import { silentLogger } from "@statefun-ts/runtime";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { StatsRecorder } from "./stats/recorder.js";
 
 const counterHelp: Record<CounterName, string> = {
   ingress_messages: "Messages accepted from ingresses",
   ingress_duplicates: "Ingress requests deduplicated by idempotency key",
   messages_sent: "Messages sent by functions (immediate and delayed)",
+  messages_sent_remote: "Messages sent by functions to key groups other workers run (cluster mode)",
   messages_delivered: "Messages handed to invocations",
   invocations: "Successful invocations",
   invocation_failures: "Failed invocation attempts (each retry counts)",
@@ -33,8 +35,21 @@ const histogramDefs: Record<HistogramName, { help: string; buckets: number[] }> 
   },
 };
 
+/** Counters also kept per function type, as `statefun_function_<name>_total{function_type}`. */
+const functionCounters: CounterName[] = [
+  "ingress_messages",
+  "messages_delivered",
+  "invocations",
+  "invocation_failures",
+  "dead_letters",
+  "messages_sent",
+  "messages_sent_remote",
+  "egress_records",
+];
+
 /** What the gauges read from the runtime. */
-type BoundRuntime = Pick<Runtime, "gauges" | "storeStats"> & Partial<Pick<Runtime, "parkedByType" | "ownedKeyGroups" | "workerName">>;
+type BoundRuntime = Pick<Runtime, "gauges" | "storeStats"> &
+  Partial<Pick<Runtime, "parkedByType" | "ownedKeyGroups" | "workerName" | "functionGauges">>;
 type StoreStats = Awaited<ReturnType<Runtime["storeStats"]>>;
 type Snapshot = { gauges: GaugeSnapshot; store: StoreStats | undefined };
 
@@ -59,6 +74,11 @@ export class PrometheusMetrics implements MetricsSink {
   readonly registry = new Registry();
   private readonly counters = new Map<CounterName, Counter>();
   private readonly histograms = new Map<HistogramName, Histogram>();
+  private readonly byType = new Map<CounterName, Counter>();
+  private readonly latencyByType: Histogram;
+  /** The same events, for the in-memory stats history (`/v1/stats`). */
+  readonly recorder = new StatsRecorder();
+  private cachedStore: (() => StoreStats | undefined) | undefined;
   private runtime: BoundRuntime | undefined;
   private scrape: Promise<Snapshot | undefined> | undefined;
 
@@ -69,6 +89,34 @@ export class PrometheusMetrics implements MetricsSink {
     }
     for (const [name, def] of Object.entries(histogramDefs) as [HistogramName, (typeof histogramDefs)[HistogramName]][]) {
       this.histograms.set(name, new Histogram({ name: `statefun_${name}`, help: def.help, buckets: def.buckets, registers }));
+    }
+    for (const name of functionCounters) {
+      const help = `${counterHelp[name]}, by function type`;
+      this.byType.set(name, new Counter({ name: `statefun_function_${name}_total`, help, labelNames: ["function_type"], registers }));
+    }
+    this.latencyByType = new Histogram({
+      name: "statefun_function_invocation_latency_seconds",
+      help: "Time of one invocation, by function type (for a remote type, its request round trip)",
+      labelNames: ["function_type"],
+      buckets: histogramDefs.invocation_latency_seconds.buckets,
+      registers,
+    });
+    const functionGauges = () => this.runtime?.functionGauges?.() ?? new Map<string, FunctionGauge>();
+    for (const [name, help, key] of [
+      ["statefun_function_queued_messages", "Messages of a function type held in memory, by type", "queued"],
+      ["statefun_function_busy_addresses", "Addresses of a function type running or backing off, by type", "busy"],
+      ["statefun_function_retrying_addresses", "Addresses of a function type retrying a failed message, by type", "retrying"],
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ["function_type"],
+        registers,
+        collect() {
+          this.reset();
+          for (const [type, g] of functionGauges()) this.set({ function_type: type }, g[key]);
+        },
+      });
     }
     const snapshot = () => this.snapshot();
     for (const [name, help, read] of gaugeDefs) {
@@ -115,12 +163,25 @@ export class PrometheusMetrics implements MetricsSink {
     this.runtime = runtime;
   }
 
-  count(name: CounterName, by = 1): void {
-    this.counters.get(name)?.inc(by);
+  /**
+   * Store gauges read from a cache kept fresh in the background (the stats history), instead of
+   * asking the store (COUNT queries) on every scrape.
+   */
+  bindStoreStats(read: () => StoreStats | undefined): void {
+    this.cachedStore = read;
   }
 
-  observe(name: HistogramName, value: number): void {
+  count(name: CounterName, by = 1, functionType?: string): void {
+    this.counters.get(name)?.inc(by);
+    if (functionType !== undefined) this.byType.get(name)?.inc({ function_type: functionType }, by);
+    this.recorder.count(name, by, functionType);
+  }
+
+  observe(name: HistogramName, value: number, functionType?: string): void {
     this.histograms.get(name)?.observe(value);
+    if (functionType !== undefined && name === "invocation_latency_seconds")
+      this.latencyByType.observe({ function_type: functionType }, value);
+    this.recorder.observe(name, value, functionType);
   }
 
   /** One runtime snapshot shared by every gauge of a scrape (they are collected concurrently). */
@@ -130,6 +191,7 @@ export class PrometheusMetrics implements MetricsSink {
     if (runtime === undefined) return Promise.resolve(undefined);
     this.scrape = (async () => {
       const gauges = runtime.gauges();
+      if (this.cachedStore !== undefined) return { gauges, store: this.cachedStore() };
       const store = await runtime.storeStats().catch((err: unknown) => {
         this.logger.warn({ err }, "metrics: store stats unavailable");
         return undefined;

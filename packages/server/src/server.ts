@@ -14,6 +14,7 @@ import { PrometheusMetrics } from "./metrics.js";
 import { installYamlPlan, planYamlModules } from "./modules/install.js";
 import { loadModule, loadModuleFile } from "./modules/load.js";
 import { isYamlModule, type YamlModule } from "./modules/yaml/types.js";
+import { StatsHistory } from "./stats/history.js";
 
 /** The ports a worker opens. */
 export interface ServerPorts {
@@ -130,6 +131,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   const remotes = installYamlPlan(runtime, yaml, logger);
   metrics.bind(runtime);
+  const history = new StatsHistory(metrics.recorder, runtime);
+  metrics.bindStoreStats(() => history.storeStats());
+  const startedAt = Date.now();
+  const stats = Object.assign(history, {
+    info: () => ({ worker: runtime.workerName, store: storeKind(store), clustered: runtime.clustered, ready: runtime.ready, startedAt }),
+  });
   const extraIngresses: FastifyInstance[] = [];
   const dynamic = new DynamicRegistry({
     runtime,
@@ -167,14 +174,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   let runtimeStarting = false;
   try {
-    await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token, cluster: runtime }));
+    await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token, cluster: runtime, stats }));
     runtimeStarting = true;
     await runtime.start();
+    history.start();
     await dynamic.start();
     dynamic.watch(options.registryPollMs ?? (runtime.clustered ? CLUSTER_REGISTRY_POLL_MS : 2000));
     await listen("ingress", ingressApp(runtime, { logger, bodyLimit: options.bodyLimit }));
     await listen("egress", egressApp(runtime, { logger }));
   } catch (error) {
+    history.stop();
     await closeApps().catch(() => {});
     if (runtimeStarting) await runtime.stop().catch((err: unknown) => logger.warn({ err }, "stopping the runtime after a failed start"));
     await dynamic.close();
@@ -201,6 +210,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     metrics,
     close() {
       closing ??= (async () => {
+        history.stop();
         await closeApps();
         await Promise.allSettled(extraIngresses.map((app) => app.close()));
         try {
@@ -214,4 +224,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       return closing;
     },
   };
+}
+
+/** The store's kind, as the console shows it ("SQLite", "PostgreSQL", …). */
+function storeKind(store: Store): string {
+  const name = store.constructor.name.replace(/Store$/, "");
+  return name === "Sqlite" ? "SQLite" : name === "Postgres" ? "PostgreSQL" : name;
 }

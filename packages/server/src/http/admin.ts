@@ -4,12 +4,14 @@ import type { FastifyInstance } from "fastify";
 import type { DynamicRegistry } from "../dynamic/registry.js";
 import { type ClusterRuntime, clusterRoutes } from "./admin-cluster.js";
 import { dynamicRoutes } from "./admin-dynamic.js";
+import { stateEditRoutes } from "./admin-state.js";
+import { type StatsSource, statsRoutes } from "./admin-stats.js";
 import { baseApp } from "./app.js";
-import { requireBearer } from "./auth.js";
-import { dashboardHtml } from "./dashboard.js";
+import { consoleRoutes } from "./console.js";
 import { isoTime, jsonTypedValue } from "./decode.js";
 import { HttpError } from "./errors.js";
 import { covers, parkedUnder } from "./parked.js";
+import { openSession, refuseCrossSite, requireAuth } from "./session.js";
 import { addressFromPath } from "./typed.js";
 
 /** The part of the runtime the admin API uses. */
@@ -26,7 +28,8 @@ export type AdminRuntime = Pick<
   | "gauges"
   | "storeStats"
   | "parkedByType"
->;
+> &
+  Partial<Pick<Runtime, "editState">>;
 
 /** Where `/metrics` text comes from (a prom-client `Registry`). */
 export interface MetricsSource {
@@ -43,16 +46,22 @@ export interface AdminOptions {
   readonly token?: string;
   /** Enables `GET /v1/cluster` (the worker's name and the key groups it runs). */
   readonly cluster?: ClusterRuntime;
+  /** Enables `GET /v1/stats` (the metrics history) and `GET /v1/info`. */
+  readonly stats?: StatsSource;
+  /** Where the console's built assets are (default: the package's `console-dist`). */
+  readonly consoleDir?: string;
 }
 
 /**
  * The admin API: state of an instance, dead letters, loaded functions, health, readiness,
- * Prometheus metrics and a dashboard at `/`.
+ * Prometheus metrics, the metrics history (`/v1/stats`) and the operator console at `/`.
  */
 export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): FastifyInstance {
   const logger = options.logger ?? silentLogger;
   const app = baseApp({ logger });
-  if (options.token !== undefined) requireBearer(app, options.token, logger);
+  refuseCrossSite(app, logger);
+  if (options.token !== undefined) requireAuth(app, options.token, logger);
+  else openSession(app);
   if (options.dynamic !== undefined) dynamicRoutes(app, options.dynamic, () => runtime.parkedByType());
   if (options.cluster !== undefined) clusterRoutes(app, options.cluster);
 
@@ -78,6 +87,11 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
 
   app.get("/v1/functions", async () => functionList(runtime, options.dynamic));
 
+  app.get("/v1/io", async () => ({
+    ingresses: runtime.ingresses().map((i) => ({ kind: i.kind, route: `POST ${i.path}`, messageType: i.type.typename })),
+    egresses: runtime.egresses().map((e) => ({ egress: e.egress, topic: e.topic, messageType: e.type.typename })),
+  }));
+
   app.get("/v1/deadletters", async (request) => {
     const query = request.query as Record<string, unknown>;
     const limit = intParam(query.limit, "limit", 100, 1, 1000);
@@ -91,22 +105,9 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
     return { id, replayed: true };
   });
 
-  app.get("/", async (_request, reply) => {
-    const store = await runtime.storeStats().catch((err: unknown) => {
-      logger.warn({ err }, "dashboard: store stats unavailable");
-      return undefined;
-    });
-    const topics = [...new Set(runtime.egresses().map((e) => e.topic))].sort();
-    const html = dashboardHtml({
-      ready: runtime.ready,
-      gauges: runtime.gauges(),
-      store,
-      functions: functionList(runtime, options.dynamic),
-      ingresses: runtime.ingresses().map((i) => `POST ${i.path} (${i.type.typename})`),
-      topics,
-    });
-    return reply.type("text/html; charset=utf-8").send(html);
-  });
+  if (options.stats !== undefined) statsRoutes(app, options.stats);
+  if (runtime.editState !== undefined) stateEditRoutes(app, { editState: runtime.editState.bind(runtime) });
+  consoleRoutes(app, options.consoleDir);
   return app;
 }
 

@@ -10,7 +10,8 @@ export type HttpErrorCode =
   | "STATEFUN_BODY_TOO_LARGE"
   | "STATEFUN_INTERNAL"
   | "STATEFUN_CONFLICT"
-  | "STATEFUN_UNAUTHORIZED";
+  | "STATEFUN_UNAUTHORIZED"
+  | "STATEFUN_FORBIDDEN";
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {
