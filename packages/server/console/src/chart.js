@@ -44,7 +44,7 @@ export function Chart({ title, times, series, height = 180, unit = "" }) {
   useEffect(() => {
     plot.current?.setData(data);
   });
-  return html`<div class="chart" data-chart=${title} data-points=${String(series.reduce((n, s) => n + s.values.filter((v) => v != null).length, 0))}><h3>${title}</h3><div ref=${el}></div></div>`;
+  return html`<div class="chart" data-chart=${title} data-points=${String(series.reduce((n, s) => n + s.values.filter((v) => v != null).length, 0))} data-max=${String(Math.max(0, ...series.flatMap((s) => s.values.filter((v) => v != null))))}><h3>${title}</h3><div ref=${el}></div></div>`;
 }
 
 /** A small inline line of the last values (an SVG path, no axes). */

@@ -188,7 +188,7 @@ export function Modules() {
     <h3>Load or replace a module</h3>
     <label>Name <input name="module-name" value=${name} onInput=${(e) => setName(e.currentTarget.value)} /></label>
     <div class="editor">
-      <pre class="gutter" aria-hidden="true">${lines.map((_, i) => html`<span class=${errLines.has(i + 1) ? "err-line" : ""} data-line=${i + 1}>${i + 1}\n</span>`)}</pre>
+      <pre class="gutter" aria-hidden="true">${lines.map((_, i) => html`<span class=${errLines.has(i + 1) ? "err-line" : ""} data-line=${i + 1}>${i + 1}</span>`)}</pre>
       <textarea name="yaml" spellcheck="false" rows=${Math.max(8, lines.length + 1)} value=${text} onInput=${(e) => setText(e.currentTarget.value)}></textarea>
     </div>
     <button id="load-module" onClick=${() => act(() => api("PUT", `/v1/modules/${encodeURIComponent(name)}`, text, "application/yaml"), `Loaded ${name}.`)}>Load module</button>

@@ -15,6 +15,7 @@ import {
   parseWorkerName,
   type StoreTarget,
 } from "./args.js";
+import { consoleCommands } from "./console-commands.js";
 
 export interface RunArgs {
   readonly modules: readonly string[];
@@ -53,7 +54,7 @@ export interface StateArgs {
 /** One request to the admin API (`statefun functions …`, `statefun modules …`). */
 export interface AdminArgs {
   readonly admin: string;
-  readonly method: "GET" | "PUT" | "DELETE";
+  readonly method: "GET" | "PUT" | "POST" | "DELETE";
   /** Path under the admin URL, already encoded. */
   readonly path: string;
   /** A body given as text, or a file to read (`-`: stdin). */
@@ -182,5 +183,6 @@ export function buildProgram(actions: CliActions): Command {
     });
 
   adminCommands(program, actions);
+  consoleCommands(program, actions);
   return program;
 }
