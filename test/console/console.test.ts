@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The operator console in a real headless Chromium (issue 14), against a worker running the
  * greeter and shopping-cart examples (and a function that fails on demand): live charts, the
@@ -7,8 +8,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type RunningServer, startServer } from "@statefun-ts/server";
 import { statefulFunction, statefunModule, Types, valueSpec } from "@statefun-ts/sdk";
+import { type RunningServer, startServer } from "@statefun-ts/server";
 import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import greeter from "../../examples/greeter/module.js";
@@ -124,7 +125,11 @@ describe("operator console in Chromium", () => {
   });
 
   it("replays a dead letter with its button once the function is fixed", async () => {
-    const sent = await fetch(`${ingress}/console/fragile/f1`, { method: "PUT", headers: { "content-type": "text/plain" }, body: "order-7" });
+    const sent = await fetch(`${ingress}/console/fragile/f1`, {
+      method: "PUT",
+      headers: { "content-type": "text/plain" },
+      body: "order-7",
+    });
     expect(sent.status).toBeLessThan(300);
     const { page, errors } = await newPage(browser);
     await page.goto(`${admin}/#/deadletters`);
@@ -136,8 +141,11 @@ describe("operator console in Chromium", () => {
     broken = false;
     await page.click("#deadletters tbody tr button.replay");
     await page.waitForSelector('p.note[role="status"]');
-    const state = async () => (await (await fetch(`${admin}/v1/state/console/fragile/f1`)).json()) as { state: { name: string; value: unknown }[] };
-    await expect.poll(async () => (await state()).state, { timeout: 10_000 }).toEqual([expect.objectContaining({ name: "handled", value: "order-7" })]);
+    const state = async () =>
+      (await (await fetch(`${admin}/v1/state/console/fragile/f1`)).json()) as { state: { name: string; value: unknown }[] };
+    await expect
+      .poll(async () => (await state()).state, { timeout: 10_000 })
+      .toEqual([expect.objectContaining({ name: "handled", value: "order-7" })]);
     await page.waitForFunction(() => document.querySelectorAll("#deadletters tbody tr").length === 0);
     await screenshot(page, "dead-letter-replayed");
     expect(errors).toEqual([]);
@@ -151,7 +159,9 @@ describe("operator console in Chromium", () => {
     await yaml!.evaluate((e) => {
       (e as HTMLTextAreaElement).value = "";
     });
-    await yaml!.type("kind: io.statefun.endpoints.v2/http\nspec:\n  functions: [example/*\n  urlPathTemplate: http://127.0.0.1:1/{function.name}\n");
+    await yaml!.type(
+      "kind: io.statefun.endpoints.v2/http\nspec:\n  functions: [example/*\n  urlPathTemplate: http://127.0.0.1:1/{function.name}\n",
+    );
     await page.click("#load-module");
     const error = await page.waitForSelector("#module-error");
     expect(await error!.evaluate((e) => e.textContent)).toMatch(/line \d+, column \d+: invalid YAML/);

@@ -4,11 +4,24 @@ import { type AdminArgs, buildProgram, type CliActions } from "./program.js";
 async function parse(argv: string[]): Promise<{ admin: AdminArgs[]; error: string }> {
   const admin: AdminArgs[] = [];
   const none = async () => {};
-  const actions: CliActions = { run: none, send: none, call: none, state: none, admin: async (a) => void admin.push(a) };
+  const actions: CliActions = {
+    run: none,
+    send: none,
+    call: none,
+    state: none,
+    admin: async (a) => {
+      admin.push(a);
+    },
+  };
   let error = "";
   const program = buildProgram(actions);
   const quiet = (c: typeof program): void => {
-    c.configureOutput({ writeErr: (s) => void (error += s), writeOut: () => {} });
+    c.configureOutput({
+      writeErr: (s) => {
+        error += s;
+      },
+      writeOut: () => {},
+    });
     for (const sub of c.commands) quiet(sub);
   };
   quiet(program);
