@@ -3,8 +3,15 @@ import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { parseAddress, parseTypename, parseUrl } from "./args.js";
 import { type CliActions, DEFAULT_ADMIN_URL } from "./program.js";
+import { topCommand } from "./top.js";
 
 const path = (a: Address) => [a.namespace, a.type, a.id].map(encodeURIComponent).join("/");
+
+function parseSeconds(text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > 900) throw new InvalidArgumentError("expected whole seconds from 1 to 900.");
+  return n;
+}
 
 function parseJson(text: string): unknown {
   try {
@@ -14,16 +21,10 @@ function parseJson(text: string): unknown {
   }
 }
 
-function parseId(text: string): number {
-  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError("expected a dead letter id (a whole number).");
-  return n;
-}
-
 /**
  * The console's actions on the command line: `statefun state-set|state-delete` (a state edit,
- * applied in the instance's order), `statefun deadletters list|replay`, `statefun parked`,
- * `statefun cluster`, `statefun stats`.
+ * applied in the instance's order), `statefun parked`,
+ * `statefun cluster`, `statefun stats`, `statefun top`.
  */
 export function consoleCommands(program: Command, actions: CliActions): void {
   const adminOption = (cmd: Command) =>
@@ -58,21 +59,6 @@ export function consoleCommands(program: Command, actions: CliActions): void {
     await actions.admin({ admin: opts.admin, method: "DELETE", path: `/v1/state/${path(address)}/${encodeURIComponent(name)}` });
   });
 
-  const letters = program.command("deadletters").description("list or replay dead letters");
-  adminOption(letters.command("list").description("list dead letters with reason and attempts"))
-    .option("--limit <n>", "at most this many", "100")
-    .action(async (opts) =>
-      actions.admin({ admin: opts.admin, method: "GET", path: `/v1/deadletters?limit=${encodeURIComponent(opts.limit)}` }),
-    );
-  adminOption(
-    letters
-      .command("replay")
-      .description("put dead letters back into their target's inbox")
-      .argument("<id...>", "dead letter ids", (text, prev: number[] = []) => [...prev, parseId(text)]),
-  ).action(async (ids: number[], opts) => {
-    for (const id of ids) await actions.admin({ admin: opts.admin, method: "POST", path: `/v1/deadletters/${id}/replay` });
-  });
-
   adminOption(program.command("parked").description("messages parked for function types that are not loaded, by type")).action(
     async (opts) => actions.admin({ admin: opts.admin, method: "GET", path: "/v1/parked" }),
   );
@@ -84,4 +70,14 @@ export function consoleCommands(program: Command, actions: CliActions): void {
     .action(async (opts) =>
       actions.admin({ admin: opts.admin, method: "GET", path: `/v1/stats?window=${encodeURIComponent(opts.window)}` }),
     );
+
+  adminOption(
+    program.command("top").description("live throughput, per-function rates, failures and backlog of a worker, refreshed in place"),
+  )
+    .option("--interval <seconds>", "refresh period", parseSeconds, 1)
+    .option("--window <seconds>", "rates averaged over this many seconds", parseSeconds, 10)
+    .option("--once", "print one screen and exit")
+    .action(async (opts) => {
+      await topCommand({ admin: opts.admin, intervalMs: opts.interval * 1000, windowSeconds: opts.window, once: opts.once === true });
+    });
 }
