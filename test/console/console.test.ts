@@ -106,8 +106,10 @@ describe("operator console in Chromium", () => {
     await page.goto(`${admin}/#/state`);
     await page.type('input[name="namespace"]', "example");
     await page.type('input[name="type"]', "person");
-    await page.type('input[name="id"]', "Bob");
-    await page.click('#find-instance button[type="submit"]');
+    // The instances of the type, listed from the store; Bob's opens his state.
+    await page.click("#list-instances");
+    await page.waitForSelector('#instances button[data-id="Bob"]');
+    await page.click('#instances button[data-id="Bob"]');
     await page.waitForSelector('tr[data-state="visits"]');
     expect(await page.$eval('tr[data-state="visits"] code.value', (e) => e.textContent)).toBe("2");
     await page.click('tr[data-state="visits"] button.edit');

@@ -10,6 +10,7 @@ export { noMetrics, silentLogger } from "./observe.js";
 export type { Limits, RuntimeOptions } from "./runtime.js";
 export { Runtime } from "./runtime.js";
 export { StateSpecRegistry } from "./state-specs.js";
+export type { ConsoleReads } from "./store/console-reads.js";
 export type { MemoryStoreOptions } from "./store/memory-store.js";
 export { MemoryStore } from "./store/memory-store.js";
 export type {

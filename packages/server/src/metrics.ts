@@ -79,6 +79,7 @@ export class PrometheusMetrics implements MetricsSink {
   /** The same events, for the in-memory stats history (`/v1/stats`). */
   readonly recorder = new StatsRecorder();
   private cachedStore: (() => StoreStats | undefined) | undefined;
+  private cachedTopics: (() => Readonly<Record<string, number>>) | undefined;
   private runtime: BoundRuntime | undefined;
   private scrape: Promise<Snapshot | undefined> | undefined;
 
@@ -118,6 +119,17 @@ export class PrometheusMetrics implements MetricsSink {
         },
       });
     }
+    const topics = () => this.cachedTopics?.() ?? {};
+    new Gauge({
+      name: "statefun_egress_records_by_topic",
+      help: "Egress records not yet delivered, by topic (read from the store every few seconds)",
+      labelNames: ["topic"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [topic, n] of Object.entries(topics())) this.set({ topic }, n);
+      },
+    });
     const snapshot = () => this.snapshot();
     for (const [name, help, read] of gaugeDefs) {
       new Gauge({
@@ -167,8 +179,9 @@ export class PrometheusMetrics implements MetricsSink {
    * Store gauges read from a cache kept fresh in the background (the stats history), instead of
    * asking the store (COUNT queries) on every scrape.
    */
-  bindStoreStats(read: () => StoreStats | undefined): void {
+  bindStoreStats(read: () => StoreStats | undefined, egressByTopic?: () => Readonly<Record<string, number>>): void {
     this.cachedStore = read;
+    this.cachedTopics = egressByTopic;
   }
 
   count(name: CounterName, by = 1, functionType?: string): void {

@@ -131,8 +131,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   const remotes = installYamlPlan(runtime, yaml, logger);
   metrics.bind(runtime);
-  const history = new StatsHistory(metrics.recorder, runtime);
-  metrics.bindStoreStats(() => history.storeStats());
+  const history = new StatsHistory(metrics.recorder, { ...runtimeStats(runtime), egressDepth: () => store.egressDepth() });
+  metrics.bindStoreStats(
+    () => history.storeStats(),
+    () => history.egressDepth(),
+  );
   const startedAt = Date.now();
   const stats = Object.assign(history, {
     info: () => ({ worker: runtime.workerName, store: storeKind(store), clustered: runtime.clustered, ready: runtime.ready, startedAt }),
@@ -174,7 +177,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   let runtimeStarting = false;
   try {
-    await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token, cluster: runtime, stats }));
+    await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token, cluster: runtime, stats, reads: store }));
     runtimeStarting = true;
     await runtime.start();
     history.start();
@@ -230,4 +233,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 function storeKind(store: Store): string {
   const name = store.constructor.name.replace(/Store$/, "");
   return name === "Sqlite" ? "SQLite" : name === "Postgres" ? "PostgreSQL" : name;
+}
+
+/** What the stats history reads from the runtime. */
+function runtimeStats(runtime: Runtime) {
+  return { gauges: () => runtime.gauges(), functionGauges: () => runtime.functionGauges(), storeStats: () => runtime.storeStats() };
 }

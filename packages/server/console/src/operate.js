@@ -12,6 +12,22 @@ export function StateBrowser() {
   const [found, setFound] = useState(undefined);
   const [error, setError] = useState(undefined);
   const [editing, setEditing] = useState(undefined);
+  const [listing, setListing] = useState(undefined);
+  const list = async (after = "") => {
+    setError(undefined);
+    try {
+      const q = new URLSearchParams({ limit: "20", ...(after ? { after } : {}) });
+      const page = await api("GET", `/v1/instances/${encodeURIComponent(form.namespace)}/${encodeURIComponent(form.type)}?${q}`);
+      setListing({ ...page, pages: after ? [...(listing?.pages ?? []), after] : [] });
+    } catch (e) {
+      setError(e.message);
+    }
+  };
+  const open = (id) => {
+    const address = { namespace: listing.namespace, type: listing.type, id };
+    setForm(address);
+    load(address);
+  };
   const load = async (address = form) => {
     setError(undefined);
     try {
@@ -53,7 +69,18 @@ export function StateBrowser() {
     }}>
       ${field("namespace", "Namespace")} ${field("type", "Type")} ${field("id", "Id")}
       <button type="submit">Find</button>
+      <button type="button" class="secondary" id="list-instances" disabled=${!form.namespace || !form.type} onClick=${() => list()}>List instances of the type</button>
     </form>
+    ${
+      listing &&
+      html`<div class="instances" id="instances">
+      <span class="muted">${listing.namespace}/${listing.type}: </span>
+      ${listing.instances.length === 0 ? html`<span class="muted">no instance with state</span>` : ""}
+      ${listing.instances.map((id) => html`<button class="link" data-id=${id} onClick=${() => open(id)}>${id}</button>`)}
+      ${listing.next !== null ? html`<button class="secondary" onClick=${() => list(listing.next)}>Next page</button>` : ""}
+      ${listing.pages.length > 0 ? html`<button class="secondary" onClick=${() => list(listing.pages[listing.pages.length - 2] ?? "")}>Previous</button>` : ""}
+    </div>`
+    }
     ${error && html`<p class="error" role="alert">${error}</p>`}
     ${
       found &&
@@ -78,7 +105,7 @@ export function StateBrowser() {
         )}
       </tbody></table>`
     }
-    <p class="muted">API: <code>GET|PUT|DELETE /v1/state/{ns}/{type}/{id}[/{name}]</code> · CLI: <code>statefun state get|set|delete</code>. An edit is applied in the instance's order, through the commit pipeline.</p>
+    <p class="muted">API: <code>GET /v1/state/{ns}/{type}/{id}</code>, <code>PUT|DELETE /v1/state/{ns}/{type}/{id}/{name}</code>, <code>GET /v1/instances/{ns}/{type}</code> · CLI: <code>statefun state</code>, <code>statefun state-set</code>, <code>statefun state-delete</code>. An edit is applied in the instance's order, through the commit pipeline.</p>
   `;
 }
 
@@ -98,11 +125,22 @@ export function DeadLetters() {
     }
     reload();
   };
+  const discard = async (path, what) => {
+    if (!confirm(`Delete ${what} for good?`)) return;
+    try {
+      await api("DELETE", path);
+      setNote(`Deleted ${what}.`);
+    } catch (e) {
+      setNote(e.message);
+    }
+    reload();
+  };
   const types = [...new Set((letters ?? []).map(typeOf))].sort();
   return html`
     <div class="row">
       <label>Function type <select onChange=${(e) => setType(e.currentTarget.value)}><option value="">all</option>${types.map((t) => html`<option>${t}</option>`)}</select></label>
       <button disabled=${shown.length === 0} onClick=${() => replay(shown.map((l) => l.id))}>Replay ${shown.length} shown</button>
+      ${type && html`<button class="danger" onClick=${() => discard(`/v1/deadletters?type=${encodeURIComponent(type)}`, `every dead letter of ${type}`)}>Discard all of ${type}</button>`}
     </div>
     ${note && html`<p class="note" role="status">${note}</p>`} ${error && html`<p class="error">${error.message}</p>`}
     ${letters && shown.length === 0 ? html`<p class="muted">No dead letters.</p>` : ""}
@@ -112,11 +150,11 @@ export function DeadLetters() {
           <td>${l.id}</td><td>${typeOf(l)}/${l.target.id}</td>
           <td class="small"><span class="muted">${l.argument.typename}</span><br /><code>${preview(l.argument)}</code></td>
           <td class="small reason">${l.error}</td><td>${l.attempts}</td><td class="small">${l.failedAt}</td>
-          <td><button class="replay" onClick=${() => replay([l.id])}>Replay</button></td>
+          <td class="actions"><button class="replay" onClick=${() => replay([l.id])}>Replay</button><button class="danger discard" onClick=${() => discard(`/v1/deadletters/${l.id}`, `dead letter ${l.id}`)}>Discard</button></td>
         </tr>`,
       )}
     </tbody></table>
-    <p class="muted">API: <code>GET /v1/deadletters</code>, <code>POST /v1/deadletters/{id}/replay</code> · CLI: <code>statefun deadletters list|replay</code></p>
+    <p class="muted">API: <code>GET /v1/deadletters</code>, <code>POST /v1/deadletters/{id}/replay</code>, <code>DELETE /v1/deadletters/{id}</code>, <code>DELETE /v1/deadletters?type=ns/name</code> · CLI: <code>statefun deadletters list|replay|delete|discard</code></p>
   `;
 }
 
@@ -234,6 +272,7 @@ export function IngressEgress() {
   const last = samples.slice(-10);
   const rate = (pick) => last.reduce((n, s) => n + pick(s), 0) / Math.max(1, last.length);
   const depth = samples[samples.length - 1]?.egressDepth;
+  const byTopic = samples[samples.length - 1]?.egressByTopic ?? {};
   const byTarget = {};
   for (const s of last)
     for (const [t, f] of Object.entries(s.functions)) byTarget[t] = (byTarget[t] ?? 0) + f.ingress / Math.max(1, last.length);
@@ -245,7 +284,7 @@ export function IngressEgress() {
     </tbody></table>
     <h3>Egress</h3>
     <p>Written: <strong>${fmt(rate((s) => s.egress))}</strong> records/s · waiting for delivery (all topics): <strong>${fmt(depth)}</strong></p>
-    <table class="grid" id="egresses"><thead><tr><th>Egress</th><th>Topic</th><th>Message type</th></tr></thead><tbody>
-      ${(io?.egresses ?? []).map((e) => html`<tr><td>${e.egress}</td><td>${e.topic}</td><td>${e.messageType}</td></tr>`)}
+    <table class="grid" id="egresses"><thead><tr><th>Egress</th><th>Topic</th><th>Message type</th><th>Waiting</th></tr></thead><tbody>
+      ${(io?.egresses ?? []).map((e) => html`<tr data-topic=${e.topic}><td>${e.egress}</td><td>${e.topic}</td><td>${e.messageType}</td><td>${byTopic[e.topic] ?? 0}</td></tr>`)}
     </tbody></table>`;
 }

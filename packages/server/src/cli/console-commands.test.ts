@@ -54,6 +54,9 @@ describe("console commands", () => {
 
   it("parked, cluster and stats read the API", async () => {
     expect((await parse(["parked"])).admin[0]?.path).toBe("/v1/parked");
+    expect((await parse(["instances", "example/person", "--after", "Bob", "--limit", "10"])).admin[0]?.path).toBe(
+      "/v1/instances/example/person?limit=10&after=Bob",
+    );
     expect((await parse(["cluster"])).admin[0]?.path).toBe("/v1/cluster");
     expect((await parse(["stats", "--window", "900"])).admin[0]?.path).toBe("/v1/stats?window=900");
   });

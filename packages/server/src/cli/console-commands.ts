@@ -13,6 +13,14 @@ function parseSeconds(text: string): number {
   return n;
 }
 
+/** `namespace/name`, each part encoded for a path. */
+function parseFunctionType(text: string): string {
+  const slash = text.indexOf("/");
+  if (slash <= 0 || slash === text.length - 1 || text.indexOf("/", slash + 1) >= 0)
+    throw new InvalidArgumentError("expected namespace/name.");
+  return `${encodeURIComponent(text.slice(0, slash))}/${encodeURIComponent(text.slice(slash + 1))}`;
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -23,7 +31,7 @@ function parseJson(text: string): unknown {
 
 /**
  * The console's actions on the command line: `statefun state-set|state-delete` (a state edit,
- * applied in the instance's order), `statefun parked`,
+ * applied in the instance's order), `statefun instances`, `statefun parked`,
  * `statefun cluster`, `statefun stats`, `statefun top`.
  */
 export function consoleCommands(program: Command, actions: CliActions): void {
@@ -59,6 +67,17 @@ export function consoleCommands(program: Command, actions: CliActions): void {
     await actions.admin({ admin: opts.admin, method: "DELETE", path: `/v1/state/${path(address)}/${encodeURIComponent(name)}` });
   });
 
+  adminOption(
+    program
+      .command("instances")
+      .description("list the instances of a function type that have state, a page at a time")
+      .argument("<type>", "function type as namespace/name", parseFunctionType)
+      .option("--after <id>", "start after this id (the `next` of the previous page)")
+      .option("--limit <n>", "at most this many (1 to 1000)", "50"),
+  ).action(async (type: string, opts) => {
+    const query = new URLSearchParams({ limit: opts.limit, ...(opts.after === undefined ? {} : { after: opts.after }) });
+    await actions.admin({ admin: opts.admin, method: "GET", path: `/v1/instances/${type}?${query}` });
+  });
   adminOption(program.command("parked").description("messages parked for function types that are not loaded, by type")).action(
     async (opts) => actions.admin({ admin: opts.admin, method: "GET", path: "/v1/parked" }),
   );

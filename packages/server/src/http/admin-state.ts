@@ -1,5 +1,5 @@
 import { type Address, checkAddress } from "@statefun-ts/protocol";
-import type { Runtime } from "@statefun-ts/runtime";
+import type { ConsoleReads, Runtime } from "@statefun-ts/runtime";
 import type { FastifyInstance } from "fastify";
 import { bodyBytes } from "./app.js";
 import { typedValueFromJson } from "./encode.js";
@@ -57,4 +57,26 @@ export function stateNameFromPath(url: string): { address: Address; name: string
   } catch (error) {
     throw new HttpError(400, "STATEFUN_BAD_ADDRESS", (error as Error).message);
   }
+}
+
+/**
+ * `GET /v1/instances/{namespace}/{type}?after=<id>&limit=<n>`: ids of the instances of a function
+ * type that have state, ascending, a page at a time (`next`: the `after` of the next page, null at the end).
+ */
+export function instanceRoutes(app: FastifyInstance, reads: Pick<ConsoleReads, "listInstances">): void {
+  app.get<{ Params: { namespace: string; type: string }; Querystring: Record<string, string | undefined> }>(
+    "/v1/instances/:namespace/:type",
+    async (request) => {
+      const { namespace, type } = request.params;
+      const { after } = request.query;
+      const raw = request.query.limit;
+      const limit = raw === undefined ? 50 : /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) {
+        throw new HttpError(400, "STATEFUN_BAD_REQUEST", `invalid limit ${JSON.stringify(raw)}: expected an integer from 1 to 1000`);
+      }
+      const ids = await reads.listInstances({ namespace, type }, after === undefined || after === "" ? undefined : after, limit + 1);
+      const page = ids.slice(0, limit);
+      return { namespace, type, instances: page, next: ids.length > limit ? (page[page.length - 1] ?? null) : null };
+    },
+  );
 }

@@ -1,10 +1,10 @@
-import type { DeadLetter, Logger, Runtime } from "@statefun-ts/runtime";
+import type { ConsoleReads, DeadLetter, Logger, Runtime } from "@statefun-ts/runtime";
 import { silentLogger } from "@statefun-ts/runtime";
 import type { FastifyInstance } from "fastify";
 import type { DynamicRegistry } from "../dynamic/registry.js";
 import { type ClusterRuntime, clusterRoutes } from "./admin-cluster.js";
 import { dynamicRoutes } from "./admin-dynamic.js";
-import { stateEditRoutes } from "./admin-state.js";
+import { instanceRoutes, stateEditRoutes } from "./admin-state.js";
 import { type StatsSource, statsRoutes } from "./admin-stats.js";
 import { baseApp } from "./app.js";
 import { consoleRoutes } from "./console.js";
@@ -48,6 +48,8 @@ export interface AdminOptions {
   readonly cluster?: ClusterRuntime;
   /** Enables `GET /v1/stats` (the metrics history) and `GET /v1/info`. */
   readonly stats?: StatsSource;
+  /** Enables `GET /v1/instances/{ns}/{type}` (the store's listing of instances). */
+  readonly reads?: Pick<ConsoleReads, "listInstances">;
   /** Where the console's built assets are (default: the package's `console-dist`). */
   readonly consoleDir?: string;
 }
@@ -107,6 +109,7 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
 
   if (options.stats !== undefined) statsRoutes(app, options.stats);
   if (runtime.editState !== undefined) stateEditRoutes(app, { editState: runtime.editState.bind(runtime) });
+  if (options.reads !== undefined) instanceRoutes(app, options.reads);
   consoleRoutes(app, options.consoleDir);
   return app;
 }

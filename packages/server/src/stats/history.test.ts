@@ -14,6 +14,7 @@ function runtime() {
       storeReads++;
       return { messages: 5, timers: 0, egress: 1, deadLetters: 2 };
     },
+    egressDepth: async () => new Map([["greetings", 1]]),
   };
 }
 
@@ -62,16 +63,21 @@ describe("StatsHistory", () => {
     const rt = runtime();
     metrics.bind(rt);
     const history = new StatsHistory(metrics.recorder, rt, { storeEveryMs: 60_000 });
-    metrics.bindStoreStats(() => history.storeStats());
+    metrics.bindStoreStats(
+      () => history.storeStats(),
+      () => history.egressDepth(),
+    );
     history.sample(Date.now());
     await new Promise((r) => setImmediate(r));
     expect(history.storeStats()).toEqual({ messages: 5, timers: 0, egress: 1, deadLetters: 2 });
     for (let i = 0; i < 5; i++) await metrics.registry.metrics();
     for (let i = 0; i < 5; i++) history.sample(Date.now());
     expect(rt.storeReads).toBe(1);
+    expect(history.sample(Date.now()).egressByTopic).toEqual({ greetings: 1 });
     const text = await metrics.registry.metrics();
     expect(text).toContain("statefun_backlog_messages 5");
     expect(text).toContain('statefun_function_retrying_addresses{function_type="example/person"} 1');
+    expect(text).toContain('statefun_egress_records_by_topic{topic="greetings"} 1');
   });
 
   it("labels per-function counters and latency in /metrics", async () => {

@@ -47,6 +47,8 @@ export interface StatsSample {
   readonly timers: number | null;
   readonly egressDepth: number | null;
   readonly deadLettersStored: number | null;
+  /** Egress records waiting, by topic (from the store, as `backlog`). */
+  readonly egressByTopic: Readonly<Record<string, number>>;
   readonly functions: Readonly<Record<string, FunctionSample>>;
 }
 
@@ -57,6 +59,8 @@ export interface StatsRuntime {
   gauges(): GaugeSnapshot;
   functionGauges(): Map<string, FunctionGauge>;
   storeStats(): Promise<StoreStats>;
+  /** Egress records waiting per topic (read with the store's counts). */
+  egressDepth?(): Promise<Map<string, number>>;
 }
 
 export interface StatsHistoryOptions {
@@ -86,6 +90,7 @@ export class StatsHistory {
   private store: StoreStats | undefined;
   private storeReadAt = 0;
   private storeReading = false;
+  private topics: Readonly<Record<string, number>> = {};
 
   constructor(
     private readonly recorder: StatsRecorder,
@@ -108,6 +113,11 @@ export class StatsHistory {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /** Egress records waiting per topic, as last read. */
+  egressDepth(): Readonly<Record<string, number>> {
+    return this.topics;
   }
 
   /** The store's counts as last read (undefined until the first read answered). */
@@ -183,6 +193,7 @@ export class StatsHistory {
       timers: store?.timers ?? null,
       egressDepth: store?.egress ?? null,
       deadLettersStored: store?.deadLetters ?? null,
+      egressByTopic: this.topics,
       functions,
     };
     this.last = { ...totals };
@@ -196,11 +207,11 @@ export class StatsHistory {
     if (this.storeReading) return;
     this.storeReading = true;
     this.storeReadAt = Date.now();
-    this.runtime
-      .storeStats()
+    Promise.all([this.runtime.storeStats(), this.runtime.egressDepth?.()])
       .then(
-        (stats) => {
+        ([stats, topics]) => {
           this.store = stats;
+          if (topics !== undefined) this.topics = Object.fromEntries([...topics].sort(([a], [b]) => (a < b ? -1 : 1)));
         },
         () => {},
       )
