@@ -96,6 +96,13 @@ describe("operator console in Chromium", () => {
     await page.goto(`${admin}/#/functions`);
     await page.waitForSelector('tr[data-type="example/person"] svg.spark');
     await screenshot(page, "functions");
+    await page.goto(`${admin}/#/cluster`);
+    const me = await page.waitForSelector(`tr[data-worker="${server.runtime.workerName}"]`);
+    expect(await me!.evaluate((e) => e.textContent)).toMatch(/this worker\s*\d+\s*0-\d+\s*1/);
+    await screenshot(page, "cluster");
+    await page.goto(`${admin}/#/io`);
+    await page.waitForSelector('#egresses tr[data-topic="greetings"]');
+    await screenshot(page, "ingress-egress");
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -7,7 +7,7 @@ export type { StateEdit } from "./engine/state-edit.js";
 export { STATE_EDIT_TYPENAME } from "./engine/state-edit.js";
 export type { CounterName, FunctionGauge, GaugeSnapshot, HistogramName, Logger, MetricsSink } from "./observe.js";
 export { noMetrics, silentLogger } from "./observe.js";
-export type { Limits, RuntimeOptions } from "./runtime.js";
+export type { ClusterSnapshot, Limits, RuntimeOptions } from "./runtime.js";
 export { Runtime } from "./runtime.js";
 export { StateSpecRegistry } from "./state-specs.js";
 export type { ConsoleReads } from "./store/console-reads.js";

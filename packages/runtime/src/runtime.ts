@@ -29,7 +29,7 @@ import { type FunctionGauge, type GaugeSnapshot, type Logger, type MetricsSink, 
 import { Parking } from "./parking.js";
 import { Registry } from "./registry.js";
 import { StateSpecRegistry } from "./state-specs.js";
-import type { DeadLetter, Fence, Store, StoredMessage, StoreInfo } from "./store/types.js";
+import type { DeadLetter, Fence, Lease, Store, StoredMessage, StoreInfo } from "./store/types.js";
 
 /** Bounds that keep memory flat under any backlog. */
 export interface Limits {
@@ -70,6 +70,15 @@ export interface RuntimeOptions {
   readonly cluster?: ClusterOptions | boolean;
   /** Called when the runtime cannot go on (a commit failed, or its leases were taken): the process should exit and restart. */
   readonly onFatal?: (error: unknown) => void;
+}
+
+/** `Runtime.clusterView()`: members, leases, and the last heartbeat (epoch ms; undefined for a single owner). */
+export interface ClusterSnapshot {
+  readonly members: readonly string[];
+  readonly leases: ReadonlyMap<number, Lease>;
+  readonly heartbeatAt: number | undefined;
+  readonly heartbeatMs: number | undefined;
+  readonly leaseMs: number | undefined;
 }
 
 /** `RuntimeOptions.parkTimeoutMs` when not given. */
@@ -309,6 +318,25 @@ export class Runtime {
   /** The key groups this worker runs now (all of them for a single owner). */
   ownedKeyGroups(): readonly number[] {
     return this.ownership?.owned ?? this.owned;
+  }
+
+  /**
+   * The cluster as this worker last saw it: live members, every key group's lease (owner, epoch),
+   * and when the last heartbeat answered. A single owner reports itself and its own leases.
+   */
+  clusterView(): ClusterSnapshot {
+    const last = this.ownership?.lastView;
+    if (this.ownership === undefined || last === undefined) {
+      const leases = new Map([...(this.fence?.epochs ?? [])].map(([kg, epoch]) => [kg, { owner: this.owner, epoch }]));
+      return { members: [this.owner], leases, heartbeatAt: undefined, heartbeatMs: undefined, leaseMs: undefined };
+    }
+    return {
+      members: last.view.members,
+      leases: last.view.leases,
+      heartbeatAt: last.at,
+      heartbeatMs: this.ownership.heartbeatMs,
+      leaseMs: this.ownership.leaseMs,
+    };
   }
 
   /** This worker's name in leases and cluster membership. */

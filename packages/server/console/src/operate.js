@@ -256,14 +256,26 @@ const functionPath = (t) => {
 export function Cluster() {
   const [cluster, error] = usePoll("/v1/cluster", 2000);
   const [info] = usePoll("/v1/info", 5000);
+  const members = cluster?.members ?? [];
   return html`${error && html`<p class="error">${error.message}</p>`}
     ${
       cluster &&
-      html`<table class="grid" id="cluster"><thead><tr><th>Worker</th><th>Mode</th><th>Key groups</th><th>Ranges</th><th>Store</th></tr></thead><tbody>
-      <tr><td>${cluster.worker}</td><td>${cluster.clustered ? "cluster" : "single owner"}</td><td>${cluster.keyGroups.length}</td><td class="small">${cluster.ranges.join(", ")}</td><td>${info?.store ?? ""}</td></tr>
-    </tbody></table>`
+      html`<section class="cards">
+        <div class="card"><div class="label">This worker</div><div class="value">${cluster.worker}</div></div>
+        <div class="card"><div class="label">Mode</div><div class="value">${cluster.clustered ? "cluster" : "single owner"}</div></div>
+        <div class="card"><div class="label">Store</div><div class="value">${info?.store ?? "…"}</div></div>
+        <div class="card"><div class="label">Last heartbeat</div><div class="value">${cluster.lastHeartbeat ? new Date(cluster.lastHeartbeat).toLocaleTimeString() : "–"}</div></div>
+        <div class="card"><div class="label">Heartbeat / lease</div><div class="value">${cluster.heartbeatMs ? `${cluster.heartbeatMs} / ${cluster.leaseMs} ms` : "–"}</div></div>
+      </section>
+      <table class="grid" id="cluster"><thead><tr><th>Worker</th><th>Key groups</th><th>Ranges</th><th>Lease epochs</th></tr></thead><tbody>
+        ${members.map(
+          (m) =>
+            html`<tr data-worker=${m.worker}><td>${m.worker}${m.worker === cluster.worker ? html` <span class="tag">this worker</span>` : ""}</td><td>${m.keyGroups}</td><td class="small">${m.ranges.join(", ") || "–"}</td><td>${m.epochs ? (m.epochs.min === m.epochs.max ? m.epochs.min : `${m.epochs.min}–${m.epochs.max}`) : "–"}</td></tr>`,
+        )}
+      </tbody></table>
+      ${cluster.unowned?.length > 0 ? html`<p class="muted">Not leased by a live worker: ${cluster.unowned.join(", ")}</p>` : ""}`
     }
-    <p class="muted">This worker's view. API: <code>GET /v1/cluster</code></p>`;
+    <p class="muted">As this worker saw the cluster at its last heartbeat. API: <code>GET /v1/cluster</code> · CLI: <code>statefun cluster</code></p>`;
 }
 
 export function IngressEgress() {
