@@ -23,10 +23,12 @@ export type CounterName =
   | "timers_fired" // delayed messages fired
   | "timers_cancelled" // cancellation requests
   | "instances_expired" // instances dropped whole by their instance TTL
-  | "state_expired"; // expired state values deleted in the background
+  | "state_expired" // expired state values deleted in the background
+  | "remote_requests" // HTTP requests to remote functions (each attempt)
+  | "remote_request_failures"; // of those, the ones that got no 2xx answer
 
 /** Histograms the engine observes. */
-export type HistogramName = "commit_batch_size" | "commit_latency_seconds" | "invocation_latency_seconds";
+export type HistogramName = "commit_batch_size" | "commit_latency_seconds" | "invocation_latency_seconds" | "remote_request_seconds";
 
 /** Gauges the engine reports on demand. */
 export interface GaugeSnapshot {

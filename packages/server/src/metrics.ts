@@ -18,6 +18,8 @@ const counterHelp: Record<CounterName, string> = {
   timers_cancelled: "Cancellation requests",
   instances_expired: "Instances dropped whole by their instance time-to-live",
   state_expired: "Expired state values deleted in the background",
+  remote_requests: "HTTP requests to remote functions (each attempt)",
+  remote_request_failures: "HTTP requests to remote functions that got no 2xx answer",
 };
 
 const histogramDefs: Record<HistogramName, { help: string; buckets: number[] }> = {
@@ -33,6 +35,10 @@ const histogramDefs: Record<HistogramName, { help: string; buckets: number[] }> 
     help: "Time of one invocation",
     buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
   },
+  remote_request_seconds: {
+    help: "Time of one HTTP request to a remote function",
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 10],
+  },
 };
 
 /** Counters also kept per function type, as `statefun_function_<name>_total{function_type}`. */
@@ -45,6 +51,8 @@ const functionCounters: CounterName[] = [
   "messages_sent",
   "messages_sent_remote",
   "egress_records",
+  "remote_requests",
+  "remote_request_failures",
 ];
 
 /** What the gauges read from the runtime. */
@@ -76,6 +84,7 @@ export class PrometheusMetrics implements MetricsSink {
   private readonly histograms = new Map<HistogramName, Histogram>();
   private readonly byType = new Map<CounterName, Counter>();
   private readonly latencyByType: Histogram;
+  private readonly remoteLatencyByType: Histogram;
   /** The same events, for the in-memory stats history (`/v1/stats`). */
   readonly recorder = new StatsRecorder();
   private cachedStore: (() => StoreStats | undefined) | undefined;
@@ -95,6 +104,13 @@ export class PrometheusMetrics implements MetricsSink {
       const help = `${counterHelp[name]}, by function type`;
       this.byType.set(name, new Counter({ name: `statefun_function_${name}_total`, help, labelNames: ["function_type"], registers }));
     }
+    this.remoteLatencyByType = new Histogram({
+      name: "statefun_function_remote_request_seconds",
+      help: "Time of one HTTP request to a remote function, by function type",
+      labelNames: ["function_type"],
+      buckets: histogramDefs.remote_request_seconds.buckets,
+      registers,
+    });
     this.latencyByType = new Histogram({
       name: "statefun_function_invocation_latency_seconds",
       help: "Time of one invocation, by function type (for a remote type, its request round trip)",
@@ -194,6 +210,8 @@ export class PrometheusMetrics implements MetricsSink {
     this.histograms.get(name)?.observe(value);
     if (functionType !== undefined && name === "invocation_latency_seconds")
       this.latencyByType.observe({ function_type: functionType }, value);
+    if (functionType !== undefined && name === "remote_request_seconds")
+      this.remoteLatencyByType.observe({ function_type: functionType }, value);
     this.recorder.observe(name, value, functionType);
   }
 

@@ -129,7 +129,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     owner: options.owner,
     cluster: options.cluster,
   });
-  const remotes = installYamlPlan(runtime, yaml, logger);
+  const remotes = installYamlPlan(runtime, yaml, logger, metrics);
   metrics.bind(runtime);
   const history = new StatsHistory(metrics.recorder, { ...runtimeStats(runtime), egressDepth: () => store.egressDepth() });
   metrics.bindStoreStats(
@@ -147,6 +147,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     logger,
     baseDir: resolve(options.baseDir ?? "."),
     ingressPort: declaredPort("ingress"),
+    metrics,
     async openIngress(declared) {
       const app = ingressApp(runtime, { logger, bodyLimit: options.bodyLimit });
       await app.listen({ host, port: offsetPort(declared) });

@@ -87,6 +87,7 @@ export function Functions() {
       ${(fns ?? []).map((f) => {
         const l = latest(f.typename);
         const lat = latency(f.typename);
+        const remote = [...last].reverse().find((s) => s.functions[f.typename]?.remoteP50 != null)?.functions[f.typename];
         return html`<tr data-type=${f.typename}>
           <td><strong>${f.typename}</strong></td>
           <td>${f.source}</td>
@@ -95,7 +96,10 @@ export function Functions() {
           <td>${fmt(sum(f.typename, (x) => x.in) / 10)}</td>
           <td>${fmt(sum(f.typename, (x) => x.sent + x.egress) / 10)}</td>
           <td class=${sum(f.typename, (x) => x.failures) > 0 ? "bad" : ""}>${fmt(sum(f.typename, (x) => x.failures) / 10)}</td>
-          <td>${lat === undefined ? "–" : `${fmt(lat.latencyP50 * 1000)} / ${fmt(lat.latencyP99 * 1000)} ms`}</td>
+          <td>
+            ${lat === undefined ? "–" : `${fmt(lat.latencyP50 * 1000)} / ${fmt(lat.latencyP99 * 1000)} ms`}
+            ${remote && html`<br /><span class="small muted">HTTP ${fmt(remote.remoteP50 * 1000)} / ${fmt(remote.remoteP99 * 1000)} ms, ${fmt(sum(f.typename, (x) => x.remoteFailures) / 10)} failed/s</span>`}
+          </td>
           <td>${l?.queued ?? 0}</td><td>${l?.retrying ?? 0}</td><td>${f.parked}</td>
         </tr>`;
       })}

@@ -1,5 +1,5 @@
 import { type RemoteBinding, remoteBinding } from "@statefun-ts/remote";
-import type { Logger, StateSpecRegistry } from "@statefun-ts/runtime";
+import type { Logger, MetricsSink, StateSpecRegistry } from "@statefun-ts/runtime";
 import type { StatefunModule } from "@statefun-ts/sdk";
 import { stringEgresses } from "../modules/install.js";
 import { loadModuleFile } from "../modules/load.js";
@@ -34,6 +34,8 @@ export interface PrepareDeps {
   readonly declaredTopics: ReadonlySet<string>;
   /** A tag unique per load: a changed embedded module file is imported anew. */
   readonly loadTag: () => string;
+  /** Where remote bindings count and time their requests. */
+  readonly metrics?: MetricsSink | undefined;
 }
 
 /** Validates a module YAML and loads what it names, applying nothing. Errors name the document and the field. */
@@ -62,7 +64,7 @@ export function prepareFunction(typename: string, body: string, deps: PrepareDep
 function bindAll(source: string, specs: readonly HttpEndpointSpec[], deps: PrepareDeps): RemoteBinding[] {
   const bindings: RemoteBinding[] = [];
   try {
-    for (const spec of specs) bindings.push(remoteBinding(spec, { specs: deps.specs, logger: deps.logger }));
+    for (const spec of specs) bindings.push(remoteBinding(spec, { specs: deps.specs, logger: deps.logger, metrics: deps.metrics }));
   } catch (error) {
     for (const b of bindings) void b.close();
     throw badModule([`${source}: ${(error as Error).message}`], error);

@@ -1,4 +1,4 @@
-import type { Logger, RegistryEntry, Runtime, Store } from "@statefun-ts/runtime";
+import type { Logger, MetricsSink, RegistryEntry, Runtime, Store } from "@statefun-ts/runtime";
 import { HttpError } from "../http/errors.js";
 import { type Prepared, prepareFunction, prepareModule } from "./prepare.js";
 
@@ -12,6 +12,8 @@ export interface DynamicRegistryDeps {
   readonly openIngress: (port: number) => Promise<{ close(): Promise<void> }>;
   /** The worker's own ingress port as declared (before any offset). */
   readonly ingressPort: number;
+  /** Where remote bindings count and time their requests. */
+  readonly metrics?: MetricsSink | undefined;
 }
 
 /** One entry as the admin API lists it. */
@@ -181,6 +183,7 @@ export class DynamicRegistry {
     for (const [other, p] of this.entries) if (other !== k) for (const t of p.topics) declaredTopics.add(t);
     const deps = {
       specs: this.d.runtime.stateSpecs,
+      metrics: this.d.metrics,
       logger: this.d.logger,
       baseDir: this.d.baseDir,
       declaredTopics,

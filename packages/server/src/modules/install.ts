@@ -1,6 +1,6 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import { type RemoteBinding, remoteBinding } from "@statefun-ts/remote";
-import type { Logger, Runtime } from "@statefun-ts/runtime";
+import type { Logger, MetricsSink, Runtime } from "@statefun-ts/runtime";
 import { egressRef, type StatefunModule, statefunModule, Types } from "@statefun-ts/sdk";
 import type { HttpEndpointSpec, YamlModule } from "./yaml/types.js";
 
@@ -51,7 +51,7 @@ export function planYamlModules(modules: readonly YamlModule[]): YamlPlan {
  * Declares the egress topics (as strings, unless a code module declares the topic already) and
  * binds the endpoints on the runtime. Closing it closes the remote bindings.
  */
-export function installYamlPlan(runtime: Runtime, plan: YamlPlan, logger: Logger): { close(): Promise<void> } {
+export function installYamlPlan(runtime: Runtime, plan: YamlPlan, logger: Logger, metrics?: MetricsSink): { close(): Promise<void> } {
   const declared = new Set(runtime.egresses().map((e) => e.topic));
   const topics = plan.topics.filter((topic) => !declared.has(topic));
   if (topics.length > 0) runtime.load(stringEgresses(topics));
@@ -68,7 +68,7 @@ export function installYamlPlan(runtime: Runtime, plan: YamlPlan, logger: Logger
       }
       let binding: RemoteBinding;
       try {
-        binding = remoteBinding(spec, { specs: runtime.stateSpecs, logger });
+        binding = remoteBinding(spec, { specs: runtime.stateSpecs, logger, metrics });
       } catch (cause) {
         const message = (cause as Error).message;
         throw bad(`${source}: ${message.includes(spec.functions) ? message : `endpoint ${spec.functions}: ${message}`}`, cause);

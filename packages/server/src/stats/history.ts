@@ -13,6 +13,11 @@ export interface FunctionSample {
   readonly egress: number;
   readonly latencyP50: number | null;
   readonly latencyP99: number | null;
+  /** HTTP requests to the remote function (each attempt), the failed ones, and their time (seconds). */
+  readonly remoteRequests: number;
+  readonly remoteFailures: number;
+  readonly remoteP50: number | null;
+  readonly remoteP99: number | null;
   readonly queued: number;
   readonly busy: number;
   readonly retrying: number;
@@ -148,6 +153,7 @@ export class StatsHistory {
       const to = this.recorder.byType.get(type) ?? {};
       const from = this.lastByType.get(type) ?? {};
       const values = drained.latency.get(type) ?? [];
+      const remote = drained.remoteLatency.get(type) ?? [];
       const g = functionGauges.get(type) ?? ZERO;
       functions[type] = {
         ingress: d("ingress_messages", from, to),
@@ -160,6 +166,10 @@ export class StatsHistory {
         egress: d("egress_records", from, to),
         latencyP50: quantile(values, 0.5) ?? null,
         latencyP99: quantile(values, 0.99) ?? null,
+        remoteRequests: d("remote_requests", from, to),
+        remoteFailures: d("remote_request_failures", from, to),
+        remoteP50: quantile(remote, 0.5) ?? null,
+        remoteP99: quantile(remote, 0.99) ?? null,
         queued: g.queued,
         busy: g.busy,
         retrying: g.retrying,

@@ -23,6 +23,7 @@ class Reservoir {
 export interface Drained {
   readonly observations: Map<HistogramName, { count: number; sum: number; values: number[] }>;
   readonly latency: Map<string, number[]>;
+  readonly remoteLatency: Map<string, number[]>;
 }
 
 /**
@@ -35,6 +36,7 @@ export class StatsRecorder implements MetricsSink {
   readonly byType = new Map<string, Totals>();
   private observations = new Map<HistogramName, { count: number; sum: number; values: Reservoir }>();
   private latency = new Map<string, Reservoir>();
+  private remoteLatency = new Map<string, Reservoir>();
 
   count(name: CounterName, by = 1, functionType?: string): void {
     this.totals[name] = (this.totals[name] ?? 0) + by;
@@ -56,11 +58,14 @@ export class StatsRecorder implements MetricsSink {
     o.count++;
     o.sum += value;
     o.values.add(value);
-    if (functionType === undefined || name !== "invocation_latency_seconds") return;
-    let r = this.latency.get(functionType);
+    if (functionType === undefined) return;
+    const byType =
+      name === "invocation_latency_seconds" ? this.latency : name === "remote_request_seconds" ? this.remoteLatency : undefined;
+    if (byType === undefined) return;
+    let r = byType.get(functionType);
     if (r === undefined) {
       r = new Reservoir();
-      this.latency.set(functionType, r);
+      byType.set(functionType, r);
     }
     r.add(value);
   }
@@ -71,9 +76,11 @@ export class StatsRecorder implements MetricsSink {
       [...this.observations].map(([name, o]) => [name, { count: o.count, sum: o.sum, values: o.values.values }]),
     );
     const latency = new Map([...this.latency].map(([type, r]) => [type, r.values]));
+    const remoteLatency = new Map([...this.remoteLatency].map(([type, r]) => [type, r.values]));
     this.observations = new Map();
     this.latency = new Map();
-    return { observations, latency };
+    this.remoteLatency = new Map();
+    return { observations, latency, remoteLatency };
   }
 }
 
