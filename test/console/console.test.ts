@@ -139,7 +139,7 @@ describe("operator console in Chromium", () => {
     const sent = await fetch(`${ingress}/console/fragile/f1`, {
       method: "PUT",
       headers: { "content-type": "text/plain" },
-      body: "order-7",
+      body: "order-7 <img src=x id=injected>",
     });
     expect(sent.status).toBeLessThan(300);
     const { page, errors } = await newPage(browser);
@@ -147,7 +147,9 @@ describe("operator console in Chromium", () => {
     const row = await page.waitForSelector("#deadletters tbody tr");
     const text = await row!.evaluate((e) => e.textContent ?? "");
     expect(text).toContain("console/fragile/f1");
-    expect(text).toContain("cannot handle order-7 yet");
+    expect(text).toContain("cannot handle order-7 <img src=x id=injected> yet");
+    // The preview and the reason are text: the markup in the message is shown, never run.
+    expect(await page.$("#injected")).toBeNull();
     await screenshot(page, "dead-letter");
     broken = false;
     await page.click("#deadletters tbody tr button.replay");
@@ -156,7 +158,7 @@ describe("operator console in Chromium", () => {
       (await (await fetch(`${admin}/v1/state/console/fragile/f1`)).json()) as { state: { name: string; value: unknown }[] };
     await expect
       .poll(async () => (await state()).state, { timeout: 10_000 })
-      .toEqual([expect.objectContaining({ name: "handled", value: "order-7" })]);
+      .toEqual([expect.objectContaining({ name: "handled", value: "order-7 <img src=x id=injected>" })]);
     await page.waitForFunction(() => document.querySelectorAll("#deadletters tbody tr").length === 0);
     await screenshot(page, "dead-letter-replayed");
     expect(errors).toEqual([]);
