@@ -102,6 +102,10 @@ describe("operator console in Chromium", () => {
     await screenshot(page, "cluster");
     await page.goto(`${admin}/#/io`);
     await page.waitForSelector('#egresses tr[data-topic="greetings"]');
+    // The worker's own HTTP ingress is listed, with the port it serves on.
+    expect(await page.$eval("#ingresses tbody", (e) => e.textContent)).toContain(
+      `${server.ports.ingress}PUT|POST /{namespace}/{type}/{id}`,
+    );
     await screenshot(page, "ingress-egress");
     expect(errors).toEqual([]);
     await page.close();

@@ -178,7 +178,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   let runtimeStarting = false;
   try {
-    await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token, cluster: runtime, stats, reads: store }));
+    await listen(
+      "admin",
+      adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token, cluster: runtime, stats, reads: store, ports: () => bound }),
+    );
     runtimeStarting = true;
     await runtime.start();
     history.start();

@@ -287,16 +287,17 @@ export function IngressEgress() {
   const byTopic = samples[samples.length - 1]?.egressByTopic ?? {};
   const byTarget = {};
   for (const s of last)
-    for (const [t, f] of Object.entries(s.functions)) byTarget[t] = (byTarget[t] ?? 0) + f.ingress / Math.max(1, last.length);
+    for (const [t, f] of Object.entries(s.functions))
+      if (f.ingress > 0) byTarget[t] = (byTarget[t] ?? 0) + f.ingress / Math.max(1, last.length);
   return html`${error && html`<p class="error">${error.message}</p>`}
     <h3>Ingress</h3>
     <p>Accepted: <strong>${fmt(rate((s) => s.ingress))}</strong> msg/s over the last 10 s${Object.keys(byTarget).length > 0 ? " · by target: " : ""}${Object.entries(byTarget).map(([t, r]) => html`<span class="tag">${t}: ${fmt(r)}/s</span>`)}</p>
-    <table class="grid" id="ingresses"><thead><tr><th>Kind</th><th>Route</th><th>Message type</th></tr></thead><tbody>
-      ${(io?.ingresses ?? []).map((i) => html`<tr><td>${i.kind}</td><td><code>${i.route}</code></td><td>${i.messageType}</td></tr>`)}
+    <table class="grid" id="ingresses"><thead><tr><th>Kind</th><th>Port</th><th>Route</th><th>Message type</th></tr></thead><tbody>
+      ${(io?.ingresses ?? []).map((i) => html`<tr><td>${i.kind}</td><td>${i.port ?? "–"}</td><td><code>${i.route}</code></td><td>${i.messageType}</td></tr>`)}
     </tbody></table>
     <h3>Egress</h3>
     <p>Written: <strong>${fmt(rate((s) => s.egress))}</strong> records/s · waiting for delivery (all topics): <strong>${fmt(depth)}</strong></p>
-    <table class="grid" id="egresses"><thead><tr><th>Egress</th><th>Topic</th><th>Message type</th><th>Waiting</th></tr></thead><tbody>
-      ${(io?.egresses ?? []).map((e) => html`<tr data-topic=${e.topic}><td>${e.egress}</td><td>${e.topic}</td><td>${e.messageType}</td><td>${byTopic[e.topic] ?? 0}</td></tr>`)}
+    <table class="grid" id="egresses"><thead><tr><th>Egress</th><th>Topic</th><th>Message type</th><th>Waiting</th><th>Read with</th></tr></thead><tbody>
+      ${(io?.egresses ?? []).map((e) => html`<tr data-topic=${e.topic}><td>${e.egress}</td><td>${e.topic}</td><td>${e.messageType}</td><td>${byTopic[e.topic] ?? 0}</td><td><code>GET :${e.port ?? "8091"}/${e.topic}</code></td></tr>`)}
     </tbody></table>`;
 }

@@ -173,8 +173,10 @@ describe("admin", () => {
   it("lists ingresses and egresses at /v1/io", async () => {
     const res = await adminApp(fake().runtime).inject({ method: "GET", url: "/v1/io" });
     expect(res.json()).toEqual({
-      ingresses: [],
-      egresses: [{ egress: "io.statefun.playground/egress", topic: "greetings", messageType: "io.statefun.types/string" }],
+      ingresses: [
+        { kind: "http", route: "PUT|POST /{namespace}/{type}/{id}", messageType: "application/vnd.{typename}, else a string", port: null },
+      ],
+      egresses: [{ egress: "io.statefun.playground/egress", topic: "greetings", messageType: "io.statefun.types/string", port: null }],
     });
   });
 });

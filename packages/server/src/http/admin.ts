@@ -50,6 +50,8 @@ export interface AdminOptions {
   readonly stats?: StatsSource;
   /** Enables `GET /v1/instances/{ns}/{type}` (the store's listing of instances). */
   readonly reads?: Pick<ConsoleReads, "listInstances">;
+  /** The ports the worker bound (shown by `GET /v1/io`). */
+  readonly ports?: () => { readonly ingress?: number | undefined; readonly egress?: number | undefined };
   /** Where the console's built assets are (default: the package's `console-dist`). */
   readonly consoleDir?: string;
 }
@@ -90,8 +92,21 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
   app.get("/v1/functions", async () => functionList(runtime, options.dynamic));
 
   app.get("/v1/io", async () => ({
-    ingresses: runtime.ingresses().map((i) => ({ kind: i.kind, route: `POST ${i.path}`, messageType: i.type.typename })),
-    egresses: runtime.egresses().map((e) => ({ egress: e.egress, topic: e.topic, messageType: e.type.typename })),
+    ingresses: [
+      // The worker's own HTTP ingress: any function, the message type from Content-Type.
+      {
+        kind: "http",
+        route: "PUT|POST /{namespace}/{type}/{id}",
+        messageType: "application/vnd.{typename}, else a string",
+        port: options.ports?.().ingress ?? null,
+      },
+      ...runtime
+        .ingresses()
+        .map((i) => ({ kind: i.kind, route: `POST ${i.path}`, messageType: i.type.typename, port: options.ports?.().ingress ?? null })),
+    ],
+    egresses: runtime
+      .egresses()
+      .map((e) => ({ egress: e.egress, topic: e.topic, messageType: e.type.typename, port: options.ports?.().egress ?? null })),
   }));
 
   app.get("/v1/deadletters", async (request) => {
