@@ -82,13 +82,13 @@ describe("operator console in Chromium", () => {
     // For the README's screenshot, a longer run draws fuller charts.
     const rounds = docsShot === undefined ? 4 : 40;
     for (let round = 0; round < rounds; round++) {
-      await Promise.all(["Bob", "Ann", "Eve", "Joe"].map((name) => greet(`${name}${round}`)));
+      await Promise.all(["Cat", "Dan", "Eve", "Joe"].map((name) => greet(`${name}${round}`)));
       await new Promise((r) => setTimeout(r, 400));
     }
     // The throughput chart's series have points above zero; the latency chart has values.
     await page.waitForFunction(() => Number(document.querySelector('[data-chart="Throughput (msg/s)"]')?.getAttribute("data-max")) > 0);
     await page.waitForFunction(() => Number(document.querySelector('[data-chart="Invocation latency"]')?.getAttribute("data-max")) > 0);
-    expect(await page.$$eval(".chart canvas", (c) => c.length)).toBe(4);
+    expect(await page.$$eval(".chart canvas", (c) => c.length)).toBe(6);
     expect(await page.$eval('[data-card="health"] .value', (e) => e.textContent)).toBe("ready");
     expect(await page.$eval('[data-card="store"] .value', (e) => e.textContent)).toBe("SQLite");
     await new Promise((r) => setTimeout(r, 1500)); // a few more samples on the charts
@@ -119,7 +119,7 @@ describe("operator console in Chromium", () => {
     await page.goto(`${admin}/#/state`);
     await page.type('input[name="namespace"]', "example");
     await page.type('input[name="type"]', "person");
-    // The instances of the type, listed from the store; Bob's opens his state.
+    // The instances of the type, listed from the store (Bob sorts first); Bob's opens his state.
     await page.click("#list-instances");
     await page.waitForSelector('#instances button[data-id="Bob"]');
     await page.click('#instances button[data-id="Bob"]');

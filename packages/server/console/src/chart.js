@@ -24,6 +24,7 @@ export function Chart({ title, times, series, height = 180, unit = "" }) {
             stroke: palette[i % palette.length],
             width: 1.5,
             points: { show: false },
+            ...(s.dash ? { dash: [6, 4] } : {}),
             spanGaps: true,
             value: (_u, v) => (v == null ? "–" : `${fmt(v)}${unit}`),
           })),

@@ -23,9 +23,8 @@ export function Overview() {
         times=${times}
         series=${[
           { label: "ingress", values: perSecond(samples, (s) => s.ingress) },
-          { label: "invocations", values: perSecond(samples, (s) => s.invocations) },
+          { label: "invocations", values: perSecond(samples, (s) => s.invocations), dash: true },
           { label: "out", values: perSecond(samples, (s) => s.sent + s.egress) },
-          { label: "failures", values: perSecond(samples, (s) => s.failures) },
         ]}
       />
       <${Chart}
@@ -35,7 +34,6 @@ export function Overview() {
         series=${[
           { label: "p50", values: samples.map((s) => ms(s.latencyP50)) },
           { label: "p99", values: samples.map((s) => ms(s.latencyP99)) },
-          { label: "commit p99", values: samples.map((s) => ms(s.commitLatencyP99)) },
         ]}
       />
       <${Chart}
@@ -49,11 +47,28 @@ export function Overview() {
         ]}
       />
       <${Chart}
+        title="Failures (per s)"
+        times=${times}
+        series=${[
+          { label: "failed attempts", values: perSecond(samples, (s) => s.failures) },
+          { label: "dead-lettered", values: perSecond(samples, (s) => s.deadLetters) },
+        ]}
+      />
+      <${Chart}
         title="Commits"
         times=${times}
         series=${[
           { label: "commits/s", values: perSecond(samples, (s) => s.commits) },
-          { label: "batch", values: samples.map((s) => s.commitBatch) },
+          { label: "mean batch", values: samples.map((s) => s.commitBatch) },
+        ]}
+      />
+      <${Chart}
+        title="Commit latency"
+        unit="ms"
+        times=${times}
+        series=${[
+          { label: "p50", values: samples.map((s) => ms(s.commitLatencyP50)) },
+          { label: "p99", values: samples.map((s) => ms(s.commitLatencyP99)) },
         ]}
       />
     </section>
