@@ -19,7 +19,7 @@ describe("remoteBinding metrics", () => {
     const counted: string[] = [];
     binding = remoteBinding(
       { functions: "py/*", urlPathTemplate: endpoint.url },
-      { specs: registry, metrics: { count: (name) => counted.push(name) } },
+      { specs: registry, metrics: { count: (name) => void (name === "invocation_failures" && counted.push(name)), observe() {} } },
     );
     await binding.invoker.invoke(invokeRequest("py/greeter", "bob", [{ argument: str("one") }]));
     expect(calls).toBe(4);

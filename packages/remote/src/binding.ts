@@ -8,6 +8,7 @@ import {
   silentLogger,
 } from "@statefun-ts/runtime";
 import type { Effects } from "@statefun-ts/sdk/internal";
+import type { HttpResponse } from "./http-client.js";
 import { HttpClient } from "./http-client.js";
 import { encodeRequest } from "./request.js";
 import { emptyResponse, parseResponse, responseOutcome } from "./response.js";
@@ -22,8 +23,8 @@ export type RemoteBinding = Binding & { close(): Promise<void> };
 export interface RemoteBindingDeps {
   readonly specs: Pick<StateSpecRegistry, "get" | "register">;
   readonly logger?: Logger | undefined;
-  /** Hears of each failed attempt that is retried (`invocation_failures`); the runtime counts the last one. */
-  readonly metrics?: Pick<MetricsSink, "count"> | undefined;
+  /** Where each HTTP request (every attempt) is counted and timed, by function type, and each failed attempt that is retried (`invocation_failures`). */
+  readonly metrics?: MetricsSink | undefined;
 }
 
 /** Rounds of `incomplete_invocation_context` answered for one batch before giving up. */
@@ -65,9 +66,9 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
       await withRetries(
         where,
         o.callMs,
-        (signal) => client.post(target, body, signal),
+        (signal) => timed(deps.metrics, functionType, () => client.post(target, body, signal)),
         (attempt, failure) => {
-          deps.metrics?.count("invocation_failures");
+          deps.metrics?.count("invocation_failures", 1, functionType);
           logger.debug({ function: functionType, address: request.address, attempt, failure }, "remote call failed, retrying");
         },
         (response) => {
@@ -114,4 +115,20 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
       await client.close();
     },
   };
+}
+
+/** One request attempt, counted and timed (`remote_requests`, `remote_request_failures`, `remote_request_seconds`). */
+async function timed(metrics: MetricsSink | undefined, functionType: string, post: () => Promise<HttpResponse>): Promise<HttpResponse> {
+  if (metrics === undefined) return post();
+  const started = performance.now();
+  let ok = false;
+  try {
+    const response = await post();
+    ok = response.status >= 200 && response.status < 300;
+    return response;
+  } finally {
+    metrics.observe("remote_request_seconds", (performance.now() - started) / 1000, functionType);
+    metrics.count("remote_requests", 1, functionType);
+    if (!ok) metrics.count("remote_request_failures", 1, functionType);
+  }
 }

@@ -3,9 +3,11 @@ export { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE } from "./api.js";
 export type { Binding, InvokeRequest, Invoker, StateSpecInfo } from "./binding.js";
 export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";
-export type { CounterName, GaugeSnapshot, HistogramName, Logger, MetricsSink } from "./observe.js";
+export type { StateEdit } from "./engine/state-edit.js";
+export { STATE_EDIT_TYPENAME } from "./engine/state-edit.js";
+export type { CounterName, FunctionGauge, GaugeSnapshot, HistogramName, Logger, MetricsSink } from "./observe.js";
 export { noMetrics, silentLogger } from "./observe.js";
-export type { Limits, RuntimeOptions } from "./runtime.js";
+export type { ClusterSnapshot, Limits, RuntimeOptions } from "./runtime.js";
 export { Runtime } from "./runtime.js";
 export { StateSpecRegistry } from "./state-specs.js";
 // The store contract (every role and record) is at `@statefun-ts/runtime/spi`; `MemoryStore` at

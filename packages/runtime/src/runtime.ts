@@ -23,14 +23,15 @@ import { Inbox } from "./engine/inbox.js";
 import { visibleState } from "./engine/instance-ttl.js";
 import { type ClusterOptions, Ownership } from "./engine/ownership.js";
 import { ReplyWaiters } from "./engine/replies.js";
+import { encodeStateEdit, type StateEdit } from "./engine/state-edit.js";
 import { DEFAULT_SWEEP, Sweeper, type SweepOptions } from "./engine/sweeper.js";
 import { Timers } from "./engine/timers.js";
 import { checkSameRequest, storedIdempotency } from "./idempotency.js";
-import { type GaugeSnapshot, type Logger, type MetricsSink, noMetrics, silentLogger } from "./observe.js";
+import { type FunctionGauge, type GaugeSnapshot, type Logger, type MetricsSink, noMetrics, silentLogger } from "./observe.js";
 import { Parking } from "./parking.js";
 import { Registry } from "./registry.js";
 import { StateSpecRegistry } from "./state-specs.js";
-import type { DeadLetter, Fence, Store, StoredMessage, StoreInfo } from "./store/types.js";
+import type { DeadLetter, Fence, Lease, Store, StoredMessage, StoreInfo } from "./store/types.js";
 
 /** Bounds that keep memory flat under any backlog. */
 export interface Limits {
@@ -71,6 +72,15 @@ export interface RuntimeOptions {
   readonly cluster?: ClusterOptions | boolean;
   /** Called when the runtime cannot go on (a commit failed, or its leases were taken): the process should exit and restart. */
   readonly onFatal?: (error: unknown) => void;
+}
+
+/** `Runtime.clusterView()`: members, leases, and the last heartbeat (epoch ms; undefined for a single owner). */
+export interface ClusterSnapshot {
+  readonly members: readonly string[];
+  readonly leases: ReadonlyMap<number, Lease>;
+  readonly heartbeatAt: number | undefined;
+  readonly heartbeatMs: number | undefined;
+  readonly leaseMs: number | undefined;
 }
 
 /** `RuntimeOptions.parkTimeoutMs` when not given. */
@@ -312,6 +322,25 @@ export class Runtime {
     return this.ownership?.owned ?? this.owned;
   }
 
+  /**
+   * The cluster as this worker last saw it: live members, every key group's lease (owner, epoch),
+   * and when the last heartbeat answered. A single owner reports itself and its own leases.
+   */
+  clusterView(): ClusterSnapshot {
+    const last = this.ownership?.lastView;
+    if (this.ownership === undefined || last === undefined) {
+      const leases = new Map([...(this.fence?.epochs ?? [])].map(([kg, epoch]) => [kg, { owner: this.owner, epoch }]));
+      return { members: [this.owner], leases, heartbeatAt: undefined, heartbeatMs: undefined, leaseMs: undefined };
+    }
+    return {
+      members: last.view.members,
+      leases: last.view.leases,
+      heartbeatAt: last.at,
+      heartbeatMs: this.ownership.heartbeatMs,
+      leaseMs: this.ownership.leaseMs,
+    };
+  }
+
   /** This worker's name in leases and cluster membership. */
   get workerName(): string {
     return this.owner;
@@ -404,7 +433,7 @@ export class Runtime {
       waiter?.cancel();
       await checkSameRequest(this.store, idempotency!, { target, key: request.idempotencyKey!, duplicateOf });
     }
-    this.metrics.count(duplicateOf === undefined ? "ingress_messages" : "ingress_duplicates");
+    this.metrics.count(duplicateOf === undefined ? "ingress_messages" : "ingress_duplicates", 1, functionTypeOf(target));
     if (duplicateOf === undefined) return { requestId, duplicate: false, reply: waiter?.wait };
     if (!request.awaitReply) return { requestId: duplicateOf, duplicate: true };
     // A retry of an awaited request: answer with the first request's reply, committed or to come.
@@ -482,6 +511,36 @@ export class Runtime {
       this.committer.enqueue(unit({ replayed: existing, committed: () => resolve(), failed: reject }));
     });
     return existing.length;
+  }
+
+  /**
+   * Sets one state value of an instance, or deletes it (`value: null`), in the instance's order:
+   * the edit is committed to its inbox and applied between two invocations, through the commit
+   * pipeline, as an invocation's write would be (see `engine/state-edit.ts`). Resolves true once
+   * the write is committed; false when that took longer than `timeoutMs` (the edit is still
+   * applied later, e.g. once a function type with no binding is loaded).
+   */
+  async editState(address: Address, edit: StateEdit, timeoutMs = 30_000): Promise<boolean> {
+    if (this.state !== "running") throw new StatefunError("STATEFUN_CLOSED", `the runtime is ${this.state}`, { terminal: false });
+    const target = checkAddress(address, "state");
+    const requestId = randomUUID();
+    const waiter = this.waiters.register(requestId);
+    const caller: Address = { namespace: INGRESS_CALLER_NAMESPACE, type: INGRESS_CALLER_TYPE, id: requestId };
+    const message = { seq: 0, keyGroup: keyGroupOf(target.id, this.keyGroups), target, caller, argument: encodeStateEdit(edit) };
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.committer.enqueue(unit({ messages: [message], committed: () => resolve(), failed: reject }));
+      });
+    } catch (error) {
+      waiter.cancel();
+      throw retryable(error);
+    }
+    return (await waiter.wait(timeoutMs)) !== undefined;
+  }
+
+  /** Per function type with addresses in memory: messages queued, addresses busy or retrying. */
+  functionGauges(): Map<string, FunctionGauge> {
+    return this.state === "running" ? this.dispatcher.functionGauges() : new Map();
   }
 
   gauges(): GaugeSnapshot {

@@ -1,11 +1,13 @@
-import type { CounterName, GaugeSnapshot, HistogramName, Logger, MetricsSink, Runtime } from "@statefun-ts/runtime";
+import type { CounterName, FunctionGauge, GaugeSnapshot, HistogramName, Logger, MetricsSink, Runtime } from "@statefun-ts/runtime";
 import { silentLogger } from "@statefun-ts/runtime";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { StatsRecorder } from "./stats/recorder.js";
 
 const counterHelp: Record<CounterName, string> = {
   ingress_messages: "Messages accepted from ingresses",
   ingress_duplicates: "Ingress requests deduplicated by idempotency key",
   messages_sent: "Messages sent by functions (immediate and delayed)",
+  messages_sent_remote: "Messages sent by functions to key groups other workers run (cluster mode)",
   messages_delivered: "Messages handed to invocations",
   invocations: "Successful invocations",
   invocation_failures: "Failed invocation attempts (each retry counts)",
@@ -16,6 +18,8 @@ const counterHelp: Record<CounterName, string> = {
   timers_cancelled: "Cancellation requests",
   instances_expired: "Instances dropped whole by their instance time-to-live",
   state_expired: "Expired state values deleted in the background",
+  remote_requests: "HTTP requests to remote functions (each attempt)",
+  remote_request_failures: "HTTP requests to remote functions that got no 2xx answer",
 };
 
 const histogramDefs: Record<HistogramName, { help: string; buckets: number[] }> = {
@@ -31,10 +35,29 @@ const histogramDefs: Record<HistogramName, { help: string; buckets: number[] }> 
     help: "Time of one invocation",
     buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
   },
+  remote_request_seconds: {
+    help: "Time of one HTTP request to a remote function",
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 10],
+  },
 };
 
+/** Counters also kept per function type, as `statefun_function_<name>_total{function_type}`. */
+const functionCounters: CounterName[] = [
+  "ingress_messages",
+  "messages_delivered",
+  "invocations",
+  "invocation_failures",
+  "dead_letters",
+  "messages_sent",
+  "messages_sent_remote",
+  "egress_records",
+  "remote_requests",
+  "remote_request_failures",
+];
+
 /** What the gauges read from the runtime. */
-type BoundRuntime = Pick<Runtime, "gauges" | "storeStats"> & Partial<Pick<Runtime, "parkedByType" | "ownedKeyGroups" | "workerName">>;
+type BoundRuntime = Pick<Runtime, "gauges" | "storeStats"> &
+  Partial<Pick<Runtime, "parkedByType" | "ownedKeyGroups" | "workerName" | "functionGauges">>;
 type StoreStats = Awaited<ReturnType<Runtime["storeStats"]>>;
 type Snapshot = { gauges: GaugeSnapshot; store: StoreStats | undefined };
 
@@ -59,6 +82,13 @@ export class PrometheusMetrics implements MetricsSink {
   readonly registry = new Registry();
   private readonly counters = new Map<CounterName, Counter>();
   private readonly histograms = new Map<HistogramName, Histogram>();
+  private readonly byType = new Map<CounterName, Counter>();
+  private readonly latencyByType: Histogram;
+  private readonly remoteLatencyByType: Histogram;
+  /** The same events, for the in-memory stats history (`/v1/stats`). */
+  readonly recorder = new StatsRecorder();
+  private cachedStore: (() => StoreStats | undefined) | undefined;
+  private cachedTopics: (() => Readonly<Record<string, number>>) | undefined;
   private runtime: BoundRuntime | undefined;
   private scrape: Promise<Snapshot | undefined> | undefined;
 
@@ -70,6 +100,52 @@ export class PrometheusMetrics implements MetricsSink {
     for (const [name, def] of Object.entries(histogramDefs) as [HistogramName, (typeof histogramDefs)[HistogramName]][]) {
       this.histograms.set(name, new Histogram({ name: `statefun_${name}`, help: def.help, buckets: def.buckets, registers }));
     }
+    for (const name of functionCounters) {
+      const help = `${counterHelp[name]}, by function type`;
+      this.byType.set(name, new Counter({ name: `statefun_function_${name}_total`, help, labelNames: ["function_type"], registers }));
+    }
+    this.remoteLatencyByType = new Histogram({
+      name: "statefun_function_remote_request_seconds",
+      help: "Time of one HTTP request to a remote function, by function type",
+      labelNames: ["function_type"],
+      buckets: histogramDefs.remote_request_seconds.buckets,
+      registers,
+    });
+    this.latencyByType = new Histogram({
+      name: "statefun_function_invocation_latency_seconds",
+      help: "Time of one invocation, by function type (for a remote type, its request round trip)",
+      labelNames: ["function_type"],
+      buckets: histogramDefs.invocation_latency_seconds.buckets,
+      registers,
+    });
+    const functionGauges = () => this.runtime?.functionGauges?.() ?? new Map<string, FunctionGauge>();
+    for (const [name, help, key] of [
+      ["statefun_function_queued_messages", "Messages of a function type held in memory, by type", "queued"],
+      ["statefun_function_busy_addresses", "Addresses of a function type running or backing off, by type", "busy"],
+      ["statefun_function_retrying_addresses", "Addresses of a function type retrying a failed message, by type", "retrying"],
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ["function_type"],
+        registers,
+        collect() {
+          this.reset();
+          for (const [type, g] of functionGauges()) this.set({ function_type: type }, g[key]);
+        },
+      });
+    }
+    const topics = () => this.cachedTopics?.() ?? {};
+    new Gauge({
+      name: "statefun_egress_records_by_topic",
+      help: "Egress records not yet delivered, by topic (read from the store every few seconds)",
+      labelNames: ["topic"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [topic, n] of Object.entries(topics())) this.set({ topic }, n);
+      },
+    });
     const snapshot = () => this.snapshot();
     for (const [name, help, read] of gaugeDefs) {
       new Gauge({
@@ -115,12 +191,28 @@ export class PrometheusMetrics implements MetricsSink {
     this.runtime = runtime;
   }
 
-  count(name: CounterName, by = 1): void {
-    this.counters.get(name)?.inc(by);
+  /**
+   * Store gauges read from a cache kept fresh in the background (the stats history), instead of
+   * asking the store (COUNT queries) on every scrape.
+   */
+  bindStoreStats(read: () => StoreStats | undefined, egressByTopic?: () => Readonly<Record<string, number>>): void {
+    this.cachedStore = read;
+    this.cachedTopics = egressByTopic;
   }
 
-  observe(name: HistogramName, value: number): void {
+  count(name: CounterName, by = 1, functionType?: string): void {
+    this.counters.get(name)?.inc(by);
+    if (functionType !== undefined) this.byType.get(name)?.inc({ function_type: functionType }, by);
+    this.recorder.count(name, by, functionType);
+  }
+
+  observe(name: HistogramName, value: number, functionType?: string): void {
     this.histograms.get(name)?.observe(value);
+    if (functionType !== undefined && name === "invocation_latency_seconds")
+      this.latencyByType.observe({ function_type: functionType }, value);
+    if (functionType !== undefined && name === "remote_request_seconds")
+      this.remoteLatencyByType.observe({ function_type: functionType }, value);
+    this.recorder.observe(name, value, functionType);
   }
 
   /** One runtime snapshot shared by every gauge of a scrape (they are collected concurrently). */
@@ -130,6 +222,7 @@ export class PrometheusMetrics implements MetricsSink {
     if (runtime === undefined) return Promise.resolve(undefined);
     this.scrape = (async () => {
       const gauges = runtime.gauges();
+      if (this.cachedStore !== undefined) return { gauges, store: this.cachedStore() };
       const store = await runtime.storeStats().catch((err: unknown) => {
         this.logger.warn({ err }, "metrics: store stats unavailable");
         return undefined;

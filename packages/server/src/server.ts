@@ -17,6 +17,7 @@ import { PrometheusMetrics } from "./metrics.js";
 import { installYamlPlan, planYamlModules } from "./modules/install.js";
 import { loadModule, loadModuleFile } from "./modules/load.js";
 import { isYamlModule, type YamlModule } from "./modules/yaml/types.js";
+import { StatsHistory } from "./stats/history.js";
 
 /** The ports a worker opens. */
 export interface ServerPorts {
@@ -165,6 +166,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const remotes = installYamlPlan(runtime, yaml, { logger, metrics });
   metrics.bind(runtime);
   const admit = ingressAdmission(runtime, { parkLimits: { ...DEFAULT_PARK_LIMITS, ...options.parkLimits }, freeSpace });
+  const history = new StatsHistory(metrics.recorder, { ...runtimeStats(runtime), egressDepth: () => store.egressDepth() });
+  metrics.bindStoreStats(
+    () => history.storeStats(),
+    () => history.egressDepth(),
+  );
+  const startedAt = Date.now();
+  const stats = Object.assign(history, {
+    info: () => ({ worker: runtime.workerName, store: storeKind(store), clustered: runtime.clustered, ready: runtime.ready, startedAt }),
+  });
   const extraIngresses: FastifyInstance[] = [];
   const dynamic = new DynamicRegistry({
     runtime,
@@ -207,10 +217,24 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   let runtimeStarting = false;
   try {
-    await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token, cluster: runtime, limits }));
+    await listen(
+      "admin",
+      adminApp(runtime, {
+        logger,
+        metrics: metrics.registry,
+        dynamic,
+        token,
+        cluster: runtime,
+        limits,
+        stats,
+        reads: store,
+        ports: () => bound,
+      }),
+    );
     runtimeStarting = true;
     await runtime.start();
     await freeSpace?.start();
+    history.start();
     // The worker's own ports first: a stored module can never take one of them and keep the worker down.
     await listen("ingress", ingressApp(runtime, { logger, bodyLimit: options.bodyLimit, limits, admit }));
     await listen("egress", egressApp(runtime, { logger, limits }));
@@ -218,6 +242,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     dynamic.watch(options.registryPollMs ?? (runtime.clustered ? CLUSTER_REGISTRY_POLL_MS : 2000));
   } catch (error) {
     freeSpace?.stop();
+    history.stop();
     await closeApps().catch(() => {});
     if (runtimeStarting) await runtime.stop().catch((err: unknown) => logger.warn({ err }, "stopping the runtime after a failed start"));
     await dynamic.close();
@@ -245,6 +270,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     close() {
       closing ??= (async () => {
         freeSpace?.stop();
+        history.stop();
         await closeApps();
         await Promise.allSettled(extraIngresses.map((app) => drainAndClose(app, limits.shutdownDrainMs)));
         try {
@@ -268,4 +294,15 @@ async function drainAndClose(app: FastifyInstance, drainMs: number): Promise<voi
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The store's kind, as the console shows it ("SQLite", "PostgreSQL", …). */
+function storeKind(store: Store): string {
+  const name = store.constructor.name.replace(/Store$/, "");
+  return name === "Sqlite" ? "SQLite" : name === "Postgres" ? "PostgreSQL" : name;
+}
+
+/** What the stats history reads from the runtime. */
+function runtimeStats(runtime: Runtime) {
+  return { gauges: () => runtime.gauges(), functionGauges: () => runtime.functionGauges(), storeStats: () => runtime.storeStats() };
 }

@@ -25,6 +25,7 @@ import { int4Array, int8Array, textArray } from "./arrays.js";
 import { PostgresCluster } from "./cluster.js";
 import { commitBatch } from "./commit.js";
 import { type Connection, checkSchema, connectionConfig, createPool, describe, withClient } from "./connect.js";
+import { egressDepth, listInstances } from "./console-reads.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
 import { channelOf } from "./notify.js";
 import { PostgresRegistry } from "./registry.js";
@@ -319,6 +320,14 @@ export class PostgresStore implements Store {
       textArray(last.map((s) => s.expiration.mode)),
       int8Array(last.map((s) => (s.expiration.mode === "none" ? 0 : s.expiration.millis))),
     ]);
+  }
+
+  async listInstances(functionType: { namespace: string; type: string }, afterId: string | undefined, limit: number): Promise<string[]> {
+    return listInstances((statement, values) => this.#rows(statement, values), functionType, afterId, limit);
+  }
+
+  async egressDepth(): Promise<Map<string, number>> {
+    return egressDepth((statement, values) => this.#rows(statement, values));
   }
 
   async stats(): Promise<{ messages: number; timers: number; egress: number; deadLetters: number }> {

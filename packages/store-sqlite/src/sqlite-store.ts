@@ -23,6 +23,7 @@ import { toDeadLetter, toReply, toStateEntry } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
 import { SqliteCluster } from "./cluster.js";
 import { committer } from "./commit.js";
+import { SqliteConsoleReads } from "./console-reads.js";
 import { DATABASE_FILE, openExclusive } from "./lock.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
 import { expiredState, loadMessages, loadTimers, peekEgress } from "./queries.js";
@@ -45,6 +46,7 @@ interface Open {
   readonly keyGroups: number;
   readonly registry: RegistryQueries;
   readonly cluster: SqliteCluster;
+  readonly console: SqliteConsoleReads;
 }
 
 /**
@@ -90,7 +92,15 @@ export class SqliteStore implements Store {
       const s = prepareStatements(db);
       this.#nextSeq = (s.maxSeq.get() as number) + 1;
       this.#outstanding = [];
-      this.#open = { db, s, commit: committer(db, s), keyGroups, cluster: new SqliteCluster(db), registry: registryQueries(db) };
+      this.#open = {
+        db,
+        s,
+        commit: committer(db, s),
+        keyGroups,
+        cluster: new SqliteCluster(db),
+        registry: registryQueries(db),
+        console: new SqliteConsoleReads(db),
+      };
       return { keyGroups };
     } catch (error) {
       db.close();
@@ -326,6 +336,14 @@ export class SqliteStore implements Store {
 
   async setParked(functionType: string, since: number | undefined): Promise<void> {
     this.#ready().registry.setParked(functionType, since);
+  }
+
+  async listInstances(functionType: { namespace: string; type: string }, afterId: string | undefined, limit: number): Promise<string[]> {
+    return this.#ready().console.listInstances(functionType, afterId, limit);
+  }
+
+  async egressDepth(): Promise<Map<string, number>> {
+    return this.#ready().console.egressDepth();
   }
 
   async stats(): Promise<{ messages: number; timers: number; egress: number; deadLetters: number }> {

@@ -4,7 +4,7 @@ import { errorText } from "@statefun-ts/sdk/internal";
 import type { Binding } from "../binding.js";
 import type { Clock } from "../clock.js";
 import { undeclaredEgress } from "../egress-declared.js";
-import type { Logger, MetricsSink } from "../observe.js";
+import type { FunctionGauge, Logger, MetricsSink } from "../observe.js";
 import type { Parking } from "../parking.js";
 import type { Registry } from "../registry.js";
 import type { Store, StoredMessage } from "../store/types.js";
@@ -13,8 +13,10 @@ import { type CommitUnit, unit } from "./commit-unit.js";
 import type { Committer } from "./committer.js";
 import { Deque } from "./deque.js";
 import { effectsToUnit } from "./effects-unit.js";
+import { functionGauges } from "./function-gauges.js";
 import { startOver } from "./instance-ttl.js";
 import { Mailbox } from "./mailbox.js";
+import { beforeEdit, isStateEdit, stateEditEffects } from "./state-edit.js";
 
 export interface DispatcherOptions {
   readonly store: Store;
@@ -78,7 +80,7 @@ export class Dispatcher {
     }
     mb.queue.push(m);
     this.bufferedCount++;
-    this.o.metrics.count("messages_delivered");
+    this.o.metrics.count("messages_delivered", 1, mb.functionType);
     this.schedule(mb);
   }
 
@@ -163,7 +165,7 @@ export class Dispatcher {
       this.park(mb);
       return undefined;
     }
-    const batch = mb.batch(binding.invoker.maxBatch);
+    const batch = beforeEdit(mb.batch(binding.invoker.maxBatch));
     if (mb.state === undefined) {
       return this.loadState(mb).then(
         () => this.invoke(mb),
@@ -172,6 +174,7 @@ export class Dispatcher {
     }
     const now = this.o.clock.now();
     if (startOver(mb, now)) this.o.metrics.count("instances_expired");
+    if (isStateEdit(batch[0]!)) return this.edit(mb, batch[0]!, binding, now);
     const started = performance.now();
     try {
       const effects = binding.invoker.invoke({
@@ -208,15 +211,33 @@ export class Dispatcher {
       return;
     }
     const metrics = this.o.metrics;
-    metrics.observe("invocation_latency_seconds", (performance.now() - started) / 1000);
+    const type = mb.functionType;
+    metrics.observe("invocation_latency_seconds", (performance.now() - started) / 1000, type);
     const specs = binding.specs(mb.functionType);
     const parts = effectsToUnit(mb, batch, effects, specs, this.o.keyGroups, now, this.o.cancel, binding.instanceTtlMs);
-    metrics.count("invocations", batch.length);
-    if (parts.messages.length > 0) metrics.count("messages_sent", parts.messages.length);
-    if (parts.egress.length > 0) metrics.count("egress_records", parts.egress.length);
+    metrics.count("invocations", batch.length, type);
+    if (parts.messages.length > 0) {
+      metrics.count("messages_sent", parts.messages.length, type);
+      const active = this.o.active;
+      const remote = active === undefined ? 0 : parts.messages.filter((m) => !active(m.keyGroup)).length;
+      if (remote > 0) metrics.count("messages_sent_remote", remote, type);
+    }
+    if (parts.egress.length > 0) metrics.count("egress_records", parts.egress.length, type);
     if (parts.replies.length > 0) metrics.count("replies", parts.replies.length);
     if (parts.cancelTokens.length > 0) metrics.count("timers_cancelled", parts.cancelTokens.length);
     this.consume(mb, batch.length, parts);
+  }
+
+  /** An admin edit of the state at the head of the mailbox: applied and committed like an invocation's writes. */
+  private edit(mb: Mailbox, m: StoredMessage, binding: Binding, now: number): undefined {
+    try {
+      const effects = stateEditEffects(m);
+      const specs = binding.specs(mb.functionType);
+      this.consume(mb, 1, effectsToUnit(mb, [m], effects, specs, this.o.keyGroups, now, this.o.cancel, binding.instanceTtlMs));
+    } catch (error) {
+      this.failed(mb, [m], binding, error);
+    }
+    return undefined;
   }
 
   /** The first `count` messages of the mailbox are done: their unit goes to the commit pipeline. */
@@ -234,12 +255,12 @@ export class Dispatcher {
   private failed(mb: Mailbox, batch: readonly StoredMessage[], binding: Binding, error: unknown): void {
     const retry = binding.retry;
     mb.attempts++;
-    this.o.metrics.count("invocation_failures");
+    this.o.metrics.count("invocation_failures", 1, mb.functionType);
     const terminal = StatefunError.is(error) && error.terminal;
     const where = { address: mb.address, typenames: batch.map((m) => m.argument.typename), attempt: mb.attempts, error: errorText(error) };
     if (terminal || mb.attempts >= retry.maxAttempts) {
       this.o.logger.warn(where, "message dead-lettered");
-      this.o.metrics.count("dead_letters", batch.length);
+      this.o.metrics.count("dead_letters", batch.length, mb.functionType);
       const now = this.o.clock.now();
       const reason = `${terminal ? "rejected" : `failed ${mb.attempts} times`}: ${errorText(error)}`;
       const letters = batch.map((message) => ({ message, error: reason, attempts: mb.attempts, failedAt: now }));
@@ -268,6 +289,11 @@ export class Dispatcher {
     mb.busy = false;
     if (mb.pendingCommits === 0) this.mailboxes.delete(mb.address);
     this.o.released();
+  }
+
+  /** Per function type with addresses in memory: messages queued, addresses busy and retrying (one pass over the cache). */
+  functionGauges(): Map<string, FunctionGauge> {
+    return functionGauges(this.mailboxes.values());
   }
 
   /** No mailbox of the type holds a message, runs one, or waits for the commit of one. */

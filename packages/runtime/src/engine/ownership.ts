@@ -40,6 +40,8 @@ export class Ownership {
   private ticking: Promise<void> | undefined;
   private readonly givingUp = new Set<Promise<void>>();
   private stopped = false;
+  /** What the last heartbeat saw, and when (this worker's clock): for the admin API's cluster view. */
+  lastView: { readonly view: ClusterView; readonly at: number } | undefined;
   readonly heartbeatMs: number;
   readonly leaseMs: number;
 
@@ -119,6 +121,7 @@ export class Ownership {
 
   private async tick(): Promise<void> {
     const view = await this.store.heartbeat(this.owner, this.leaseMs);
+    this.lastView = { view, at: this.clock.now() };
     if (this.stopped) return;
     if (this.checkLost(view)) return;
     const mine = assignment(view.members, this.keyGroups, this.owner);

@@ -275,6 +275,21 @@ export class MemoryStore implements Store {
       .slice(0, limit);
   }
 
+  async listInstances(functionType: { namespace: string; type: string }, afterId: string | undefined, limit: number): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const { address, values } of this.state.values()) {
+      if (address.namespace !== functionType.namespace || address.type !== functionType.type || values.size === 0) continue;
+      if (afterId === undefined || address.id > afterId) ids.add(address.id);
+    }
+    return [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, Math.max(0, limit));
+  }
+
+  async egressDepth(): Promise<Map<string, number>> {
+    const depth = new Map<string, number>();
+    for (const row of this.egress.values()) depth.set(row.topic, (depth.get(row.topic) ?? 0) + 1);
+    return depth;
+  }
+
   async loadState(address: Address): Promise<StateEntry[]> {
     return [...(this.state.get(addressKey(address))?.values.values() ?? [])];
   }

@@ -1,4 +1,5 @@
 import type { AdminReads } from "./admin-reads.js";
+import type { ConsoleReads } from "./console-reads.js";
 import type { EgressAcks } from "./egress-acks.js";
 import type { EgressOutboxStore } from "./egress-outbox.js";
 import type { EngineStore } from "./engine-store.js";
@@ -11,6 +12,7 @@ import type { StateSpecStore } from "./state-spec-store.js";
 
 export type { AdminReads, StoreStats } from "./admin-reads.js";
 export type { CommitBatch, CommitResult, Fence } from "./commit-batch.js";
+export type { ConsoleReads } from "./console-reads.js";
 export type { EgressAcks } from "./egress-acks.js";
 export type { EgressClaim, EgressOutboxStore } from "./egress-outbox.js";
 export type { EngineStore, MessagePage, StoreChange } from "./engine-store.js";
@@ -50,4 +52,5 @@ export interface Store
     StateSpecStore,
     ModuleCatalog,
     EgressAcks,
-    IdempotencyKeys {}
+    IdempotencyKeys,
+    ConsoleReads {}

@@ -17,6 +17,7 @@ import {
   parseWorkerName,
   type StoreTarget,
 } from "./args.js";
+import { consoleCommands } from "./console-commands.js";
 import { deadLetterCommands } from "./deadletter-commands.js";
 
 export interface RunArgs {
@@ -218,5 +219,6 @@ export function buildProgram(actions: CliActions): Command {
 
   adminCommands(program, actions);
   deadLetterCommands(program, actions);
+  consoleCommands(program, actions);
   return program;
 }

@@ -159,12 +159,27 @@ describe("admin", () => {
     expect(res.body).toContain("process_cpu_user_seconds_total");
   });
 
-  it("renders a self-contained dashboard", async () => {
-    const res = await adminApp(fake().runtime).inject({ method: "GET", url: "/" });
+  it("serves the console at / and its assets, with no external source", async () => {
+    const app = adminApp(fake().runtime);
+    const res = await app.inject({ method: "GET", url: "/" });
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toBe("text/html; charset=utf-8");
-    expect(res.body).toContain("example/greeter");
-    expect(res.body).toContain("<td>42</td>");
-    expect(res.body).not.toMatch(/<script|<link|src=/);
+    expect(res.headers["content-security-policy"]).toContain("default-src 'self'");
+    expect(res.body).toContain('<script type="module" src="/assets/app.js">');
+    expect(res.body).not.toMatch(/https?:\/\//);
+    const script = await app.inject({ method: "GET", url: "/assets/app.js" });
+    expect(script.statusCode).toBe(200);
+    expect(script.headers["content-type"]).toBe("text/javascript; charset=utf-8");
+    expect((await app.inject({ method: "GET", url: "/assets/nothing.js" })).statusCode).toBe(404);
+  });
+
+  it("lists ingresses and egresses at /v1/io", async () => {
+    const res = await adminApp(fake().runtime).inject({ method: "GET", url: "/v1/io" });
+    expect(res.json()).toEqual({
+      ingresses: [
+        { kind: "http", route: "PUT|POST /{namespace}/{type}/{id}", messageType: "application/vnd.{typename}, else a string", port: null },
+      ],
+      egresses: [{ egress: "io.statefun.playground/egress", topic: "greetings", messageType: "io.statefun.types/string", port: null }],
+    });
   });
 });

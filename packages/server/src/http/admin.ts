@@ -1,16 +1,19 @@
 import type { DeadLetter, Logger, Runtime } from "@statefun-ts/runtime";
 import { silentLogger } from "@statefun-ts/runtime";
+import type { ConsoleReads } from "@statefun-ts/runtime/spi";
 import type { FastifyInstance } from "fastify";
 import type { DynamicRegistry } from "../dynamic/registry.js";
 import { type ClusterRuntime, clusterRoutes } from "./admin-cluster.js";
 import { dynamicRoutes } from "./admin-dynamic.js";
+import { instanceRoutes, stateEditRoutes } from "./admin-state.js";
+import { type StatsSource, statsRoutes } from "./admin-stats.js";
 import { baseApp } from "./app.js";
-import { requireBearer } from "./auth.js";
-import { dashboardHtml } from "./dashboard.js";
+import { consoleRoutes } from "./console.js";
 import { isoTime, jsonTypedValue } from "./decode.js";
 import { HttpError } from "./errors.js";
 import { ADMIN_MAX_CONNECTIONS, DEFAULT_HTTP_LIMITS, type HttpLimits } from "./limits.js";
 import { covers, parkedUnder } from "./parked.js";
+import { openSession, refuseCrossSite, requireAuth } from "./session.js";
 import { addressFromPath } from "./typed.js";
 
 /** The part of the runtime the admin API uses. */
@@ -28,7 +31,8 @@ export type AdminRuntime = Pick<
   | "gauges"
   | "storeStats"
   | "parkedByType"
->;
+> &
+  Partial<Pick<Runtime, "editState">>;
 
 /** Where `/metrics` text comes from (a prom-client `Registry`). */
 export interface MetricsSource {
@@ -47,16 +51,26 @@ export interface AdminOptions {
   readonly cluster?: ClusterRuntime;
   /** Timeouts (default `DEFAULT_HTTP_LIMITS`); the admin server's connection limit is its own, `ADMIN_MAX_CONNECTIONS`. */
   readonly limits?: HttpLimits;
+  /** Enables `GET /v1/stats` (the metrics history) and `GET /v1/info`. */
+  readonly stats?: StatsSource;
+  /** Enables `GET /v1/instances/{ns}/{type}` (the store's listing of instances). */
+  readonly reads?: Pick<ConsoleReads, "listInstances">;
+  /** The ports the worker bound (shown by `GET /v1/io`). */
+  readonly ports?: () => { readonly ingress?: number | undefined; readonly egress?: number | undefined };
+  /** Where the console's built assets are (default: the package's `console-dist`). */
+  readonly consoleDir?: string;
 }
 
 /**
  * The admin API: state of an instance, dead letters, loaded functions, health, readiness,
- * Prometheus metrics and a dashboard at `/`.
+ * Prometheus metrics, the metrics history (`/v1/stats`) and the operator console at `/`.
  */
 export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): FastifyInstance {
   const logger = options.logger ?? silentLogger;
   const app = baseApp({ logger, limits: { ...(options.limits ?? DEFAULT_HTTP_LIMITS), maxConnections: ADMIN_MAX_CONNECTIONS } });
-  if (options.token !== undefined) requireBearer(app, options.token, logger);
+  refuseCrossSite(app, logger);
+  if (options.token !== undefined) requireAuth(app, options.token, logger);
+  else openSession(app);
   if (options.dynamic !== undefined) {
     const { dynamic } = options;
     dynamicRoutes(
@@ -90,6 +104,24 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
 
   app.get("/v1/functions", async () => functionList(runtime, options.dynamic));
 
+  app.get("/v1/io", async () => ({
+    ingresses: [
+      // The worker's own HTTP ingress: any function, the message type from Content-Type.
+      {
+        kind: "http",
+        route: "PUT|POST /{namespace}/{type}/{id}",
+        messageType: "application/vnd.{typename}, else a string",
+        port: options.ports?.().ingress ?? null,
+      },
+      ...runtime
+        .ingresses()
+        .map((i) => ({ kind: i.kind, route: `POST ${i.path}`, messageType: i.type.typename, port: options.ports?.().ingress ?? null })),
+    ],
+    egresses: runtime
+      .egresses()
+      .map((e) => ({ egress: e.egress, topic: e.topic, messageType: e.type.typename, port: options.ports?.().egress ?? null })),
+  }));
+
   app.get("/v1/deadletters", async (request) => {
     const query = request.query as Record<string, unknown>;
     const limit = intParam(query.limit, "limit", 100, 1, 1000);
@@ -121,23 +153,10 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
     return { type, deleted: await discardByType(runtime, type) };
   });
 
-  app.get("/", async (_request, reply) => {
-    const store = await runtime.storeStats().catch((err: unknown) => {
-      logger.warn({ err }, "dashboard: store stats unavailable");
-      return undefined;
-    });
-    const topics = [...new Set(runtime.egresses().map((e) => e.topic))].sort();
-    const html = dashboardHtml({
-      ready: runtime.ready,
-      gauges: runtime.gauges(),
-      store,
-      functions: functionList(runtime, options.dynamic),
-      ingresses: runtime.ingresses().map((i) => `POST ${i.path} (${i.type.typename})`),
-      topics,
-      failed: failedEntries(options.dynamic),
-    });
-    return reply.type("text/html; charset=utf-8").send(html);
-  });
+  if (options.stats !== undefined) statsRoutes(app, options.stats);
+  if (runtime.editState !== undefined) stateEditRoutes(app, { editState: runtime.editState.bind(runtime) });
+  if (options.reads !== undefined) instanceRoutes(app, options.reads);
+  consoleRoutes(app, options.consoleDir);
   return app;
 }
 
@@ -184,13 +203,6 @@ async function discardByType(runtime: AdminRuntime, type: string): Promise<numbe
     const ids = page.filter((l) => `${l.message.target.namespace}/${l.message.target.type}` === type).map((l) => l.id);
     if (ids.length > 0) deleted += await runtime.discardDeadLetters(ids);
   }
-}
-
-function failedEntries(dynamic: DynamicRegistry | undefined): string[] {
-  if (dynamic === undefined) return [];
-  return [...dynamic.list("module"), ...dynamic.list("function")].flatMap((e) =>
-    e.error === undefined ? [] : [`${e.kind} ${e.name}: ${e.error}`],
-  );
 }
 
 function deadLetterJson(letter: DeadLetter) {

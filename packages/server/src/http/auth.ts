@@ -1,9 +1,5 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { isIP } from "node:net";
 import { StatefunError } from "@statefun-ts/protocol";
-import type { Logger } from "@statefun-ts/runtime";
-import type { FastifyInstance } from "fastify";
-import { HttpError, sendError } from "./errors.js";
 
 /** The environment variable holding the admin API's bearer token. */
 export const ADMIN_TOKEN_ENV = "STATEFUN_ADMIN_TOKEN";
@@ -35,25 +31,4 @@ export function adminToken(host: string, token: string | undefined): string | un
     );
   }
   return token;
-}
-
-const digest = (text: string) => createHash("sha256").update(text, "utf8").digest();
-
-/** Requires `Authorization: Bearer <token>` on every request but `/healthz` and `/readyz` (compared in constant time); refusals answer 401 and are logged. */
-export function requireBearer(app: FastifyInstance, token: string, logger: Logger): void {
-  const expected = digest(token);
-  app.addHook("onRequest", (request, reply, done) => {
-    if (request.url === "/healthz" || request.url === "/readyz") return done();
-    const header = request.headers.authorization;
-    const given = typeof header === "string" && header.startsWith("Bearer ") ? header.slice("Bearer ".length) : undefined;
-    if (given !== undefined && timingSafeEqual(digest(given), expected)) return done();
-    logger.warn(
-      { method: request.method, url: request.url, from: request.ip, reason: given === undefined ? "no bearer token" : "wrong token" },
-      "admin API request refused",
-    );
-    sendError(
-      reply.header("www-authenticate", "Bearer"),
-      new HttpError(401, "STATEFUN_UNAUTHORIZED", "the admin API requires Authorization: Bearer $STATEFUN_ADMIN_TOKEN"),
-    );
-  });
 }

@@ -14,7 +14,8 @@ export type HttpErrorCode =
   | "STATEFUN_DISK_FULL"
   | "STATEFUN_INTERNAL"
   | "STATEFUN_CONFLICT"
-  | "STATEFUN_UNAUTHORIZED";
+  | "STATEFUN_UNAUTHORIZED"
+  | "STATEFUN_FORBIDDEN";
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {
