@@ -1,7 +1,8 @@
 import { jsonType, statefulFunction, statefunModule, Types, valueSpec } from "@statefun-ts/sdk";
+import { until } from "@statefun-ts/test-kit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Cluster, until, type Worker } from "./harness.js";
+import { Cluster, type Worker } from "./harness.js";
 
 /** The verifier of exactly-once.property.test.ts, run by three workers that are killed, frozen and replaced at random. */
 type Cmd = { inc: 1 } | { send: Target } | { after: Target & { ms: number } };

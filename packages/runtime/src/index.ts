@@ -2,7 +2,7 @@ export type { EgressDelivery, IngestReceipt, IngestRequest, StateView } from "./
 export { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE } from "./api.js";
 export type { Binding, InvokeRequest, Invoker, StateSpecInfo } from "./binding.js";
 export type { Clock } from "./clock.js";
-export { systemClock } from "./clock.js";
+export { ManualClock, OffsetClock, systemClock } from "./clock.js";
 export type { CounterName, GaugeSnapshot, HistogramName, Logger, MetricsSink } from "./observe.js";
 export { noMetrics, silentLogger } from "./observe.js";
 export type { Limits, RuntimeOptions } from "./runtime.js";
