@@ -4,5 +4,8 @@
  * The clocks for tests live next to the runtime's clock: `ManualClock`, `OffsetClock` from
  * `@statefun-ts/runtime`.
  */
+
+export * from "./command-trees.js";
+export * from "./commands.js";
 export * from "./until.js";
 export * from "./values.js";
