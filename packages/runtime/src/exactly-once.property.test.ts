@@ -1,5 +1,5 @@
 import { Types } from "@statefun-ts/sdk";
-import { Commands, commandTrees, expectedCounts as expected, counter as verifier, verifierModule } from "@statefun-ts/test-kit";
+import { Commands, commandTrees, expectedCounts as expected, until, counter as verifier, verifierModule } from "@statefun-ts/test-kit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Runtime } from "./runtime.js";
@@ -47,13 +47,14 @@ describe("exactly-once effects (property)", () => {
             await dead.stop();
           }
           await sleep(450);
-          const deadline = Date.now() + 5000;
-          for (;;) {
-            const stats = await store.stats();
-            if (stats.messages === 0 && stats.timers === 0) break;
-            if (Date.now() > deadline) throw new Error(`not quiescent: ${JSON.stringify(stats)}`);
-            await sleep(10);
-          }
+          await until(
+            async () => {
+              const stats = await store.stats();
+              return stats.messages === 0 && stats.timers === 0;
+            },
+            "quiescence",
+            { timeoutMs: 5000, intervalMs: 10, explain: async () => JSON.stringify(await store.stats()) },
+          );
           for (const id of ids) expect(await countOf(rt, id), `count of ${id}`).toBe(want.get(id) ?? 0);
           expect(await rt.deadLetters(10)).toEqual([]);
           await rt.stop();
