@@ -17,7 +17,7 @@ const projects: TestProjectInlineConfiguration[] = [
     // Only Node: no PostgreSQL, Java, Go, Python nor broker (`npm run test:unit`).
     test: {
       name: "unit",
-      include: ["packages/*/src/**/*.test.ts", "examples/**/*.test.ts"],
+      include: ["packages/*/src/**/*.test.ts", "examples/**/*.test.ts", "test/kit/**/*.test.ts"],
       exclude: ["**/*.property.test.ts"],
     },
   },
