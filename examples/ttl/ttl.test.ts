@@ -1,18 +1,8 @@
-import { type Clock, Runtime } from "@statefun-ts/runtime";
+import { type Clock, OffsetClock, Runtime } from "@statefun-ts/runtime";
 import { MemoryStore } from "@statefun-ts/runtime/testing";
 import { Types } from "@statefun-ts/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import ttlModule, { PageView, session } from "./module.js";
-
-/** Real timers, and a time the test moves forward. */
-class TestClock implements Clock {
-  offset = 0;
-  now = () => Date.now() + this.offset;
-  setTimeout(fn: () => void, ms: number) {
-    const handle = setTimeout(fn, ms);
-    return { cancel: () => clearTimeout(handle) };
-  }
-}
 
 let runtime: Runtime | undefined;
 afterEach(async () => {
@@ -25,7 +15,7 @@ const MINUTE = 60_000;
 describe("TTL example", () => {
   it("forgets the last page after 1 min, the cart 10 min after the last view, and the whole session after 30 min", async () => {
     const store = new MemoryStore();
-    const clock = new TestClock();
+    const clock = new OffsetClock();
     const rt = new Runtime({ store, clock, modules: [ttlModule] });
     runtime = rt;
     await rt.start();

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { until } from "@statefun-ts/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sleep } from "../e2e/verifier/http.js";
 import { freePortOffset } from "../e2e/verifier/process.js";
 import { FunctionServer, stopAllFunctionServers } from "../interop/function-server.js";
 import { take, Worker } from "./worker.js";
@@ -41,13 +41,8 @@ const greet = (name: string) =>
     body: JSON.stringify({ name }),
   });
 const parked = async () => ((await (await admin("GET", "/v1/parked")).json()) as Record<string, number>)["example/person"] ?? 0;
-async function until(check: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms\n${worker.log}`);
-    await sleep(50);
-  }
-}
+const untilLogged = (check: () => Promise<boolean>, what: string) =>
+  until(check, what, { timeoutMs: 15_000, intervalMs: 50, explain: () => worker.log });
 const bindExample = () =>
   admin(
     "PUT",
@@ -62,7 +57,7 @@ describe("dynamic loading, end to end", () => {
     ).toBe(200);
     const seen = new Set<string>();
     expect((await greet("x")).status).toBe(202);
-    await until(async () => (await parked()) === 1, "the first message parked");
+    await untilLogged(async () => (await parked()) === 1, "the first message parked");
 
     expect((await bindExample()).status).toBe(200);
     expect(await take(worker.url("egress", "/greetings"), seen)).toContain("x");
@@ -70,12 +65,12 @@ describe("dynamic loading, end to end", () => {
 
     expect((await admin("DELETE", "/v1/functions/example/*")).status).toBe(200);
     expect((await greet("x")).status).toBe(202);
-    await until(async () => (await parked()) === 1, "the second message parked");
+    await untilLogged(async () => (await parked()) === 1, "the second message parked");
     expect(await (await admin("GET", "/metrics")).text()).toContain('statefun_parked_messages_by_type{function_type="example/person"} 1');
 
     await worker.kill();
     await worker.start();
-    await until(async () => (await parked()) === 1, "the second message parked after the restart");
+    await untilLogged(async () => (await parked()) === 1, "the second message parked after the restart");
     expect(await (await admin("GET", "/v1/modules")).json()).toMatchObject([{ name: "topics", topics: ["greetings"] }]);
     expect((await bindExample()).status).toBe(200);
     const second = await take(worker.url("egress", "/greetings"), seen);

@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { until } from "@statefun-ts/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePortOffset } from "../e2e/verifier/process.js";
 import { take, Worker } from "./worker.js";
@@ -50,7 +51,11 @@ describe("examples, end to end", () => {
 
     await put("/com.example/user-shopping-cart/1", "com.example/AddToCart", { userId: "1", itemId: "socks", quantity: 3 });
     // The cart asks the stock and adds what is available when the answer comes back.
-    await new Promise((r) => setTimeout(r, 300));
+    await until(
+      async () => (await (await fetch(worker.url("admin", "/v1/state/com.example/user-shopping-cart/1"))).text()).includes("socks"),
+      "the socks in the basket",
+      { explain: () => worker.log },
+    );
     await put("/com.example/user-shopping-cart/1", "com.example/Checkout", { userId: "1" });
     const receipt = JSON.parse(await take(worker.url("egress", "/receipts")));
     expect(receipt).toEqual({ userId: "1", details: expect.stringContaining("socks: 3") });

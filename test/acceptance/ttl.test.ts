@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { until } from "@statefun-ts/test-kit";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePortOffset } from "../e2e/verifier/process.js";
@@ -24,13 +25,8 @@ const metric = async (name: string) =>
   Number(new RegExp(`^${name} (\\S+)$`, "m").exec(await (await fetch(worker.url("admin", "/metrics"))).text())?.[1] ?? 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`still waiting for ${what} after 20 s:\n${worker.log}`);
-    await sleep(50);
-  }
-}
+const waitFor = (what: string, check: () => Promise<boolean>) =>
+  until(check, what, { timeoutMs: 20_000, intervalMs: 50, explain: () => worker.log });
 
 describe("instance time-to-live, end to end", () => {
   it("drops an idle instance of an embedded function (instanceTtl: 1s) from GET /v1/state and from the SQLite file", async () => {

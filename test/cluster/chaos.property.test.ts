@@ -1,49 +1,12 @@
-import { jsonType, statefulFunction, statefunModule, Types, valueSpec } from "@statefun-ts/sdk";
+import { Types } from "@statefun-ts/sdk";
+import { Commands, commandTrees, expectedCounts as expected, until, counter as verifier, verifierModule } from "@statefun-ts/test-kit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Cluster, until, type Worker } from "./harness.js";
+import { Cluster, type Worker } from "./harness.js";
 
-/** The verifier of exactly-once.property.test.ts, run by three workers that are killed, frozen and replaced at random. */
-type Cmd = { inc: 1 } | { send: Target } | { after: Target & { ms: number } };
-type Target = { to: string; cmds: Cmd[] };
-
-const Cmds = jsonType<{ cmds: Cmd[] }>("verify/Cmds");
-const count = valueSpec("count", Types.int);
-
-const verifier = statefulFunction({
-  typename: "verify/counter",
-  state: { count },
-  accepts: [Cmds],
-  handler(ctx, message) {
-    for (const cmd of message.as(Cmds).cmds) {
-      if ("inc" in cmd) ctx.state.count.set((ctx.state.count.get() ?? 0) + 1);
-      else if ("send" in cmd) ctx.send(verifier.at(cmd.send.to), Cmds, { cmds: cmd.send.cmds });
-      else ctx.sendAfter(cmd.after.ms, verifier.at(cmd.after.to), Cmds, { cmds: cmd.after.cmds });
-    }
-  },
-});
-
+/** The command trees of exactly-once.property.test.ts (test/kit/commands.ts), run by three workers that are killed, frozen and replaced at random. */
 const ids = ["a", "b", "c", "d", "e", "f", "g", "h"];
-const cmdTree: fc.Memo<Cmd[]> = fc.memo((depth) =>
-  fc.array(
-    depth <= 1
-      ? fc.constant<Cmd>({ inc: 1 })
-      : fc.oneof(
-          fc.constant<Cmd>({ inc: 1 }),
-          fc.record({ send: fc.record({ to: fc.constantFrom(...ids), cmds: cmdTree(depth - 1) }) }),
-          fc.record({ after: fc.record({ to: fc.constantFrom(...ids), cmds: cmdTree(depth - 1), ms: fc.integer({ min: 0, max: 40 }) }) }),
-        ),
-    { maxLength: 4 },
-  ),
-);
-
-function expected(cmds: Cmd[], at: string, into: Map<string, number>): void {
-  for (const cmd of cmds) {
-    if ("inc" in cmd) into.set(at, (into.get(at) ?? 0) + 1);
-    else if ("send" in cmd) expected(cmd.send.cmds, cmd.send.to, into);
-    else expected(cmd.after.cmds, cmd.after.to, into);
-  }
-}
+const cmdTree = (depth: number) => commandTrees({ ids, depth, maxDelayMs: 40 });
 
 type Fault = { kind: "kill" | "freeze" | "stop"; worker: number; afterRoots: number };
 
@@ -61,7 +24,7 @@ describe("cluster chaos (property)", () => {
           { maxLength: 3 },
         ),
         async (roots, faults) => {
-          const cluster = new Cluster(8, [statefunModule({ functions: [verifier] })]);
+          const cluster = new Cluster(8, [verifierModule]);
           let born = 0;
           const spawn = () => cluster.start(`w${born++}`);
           try {
@@ -70,7 +33,7 @@ describe("cluster chaos (property)", () => {
             for (let i = 0; i < roots.length; i++) {
               const root = roots[i]!;
               expected(root.cmds, root.id, want);
-              const argument = { typename: Cmds.typename, value: Cmds.serialize({ cmds: root.cmds }) };
+              const argument = { typename: Commands.typename, value: Commands.serialize({ cmds: root.cmds }) };
               // Sent through any live worker; an ingress refused (a worker dying) is retried elsewhere with its key.
               for (let attempt = 0; ; attempt++) {
                 const at = slots[(i + attempt) % 3]!;

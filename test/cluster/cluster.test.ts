@@ -2,8 +2,9 @@ import { type Address, keyGroupOf, StatefunError, StringCodec, type TypedValue }
 import { Runtime } from "@statefun-ts/runtime";
 import { MemoryStore } from "@statefun-ts/runtime/testing";
 import { egressRef, jsonType, statefulFunction, statefunModule, Types, valueSpec } from "@statefun-ts/sdk";
+import { str, typed, until } from "@statefun-ts/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
-import { Cluster, until, type Worker } from "./harness.js";
+import { Cluster, type Worker } from "./harness.js";
 
 const K = 8;
 const Add = jsonType<{ by: number; forward?: string[]; afterMs?: number }>("test/Add");
@@ -50,8 +51,7 @@ const slow = statefulFunction({
 });
 
 const module = statefunModule({ functions: [counter, slow], egresses: [done] });
-const add = (v: Parameters<typeof Add.serialize>[0]): TypedValue => ({ typename: Add.typename, value: Add.serialize(v) });
-const str = (s: string): TypedValue => ({ typename: Types.string.typename, value: StringCodec.encode(s) });
+const add = (v: Parameters<typeof Add.serialize>[0]): TypedValue => typed(Add, v);
 
 let cluster: Cluster | undefined;
 afterEach(async () => {

@@ -1,6 +1,7 @@
 import { Runtime, type Store } from "@statefun-ts/runtime";
 import { MemoryStore } from "@statefun-ts/runtime/testing";
 import type { StatefunModule } from "@statefun-ts/sdk";
+import { until } from "@statefun-ts/test-kit";
 
 /**
  * A worker's own door to the shared store: `freeze` holds every call (a SIGSTOP: nothing is lost,
@@ -114,8 +115,7 @@ export class Cluster {
         );
       },
       "an even split of the key groups",
-      undefined,
-      explain,
+      { explain },
     );
     return owned;
   }
@@ -132,20 +132,6 @@ export class Cluster {
       w.door.thaw();
       await w.runtime.stop().catch(() => {});
     }
-  }
-}
-
-/** Waits for a condition (never for a time): fails after a generous bound, naming what it waited for. */
-export async function until(
-  check: () => Promise<boolean> | boolean,
-  what: string,
-  ms = 15_000,
-  explain: () => Promise<string> | string = () => "",
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} ${await explain()}`);
-    await new Promise((r) => setTimeout(r, 5));
   }
 }
 

@@ -10,10 +10,10 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { keyGroupOf } from "@statefun-ts/protocol";
+import { eventually } from "@statefun-ts/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dropSchema, testPostgresUrl, uniqueSchema } from "../setup/postgres-env.js";
 import { KEY_GROUPS, settledStatuses, withSchema } from "./cluster/workers.js";
-import { sleep } from "./verifier/http.js";
 import { CLI, freePortOffset, killAllWorkers, REPO_ROOT, WorkerProcess } from "./verifier/process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "statefun-e2e-cluster-routing-"));
@@ -45,19 +45,6 @@ async function put(url: string, type: string, body: unknown): Promise<Response> 
 }
 
 /** Runs `check` until it passes or `timeoutMs` elapses (then its last failure is thrown). */
-async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(50);
-    }
-  }
-}
-
 describe("cluster of three worker processes on PostgreSQL", () => {
   it("splits the key groups evenly and names each worker", async () => {
     const statuses = await settledStatuses(admins());

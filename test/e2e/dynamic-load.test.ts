@@ -11,6 +11,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { until } from "@statefun-ts/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { take, Worker } from "../acceptance/worker.js";
 import { FunctionServer, stopAllFunctionServers } from "../interop/function-server.js";
@@ -185,7 +186,16 @@ describe("dynamic loading under load", () => {
         await sleep(50);
       }
     }
-    await sleep(300); // an over-count would show after reaching the expected one
+    // An over-count would show once the worker is idle: nothing waiting, parked, buffered, running or committing.
+    const idle = ["backlog_messages", "parked_messages", "buffered_messages", "in_flight_invocations", "pending_commits"];
+    await until(
+      async () => {
+        const metrics = await (await fetch(worker.url("admin", "/metrics"))).text();
+        return idle.every((gauge) => new RegExp(`^statefun_${gauge} 0$`, "m").test(metrics));
+      },
+      "an idle worker",
+      { timeoutMs: 30_000, intervalMs: 50, explain: () => worker.log.slice(-3000) },
+    );
     for (const key of expected.keys()) counts.set(key, await countOf(key));
     const wrong = [...expected]
       .filter(([key, want]) => counts.get(key) !== want)

@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { until } from "@statefun-ts/test-kit";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sleep } from "../e2e/verifier/http.js";
@@ -73,13 +74,7 @@ async function counter(name: string): Promise<number> {
   return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`still waiting for ${what} after 20 s`);
-    await sleep(100);
-  }
-}
+const waitFor = (what: string, check: () => Promise<boolean>) => until(check, what, { timeoutMs: 20_000, intervalMs: 100 });
 
 /** The state rows of an address in the SQLite file (the worker must be stopped). */
 function rowsOf(type: string, id: string): string[] {

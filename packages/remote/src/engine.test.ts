@@ -2,6 +2,7 @@ import { address, create, IntCodec, reqreply, StringCodec } from "@statefun-ts/p
 import { Runtime } from "@statefun-ts/runtime";
 import { MemoryStore } from "@statefun-ts/runtime/testing";
 import { egressRef, statefunModule, Types } from "@statefun-ts/sdk";
+import { until } from "@statefun-ts/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RemoteBinding, remoteBinding } from "./binding.js";
 import { type FakeEndpoint, fakeEndpoint, incomplete, result } from "./fixtures/fake-endpoint.js";
@@ -22,14 +23,6 @@ afterEach(async () => {
   runtime = undefined;
   for (const c of cleanup.splice(0)) await c.close();
 });
-
-async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe("remote functions in a runtime", () => {
   it("batch an address's messages while a request is in flight, commit the effects, and dead-letter a failing endpoint without stalling others", async () => {

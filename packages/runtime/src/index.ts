@@ -2,7 +2,7 @@ export type { EgressClaimed, EgressDelivery, IngestReceipt, IngestRequest, State
 export { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE } from "./api.js";
 export type { Binding, InvokeRequest, Invoker, StateSpecInfo } from "./binding.js";
 export type { Clock } from "./clock.js";
-export { systemClock } from "./clock.js";
+export { ManualClock, OffsetClock, systemClock } from "./clock.js";
 export type { StateEdit } from "./engine/state-edit.js";
 export { STATE_EDIT_TYPENAME } from "./engine/state-edit.js";
 export type { CounterName, FunctionGauge, GaugeSnapshot, HistogramName, Logger, MetricsSink } from "./observe.js";

@@ -1,5 +1,6 @@
-import { StringCodec, type TypedValue } from "@statefun-ts/protocol";
+import { StringCodec } from "@statefun-ts/protocol";
 import { statefulFunction, statefunModule, Types, valueSpec } from "@statefun-ts/sdk";
+import { str, until } from "@statefun-ts/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Binding } from "./binding.js";
 import { embeddedBinding } from "./engine/embedded.js";
@@ -20,7 +21,6 @@ function logger(version: string, typename = "test/log") {
   });
 }
 
-const str = (s: string): TypedValue => ({ typename: Types.string.typename, value: StringCodec.encode(s) });
 const at = (id: string, type = "log") => ({ namespace: "test", type, id });
 
 let runtime: Runtime | undefined;
@@ -28,14 +28,6 @@ afterEach(async () => {
   await runtime?.stop();
   runtime = undefined;
 });
-
-async function until(check: () => Promise<boolean> | boolean, ms = 5000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 async function stateOf(r: Runtime, id: string, type = "log"): Promise<string> {
   const [view] = await r.readState(at(id, type));

@@ -1,6 +1,8 @@
-import { StringCodec, type TypedValue } from "@statefun-ts/protocol";
+import type { TypedValue } from "@statefun-ts/protocol";
 import { egressRef, jsonType, statefulFunction, statefunModule, Types, valueSpec } from "@statefun-ts/sdk";
+import { str, typed, until } from "@statefun-ts/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
+import { type Clock, ManualClock } from "./clock.js";
 import { Runtime } from "./runtime.js";
 import { MemoryStore } from "./store/memory-store.js";
 
@@ -42,8 +44,7 @@ const flaky = statefulFunction({
   },
 });
 
-const str = (s: string): TypedValue => ({ typename: Types.string.typename, value: StringCodec.encode(s) });
-const add = (v: Parameters<typeof Add.serialize>[0]): TypedValue => ({ typename: Add.typename, value: Add.serialize(v) });
+const add = (v: Parameters<typeof Add.serialize>[0]): TypedValue => typed(Add, v);
 
 let runtime: Runtime | undefined;
 afterEach(async () => {
@@ -51,18 +52,10 @@ afterEach(async () => {
   runtime = undefined;
 });
 
-async function start(store = new MemoryStore(), limits = {}) {
-  runtime = new Runtime({ store, modules: [statefunModule({ functions: [counter, flaky], egresses: [done] })], limits });
+async function start(store = new MemoryStore(), limits = {}, clock?: Clock) {
+  runtime = new Runtime({ store, clock, modules: [statefunModule({ functions: [counter, flaky], egresses: [done] })], limits });
   await runtime.start();
   return runtime;
-}
-
-async function until(check: () => Promise<boolean> | boolean, ms = 5000) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 async function countOf(rt: Runtime, id: string): Promise<number | undefined> {
@@ -98,17 +91,25 @@ describe("Runtime", () => {
     const b = await rt.ingest({ target: counter.at("k"), argument: add({ by: 1 }), idempotencyKey: "x" });
     expect(b).toMatchObject({ duplicate: true, requestId: a.requestId });
     await until(async () => (await countOf(rt, "k")) === 1);
-    await new Promise((r) => setTimeout(r, 50));
+    // Nothing left to deliver: a second copy would have been in the inbox until it ran.
+    await until(async () => (await rt.storeStats()).messages === 0, "an empty inbox");
     expect(await countOf(rt, "k")).toBe(1);
   });
 
   it("fires delayed messages and never delivers a cancelled one", async () => {
-    const rt = await start();
+    const clock = new ManualClock();
+    const rt = await start(new MemoryStore(), {}, clock);
     await rt.ingest({ target: counter.at("d1"), argument: add({ by: 1, forward: "t1", delayMs: 30 }) });
     await rt.ingest({ target: counter.at("d2"), argument: add({ by: 1, forward: "t2", delayMs: 60, token: "tok" }) });
     await rt.ingest({ target: counter.at("d3"), argument: add({ by: 1, cancel: "tok" }) });
+    await until(async () => (await countOf(rt, "t2")) === 1 && (await rt.storeStats()).messages === 0, "the sends of d1, d2, d3");
+    // Past both due times: the first fires, the cancelled one is gone, and nothing is left to run.
+    clock.advance(120);
     await until(async () => (await countOf(rt, "t1")) === 1001);
-    await new Promise((r) => setTimeout(r, 120));
+    await until(async () => {
+      const stats = await rt.storeStats();
+      return stats.messages === 0 && stats.timers === 0;
+    }, "no message nor timer left");
     expect(await countOf(rt, "t2")).toBe(1);
   });
 

@@ -1,29 +1,15 @@
-import { StringCodec, type TypedValue } from "@statefun-ts/protocol";
+import { StringCodec } from "@statefun-ts/protocol";
 import { statefulFunction, Types, valueSpec } from "@statefun-ts/sdk";
 import { emptyEffects } from "@statefun-ts/sdk/internal";
+import { int, str, until } from "@statefun-ts/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Binding, StateSpecInfo } from "./binding.js";
-import type { Clock } from "./clock.js";
+import { OffsetClock } from "./clock.js";
 import { embeddedBinding } from "./engine/embedded.js";
 import type { CounterName, MetricsSink } from "./observe.js";
 import { Runtime } from "./runtime.js";
 import { MemoryStore } from "./store/memory-store.js";
 import { INSTANCE_ROW } from "./store/types.js";
-
-/** Real timers, and a time that tests move forward. */
-class TestClock implements Clock {
-  offset = 0;
-  now(): number {
-    return Date.now() + this.offset;
-  }
-  setTimeout(fn: () => void, ms: number) {
-    const handle = setTimeout(fn, ms);
-    return { cancel: () => clearTimeout(handle) };
-  }
-  advance(ms: number): void {
-    this.offset += ms;
-  }
-}
 
 class Counters implements MetricsSink {
   readonly counts = new Map<CounterName, number>();
@@ -50,9 +36,6 @@ const counter = statefulFunction({
     if (by < 0) ctx.sendAfter(50, counter.at(ctx.self.id), Types.int, 1000);
   },
 });
-
-const str = (s: string): TypedValue => ({ typename: Types.string.typename, value: StringCodec.encode(s) });
-const int = (n: number): TypedValue => ({ typename: Types.int.typename, value: Types.int.serialize(n) });
 
 /** A function keeping map-like entries `after[k]` (expire after call) and `write[k]` (after write): "put K" or "touch". */
 function entriesBinding(): Binding {
@@ -86,20 +69,12 @@ afterEach(async () => {
   runtime = undefined;
 });
 
-async function start(store: MemoryStore, clock: TestClock, metrics = new Counters(), instanceTtlMs = 1000): Promise<Runtime> {
+async function start(store: MemoryStore, clock: OffsetClock, metrics = new Counters(), instanceTtlMs = 1000): Promise<Runtime> {
   runtime = new Runtime({ store, clock, metrics, sweep: { intervalMs: 3_600_000 } });
   runtime.bind({ ...embeddedBinding(counter), instanceTtlMs });
   runtime.bind(entriesBinding());
   await runtime.start();
   return runtime;
-}
-
-async function until(check: () => Promise<boolean> | boolean) {
-  const end = Date.now() + 5000;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 const names = async (rt: Runtime, id: string, type = "counter") =>
@@ -114,7 +89,7 @@ const stored = async (store: MemoryStore, id: string, type = "counter") =>
 describe("instance time-to-live", () => {
   it("hides an idle instance once its TTL passed, and the sweeper deletes all of it", async () => {
     const store = new MemoryStore();
-    const clock = new TestClock();
+    const clock = new OffsetClock();
     const metrics = new Counters();
     const rt = await start(store, clock, metrics);
     await rt.ingest({ target: counter.at("a"), argument: int(2) });
@@ -136,7 +111,7 @@ describe("instance time-to-live", () => {
 
   it("starts an expired instance over: the next message finds empty state, and the old rows are gone", async () => {
     const store = new MemoryStore();
-    const clock = new TestClock();
+    const clock = new OffsetClock();
     const metrics = new Counters();
     const rt = await start(store, clock, metrics);
     await rt.ingest({ target: counter.at("b"), argument: int(5) });
@@ -153,7 +128,7 @@ describe("instance time-to-live", () => {
 
   it("keeps an instance that is invoked within its TTL, and drops it a TTL after the last invocation", async () => {
     const store = new MemoryStore();
-    const clock = new TestClock();
+    const clock = new OffsetClock();
     const rt = await start(store, clock);
     for (let i = 1; i <= 3; i++) {
       await rt.ingest({ target: counter.at("c"), argument: int(1) });
@@ -171,7 +146,7 @@ describe("instance time-to-live", () => {
 
   it("delivers a delayed message sent before the instance expired, to a fresh instance", async () => {
     const store = new MemoryStore();
-    const clock = new TestClock();
+    const clock = new OffsetClock();
     const rt = await start(store, clock);
     await rt.ingest({ target: counter.at("d"), argument: int(-1) });
     await until(async () => (await countOf(rt, "d")) === -1);
@@ -182,7 +157,7 @@ describe("instance time-to-live", () => {
 
   it("survives a restart: an instance that expired while the runtime was down stays gone and is swept", async () => {
     const store = new MemoryStore();
-    const clock = new TestClock();
+    const clock = new OffsetClock();
     let rt = await start(store, clock);
     await rt.ingest({ target: counter.at("e"), argument: int(7) });
     await until(async () => (await countOf(rt, "e")) === 7);
@@ -196,7 +171,7 @@ describe("instance time-to-live", () => {
 
   it("leaves instances of a function type without TTL alone, and removes a leftover instance row", async () => {
     const store = new MemoryStore();
-    const clock = new TestClock();
+    const clock = new OffsetClock();
     let rt = await start(store, clock);
     await rt.ingest({ target: counter.at("f"), argument: int(1) });
     await until(async () => (await countOf(rt, "f")) === 1);
@@ -216,7 +191,7 @@ describe("instance time-to-live", () => {
 describe("state time-to-live of map and list entries", () => {
   it("expires entries by the spec of their state, re-touching expire-after-call entries on every invocation", async () => {
     const store = new MemoryStore();
-    const clock = new TestClock();
+    const clock = new OffsetClock();
     const metrics = new Counters();
     const rt = await start(store, clock, metrics);
     const at = { namespace: "ttl", type: "entries", id: "x" };

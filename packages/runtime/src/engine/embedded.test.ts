@@ -1,4 +1,5 @@
 import { jsonType, mapSpec, statefulFunction, statefunModule, Types } from "@statefun-ts/sdk";
+import { until } from "@statefun-ts/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { Runtime } from "../runtime.js";
 import { MemoryStore } from "../store/memory-store.js";
@@ -27,13 +28,6 @@ afterEach(async () => {
   await runtime?.stop();
   runtime = undefined;
 });
-
-async function until(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; !(await check()); i++) {
-    if (i > 500) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe("embedded bindings", () => {
   it("carry the instance TTL and the states, maps by the name of their entries' prefix", () => {

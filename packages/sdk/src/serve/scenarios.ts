@@ -1,8 +1,9 @@
-import { type Address, address, type TypedValue } from "@statefun-ts/protocol";
+import { type Address, address } from "@statefun-ts/protocol";
+import { int, str, typed } from "@statefun-ts/test-kit";
 import { type StatefulFunction, statefulFunction } from "../function.js";
 import { egressRef, PLAYGROUND_EGRESS } from "../refs.js";
 import { valueSpec } from "../state.js";
-import { jsonType, type Type, Types } from "../types.js";
+import { jsonType, Types } from "../types.js";
 import type { BatchRequest, Observed } from "./fixtures.js";
 
 /**
@@ -18,15 +19,8 @@ export interface Scenario extends BatchRequest {
   readonly expected: Partial<Observed> | { readonly error: RegExp };
 }
 
-/**
- * A typed value of `type`.
- *
- * @example
- * typed(Types.int, 1); // { typename: "io.statefun.types/int", value: 0d01000000 }
- */
-export const typed = <T>(type: Type<T>, value: T): TypedValue => ({ typename: type.typename, value: type.serialize(value) });
-const int = (n: number) => typed(Types.int, n);
-const str = (s: string) => typed(Types.string, s);
+/** A typed value of `type` (the test kit's): `typed(Types.int, 1)` is `{ typename: "io.statefun.types/int", value: 0d01000000 }`. */
+export { typed };
 
 const Order = jsonType<{ item: string; qty: number }>("example/Order", {
   schema: (v): v is { item: string; qty: number } =>

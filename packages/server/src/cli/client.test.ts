@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
-import { BuiltinTypeNames, StatefunError, StringCodec } from "@statefun-ts/protocol";
+import { StatefunError, StringCodec } from "@statefun-ts/protocol";
 import type { IngestRequest } from "@statefun-ts/runtime";
+import { str } from "@statefun-ts/test-kit";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ingressApp } from "../http/ingress.js";
@@ -29,7 +30,7 @@ describe("CLI client commands against a real ingress", () => {
       async ingest(request) {
         if (request.target.id === "busy") throw new StatefunError("STATEFUN_OVERLOADED", "overloaded: try later");
         requests.push(request);
-        const reply = async () => ({ typename: BuiltinTypeNames.string, value: StringCodec.encode(`Hello ${request.target.id}`) });
+        const reply = async () => str(`Hello ${request.target.id}`);
         return { requestId: `req-${requests.length}`, duplicate: false, reply: request.awaitReply ? reply : undefined };
       },
     });

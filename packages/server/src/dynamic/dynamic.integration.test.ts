@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { silentLogger } from "@statefun-ts/runtime";
 import { statefulFunction, statefunModule, Types, valueSpec } from "@statefun-ts/sdk";
 import { serve } from "@statefun-ts/sdk/node";
+import { until } from "@statefun-ts/test-kit";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../server.js";
 
@@ -325,15 +326,6 @@ describe("dynamic loading (real SQLite store, real HTTP)", () => {
     expect((await admin("GET", "/healthz")).status).toBe(200);
   });
 });
-
-async function until(check: () => Promise<boolean>, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** A TCP listener on 127.0.0.1 (a free port unless given), holding it until closed. */
 async function occupy(port = 0): Promise<{ port: number; close(): Promise<void> }> {
   const listener: Server = createServer();

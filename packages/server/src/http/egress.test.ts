@@ -1,8 +1,9 @@
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
-import { BuiltinTypeNames, StringCodec, type TypedValue } from "@statefun-ts/protocol";
+import type { TypedValue } from "@statefun-ts/protocol";
 import type { EgressDelivery } from "@statefun-ts/runtime";
 import { egressRef, Types } from "@statefun-ts/sdk";
+import { str as text, until } from "@statefun-ts/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { type EgressRuntime, egressApp } from "./egress.js";
 
@@ -33,8 +34,6 @@ function fake(records: TypedValue[], gate?: Promise<void>) {
   };
   return { runtime, acked, released, taken: () => taken };
 }
-
-const text = (s: string): TypedValue => ({ typename: BuiltinTypeNames.string, value: StringCodec.encode(s) });
 
 describe("egress", () => {
   const closers: (() => Promise<unknown>)[] = [];
@@ -93,11 +92,3 @@ describe("egress", () => {
     expect(acked).toEqual([]);
   });
 });
-
-async function until(check: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -1,6 +1,7 @@
 import { BuiltinTypeNames, StatefunError, StringCodec, type TypedValue } from "@statefun-ts/protocol";
 import type { IngestReceipt, IngestRequest } from "@statefun-ts/runtime";
 import { httpIngress, jsonType } from "@statefun-ts/sdk";
+import { str as text } from "@statefun-ts/test-kit";
 import { describe, expect, it } from "vitest";
 import { type IngressRuntime, ingressApp } from "./ingress.js";
 
@@ -32,8 +33,6 @@ function fake(options: { reply?: TypedValue; fail?: unknown; duplicateOf?: strin
   };
   return { runtime, requests, waits, replies };
 }
-
-const text = (s: string): TypedValue => ({ typename: BuiltinTypeNames.string, value: StringCodec.encode(s) });
 
 describe("ingress", () => {
   it("takes the typename from Content-Type application/vnd.{typename} and answers 202 after ingest", async () => {
