@@ -1,4 +1,4 @@
-import { type Clock, OffsetClock, Runtime } from "@statefun-ts/runtime";
+import { OffsetClock, Runtime } from "@statefun-ts/runtime";
 import { MemoryStore } from "@statefun-ts/runtime/testing";
 import { Types } from "@statefun-ts/sdk";
 import { afterEach, describe, expect, it } from "vitest";
