@@ -36,6 +36,7 @@ describe("remote request metrics", () => {
     expect(metrics.counts).toEqual([
       "remote_requests 1 py/greeter",
       "remote_request_failures 1 py/greeter",
+      "invocation_failures 1 py/greeter",
       "remote_requests 1 py/greeter",
     ]);
     expect(metrics.observed).toEqual(["remote_request_seconds true py/greeter", "remote_request_seconds true py/greeter"]);
