@@ -10,6 +10,8 @@ export { Runtime } from "./runtime.js";
 export { StateSpecRegistry } from "./state-specs.js";
 export type { MemoryStoreOptions } from "./store/memory-store.js";
 export { MemoryStore } from "./store/memory-store.js";
+export type { LoadOptions, SnapshotCounts, SnapshotKind, SnapshotRecord, SnapshotStore } from "./store/snapshot.js";
+export { SNAPSHOT_KINDS, zeroCounts } from "./store/snapshot.js";
 export type {
   ClusterView,
   CommitBatch,

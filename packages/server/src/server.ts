@@ -14,6 +14,7 @@ import { PrometheusMetrics } from "./metrics.js";
 import { installYamlPlan, planYamlModules } from "./modules/install.js";
 import { loadModule, loadModuleFile } from "./modules/load.js";
 import { isYamlModule, type YamlModule } from "./modules/yaml/types.js";
+import { backupOf } from "./moving/online.js";
 
 /** The ports a worker opens. */
 export interface ServerPorts {
@@ -167,7 +168,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   let runtimeStarting = false;
   try {
-    await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token, cluster: runtime }));
+    await listen(
+      "admin",
+      adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token, cluster: runtime, backup: backupOf(store) }),
+    );
     runtimeStarting = true;
     await runtime.start();
     await dynamic.start();

@@ -1,6 +1,8 @@
 import { type Address, addressKey, StatefunError } from "@statefun-ts/protocol";
 import type { StateSpecInfo } from "../binding.js";
 import type { ClusterView, EgressClaim, Lease, MessagePage, StoreChange } from "./cluster-types.js";
+import { loadMemorySnapshot, type MemoryTables, memoryCounts, readMemorySnapshot } from "./memory-snapshot.js";
+import type { LoadOptions, SnapshotCounts, SnapshotRecord } from "./snapshot.js";
 import {
   type CommitBatch,
   type CommitResult,
@@ -357,6 +359,28 @@ export class MemoryStore implements Store {
       (a, b) => a.kind.localeCompare(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
     );
     return { version: this.registryChanges, entries };
+  }
+
+  async *readSnapshot(): AsyncIterable<SnapshotRecord> {
+    yield* readMemorySnapshot(this.tables());
+  }
+
+  async snapshotCounts(): Promise<SnapshotCounts> {
+    return memoryCounts(this.tables());
+  }
+
+  async loadSnapshot(records: AsyncIterable<SnapshotRecord>, options: LoadOptions = {}): Promise<SnapshotCounts> {
+    const ids = { seq: this.nextSeq, egress: this.nextEgress, dead: this.nextDead };
+    const { counts, registryVersion } = await loadMemorySnapshot(this.tables(), records, { ...options, ids });
+    [this.nextSeq, this.nextEgress, this.nextDead, this.registryChanges] = [ids.seq, ids.egress, ids.dead, registryVersion];
+    const waiting = [...this.messages.values()].filter((m) => m.dueAt === undefined && !this.positions.has(m.seq));
+    for (const m of waiting.sort((a, b) => a.seq - b.seq)) this.positions.set(m.seq, ++this.lastPosition);
+    return counts;
+  }
+
+  private tables(): MemoryTables {
+    const { messages, state, egress, replies, keys, dead, specs, registry, parked } = this;
+    return { messages, state, egress, replies, keys, dead, specs, registry, parked, registryVersion: this.registryChanges };
   }
 
   async registryVersion(): Promise<number> {

@@ -1,6 +1,7 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
 import type { StateSpecInfo } from "../binding.js";
 import type { ClusterView, EgressClaim, MessagePage, StoreChange } from "./cluster-types.js";
+import type { SnapshotStore } from "./snapshot.js";
 
 /**
  * A message in the inbox. `seq` identifies it (allocated by `Store.allocateSeqs`) and orders the
@@ -191,7 +192,7 @@ export type {
  * (embedded) and PostgreSQL (cluster) implement it and pass one conformance suite.
  * Every method may be called concurrently; `commit` calls are issued one at a time.
  */
-export interface Store {
+export interface Store extends SnapshotStore {
   open(): Promise<StoreInfo>;
   close(): Promise<void>;
 

@@ -2,6 +2,7 @@ import type { DeadLetter, Logger, Runtime } from "@statefun-ts/runtime";
 import { silentLogger } from "@statefun-ts/runtime";
 import type { FastifyInstance } from "fastify";
 import type { DynamicRegistry } from "../dynamic/registry.js";
+import { type BackupStore, backupRoutes } from "./admin-backup.js";
 import { type ClusterRuntime, clusterRoutes } from "./admin-cluster.js";
 import { dynamicRoutes } from "./admin-dynamic.js";
 import { baseApp } from "./app.js";
@@ -43,6 +44,8 @@ export interface AdminOptions {
   readonly token?: string;
   /** Enables `GET /v1/cluster` (the worker's name and the key groups it runs). */
   readonly cluster?: ClusterRuntime;
+  /** Enables `POST /v1/backup` (an online copy of the embedded store). */
+  readonly backup?: BackupStore;
 }
 
 /**
@@ -55,6 +58,7 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
   if (options.token !== undefined) requireBearer(app, options.token, logger);
   if (options.dynamic !== undefined) dynamicRoutes(app, options.dynamic, () => runtime.parkedByType());
   if (options.cluster !== undefined) clusterRoutes(app, options.cluster);
+  if (options.backup !== undefined) backupRoutes(app, options.backup);
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) =>
