@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { backup, restore } from "../moving/backup.js";
 import type { ExportSummary } from "../moving/export-file.js";
 import { countsTable, exportStore, importFile, migrate } from "../moving/operations.js";
+import { importState } from "../moving/state-import.js";
 import { parseStore, parseUrl } from "./args.js";
 
 const STORE_HELP = "sqlite:DIR, a directory, or postgres://user@host:port/db[?schema=name]";
@@ -79,6 +80,21 @@ export function movingCommands(program: Command): void {
       if ((opts.data === undefined) === (opts.admin === undefined)) command.error("error: give either --data or --admin");
       const counts = await backup({ out: opts.out, data: opts.data, admin: opts.admin });
       process.stdout.write(`backed up to ${opts.out}\n${countsTable({ rows: counts })}\n`);
+    });
+
+  // `statefun state import`: a subcommand of `statefun state <address>` (commander tries subcommands first).
+  const state = program.commands.find((c) => c.name() === "state");
+  (state ?? program.command("state"))
+    .command("import")
+    .description('seed state from JSON lines {"address": "ns/type/id", "state": {"name": value}}, encoded with each state\'s declared type')
+    .argument("<file>", "the JSON lines file")
+    .argument("[MODULE_FILE...]", "module files declaring the embedded functions' states (remote functions: the states they registered)")
+    .option("--data <dir>", "data directory of the embedded SQLite store", ".statefun")
+    .option("--store <url>", `the store (stopped; overrides --data): ${STORE_HELP}`, parseStore)
+    .action(async (file: string, modules: string[], opts) => {
+      const store = opts.store ?? { kind: "sqlite", dir: opts.data };
+      const result = await importState({ store, file, modules });
+      process.stdout.write(`imported ${result.values} state values of ${result.instances} instances from ${file}\n`);
     });
 
   program
