@@ -1,12 +1,17 @@
+import { execFile } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { silentLogger } from "@statefun-ts/runtime";
 import { afterAll, describe, expect, it } from "vitest";
 import { backup, restore } from "../../packages/server/src/moving/backup.js";
 import { exportStore } from "../../packages/server/src/moving/operations.js";
 import { type RunningServer, startServer } from "../../packages/server/src/server.js";
-import { tempDir } from "./helpers.js";
+import { CLI } from "../e2e/verifier/process.js";
+import { exportFileLines, tempDir } from "./helpers.js";
+
+const run = promisify(execFile);
 
 const fixture = fileURLToPath(new URL("../../packages/server/src/fixtures/greeter-module.ts", import.meta.url));
 const tmp = tempDir();
@@ -50,6 +55,12 @@ describe("online backup and restore", () => {
       await expect(backup({ data, out: join(tmp.dir, "offline.db") })).rejects.toThrow(/in use.*statefun backup --admin/);
 
       const counts = await backup({ admin, out: join(tmp.dir, "online.db") });
+
+      // statefun export --admin: an export of the running worker, through an online backup.
+      const cli = await run(process.execPath, [CLI, "export", "--admin", admin, "--out", join(tmp.dir, "online.jsonl")]);
+      expect(cli.stderr).toMatch(/exported \d+ records/);
+      const trailer = JSON.parse(exportFileLines(join(tmp.dir, "online.jsonl")).at(-1)!);
+      expect(trailer.counts.state).toBeGreaterThanOrEqual(counts.state);
       const during = traffic.accepted();
       while (traffic.accepted() < during + 100) await new Promise((resolve) => setTimeout(resolve, 20));
 
