@@ -53,6 +53,9 @@ describe("online backup and restore", () => {
 
       // The worker holds the store's lock: an offline backup is refused and says how to do it online.
       await expect(backup({ data, out: join(tmp.dir, "offline.db") })).rejects.toThrow(/in use.*statefun backup --admin/);
+      await expect(exportStore({ store: { kind: "sqlite", dir: data }, out: join(tmp.dir, "x.jsonl") })).rejects.toThrow(
+        /in use by another process.*stop the worker first, or copy it while it runs: statefun export --admin URL/,
+      );
 
       const counts = await backup({ admin, out: join(tmp.dir, "online.db") });
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, rmdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { StatefunError } from "@statefun-ts/protocol";
-import { SNAPSHOT_KINDS, type SnapshotCounts } from "@statefun-ts/runtime";
+import { SNAPSHOT_KINDS, type SnapshotCounts, type StoreInfo } from "@statefun-ts/runtime";
 import type { StoreTarget } from "../cli/args.js";
 import { type ExportHeader, type ExportSummary, exportLines, openExportFile, readExport, summarize, writeLines } from "./export-file.js";
 import { progressBar } from "./progress.js";
@@ -10,6 +10,18 @@ import { type TargetStore, targetStore } from "./stores.js";
 
 function bad(message: string): StatefunError {
   return new StatefunError("STATEFUN_BAD_CONFIG", message);
+}
+
+/** Opens a store; a SQLite store locked by a running worker gets a message that says what to do instead. */
+async function openStore(found: TargetStore): Promise<StoreInfo> {
+  try {
+    return await found.store.open();
+  } catch (error) {
+    if (!(error as Error).message.includes("is in use by another process")) throw error;
+    throw bad(
+      `${(error as Error).message}; stop the worker first, or copy it while it runs: statefun export --admin URL, or statefun backup --admin URL then statefun restore`,
+    );
+  }
 }
 
 /** The store of `target`, refusing a SQLite directory that holds none (reading must not create one). */
@@ -31,8 +43,9 @@ export interface ExportArgs {
 /** `statefun export`: everything the store holds, as an export file (docs/export-format.md). */
 export async function exportStore(args: ExportArgs): Promise<ExportSummary> {
   if (args.out !== undefined && existsSync(args.out)) throw bad(`${args.out} exists already: give a new file`);
-  const { store, location } = existingStore(args.store);
-  const { keyGroups } = await store.open();
+  const found = existingStore(args.store);
+  const { store, location } = found;
+  const { keyGroups } = await openStore(found);
   try {
     const { lines, done } = exportLines(store, { keyGroups, source: location });
     try {
@@ -77,7 +90,7 @@ export async function importFile(args: ImportArgs): Promise<SnapshotCounts> {
   const header = await checkExportFile(args.file);
   const target = targetStore(args.store, header.keyGroups);
   const { store, location } = target;
-  const info = await store.open();
+  const info = await openStore(target);
   let loaded = false;
   try {
     if (info.keyGroups !== header.keyGroups) {
@@ -118,10 +131,10 @@ export interface MigrateResult {
  */
 export async function migrate(args: MigrateArgs): Promise<MigrateResult> {
   const source = existingStore(args.from);
-  const { keyGroups } = await source.store.open();
+  const { keyGroups } = await openStore(source);
   try {
     const target = targetStore(args.to, keyGroups);
-    const info = await target.store.open();
+    const info = await openStore(target);
     let loaded = false;
     try {
       if (info.keyGroups !== keyGroups) {
