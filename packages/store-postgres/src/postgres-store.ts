@@ -32,7 +32,8 @@ import { channelOf } from "./notify.js";
 import { PostgresRegistry } from "./registry.js";
 import { type Row, toDeadLetter, toEgressRow, toExpiredRow, toMessage, toReply, toStateEntry } from "./rows.js";
 import { loadMessagesSince } from "./since.js";
-import { loadPostgresSnapshot, postgresCounts, readPostgresSnapshot } from "./snapshot.js";
+import { loadPostgresSnapshot } from "./snapshot-load.js";
+import { postgresCounts, readPostgresSnapshot } from "./snapshot-read.js";
 import { type Named, SQL } from "./statements.js";
 import { Watcher } from "./watch.js";
 

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { StatefunError } from "@statefun-ts/protocol";
 import type { SnapshotCounts } from "@statefun-ts/runtime";
 import type Database from "better-sqlite3";
-import { snapshotCounts } from "./snapshot.js";
+import { snapshotCounts } from "./snapshot-read.js";
 
 /**
  * Copies the open database to `file` with SQLite's online backup API, 100 pages per step: the

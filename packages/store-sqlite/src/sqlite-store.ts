@@ -31,7 +31,8 @@ import { keyGroupsOf, migrate } from "./migrations.js";
 import { expiredState, loadMessages, loadTimers, peekEgress } from "./queries.js";
 import { type RegistryQueries, registryQueries } from "./registry.js";
 import { toDeadLetter, toReply, toStateEntry } from "./rows.js";
-import { loadSqliteSnapshot, readSqliteSnapshot, snapshotCounts } from "./snapshot.js";
+import { loadSqliteSnapshot } from "./snapshot-load.js";
+import { readSqliteSnapshot, snapshotCounts } from "./snapshot-read.js";
 import { prepareStatements, type Statements } from "./statements.js";
 
 export interface SqliteStoreOptions {
