@@ -86,6 +86,16 @@ const cases: [string, () => string, RegExp | (() => RegExp)][] = [
     () => variant([JSON.stringify({ ...JSON.parse(lines[0]!), version: 2 }), ...lines.slice(1)]),
     /line 1: the export has format version 2, newer than this Statefun TS reads \(1\)/,
   ],
+  [
+    "a record placed in a key group the header does not have",
+    () => {
+      const at = lineOf("state");
+      const copy = [...lines];
+      copy[at] = copy[at]!.replace(/"keyGroup":\d+/, '"keyGroup":8');
+      return variant(copy);
+    },
+    () => new RegExp(`line ${lineOf("state") + 1}: state record: keyGroup 8 is not below the header's keyGroups \\(8\\)`),
+  ],
   ["a file that is not an export", () => variant(["hello"]), /line 1: not JSON/],
   ["data after the trailer", () => variant([...lines, lines[1]!]), /data after the trailer/],
 ];

@@ -143,6 +143,7 @@ export async function* readExport(input: Readable, options: ReadOptions): AsyncG
   let number = 0;
   let records = 0;
   let ended = false;
+  let header: ExportHeader | undefined;
   const at = () => `${options.name} line ${number}`;
   try {
     for await (const line of lines) {
@@ -155,7 +156,8 @@ export async function* readExport(input: Readable, options: ReadOptions): AsyncG
         throw bad(`${at()}: not JSON (${(cause as Error).message}); the file is damaged or not an export`);
       }
       if (number === 1) {
-        options.onHeader?.(checkHeader(json, at()));
+        header = checkHeader(json, at());
+        options.onHeader?.(header);
         file.update(`${line}\n`);
         continue;
       }
@@ -166,6 +168,10 @@ export async function* readExport(input: Readable, options: ReadOptions): AsyncG
       }
       const record = parseRecord(json);
       if (typeof record === "string") throw bad(`${at()}: ${record}`);
+      const keyGroup = keyGroupOfRecord(record);
+      if (keyGroup !== undefined && keyGroup >= header!.keyGroups) {
+        throw bad(`${at()}: ${record.kind} record: keyGroup ${keyGroup} is not below the header's keyGroups (${header!.keyGroups})`);
+      }
       file.update(`${line}\n`);
       digest.update(`${line}\n`);
       counts[record.kind]++;
@@ -179,6 +185,14 @@ export async function* readExport(input: Readable, options: ReadOptions): AsyncG
   if (number === 0) throw bad(`${options.name} is empty: an export starts with a header line`);
   if (!ended) throw bad(`${options.name} ends at line ${number} without its trailer (the end record): the file is truncated`);
   return { records, counts, digest: digest.digest("hex") };
+}
+
+/** The key group a record is placed in, for those that have one. */
+function keyGroupOfRecord(record: SnapshotRecord): number | undefined {
+  if (record.kind === "state") return record.keyGroup;
+  if (record.kind === "message") return record.message.keyGroup;
+  if (record.kind === "dead-letter") return record.letter.message.keyGroup;
+  return undefined;
 }
 
 function checkHeader(json: unknown, at: string): ExportHeader {
