@@ -47,10 +47,16 @@ export async function exportStore(args: ExportArgs): Promise<ExportSummary> {
   const { store, location } = found;
   const { keyGroups } = await openStore(found);
   try {
-    const { lines, done } = exportLines(store, { keyGroups, source: location });
+    const counts = await store.snapshotCounts();
+    // A bar only when the export goes to a file: on stdout it would be part of the output's terminal.
+    const total = args.out === undefined ? 0 : SNAPSHOT_KINDS.reduce((sum, kind) => sum + counts[kind], 0);
+    const bar = args.out === undefined ? undefined : progressBar(total, "exporting");
+    const { lines, done } = exportLines(store, { keyGroups, source: location, onRecord: () => bar?.tick() });
     try {
       await writeLines(lines, args.out ?? process.stdout, { gzip: args.gzip ?? args.out?.endsWith(".gz") ?? false });
+      bar?.stop();
     } catch (error) {
+      bar?.stop();
       // A half-written file is no export: remove it.
       if (args.out !== undefined) rmSync(args.out, { force: true });
       throw error;
@@ -68,8 +74,8 @@ export interface ImportArgs {
   readonly merge?: boolean | undefined;
 }
 
-/** The header of an export file, after checking the whole file (every line, counts, checksum). */
-export async function checkExportFile(file: string): Promise<ExportHeader> {
+/** The header of an export file and its number of records, after checking the whole file (every line, counts, checksum). */
+export async function checkExportFile(file: string): Promise<{ header: ExportHeader; records: number }> {
   let header: ExportHeader | undefined;
   const records = readExport(await openExportFile(file), {
     name: file,
@@ -77,8 +83,22 @@ export async function checkExportFile(file: string): Promise<ExportHeader> {
       header = h;
     },
   });
-  for await (const _ of records);
-  return header!;
+  let count = 0;
+  for await (const _ of records) count++;
+  return { header: header!, records: count };
+}
+
+/** The records, ticking a progress bar (shown on a terminal only) as they pass. */
+async function* withProgress<T>(records: AsyncIterable<T>, total: number, label: string): AsyncGenerator<T> {
+  const bar = progressBar(total, label);
+  try {
+    for await (const record of records) {
+      bar.tick();
+      yield record;
+    }
+  } finally {
+    bar.stop();
+  }
 }
 
 /**
@@ -87,7 +107,7 @@ export async function checkExportFile(file: string): Promise<ExportHeader> {
  * store created for the import is removed again.
  */
 export async function importFile(args: ImportArgs): Promise<SnapshotCounts> {
-  const header = await checkExportFile(args.file);
+  const { header, records } = await checkExportFile(args.file);
   const target = targetStore(args.store, header.keyGroups);
   const { store, location } = target;
   const info = await openStore(target);
@@ -99,7 +119,8 @@ export async function importFile(args: ImportArgs): Promise<SnapshotCounts> {
           "state and messages are placed by key group, so import into a new store",
       );
     }
-    const counts = await store.loadSnapshot(readExport(await openExportFile(args.file), { name: args.file }), { merge: args.merge });
+    const file = readExport(await openExportFile(args.file), { name: args.file });
+    const counts = await store.loadSnapshot(withProgress(file, records, "importing"), { merge: args.merge });
     loaded = true;
     return counts;
   } finally {
