@@ -41,6 +41,10 @@ const projects: TestProjectInlineConfiguration[] = [
     // The operator console in a real headless Chromium (scripts/chromium/setup.sh), and its store reads.
     test: { name: "console", include: ["test/console/**/*.test.ts"], globalSetup: [POSTGRES] },
   },
+  {
+    // Moving state: export/import files, SQLite to PostgreSQL migration, online backups, bootstrap.
+    test: { name: "moving", include: ["test/moving/**/*.test.ts"], globalSetup: [POSTGRES] },
+  },
 ];
 
 export default defineConfig({

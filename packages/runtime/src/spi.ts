@@ -29,5 +29,7 @@ export type {
 export { INSTANCE_ROW, INSTANCE_ROW_TYPE } from "./store/records.js";
 export type { Row } from "./store/row-decoders.js";
 export { bytes, MESSAGE_COLUMNS, toDeadLetter, toEgressRow, toExpiredRow, toMessage, toReply, toStateEntry } from "./store/row-decoders.js";
+export type { LoadOptions, SnapshotCounts, SnapshotKind, SnapshotRecord, SnapshotStore } from "./store/snapshot.js";
+export { SNAPSHOT_KINDS, zeroCounts } from "./store/snapshot.js";
 export type { StateSpecStore } from "./store/state-spec-store.js";
 export type { Store } from "./store/types.js";

@@ -17,6 +17,7 @@ import { PrometheusMetrics } from "./metrics.js";
 import { installYamlPlan, planYamlModules } from "./modules/install.js";
 import { loadModule, loadModuleFile } from "./modules/load.js";
 import { isYamlModule, type YamlModule } from "./modules/yaml/types.js";
+import { backupOf } from "./moving/online.js";
 import { StatsHistory } from "./stats/history.js";
 
 /** The ports a worker opens. */
@@ -229,6 +230,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         stats,
         reads: store,
         ports: () => bound,
+        backup: backupOf(store),
       }),
     );
     runtimeStarting = true;

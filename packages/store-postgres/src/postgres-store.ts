@@ -8,10 +8,13 @@ import type {
   EgressRow,
   ExpiredRow,
   Fence,
+  LoadOptions,
   MessagePage,
   RegistryChange,
   RegistrySnapshot,
   ReplyRow,
+  SnapshotCounts,
+  SnapshotRecord,
   StateEntry,
   StateSpecInfo,
   Store,
@@ -30,6 +33,8 @@ import { keyGroupsOf, migrate } from "./migrations.js";
 import { channelOf } from "./notify.js";
 import { PostgresRegistry } from "./registry.js";
 import { loadMessagesSince } from "./since.js";
+import { loadPostgresSnapshot } from "./snapshot-load.js";
+import { postgresCounts, readPostgresSnapshot } from "./snapshot-read.js";
 import { type Named, SQL } from "./statements.js";
 import { Watcher } from "./watch.js";
 
@@ -334,6 +339,18 @@ export class PostgresStore implements Store {
     const [row] = await this.#rows(SQL.stats, []);
     const [messages, timers, egress, deadLetters] = row as number[];
     return { messages: messages ?? 0, timers: timers ?? 0, egress: egress ?? 0, deadLetters: deadLetters ?? 0 };
+  }
+
+  readSnapshot(pageSize = 1000): AsyncIterable<SnapshotRecord> {
+    return readPostgresSnapshot(this.#ready().pool, pageSize);
+  }
+
+  snapshotCounts(): Promise<SnapshotCounts> {
+    return postgresCounts(this.#ready().pool);
+  }
+
+  loadSnapshot(records: AsyncIterable<SnapshotRecord>, options: LoadOptions = {}): Promise<SnapshotCounts> {
+    return loadPostgresSnapshot(this.#ready().pool, records, { ...options, where: `the store at ${this.location}` });
   }
 
   /** Runs a named statement on any connection of the pool; rows as arrays. */

@@ -9,10 +9,13 @@ import type {
   EgressRow,
   ExpiredRow,
   Fence,
+  LoadOptions,
   MessagePage,
   RegistryChange,
   RegistrySnapshot,
   ReplyRow,
+  SnapshotCounts,
+  SnapshotRecord,
   StateEntry,
   StateSpecInfo,
   Store,
@@ -21,6 +24,7 @@ import type {
 } from "@statefun-ts/runtime/spi";
 import { toDeadLetter, toReply, toStateEntry } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
+import { backupSqlite } from "./backup.js";
 import { SqliteCluster } from "./cluster.js";
 import { committer } from "./commit.js";
 import { SqliteConsoleReads } from "./console-reads.js";
@@ -28,6 +32,8 @@ import { DATABASE_FILE, openExclusive } from "./lock.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
 import { expiredState, loadMessages, loadTimers, peekEgress } from "./queries.js";
 import { type RegistryQueries, registryQueries } from "./registry.js";
+import { loadSqliteSnapshot } from "./snapshot-load.js";
+import { readSqliteSnapshot, snapshotCounts } from "./snapshot-read.js";
 import { prepareStatements, type Statements } from "./statements.js";
 
 export interface SqliteStoreOptions {
@@ -349,6 +355,26 @@ export class SqliteStore implements Store {
   async stats(): Promise<{ messages: number; timers: number; egress: number; deadLetters: number }> {
     const [messages, timers, egress, deadLetters] = this.#ready().s.stats.get() as number[];
     return { messages: messages ?? 0, timers: timers ?? 0, egress: egress ?? 0, deadLetters: deadLetters ?? 0 };
+  }
+
+  readSnapshot(pageSize = 1000): AsyncIterable<SnapshotRecord> {
+    return readSqliteSnapshot(this.#ready().db, pageSize);
+  }
+
+  async snapshotCounts(): Promise<SnapshotCounts> {
+    return snapshotCounts(this.#ready().db);
+  }
+
+  async loadSnapshot(records: AsyncIterable<SnapshotRecord>, options: LoadOptions = {}): Promise<SnapshotCounts> {
+    const open = this.#ready();
+    const counts = await loadSqliteSnapshot(open.db, records, { ...options, where: `the store at ${this.dir}` });
+    this.#nextSeq = Math.max(this.#nextSeq, (open.s.maxSeq.get() as number) + 1);
+    return counts;
+  }
+
+  /** An online copy of the database to `file` (a new file), while the store keeps committing; the counts of the copy. */
+  backup(file: string): Promise<SnapshotCounts> {
+    return backupSqlite(this.#ready().db, file);
   }
 
   #ready(): Open {

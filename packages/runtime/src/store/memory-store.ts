@@ -6,6 +6,7 @@ import type { EgressClaim } from "./egress-outbox.js";
 import type { MessagePage, StoreChange } from "./engine-store.js";
 import type { ClusterView, Lease } from "./leases.js";
 import type { StoreInfo } from "./lifecycle.js";
+import { loadMemorySnapshot, type MemoryTables, memoryCounts, readMemorySnapshot } from "./memory-snapshot.js";
 import type { RegistryChange, RegistryEntry, RegistrySnapshot } from "./module-catalog.js";
 import {
   type DeadLetter,
@@ -17,6 +18,7 @@ import {
   type StateEntry,
   type StoredMessage,
 } from "./records.js";
+import type { LoadOptions, SnapshotCounts, SnapshotRecord } from "./snapshot.js";
 import type { Store } from "./types.js";
 
 export interface MemoryStoreOptions {
@@ -42,7 +44,7 @@ export class MemoryStore implements Store {
   private readonly state = new Map<string, Instance>();
   private readonly egress = new Map<number, EgressRow>();
   private readonly replies = new Map<string, ReplyRow & { createdAt: number }>();
-  private readonly keys = new Map<string, { requestId: string; createdAt: number; fingerprint: string | undefined }>();
+  private readonly keys = new Map<string, { requestId: string; createdAt: number; fingerprint?: string | undefined }>();
   private readonly dead = new Map<number, DeadLetter>();
   private readonly leases = new Map<number, Lease>();
   private readonly members = new Map<string, number>();
@@ -403,6 +405,28 @@ export class MemoryStore implements Store {
       (a, b) => a.kind.localeCompare(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
     );
     return { version: this.registryChanges, entries };
+  }
+
+  async *readSnapshot(): AsyncIterable<SnapshotRecord> {
+    yield* readMemorySnapshot(this.tables());
+  }
+
+  async snapshotCounts(): Promise<SnapshotCounts> {
+    return memoryCounts(this.tables());
+  }
+
+  async loadSnapshot(records: AsyncIterable<SnapshotRecord>, options: LoadOptions = {}): Promise<SnapshotCounts> {
+    const ids = { seq: this.nextSeq, egress: this.nextEgress, dead: this.nextDead };
+    const { counts, registryVersion } = await loadMemorySnapshot(this.tables(), records, { ...options, ids });
+    [this.nextSeq, this.nextEgress, this.nextDead, this.registryChanges] = [ids.seq, ids.egress, ids.dead, registryVersion];
+    const waiting = [...this.messages.values()].filter((m) => m.dueAt === undefined && !this.positions.has(m.seq));
+    for (const m of waiting.sort((a, b) => a.seq - b.seq)) this.positions.set(m.seq, ++this.lastPosition);
+    return counts;
+  }
+
+  private tables(): MemoryTables {
+    const { messages, state, egress, replies, keys, dead, specs, registry, parked } = this;
+    return { messages, state, egress, replies, keys, dead, specs, registry, parked, registryVersion: this.registryChanges };
   }
 
   async registryVersion(): Promise<number> {

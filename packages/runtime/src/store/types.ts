@@ -8,6 +8,7 @@ import type { LeaseStore } from "./leases.js";
 import type { StoreLifecycle } from "./lifecycle.js";
 import type { ModuleCatalog } from "./module-catalog.js";
 import type { ParkingStore } from "./parking-store.js";
+import type { SnapshotStore } from "./snapshot.js";
 import type { StateSpecStore } from "./state-spec-store.js";
 
 export type { AdminReads, StoreStats } from "./admin-reads.js";
@@ -33,6 +34,7 @@ export type {
   StoredMessage,
 } from "./records.js";
 export { INSTANCE_ROW, INSTANCE_ROW_TYPE } from "./records.js";
+export type { LoadOptions, SnapshotCounts, SnapshotKind, SnapshotRecord, SnapshotStore } from "./snapshot.js";
 export type { StateSpecStore } from "./state-spec-store.js";
 
 /**
@@ -53,4 +55,5 @@ export interface Store
     ModuleCatalog,
     EgressAcks,
     IdempotencyKeys,
-    ConsoleReads {}
+    ConsoleReads,
+    SnapshotStore {}

@@ -19,6 +19,7 @@ import {
 } from "./args.js";
 import { consoleCommands } from "./console-commands.js";
 import { deadLetterCommands } from "./deadletter-commands.js";
+import { movingCommands } from "./moving-commands.js";
 
 export interface RunArgs {
   readonly modules: readonly string[];
@@ -220,5 +221,6 @@ export function buildProgram(actions: CliActions): Command {
   adminCommands(program, actions);
   deadLetterCommands(program, actions);
   consoleCommands(program, actions);
+  movingCommands(program);
   return program;
 }

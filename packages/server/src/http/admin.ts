@@ -3,6 +3,7 @@ import { silentLogger } from "@statefun-ts/runtime";
 import type { ConsoleReads } from "@statefun-ts/runtime/spi";
 import type { FastifyInstance } from "fastify";
 import type { DynamicRegistry } from "../dynamic/registry.js";
+import { type BackupStore, backupRoutes } from "./admin-backup.js";
 import { type ClusterRuntime, clusterRoutes } from "./admin-cluster.js";
 import { dynamicRoutes } from "./admin-dynamic.js";
 import { instanceRoutes, stateEditRoutes } from "./admin-state.js";
@@ -59,6 +60,8 @@ export interface AdminOptions {
   readonly ports?: () => { readonly ingress?: number | undefined; readonly egress?: number | undefined };
   /** Where the console's built assets are (default: the package's `console-dist`). */
   readonly consoleDir?: string;
+  /** Enables `POST /v1/backup` (an online copy of the embedded store). */
+  readonly backup?: BackupStore;
 }
 
 /**
@@ -81,6 +84,7 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
     );
   }
   if (options.cluster !== undefined) clusterRoutes(app, options.cluster);
+  if (options.backup !== undefined) backupRoutes(app, options.backup);
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) =>
