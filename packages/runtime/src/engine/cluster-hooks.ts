@@ -1,45 +1,19 @@
-import type { Clock } from "../clock.js";
-import type { Logger } from "../observe.js";
 import type { StoreChange } from "../store/cluster-types.js";
-import type { Store } from "../store/types.js";
-import type { ClusterInbox } from "./cluster-inbox.js";
-import type { Committer } from "./committer.js";
-import type { Dispatcher } from "./dispatcher.js";
-import type { OwnershipHooks } from "./ownership.js";
-import type { ReplyWaiters } from "./replies.js";
-import type { Timers } from "./timers.js";
-
-/** The parts of a running engine that cluster mode drives. */
-export interface ClusterParts {
-  readonly owner: string;
-  readonly store: Store;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly committer: Committer;
-  readonly dispatcher: Dispatcher;
-  readonly inbox: ClusterInbox;
-  readonly timers: Timers;
-  readonly waiters: ReplyWaiters;
-  owns(keyGroup: number): boolean;
-  fatal(error: unknown): void;
-  /** Reads the store's backlog again (other workers consume what this one sent them). */
-  resyncBacklog(): void;
-}
+import type { MembershipHooks } from "./membership.js";
+import type { EngineParts } from "./ownership.js";
 
 /** Heartbeats between two reads of the store's backlog. */
 const BACKLOG_EVERY = 30;
 
 /** How the engine reacts to ownership changes. */
-export function clusterHooks(parts: () => ClusterParts): OwnershipHooks {
+export function clusterHooks(p: EngineParts): MembershipHooks {
   let polls = 0;
   return {
     acquired() {
-      const p = parts();
       p.inbox.reset();
       p.timers.rescan();
     },
     async quiesce(keyGroups) {
-      const p = parts();
       // In-flight invocations finish and commit; retry backoffs run out (nothing new starts here).
       // (A failed committer never commits them: the engine is being replaced, stop waiting.)
       while (p.dispatcher.busyIn(keyGroups) && !p.committer.failed) {
@@ -52,10 +26,9 @@ export function clusterHooks(parts: () => ClusterParts): OwnershipHooks {
       p.timers.drop(keyGroups);
     },
     lost(error) {
-      parts().fatal(error);
+      p.fatal(error);
     },
     polled() {
-      const p = parts();
       p.inbox.wake();
       p.timers.rescan();
       fetchReplies(p, p.waiters.ids());
@@ -65,9 +38,8 @@ export function clusterHooks(parts: () => ClusterParts): OwnershipHooks {
 }
 
 /** A commit of another worker (`Store.watch`): read what concerns this one. */
-export function onStoreChange(parts: () => ClusterParts): (change: StoreChange) => void {
+export function onStoreChange(p: EngineParts): (change: StoreChange) => void {
   return (change) => {
-    const p = parts();
     if (change.origin === p.owner) return;
     if (change.messages === undefined || change.messages.some((kg) => p.owns(kg))) p.inbox.wake();
     if (change.timers === undefined || change.timers.some((kg) => p.owns(kg))) p.timers.rescan();
@@ -77,7 +49,7 @@ export function onStoreChange(parts: () => ClusterParts): (change: StoreChange) 
 }
 
 /** Replies committed by other workers for requests waiting here. */
-function fetchReplies(p: ClusterParts, requestIds: readonly string[]): void {
+function fetchReplies(p: EngineParts, requestIds: readonly string[]): void {
   for (const id of requestIds) {
     p.store.getReply(id).then(
       (reply) => {

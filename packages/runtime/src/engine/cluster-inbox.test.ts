@@ -22,17 +22,17 @@ function slowStore() {
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 function inbox(store: Store, delivered: number[]) {
-  return new ClusterInbox(
+  return new ClusterInbox({
     store,
-    () => [0],
-    () => true,
-    100,
-    () => 0,
-    (m) => delivered.push(m.seq),
-    (error) => {
+    keyGroups: () => [0],
+    owns: () => true,
+    maxBuffered: 100,
+    buffered: () => 0,
+    deliver: (m) => delivered.push(m.seq),
+    onError: (error) => {
       throw error;
     },
-  );
+  });
 }
 
 describe("ClusterInbox", () => {

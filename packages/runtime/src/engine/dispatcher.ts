@@ -1,6 +1,4 @@
-import { type Address, functionTypeOf, StatefunError } from "@statefun-ts/protocol";
-import type { Effects } from "@statefun-ts/sdk/internal";
-import { errorText } from "@statefun-ts/sdk/internal";
+import { type Address, type Effects, errorText, functionTypeOf, StatefunError } from "@statefun-ts/protocol";
 import type { Binding } from "../binding.js";
 import type { Clock } from "../clock.js";
 import type { Logger, MetricsSink } from "../observe.js";
@@ -31,8 +29,8 @@ export interface DispatcherOptions {
   readonly released: () => void;
   /** Parked messages and types being recovered (see `Parking`). */
   readonly parking?: Pick<Parking, "parked" | "intercept" | "draining"> | undefined;
-  /** Cluster mode: whether invocations may start in a key group (one being given up may not). */
-  readonly active?: ((keyGroup: number) => boolean) | undefined;
+  /** Whether invocations may start in a key group (one being given up may not). */
+  readonly active: (keyGroup: number) => boolean;
 }
 
 /**
@@ -51,7 +49,7 @@ export class Dispatcher {
   /** Cache size at which eviction is tried again after it could not free enough (0: at the cap). */
   private evictAt = 0;
 
-  constructor(private readonly o: DispatcherOptions) {}
+  constructor(private readonly deps: DispatcherOptions) {}
 
   get buffered(): number {
     return this.bufferedCount;
@@ -65,19 +63,19 @@ export class Dispatcher {
 
   /** Hands a message to its mailbox; `recovered` marks a parked message read back for its newly bound type. */
   deliver(m: StoredMessage, recovered = false): void {
-    if (!recovered && this.o.parking?.intercept(m)) {
-      this.o.parking.parked(functionTypeOf(m.target), [m]);
+    if (!recovered && this.deps.parking?.intercept(m)) {
+      this.deps.parking.parked(functionTypeOf(m.target), [m]);
       return;
     }
     let mb = this.mailboxes.get(m.target);
     if (mb === undefined) {
-      if (this.mailboxes.size >= Math.max(this.o.maxCachedAddresses, this.evictAt)) this.evict();
+      if (this.mailboxes.size >= Math.max(this.deps.maxCachedAddresses, this.evictAt)) this.evict();
       mb = new Mailbox(m.target, m.keyGroup, functionTypeOf(m.target));
       this.mailboxes.set(m.target, mb);
     }
     mb.queue.push(m);
     this.bufferedCount++;
-    this.o.metrics.count("messages_delivered");
+    this.deps.metrics.count("messages_delivered");
     this.schedule(mb);
   }
 
@@ -108,29 +106,30 @@ export class Dispatcher {
     this.drain();
   }
 
-  /** Cluster mode: true while an address of these key groups runs, backs off, or waits for its commit. */
+  /** True while an address of these key groups runs, backs off, or waits for its commit. */
   busyIn(keyGroups: ReadonlySet<number>): boolean {
     for (const mb of this.mailboxes.values()) if (keyGroups.has(mb.keyGroup) && (mb.busy || mb.pendingCommits > 0)) return true;
     return false;
   }
 
-  /** Cluster mode: forgets the (quiet) mailboxes of key groups given up: queued messages and cached state. */
+  /** Forgets the (quiet) mailboxes of key groups given up: queued messages and cached state. */
   drop(keyGroups: ReadonlySet<number>): void {
     const gone = [...this.mailboxes.values()].filter((mb) => keyGroups.has(mb.keyGroup));
     for (const mb of gone) {
+      mb.dropped = true;
       this.bufferedCount -= mb.queue.clear().length;
       this.mailboxes.delete(mb.address);
     }
-    if (gone.length > 0) this.o.released();
+    if (gone.length > 0) this.deps.released();
   }
 
   private drain(): void {
-    const active = this.o.active;
-    while (!this.stopping && this.inFlight < this.o.maxInFlight && this.ready.length > 0) {
+    const active = this.deps.active;
+    while (!this.stopping && this.inFlight < this.deps.maxInFlight && this.ready.length > 0) {
       const mb = this.ready.shift()!;
       mb.ready = false;
       // A key group being given up runs nothing new; a dropped mailbox never runs again.
-      if (active !== undefined && (!active(mb.keyGroup) || this.mailboxes.get(mb.address) !== mb)) continue;
+      if (mb.dropped || !active(mb.keyGroup)) continue;
       mb.busy = true;
       this.inFlight++;
       const pending = this.invoke(mb);
@@ -157,7 +156,7 @@ export class Dispatcher {
    * size for a remote one): synchronously when it can (state cached, handler synchronous).
    */
   private invoke(mb: Mailbox): Promise<void> | undefined {
-    const binding = this.o.parking?.draining(mb.functionType) ? undefined : this.o.registry.binding(mb.functionType);
+    const binding = this.deps.parking?.draining(mb.functionType) ? undefined : this.deps.registry.binding(mb.functionType);
     if (binding === undefined) {
       this.park(mb);
       return undefined;
@@ -169,8 +168,8 @@ export class Dispatcher {
         (error) => this.failed(mb, batch, binding, error),
       );
     }
-    const now = this.o.clock.now();
-    if (startOver(mb, now)) this.o.metrics.count("instances_expired");
+    const now = this.deps.clock.now();
+    if (startOver(mb, now)) this.deps.metrics.count("instances_expired");
     const started = performance.now();
     try {
       const effects = binding.invoker.invoke({
@@ -196,15 +195,15 @@ export class Dispatcher {
   }
 
   private async loadState(mb: Mailbox): Promise<void> {
-    const entries = await this.o.store.loadState(mb.address);
+    const entries = await this.deps.store.loadState(mb.address);
     mb.state = new Map(entries.map((e) => [e.name, e]));
   }
 
   private succeeded(mb: Mailbox, batch: readonly StoredMessage[], binding: Binding, effects: Effects, now: number, started: number): void {
-    const metrics = this.o.metrics;
+    const metrics = this.deps.metrics;
     metrics.observe("invocation_latency_seconds", (performance.now() - started) / 1000);
     const specs = binding.specs(mb.functionType);
-    const parts = effectsToUnit(mb, batch, effects, specs, this.o.keyGroups, now, this.o.cancel, binding.instanceTtlMs);
+    const parts = effectsToUnit(mb, batch, effects, specs, this.deps.keyGroups, now, this.deps.cancel, binding.instanceTtlMs);
     metrics.count("invocations", batch.length);
     if (parts.messages.length > 0) metrics.count("messages_sent", parts.messages.length);
     if (parts.egress.length > 0) metrics.count("egress_records", parts.egress.length);
@@ -218,23 +217,23 @@ export class Dispatcher {
     for (let i = 0; i < count; i++) mb.queue.shift();
     mb.attempts = 0;
     mb.pendingCommits++;
-    this.o.committer.enqueue(u);
+    this.deps.committer.enqueue(u);
     this.bufferedCount -= count;
     mb.busy = false;
-    this.o.released();
+    this.deps.released();
     this.schedule(mb);
   }
 
   private failed(mb: Mailbox, batch: readonly StoredMessage[], binding: Binding, error: unknown): void {
     const retry = binding.retry;
     mb.attempts++;
-    this.o.metrics.count("invocation_failures");
+    this.deps.metrics.count("invocation_failures");
     const terminal = StatefunError.is(error) && error.terminal;
     const where = { address: mb.address, typenames: batch.map((m) => m.argument.typename), attempt: mb.attempts, error: errorText(error) };
     if (terminal || mb.attempts >= retry.maxAttempts) {
-      this.o.logger.warn(where, "message dead-lettered");
-      this.o.metrics.count("dead_letters", batch.length);
-      const now = this.o.clock.now();
+      this.deps.logger.warn(where, "message dead-lettered");
+      this.deps.metrics.count("dead_letters", batch.length);
+      const now = this.deps.clock.now();
       const reason = `${terminal ? "rejected" : `failed ${mb.attempts} times`}: ${errorText(error)}`;
       const letters = batch.map((message) => ({ message, error: reason, attempts: mb.attempts, failedAt: now }));
       this.consume(
@@ -244,10 +243,10 @@ export class Dispatcher {
       );
       return;
     }
-    this.o.logger.debug(where, "invocation failed, retrying");
+    this.deps.logger.debug(where, "invocation failed, retrying");
     const backoff = Math.min(retry.maxBackoffMs, retry.initialBackoffMs * 2 ** (mb.attempts - 1));
     // The mailbox stays busy during the backoff: later messages of this address wait, others flow.
-    this.o.clock.setTimeout(() => {
+    this.deps.clock.setTimeout(() => {
       mb.busy = false;
       if (!this.stopping) this.schedule(mb);
     }, backoff);
@@ -257,11 +256,11 @@ export class Dispatcher {
   private park(mb: Mailbox): void {
     const dropped = mb.queue.clear();
     const n = dropped.length;
-    if (n > 0) this.o.parking?.parked(mb.functionType, dropped);
+    if (n > 0) this.deps.parking?.parked(mb.functionType, dropped);
     this.bufferedCount -= n;
     mb.busy = false;
     if (mb.pendingCommits === 0) this.mailboxes.delete(mb.address);
-    this.o.released();
+    this.deps.released();
   }
 
   /** No mailbox of the type holds a message, runs one, or waits for the commit of one. */
@@ -274,7 +273,7 @@ export class Dispatcher {
 
   /** Forgets the state of idle addresses, oldest first, down to 90% of the cap. */
   private evict(): void {
-    const target = Math.floor(this.o.maxCachedAddresses * 0.9);
+    const target = Math.floor(this.deps.maxCachedAddresses * 0.9);
     const idle: Mailbox[] = [];
     for (const mb of this.mailboxes.values()) {
       if (this.mailboxes.size - idle.length <= target) break;
@@ -283,6 +282,6 @@ export class Dispatcher {
     for (const mb of idle) this.mailboxes.delete(mb.address);
     // Too few idle addresses (many queued or committing): scanning again at every new address
     // would cost the whole cache each time; try again once another tenth of the cap came in.
-    this.evictAt = this.mailboxes.size > target ? this.mailboxes.size + Math.ceil(this.o.maxCachedAddresses / 10) : 0;
+    this.evictAt = this.mailboxes.size > target ? this.mailboxes.size + Math.ceil(this.deps.maxCachedAddresses / 10) : 0;
   }
 }

@@ -12,19 +12,20 @@ const CLAIM_MS = 10_000;
 /**
  * Hands egress records to pull consumers, each to one consumer at a time: a record is
  * deleted only once delivered (`ack`), so a crash in between redelivers it (at least once,
- * with its id as idempotency key). A single owner keeps the records being delivered in memory;
- * in a cluster (`claimant` given) the store claims them, so workers never hand out the same one.
+ * with its id as idempotency key).
  */
-export class EgressOutbox {
+export interface EgressOutbox {
+  /** Takes the oldest record of a topic not being delivered now. */
+  take(topic: string): Promise<EgressDelivery | undefined>;
+}
+
+/** A single owner's outbox: the records being delivered are kept in memory. */
+export class LocalOutbox implements EgressOutbox {
   private readonly delivering = new Map<string, Set<number>>();
 
-  constructor(
-    private readonly store: Store,
-    private readonly claimant?: string | undefined,
-  ) {}
+  constructor(private readonly store: Store) {}
 
   async take(topic: string): Promise<EgressDelivery | undefined> {
-    if (this.claimant !== undefined) return this.claim(topic, this.claimant);
     let inFlight = this.delivering.get(topic);
     if (inFlight === undefined) {
       inFlight = new Set();
@@ -34,39 +35,48 @@ export class EgressOutbox {
     if (record === undefined || inFlight.has(record.id)) return undefined;
     inFlight.add(record.id);
     const held = inFlight;
-    return this.delivery(record, () => held.delete(record.id));
+    return delivery(this.store, record, () => held.delete(record.id));
   }
+}
 
-  private async claim(topic: string, claimant: string): Promise<EgressDelivery | undefined> {
-    const claimed = await this.store.claimEgress(topic, claimant, CLAIM_MS);
+/** A cluster worker's outbox: the store claims the records being delivered, so workers never hand out the same one. */
+export class ClaimingOutbox implements EgressOutbox {
+  constructor(
+    private readonly store: Store,
+    private readonly claimant: string,
+  ) {}
+
+  async take(topic: string): Promise<EgressDelivery | undefined> {
+    const claimed = await this.store.claimEgress(topic, this.claimant, CLAIM_MS);
     if (claimed === undefined) return undefined;
     const { claimedUntil: _, ...record } = claimed;
-    return this.delivery(
+    return delivery(
+      this.store,
       record,
       () => {},
-      () => void this.store.unclaimEgress(record.id, claimant).catch(() => {}),
+      () => void this.store.unclaimEgress(record.id, this.claimant).catch(() => {}),
     );
   }
+}
 
-  private delivery(record: EgressRow, settle: () => void, giveBack: () => void = () => {}): EgressDelivery {
-    let done = false;
-    return {
-      record,
-      ack: async () => {
-        if (done) return;
-        done = true;
-        try {
-          await this.store.deleteEgress([record.id]);
-        } finally {
-          settle();
-        }
-      },
-      release: () => {
-        if (done) return;
-        done = true;
+function delivery(store: Store, record: EgressRow, settle: () => void, giveBack: () => void = () => {}): EgressDelivery {
+  let done = false;
+  return {
+    record,
+    ack: async () => {
+      if (done) return;
+      done = true;
+      try {
+        await store.deleteEgress([record.id]);
+      } finally {
         settle();
-        giveBack();
-      },
-    };
-  }
+      }
+    },
+    release: () => {
+      if (done) return;
+      done = true;
+      settle();
+      giveBack();
+    },
+  };
 }

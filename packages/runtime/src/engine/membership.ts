@@ -14,7 +14,7 @@ export interface ClusterOptions {
 }
 
 /** What the engine does when ownership changes. */
-export interface OwnershipHooks {
+export interface MembershipHooks {
   /** Key groups were claimed (and are active): recover their inbox and timers from the store. */
   acquired(keyGroups: readonly number[]): void;
   /** Key groups are no longer active: resolve once none of their work is in flight, then forget them in memory. */
@@ -25,12 +25,23 @@ export interface OwnershipHooks {
   polled(): void;
 }
 
+export interface MembershipOptions {
+  readonly store: Store;
+  /** This worker's name in leases and membership. */
+  readonly owner: string;
+  /** Key groups in all (the store's). */
+  readonly keyGroups: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly cluster: ClusterOptions;
+}
+
 /**
  * The membership loop of a worker in a cluster: heartbeats, computes its even share of the key
  * groups from the live members, gives up what is assigned elsewhere gracefully (stop starting
  * invocations, let in-flight ones commit, forget, release) and claims what is free or lapsed.
  */
-export class Ownership {
+export class Membership {
   private readonly epochs = new Map<number, number>();
   private readonly active = new Set<number>();
   private readonly leaving = new Set<number>();
@@ -40,27 +51,30 @@ export class Ownership {
   private ticking: Promise<void> | undefined;
   private readonly givingUp = new Set<Promise<void>>();
   private stopped = false;
+  private hooks: MembershipHooks | undefined;
+  private readonly store: Store;
+  private readonly keyGroups: number;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  readonly owner: string;
   readonly heartbeatMs: number;
   readonly leaseMs: number;
 
-  constructor(
-    private readonly store: Store,
-    readonly owner: string,
-    private readonly keyGroups: number,
-    private readonly clock: Clock,
-    options: ClusterOptions,
-    private readonly hooks: OwnershipHooks,
-    private readonly logger: Logger,
-  ) {
-    this.heartbeatMs = positive(options.heartbeatMs ?? 1_000, "heartbeatMs");
-    this.leaseMs = positive(options.leaseMs ?? 3_000, "leaseMs");
+  constructor(options: MembershipOptions) {
+    this.store = options.store;
+    this.owner = options.owner;
+    this.keyGroups = options.keyGroups;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.heartbeatMs = positive(options.cluster.heartbeatMs ?? 1_000, "heartbeatMs");
+    this.leaseMs = positive(options.cluster.leaseMs ?? 3_000, "leaseMs");
     if (this.leaseMs <= this.heartbeatMs) {
       throw new StatefunError(
         "STATEFUN_BAD_CONFIG",
         `cluster.leaseMs (${this.leaseMs}) must be longer than cluster.heartbeatMs (${this.heartbeatMs})`,
       );
     }
-    this.fenceNow = { owner, epochs: new Map() };
+    this.fenceNow = { owner: this.owner, epochs: new Map() };
   }
 
   /** The fence of the next commit: the epochs held now. */
@@ -77,8 +91,9 @@ export class Ownership {
     return this.active.has(keyGroup);
   }
 
-  /** Joins: the first heartbeat and claim, then the loop. */
-  async start(): Promise<void> {
+  /** Joins: the first heartbeat and claim, then the loop; `hooks` tell the engine what changed. */
+  async start(hooks: MembershipHooks): Promise<void> {
+    this.hooks = hooks;
     await this.tick();
     this.schedule();
   }
@@ -147,10 +162,10 @@ export class Ownership {
         }
         this.changed();
         this.logger.info({ owner: this.owner, keyGroups: [...got.keys()] }, "key groups acquired");
-        this.hooks.acquired([...got.keys()]);
+        this.hooks?.acquired([...got.keys()]);
       }
     }
-    this.hooks.polled();
+    this.hooks?.polled();
   }
 
   /** True (and `lost` called) when a key group this worker holds is leased to someone else now. */
@@ -160,7 +175,7 @@ export class Ownership {
       const lease = view.leases.get(kg);
       if (lease?.owner === this.owner && lease.epoch === epoch) continue;
       const holder = lease?.owner === undefined ? "no one" : `${lease.owner} at epoch ${lease.epoch}`;
-      this.hooks.lost(
+      this.hooks?.lost(
         new StatefunError(
           "STATEFUN_FENCED",
           `key group ${kg} was taken over: it is held by ${holder}, not by ${this.owner} at epoch ${epoch}`,
@@ -184,7 +199,7 @@ export class Ownership {
     let done!: Promise<void>;
     done = (async () => {
       try {
-        await this.hooks.quiesce(set);
+        await this.hooks?.quiesce(set);
         const epochs = new Map(keyGroups.map((kg) => [kg, this.epochs.get(kg)!]));
         await this.store.release({ owner: this.owner, epochs }, keyGroups);
         this.logger.info({ owner: this.owner, keyGroups }, "key groups released");

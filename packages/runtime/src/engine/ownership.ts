@@ -1,0 +1,72 @@
+import type { Clock } from "../clock.js";
+import type { Logger } from "../observe.js";
+import type { Fence, Store, StoredMessage } from "../store/types.js";
+import type { Committer } from "./committer.js";
+import type { Dispatcher } from "./dispatcher.js";
+import type { EgressOutbox } from "./egress.js";
+import type { Inbox, InboxOptions } from "./inbox.js";
+import type { ReplyWaiters } from "./replies.js";
+import type { Timers } from "./timers.js";
+
+/**
+ * How a runtime holds key groups, chosen once when it first starts: `singleOwner` (every key
+ * group, no other writer) or `clusterMember` (leases shared with other workers). Each engine
+ * gets a fresh `Ownership` from it; the outbox lives as long as the runtime.
+ */
+export interface OwnershipMode {
+  /** True for a cluster: key groups are shared with other workers. */
+  readonly clustered: boolean;
+  readonly outbox: EgressOutbox;
+  /** The ownership of a new engine (at start, and at each re-join of a cluster). */
+  begin(): Ownership;
+}
+
+/** The key groups one engine holds, and the parts that depend on how it holds them. */
+export interface Ownership {
+  /** Overlap invoking and committing (a shared store commits over the network; see `Committer`). */
+  readonly pipelinedCommits: boolean;
+  /** The fence of the next commit: the epochs held now. */
+  readonly fence: Fence;
+  /** Key groups where invocations may run now. */
+  readonly owned: readonly number[];
+  owns(keyGroup: number): boolean;
+  /** Before the engine is built: takes what is held from the start (a single owner: every key group). */
+  acquire(): Promise<void>;
+  /** The inbox that suits how messages reach this worker. */
+  createInbox(options: InboxOptions): Inbox;
+  /** Wraps how due delayed messages fire (a cluster checks for cancellations by other workers first). */
+  fireTimers(fire: (message: StoredMessage) => void, link: TimerLink): (message: StoredMessage) => void;
+  /** The engine runs: start driving it (a cluster joins and heartbeats, and watches the store). */
+  start(parts: EngineParts): Promise<void>;
+  /** A graceful stop: no more changes of ownership; resolves once the current one is done. */
+  stop(): Promise<void>;
+  /** After a graceful stop, everything committed: give every key group back at once. */
+  leave(): Promise<void>;
+  /** A fatal error or a fencing: stop at once and let the key groups go to others. */
+  halt(): Promise<void>;
+}
+
+/** What a checked firing needs of the engine. */
+export interface TimerLink {
+  /** Whether the engine that holds the message still runs. */
+  readonly running: () => boolean;
+  /** A message found cancelled (or consumed elsewhere): forget it. */
+  readonly dropped: (message: StoredMessage) => void;
+}
+
+/** The parts of one engine that its ownership drives (a replaced engine's hooks act on its own parts only). */
+export interface EngineParts {
+  readonly owner: string;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly committer: Committer;
+  readonly dispatcher: Dispatcher;
+  readonly inbox: Inbox;
+  readonly timers: Timers;
+  readonly waiters: ReplyWaiters;
+  owns(keyGroup: number): boolean;
+  fatal(error: unknown): void;
+  /** Reads the store's backlog again (other workers consume what this one sent them). */
+  resyncBacklog(): void;
+}
