@@ -1,23 +1,15 @@
-import { randomUUID } from "node:crypto";
 import { type Address, checkAddress, StatefunError, type TypedValue } from "@statefun-ts/protocol";
 import type { EgressRef, HttpIngress, StatefulFunction, StatefunModule } from "@statefun-ts/sdk";
 import type { EgressDelivery, IngestReceipt, IngestRequest, StateView } from "./api.js";
 import type { Binding } from "./binding.js";
-import { type Clock, systemClock } from "./clock.js";
-import { clusterMember } from "./engine/cluster-member.js";
-import type { EngineContext } from "./engine/context.js";
-import { LocalOutbox } from "./engine/egress.js";
 import { Engine } from "./engine/engine.js";
-import { visibleState } from "./engine/instance-ttl.js";
-import { DEFAULT_LIMITS, DEFAULT_PARK_TIMEOUT_MS, type RuntimeOptions } from "./engine/options.js";
+import { stateViews } from "./engine/instance-ttl.js";
+import type { RuntimeOptions } from "./engine/options.js";
 import type { OwnershipMode } from "./engine/ownership.js";
-import { ReplyWaiters } from "./engine/replies.js";
-import { singleOwner } from "./engine/single-owner.js";
-import { DEFAULT_SWEEP } from "./engine/sweeper.js";
-import { type GaugeSnapshot, type Logger, noMetrics, silentLogger } from "./observe.js";
-import { Registry } from "./registry.js";
-import { StateSpecRegistry } from "./state-specs.js";
-import type { DeadLetter, Store, StoreInfo } from "./store/types.js";
+import { ownershipMode, type RuntimeParts, runtimeParts } from "./engine/setup.js";
+import type { GaugeSnapshot } from "./observe.js";
+import type { StateSpecRegistry } from "./state-specs.js";
+import type { DeadLetter, StoreInfo } from "./store/types.js";
 
 export type { Limits, RuntimeOptions } from "./engine/options.js";
 
@@ -34,16 +26,9 @@ const NO_GAUGES: GaugeSnapshot = { bufferedMessages: 0, inFlightInvocations: 0, 
  * await runtime.ingest({ target: person.at("bob"), argument: { typename, value } });
  */
 export class Runtime {
-  private readonly store: Store;
-  private readonly clock: Clock;
-  private readonly logger: Logger;
-  private readonly owner: string;
-  private readonly registry = new Registry();
+  private readonly parts: RuntimeParts;
   /** States registered by remote functions, durable. */
   readonly stateSpecs: StateSpecRegistry;
-  private readonly waiters = new ReplyWaiters();
-  /** The egress outbox of a single owner (and of a runtime not started yet). */
-  private readonly localOutbox: LocalOutbox;
   /** How key groups are held, chosen when the runtime first starts. */
   private mode: OwnershipMode | undefined;
   private engine: Engine | undefined;
@@ -52,12 +37,8 @@ export class Runtime {
   private state: "new" | "starting" | "running" | "stopping" | "stopped" | "failed" = "new";
 
   constructor(private readonly options: RuntimeOptions) {
-    this.store = options.store;
-    this.clock = options.clock ?? systemClock;
-    this.logger = options.logger ?? silentLogger;
-    this.owner = options.owner ?? `worker-${randomUUID()}`;
-    this.stateSpecs = new StateSpecRegistry(this.store);
-    this.localOutbox = new LocalOutbox(this.store);
+    this.parts = runtimeParts(options);
+    this.stateSpecs = this.parts.stateSpecs;
     for (const module of options.modules ?? []) this.load(module);
   }
 
@@ -67,23 +48,23 @@ export class Runtime {
    * later messages run the new one. Parked messages of its types are delivered.
    */
   load(module: StatefunModule): void {
-    this.registry.load(module);
+    this.parts.registry.load(module);
     for (const fn of module.functions) this.engine?.parking.bound(fn.typename);
   }
 
   /** Throws `STATEFUN_BAD_MODULE`, changing nothing, when `load(module)` would fail. */
   checkLoad(module: StatefunModule): void {
-    this.registry.check(module);
+    this.parts.registry.check(module);
   }
 
   /** Removes what a module loaded (functions, ingresses, egresses) and that no later load replaced; new messages to its types park. */
   unload(module: StatefunModule): void {
-    this.registry.unload(module);
+    this.parts.registry.unload(module);
   }
 
   /** Removes the binding of a type or namespace (`ns/*`): its new messages park. True when there was one. */
   unbind(typename: string): boolean {
-    return this.registry.unbind(typename);
+    return this.parts.registry.unbind(typename);
   }
 
   /** Parked messages (no binding for their type) by function type. */
@@ -104,17 +85,18 @@ export class Runtime {
     // A store that cannot be opened (a wrong URL, the database down) leaves nothing to stop.
     const info =
       this.info ??
-      (await this.store.open().catch((error: unknown) => {
+      (await this.parts.store.open().catch((error: unknown) => {
         this.state = "new";
         throw error;
       }));
     this.info = info;
-    this.mode ??= this.chooseMode(info);
-    const engine = await Engine.create(this.context(info), this.mode.begin());
+    this.mode ??= ownershipMode(this.parts, this.options, info);
+    const context = { ...this.parts, keyGroups: info.keyGroups, fatal: (from: Engine, error: unknown) => this.fatal(from, error) };
+    const engine = await Engine.create(context, this.mode.begin());
     this.engine = engine;
     await engine.start();
     this.state = "running";
-    this.logger.info({ keyGroups: info.keyGroups, functions: this.registry.functionTypes() }, "runtime started");
+    this.parts.logger.info({ keyGroups: info.keyGroups, functions: this.parts.registry.functionTypes() }, "runtime started");
   }
 
   /** Stops taking work, lets running invocations finish, commits, and closes the store. */
@@ -126,8 +108,8 @@ export class Runtime {
     const failed = this.state === "failed";
     this.state = "stopping";
     await this.engine?.stop(failed);
-    this.waiters.clear();
-    await this.store.close();
+    this.parts.waiters.clear();
+    await this.parts.store.close();
     this.state = "stopped";
   }
 
@@ -138,7 +120,7 @@ export class Runtime {
 
   /** This worker's name in leases and cluster membership. */
   get workerName(): string {
-    return this.owner;
+    return this.parts.owner;
   }
 
   /** True once started in cluster mode (a shared store, or `cluster` options): key groups are shared with other workers. */
@@ -147,11 +129,11 @@ export class Runtime {
   }
 
   functionTypes(): string[] {
-    return this.registry.functionTypes();
+    return this.parts.registry.functionTypes();
   }
 
   function(typename: string): StatefulFunction | undefined {
-    return this.registry.function(typename);
+    return this.parts.registry.function(typename);
   }
 
   /**
@@ -159,16 +141,16 @@ export class Runtime {
    * replacing its binding if it has one. Parked messages of the types it covers are delivered.
    */
   bind(binding: Binding): void {
-    this.registry.bind(binding);
+    this.parts.registry.bind(binding);
     this.engine?.parking.bound(binding.typename);
   }
 
   egresses(): EgressRef<any>[] {
-    return this.registry.egresses();
+    return this.parts.registry.egresses();
   }
 
   ingresses(): HttpIngress<any>[] {
-    return this.registry.ingresses();
+    return this.parts.registry.ingresses();
   }
 
   /**
@@ -185,19 +167,13 @@ export class Runtime {
 
   /** A committed reply to an ingress request. */
   async getReply(requestId: string): Promise<TypedValue | undefined> {
-    return (await this.store.getReply(requestId))?.argument;
+    return (await this.parts.store.getReply(requestId))?.argument;
   }
 
   /** Every (unexpired) state value of an instance, as committed; none once the instance expired (instance TTL). */
   async readState(address: Address): Promise<StateView[]> {
-    const now = this.clock.now();
-    const entries = await this.store.loadState(checkAddress(address, "state"));
-    return visibleState(entries, now).map((e) => ({
-      name: e.name,
-      typename: e.value.typename,
-      value: e.value.value,
-      expiresAt: e.expiresAt,
-    }));
+    const now = this.parts.clock.now();
+    return stateViews(await this.parts.store.loadState(checkAddress(address, "state")), now);
   }
 
   /** Deletes expired state now, in bounded steps, until none is left; resolves with the rows deleted. */
@@ -207,11 +183,11 @@ export class Runtime {
 
   /** Takes the oldest record of a topic not being delivered now. */
   takeEgress(topic: string): Promise<EgressDelivery | undefined> {
-    return (this.mode?.outbox ?? this.localOutbox).take(topic);
+    return (this.mode?.outbox ?? this.parts.localOutbox).take(topic);
   }
 
   deadLetters(limit: number, afterId?: number): Promise<DeadLetter[]> {
-    return this.store.listDeadLetters(limit, afterId);
+    return this.parts.store.listDeadLetters(limit, afterId);
   }
 
   /** Puts a dead-lettered message back into its target's inbox. False when there is no such dead letter. */
@@ -225,40 +201,13 @@ export class Runtime {
   }
 
   storeStats(): Promise<{ messages: number; timers: number; egress: number; deadLetters: number }> {
-    return this.store.stats();
+    return this.parts.store.stats();
   }
 
   /** The engine, once the runtime started. */
   private started(): Engine {
     if (this.engine === undefined) throw new StatefunError("STATEFUN_CLOSED", `the runtime is ${this.state}`, { terminal: false });
     return this.engine;
-  }
-
-  private chooseMode(info: StoreInfo): OwnershipMode {
-    const cluster = this.options.cluster ?? info.shared ?? false;
-    if (cluster === false)
-      return singleOwner({ store: this.store, owner: this.owner, keyGroups: info.keyGroups, outbox: this.localOutbox });
-    const options = { store: this.store, owner: this.owner, keyGroups: info.keyGroups, clock: this.clock, logger: this.logger };
-    return clusterMember({ ...options, cluster: cluster === true ? {} : cluster });
-  }
-
-  private context(info: StoreInfo): EngineContext {
-    const { options } = this;
-    return {
-      store: this.store,
-      clock: this.clock,
-      logger: this.logger,
-      metrics: options.metrics ?? noMetrics,
-      limits: { ...DEFAULT_LIMITS, ...options.limits },
-      owner: this.owner,
-      keyGroups: info.keyGroups,
-      registry: this.registry,
-      stateSpecs: this.stateSpecs,
-      waiters: this.waiters,
-      sweep: { ...DEFAULT_SWEEP, ...options.sweep },
-      parkTimeoutMs: options.parkTimeoutMs ?? DEFAULT_PARK_TIMEOUT_MS,
-      fatal: (engine, error) => this.fatal(engine, error),
-    };
   }
 
   private fatal(engine: Engine, error: unknown): void {
@@ -270,7 +219,7 @@ export class Runtime {
     }
     this.state = "failed";
     engine.fail();
-    this.logger.error({ error: String(error) }, "runtime failed: a commit did not go through; restart to recover from the store");
+    this.parts.logger.error({ error: String(error) }, "runtime failed: a commit did not go through; restart to recover from the store");
     this.options.onFatal?.(error);
   }
 
@@ -282,7 +231,7 @@ export class Runtime {
   private async rejoin(engine: Engine, error: unknown): Promise<void> {
     this.state = "starting";
     this.rejoining = true;
-    this.logger.warn({ error: String(error) }, "fenced: dropping the engine's memory and joining the cluster again");
+    this.parts.logger.warn({ error: String(error) }, "fenced: dropping the engine's memory and joining the cluster again");
     await engine.discard(error);
     this.state = "new";
     try {
