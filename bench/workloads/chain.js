@@ -11,6 +11,8 @@ const ids = arg("ids", 10_000);
 const seconds = arg("seconds", 10);
 const warmup = arg("warmup", 2);
 const maxCommitBatch = arg("batch", undefined);
+// `--cluster`: the same single process, in cluster mode (a cluster of one on SQLite's leases).
+const cluster = process.argv.includes("--cluster");
 
 const counter = chainCounter(ids);
 
@@ -21,6 +23,7 @@ const runtime = new Runtime({
   modules: [statefunModule({ functions: [counter] })],
   metrics,
   limits: maxCommitBatch ? { maxCommitBatch } : {},
+  cluster: cluster || undefined,
 });
 await runtime.start();
 const seed = [];
@@ -40,7 +43,7 @@ await runtime.stop();
 remove();
 report({
   workload: "chain",
-  mode: `embedded, SQLite fsync, ${ids} ids`,
+  mode: `embedded, SQLite fsync, ${ids} ids${cluster ? ", cluster of one" : ""}`,
   msgsPerSec: Math.round(committed / elapsed),
   p50ms: percentile(latency, 50),
   p99ms: percentile(latency, 99),

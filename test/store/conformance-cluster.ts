@@ -6,7 +6,7 @@ import { batch, message, range, seqs, text } from "./helpers.js";
 const HOUR = 3_600_000;
 const fenceOf = (owner: string, epochs: Map<number, number>) => ({ owner, epochs });
 
-/** Membership, conditional leases, commit-ordered reads and egress claims (runtime `cluster-types.ts`). */
+/** Membership, conditional leases, commit-ordered reads and egress claims (runtime `store/leases.ts`, `engine-store.ts`, `egress-outbox.ts`). */
 export function clusterTests(ctx: Context): void {
   describe("membership", () => {
     it("lists live members sorted, drops lapsed and departed ones, and shows every lease", async () => {

@@ -5,6 +5,9 @@ export type { WrapperCodec } from "./builtin.js";
 export { BoolCodec, BuiltinTypeNames, DoubleCodec, FloatCodec, IntCodec, LongCodec, StringCodec } from "./builtin.js";
 export type { Duration } from "./duration.js";
 export { toMillis } from "./duration.js";
+export type { DelayedEffect, Effects, EgressRecord, Expiration, OutgoingMessage, RetryPolicy } from "./effects.js";
+export { DEFAULT_RETRY, emptyEffects } from "./effects.js";
+export { errorText } from "./error-text.js";
 export type { ErrorCode } from "./errors.js";
 export { StatefunError } from "./errors.js";
 export {

@@ -1,6 +1,4 @@
-import type { Address, TypedValue } from "@statefun-ts/protocol";
-import type { Expiration, RetryPolicy } from "@statefun-ts/sdk";
-import type { Effects } from "@statefun-ts/sdk/internal";
+import type { Address, Effects, Expiration, RetryPolicy, TypedValue } from "@statefun-ts/protocol";
 import type { StoredMessage } from "./store/types.js";
 
 /** A state a function type keeps: its name, type and expiry (declared in code, or registered by a remote function). */

@@ -12,10 +12,11 @@ export interface ParkingDeps {
   /** Every committed immediate message with `seq <=` this has been handed to the dispatcher (the inbox's cursor). */
   readonly handedOver: () => number;
   /**
-   * Cluster mode, where the inbox reads by commit position rather than seq: the inbox delivers the
-   * parked messages of a (quiet) type again itself, instead of parking reading them by type.
+   * Asks the inbox to deliver the parked messages of a (quiet) type again itself: true when it
+   * does (a cluster's inbox, which reads by commit position), false when parking is to read them
+   * by type (see `Inbox.redeliverParked`).
    */
-  readonly redeliver?: ((functionType: string) => void) | undefined;
+  readonly redeliver: (functionType: string) => boolean;
   /** Whether a type has a binding now. */
   readonly bound: (functionType: string) => boolean;
   /** No mailbox of the type holds, runs or waits for the commit of a message. */
@@ -59,13 +60,13 @@ export class Parking {
   private lane: Promise<void> = Promise.resolve();
   private stopped = false;
 
-  constructor(private readonly d: ParkingDeps) {}
+  constructor(private readonly deps: ParkingDeps) {}
 
   /** Reads the durable park times (call once the store is open). */
   async start(): Promise<void> {
-    for (const [type, since] of await this.d.store.parkedTypes()) {
+    for (const [type, since] of await this.deps.store.parkedTypes()) {
       // A type bound at start gets its stored messages from the inbox, like any other.
-      if (this.d.bound(type)) this.forget(type);
+      if (this.deps.bound(type)) this.forget(type);
       else this.since.set(type, since);
     }
   }
@@ -95,10 +96,10 @@ export class Parking {
       else if (fired.length < MAX_FIRED_TIMERS) fired.push(m);
     }
     if (this.since.has(functionType)) return;
-    const now = this.d.clock.now();
+    const now = this.deps.clock.now();
     this.since.set(functionType, now);
-    this.d.store.setParked(functionType, now).catch((error: unknown) => {
-      this.d.logger.warn({ functionType, error: String(error) }, "recording the park time failed");
+    this.deps.store.setParked(functionType, now).catch((error: unknown) => {
+      this.deps.logger.warn({ functionType, error: String(error) }, "recording the park time failed");
     });
   }
 
@@ -122,7 +123,7 @@ export class Parking {
     const covered = (type: string) =>
       namespace === undefined ? type === typename : type.startsWith(namespace) && !type.slice(namespace.length).includes("/");
     for (const type of new Set([...this.counts.keys(), ...this.since.keys()])) {
-      if (!covered(type) || this.recovering.has(type) || !this.d.bound(type)) continue;
+      if (!covered(type) || this.recovering.has(type) || !this.deps.bound(type)) continue;
       this.recovering.set(type, { phase: "drain", maxDropped: 0 });
       this.run(() => this.recover(type), type, "recovering parked messages failed");
     }
@@ -130,9 +131,9 @@ export class Parking {
 
   /** Dead-letters the messages of types parked for longer than the timeout. */
   sweep(): void {
-    const now = this.d.clock.now();
+    const now = this.deps.clock.now();
     for (const [type, since] of this.since) {
-      if (now - since < this.d.timeoutMs || this.recovering.has(type) || this.d.bound(type)) continue;
+      if (now - since < this.deps.timeoutMs || this.recovering.has(type) || this.deps.bound(type)) continue;
       this.run(() => this.expire(type), type, "dead-lettering parked messages failed");
     }
   }
@@ -140,29 +141,27 @@ export class Parking {
   private run(task: () => Promise<void>, functionType: string, failure: string): void {
     this.lane = this.lane.then(task).catch((error: unknown) => {
       this.recovering.delete(functionType);
-      this.d.logger.error({ functionType, error: String(error) }, failure);
+      this.deps.logger.error({ functionType, error: String(error) }, failure);
     });
   }
 
   private async recover(type: string): Promise<void> {
     const r = this.recovering.get(type)!;
-    while (!this.d.quiet(type)) {
-      if (this.stopped || !this.d.bound(type)) return void this.recovering.delete(type);
+    while (!this.deps.quiet(type)) {
+      if (this.stopped || !this.deps.bound(type)) return void this.recovering.delete(type);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     r.phase = "feed";
     let cursor = 0;
     let delivered = 0;
-    if (this.d.redeliver) {
-      this.d.redeliver(type);
-      delivered = this.counts.get(type) ?? 0;
-    }
-    for (; this.d.redeliver === undefined; ) {
-      while (this.d.buffered() > this.d.maxBuffered / 2 && !this.stopped) await new Promise((resolve) => setTimeout(resolve, 5));
-      if (this.stopped || !this.d.bound(type)) return void this.recovering.delete(type);
-      const upTo = this.d.handedOver();
-      const rows = await this.d.store.loadMessagesOfType(this.d.owned(), type, cursor, upTo, PAGE);
-      for (const m of rows) this.d.deliver(m);
+    const redelivered = this.deps.redeliver(type);
+    if (redelivered) delivered = this.counts.get(type) ?? 0;
+    for (; !redelivered; ) {
+      while (this.deps.buffered() > this.deps.maxBuffered / 2 && !this.stopped) await new Promise((resolve) => setTimeout(resolve, 5));
+      if (this.stopped || !this.deps.bound(type)) return void this.recovering.delete(type);
+      const upTo = this.deps.handedOver();
+      const rows = await this.deps.store.loadMessagesOfType(this.deps.owned(), type, cursor, upTo, PAGE);
+      for (const m of rows) this.deps.deliver(m);
       delivered += rows.length;
       if (rows.length === PAGE) {
         cursor = rows.at(-1)!.seq;
@@ -173,39 +172,39 @@ export class Parking {
     }
     const fired = this.firedTimers.get(type) ?? [];
     this.firedTimers.delete(type);
-    for (const m of fired) this.d.deliver(m);
+    for (const m of fired) this.deps.deliver(m);
     this.recovering.delete(type);
     this.forget(type);
-    this.d.logger.info({ functionType: type, delivered: delivered + fired.length }, "parked messages delivered");
+    this.deps.logger.info({ functionType: type, delivered: delivered + fired.length }, "parked messages delivered");
   }
 
   private async expire(type: string): Promise<void> {
     const since = this.since.get(type);
     if (since === undefined) return;
-    const reason = `no function was loaded for ${type} within the park timeout (${this.d.timeoutMs} ms, parked since ${new Date(since).toISOString()})`;
+    const reason = `no function was loaded for ${type} within the park timeout (${this.deps.timeoutMs} ms, parked since ${new Date(since).toISOString()})`;
     let cursor = 0;
     let expired = 0;
     for (;;) {
-      if (this.stopped || this.recovering.has(type) || this.d.bound(type)) return;
-      const rows = await this.d.store.loadMessagesOfType(this.d.owned(), type, cursor, this.d.handedOver(), PAGE);
+      if (this.stopped || this.recovering.has(type) || this.deps.bound(type)) return;
+      const rows = await this.deps.store.loadMessagesOfType(this.deps.owned(), type, cursor, this.deps.handedOver(), PAGE);
       if (rows.length === 0) break;
-      await this.d.deadLetter(rows, reason);
+      await this.deps.deadLetter(rows, reason);
       expired += rows.length;
       cursor = rows.at(-1)!.seq;
     }
     const fired = this.firedTimers.get(type) ?? [];
     this.firedTimers.delete(type);
-    if (fired.length > 0) await this.d.deadLetter(fired, reason);
+    if (fired.length > 0) await this.deps.deadLetter(fired, reason);
     expired += fired.length;
     this.forget(type);
-    this.d.logger.warn({ functionType: type, expired }, "parked messages dead-lettered: park timeout");
+    this.deps.logger.warn({ functionType: type, expired }, "parked messages dead-lettered: park timeout");
   }
 
   private forget(type: string): void {
     this.counts.delete(type);
     this.since.delete(type);
-    this.d.store.setParked(type, undefined).catch((error: unknown) => {
-      this.d.logger.warn({ functionType: type, error: String(error) }, "clearing the park time failed");
+    this.deps.store.setParked(type, undefined).catch((error: unknown) => {
+      this.deps.logger.warn({ functionType: type, error: String(error) }, "clearing the park time failed");
     });
   }
 }

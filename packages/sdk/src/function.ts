@@ -1,4 +1,4 @@
-import { type Duration, parseTypeName, toMillis } from "@statefun-ts/protocol";
+import { DEFAULT_RETRY, type Duration, parseTypeName, type RetryPolicy, toMillis } from "@statefun-ts/protocol";
 import type { AskSpecs } from "./ask-types.js";
 import { AskSession, PENDING_ASKS, pendingAsksSpec, type ReplyHandler } from "./asks.js";
 import type { AnyStateSpec, Context, StateSpecs } from "./context.js";
@@ -10,17 +10,7 @@ import type { Type, ValueOf } from "./types.js";
 
 const functionBrand = Symbol.for("statefun-ts.function");
 
-/** How a failing invocation is retried before its message goes to the dead-letter store. */
-export interface RetryPolicy {
-  /** Attempts in all, the first included (default 5). */
-  readonly maxAttempts: number;
-  /** Backoff before the second attempt, doubled after each failure (default 100 ms). */
-  readonly initialBackoffMs: number;
-  /** Largest backoff (default 5 s). */
-  readonly maxBackoffMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 5000 };
+export { DEFAULT_RETRY, type RetryPolicy } from "@statefun-ts/protocol";
 
 /**
  * A stateful function type, ready to load into a runtime or a test harness. `A` is the

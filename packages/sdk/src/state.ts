@@ -1,11 +1,7 @@
-import { type Duration, toMillis } from "@statefun-ts/protocol";
+import { type Duration, type Expiration, toMillis } from "@statefun-ts/protocol";
 import type { Type } from "./types.js";
 
-/** When a state value expires: never, after its last write, or after the instance's last invocation. */
-export type Expiration =
-  | { readonly mode: "none" }
-  | { readonly mode: "after-write"; readonly millis: number }
-  | { readonly mode: "after-call"; readonly millis: number };
+export type { Expiration } from "@statefun-ts/protocol";
 
 /** A declared state value: its name (unique within a function type), its type and its expiry. */
 export interface ValueSpec<T> {

@@ -2,6 +2,7 @@ import {
   BoolCodec,
   BuiltinTypeNames,
   DoubleCodec,
+  errorText,
   FloatCodec,
   IntCodec,
   LongCodec,
@@ -147,9 +148,7 @@ export const Types = {
   string: builtin(BuiltinTypeNames.string, StringCodec),
 } as const;
 
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export { errorText } from "@statefun-ts/protocol";
 
 function truncate(text: string): string {
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;

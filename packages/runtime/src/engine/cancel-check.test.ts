@@ -32,14 +32,14 @@ describe("cancelChecked: delayed messages cancelled on another worker do not fir
     const fired: number[] = [];
     const dropped: number[] = [];
     const kept = message(2, "keep");
-    const fire = cancelChecked(
-      storeOf([kept], reads),
-      (m) => fired.push(m.seq),
-      () => true,
-      (m) => dropped.push(m.seq),
-      systemClock,
-      silentLogger,
-    );
+    const fire = cancelChecked({
+      store: storeOf([kept], reads),
+      fire: (m) => fired.push(m.seq),
+      active: () => true,
+      dropped: (m) => dropped.push(m.seq),
+      clock: systemClock,
+      logger: silentLogger,
+    });
     fire(message(1));
     expect(fired).toEqual([1]);
     fire(kept);
@@ -53,14 +53,14 @@ describe("cancelChecked: delayed messages cancelled on another worker do not fir
   it("drops nothing and fires nothing that is no longer active here", async () => {
     const fired: number[] = [];
     const dropped: number[] = [];
-    const fire = cancelChecked(
-      storeOf([message(5, "a")], []),
-      (m) => fired.push(m.seq),
-      () => false,
-      (m) => dropped.push(m.seq),
-      systemClock,
-      silentLogger,
-    );
+    const fire = cancelChecked({
+      store: storeOf([message(5, "a")], []),
+      fire: (m) => fired.push(m.seq),
+      active: () => false,
+      dropped: (m) => dropped.push(m.seq),
+      clock: systemClock,
+      logger: silentLogger,
+    });
     fire(message(5, "a"));
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(fired).toEqual([]);

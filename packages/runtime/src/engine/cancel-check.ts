@@ -7,6 +7,18 @@ const PAGE = 10_000;
 /** Wait before checking again after the store failed to answer. */
 const RETRY_MS = 200;
 
+export interface CancelCheckOptions {
+  readonly store: Store;
+  /** Fires a message still stored. */
+  readonly fire: (message: StoredMessage) => void;
+  /** Whether the message may still fire here (its key group still owned, the engine that holds it still running). */
+  readonly active: (message: StoredMessage) => boolean;
+  /** A message found cancelled (or consumed elsewhere): forget it. */
+  readonly dropped: (message: StoredMessage) => void;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
 /**
  * Cluster mode: a delayed message with a cancellation token may have been cancelled by an
  * invocation on another worker. That commit deleted it from the store, but the owner of its
@@ -14,19 +26,9 @@ const RETRY_MS = 200;
  * due together) checks which are still stored, and only those fire; the others are dropped. A
  * cancellation committed after that read, at the due time itself, comes too late, as in StateFun.
  * Messages without a token cannot be cancelled and fire at once.
- *
- * @param active whether the message may still fire here (its key group still owned, the engine
- *   that holds it still running)
- * @param dropped a message found cancelled (or consumed elsewhere): forget it
  */
-export function cancelChecked(
-  store: Store,
-  fire: (message: StoredMessage) => void,
-  active: (message: StoredMessage) => boolean,
-  dropped: (message: StoredMessage) => void,
-  clock: Clock,
-  logger: Logger,
-): (message: StoredMessage) => void {
+export function cancelChecked(options: CancelCheckOptions): (message: StoredMessage) => void {
+  const { store, fire, active, dropped, clock, logger } = options;
   let pending: StoredMessage[] = [];
   let scheduled = false;
 

@@ -1,89 +1,61 @@
-import type { Clock } from "../clock.js";
-import type { Logger } from "../observe.js";
-import type { StoreChange } from "../store/cluster-types.js";
-import type { Store } from "../store/types.js";
-import type { ClusterInbox } from "./cluster-inbox.js";
-import type { Committer } from "./committer.js";
-import type { Dispatcher } from "./dispatcher.js";
-import type { OwnershipHooks } from "./ownership.js";
-import type { ReplyWaiters } from "./replies.js";
-import type { Timers } from "./timers.js";
-
-/** The parts of a running engine that cluster mode drives. */
-export interface ClusterParts {
-  readonly owner: string;
-  readonly store: Store;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly committer: Committer;
-  readonly dispatcher: Dispatcher;
-  readonly inbox: ClusterInbox;
-  readonly timers: Timers;
-  readonly waiters: ReplyWaiters;
-  owns(keyGroup: number): boolean;
-  fatal(error: unknown): void;
-  /** Reads the store's backlog again (other workers consume what this one sent them). */
-  resyncBacklog(): void;
-}
+import type { StoreChange } from "../store/types.js";
+import type { MembershipHooks } from "./membership.js";
+import type { EngineParts } from "./ownership.js";
 
 /** Heartbeats between two reads of the store's backlog. */
 const BACKLOG_EVERY = 30;
 
 /** How the engine reacts to ownership changes. */
-export function clusterHooks(parts: () => ClusterParts): OwnershipHooks {
+export function clusterHooks(parts: EngineParts): MembershipHooks {
   let polls = 0;
   return {
     acquired() {
-      const p = parts();
-      p.inbox.reset();
-      p.timers.rescan();
+      parts.inbox.reset();
+      parts.timers.rescan();
     },
     async quiesce(keyGroups) {
-      const p = parts();
       // In-flight invocations finish and commit; retry backoffs run out (nothing new starts here).
       // (A failed committer never commits them: the engine is being replaced, stop waiting.)
-      while (p.dispatcher.busyIn(keyGroups) && !p.committer.failed) {
-        await p.committer.settled();
-        if (!p.dispatcher.busyIn(keyGroups)) break;
-        await new Promise<void>((resolve) => p.clock.setTimeout(resolve, 10));
+      while (parts.dispatcher.busyIn(keyGroups) && !parts.committer.failed) {
+        await parts.committer.settled();
+        if (!parts.dispatcher.busyIn(keyGroups)) break;
+        await new Promise<void>((resolve) => parts.clock.setTimeout(resolve, 10));
       }
-      p.dispatcher.drop(keyGroups);
-      p.inbox.drop(keyGroups);
-      p.timers.drop(keyGroups);
+      parts.dispatcher.drop(keyGroups);
+      parts.inbox.drop(keyGroups);
+      parts.timers.drop(keyGroups);
     },
     lost(error) {
-      parts().fatal(error);
+      parts.fatal(error);
     },
     polled() {
-      const p = parts();
-      p.inbox.wake();
-      p.timers.rescan();
-      fetchReplies(p, p.waiters.ids());
-      if (++polls % BACKLOG_EVERY === 0) p.resyncBacklog();
+      parts.inbox.wake();
+      parts.timers.rescan();
+      fetchReplies(parts, parts.waiters.ids());
+      if (++polls % BACKLOG_EVERY === 0) parts.resyncBacklog();
     },
   };
 }
 
 /** A commit of another worker (`Store.watch`): read what concerns this one. */
-export function onStoreChange(parts: () => ClusterParts): (change: StoreChange) => void {
+export function onStoreChange(parts: EngineParts): (change: StoreChange) => void {
   return (change) => {
-    const p = parts();
-    if (change.origin === p.owner) return;
-    if (change.messages === undefined || change.messages.some((kg) => p.owns(kg))) p.inbox.wake();
-    if (change.timers === undefined || change.timers.some((kg) => p.owns(kg))) p.timers.rescan();
-    const replies = change.replies === undefined ? p.waiters.ids() : change.replies.filter((id) => p.waiters.has(id));
-    fetchReplies(p, replies);
+    if (change.origin === parts.owner) return;
+    if (change.messages === undefined || change.messages.some((kg) => parts.owns(kg))) parts.inbox.wake();
+    if (change.timers === undefined || change.timers.some((kg) => parts.owns(kg))) parts.timers.rescan();
+    const replies = change.replies === undefined ? parts.waiters.ids() : change.replies.filter((id) => parts.waiters.has(id));
+    fetchReplies(parts, replies);
   };
 }
 
 /** Replies committed by other workers for requests waiting here. */
-function fetchReplies(p: ClusterParts, requestIds: readonly string[]): void {
+function fetchReplies(parts: EngineParts, requestIds: readonly string[]): void {
   for (const id of requestIds) {
-    p.store.getReply(id).then(
+    parts.store.getReply(id).then(
       (reply) => {
-        if (reply !== undefined) p.waiters.resolve(id, reply.argument);
+        if (reply !== undefined) parts.waiters.resolve(id, reply.argument);
       },
-      (error) => p.logger.warn({ error: String(error), requestId: id }, "reading a reply failed"),
+      (error) => parts.logger.warn({ error: String(error), requestId: id }, "reading a reply failed"),
     );
   }
 }

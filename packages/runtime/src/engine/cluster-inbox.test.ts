@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { MessagePage } from "../store/cluster-types.js";
-import type { Store, StoredMessage } from "../store/types.js";
+import type { MessagePage, Store, StoredMessage } from "../store/types.js";
 import { ClusterInbox } from "./cluster-inbox.js";
 
 const message = (seq: number): StoredMessage => ({
@@ -22,17 +21,17 @@ function slowStore() {
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 function inbox(store: Store, delivered: number[]) {
-  return new ClusterInbox(
+  return new ClusterInbox({
     store,
-    () => [0],
-    () => true,
-    100,
-    () => 0,
-    (m) => delivered.push(m.seq),
-    (error) => {
+    keyGroups: () => [0],
+    owns: () => true,
+    maxBuffered: 100,
+    buffered: () => 0,
+    deliver: (m) => delivered.push(m.seq),
+    onError: (error) => {
       throw error;
     },
-  );
+  });
 }
 
 describe("ClusterInbox", () => {

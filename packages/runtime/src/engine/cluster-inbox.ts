@@ -1,5 +1,6 @@
 import { functionTypeOf } from "@statefun-ts/protocol";
-import type { Store, StoredMessage } from "../store/types.js";
+import type { StoredMessage } from "../store/types.js";
+import type { Inbox, InboxOptions } from "./inbox.js";
 
 /**
  * The inbox of a worker in a cluster: other workers commit messages for its key groups too, so the
@@ -17,7 +18,7 @@ import type { Store, StoredMessage } from "../store/types.js";
  * `pending` holds the seqs handed over and not yet consumed, so a message read again (after a
  * reset to position 0, or handed over and then read) is delivered once.
  */
-export class ClusterInbox {
+export class ClusterInbox implements Inbox {
   private position = 0;
   private readonly pending = new Map<number, StoredMessage>();
   private readonly deferred: number[] = [];
@@ -31,15 +32,21 @@ export class ClusterInbox {
   private resets = 0;
   private closed = false;
 
+  private readonly owns: (keyGroup: number) => boolean;
+
   constructor(
-    private readonly store: Store,
-    private readonly keyGroups: () => readonly number[],
-    private readonly owns: (keyGroup: number) => boolean,
-    private readonly maxBuffered: number,
-    private readonly buffered: () => number,
-    private readonly deliver: (message: StoredMessage) => void,
-    private readonly onError: (error: unknown) => void,
-  ) {}
+    private readonly options: InboxOptions & {
+      /** Whether this worker owns a key group now: only messages of owned ones are delivered. */
+      readonly owns: (keyGroup: number) => boolean;
+    },
+  ) {
+    this.owns = options.owns;
+  }
+
+  /** Reads go by commit position, not seq: parking never needs to bound a read by type. */
+  get handedOver(): number {
+    return Number.MAX_SAFE_INTEGER;
+  }
 
   get backlogInStore(): boolean {
     return this.backlog || this.woken;
@@ -48,7 +55,7 @@ export class ClusterInbox {
   /** Immediate messages of an own commit (any key group: only owned ones are delivered). */
   committed(messages: readonly StoredMessage[], _maxSeq: number): void {
     this.commits++;
-    if (!this.backlog && this.buffered() + messages.length > this.maxBuffered) this.backlog = true;
+    if (!this.backlog && this.options.buffered() + messages.length > this.options.maxBuffered) this.backlog = true;
     if (!this.backlog) for (const m of messages) this.hand(m);
     this.pump();
   }
@@ -83,9 +90,10 @@ export class ClusterInbox {
    * Parked messages of a type (handed over, left in the store) are to be delivered again: forget
    * them and read the store from the start. Call only when no mailbox of the type holds a message.
    */
-  redeliver(functionType: string): void {
+  redeliverParked(functionType: string): boolean {
     for (const [seq, m] of this.pending) if (functionTypeOf(m.target) === functionType) this.pending.delete(seq);
     this.reset();
+    return true;
   }
 
   /** The engine is being replaced (fenced): deliver nothing more, not even what a read in flight returns. */
@@ -94,7 +102,7 @@ export class ClusterInbox {
   }
 
   pump(): void {
-    if (this.closed || !(this.backlog || this.woken) || this.loading || this.buffered() > this.maxBuffered / 2) return;
+    if (this.closed || !(this.backlog || this.woken) || this.loading || this.options.buffered() > this.options.maxBuffered / 2) return;
     this.loading = true;
     this.load().then(
       () => {
@@ -103,7 +111,7 @@ export class ClusterInbox {
       },
       (error) => {
         this.loading = false;
-        if (!this.closed) this.onError(error);
+        if (!this.closed) this.options.onError(error);
       },
     );
   }
@@ -111,16 +119,16 @@ export class ClusterInbox {
   private hand(m: StoredMessage): void {
     if (this.closed || !this.owns(m.keyGroup) || this.pending.has(m.seq)) return;
     this.pending.set(m.seq, m);
-    this.deliver(m);
+    this.options.deliver(m);
   }
 
   private async load(): Promise<void> {
     const commits = this.commits;
     const wakes = this.wakes;
     const resets = this.resets;
-    const limit = Math.max(1, this.maxBuffered - this.buffered());
+    const limit = Math.max(1, this.options.maxBuffered - this.options.buffered());
     try {
-      const page = await this.store.loadMessagesSince(this.keyGroups(), this.position, limit);
+      const page = await this.options.store.loadMessagesSince(this.options.keyGroups(), this.position, limit);
       for (const m of page.messages) this.hand(m);
       if (resets === this.resets && page.next > this.position) this.position = page.next;
       if (page.messages.length < limit) {

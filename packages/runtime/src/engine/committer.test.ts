@@ -17,17 +17,17 @@ describe("Committer", () => {
       batches.push(batch.replies.map((r) => r.requestId));
       return commit(batch);
     };
-    const committer = new Committer(
+    const committer = new Committer({
       store,
-      () => ({ owner: "w", epochs }),
-      100,
-      systemClock,
-      noMetrics,
-      () => {},
-      (error) => {
+      fence: () => ({ owner: "w", epochs }),
+      maxBatch: 100,
+      clock: systemClock,
+      metrics: noMetrics,
+      onCommitted: () => {},
+      onFatal: (error) => {
         throw error;
       },
-    );
+    });
     const reply = (id: string) => [{ requestId: id, argument: { typename: "t/x", value: new Uint8Array(0) } }];
     const times: number[] = [];
     committer.enqueue(unit({ replies: reply("a") }));
@@ -58,21 +58,21 @@ describe("Committer", () => {
       return allocate(count);
     };
     const seqs: number[] = [];
-    const committer = new Committer(
+    const committer = new Committer({
       store,
-      () => ({ owner: "w", epochs }),
-      10_000,
-      systemClock,
-      noMetrics,
-      (batch) => {
+      fence: () => ({ owner: "w", epochs }),
+      maxBatch: 10_000,
+      clock: systemClock,
+      metrics: noMetrics,
+      onCommitted: (batch) => {
         events.push(`committed ${batch.units.length}`);
         for (const messages of batch.stored) for (const m of messages) seqs.push(m.seq);
       },
-      (error) => {
+      onFatal: (error) => {
         throw error;
       },
-      true,
-    );
+      pipelined: true,
+    });
     const message = (i: number) => ({
       seq: 0,
       keyGroup: 0,
@@ -104,18 +104,18 @@ describe("Committer", () => {
     const load = () => {
       if (more) committer!.enqueue(unit({ replies: reply(`load-${next++}`) }));
     };
-    committer = new Committer(
+    committer = new Committer({
       store,
-      () => ({ owner: "w", epochs }),
-      100,
-      systemClock,
-      noMetrics,
-      load,
-      (error) => {
+      fence: () => ({ owner: "w", epochs }),
+      maxBatch: 100,
+      clock: systemClock,
+      metrics: noMetrics,
+      onCommitted: load,
+      onFatal: (error) => {
         throw error;
       },
-      true,
-    );
+      pipelined: true,
+    });
     let done = false;
     committer.enqueue(unit({ replies: reply("first"), committed: () => (done = true) }));
     load();

@@ -13,6 +13,22 @@ export interface CommittedBatch {
   readonly maxSeq: number;
 }
 
+export interface CommitterOptions {
+  readonly store: Store;
+  /** The fence of the next commit (the epochs held now). */
+  readonly fence: () => Fence;
+  /** Units in one commit at most. */
+  readonly maxBatch: number;
+  readonly clock: Clock;
+  readonly metrics: MetricsSink;
+  /** After each commit, in commit order. */
+  readonly onCommitted: (batch: CommittedBatch) => void;
+  /** A commit failed: nothing commits any more. */
+  readonly onFatal: (error: unknown) => void;
+  /** Overlap invoking and committing (see `Committer`; default false). */
+  readonly pipelined?: boolean;
+}
+
 /** A queue at least this long is committed in two halves when `pipelined` (see `Committer`). */
 const SPLIT_FROM = 1_000;
 /** Seqs reserved at a time when `pipelined`, so that most commits start without a round trip for them. */
@@ -44,16 +60,25 @@ export class Committer {
   private reserved = 0;
   private reservedEnd = 0;
 
-  constructor(
-    private readonly store: Store,
-    private readonly fence: () => Fence,
-    private readonly maxBatch: number,
-    private readonly clock: Clock,
-    private readonly metrics: MetricsSink,
-    private readonly onCommitted: (batch: CommittedBatch) => void,
-    private readonly onFatal: (error: unknown) => void,
-    private readonly pipelined = false,
-  ) {}
+  private readonly store: Store;
+  private readonly fence: () => Fence;
+  private readonly maxBatch: number;
+  private readonly clock: Clock;
+  private readonly metrics: MetricsSink;
+  private readonly onCommitted: (batch: CommittedBatch) => void;
+  private readonly onFatal: (error: unknown) => void;
+  private readonly pipelined: boolean;
+
+  constructor(options: CommitterOptions) {
+    this.store = options.store;
+    this.fence = options.fence;
+    this.maxBatch = options.maxBatch;
+    this.clock = options.clock;
+    this.metrics = options.metrics;
+    this.onCommitted = options.onCommitted;
+    this.onFatal = options.onFatal;
+    this.pipelined = options.pipelined ?? false;
+  }
 
   get pending(): number {
     return this.queue.length;

@@ -1,6 +1,4 @@
-import { type Address, functionTypeOf, StatefunError } from "@statefun-ts/protocol";
-import type { Effects } from "@statefun-ts/sdk/internal";
-import { errorText } from "@statefun-ts/sdk/internal";
+import { type Address, type Effects, errorText, functionTypeOf, StatefunError } from "@statefun-ts/protocol";
 import type { Binding } from "../binding.js";
 import type { Clock } from "../clock.js";
 import { undeclaredEgress } from "../egress-declared.js";
@@ -34,8 +32,8 @@ export interface DispatcherOptions {
   readonly released: () => void;
   /** Parked messages and types being recovered (see `Parking`). */
   readonly parking?: Pick<Parking, "parked" | "intercept" | "draining"> | undefined;
-  /** Cluster mode: whether invocations may start in a key group (one being given up may not). */
-  readonly active?: ((keyGroup: number) => boolean) | undefined;
+  /** Whether invocations may start in a key group (one being given up may not). */
+  readonly active: (keyGroup: number) => boolean;
 }
 
 /**
@@ -54,7 +52,7 @@ export class Dispatcher {
   /** Cache size at which eviction is tried again after it could not free enough (0: at the cap). */
   private evictAt = 0;
 
-  constructor(private readonly o: DispatcherOptions) {}
+  constructor(private readonly deps: DispatcherOptions) {}
 
   get buffered(): number {
     return this.bufferedCount;
@@ -68,19 +66,19 @@ export class Dispatcher {
 
   /** Hands a message to its mailbox; `recovered` marks a parked message read back for its newly bound type. */
   deliver(m: StoredMessage, recovered = false): void {
-    if (!recovered && this.o.parking?.intercept(m)) {
-      this.o.parking.parked(functionTypeOf(m.target), [m]);
+    if (!recovered && this.deps.parking?.intercept(m)) {
+      this.deps.parking.parked(functionTypeOf(m.target), [m]);
       return;
     }
     let mb = this.mailboxes.get(m.target);
     if (mb === undefined) {
-      if (this.mailboxes.size >= Math.max(this.o.maxCachedAddresses, this.evictAt)) this.evict();
+      if (this.mailboxes.size >= Math.max(this.deps.maxCachedAddresses, this.evictAt)) this.evict();
       mb = new Mailbox(m.target, m.keyGroup, functionTypeOf(m.target));
       this.mailboxes.set(m.target, mb);
     }
     mb.queue.push(m);
     this.bufferedCount++;
-    this.o.metrics.count("messages_delivered", 1, mb.functionType);
+    this.deps.metrics.count("messages_delivered", 1, mb.functionType);
     this.schedule(mb);
   }
 
@@ -111,29 +109,30 @@ export class Dispatcher {
     this.drain();
   }
 
-  /** Cluster mode: true while an address of these key groups runs, backs off, or waits for its commit. */
+  /** True while an address of these key groups runs, backs off, or waits for its commit. */
   busyIn(keyGroups: ReadonlySet<number>): boolean {
     for (const mb of this.mailboxes.values()) if (keyGroups.has(mb.keyGroup) && (mb.busy || mb.pendingCommits > 0)) return true;
     return false;
   }
 
-  /** Cluster mode: forgets the (quiet) mailboxes of key groups given up: queued messages and cached state. */
+  /** Forgets the (quiet) mailboxes of key groups given up: queued messages and cached state. */
   drop(keyGroups: ReadonlySet<number>): void {
     const gone = [...this.mailboxes.values()].filter((mb) => keyGroups.has(mb.keyGroup));
     for (const mb of gone) {
+      mb.dropped = true;
       this.bufferedCount -= mb.queue.clear().length;
       this.mailboxes.delete(mb.address);
     }
-    if (gone.length > 0) this.o.released();
+    if (gone.length > 0) this.deps.released();
   }
 
   private drain(): void {
-    const active = this.o.active;
-    while (!this.stopping && this.inFlight < this.o.maxInFlight && this.ready.length > 0) {
+    const active = this.deps.active;
+    while (!this.stopping && this.inFlight < this.deps.maxInFlight && this.ready.length > 0) {
       const mb = this.ready.shift()!;
       mb.ready = false;
       // A key group being given up runs nothing new; a dropped mailbox never runs again.
-      if (active !== undefined && (!active(mb.keyGroup) || this.mailboxes.get(mb.address) !== mb)) continue;
+      if (mb.dropped || !active(mb.keyGroup)) continue;
       mb.busy = true;
       this.inFlight++;
       const pending = this.invoke(mb);
@@ -160,7 +159,7 @@ export class Dispatcher {
    * size for a remote one): synchronously when it can (state cached, handler synchronous).
    */
   private invoke(mb: Mailbox): Promise<void> | undefined {
-    const binding = this.o.parking?.draining(mb.functionType) ? undefined : this.o.registry.binding(mb.functionType);
+    const binding = this.deps.parking?.draining(mb.functionType) ? undefined : this.deps.registry.binding(mb.functionType);
     if (binding === undefined) {
       this.park(mb);
       return undefined;
@@ -172,8 +171,8 @@ export class Dispatcher {
         (error) => this.failed(mb, batch, binding, error),
       );
     }
-    const now = this.o.clock.now();
-    if (startOver(mb, now)) this.o.metrics.count("instances_expired");
+    const now = this.deps.clock.now();
+    if (startOver(mb, now)) this.deps.metrics.count("instances_expired");
     if (isStateEdit(batch[0]!)) return this.edit(mb, batch[0]!, binding, now);
     const started = performance.now();
     try {
@@ -200,26 +199,27 @@ export class Dispatcher {
   }
 
   private async loadState(mb: Mailbox): Promise<void> {
-    const entries = await this.o.store.loadState(mb.address);
+    const entries = await this.deps.store.loadState(mb.address);
     mb.state = new Map(entries.map((e) => [e.name, e]));
   }
 
   private succeeded(mb: Mailbox, batch: readonly StoredMessage[], binding: Binding, effects: Effects, now: number, started: number): void {
-    const undeclared = effects.egress.length === 0 ? undefined : undeclaredEgress(mb.functionType, effects.egress, this.o.registry);
+    const undeclared = effects.egress.length === 0 ? undefined : undeclaredEgress(mb.functionType, effects.egress, this.deps.registry);
     if (undeclared !== undefined) {
       this.failed(mb, batch, binding, undeclared);
       return;
     }
-    const metrics = this.o.metrics;
+    const metrics = this.deps.metrics;
     const type = mb.functionType;
     metrics.observe("invocation_latency_seconds", (performance.now() - started) / 1000, type);
     const specs = binding.specs(mb.functionType);
-    const parts = effectsToUnit(mb, batch, effects, specs, this.o.keyGroups, now, this.o.cancel, binding.instanceTtlMs);
+    const parts = effectsToUnit(mb, batch, effects, specs, this.deps.keyGroups, now, this.deps.cancel, binding.instanceTtlMs);
     metrics.count("invocations", batch.length, type);
     if (parts.messages.length > 0) {
       metrics.count("messages_sent", parts.messages.length, type);
-      const active = this.o.active;
-      const remote = active === undefined ? 0 : parts.messages.filter((m) => !active(m.keyGroup)).length;
+      const owns = this.deps.active;
+      let remote = 0;
+      for (const m of parts.messages) if (!owns(m.keyGroup)) remote++;
       if (remote > 0) metrics.count("messages_sent_remote", remote, type);
     }
     if (parts.egress.length > 0) metrics.count("egress_records", parts.egress.length, type);
@@ -233,7 +233,7 @@ export class Dispatcher {
     try {
       const effects = stateEditEffects(m);
       const specs = binding.specs(mb.functionType);
-      this.consume(mb, 1, effectsToUnit(mb, [m], effects, specs, this.o.keyGroups, now, this.o.cancel, binding.instanceTtlMs));
+      this.consume(mb, 1, effectsToUnit(mb, [m], effects, specs, this.deps.keyGroups, now, this.deps.cancel, binding.instanceTtlMs));
     } catch (error) {
       this.failed(mb, [m], binding, error);
     }
@@ -245,23 +245,23 @@ export class Dispatcher {
     for (let i = 0; i < count; i++) mb.queue.shift();
     mb.attempts = 0;
     mb.pendingCommits++;
-    this.o.committer.enqueue(u);
+    this.deps.committer.enqueue(u);
     this.bufferedCount -= count;
     mb.busy = false;
-    this.o.released();
+    this.deps.released();
     this.schedule(mb);
   }
 
   private failed(mb: Mailbox, batch: readonly StoredMessage[], binding: Binding, error: unknown): void {
     const retry = binding.retry;
     mb.attempts++;
-    this.o.metrics.count("invocation_failures", 1, mb.functionType);
+    this.deps.metrics.count("invocation_failures", 1, mb.functionType);
     const terminal = StatefunError.is(error) && error.terminal;
     const where = { address: mb.address, typenames: batch.map((m) => m.argument.typename), attempt: mb.attempts, error: errorText(error) };
     if (terminal || mb.attempts >= retry.maxAttempts) {
-      this.o.logger.warn(where, "message dead-lettered");
-      this.o.metrics.count("dead_letters", batch.length, mb.functionType);
-      const now = this.o.clock.now();
+      this.deps.logger.warn(where, "message dead-lettered");
+      this.deps.metrics.count("dead_letters", batch.length, mb.functionType);
+      const now = this.deps.clock.now();
       const reason = `${terminal ? "rejected" : `failed ${mb.attempts} times`}: ${errorText(error)}`;
       const letters = batch.map((message) => ({ message, error: reason, attempts: mb.attempts, failedAt: now }));
       this.consume(
@@ -271,10 +271,10 @@ export class Dispatcher {
       );
       return;
     }
-    this.o.logger.debug(where, "invocation failed, retrying");
+    this.deps.logger.debug(where, "invocation failed, retrying");
     const backoff = Math.min(retry.maxBackoffMs, retry.initialBackoffMs * 2 ** (mb.attempts - 1));
     // The mailbox stays busy during the backoff: later messages of this address wait, others flow.
-    this.o.clock.setTimeout(() => {
+    this.deps.clock.setTimeout(() => {
       mb.busy = false;
       if (!this.stopping) this.schedule(mb);
     }, backoff);
@@ -284,11 +284,11 @@ export class Dispatcher {
   private park(mb: Mailbox): void {
     const dropped = mb.queue.clear();
     const n = dropped.length;
-    if (n > 0) this.o.parking?.parked(mb.functionType, dropped);
+    if (n > 0) this.deps.parking?.parked(mb.functionType, dropped);
     this.bufferedCount -= n;
     mb.busy = false;
     if (mb.pendingCommits === 0) this.mailboxes.delete(mb.address);
-    this.o.released();
+    this.deps.released();
   }
 
   /** Per function type with addresses in memory: messages queued, addresses busy and retrying (one pass over the cache). */
@@ -306,7 +306,7 @@ export class Dispatcher {
 
   /** Forgets the state of idle addresses, oldest first, down to 90% of the cap. */
   private evict(): void {
-    const target = Math.floor(this.o.maxCachedAddresses * 0.9);
+    const target = Math.floor(this.deps.maxCachedAddresses * 0.9);
     const idle: Mailbox[] = [];
     for (const mb of this.mailboxes.values()) {
       if (this.mailboxes.size - idle.length <= target) break;
@@ -315,6 +315,6 @@ export class Dispatcher {
     for (const mb of idle) this.mailboxes.delete(mb.address);
     // Too few idle addresses (many queued or committing): scanning again at every new address
     // would cost the whole cache each time; try again once another tenth of the cap came in.
-    this.evictAt = this.mailboxes.size > target ? this.mailboxes.size + Math.ceil(this.o.maxCachedAddresses / 10) : 0;
+    this.evictAt = this.mailboxes.size > target ? this.mailboxes.size + Math.ceil(this.deps.maxCachedAddresses / 10) : 0;
   }
 }

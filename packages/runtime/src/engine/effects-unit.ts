@@ -1,5 +1,4 @@
-import { keyGroupOf, type TypedValue } from "@statefun-ts/protocol";
-import type { Effects } from "@statefun-ts/sdk/internal";
+import { type Effects, keyGroupOf, type TypedValue } from "@statefun-ts/protocol";
 import { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE } from "../api.js";
 import type { StateSpecInfo } from "../binding.js";
 import type { EgressRow, ReplyRow, StateDrop, StateWrite, StoredMessage } from "../store/types.js";

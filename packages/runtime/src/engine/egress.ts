@@ -16,13 +16,14 @@ const CLAIM_MS = 10_000;
  * worker) hold the same record at once. `take` is the playground path: the record is deleted
  * once delivered (`ack`) or given back (`release`). `claim` is the acknowledged path: the record
  * stays hidden for a visibility timeout and is deleted only by `ack` with the claim's receipt;
- * if no acknowledgement comes, it returns to the topic when the timeout lapses.
+ * if no acknowledgement comes, it returns to the topic when the timeout lapses. The claims are
+ * the store's in both ownership modes, so one outbox serves a runtime for its whole life.
  */
 export class EgressOutbox {
   constructor(
     private readonly store: Store,
-    /** The worker's name in cluster mode: it prefixes the receipts of its claims. */
-    private readonly claimant?: string | undefined,
+    /** The worker's name: it prefixes the receipts of its claims. */
+    private readonly claimant: string,
   ) {}
 
   async take(topic: string): Promise<EgressDelivery | undefined> {
@@ -45,7 +46,7 @@ export class EgressOutbox {
   }
 
   async claim(topic: string, visibilityMs: number): Promise<EgressClaimed | undefined> {
-    const receipt = this.claimant === undefined ? randomUUID() : `${this.claimant}.${randomUUID()}`;
+    const receipt = `${this.claimant}.${randomUUID()}`;
     const claimed = await this.store.claimEgress(topic, receipt, visibilityMs);
     if (claimed === undefined) return undefined;
     const { claimedUntil, ...record } = claimed;

@@ -1,6 +1,6 @@
-import { StatefunError } from "@statefun-ts/protocol";
+import { type Effects, errorText, StatefunError } from "@statefun-ts/protocol";
 import type { StatefulFunction } from "@statefun-ts/sdk";
-import { type Effects, errorText, InvocationContext, message } from "@statefun-ts/sdk/internal";
+import { InvocationContext, message } from "@statefun-ts/sdk/internal";
 import type { Binding, InvokeRequest, StateSpecInfo } from "../binding.js";
 
 /**

@@ -1,3 +1,4 @@
+import type { StateView } from "../api.js";
 import { INSTANCE_ROW, INSTANCE_ROW_TYPE, type StateEntry, type StateWrite } from "../store/types.js";
 import type { Mailbox } from "./mailbox.js";
 
@@ -20,6 +21,16 @@ export function instanceExpired(entries: ReadonlyMap<string, StateEntry> | reado
 export function visibleState(entries: readonly StateEntry[], now: number): StateEntry[] {
   if (instanceExpired(entries, now)) return [];
   return entries.filter((e) => e.name !== INSTANCE_ROW && (e.expiresAt === undefined || e.expiresAt > now));
+}
+
+/** `visibleState` as the runtime's API shows it. */
+export function stateViews(entries: readonly StateEntry[], now: number): StateView[] {
+  return visibleState(entries, now).map((e) => ({
+    name: e.name,
+    typename: e.value.typename,
+    value: e.value.value,
+    expiresAt: e.expiresAt,
+  }));
 }
 
 /**

@@ -13,6 +13,8 @@ export class Mailbox {
   pendingCommits = 0;
   /** Failed attempts of the head message. */
   attempts = 0;
+  /** Forgotten with its key group (given up): it never runs again. */
+  dropped = false;
   /** The instance expired (instance TTL): the next commit of this address deletes its old rows first. */
   cleared = false;
   /** Current values, uncommitted writes included; undefined until loaded from the store. */

@@ -1,218 +1,87 @@
-import { StatefunError } from "@statefun-ts/protocol";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../observe.js";
-import type { ClusterView } from "../store/cluster-types.js";
-import type { Fence, Store } from "../store/types.js";
-import { assignment } from "./assignment.js";
-
-/** Cluster mode settings; failover takes about `leaseMs + heartbeatMs` (4 s by default). */
-export interface ClusterOptions {
-  /** How often a worker heartbeats, rebalances and polls the store for work of others (default 1,000 ms). */
-  readonly heartbeatMs?: number;
-  /** A worker not heard of for this long is dead: its key groups are taken over (default 3,000 ms). */
-  readonly leaseMs?: number;
-}
-
-/** What the engine does when ownership changes. */
-export interface OwnershipHooks {
-  /** Key groups were claimed (and are active): recover their inbox and timers from the store. */
-  acquired(keyGroups: readonly number[]): void;
-  /** Key groups are no longer active: resolve once none of their work is in flight, then forget them in memory. */
-  quiesce(keyGroups: ReadonlySet<number>): Promise<void>;
-  /** Another worker took key groups this one held: it must never write for them again. */
-  lost(error: StatefunError): void;
-  /** After every heartbeat: the polling fallback for wake-ups across workers. */
-  polled(): void;
-}
+import type { Fence, Lease, Store, StoredMessage } from "../store/types.js";
+import type { Committer } from "./committer.js";
+import type { Dispatcher } from "./dispatcher.js";
+import type { Inbox, InboxOptions } from "./inbox.js";
+import type { ReplyWaiters } from "./replies.js";
+import type { Timers } from "./timers.js";
 
 /**
- * The membership loop of a worker in a cluster: heartbeats, computes its even share of the key
- * groups from the live members, gives up what is assigned elsewhere gracefully (stop starting
- * invocations, let in-flight ones commit, forget, release) and claims what is free or lapsed.
+ * How a runtime holds key groups, chosen once when it first starts: `singleOwner` (every key
+ * group, no other writer) or `clusterMember` (leases shared with other workers). Each engine
+ * gets a fresh `Ownership` from it.
  */
-export class Ownership {
-  private readonly epochs = new Map<number, number>();
-  private readonly active = new Set<number>();
-  private readonly leaving = new Set<number>();
-  private activeList: number[] = [];
-  private fenceNow: Fence;
-  private timer: { cancel(): void } | undefined;
-  private ticking: Promise<void> | undefined;
-  private readonly givingUp = new Set<Promise<void>>();
-  private stopped = false;
-  /** What the last heartbeat saw, and when (this worker's clock): for the admin API's cluster view. */
-  lastView: { readonly view: ClusterView; readonly at: number } | undefined;
-  readonly heartbeatMs: number;
-  readonly leaseMs: number;
-
-  constructor(
-    private readonly store: Store,
-    readonly owner: string,
-    private readonly keyGroups: number,
-    private readonly clock: Clock,
-    options: ClusterOptions,
-    private readonly hooks: OwnershipHooks,
-    private readonly logger: Logger,
-  ) {
-    this.heartbeatMs = positive(options.heartbeatMs ?? 1_000, "heartbeatMs");
-    this.leaseMs = positive(options.leaseMs ?? 3_000, "leaseMs");
-    if (this.leaseMs <= this.heartbeatMs) {
-      throw new StatefunError(
-        "STATEFUN_BAD_CONFIG",
-        `cluster.leaseMs (${this.leaseMs}) must be longer than cluster.heartbeatMs (${this.heartbeatMs})`,
-      );
-    }
-    this.fenceNow = { owner, epochs: new Map() };
-  }
-
-  /** The fence of the next commit: the epochs held now. */
-  get fence(): Fence {
-    return this.fenceNow;
-  }
-
-  /** Key groups where invocations may run. */
-  get owned(): readonly number[] {
-    return this.activeList;
-  }
-
-  owns(keyGroup: number): boolean {
-    return this.active.has(keyGroup);
-  }
-
-  /** Joins: the first heartbeat and claim, then the loop. */
-  async start(): Promise<void> {
-    await this.tick();
-    this.schedule();
-  }
-
-  /** Stops the loop (no more heartbeats, claims or give-ups start); waits for the current round. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.timer?.cancel();
-    await this.ticking;
-    await Promise.all(this.givingUp);
-  }
-
-  /** After a graceful stop (everything committed): releases every lease and leaves, so others take over at once. */
-  async leave(): Promise<void> {
-    const held = [...this.epochs.keys()];
-    if (held.length > 0) await this.store.release(this.fenceNow, held);
-    await this.store.leave(this.owner);
-  }
-
-  /** A fatal error or a fencing: stop heartbeating and leave, so the key groups lapse to the others at once. */
-  async halt(): Promise<void> {
-    this.stopped = true;
-    this.timer?.cancel();
-    await this.store.leave(this.owner).catch(() => {});
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = this.clock.setTimeout(() => {
-      this.ticking = this.tick()
-        .catch((error) => this.logger.warn({ error: String(error) }, "cluster heartbeat failed"))
-        .finally(() => {
-          this.ticking = undefined;
-          this.schedule();
-        });
-    }, this.heartbeatMs);
-  }
-
-  private async tick(): Promise<void> {
-    const view = await this.store.heartbeat(this.owner, this.leaseMs);
-    this.lastView = { view, at: this.clock.now() };
-    if (this.stopped) return;
-    if (this.checkLost(view)) return;
-    const mine = assignment(view.members, this.keyGroups, this.owner);
-    const surplus = [...this.epochs.keys()].filter((kg) => !mine.has(kg) && !this.leaving.has(kg));
-    if (surplus.length > 0) this.giveUp(surplus);
-    const live = new Set(view.members);
-    const wanted: number[] = [];
-    const strays: number[] = [];
-    for (let kg = 0; kg < this.keyGroups; kg++) {
-      if (this.epochs.has(kg)) continue;
-      const lease = view.leases.get(kg);
-      if (mine.has(kg)) {
-        if (lease?.owner === undefined || lease.owner === this.owner || !live.has(lease.owner)) wanted.push(kg);
-      } else if (lease?.owner === this.owner && !this.leaving.has(kg)) {
-        strays.push(kg);
-      }
-    }
-    // Held under this name but not by this worker (a release that failed, an earlier life): give back.
-    for (const kg of strays) await this.store.release({ owner: this.owner, epochs: new Map([[kg, view.leases.get(kg)!.epoch]]) }, [kg]);
-    if (wanted.length > 0) {
-      const got = await this.store.claim(this.owner, wanted);
-      if (got.size > 0) {
-        for (const [kg, epoch] of got) {
-          this.epochs.set(kg, epoch);
-          this.active.add(kg);
-        }
-        this.changed();
-        this.logger.info({ owner: this.owner, keyGroups: [...got.keys()] }, "key groups acquired");
-        this.hooks.acquired([...got.keys()]);
-      }
-    }
-    this.hooks.polled();
-  }
-
-  /** True (and `lost` called) when a key group this worker holds is leased to someone else now. */
-  private checkLost(view: ClusterView): boolean {
-    for (const [kg, epoch] of this.epochs) {
-      if (this.leaving.has(kg)) continue;
-      const lease = view.leases.get(kg);
-      if (lease?.owner === this.owner && lease.epoch === epoch) continue;
-      const holder = lease?.owner === undefined ? "no one" : `${lease.owner} at epoch ${lease.epoch}`;
-      this.hooks.lost(
-        new StatefunError(
-          "STATEFUN_FENCED",
-          `key group ${kg} was taken over: it is held by ${holder}, not by ${this.owner} at epoch ${epoch}`,
-          {
-            terminal: false,
-          },
-        ),
-      );
-      return true;
-    }
-    return false;
-  }
-
-  private giveUp(keyGroups: readonly number[]): void {
-    const set = new Set(keyGroups);
-    for (const kg of set) {
-      this.active.delete(kg);
-      this.leaving.add(kg);
-    }
-    this.changed();
-    let done!: Promise<void>;
-    done = (async () => {
-      try {
-        await this.hooks.quiesce(set);
-        const epochs = new Map(keyGroups.map((kg) => [kg, this.epochs.get(kg)!]));
-        await this.store.release({ owner: this.owner, epochs }, keyGroups);
-        this.logger.info({ owner: this.owner, keyGroups }, "key groups released");
-      } catch (error) {
-        this.logger.warn({ error: String(error), keyGroups }, "releasing key groups failed; the next heartbeat retries");
-      } finally {
-        for (const kg of set) {
-          this.epochs.delete(kg);
-          this.leaving.delete(kg);
-        }
-        this.changed();
-        this.givingUp.delete(done);
-      }
-    })();
-    this.givingUp.add(done);
-  }
-
-  private changed(): void {
-    this.activeList = [...this.active].sort((a, b) => a - b);
-    this.fenceNow = { owner: this.owner, epochs: new Map(this.epochs) };
-  }
+export interface OwnershipMode {
+  /** True for a cluster: key groups are shared with other workers. */
+  readonly clustered: boolean;
+  /** The ownership of a new engine (at start, and at each re-join of a cluster). */
+  begin(): Ownership;
 }
 
-function positive(value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0)
-    throw new StatefunError("STATEFUN_BAD_CONFIG", `cluster.${name} must be a positive number of milliseconds, got ${value}`);
-  return value;
+/** `Runtime.clusterView()`: members, leases, and the last heartbeat (epoch ms; undefined for a single owner). */
+export interface ClusterSnapshot {
+  readonly members: readonly string[];
+  readonly leases: ReadonlyMap<number, Lease>;
+  readonly heartbeatAt: number | undefined;
+  readonly heartbeatMs: number | undefined;
+  readonly leaseMs: number | undefined;
+}
+
+/** A worker that sees only itself (a single owner, or a cluster member before its first heartbeat): its own leases. */
+export function ownLeases(fence: Fence): ClusterSnapshot {
+  const leases = new Map([...fence.epochs].map(([keyGroup, epoch]) => [keyGroup, { owner: fence.owner, epoch }]));
+  return { members: [fence.owner], leases, heartbeatAt: undefined, heartbeatMs: undefined, leaseMs: undefined };
+}
+
+/** The key groups one engine holds, and the parts that depend on how it holds them. */
+export interface Ownership {
+  /** Overlap invoking and committing (a shared store commits over the network; see `Committer`). */
+  readonly pipelinedCommits: boolean;
+  /** The fence of the next commit: the epochs held now. */
+  readonly fence: Fence;
+  /** Key groups where invocations may run now. */
+  readonly owned: readonly number[];
+  owns(keyGroup: number): boolean;
+  /** The cluster as this worker last saw it (see `ClusterSnapshot`). */
+  clusterView(): ClusterSnapshot;
+  /** Before the engine is built: takes what is held from the start (a single owner: every key group). */
+  acquire(): Promise<void>;
+  /** The inbox that suits how messages reach this worker. */
+  createInbox(options: InboxOptions): Inbox;
+  /** Wraps how due delayed messages fire (a cluster checks for cancellations by other workers first). */
+  fireTimers(fire: (message: StoredMessage) => void, link: TimerLink): (message: StoredMessage) => void;
+  /** The engine runs: start driving it (a cluster joins and heartbeats, and watches the store). */
+  start(parts: EngineParts): Promise<void>;
+  /** A graceful stop: no more changes of ownership; resolves once the current one is done. */
+  stop(): Promise<void>;
+  /** After a graceful stop, everything committed: give every key group back at once. */
+  leave(): Promise<void>;
+  /** A fatal error or a fencing: stop at once and let the key groups go to others. */
+  halt(): Promise<void>;
+}
+
+/** What a checked firing needs of the engine. */
+export interface TimerLink {
+  /** Whether the engine that holds the message still runs. */
+  readonly running: () => boolean;
+  /** A message found cancelled (or consumed elsewhere): forget it. */
+  readonly dropped: (message: StoredMessage) => void;
+}
+
+/** The parts of one engine that its ownership drives (a replaced engine's hooks act on its own parts only). */
+export interface EngineParts {
+  readonly owner: string;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly committer: Committer;
+  readonly dispatcher: Dispatcher;
+  readonly inbox: Inbox;
+  readonly timers: Timers;
+  readonly waiters: ReplyWaiters;
+  owns(keyGroup: number): boolean;
+  fatal(error: unknown): void;
+  /** Reads the store's backlog again (other workers consume what this one sent them). */
+  resyncBacklog(): void;
 }

@@ -45,11 +45,11 @@ export class Sweeper {
 
   constructor(
     private readonly deps: SweeperDeps,
-    private readonly o: SweepOptions,
+    private readonly pacing: SweepOptions,
   ) {}
 
   start(): void {
-    this.schedule(this.o.intervalMs);
+    this.schedule(this.pacing.intervalMs);
   }
 
   /** Stops after the step under way (whose commit is awaited). */
@@ -65,7 +65,7 @@ export class Sweeper {
     for (;;) {
       const { rows, deleted } = await this.step();
       total += deleted;
-      if (rows < this.o.batch || deleted === 0) return total;
+      if (rows < this.pacing.batch || deleted === 0) return total;
     }
   }
 
@@ -84,18 +84,18 @@ export class Sweeper {
         if (this.stopped) return;
         const { rows, deleted, spentMs } = await this.step();
         const reclaimed = await this.reclaim();
-        const more = (rows >= this.o.batch && deleted > 0) || reclaimed.free > 0;
+        const more = (rows >= this.pacing.batch && deleted > 0) || reclaimed.free > 0;
         if (!more) break;
         // Rest so that the sweeper's own work stays within `share` of the time.
         const spent = spentMs + reclaimed.spentMs;
         await new Promise<void>((resolve) => {
-          this.timer = this.deps.clock.setTimeout(resolve, Math.max(1, (spent * (1 - this.o.share)) / this.o.share));
+          this.timer = this.deps.clock.setTimeout(resolve, Math.max(1, (spent * (1 - this.pacing.share)) / this.pacing.share));
         });
       }
     } catch (error) {
       this.deps.logger.warn({ error: String(error) }, "sweeping expired state failed; trying again later");
     }
-    this.schedule(this.o.intervalMs);
+    this.schedule(this.pacing.intervalMs);
   }
 
   /**
@@ -105,7 +105,7 @@ export class Sweeper {
   private async step(): Promise<{ rows: number; deleted: number; spentMs: number }> {
     const now = this.deps.clock.now();
     const readStarted = performance.now();
-    const rows = await this.deps.store.expiredState(this.deps.owned(), now, this.o.batch);
+    const rows = await this.deps.store.expiredState(this.deps.owned(), now, this.pacing.batch);
     const readMs = performance.now() - readStarted;
     const drops: StateDrop[] = [];
     const touched = new Set<number>();
@@ -137,7 +137,7 @@ export class Sweeper {
   /** Gives free pages back to the file system; returns the pages still free and the time it took. */
   private async reclaim(): Promise<{ free: number; spentMs: number }> {
     const started = performance.now();
-    const free = (await this.deps.store.reclaim?.(this.o.reclaimPages)) ?? 0;
+    const free = (await this.deps.store.reclaim?.(this.pacing.reclaimPages)) ?? 0;
     return { free, spentMs: performance.now() - started };
   }
 }

@@ -6,6 +6,21 @@ type Position = { dueAt: number; seq: number };
 
 const before = (a: Position, b: Position) => a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.seq < b.seq);
 
+export interface TimersOptions {
+  readonly store: Store;
+  /** The key groups to read. */
+  readonly keyGroups: () => readonly number[];
+  readonly clock: Clock;
+  /** Hands a due message on. */
+  readonly fire: (message: StoredMessage) => void;
+  /** How far ahead delayed messages are held in memory (default 60 s). */
+  readonly windowMs?: number;
+  /** Delayed messages held in memory at most (default 20,000). */
+  readonly maxHeld?: number;
+  /** Whether this worker owns a key group now (always true for a single owner). */
+  readonly owns: (keyGroup: number) => boolean;
+}
+
 /**
  * Delayed messages: the near future in an in-memory heap, the rest in the store.
  * Invariant: every committed delayed message at or before `cursor` is in the heap, fired
@@ -25,16 +40,23 @@ export class Timers {
   /** A rescan was asked for while loading: run one more when this load ends. */
   private rescanAgain = false;
 
-  constructor(
-    private readonly store: Store,
-    private readonly keyGroups: () => readonly number[],
-    private readonly clock: Clock,
-    private readonly fire: (message: StoredMessage) => void,
-    private readonly windowMs = 60_000,
-    private readonly maxHeld = 20_000,
-    /** Whether this worker owns a key group now (cluster mode; always true for a single owner). */
-    private readonly owns: (keyGroup: number) => boolean = () => true,
-  ) {}
+  private readonly store: Store;
+  private readonly keyGroups: () => readonly number[];
+  private readonly clock: Clock;
+  private readonly fire: (message: StoredMessage) => void;
+  private readonly windowMs: number;
+  private readonly maxHeld: number;
+  private readonly owns: (keyGroup: number) => boolean;
+
+  constructor(options: TimersOptions) {
+    this.store = options.store;
+    this.keyGroups = options.keyGroups;
+    this.clock = options.clock;
+    this.fire = options.fire;
+    this.windowMs = options.windowMs ?? 60_000;
+    this.maxHeld = options.maxHeld ?? 20_000;
+    this.owns = options.owns;
+  }
 
   async start(): Promise<void> {
     await this.load();

@@ -1,0 +1,173 @@
+import { randomUUID } from "node:crypto";
+import { type Address, checkAddress, functionTypeOf, keyGroupOf, StatefunError } from "@statefun-ts/protocol";
+import { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE, type IngestReceipt, type IngestRequest } from "../api.js";
+import { checkSameRequest, storedIdempotency } from "../idempotency.js";
+import type { StoredMessage } from "../store/types.js";
+import { type CommitUnit, unit } from "./commit-unit.js";
+import type { Committer } from "./committer.js";
+import type { EngineContext } from "./context.js";
+import { encodeStateEdit, type StateEdit } from "./state-edit.js";
+
+export interface AdmissionOptions {
+  readonly context: EngineContext;
+  readonly committer: Committer;
+  /** Whether this worker owns a key group now: only messages of owned ones count in its backlog. */
+  readonly owns: (keyGroup: number) => boolean;
+  /** Waiting messages in the store when the engine starts. */
+  readonly backlog: number;
+}
+
+/**
+ * Lets messages from outside into the commit pipeline (ingress requests, replayed and discarded
+ * dead letters, state edits) while the engine can take them: at most `maxPendingIngress` committing, and none once the
+ * backlog (an estimate of the waiting messages, kept in memory) reaches `maxBacklog`.
+ */
+export class Admission {
+  private readonly context: EngineContext;
+  private readonly committer: Committer;
+  private readonly owns: (keyGroup: number) => boolean;
+  private backlog: number;
+  private pendingIngress = 0;
+
+  constructor(options: AdmissionOptions) {
+    this.context = options.context;
+    this.committer = options.committer;
+    this.owns = options.owns;
+    this.backlog = options.backlog;
+  }
+
+  /** Immediate messages a commit stored, and how many waiting ones it consumed. */
+  committed(immediate: readonly StoredMessage[], consumed: number): void {
+    // In a cluster, messages for key groups of other workers are consumed (and counted) there.
+    let owned = 0;
+    for (const m of immediate) if (this.owns(m.keyGroup)) owned++;
+    this.backlog += owned - consumed;
+    if (this.backlog < 0) this.backlog = 0;
+  }
+
+  /** Reads the store's backlog again (other workers consume what this one sent them). */
+  resyncBacklog(): void {
+    this.context.store.stats().then(
+      (stats) => {
+        this.backlog = stats.messages;
+      },
+      () => {},
+    );
+  }
+
+  /** See `Runtime.ingest`. */
+  async ingest(request: IngestRequest): Promise<IngestReceipt> {
+    const { registry, limits, waiters, metrics, store } = this.context;
+    const target = checkAddress(request.target, "ingress");
+    const accepts = registry.binding(functionTypeOf(target))?.accepts;
+    if (accepts && !accepts.has(request.argument.typename)) {
+      throw new StatefunError(
+        "STATEFUN_BAD_MESSAGE",
+        `${functionTypeOf(target)} does not accept messages of type ${request.argument.typename} (it accepts ${[...accepts].join(", ")})`,
+      );
+    }
+    if (this.pendingIngress >= limits.maxPendingIngress || this.backlog + this.pendingIngress >= limits.maxBacklog) {
+      throw new StatefunError(
+        "STATEFUN_OVERLOADED",
+        `overloaded: ${this.backlog} messages waiting, ${this.pendingIngress} requests committing`,
+        {
+          terminal: false,
+        },
+      );
+    }
+    const requestId = randomUUID();
+    const idempotency = storedIdempotency(target, request.argument, request.idempotencyKey);
+    const waiter = request.awaitReply ? waiters.register(requestId) : undefined;
+    const caller: Address | undefined = request.awaitReply
+      ? { namespace: INGRESS_CALLER_NAMESPACE, type: INGRESS_CALLER_TYPE, id: requestId }
+      : undefined;
+    this.pendingIngress++;
+    let duplicateOf: string | undefined;
+    try {
+      duplicateOf = await new Promise<string | undefined>((resolve, reject) => {
+        this.committer.enqueue(
+          unit({
+            ingress: {
+              message: { seq: 0, keyGroup: keyGroupOf(target.id, this.context.keyGroups), target, caller, argument: request.argument },
+              requestId,
+              idempotencyKey: idempotency?.key,
+              fingerprint: idempotency?.fingerprint,
+            },
+            committed: (_, duplicate) => resolve(duplicate),
+            failed: reject,
+          }),
+        );
+      });
+    } catch (error) {
+      waiter?.cancel();
+      throw retryable(error);
+    } finally {
+      this.pendingIngress--;
+    }
+    if (duplicateOf !== undefined) {
+      waiter?.cancel();
+      if (idempotency !== undefined && request.idempotencyKey !== undefined) {
+        await checkSameRequest(store, idempotency, { target, key: request.idempotencyKey, duplicateOf });
+      }
+    }
+    metrics.count(duplicateOf === undefined ? "ingress_messages" : "ingress_duplicates", 1, functionTypeOf(target));
+    if (duplicateOf === undefined) return { requestId, duplicate: false, reply: waiter?.wait };
+    if (!request.awaitReply) return { requestId: duplicateOf, duplicate: true };
+    // A retry of an awaited request: answer with the first request's reply, committed or to come.
+    const again = waiters.register(duplicateOf);
+    const committed = await store.getReply(duplicateOf);
+    if (committed) again.cancel();
+    return {
+      requestId: duplicateOf,
+      duplicate: true,
+      reply: committed ? async () => committed.argument : again.wait,
+    };
+  }
+
+  /** Puts a dead-lettered message back into its target's inbox. False when there is no such dead letter. */
+  async replayDeadLetter(id: number): Promise<boolean> {
+    const letter = await this.context.store.getDeadLetter(id);
+    if (letter === undefined) return false;
+    const { seq: _seq, ...message } = letter.message;
+    await this.commit({ messages: [{ ...message, seq: 0, dueAt: undefined }], replayed: [id] });
+    return true;
+  }
+
+  /** Deletes dead letters for good, in one commit; answers how many of `ids` existed. */
+  async discardDeadLetters(ids: readonly number[]): Promise<number> {
+    const existing: number[] = [];
+    for (const id of new Set(ids)) if ((await this.context.store.getDeadLetter(id)) !== undefined) existing.push(id);
+    if (existing.length === 0) return 0;
+    await this.commit({ replayed: existing });
+    return existing.length;
+  }
+
+  /** See `Runtime.editState`: the edit goes to the instance's inbox, and its reply says it was applied. */
+  async editState(address: Address, edit: StateEdit, timeoutMs: number): Promise<boolean> {
+    const target = checkAddress(address, "state");
+    const requestId = randomUUID();
+    const waiter = this.context.waiters.register(requestId);
+    const caller: Address = { namespace: INGRESS_CALLER_NAMESPACE, type: INGRESS_CALLER_TYPE, id: requestId };
+    const keyGroup = keyGroupOf(target.id, this.context.keyGroups);
+    try {
+      await this.commit({ messages: [{ seq: 0, keyGroup, target, caller, argument: encodeStateEdit(edit) }] });
+    } catch (error) {
+      waiter.cancel();
+      throw retryable(error);
+    }
+    return (await waiter.wait(timeoutMs)) !== undefined;
+  }
+
+  /** Commits a unit of requests from outside; resolves once it is durable. */
+  private commit(parts: Omit<Partial<CommitUnit>, "committed" | "failed">): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.committer.enqueue(unit({ ...parts, committed: () => resolve(), failed: reject }));
+    });
+  }
+}
+
+/** A commit refused because another worker took over stored nothing: the client may retry (with its idempotency key). */
+function retryable(error: unknown): unknown {
+  if (!StatefunError.is(error) || error.code !== "STATEFUN_FENCED") return error;
+  return new StatefunError("STATEFUN_CLOSED", `not stored, retry: ${error.message}`, { cause: error, terminal: false });
+}

@@ -1,0 +1,286 @@
+import type { FunctionGauge, GaugeSnapshot } from "../observe.js";
+import { Parking } from "../parking.js";
+import type { StoredMessage } from "../store/types.js";
+import { Admission } from "./admission.js";
+import { unit } from "./commit-unit.js";
+import { type CommittedBatch, Committer } from "./committer.js";
+import type { EngineContext } from "./context.js";
+import { Dispatcher } from "./dispatcher.js";
+import type { Inbox } from "./inbox.js";
+import type { ClusterSnapshot, EngineParts, Ownership } from "./ownership.js";
+import { Sweeper } from "./sweeper.js";
+import { Timers } from "./timers.js";
+
+/** Time between two purges of old replies and idempotency keys. */
+const PURGE_EVERY_MS = 60_000;
+
+/**
+ * One incarnation of the engine: the moving parts (commit pipeline, dispatcher, inbox, timers,
+ * parking, sweeper, admission) built whole from what the store holds, around one `Ownership` of key
+ * groups. A runtime has one at a time: a cluster worker that is fenced throws its engine away
+ * whole (nothing of its memory is ever committed) and builds a new one.
+ */
+export class Engine {
+  readonly committer: Committer;
+  readonly dispatcher: Dispatcher;
+  readonly inbox: Inbox;
+  readonly timers: Timers;
+  readonly parking: Parking;
+  readonly sweeper: Sweeper;
+  readonly admission: Admission;
+  /** False once stopping, failed or thrown away: nothing new is started and nothing rescheduled. */
+  private running = true;
+  private purgeTimer: { cancel(): void } | undefined;
+  private parkSweep: { cancel(): void } | undefined;
+
+  /** Takes the key groups held from the start and reads what the parts start from. */
+  static async create(context: EngineContext, ownership: Ownership): Promise<Engine> {
+    await ownership.acquire();
+    await context.stateSpecs.load();
+    const backlog = (await context.store.stats()).messages;
+    return new Engine(context, ownership, backlog);
+  }
+
+  private constructor(
+    private readonly context: EngineContext,
+    private readonly ownership: Ownership,
+    backlog: number,
+  ) {
+    const { store, clock, logger, metrics, limits, registry } = context;
+    const fatal = (error: unknown) => context.fatal(this, error);
+    const owned = () => ownership.owned;
+    const owns = (keyGroup: number) => ownership.owns(keyGroup);
+    this.committer = new Committer({
+      store,
+      fence: () => ownership.fence,
+      maxBatch: limits.maxCommitBatch,
+      clock,
+      metrics,
+      onCommitted: (batch) => this.committed(batch),
+      onFatal: fatal,
+      pipelined: ownership.pipelinedCommits,
+    });
+    this.admission = new Admission({ context, committer: this.committer, owns, backlog });
+    this.parking = new Parking({
+      store,
+      clock,
+      logger,
+      owned,
+      handedOver: () => this.inbox.handedOver,
+      redeliver: (type) => this.inbox.redeliverParked(type),
+      bound: (type) => registry.binding(type) !== undefined,
+      quiet: (type) => this.dispatcher.quiet(type),
+      buffered: () => this.dispatcher.buffered,
+      maxBuffered: limits.maxBufferedMessages,
+      deliver: (m) => this.dispatcher.deliver(m, true),
+      deadLetter: (messages, reason) => this.parkedToDeadLetters(messages, reason),
+      timeoutMs: context.parkTimeoutMs,
+    });
+    const fire = (m: StoredMessage) => {
+      metrics.count("timers_fired");
+      this.dispatcher.deliver(m);
+    };
+    this.timers = new Timers({
+      store,
+      keyGroups: owned,
+      clock,
+      owns,
+      fire: ownership.fireTimers(fire, { running: () => this.running, dropped: (m) => this.timers.consumed(m.seq) }),
+    });
+    this.dispatcher = new Dispatcher({
+      store,
+      registry,
+      committer: this.committer,
+      clock,
+      logger,
+      metrics,
+      keyGroups: context.keyGroups,
+      maxInFlight: limits.maxInFlightInvocations,
+      maxCachedAddresses: limits.maxCachedAddresses,
+      cancel: (token) => {
+        this.timers.cancel(token);
+        this.committer.cancelQueued(token);
+      },
+      released: () => {
+        if (this.inbox.backlogInStore) this.inbox.pump();
+      },
+      parking: this.parking,
+      active: owns,
+    });
+    this.inbox = ownership.createInbox({
+      store,
+      keyGroups: owned,
+      maxBuffered: limits.maxBufferedMessages,
+      buffered: () => this.dispatcher.buffered,
+      deliver: (m) => this.dispatcher.deliver(m),
+      onError: fatal,
+    });
+    this.sweeper = new Sweeper(
+      {
+        store,
+        clock,
+        metrics,
+        logger,
+        owned,
+        commit: (u) => this.committer.enqueue(u),
+        release: (address) => this.dispatcher.release(address),
+      },
+      context.sweep,
+    );
+  }
+
+  /** Recovers from the store and starts every part; the ownership starts driving them last. */
+  async start(): Promise<void> {
+    await this.parking.start();
+    this.inbox.pump();
+    await this.timers.start();
+    await this.ownership.start(this.parts());
+    this.sweeper.start();
+    this.schedulePurge();
+    this.scheduleParkSweep();
+  }
+
+  /** Stops taking work, lets running invocations finish and (unless `failed`) commits and leaves. */
+  async stop(failed: boolean): Promise<void> {
+    this.running = false;
+    this.purgeTimer?.cancel();
+    this.parkSweep?.cancel();
+    this.parking.stop();
+    await this.ownership.stop();
+    this.timers.stop();
+    await this.sweeper.stop();
+    await this.dispatcher.stop();
+    if (failed) return;
+    await this.committer.flush();
+    await this.ownership.leave().catch((error) => this.context.logger.warn({ error: String(error) }, "leaving the cluster failed"));
+  }
+
+  /** A fatal error: start nothing more, and let the key groups go. */
+  fail(): void {
+    this.running = false;
+    void this.ownership.halt();
+    this.timers.stop();
+    void this.sweeper.stop();
+    void this.dispatcher.stop();
+  }
+
+  /**
+   * Fenced: its memory may be ahead of the store, so drop all of it (mailboxes, state, timers,
+   * queued commits, whose ingress callers get `error`). Nothing of this engine is ever committed.
+   */
+  async discard(error: unknown): Promise<void> {
+    this.running = false;
+    this.purgeTimer?.cancel();
+    this.parkSweep?.cancel();
+    this.parking.stop();
+    void this.sweeper.stop();
+    this.timers.stop();
+    this.inbox.close();
+    void this.dispatcher.stop();
+    this.committer.close(error);
+    await this.committer.flush();
+    await this.ownership.halt();
+  }
+
+  /** The key groups this engine runs now. */
+  get owned(): readonly number[] {
+    return this.ownership.owned;
+  }
+
+  /** The cluster as this engine's ownership last saw it. */
+  clusterView(): ClusterSnapshot {
+    return this.ownership.clusterView();
+  }
+
+  /** Per function type with addresses in memory: messages queued, addresses busy or retrying. */
+  functionGauges(): Map<string, FunctionGauge> {
+    return this.dispatcher.functionGauges();
+  }
+
+  gauges(): GaugeSnapshot {
+    return {
+      bufferedMessages: this.dispatcher.buffered,
+      inFlightInvocations: this.dispatcher.running,
+      pendingCommits: this.committer.pending,
+      cachedAddresses: this.dispatcher.cachedAddresses,
+      parkedMessages: this.parking.total,
+    };
+  }
+
+  /** After each commit, in commit order: hand the new messages on, wake waiting callers. */
+  private committed(batch: CommittedBatch): void {
+    const { inbox, timers, admission } = this;
+    timers.cancelsCommitted(batch.cancelTokens);
+    const immediate: StoredMessage[] = [];
+    let consumed = 0;
+    for (let i = 0; i < batch.units.length; i++) {
+      const u = batch.units[i]!;
+      if (u.mailbox) u.mailbox.pendingCommits--;
+      for (const seq of u.consumed) {
+        if (timers.consumed(seq)) continue;
+        consumed++;
+        inbox.consumed(seq);
+      }
+      for (const m of batch.stored[i]!) {
+        if (m.dueAt === undefined) immediate.push(m);
+        else timers.offer(m);
+      }
+      for (const r of u.replies) this.context.waiters.resolve(r.requestId, r.argument);
+    }
+    admission.committed(immediate, consumed);
+    inbox.committed(immediate, batch.maxSeq);
+  }
+
+  private parts(): EngineParts {
+    const { owner, store, clock, logger, waiters } = this.context;
+    return {
+      owner,
+      store,
+      clock,
+      logger,
+      waiters,
+      committer: this.committer,
+      dispatcher: this.dispatcher,
+      inbox: this.inbox,
+      timers: this.timers,
+      owns: (keyGroup) => this.ownership.owns(keyGroup),
+      fatal: (error) => this.context.fatal(this, error),
+      resyncBacklog: () => this.admission.resyncBacklog(),
+    };
+  }
+
+  private parkedToDeadLetters(messages: readonly StoredMessage[], reason: string): Promise<void> {
+    const now = this.context.clock.now();
+    return new Promise<void>((resolve, reject) => {
+      this.committer.enqueue(
+        unit({
+          touchedKeyGroups: [...new Set(messages.map((m) => m.keyGroup))],
+          consumed: messages.map((m) => m.seq),
+          deadLetters: messages.map((message) => ({ message, error: reason, attempts: 0, failedAt: now })),
+          committed: () => resolve(),
+          failed: reject,
+        }),
+      );
+    });
+  }
+
+  private schedulePurge(): void {
+    const { store, clock, limits, logger } = this.context;
+    this.purgeTimer = clock.setTimeout(() => {
+      void store
+        .purge(clock.now() - limits.replyRetentionMs, 10_000)
+        .catch((error) => logger.warn({ error: String(error) }, "purging old replies failed"))
+        .finally(() => {
+          if (this.running) this.schedulePurge();
+        });
+    }, PURGE_EVERY_MS);
+  }
+
+  private scheduleParkSweep(): void {
+    const every = Math.max(50, Math.min(60_000, Math.floor(this.context.parkTimeoutMs / 4)));
+    this.parkSweep = this.context.clock.setTimeout(() => {
+      this.parking.sweep();
+      if (this.running) this.scheduleParkSweep();
+    }, every);
+  }
+}
