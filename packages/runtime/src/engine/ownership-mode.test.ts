@@ -1,5 +1,6 @@
 import { StringCodec } from "@statefun-ts/protocol";
 import { egressRef, statefulFunction, statefunModule, Types, valueSpec } from "@statefun-ts/sdk";
+import { until } from "@statefun-ts/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { Runtime, type RuntimeOptions } from "../runtime.js";
 import { MemoryStore } from "../store/memory-store.js";
@@ -51,6 +52,11 @@ describe("ownership mode", () => {
     expect(r.clustered).toBe(false);
     expect(r.ownedKeyGroups()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(await roundTrip(r, "a")).toEqual({ state: "hi", egress: "a=hi" });
+    const view = r.clusterView();
+    expect(view.members).toEqual([r.workerName]);
+    expect([...view.leases.keys()]).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect([...view.leases.values()].every((lease) => lease.owner === r.workerName)).toBe(true);
+    expect(view.heartbeatAt).toBeUndefined();
   });
 
   it("is a cluster member that claims its share at its first heartbeat on a shared store, alone: all of it", async () => {
@@ -58,6 +64,33 @@ describe("ownership mode", () => {
     expect(r.clustered).toBe(true);
     expect(r.ownedKeyGroups()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(await roundTrip(r, "b")).toEqual({ state: "hi", egress: "b=hi" });
+    // A heartbeat answers with the view before its own claims: the next one shows them.
+    const mine = () => [...r.clusterView().leases.values()].filter((lease) => lease.owner === r.workerName).length;
+    await until(() => mine() === 8, "the cluster view showing this worker's 8 leases");
+    const view = r.clusterView();
+    expect(view.members).toEqual([r.workerName]);
+    expect(view).toMatchObject({ heartbeatMs: 50, leaseMs: 500 });
+    expect(view.heartbeatAt).toBeTypeOf("number");
+  });
+
+  it("claims and acknowledges egress records through the store in both modes, with receipts that name the worker", async () => {
+    for (const options of [
+      { store: new MemoryStore(4) },
+      { store: new MemoryStore(4, { shared: true }), cluster: { heartbeatMs: 50, leaseMs: 500 } },
+    ]) {
+      const r = await start({ ...options, owner: "w-egress" });
+      await r.ingest({ target: echo.at("c"), argument: { typename: Types.string.typename, value: StringCodec.encode("hi") } });
+      let claimed = await r.claimEgress("done", 60_000);
+      for (let i = 0; claimed === undefined && i < 500; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        claimed = await r.claimEgress("done", 60_000);
+      }
+      expect(claimed?.receipt).toMatch(/^w-egress\./);
+      expect(await r.claimEgress("done", 60_000)).toBeUndefined();
+      expect(await r.ackEgress(claimed?.record.id ?? -1, claimed?.receipt ?? "")).toBe(true);
+      expect((await r.storeStats()).egress).toBe(0);
+      await r.stop();
+    }
   });
 
   it("is the single owner on a shared store when cluster mode is turned off", async () => {
