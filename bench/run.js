@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 /** Each workload: a file of bench/workloads/ and the arguments it runs with. */
 const RUNS = {
   chain: ["chain"],
+  "chain-thread": ["chain", "--thread"],
   "request-reply": ["request-reply"],
   "remote-chain": ["remote-chain"],
   "remote-chain-python": ["remote-chain", "--python"],
@@ -31,7 +32,7 @@ const WORKLOADS = Object.keys(RUNS);
  * compared with each: a row's share of its ceiling is comparable across machines.
  */
 const CEILINGS = {
-  sqlite: { file: "store-sqlite.js", args: [], rows: ["chain", "remote-chain", "remote-chain-python"] },
+  sqlite: { file: "store-sqlite.js", args: [], rows: ["chain", "chain-thread", "remote-chain", "remote-chain-python"] },
   postgres: { file: "store-postgres.js", args: [], rows: ["chain-postgres"] },
 };
 const ceilingOf = (name) => Object.keys(CEILINGS).find((c) => CEILINGS[c].rows.includes(name));

@@ -3,7 +3,7 @@
 // message delete, group-committed to SQLite with a real fsync per commit.
 import { Runtime } from "../../packages/runtime/dist/index.js";
 import { statefunModule, Types } from "../../packages/sdk/dist/index.js";
-import { SqliteStore } from "../../packages/store-sqlite/dist/index.js";
+import { SqliteStore, ThreadedSqliteStore } from "../../packages/store-sqlite/dist/index.js";
 import { arg, peakRssMiB, percentile, recorder, report, sleep, tempDir } from "./common.js";
 import { chainCounter } from "./counter.js";
 
@@ -11,13 +11,15 @@ const ids = arg("ids", 10_000);
 const seconds = arg("seconds", 10);
 const warmup = arg("warmup", 2);
 const maxCommitBatch = arg("batch", undefined);
+// --thread: the store's SQLite work on a worker thread (ThreadedSqliteStore).
+const threaded = process.argv.includes("--thread");
 
 const counter = chainCounter(ids);
 
 const { dir, remove } = tempDir("chain");
 const metrics = recorder();
 const runtime = new Runtime({
-  store: new SqliteStore({ dir }),
+  store: threaded ? new ThreadedSqliteStore({ dir }) : new SqliteStore({ dir }),
   modules: [statefunModule({ functions: [counter] })],
   metrics,
   limits: maxCommitBatch ? { maxCommitBatch } : {},
@@ -40,7 +42,7 @@ await runtime.stop();
 remove();
 report({
   workload: "chain",
-  mode: `embedded, SQLite fsync, ${ids} ids`,
+  mode: `embedded, SQLite fsync${threaded ? " on a worker thread" : ""}, ${ids} ids`,
   msgsPerSec: Math.round(committed / elapsed),
   p50ms: percentile(latency, 50),
   p99ms: percentile(latency, 99),

@@ -6,6 +6,7 @@
 export type { StateSpecInfo } from "./binding.js";
 export type { AdminReads, StoreStats } from "./store/admin-reads.js";
 export type { CommitBatch, CommitResult, Fence } from "./store/commit-batch.js";
+export type { CommitConcurrency } from "./store/commit-concurrency.js";
 export type { EgressClaim, EgressOutboxStore } from "./store/egress-outbox.js";
 export type { EngineStore, MessagePage, StoreChange } from "./store/engine-store.js";
 export type { ClusterView, Lease, LeaseStore } from "./store/leases.js";

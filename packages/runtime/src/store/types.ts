@@ -1,4 +1,5 @@
 import type { AdminReads } from "./admin-reads.js";
+import type { CommitConcurrency } from "./commit-concurrency.js";
 import type { EgressOutboxStore } from "./egress-outbox.js";
 import type { EngineStore } from "./engine-store.js";
 import type { LeaseStore } from "./leases.js";
@@ -9,6 +10,7 @@ import type { StateSpecStore } from "./state-spec-store.js";
 
 export type { AdminReads, StoreStats } from "./admin-reads.js";
 export type { CommitBatch, CommitResult, Fence } from "./commit-batch.js";
+export type { CommitConcurrency } from "./commit-concurrency.js";
 export type { EgressClaim, EgressOutboxStore } from "./egress-outbox.js";
 export type { EngineStore, MessagePage, StoreChange } from "./engine-store.js";
 export type { ClusterView, Lease, LeaseStore } from "./leases.js";
@@ -44,4 +46,5 @@ export interface Store
     AdminReads,
     ParkingStore,
     StateSpecStore,
-    ModuleCatalog {}
+    ModuleCatalog,
+    CommitConcurrency {}
