@@ -2,9 +2,9 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { type Limits, type Logger, Runtime, type RuntimeOptions, type Store } from "@statefun-ts/runtime";
 import type { StatefunModule } from "@statefun-ts/sdk";
-import { SqliteStore } from "@statefun-ts/store-sqlite";
 import type { FastifyInstance } from "fastify";
 import { DynamicRegistry } from "./dynamic/registry.js";
+import { embeddedStore } from "./embedded-store.js";
 import { adminApp } from "./http/admin.js";
 import { ADMIN_TOKEN_ENV, adminToken } from "./http/auth.js";
 import { egressApp } from "./http/egress.js";
@@ -114,7 +114,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     options.ports?.[name] ?? (name === "admin" ? undefined : yaml.ports[name]) ?? DEFAULT_PORTS[name];
   const port = (name: keyof ServerPorts) => offsetPort(declaredPort(name));
 
-  const store = options.store ?? new SqliteStore({ dir: resolve(options.dataDir ?? DEFAULT_DATA_DIR) });
+  const store = options.store ?? embeddedStore(resolve(options.dataDir ?? DEFAULT_DATA_DIR));
   const metrics = new PrometheusMetrics(logger);
   const onFatal = options.onFatal ?? ((err: unknown) => logger.error({ err }, "the runtime failed; restart the worker to recover"));
   const runtime = new Runtime({
