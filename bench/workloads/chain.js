@@ -4,7 +4,7 @@
 import { Runtime } from "../../packages/runtime/dist/index.js";
 import { statefunModule, Types } from "../../packages/sdk/dist/index.js";
 import { SqliteStore, ThreadedSqliteStore } from "../../packages/store-sqlite/dist/index.js";
-import { arg, peakRssMiB, percentile, recorder, report, sleep, tempDir } from "./common.js";
+import { arg, mainThreadCpuMicros, peakRssMiB, percentile, recorder, report, sleep, tempDir } from "./common.js";
 import { chainCounter } from "./counter.js";
 
 const ids = arg("ids", 10_000);
@@ -32,10 +32,12 @@ await Promise.all(seed);
 await sleep(warmup * 1000);
 metrics.reset();
 const cpuBefore = process.cpuUsage();
+const mainBefore = mainThreadCpuMicros();
 const started = performance.now();
 await sleep(seconds * 1000);
 const elapsed = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuBefore);
+const mainCpu = mainThreadCpuMicros() - mainBefore;
 const committed = metrics.samples("commit_batch_size").reduce((a, b) => a + b, 0);
 const latency = metrics.samples("commit_latency_seconds").map((s) => s * 1000);
 await runtime.stop();
@@ -49,4 +51,6 @@ report({
   latency: "commit",
   peakRssMiB: peakRssMiB(),
   cpuMicrosPerMsg: Number(((cpu.user + cpu.system) / committed).toFixed(2)),
+  // Of which the engine's thread (all of it with the store on the same thread).
+  mainThreadCpuMicrosPerMsg: Number((mainCpu / committed).toFixed(2)),
 });
