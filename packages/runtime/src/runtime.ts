@@ -217,8 +217,8 @@ export class Runtime {
       this.metrics,
       (batch) => this.committed(batch),
       (error) => this.fatal(error),
-      // A shared store commits over the network: invocations overlap the commit in flight.
-      ownership !== undefined,
+      // A shared store commits over the network, a threaded one on its thread: invocations overlap the commit in flight.
+      ownership !== undefined || this.store.commitsOffThread === true,
     );
     this.parking = this.createParking();
     await this.parking.start();

@@ -6,6 +6,7 @@
 export type { StateSpecInfo } from "./binding.js";
 export type { AdminReads, StoreStats } from "./store/admin-reads.js";
 export type { CommitBatch, CommitResult, Fence } from "./store/commit-batch.js";
+export type { CommitConcurrency } from "./store/commit-concurrency.js";
 export type { ConsoleReads } from "./store/console-reads.js";
 export type { EgressAcks } from "./store/egress-acks.js";
 export type { EgressClaim, EgressOutboxStore } from "./store/egress-outbox.js";

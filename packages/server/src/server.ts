@@ -2,9 +2,9 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { type Limits, type Logger, Runtime, type RuntimeOptions, type Store } from "@statefun-ts/runtime";
 import type { StatefunModule } from "@statefun-ts/sdk";
-import { SqliteStore } from "@statefun-ts/store-sqlite";
 import type { FastifyInstance } from "fastify";
 import { DynamicRegistry } from "./dynamic/registry.js";
+import { embeddedStore } from "./embedded-store.js";
 import { adminApp } from "./http/admin.js";
 import { DEFAULT_PARK_LIMITS, ingressAdmission, type ParkLimits } from "./http/admission.js";
 import { ADMIN_TOKEN_ENV, adminToken } from "./http/auth.js";
@@ -141,7 +141,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   const limits = httpLimits(options.http);
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
-  const store = options.store ?? new SqliteStore({ dir: dataDir });
+  const store = options.store ?? embeddedStore(dataDir);
   const freeSpace =
     options.store === undefined
       ? new FreeSpaceWatch({

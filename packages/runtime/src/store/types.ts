@@ -1,4 +1,5 @@
 import type { AdminReads } from "./admin-reads.js";
+import type { CommitConcurrency } from "./commit-concurrency.js";
 import type { ConsoleReads } from "./console-reads.js";
 import type { EgressAcks } from "./egress-acks.js";
 import type { EgressOutboxStore } from "./egress-outbox.js";
@@ -13,6 +14,7 @@ import type { StateSpecStore } from "./state-spec-store.js";
 
 export type { AdminReads, StoreStats } from "./admin-reads.js";
 export type { CommitBatch, CommitResult, Fence } from "./commit-batch.js";
+export type { CommitConcurrency } from "./commit-concurrency.js";
 export type { ConsoleReads } from "./console-reads.js";
 export type { EgressAcks } from "./egress-acks.js";
 export type { EgressClaim, EgressOutboxStore } from "./egress-outbox.js";
@@ -56,4 +58,5 @@ export interface Store
     EgressAcks,
     IdempotencyKeys,
     ConsoleReads,
-    SnapshotStore {}
+    SnapshotStore,
+    CommitConcurrency {}
