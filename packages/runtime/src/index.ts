@@ -7,9 +7,11 @@ export type { CounterName, GaugeSnapshot, HistogramName, Logger, MetricsSink } f
 export { noMetrics, silentLogger } from "./observe.js";
 export type { Limits, RuntimeOptions } from "./runtime.js";
 export { Runtime } from "./runtime.js";
+export type { SourceRecords, SourceSink } from "./sources.js";
 export { StateSpecRegistry } from "./state-specs.js";
 export type { MemoryStoreOptions } from "./store/memory-store.js";
 export { MemoryStore } from "./store/memory-store.js";
+export type { SourceAdvance, SourceCommitBatch, SourceCommitResult, SourcePositions } from "./store/source-positions.js";
 export type {
   ClusterView,
   CommitBatch,

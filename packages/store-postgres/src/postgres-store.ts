@@ -29,6 +29,7 @@ import { channelOf } from "./notify.js";
 import { PostgresRegistry } from "./registry.js";
 import { type Row, toDeadLetter, toEgressRow, toExpiredRow, toMessage, toReply, toStateEntry } from "./rows.js";
 import { loadMessagesSince } from "./since.js";
+import { loadSourcePositions } from "./source-positions.js";
 import { type Named, SQL } from "./statements.js";
 import { Watcher } from "./watch.js";
 
@@ -145,6 +146,10 @@ export class PostgresStore implements Store {
       throw new StatefunError("STATEFUN_BAD_CONFIG", `allocateSeqs needs a count >= 0, got ${count}`);
     const [row] = await this.#rows(SQL.allocateSeqs, [count]);
     return row![0] as number;
+  }
+
+  loadSourcePositions(source: string): Promise<Map<string, number>> {
+    return withClient(this.#ready().pool, (client) => loadSourcePositions(client, source));
   }
 
   async commit(batch: CommitBatch): Promise<CommitResult> {

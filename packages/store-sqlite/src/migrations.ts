@@ -144,6 +144,20 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    // Ingress source positions (Kafka partitions), committed with the messages they produced.
+    version: 7,
+    up(db) {
+      db.exec(`
+        CREATE TABLE source_positions (
+          source TEXT NOT NULL,
+          partition TEXT NOT NULL,
+          position INTEGER NOT NULL,
+          PRIMARY KEY (source, partition)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */

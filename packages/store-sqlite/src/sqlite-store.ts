@@ -27,6 +27,7 @@ import { keyGroupsOf, migrate } from "./migrations.js";
 import { expiredState, loadMessages, loadTimers, peekEgress } from "./queries.js";
 import { type RegistryQueries, registryQueries } from "./registry.js";
 import { toDeadLetter, toReply, toStateEntry } from "./rows.js";
+import { loadSourcePositions, prepareSourceStatements, type SourceStatements } from "./source-positions.js";
 import { prepareStatements, type Statements } from "./statements.js";
 
 export interface SqliteStoreOptions {
@@ -44,6 +45,7 @@ interface Open {
   readonly commit: (batch: CommitBatch) => CommitResult;
   readonly keyGroups: number;
   readonly registry: RegistryQueries;
+  readonly sources: SourceStatements;
   readonly cluster: SqliteCluster;
 }
 
@@ -88,9 +90,18 @@ export class SqliteStore implements Store {
       migrate(db, this.file);
       const keyGroups = keyGroupsOf(db, this.#keyGroups);
       const s = prepareStatements(db);
+      const sources = prepareSourceStatements(db);
       this.#nextSeq = (s.maxSeq.get() as number) + 1;
       this.#outstanding = [];
-      this.#open = { db, s, commit: committer(db, s), keyGroups, cluster: new SqliteCluster(db), registry: registryQueries(db) };
+      this.#open = {
+        db,
+        s,
+        commit: committer(db, s, sources),
+        sources,
+        keyGroups,
+        cluster: new SqliteCluster(db),
+        registry: registryQueries(db),
+      };
       return { keyGroups };
     } catch (error) {
       db.close();
@@ -145,6 +156,10 @@ export class SqliteStore implements Store {
     return first;
   }
 
+  async loadSourcePositions(source: string): Promise<Map<string, number>> {
+    return loadSourcePositions(this.#ready().sources, source);
+  }
+
   async commit(batch: CommitBatch): Promise<CommitResult> {
     const open = this.#ready();
     try {
@@ -159,7 +174,7 @@ export class SqliteStore implements Store {
     if (this.#outstanding.length === 0) return;
     let low = Number.POSITIVE_INFINITY;
     let high = Number.NEGATIVE_INFINITY;
-    for (const list of [batch.ingress, batch.messages]) {
+    for (const list of [batch.ingress, batch.messages, ...(batch.sources ?? []).map((a) => a.messages)]) {
       for (const m of list) {
         if (m.seq < low) low = m.seq;
         if (m.seq > high) high = m.seq;

@@ -1,6 +1,7 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
 import type { StateSpecInfo } from "../binding.js";
 import type { ClusterView, EgressClaim, MessagePage, StoreChange } from "./cluster-types.js";
+import type { SourceCommitBatch, SourceCommitResult, SourcePositions } from "./source-positions.js";
 
 /**
  * A message in the inbox. `seq` identifies it (allocated by `Store.allocateSeqs`) and orders the
@@ -118,7 +119,7 @@ export interface Fence {
  * 5. `drops` are applied (see `StateDrop`), then state writes, egress records, replies, dead
  *    letters and `replayed` dead letters.
  */
-export interface CommitBatch {
+export interface CommitBatch extends SourceCommitBatch {
   /** The commit's wall-clock time (epoch ms): stored as the creation time of replies and idempotency keys. */
   readonly now: number;
   readonly fence: Fence;
@@ -138,7 +139,7 @@ export interface CommitBatch {
 }
 
 /** What a commit tells back: ingress messages that were duplicates, by idempotency key, with the first request's id. */
-export interface CommitResult {
+export interface CommitResult extends SourceCommitResult {
   readonly duplicates: ReadonlyMap<string, string>;
 }
 
@@ -191,7 +192,7 @@ export type {
  * (embedded) and PostgreSQL (cluster) implement it and pass one conformance suite.
  * Every method may be called concurrently; `commit` calls are issued one at a time.
  */
-export interface Store {
+export interface Store extends SourcePositions {
   open(): Promise<StoreInfo>;
   close(): Promise<void>;
 
