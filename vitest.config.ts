@@ -12,11 +12,22 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ["packages/*/src/**/*.test.ts", "examples/**/*.test.ts", "test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
     pool: "forks",
     globalSetup: ["test/setup/postgres.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "main",
+          include: ["packages/*/src/**/*.test.ts", "examples/**/*.test.ts", "test/**/*.test.ts"],
+          exclude: ["test/kafka/**"],
+        },
+      },
+      // The Kafka suites, with a real broker of their own (test/setup/kafka.ts) that no other suite waits for.
+      { extends: true, test: { name: "kafka", include: ["test/kafka/**/*.test.ts"], globalSetup: ["test/setup/kafka.ts"] } },
+    ],
   },
 });

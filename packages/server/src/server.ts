@@ -9,6 +9,7 @@ import { adminApp } from "./http/admin.js";
 import { ADMIN_TOKEN_ENV, adminToken } from "./http/auth.js";
 import { egressApp } from "./http/egress.js";
 import { ingressApp } from "./http/ingress.js";
+import { KafkaConnectors, kafkaSpecsOf } from "./kafka/connectors.js";
 import { createLogger } from "./logger.js";
 import { PrometheusMetrics } from "./metrics.js";
 import { installYamlPlan, planYamlModules } from "./modules/install.js";
@@ -131,7 +132,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const remotes = installYamlPlan(runtime, yaml, logger);
   metrics.bind(runtime);
   const extraIngresses: FastifyInstance[] = [];
+  const kafka = new KafkaConnectors({ runtime, store, logger });
+  let staticKafka: { close(): Promise<void> } | undefined;
   const dynamic = new DynamicRegistry({
+    kafka,
     runtime,
     store,
     logger,
@@ -167,15 +171,20 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   let runtimeStarting = false;
   try {
-    await listen("admin", adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token, cluster: runtime }));
+    await listen(
+      "admin",
+      adminApp(runtime, { logger, metrics: metrics.registry, dynamic, token, cluster: runtime, readiness: () => kafka.problems() }),
+    );
     runtimeStarting = true;
     await runtime.start();
+    staticKafka = kafka.open(kafkaSpecsOf(yamlModules));
     await dynamic.start();
     dynamic.watch(options.registryPollMs ?? (runtime.clustered ? CLUSTER_REGISTRY_POLL_MS : 2000));
     await listen("ingress", ingressApp(runtime, { logger, bodyLimit: options.bodyLimit }));
     await listen("egress", egressApp(runtime, { logger }));
   } catch (error) {
     await closeApps().catch(() => {});
+    await kafka.close();
     if (runtimeStarting) await runtime.stop().catch((err: unknown) => logger.warn({ err }, "stopping the runtime after a failed start"));
     await dynamic.close();
     await remotes.close();
@@ -203,6 +212,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       closing ??= (async () => {
         await closeApps();
         await Promise.allSettled(extraIngresses.map((app) => app.close()));
+        await staticKafka?.close();
+        await kafka.close();
         try {
           await runtime.stop();
         } finally {

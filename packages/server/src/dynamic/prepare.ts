@@ -1,6 +1,7 @@
 import { type RemoteBinding, remoteBinding } from "@statefun-ts/remote";
 import type { Logger, StateSpecRegistry } from "@statefun-ts/runtime";
 import type { StatefunModule } from "@statefun-ts/sdk";
+import { type KafkaSpecs, kafkaSpecsOf } from "../kafka/connectors.js";
 import { stringEgresses } from "../modules/install.js";
 import { loadModuleFile } from "../modules/load.js";
 import { badModule } from "../modules/yaml/errors.js";
@@ -23,6 +24,8 @@ export interface Prepared {
   readonly ingressPorts: readonly number[];
   /** Embedded module files. */
   readonly files: readonly string[];
+  /** Kafka ingresses and egresses (`io.statefun.kafka.v1/ingress|egress`). */
+  readonly kafka?: KafkaSpecs | undefined;
 }
 
 export interface PrepareDeps {
@@ -49,7 +52,9 @@ export async function prepareModule(name: string, body: string, deps: PrepareDep
   if (twice !== undefined) throw badModule([`module ${name}: ${twice} is bound twice in this module`]);
   const ingressPorts = yaml.ingresses.flatMap((i) => (i.port === undefined ? [] : [i.port]));
   const bindings = bindAll(`module ${name}`, yaml.endpoints, deps);
-  return { kind: "module", name, body, typenames, bindings, modules, topics, ingressPorts, files };
+  const kafka = kafkaSpecsOf([yaml]);
+  const withKafka = kafka.ingresses.length + kafka.egresses.length > 0 ? { kafka } : {};
+  return { kind: "module", name, body, typenames, bindings, modules, topics, ingressPorts, files, ...withKafka };
 }
 
 /** Validates a function binding body and makes its remote binding, applying nothing. */

@@ -1,5 +1,6 @@
 import type { Logger, RegistryEntry, Runtime, Store } from "@statefun-ts/runtime";
 import { HttpError } from "../http/errors.js";
+import type { KafkaConnectors } from "../kafka/connectors.js";
 import { type Prepared, prepareFunction, prepareModule } from "./prepare.js";
 
 export interface DynamicRegistryDeps {
@@ -12,6 +13,8 @@ export interface DynamicRegistryDeps {
   readonly openIngress: (port: number) => Promise<{ close(): Promise<void> }>;
   /** The worker's own ingress port as declared (before any offset). */
   readonly ingressPort: number;
+  /** Runs the Kafka ingresses and egresses of modules. */
+  readonly kafka?: KafkaConnectors | undefined;
 }
 
 /** One entry as the admin API lists it. */
@@ -39,6 +42,8 @@ export class DynamicRegistry {
   private readonly entries = new Map<string, Prepared>();
   private readonly failed = new Map<string, { kind: "module" | "function"; name: string; error: string }>();
   private readonly listeners = new Map<number, { owner: string; close(): Promise<void> }>();
+  /** Running Kafka connectors by entry key. */
+  private readonly kafka = new Map<string, { close(): Promise<void> }>();
   private readonly staticTypes: ReadonlySet<string>;
   private readonly staticTopics: ReadonlySet<string>;
   private queue: Promise<unknown> = Promise.resolve();
@@ -192,6 +197,13 @@ export class DynamicRegistry {
   private checkConflicts(p: Prepared): void {
     const k = key(p.kind, p.name);
     for (const module of p.modules) this.d.runtime.checkLoad(module);
+    if (p.kafka !== undefined) {
+      try {
+        this.d.kafka?.check(p.kafka, this.entries.get(k)?.kafka);
+      } catch (error) {
+        throw new HttpError(409, "STATEFUN_CONFLICT", `${p.kind} ${p.name}: ${(error as Error).message}`);
+      }
+    }
     for (const typename of p.typenames) {
       if (this.staticTypes.has(typename)) {
         throw new HttpError(409, "STATEFUN_CONFLICT", `${p.kind} ${p.name}: ${typename} is loaded from the command line`);
@@ -219,6 +231,9 @@ export class DynamicRegistry {
     const old = this.entries.get(k);
     for (const module of p.modules) this.d.runtime.load(module);
     for (const binding of p.bindings) this.d.runtime.bind(binding);
+    await this.kafka.get(k)?.close();
+    this.kafka.delete(k);
+    if (p.kafka !== undefined && this.d.kafka !== undefined) this.kafka.set(k, this.d.kafka.open(p.kafka));
     this.entries.set(k, p);
     if (old !== undefined) await this.retire(old, p);
     for (const port of p.ingressPorts) {
@@ -242,6 +257,10 @@ export class DynamicRegistry {
       binding.close().catch((error: unknown) => this.d.logger.warn({ error: String(error) }, "closing a replaced remote binding failed"));
     }
     const k = key(old.kind, old.name);
+    if (next === undefined) {
+      await this.kafka.get(k)?.close();
+      this.kafka.delete(k);
+    }
     for (const [port, listener] of this.listeners) {
       if (listener.owner !== k || next?.ingressPorts.includes(port)) continue;
       this.listeners.delete(port);
