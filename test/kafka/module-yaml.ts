@@ -28,7 +28,6 @@ spec:
   id: kafka-test/out
   address: ${o.brokers}
   deliverySemantic:
-    type: ${o.semantic}
-    transactionTimeout: 1min
+    type: ${o.semantic}${o.semantic === "exactly-once" ? "\n    transactionTimeout: 1min" : ""}
 `;
 }
