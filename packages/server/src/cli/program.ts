@@ -15,6 +15,7 @@ import {
   parseWorkerName,
   type StoreTarget,
 } from "./args.js";
+import { kafkaCommands } from "./kafka-commands.js";
 
 export interface RunArgs {
   readonly modules: readonly string[];
@@ -182,5 +183,6 @@ export function buildProgram(actions: CliActions): Command {
     });
 
   adminCommands(program, actions);
+  kafkaCommands(program);
   return program;
 }
