@@ -48,7 +48,11 @@ export async function crashRun(
       await sleep(50);
     }
   }
-  const seen = await consumeAll(o.output, { until: (r) => r.length >= o.records, timeoutMs: 60_000, readCommitted: o.readCommitted });
+  const seen = await consumeAll(o.output, {
+    until: (r) => new Set(r).size >= o.records,
+    timeoutMs: 60_000,
+    readCommitted: o.readCommitted,
+  });
   const byKey = new Map<string, string[]>();
   for (const record of seen) {
     const [key, value] = record.split("=") as [string, string];
