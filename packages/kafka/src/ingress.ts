@@ -67,17 +67,20 @@ export class KafkaIngress {
   private async connect(): Promise<void> {
     if (this.stopped) return;
     const { spec, client, logger } = this.options;
-    const consumer = client.consumer({ groupId: spec.consumerGroupId, fromBeginning: spec.autoOffsetResetPosition === "earliest" });
+    const fromBeginning = spec.autoOffsetResetPosition === "earliest" || spec.startupPosition.type === "earliest";
+    const consumer = client.consumer({ groupId: spec.consumerGroupId, fromBeginning });
     this.consumer = consumer;
     try {
       await consumer.run(
         spec.topics.map((t) => t.topic),
         {
           assigned: (assignment) => {
-            // Another member may have advanced any partition: read every position again from the store.
+            // Another member may have advanced any partition: read every position again from the store,
+            // and seek there now (an idle partition may send no batch to find out at).
             this.states.clear();
             this.joined = true;
             logger.info({ ingress: spec.id, assignment: Object.fromEntries(assignment) }, "Kafka ingress assigned");
+            for (const [topic, partitions] of assignment) for (const partition of partitions) this.seekStored(consumer, topic, partition);
           },
           batch: (batch) => this.handle(consumer, batch),
         },
@@ -146,6 +149,27 @@ export class KafkaIngress {
     }
     batch.resolve(to - 1);
     void consumer.commitOffset(topic, partition, to).catch(() => {});
+  }
+
+  /** Loads a partition's position (storing the startup position when there is none) and seeks there. */
+  private seekStored(consumer: KafkaConsumer, topic: string, partition: number): void {
+    const key = `${topic}/${partition}`;
+    const loading = this.load(topic, partition);
+    this.states.set(key, loading);
+    loading.then(
+      (state) => {
+        if (this.stopped || this.states.get(key) !== loading) return;
+        state.sought = true;
+        consumer.seek(topic, partition, state.pos);
+      },
+      (error: unknown) => {
+        if (this.states.get(key) === loading) this.states.delete(key);
+        this.options.logger.warn(
+          { ingress: this.options.spec.id, partition: key, error: String(error) },
+          "Kafka ingress: reading the position failed",
+        );
+      },
+    );
   }
 
   private pauseWhileOverloaded(consumer: KafkaConsumer, batch: ConsumedBatch, pos: number): void {

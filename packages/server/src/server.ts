@@ -9,7 +9,7 @@ import { adminApp } from "./http/admin.js";
 import { ADMIN_TOKEN_ENV, adminToken } from "./http/auth.js";
 import { egressApp } from "./http/egress.js";
 import { ingressApp } from "./http/ingress.js";
-import { KafkaConnectors, kafkaSpecsOf } from "./kafka/connectors.js";
+import { KafkaConnectors, kafkaSpecsOf, kafkaSpecsOfModules, mergeKafkaSpecs } from "./kafka/connectors.js";
 import { createLogger } from "./logger.js";
 import { PrometheusMetrics } from "./metrics.js";
 import { installYamlPlan, planYamlModules } from "./modules/install.js";
@@ -177,7 +177,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     );
     runtimeStarting = true;
     await runtime.start();
-    staticKafka = kafka.open(kafkaSpecsOf(yamlModules));
+    staticKafka = kafka.open(mergeKafkaSpecs(kafkaSpecsOf(yamlModules), kafkaSpecsOfModules(modules)));
     await dynamic.start();
     dynamic.watch(options.registryPollMs ?? (runtime.clustered ? CLUSTER_REGISTRY_POLL_MS : 2000));
     await listen("ingress", ingressApp(runtime, { logger, bodyLimit: options.bodyLimit }));

@@ -1,7 +1,7 @@
 import { type RemoteBinding, remoteBinding } from "@statefun-ts/remote";
 import type { Logger, StateSpecRegistry } from "@statefun-ts/runtime";
 import type { StatefunModule } from "@statefun-ts/sdk";
-import { type KafkaSpecs, kafkaSpecsOf } from "../kafka/connectors.js";
+import { type KafkaSpecs, kafkaSpecsOf, kafkaSpecsOfModules, mergeKafkaSpecs } from "../kafka/connectors.js";
 import { stringEgresses } from "../modules/install.js";
 import { loadModuleFile } from "../modules/load.js";
 import { badModule } from "../modules/yaml/errors.js";
@@ -52,7 +52,7 @@ export async function prepareModule(name: string, body: string, deps: PrepareDep
   if (twice !== undefined) throw badModule([`module ${name}: ${twice} is bound twice in this module`]);
   const ingressPorts = yaml.ingresses.flatMap((i) => (i.port === undefined ? [] : [i.port]));
   const bindings = bindAll(`module ${name}`, yaml.endpoints, deps);
-  const kafka = kafkaSpecsOf([yaml]);
+  const kafka = mergeKafkaSpecs(kafkaSpecsOf([yaml]), kafkaSpecsOfModules(modules));
   const withKafka = kafka.ingresses.length + kafka.egresses.length > 0 ? { kafka } : {};
   return { kind: "module", name, body, typenames, bindings, modules, topics, ingressPorts, files, ...withKafka };
 }

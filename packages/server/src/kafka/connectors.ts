@@ -11,7 +11,13 @@ import {
 } from "@statefun-ts/kafka";
 import { StatefunError } from "@statefun-ts/protocol";
 import type { Logger, Runtime, Store } from "@statefun-ts/runtime";
-import { kafkaEgress, type StatefunModule, statefunModule } from "@statefun-ts/sdk";
+import {
+  type KafkaEgressDeclaration,
+  type KafkaIngressDeclaration,
+  kafkaEgress,
+  type StatefunModule,
+  statefunModule,
+} from "@statefun-ts/sdk";
 
 /** Kafka ingresses and egresses of one module. */
 export interface KafkaSpecs {
@@ -127,4 +133,51 @@ export function kafkaSpecsOf(
   modules: readonly { kafkaIngresses?: readonly KafkaIngressSpec[]; kafkaEgresses?: readonly KafkaEgressSpec[] }[],
 ): KafkaSpecs {
   return { ingresses: modules.flatMap((m) => m.kafkaIngresses ?? []), egresses: modules.flatMap((m) => m.kafkaEgresses ?? []) };
+}
+
+/** The Kafka ingresses (with their typed routers) and egresses that code modules declare. */
+export function kafkaSpecsOfModules(modules: readonly StatefunModule[]): KafkaSpecs {
+  const declarations = modules.flatMap((m) => m.kafka ?? []);
+  const ingresses = declarations.filter((d): d is KafkaIngressDeclaration => d.kind === "kafka-ingress");
+  const egresses = declarations.filter((d): d is KafkaEgressDeclaration => d.kind === "kafka-egress");
+  const routers = new Map<string, Map<string, KafkaRouter>>();
+  for (const d of ingresses) {
+    const byTopic = new Map<string, KafkaRouter>();
+    for (const t of d.topics) {
+      byTopic.set(t.topic, ({ key, value }) =>
+        t.route({ key, value: t.type.deserialize(value) }).map((target) => ({ target, argument: { typename: t.type.typename, value } })),
+      );
+    }
+    routers.set(d.id, byTopic);
+  }
+  return {
+    ingresses: ingresses.map((d) => ({
+      id: d.id,
+      address: d.address,
+      consumerGroupId: d.consumerGroupId,
+      topics: d.topics.map((t) => ({ topic: t.topic, valueType: t.type.typename, targets: [] })),
+      autoOffsetResetPosition: d.autoOffsetResetPosition ?? "latest",
+      startupPosition: { type: d.startupPosition ?? "group-offsets" },
+      properties: new Map(Object.entries(d.properties ?? {})),
+    })),
+    egresses: egresses.map((d) => ({
+      id: d.id,
+      address: d.address,
+      deliverySemantic:
+        d.deliverySemantic === "exactly-once"
+          ? { type: "exactly-once", transactionTimeoutMs: d.transactionTimeoutMs ?? 60_000 }
+          : { type: d.deliverySemantic ?? "at-least-once" },
+      properties: new Map(Object.entries(d.properties ?? {})),
+    })),
+    routers,
+  };
+}
+
+/** Two sets of Kafka specs as one. */
+export function mergeKafkaSpecs(a: KafkaSpecs, b: KafkaSpecs): KafkaSpecs {
+  return {
+    ingresses: [...a.ingresses, ...b.ingresses],
+    egresses: [...a.egresses, ...b.egresses],
+    routers: new Map([...(a.routers ?? []), ...(b.routers ?? [])]),
+  };
 }
