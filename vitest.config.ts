@@ -26,8 +26,12 @@ export default defineConfig({
           exclude: ["test/kafka/**"],
         },
       },
-      // The Kafka suites, with a real broker of their own (test/setup/kafka.ts) that no other suite waits for.
-      { extends: true, test: { name: "kafka", include: ["test/kafka/**/*.test.ts"], globalSetup: ["test/setup/kafka.ts"] } },
+      // The Kafka suites, with a real broker of their own (test/setup/kafka.ts) that no other suite waits for;
+      // one file at a time (they share that broker, and several kill workers on 2 cores).
+      {
+        extends: true,
+        test: { name: "kafka", include: ["test/kafka/**/*.test.ts"], globalSetup: ["test/setup/kafka.ts"], fileParallelism: false },
+      },
     ],
   },
 });

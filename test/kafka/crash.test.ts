@@ -76,7 +76,10 @@ describe("Kafka exactly-once across SIGKILLs", () => {
       await worker.start();
       const result = await crashRun(worker, { input: run.input, output: run.output, records: 800, keys: 20, kills: 3 });
       expect(result.kills).toBeGreaterThanOrEqual(3);
-      expect(result.duplicates, "the control found no duplicate: the crash test could not catch one").toBeGreaterThan(0);
+      expect(
+        result.duplicates,
+        `the control found no duplicate: the crash test could not catch one (${JSON.stringify(result)})`,
+      ).toBeGreaterThan(0);
     } finally {
       await worker.kill();
     }
