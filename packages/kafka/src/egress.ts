@@ -8,6 +8,12 @@ export interface Outbox {
   /** The oldest rows of egresses with no topic (every egress but the playground's), skipping `exclude`. */
   peek(limit: number, exclude: ReadonlySet<number>): Promise<EgressRow[]>;
   delete(ids: readonly number[]): Promise<void>;
+  /**
+   * A number naming this outbox (its store) for good, the same for every worker of the store: the
+   * delivered position in Kafka belongs to one outbox, so the transactional id and the progress
+   * group include it (a new store must not inherit an old store's position).
+   */
+  identity(): Promise<number>;
 }
 
 export interface KafkaEgressOptions {
@@ -19,8 +25,8 @@ export interface KafkaEgressOptions {
 
 /**
  * The compacted topic whose consumer-group offsets hold how far each exactly-once egress has
- * delivered its outbox (group `statefun-ts.egress.{id}`, partition 0): written inside the Kafka
- * transaction of the records, read back at start.
+ * delivered its outbox (group `statefun-ts.egress.{id}.{outbox identity}`, partition 0): written
+ * inside the Kafka transaction of the records, read back at start.
  */
 export const PROGRESS_TOPIC = "statefun-ts.egress-progress";
 
@@ -67,8 +73,10 @@ export class KafkaEgress {
     await this.producer?.disconnect().catch(() => {});
   }
 
+  private identity = 0;
+
   private get group(): string {
-    return `statefun-ts.egress.${this.options.spec.id}`;
+    return `statefun-ts.egress.${this.options.spec.id}.${this.identity}`;
   }
 
   private async run(): Promise<void> {
@@ -94,6 +102,7 @@ export class KafkaEgress {
     const semantic = spec.deliverySemantic;
     const exactlyOnce = semantic.type === "exactly-once";
     if (exactlyOnce) {
+      this.identity = await this.options.outbox.identity();
       const admin = await client.admin();
       try {
         await admin.createTopics([{ topic: PROGRESS_TOPIC, partitions: 1, config: { "cleanup.policy": "compact" } }]);

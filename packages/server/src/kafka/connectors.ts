@@ -70,7 +70,11 @@ export class KafkaConnectors {
       const egress = new KafkaEgress({
         spec,
         client: this.client(spec.address, spec.properties),
-        outbox: { peek: (limit, exclude) => store.peekEgress("", limit, exclude), delete: (ids) => store.deleteEgress(ids) },
+        outbox: {
+          peek: (limit, exclude) => store.peekEgress("", limit, exclude),
+          delete: (ids) => store.deleteEgress(ids),
+          identity: () => outboxIdentity(runtime),
+        },
         logger,
       });
       this.egresses.set(spec.id, egress);
@@ -180,4 +184,26 @@ export function mergeKafkaSpecs(a: KafkaSpecs, b: KafkaSpecs): KafkaSpecs {
     egresses: [...a.egresses, ...b.egresses],
     routers: new Map([...(a.routers ?? []), ...(b.routers ?? [])]),
   };
+}
+
+/**
+ * The identity of the store's outbox, made once (a random number, stored with the source
+ * positions under `kafka-egress` / `outbox`, the first writer wins) and read by every worker.
+ */
+async function outboxIdentity(runtime: Runtime): Promise<number> {
+  const sink = runtime.sources();
+  for (;;) {
+    const known = (await sink.positions("kafka-egress")).get("outbox");
+    if (known !== undefined) return known;
+    const fresh = Math.floor(Math.random() * 2 ** 48);
+    const result = await sink.advance({
+      source: "kafka-egress",
+      partition: "outbox",
+      from: null,
+      to: fresh,
+      messages: [],
+      deadLetters: [],
+    });
+    if (result === "committed") return fresh;
+  }
 }
