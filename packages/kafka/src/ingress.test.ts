@@ -72,7 +72,9 @@ describe("KafkaIngress", () => {
     runtime = new Runtime({ store, logger: silentLogger });
     await runtime.start();
     const [a, b] = [new FakeConsumer(), new FakeConsumer()];
-    const ingresses = [a, b].map((c) => new KafkaIngress({ spec, client: fakeClient(c), sink: runtime!.sources(), logger: silentLogger }));
+    const ingresses = [a, b].map(
+      (c) => new KafkaIngress({ spec, client: fakeClient(c), sink: runtime!.sources(), logger: silentLogger, seekOnAssignment: true }),
+    );
     for (const ingress of ingresses) ingress.start();
     await new Promise((resolve) => setTimeout(resolve, 10));
     // Both are assigned the partition (a rebalance in flight) and read its position: 0.
