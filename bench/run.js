@@ -24,6 +24,8 @@ const RUNS = {
   "chain-postgres": ["chain-postgres", "--workers", "1"],
   "chain-postgres-2": ["chain-postgres", "--workers", "2"],
   failover: ["failover"],
+  "kafka-exactly-once": ["kafka", "--semantic", "exactly-once"],
+  "kafka-at-least-once": ["kafka", "--semantic", "at-least-once"],
 };
 const WORKLOADS = Object.keys(RUNS);
 /**

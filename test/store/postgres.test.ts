@@ -53,6 +53,7 @@ describe("PostgresStore", () => {
         "replies",
         "schema_migrations",
         "sequences",
+        "source_positions",
         "state",
         "state_specs",
       ]);

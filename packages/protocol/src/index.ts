@@ -7,6 +7,8 @@ export type { Duration } from "./duration.js";
 export { toMillis } from "./duration.js";
 export type { ErrorCode } from "./errors.js";
 export { StatefunError } from "./errors.js";
+export type { KafkaProducerRecordValue } from "./kafka-record.js";
+export { decodeKafkaProducerRecord, encodeKafkaProducerRecord, KAFKA_PRODUCER_RECORD_TYPE } from "./kafka-record.js";
 export {
   decodeFromFunction,
   decodeToFunction,

@@ -30,6 +30,7 @@ import { checkSameRequest, storedIdempotency } from "./idempotency.js";
 import { type FunctionGauge, type GaugeSnapshot, type Logger, type MetricsSink, noMetrics, silentLogger } from "./observe.js";
 import { Parking } from "./parking.js";
 import { Registry } from "./registry.js";
+import { type SourceSink, sourceSink } from "./sources.js";
 import { StateSpecRegistry } from "./state-specs.js";
 import type { DeadLetter, Fence, Lease, Store, StoredMessage, StoreInfo } from "./store/types.js";
 
@@ -445,6 +446,18 @@ export class Runtime {
       duplicate: true,
       reply: committed ? async () => committed.argument : again.wait,
     };
+  }
+
+  /** The seam for ingress sources that commit their read positions with their messages (Kafka): see `sources.ts`. */
+  sources(): SourceSink {
+    return sourceSink({
+      store: this.store,
+      keyGroups: () => this.keyGroups,
+      enqueue: (u) => this.committer.enqueue(u),
+      running: () => this.state === "running",
+      overloaded: () => this.backlog >= this.limits.maxBacklog || this.committer.pending >= this.limits.maxPendingIngress,
+      now: () => this.clock.now(),
+    });
   }
 
   /** A committed reply to an ingress request. */

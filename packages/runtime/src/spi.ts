@@ -32,5 +32,6 @@ export type { Row } from "./store/row-decoders.js";
 export { bytes, MESSAGE_COLUMNS, toDeadLetter, toEgressRow, toExpiredRow, toMessage, toReply, toStateEntry } from "./store/row-decoders.js";
 export type { LoadOptions, SnapshotCounts, SnapshotKind, SnapshotRecord, SnapshotStore } from "./store/snapshot.js";
 export { SNAPSHOT_KINDS, zeroCounts } from "./store/snapshot.js";
+export type { SourceAdvance, SourceCommitBatch, SourceCommitResult, SourcePositions } from "./store/source-positions.js";
 export type { StateSpecStore } from "./store/state-spec-store.js";
 export type { Store } from "./store/types.js";

@@ -10,6 +10,7 @@ import type { StoreLifecycle } from "./lifecycle.js";
 import type { ModuleCatalog } from "./module-catalog.js";
 import type { ParkingStore } from "./parking-store.js";
 import type { SnapshotStore } from "./snapshot.js";
+import type { SourcePositions } from "./source-positions.js";
 import type { StateSpecStore } from "./state-spec-store.js";
 
 export type { AdminReads, StoreStats } from "./admin-reads.js";
@@ -59,4 +60,5 @@ export interface Store
     IdempotencyKeys,
     ConsoleReads,
     SnapshotStore,
-    CommitConcurrency {}
+    CommitConcurrency,
+    SourcePositions {}
