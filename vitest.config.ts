@@ -45,6 +45,16 @@ const projects: TestProjectInlineConfiguration[] = [
     // Moving state: export/import files, SQLite to PostgreSQL migration, online backups, bootstrap.
     test: { name: "moving", include: ["test/moving/**/*.test.ts"], globalSetup: [POSTGRES] },
   },
+  {
+    // The Kafka suites, with a real broker of their own (test/setup/kafka.ts) that no other suite waits for;
+    // one file at a time (they share that broker, and several kill workers on 2 cores).
+    test: {
+      name: "kafka",
+      include: ["test/kafka/**/*.test.ts"],
+      globalSetup: ["test/setup/kafka.ts", POSTGRES],
+      poolOptions: { forks: { singleFork: true } },
+    },
+  },
 ];
 
 export default defineConfig({

@@ -1,6 +1,7 @@
 // `npm run bench`: runs every workload in its own process (`node bench/workloads/NAME.js`),
 // collects the JSON line(s) each prints, and prints one markdown table, the machine it ran
-// on and the command.
+// on and the command. Rows compared with a store ceiling (bench/store-*.js, run in the same run) give
+// their share of it; every row gives its CPU per message.
 //
 // Usage: node bench/run.js [--only NAME[,NAME…]] [--quick] [--seconds N]
 //   --only     run only these workloads (names of files in bench/workloads/)
@@ -15,6 +16,7 @@ import { fileURLToPath } from "node:url";
 /** Each workload: a file of bench/workloads/ and the arguments it runs with. */
 const RUNS = {
   chain: ["chain"],
+  "chain-thread": ["chain", "--thread"],
   "request-reply": ["request-reply"],
   "remote-chain": ["remote-chain"],
   "remote-chain-python": ["remote-chain", "--python"],
@@ -22,8 +24,20 @@ const RUNS = {
   "chain-postgres": ["chain-postgres", "--workers", "1"],
   "chain-postgres-2": ["chain-postgres", "--workers", "2"],
   failover: ["failover"],
+  "kafka-exactly-once": ["kafka", "--semantic", "exactly-once"],
+  "kafka-at-least-once": ["kafka", "--semantic", "at-least-once"],
 };
 const WORKLOADS = Object.keys(RUNS);
+/**
+ * The store ceilings (the store alone, group-committing chain-style batches: bench/store-*.js),
+ * measured in the same run just before the first row that is compared with them, and the rows
+ * compared with each: a row's share of its ceiling is comparable across machines.
+ */
+const CEILINGS = {
+  sqlite: { file: "store-sqlite.js", args: [], rows: ["chain", "chain-thread", "remote-chain", "remote-chain-python"] },
+  postgres: { file: "store-postgres.js", args: [], rows: ["chain-postgres"] },
+};
+const ceilingOf = (name) => Object.keys(CEILINGS).find((c) => CEILINGS[c].rows.includes(name));
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
 
@@ -77,8 +91,38 @@ function runWorkload(name) {
   });
 }
 
+/** Runs one ceiling; resolves with its msgs/s in commit (or the reason it failed). */
+function runCeiling(name) {
+  const { file, args } = CEILINGS[name];
+  const child = spawn(process.execPath, [join(here, file), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.setEncoding("utf8");
+  child.stdout.on("data", (chunk) => {
+    out += chunk;
+  });
+  return new Promise((done) => {
+    child.on("exit", (code, signal) => {
+      const rate = /([\d,]+) msgs\/s in commit/.exec(out)?.[1];
+      const p50 = /commit p50 ([\d.]+) ms, p99 ([\d.]+) ms/.exec(out);
+      done({
+        name,
+        line: out.trim(),
+        msgsPerSec: rate === undefined ? undefined : Number(rate.replaceAll(",", "")),
+        p50ms: p50 ? Number(p50[1]) : undefined,
+        p99ms: p50 ? Number(p50[2]) : undefined,
+        failed: code !== 0 ? `exited with ${code ?? signal}` : rate === undefined ? "printed no rate" : undefined,
+      });
+    });
+  });
+}
+
 const results = [];
-for (const name of only ?? WORKLOADS) results.push(await runWorkload(name));
+const ceilings = new Map();
+for (const name of only ?? WORKLOADS) {
+  const ceiling = ceilingOf(name);
+  if (ceiling !== undefined && !ceilings.has(ceiling)) ceilings.set(ceiling, await runCeiling(ceiling));
+  results.push(await runWorkload(name));
+}
 
 const number = (v, digits = 0) =>
   typeof v === "number" && Number.isFinite(v)
@@ -86,15 +130,40 @@ const number = (v, digits = 0) =>
     : "–";
 const ms = (v) => (typeof v === "number" && v < 10 ? number(v, 2) : number(v, 1));
 
-const lines = ["| workload | mode | msgs/s | p50 ms | p99 ms | peak RSS MiB |", "|---|---|--:|--:|--:|--:|"];
+const share = (rate, ceiling) =>
+  ceiling?.msgsPerSec > 0 && typeof rate === "number" ? `${Math.round((rate / ceiling.msgsPerSec) * 100)} %` : "–";
+const lines = [
+  "| workload | mode | msgs/s | share of store ceiling | CPU µs/msg | of it main thread | p50 ms | p99 ms | peak RSS MiB |",
+  "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+];
 for (const { name, rows, failed } of results) {
+  const ceiling = ceilings.get(ceilingOf(name));
   for (const r of rows) {
-    const mode = [r.mode, r.latency && `latency: ${r.latency}`, r.errors !== undefined && `errors: ${number(r.errors)}`]
+    const mode = [
+      r.mode,
+      r.latency && `latency: ${r.latency}`,
+      r.errors !== undefined && `errors: ${number(r.errors)}`,
+      r.commitsPerRequest !== undefined && `commits/request: ${number(r.commitsPerRequest, 2)}`,
+    ]
       .filter(Boolean)
       .join("; ");
-    lines.push(`| ${r.workload} | ${mode} | ${number(r.msgsPerSec)} | ${ms(r.p50ms)} | ${ms(r.p99ms)} | ${number(r.peakRssMiB)} |`);
+    lines.push(
+      `| ${r.workload} | ${mode} | ${number(r.msgsPerSec)} | ${share(r.msgsPerSec, ceiling)} | ${number(r.cpuMicrosPerMsg, 1)} | ` +
+        `${number(r.mainThreadCpuMicrosPerMsg, 1)} | ` +
+        `${ms(r.p50ms)} | ${ms(r.p99ms)} | ${number(r.peakRssMiB)} |`,
+    );
   }
-  if (failed) lines.push(`| ${name} | FAILED: ${failed} | – | – | – | – |`);
+  if (failed) lines.push(`| ${name} | FAILED: ${failed} | – | – | – | – | – | – | – |`);
+}
+if (ceilings.size > 0) {
+  lines.push("", "| store ceiling | msgs/s in commit | commit p50 ms | commit p99 ms |", "|---|--:|--:|--:|");
+  for (const c of ceilings.values()) {
+    lines.push(
+      c.failed
+        ? `| ${CEILINGS[c.name].file} | FAILED: ${c.failed} | – | – |`
+        : `| \`node bench/${CEILINGS[c.name].file}\` | ${number(c.msgsPerSec)} | ${ms(c.p50ms)} | ${ms(c.p99ms)} |`,
+    );
+  }
 }
 
 const cpus = os.cpus();
@@ -112,4 +181,4 @@ lines.push(
   `Command: ${process.env.npm_lifecycle_event === "bench" ? `\`npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}\` (build, then \`${command}\`)` : `\`${command}\``}`,
 );
 process.stdout.write(`${lines.join("\n")}\n`);
-if (results.some((r) => r.failed)) process.exitCode = 1;
+if (results.some((r) => r.failed) || [...ceilings.values()].some((c) => c.failed)) process.exitCode = 1;

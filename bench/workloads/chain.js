@@ -3,8 +3,8 @@
 // message delete, group-committed to SQLite with a real fsync per commit.
 import { Runtime } from "../../packages/runtime/dist/index.js";
 import { statefunModule, Types } from "../../packages/sdk/dist/index.js";
-import { SqliteStore } from "../../packages/store-sqlite/dist/index.js";
-import { arg, peakRssMiB, percentile, recorder, report, sleep, tempDir } from "./common.js";
+import { SqliteStore, ThreadedSqliteStore } from "../../packages/store-sqlite/dist/index.js";
+import { arg, mainThreadCpuMicros, peakRssMiB, percentile, recorder, report, sleep, tempDir } from "./common.js";
 import { chainCounter } from "./counter.js";
 
 const ids = arg("ids", 10_000);
@@ -13,13 +13,15 @@ const warmup = arg("warmup", 2);
 const maxCommitBatch = arg("batch", undefined);
 // `--cluster`: the same single process, in cluster mode (a cluster of one on SQLite's leases).
 const cluster = process.argv.includes("--cluster");
+// --thread: the store's SQLite work on a worker thread (ThreadedSqliteStore).
+const threaded = process.argv.includes("--thread");
 
 const counter = chainCounter(ids);
 
 const { dir, remove } = tempDir("chain");
 const metrics = recorder();
 const runtime = new Runtime({
-  store: new SqliteStore({ dir }),
+  store: threaded ? new ThreadedSqliteStore({ dir }) : new SqliteStore({ dir }),
   modules: [statefunModule({ functions: [counter] })],
   metrics,
   limits: maxCommitBatch ? { maxCommitBatch } : {},
@@ -33,21 +35,25 @@ await Promise.all(seed);
 await sleep(warmup * 1000);
 metrics.reset();
 const cpuBefore = process.cpuUsage();
+const mainBefore = mainThreadCpuMicros();
 const started = performance.now();
 await sleep(seconds * 1000);
 const elapsed = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuBefore);
+const mainCpu = mainThreadCpuMicros() - mainBefore;
 const committed = metrics.samples("commit_batch_size").reduce((a, b) => a + b, 0);
 const latency = metrics.samples("commit_latency_seconds").map((s) => s * 1000);
 await runtime.stop();
 remove();
 report({
   workload: "chain",
-  mode: `embedded, SQLite fsync, ${ids} ids${cluster ? ", cluster of one" : ""}`,
+  mode: `embedded, SQLite fsync${threaded ? " on a worker thread" : ""}, ${ids} ids${cluster ? ", cluster of one" : ""}`,
   msgsPerSec: Math.round(committed / elapsed),
   p50ms: percentile(latency, 50),
   p99ms: percentile(latency, 99),
   latency: "commit",
   peakRssMiB: peakRssMiB(),
   cpuMicrosPerMsg: Number(((cpu.user + cpu.system) / committed).toFixed(2)),
+  // Of which the engine's thread (all of it with the store on the same thread).
+  mainThreadCpuMicrosPerMsg: Number((mainCpu / committed).toFixed(2)),
 });

@@ -1,6 +1,6 @@
 // Shared helpers of the benchmark workloads: a metrics sink that records what the engine
 // reports, percentiles, and the JSON line each workload prints for bench/run.js.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -53,4 +53,19 @@ export function report(row) {
 export function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] !== undefined ? Number(process.argv[i + 1]) : fallback;
+}
+
+/**
+ * CPU microseconds (user + system) used by this process's main thread alone, the engine's:
+ * Linux's per-thread counters (`/proc/self/task/PID/stat`, in clock ticks of 10 ms); NaN elsewhere.
+ * With the store's work on a thread of its own, this is the share that bounds the engine.
+ */
+export function mainThreadCpuMicros() {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return Number.NaN;
+  }
 }

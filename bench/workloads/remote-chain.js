@@ -53,11 +53,13 @@ try {
   await Promise.all(seed);
   await sleep(warmup * 1000);
   metrics.reset();
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await sleep(seconds * 1000);
   const elapsed = (performance.now() - started) / 1000;
   // Messages handled by successful invocations (a remote request carries several).
   const handled = metrics.counter("invocations");
+  const cpu = process.cpuUsage(cpuBefore);
   const requests = metrics.samples("invocation_latency_seconds").map((s) => s * 1000);
   report({
     workload: "remote chain",
@@ -70,6 +72,8 @@ try {
     commitP50ms: Number((percentile(metrics.samples("commit_latency_seconds"), 50) * 1000).toFixed(2)),
     messagesPerRequest: Number((metrics.counter("invocations") / Math.max(1, requests.length)).toFixed(1)),
     peakRssMiB: peakRssMiB(),
+    // The engine's process only (the function server's CPU is its own process's).
+    cpuMicrosPerMsg: Number(((cpu.user + cpu.system) / Math.max(1, handled)).toFixed(2)),
   });
 } finally {
   await runtime.stop();

@@ -167,12 +167,17 @@ async function measureWorker(run) {
   const machine1 = machineCpu();
   const machineShare = (field) => Math.round(((machine1[field] - machine0[field]) / (machine1.total - machine0.total)) * 100);
   const commits = stats1.commits - stats0.commits;
+  const workerCpuSeconds1 = workerCpuSeconds();
+  const answered = result.check.ok;
   return {
     result,
     worker: {
+      // The worker's CPU (all its threads) per request answered, and its durable commits per request.
+      cpuMicrosPerMsg: round(((workerCpuSeconds1 - cpu0) * 1e6) / Math.max(1, answered), 1),
+      commitsPerRequest: round(commits / Math.max(1, answered), 3),
       peakRssMiB: workerPeakRssMiB(),
       peakRssScope: resetOk ? "workload" : "process lifetime",
-      workerCpuPct: Math.round(((workerCpuSeconds() - cpu0) / elapsed) * 100),
+      workerCpuPct: Math.round(((workerCpuSeconds1 - cpu0) / elapsed) * 100),
       loadgenCpuPct: Math.round(((own.user + own.system) / 1e6 / elapsed) * 100),
       // Of all cores together: more than worker + load generator means someone else was running.
       machineBusyPct: machineShare("busy"),

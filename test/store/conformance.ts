@@ -8,6 +8,7 @@ import { messageTests } from "./conformance-messages.js";
 import { propertyTests } from "./conformance-property.js";
 import { recordTests } from "./conformance-records.js";
 import { registryTests } from "./conformance-registry.js";
+import { sourcePositionTests } from "./conformance-source-positions.js";
 import { type MakeStore, range, type StoreHarness } from "./helpers.js";
 
 export type { MakeStore, StoreHarness } from "./helpers.js";
@@ -67,5 +68,6 @@ export function storeConformance(name: string, makeStore: MakeStore): void {
     propertyTests(ctx);
     registryTests(ctx);
     clusterTests(ctx);
+    sourcePositionTests(ctx);
   });
 }

@@ -9,6 +9,7 @@ export type { CounterName, FunctionGauge, GaugeSnapshot, HistogramName, Logger, 
 export { noMetrics, silentLogger } from "./observe.js";
 export type { ClusterSnapshot, Limits, RuntimeOptions } from "./runtime.js";
 export { Runtime } from "./runtime.js";
+export type { SourceRecords, SourceSink } from "./sources.js";
 export { StateSpecRegistry } from "./state-specs.js";
 // The store contract (every role and record) is at `@statefun-ts/runtime/spi`; `MemoryStore` at
 // `@statefun-ts/runtime/testing`. Here: only what the Runtime's own API takes and returns.

@@ -9,6 +9,7 @@ import { type ClusterSnapshot, ownLeases } from "./engine/ownership.js";
 import { type RuntimeParts, runtimeParts } from "./engine/setup.js";
 import type { StateEdit } from "./engine/state-edit.js";
 import type { FunctionGauge, GaugeSnapshot } from "./observe.js";
+import { type SourceSink, sourceSink } from "./sources.js";
 import type { StateSpecRegistry } from "./state-specs.js";
 import type { DeadLetter } from "./store/types.js";
 
@@ -140,6 +141,22 @@ export class Runtime {
    */
   async ingest(request: IngestRequest): Promise<IngestReceipt> {
     return this.life.running().admission.ingest(request);
+  }
+
+  /**
+   * The seam for ingress sources that commit their read positions with their messages (Kafka):
+   * see `sources.ts`. The sink outlives engines: each call goes to the engine running then.
+   */
+  sources(): SourceSink {
+    const { store, clock } = this.parts;
+    return sourceSink({
+      store,
+      keyGroups: () => this.life.started().keyGroups,
+      enqueue: (u) => this.life.started().committer.enqueue(u),
+      running: () => this.life.state === "running",
+      overloaded: () => this.life.engine?.admission.overloaded() ?? false,
+      now: () => clock.now(),
+    });
   }
 
   /** A committed reply to an ingress request. */

@@ -6,6 +6,7 @@
 export type { StateSpecInfo } from "./binding.js";
 export type { AdminReads, StoreStats } from "./store/admin-reads.js";
 export type { CommitBatch, CommitResult, Fence } from "./store/commit-batch.js";
+export type { CommitConcurrency } from "./store/commit-concurrency.js";
 export type { ConsoleReads } from "./store/console-reads.js";
 export type { EgressAcks } from "./store/egress-acks.js";
 export type { EgressClaim, EgressOutboxStore } from "./store/egress-outbox.js";
@@ -31,5 +32,6 @@ export type { Row } from "./store/row-decoders.js";
 export { bytes, MESSAGE_COLUMNS, toDeadLetter, toEgressRow, toExpiredRow, toMessage, toReply, toStateEntry } from "./store/row-decoders.js";
 export type { LoadOptions, SnapshotCounts, SnapshotKind, SnapshotRecord, SnapshotStore } from "./store/snapshot.js";
 export { SNAPSHOT_KINDS, zeroCounts } from "./store/snapshot.js";
+export type { SourceAdvance, SourceCommitBatch, SourceCommitResult, SourcePositions } from "./store/source-positions.js";
 export type { StateSpecStore } from "./store/state-spec-store.js";
 export type { Store } from "./store/types.js";

@@ -19,6 +19,8 @@ export type { RetryPolicy, StatefulFunction } from "./function.js";
 export { isStatefulFunction, statefulFunction } from "./function.js";
 export type { HttpIngress } from "./ingress.js";
 export { httpIngress } from "./ingress.js";
+export type { KafkaEgressDeclaration, KafkaEgressRecord, KafkaIngressDeclaration, KafkaIngressTopic } from "./kafka.js";
+export { isKafkaDeclaration, KafkaProducerRecord, kafkaEgress, kafkaEgressRecord, kafkaEgressSpec, kafkaIngress } from "./kafka.js";
 export type { Message } from "./message.js";
 export type { StatefunModule } from "./module.js";
 export { statefunModule } from "./module.js";

@@ -1,5 +1,6 @@
 import { isStatefulFunction, type StatefulFunction } from "./function.js";
 import { type HttpIngress, isIngress } from "./ingress.js";
+import { isKafkaDeclaration, type KafkaEgressDeclaration, type KafkaIngressDeclaration } from "./kafka.js";
 import { type EgressRef, isEgressRef } from "./refs.js";
 
 /** A module: functions, ingresses and egresses loaded into a runtime together. */
@@ -7,6 +8,8 @@ export interface StatefunModule {
   readonly functions: readonly StatefulFunction<any, any>[];
   readonly ingresses: readonly HttpIngress<any>[];
   readonly egresses: readonly EgressRef<any>[];
+  /** Kafka ingresses and egresses (`kafkaIngress`, `kafkaEgressSpec`). */
+  readonly kafka?: readonly (KafkaIngressDeclaration | KafkaEgressDeclaration)[];
 }
 
 /**
@@ -17,7 +20,8 @@ export interface StatefunModule {
  * export default statefunModule({ functions: [person, greeter], egresses: [greetings] });
  */
 export function statefunModule(parts: Partial<StatefunModule>): StatefunModule {
-  return { functions: parts.functions ?? [], ingresses: parts.ingresses ?? [], egresses: parts.egresses ?? [] };
+  const module = { functions: parts.functions ?? [], ingresses: parts.ingresses ?? [], egresses: parts.egresses ?? [] };
+  return parts.kafka === undefined || parts.kafka.length === 0 ? module : { ...module, kafka: parts.kafka };
 }
 
 /** Collects a module from the exports of a module file. */
@@ -31,5 +35,6 @@ export function moduleFromExports(exports: Record<string, unknown>): StatefunMod
     functions: values.filter(isStatefulFunction),
     ingresses: values.filter(isIngress),
     egresses: values.filter(isEgressRef),
+    kafka: values.filter(isKafkaDeclaration),
   });
 }

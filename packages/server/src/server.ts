@@ -2,9 +2,9 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { type Limits, type Logger, Runtime, type RuntimeOptions, type Store } from "@statefun-ts/runtime";
 import type { StatefunModule } from "@statefun-ts/sdk";
-import { SqliteStore } from "@statefun-ts/store-sqlite";
 import type { FastifyInstance } from "fastify";
 import { DynamicRegistry } from "./dynamic/registry.js";
+import { embeddedStore } from "./embedded-store.js";
 import { adminApp } from "./http/admin.js";
 import { DEFAULT_PARK_LIMITS, ingressAdmission, type ParkLimits } from "./http/admission.js";
 import { ADMIN_TOKEN_ENV, adminToken } from "./http/auth.js";
@@ -12,6 +12,7 @@ import { egressApp } from "./http/egress.js";
 import { FreeSpaceWatch } from "./http/free-space.js";
 import { ingressApp } from "./http/ingress.js";
 import { type HttpLimits, httpLimits } from "./http/limits.js";
+import { KafkaConnectors, kafkaSpecsOf, kafkaSpecsOfModules, mergeKafkaSpecs } from "./kafka/connectors.js";
 import { createLogger } from "./logger.js";
 import { PrometheusMetrics } from "./metrics.js";
 import { installYamlPlan, planYamlModules } from "./modules/install.js";
@@ -141,7 +142,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   const limits = httpLimits(options.http);
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
-  const store = options.store ?? new SqliteStore({ dir: dataDir });
+  const store = options.store ?? embeddedStore(dataDir);
   const freeSpace =
     options.store === undefined
       ? new FreeSpaceWatch({
@@ -177,7 +178,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     info: () => ({ worker: runtime.workerName, store: storeKind(store), clustered: runtime.clustered, ready: runtime.ready, startedAt }),
   });
   const extraIngresses: FastifyInstance[] = [];
+  const kafka = new KafkaConnectors({ runtime, store, logger });
+  let staticKafka: { close(): Promise<void> } | undefined;
   const dynamic = new DynamicRegistry({
+    kafka,
     runtime,
     store,
     logger,
@@ -231,12 +235,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         reads: store,
         ports: () => bound,
         backup: backupOf(store),
+        readiness: () => kafka.problems(),
       }),
     );
     runtimeStarting = true;
     await runtime.start();
     await freeSpace?.start();
     history.start();
+    staticKafka = kafka.open(mergeKafkaSpecs(kafkaSpecsOf(yamlModules), kafkaSpecsOfModules(modules)));
     // The worker's own ports first: a stored module can never take one of them and keep the worker down.
     await listen("ingress", ingressApp(runtime, { logger, bodyLimit: options.bodyLimit, limits, admit }));
     await listen("egress", egressApp(runtime, { logger, limits }));
@@ -246,6 +252,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     freeSpace?.stop();
     history.stop();
     await closeApps().catch(() => {});
+    await kafka.close();
     if (runtimeStarting) await runtime.stop().catch((err: unknown) => logger.warn({ err }, "stopping the runtime after a failed start"));
     await dynamic.close();
     await remotes.close();
@@ -275,6 +282,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         history.stop();
         await closeApps();
         await Promise.allSettled(extraIngresses.map((app) => drainAndClose(app, limits.shutdownDrainMs)));
+        await staticKafka?.close();
+        await kafka.close();
         try {
           await runtime.stop();
         } finally {

@@ -4,6 +4,7 @@ import type { PoolClient } from "pg";
 import { textArray } from "./arrays.js";
 import { type CommitStatement, commitStatement, FENCED_SQLSTATE } from "./commit-sql.js";
 import { dropStatements } from "./drops.js";
+import { advanceSources } from "./source-positions.js";
 import { SQL } from "./statements.js";
 
 const INT4_MAX = 2 ** 31 - 1;
@@ -41,18 +42,26 @@ function firstOfEachKey(batch: CommitBatch, duplicates: Map<string, string>): In
 type CommitRow = [number, string | null, string | null];
 
 /**
- * Runs a batch with drops: they go first, as statements of their own (one statement cannot both
- * delete and write a row: its parts all see the snapshot from before it), then the main one, all
- * in one transaction. The main statement's fence check raises if the fence does not hold, which
- * rolls the drops back too; once checked, the share lock on the leases holds until the end.
+ * Runs a batch with drops or source advances as a transaction of several statements: drops first
+ * (one statement cannot both delete and write a row: its parts all see the snapshot from before
+ * it), then the conditional source positions (`advanceSources`), then the main statement. The main
+ * statement's fence check raises if the fence does not hold, which rolls the rest back too; once
+ * checked, the share lock on the leases holds until the end.
  */
-async function withDrops(client: PoolClient, batch: CommitBatch, statement: CommitStatement): Promise<CommitRow[]> {
+async function inTransaction(
+  client: PoolClient,
+  input: CommitBatch,
+  prepare: (batch: CommitBatch) => CommitStatement,
+): Promise<{ rows: CommitRow[]; statement: CommitStatement; rejected: Set<number> | undefined }> {
   await client.query("BEGIN");
   try {
-    for (const drop of dropStatements(batch.drops ?? [])) await client.query(drop);
+    for (const drop of dropStatements(input.drops ?? [])) await client.query(drop);
+    const { batch, rejected } =
+      (input.sources ?? []).length > 0 ? await advanceSources(client, input) : { batch: input, rejected: undefined };
+    const statement = prepare(batch);
     const { rows } = await client.query<CommitRow>({ ...statement, rowMode: "array" });
     await client.query("COMMIT");
-    return rows;
+    return { rows, statement, rejected };
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
     throw error;
@@ -62,16 +71,22 @@ async function withDrops(client: PoolClient, batch: CommitBatch, statement: Comm
 /**
  * Commits a batch as one statement (see `commitStatement`): one round trip, one transaction,
  * durable when it returns. A fence that does not hold raises in the database, aborting all of it.
- * A batch with drops (expired state, rare) is a transaction of several statements (`withDrops`).
+ * A batch with drops (expired state, rare) or source advances is a transaction of several statements (`inTransaction`).
  */
 export async function commitBatch(client: PoolClient, batch: CommitBatch, channel: string): Promise<CommitResult> {
   checkKeyGroups(batch);
   const duplicates = new Map<string, string>();
-  const statement = commitStatement(batch, firstOfEachKey(batch, duplicates), channel);
+  const prepare = (b: CommitBatch) => commitStatement(b, firstOfEachKey(b, duplicates), channel);
   let rows: CommitRow[];
+  let statement: CommitStatement;
+  let rejectedSources: Set<number> | undefined;
   try {
-    if (batch.drops !== undefined && batch.drops.length > 0) rows = await withDrops(client, batch, statement);
-    else ({ rows } = await client.query<CommitRow>({ ...statement, rowMode: "array" }));
+    if ((batch.drops ?? []).length > 0 || (batch.sources ?? []).length > 0) {
+      ({ rows, statement, rejected: rejectedSources } = await inTransaction(client, batch, prepare));
+    } else {
+      statement = prepare(batch);
+      ({ rows } = await client.query<CommitRow>({ ...statement, rowMode: "array" }));
+    }
   } catch (error) {
     if ((error as { code?: unknown }).code === FENCED_SQLSTATE) {
       throw new StatefunError("STATEFUN_FENCED", (error as Error).message, { cause: error });
@@ -91,5 +106,5 @@ export async function commitBatch(client: PoolClient, batch: CommitBatch, channe
     const known = await client.query<[string, string]>({ ...SQL.requestIdsOf, rowMode: "array", values: [textArray(racing)] });
     for (const [key, requestId] of known.rows) duplicates.set(key, requestId);
   }
-  return { duplicates };
+  return { duplicates, rejectedSources };
 }

@@ -1,6 +1,7 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import type { PoolClient } from "pg";
 import { clusterMigrations } from "./migrations-cluster.js";
+import { sourcePositionsMigration } from "./source-positions.js";
 
 /** One step of the schema, applied once, in `version` order, recorded in the `schema_migrations` table. */
 export interface Migration {
@@ -128,6 +129,7 @@ export const migrations: readonly Migration[] = [
       await client.query("ALTER TABLE idempotency_keys ADD COLUMN fingerprint text");
     },
   },
+  sourcePositionsMigration,
   ...clusterMigrations,
 ];
 

@@ -35,6 +35,7 @@ import { PostgresRegistry } from "./registry.js";
 import { loadMessagesSince } from "./since.js";
 import { loadPostgresSnapshot } from "./snapshot-load.js";
 import { postgresCounts, readPostgresSnapshot } from "./snapshot-read.js";
+import { loadSourcePositions } from "./source-positions.js";
 import { type Named, SQL } from "./statements.js";
 import { Watcher } from "./watch.js";
 
@@ -151,6 +152,10 @@ export class PostgresStore implements Store {
       throw new StatefunError("STATEFUN_BAD_CONFIG", `allocateSeqs needs a count >= 0, got ${count}`);
     const [row] = await this.#rows(SQL.allocateSeqs, [count]);
     return row![0] as number;
+  }
+
+  loadSourcePositions(source: string): Promise<Map<string, number>> {
+    return withClient(this.#ready().pool, (client) => loadSourcePositions(client, source));
   }
 
   async commit(batch: CommitBatch): Promise<CommitResult> {

@@ -2,6 +2,7 @@ import { StatefunError } from "@statefun-ts/protocol";
 import type { CommitBatch, CommitResult } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
 import { pushMessage } from "./message-params.js";
+import { advanceSources, type SourceStatements } from "./source-positions.js";
 import type { Statements } from "./statements.js";
 
 /** Checks that `fence` holds the current lease of every key group the batch touches. */
@@ -21,7 +22,7 @@ function checkFence(s: Statements, batch: CommitBatch): void {
 }
 
 /** Applies a batch in the order `CommitBatch` documents; runs inside one transaction. */
-function apply(s: Statements, batch: CommitBatch): CommitResult {
+function apply(s: Statements, q: SourceStatements, batch: CommitBatch): CommitResult {
   checkFence(s, batch);
 
   const duplicates = new Map<string, string>();
@@ -36,6 +37,7 @@ function apply(s: Statements, batch: CommitBatch): CommitResult {
     messages.added();
   }
   messages.flush();
+  const rejectedSources = advanceSources(s, q, batch);
 
   const consumed = s.deleteMessages;
   for (const seq of batch.consumed) {
@@ -90,13 +92,13 @@ function apply(s: Statements, batch: CommitBatch): CommitResult {
   }
   for (const id of batch.replayed) s.deleteDeadLetter.run(id);
 
-  return { duplicates };
+  return { duplicates, rejectedSources };
 }
 
 /** The commit function: one transaction per batch; a throw (a fence, a constraint) rolls all of it back. */
-export function committer(db: Database.Database, s: Statements): (batch: CommitBatch) => CommitResult {
+export function committer(db: Database.Database, s: Statements, q: SourceStatements): (batch: CommitBatch) => CommitResult {
   const bulks = [s.insertMessages, s.deleteMessages, s.upsertStates, s.insertEgress];
-  const transaction = db.transaction((batch: CommitBatch) => apply(s, batch));
+  const transaction = db.transaction((batch: CommitBatch) => apply(s, q, batch));
   return (batch) => {
     try {
       return transaction(batch);

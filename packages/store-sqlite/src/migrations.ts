@@ -151,6 +151,20 @@ export const migrations: readonly Migration[] = [
       db.exec("ALTER TABLE idempotency_keys ADD COLUMN fingerprint TEXT");
     },
   },
+  {
+    // Ingress source positions (Kafka partitions), committed with the messages they produced.
+    version: 7,
+    up(db) {
+      db.exec(`
+        CREATE TABLE source_positions (
+          source TEXT NOT NULL,
+          partition TEXT NOT NULL,
+          position INTEGER NOT NULL,
+          PRIMARY KEY (source, partition)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */

@@ -34,6 +34,7 @@ import { expiredState, loadMessages, loadTimers, peekEgress } from "./queries.js
 import { type RegistryQueries, registryQueries } from "./registry.js";
 import { loadSqliteSnapshot } from "./snapshot-load.js";
 import { readSqliteSnapshot, snapshotCounts } from "./snapshot-read.js";
+import { loadSourcePositions, prepareSourceStatements, type SourceStatements } from "./source-positions.js";
 import { prepareStatements, type Statements } from "./statements.js";
 
 export interface SqliteStoreOptions {
@@ -51,6 +52,7 @@ interface Open {
   readonly commit: (batch: CommitBatch) => CommitResult;
   readonly keyGroups: number;
   readonly registry: RegistryQueries;
+  readonly sources: SourceStatements;
   readonly cluster: SqliteCluster;
   readonly console: SqliteConsoleReads;
 }
@@ -96,12 +98,14 @@ export class SqliteStore implements Store {
       migrate(db, this.file);
       const keyGroups = keyGroupsOf(db, this.#keyGroups);
       const s = prepareStatements(db);
+      const sources = prepareSourceStatements(db);
       this.#nextSeq = (s.maxSeq.get() as number) + 1;
       this.#outstanding = [];
       this.#open = {
         db,
         s,
-        commit: committer(db, s),
+        commit: committer(db, s, sources),
+        sources,
         keyGroups,
         cluster: new SqliteCluster(db),
         registry: registryQueries(db),
@@ -161,6 +165,10 @@ export class SqliteStore implements Store {
     return first;
   }
 
+  async loadSourcePositions(source: string): Promise<Map<string, number>> {
+    return loadSourcePositions(this.#ready().sources, source);
+  }
+
   async commit(batch: CommitBatch): Promise<CommitResult> {
     const open = this.#ready();
     try {
@@ -175,7 +183,7 @@ export class SqliteStore implements Store {
     if (this.#outstanding.length === 0) return;
     let low = Number.POSITIVE_INFINITY;
     let high = Number.NEGATIVE_INFINITY;
-    for (const list of [batch.ingress, batch.messages]) {
+    for (const list of [batch.ingress, batch.messages, ...(batch.sources ?? []).map((a) => a.messages)]) {
       for (const m of list) {
         if (m.seq < low) low = m.seq;
         if (m.seq > high) high = m.seq;

@@ -45,6 +45,12 @@ export class Admission {
     if (this.backlog < 0) this.backlog = 0;
   }
 
+  /** More work waits than the limits allow: pull sources (Kafka) pause reading (see `sources.ts`). */
+  overloaded(): boolean {
+    const { limits } = this.context;
+    return this.backlog >= limits.maxBacklog || this.committer.pending >= limits.maxPendingIngress;
+  }
+
   /** Reads the store's backlog again (other workers consume what this one sent them). */
   resyncBacklog(): void {
     this.context.store.stats().then(

@@ -1,3 +1,4 @@
+import type { SourcePart } from "../sources.js";
 import type { DeadLetter, EgressRow, ReplyRow, StateDrop, StateWrite, StoredMessage } from "../store/types.js";
 
 /** A message produced by an invocation or an ingress; it gets its `seq` when its commit is formed. */
@@ -29,6 +30,8 @@ export interface CommitUnit {
   readonly deadLetters: readonly Omit<DeadLetter, "id">[];
   readonly replayed: readonly number[];
   readonly ingress?: IngressPart | undefined;
+  /** An ingress source's advance (see `sources.ts`): committed only if its position still holds. */
+  readonly source?: SourcePart | undefined;
   /** The address whose invocation produced the unit (its count of pending commits drops when it commits). */
   readonly mailbox?: { pendingCommits: number } | undefined;
   /**

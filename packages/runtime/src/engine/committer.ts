@@ -1,5 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { MetricsSink } from "../observe.js";
+import { addSource } from "../sources.js";
+import type { SourceAdvance } from "../store/source-positions.js";
 import type { CommitBatch, Fence, IngressMessage, StateDrop, Store, StoredMessage } from "../store/types.js";
 import { type CommitUnit, EMPTY } from "./commit-unit.js";
 
@@ -238,7 +240,7 @@ export class Committer {
 
   /** Commits `units`; resolves, once committed, to what tells the engine (undefined when the commit failed). */
   private async commit(units: CommitUnit[]): Promise<(() => void) | undefined> {
-    const count = units.reduce((n, u) => n + u.messages.length + (u.ingress ? 1 : 0), 0);
+    const count = units.reduce((n, u) => n + u.messages.length + (u.ingress ? 1 : 0) + (u.source?.messages.length ?? 0), 0);
     const started = performance.now();
     try {
       let seq = count > 0 ? await this.seqs(count) : 0;
@@ -260,9 +262,12 @@ export class Committer {
         replies: [] as CommitBatch["replies"][number][],
         deadLetters: [] as CommitBatch["deadLetters"][number][],
         replayed: [] as number[],
+        sources: [] as SourceAdvance[],
       } satisfies CommitBatch;
+      const sourceOf = new Map<number, number>();
       for (const u of units) {
-        const mine: StoredMessage[] = u.ingress === undefined && u.messages.length === 0 ? (EMPTY as unknown as StoredMessage[]) : [];
+        const mine: StoredMessage[] =
+          u.ingress === undefined && u.messages.length === 0 && u.source === undefined ? (EMPTY as unknown as StoredMessage[]) : [];
         if (u.ingress) {
           const m = u.ingress.message;
           m.seq = seq++;
@@ -288,6 +293,7 @@ export class Committer {
         for (const r of u.replies) batch.replies.push(r);
         for (const d of u.deadLetters) batch.deadLetters.push(d);
         for (const r of u.replayed) batch.replayed.push(r);
+        if (u.source) seq = addSource(batch.sources, u.source, seq, mine, sourceOf, stored.length);
         stored.push(mine);
       }
       const storeStarted = performance.now();
@@ -300,12 +306,18 @@ export class Committer {
         const first = key === undefined ? undefined : result.duplicates.get(key);
         return first === u.ingress?.requestId ? undefined : first;
       });
+      // An advance of a source whose position moved was not stored: nothing of it is delivered.
+      for (const [i, at] of sourceOf) if (result.rejectedSources?.has(at)) stored[i] = EMPTY as unknown as StoredMessage[];
       // A duplicate ingress message was not stored: it must not be delivered either.
       for (let i = 0; i < units.length; i++) if (duplicateOf[i] !== undefined) stored[i] = stored[i]!.slice(1);
       const maxSeq = count > 0 ? seq - 1 : 0;
       return () => {
         this.onCommitted({ units, stored, cancelTokens: batch.cancelTokens, maxSeq });
-        for (let i = 0; i < units.length; i++) units[i]!.committed?.(stored[i]!, duplicateOf[i], commitMs);
+        for (let i = 0; i < units.length; i++) {
+          const at = sourceOf.get(i);
+          if (at !== undefined && result.rejectedSources?.has(at)) units[i]!.source!.rejected?.();
+          units[i]!.committed?.(stored[i]!, duplicateOf[i], commitMs);
+        }
       };
     } catch (error) {
       // A failed commit leaves memory ahead of the store: nothing after it may commit.

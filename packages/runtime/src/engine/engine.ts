@@ -182,6 +182,11 @@ export class Engine {
     await this.ownership.halt();
   }
 
+  /** Key groups in all (the store's). */
+  get keyGroups(): number {
+    return this.context.keyGroups;
+  }
+
   /** The key groups this engine runs now. */
   get owned(): readonly number[] {
     return this.ownership.owned;

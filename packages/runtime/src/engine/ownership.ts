@@ -36,7 +36,7 @@ export function ownLeases(fence: Fence): ClusterSnapshot {
 
 /** The key groups one engine holds, and the parts that depend on how it holds them. */
 export interface Ownership {
-  /** Overlap invoking and committing (a shared store commits over the network; see `Committer`). */
+  /** Overlap invoking and committing (a shared store commits over the network, a threaded one on its thread; see `Committer`). */
   readonly pipelinedCommits: boolean;
   /** The fence of the next commit: the epochs held now. */
   readonly fence: Fence;

@@ -19,7 +19,8 @@ export function singleOwner(options: SingleOwnerOptions): OwnershipMode {
 }
 
 class SingleOwner implements Ownership {
-  readonly pipelinedCommits = false;
+  /** A store that commits on another thread overlaps its commits with invocations (see `CommitConcurrency`). */
+  readonly pipelinedCommits: boolean;
   readonly owned: readonly number[];
   private held: Fence;
 
@@ -28,6 +29,7 @@ class SingleOwner implements Ownership {
     private readonly owner: string,
     keyGroups: number,
   ) {
+    this.pipelinedCommits = store.commitsOffThread === true;
     this.owned = Array.from({ length: keyGroups }, (_, i) => i);
     this.held = { owner, epochs: new Map() };
   }

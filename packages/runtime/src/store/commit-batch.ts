@@ -1,4 +1,5 @@
 import type { DeadLetter, EgressRow, IngressMessage, ReplyRow, StateDrop, StateWrite, StoredMessage } from "./records.js";
+import type { SourceCommitBatch, SourceCommitResult } from "./source-positions.js";
 
 /** The fencing token of a commit: the epoch the committing worker holds for each key group it writes. */
 export interface Fence {
@@ -20,7 +21,7 @@ export interface Fence {
  * A message whose `seq` is already stored, or that the batch gives twice, fails the whole commit
  * (like a primary key): nothing of the batch is written.
  */
-export interface CommitBatch {
+export interface CommitBatch extends SourceCommitBatch {
   /** The commit's wall-clock time (epoch ms): stored as the creation time of replies and idempotency keys. */
   readonly now: number;
   readonly fence: Fence;
@@ -40,6 +41,6 @@ export interface CommitBatch {
 }
 
 /** What a commit tells back: ingress messages that were duplicates, by idempotency key, with the first request's id. */
-export interface CommitResult {
+export interface CommitResult extends SourceCommitResult {
   readonly duplicates: ReadonlyMap<string, string>;
 }

@@ -46,6 +46,8 @@ export class MemoryStore implements Store {
   private readonly replies = new Map<string, ReplyRow & { createdAt: number }>();
   private readonly keys = new Map<string, { requestId: string; createdAt: number; fingerprint?: string | undefined }>();
   private readonly dead = new Map<number, DeadLetter>();
+  /** Ingress source positions by `{source}\u0000{partition}`. */
+  private readonly sourcePositions = new Map<string, number>();
   private readonly leases = new Map<number, Lease>();
   private readonly members = new Map<string, number>();
   /** Commit order of immediate messages, by seq (the positions of `loadMessagesSince`). */
@@ -134,7 +136,8 @@ export class MemoryStore implements Store {
     if (this.listeners.size === 0) return;
     const messages = new Set<number>();
     const timers = new Set<number>();
-    for (const m of [...batch.ingress, ...batch.messages]) (m.dueAt === undefined ? messages : timers).add(m.keyGroup);
+    for (const m of [...batch.ingress, ...batch.messages, ...(batch.sources ?? []).flatMap((a) => a.messages)])
+      (m.dueAt === undefined ? messages : timers).add(m.keyGroup);
     if (messages.size === 0 && timers.size === 0 && batch.replies.length === 0) return;
     const change: StoreChange = {
       origin: batch.fence.owner,
@@ -177,6 +180,7 @@ export class MemoryStore implements Store {
       this.messages.set(m.seq, message);
       if (m.dueAt === undefined) this.positions.set(m.seq, ++this.lastPosition);
     }
+    const rejectedSources = this.advanceSources(batch);
     for (const seq of batch.consumed) {
       this.messages.delete(seq);
       this.positions.delete(seq);
@@ -217,7 +221,38 @@ export class MemoryStore implements Store {
     }
     for (const id of batch.replayed) this.dead.delete(id);
     this.announce(batch);
-    return { duplicates };
+    return { duplicates, rejectedSources };
+  }
+
+  /** Applies the source advances whose `from` still holds (see `SourceAdvance`); returns the indexes of the others. */
+  private advanceSources(batch: CommitBatch): Set<number> | undefined {
+    const sources = batch.sources ?? [];
+    if (sources.length === 0) return undefined;
+    const rejected = new Set<number>();
+    sources.forEach((advance, index) => {
+      const key = `${advance.source}\u0000${advance.partition}`;
+      if ((this.sourcePositions.get(key) ?? null) !== advance.from) {
+        rejected.add(index);
+        return;
+      }
+      this.sourcePositions.set(key, advance.to);
+      for (const m of advance.messages) {
+        this.messages.set(m.seq, m);
+        this.positions.set(m.seq, ++this.lastPosition);
+      }
+      for (const d of advance.deadLetters) {
+        const id = this.nextDead++;
+        this.dead.set(id, { ...d, id });
+      }
+    });
+    return rejected;
+  }
+
+  async loadSourcePositions(source: string): Promise<Map<string, number>> {
+    const prefix = `${source}\u0000`;
+    const found = new Map<string, number>();
+    for (const [key, position] of this.sourcePositions) if (key.startsWith(prefix)) found.set(key.slice(prefix.length), position);
+    return found;
   }
 
   /** Like a primary key on `seq`: a batch that would store a seq twice fails before anything is written. */

@@ -1,4 +1,5 @@
 import type { AdminReads } from "./admin-reads.js";
+import type { CommitConcurrency } from "./commit-concurrency.js";
 import type { ConsoleReads } from "./console-reads.js";
 import type { EgressAcks } from "./egress-acks.js";
 import type { EgressOutboxStore } from "./egress-outbox.js";
@@ -9,10 +10,12 @@ import type { StoreLifecycle } from "./lifecycle.js";
 import type { ModuleCatalog } from "./module-catalog.js";
 import type { ParkingStore } from "./parking-store.js";
 import type { SnapshotStore } from "./snapshot.js";
+import type { SourcePositions } from "./source-positions.js";
 import type { StateSpecStore } from "./state-spec-store.js";
 
 export type { AdminReads, StoreStats } from "./admin-reads.js";
 export type { CommitBatch, CommitResult, Fence } from "./commit-batch.js";
+export type { CommitConcurrency } from "./commit-concurrency.js";
 export type { ConsoleReads } from "./console-reads.js";
 export type { EgressAcks } from "./egress-acks.js";
 export type { EgressClaim, EgressOutboxStore } from "./egress-outbox.js";
@@ -56,4 +59,6 @@ export interface Store
     EgressAcks,
     IdempotencyKeys,
     ConsoleReads,
-    SnapshotStore {}
+    SnapshotStore,
+    CommitConcurrency,
+    SourcePositions {}

@@ -19,6 +19,7 @@ import {
 } from "./args.js";
 import { consoleCommands } from "./console-commands.js";
 import { deadLetterCommands } from "./deadletter-commands.js";
+import { kafkaCommands } from "./kafka-commands.js";
 import { movingCommands } from "./moving-commands.js";
 
 export interface RunArgs {
@@ -222,5 +223,6 @@ export function buildProgram(actions: CliActions): Command {
   deadLetterCommands(program, actions);
   consoleCommands(program, actions);
   movingCommands(program);
+  kafkaCommands(program);
   return program;
 }

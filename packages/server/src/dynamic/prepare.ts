@@ -4,6 +4,7 @@ import { StatefunError } from "@statefun-ts/protocol";
 import { type RemoteBinding, remoteBinding } from "@statefun-ts/remote";
 import type { Logger, MetricsSink, StateSpecRegistry } from "@statefun-ts/runtime";
 import type { StatefunModule } from "@statefun-ts/sdk";
+import { type KafkaSpecs, kafkaSpecsOf, kafkaSpecsOfModules, mergeKafkaSpecs } from "../kafka/connectors.js";
 import { stringEgresses } from "../modules/install.js";
 import { loadModuleFile } from "../modules/load.js";
 import { badModule } from "../modules/yaml/errors.js";
@@ -26,6 +27,8 @@ export interface Prepared {
   readonly ingressPorts: readonly number[];
   /** Embedded module files. */
   readonly files: readonly string[];
+  /** Kafka ingresses and egresses (`io.statefun.kafka.v1/ingress|egress`). */
+  readonly kafka?: KafkaSpecs | undefined;
 }
 
 export interface PrepareDeps {
@@ -79,7 +82,9 @@ export async function prepareModule(name: string, body: string, deps: PrepareDep
     const typenames = [...yaml.endpoints.map((e) => e.functions), ...modules.flatMap((m) => m.functions.map((f) => f.typename))];
     const twice = typenames.find((t, i) => typenames.indexOf(t) !== i);
     if (twice !== undefined) throw badModule([`module ${name}: ${twice} is bound twice in this module`]);
-    return { kind: "module", name, body, typenames, bindings, modules, topics, ingressPorts, files };
+    const kafka = mergeKafkaSpecs(kafkaSpecsOf([yaml]), kafkaSpecsOfModules(modules));
+    const withKafka = kafka.ingresses.length + kafka.egresses.length > 0 ? { kafka } : {};
+    return { kind: "module", name, body, typenames, bindings, modules, topics, ingressPorts, files, ...withKafka };
   } catch (error) {
     for (const b of bindings) void b.close();
     throw error;

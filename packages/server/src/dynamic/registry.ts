@@ -2,6 +2,7 @@ import { StatefunError } from "@statefun-ts/protocol";
 import type { Logger, MetricsSink, Runtime } from "@statefun-ts/runtime";
 import type { ModuleCatalog, RegistryEntry } from "@statefun-ts/runtime/spi";
 import { covers } from "../http/parked.js";
+import type { KafkaConnectors } from "../kafka/connectors.js";
 import { type Prepared, prepareFunction, prepareModule } from "./prepare.js";
 
 export interface DynamicRegistryDeps {
@@ -24,6 +25,8 @@ export interface DynamicRegistryDeps {
   readonly queueTimeoutMs?: number;
   /** When given, embedded module files loaded through the admin API must lie in one of these directories. */
   readonly modulesDirs?: readonly string[];
+  /** Runs the Kafka ingresses and egresses of modules. */
+  readonly kafka?: KafkaConnectors | undefined;
 }
 
 export const DEFAULT_IMPORT_TIMEOUT_MS = 20_000;
@@ -54,6 +57,8 @@ export class DynamicRegistry {
   private readonly entries = new Map<string, Prepared>();
   private readonly failed = new Map<string, { kind: "module" | "function"; name: string; error: string }>();
   private readonly listeners = new Map<number, { owner: string; close(): Promise<void> }>();
+  /** Running Kafka connectors by entry key. */
+  private readonly kafka = new Map<string, { close(): Promise<void> }>();
   private readonly staticTypes: ReadonlySet<string>;
   private readonly staticTopics: ReadonlySet<string>;
   private queue: Promise<unknown> = Promise.resolve();
@@ -213,6 +218,13 @@ export class DynamicRegistry {
 
   private checkConflicts(p: Prepared): void {
     for (const module of p.modules) this.d.runtime.checkLoad(module);
+    if (p.kafka !== undefined) {
+      try {
+        this.d.kafka?.check(p.kafka, this.entries.get(key(p.kind, p.name))?.kafka);
+      } catch (error) {
+        throw conflict(`${p.kind} ${p.name}: ${(error as Error).message}`);
+      }
+    }
     this.checkDeclared(p.kind, p.name, p.typenames, p.ingressPorts);
   }
 
@@ -273,6 +285,9 @@ export class DynamicRegistry {
     const old = this.entries.get(k);
     for (const module of p.modules) this.d.runtime.load(module);
     for (const binding of p.bindings) this.d.runtime.bind(binding);
+    await this.kafka.get(k)?.close();
+    this.kafka.delete(k);
+    if (p.kafka !== undefined && this.d.kafka !== undefined) this.kafka.set(k, this.d.kafka.open(p.kafka));
     this.entries.set(k, p);
     if (old !== undefined) await this.retire(old, p);
     for (const [port, listener] of opened) this.listeners.set(port, { owner: k, close: () => listener.close() });
@@ -288,6 +303,10 @@ export class DynamicRegistry {
       binding.close().catch((error: unknown) => this.d.logger.warn({ error: String(error) }, "closing a replaced remote binding failed"));
     }
     const k = key(old.kind, old.name);
+    if (next === undefined) {
+      await this.kafka.get(k)?.close();
+      this.kafka.delete(k);
+    }
     for (const [port, listener] of this.listeners) {
       if (listener.owner !== k || next?.ingressPorts.includes(port)) continue;
       this.listeners.delete(port);

@@ -48,6 +48,8 @@ export interface AdminOptions {
   readonly dynamic?: DynamicRegistry;
   /** When set, every request but `/healthz` and `/readyz` must carry `Authorization: Bearer <token>`. */
   readonly token?: string;
+  /** What else keeps the worker from being ready (Kafka connectors not connected), one line each; `/readyz` lists them. */
+  readonly readiness?: () => readonly string[];
   /** Enables `GET /v1/cluster` (the worker's name and the key groups it runs). */
   readonly cluster?: ClusterRuntime;
   /** Timeouts (default `DEFAULT_HTTP_LIMITS`); the admin server's connection limit is its own, `ADMIN_MAX_CONNECTIONS`. */
@@ -87,9 +89,13 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
   if (options.backup !== undefined) backupRoutes(app, options.backup);
 
   app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_request, reply) =>
-    reply.code(runtime.ready ? 200 : 503).send({ status: runtime.ready ? "ready" : "not ready" }),
-  );
+  app.get("/readyz", async (_request, reply) => {
+    const problems = options.readiness?.() ?? [];
+    const ready = runtime.ready && problems.length === 0;
+    return reply
+      .code(ready ? 200 : 503)
+      .send(problems.length === 0 ? { status: ready ? "ready" : "not ready" } : { status: "not ready", problems });
+  });
 
   app.get("/metrics", async (_request, reply) => {
     if (options.metrics === undefined) throw new HttpError(404, "STATEFUN_NOT_FOUND", "metrics are not enabled");

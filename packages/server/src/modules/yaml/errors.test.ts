@@ -23,10 +23,10 @@ const greeter = "functions: example/*\nurlPathTemplate: http://localhost:8000/st
 
 describe("module YAML errors name the file, the document, its kind and the field", () => {
   it("unknown kind, and kinds that come later", async () => {
-    const text = `${endpoint(greeter)}---\nkind: com.example/thing\nspec: {}\n---\nkind: io.statefun.kafka.v1/ingress\nspec: {}\n`;
+    const text = `${endpoint(greeter)}---\nkind: com.example/thing\nspec: {}\n---\nkind: io.statefun.kinesis.v1/ingress\nspec: {}\n`;
     expect((await failure(text)).split("\n")).toEqual([
-      "module.yaml, document 2 (com.example/thing): kind: unknown kind (supported kinds: io.statefun.endpoints.v2/http, io.statefun.endpoints.v1/http, io.statefun.playground.v1/ingress, io.statefun.playground.v1/egress, io.statefun-ts.v1/module)",
-      "module.yaml, document 3 (io.statefun.kafka.v1/ingress): kind: Kafka ingresses are not supported yet (supported kinds: io.statefun.endpoints.v2/http, io.statefun.endpoints.v1/http, io.statefun.playground.v1/ingress, io.statefun.playground.v1/egress, io.statefun-ts.v1/module)",
+      "module.yaml, document 2 (com.example/thing): kind: unknown kind (supported kinds: io.statefun.endpoints.v2/http, io.statefun.endpoints.v1/http, io.statefun.playground.v1/ingress, io.statefun.playground.v1/egress, io.statefun.kafka.v1/ingress, io.statefun.kafka.v1/egress, io.statefun-ts.v1/module)",
+      "module.yaml, document 3 (io.statefun.kinesis.v1/ingress): kind: Kinesis ingresses are not supported (supported kinds: io.statefun.endpoints.v2/http, io.statefun.endpoints.v1/http, io.statefun.playground.v1/ingress, io.statefun.playground.v1/egress, io.statefun.kafka.v1/ingress, io.statefun.kafka.v1/egress, io.statefun-ts.v1/module)",
     ]);
   });
 

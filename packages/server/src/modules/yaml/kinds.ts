@@ -3,8 +3,9 @@ import { describeValue } from "./describe.js";
 import { type EndpointDraft, endpointV1, endpointV2 } from "./endpoint.js";
 import { documentLabel, issueLines } from "./errors.js";
 import { embeddedModule, strict } from "./fields.js";
+import { kafkaEgress, kafkaIngress } from "./kafka.js";
 import { playgroundEgress, playgroundIngress } from "./playground.js";
-import type { EmbeddedModuleSpec, PlaygroundEgressSpec, PlaygroundIngressSpec } from "./types.js";
+import type { EmbeddedModuleSpec, KafkaEgressSpec, KafkaIngressSpec, PlaygroundEgressSpec, PlaygroundIngressSpec } from "./types.js";
 
 /** A module file as validated, before certificate files are read. */
 export interface ModuleDraft {
@@ -13,6 +14,8 @@ export interface ModuleDraft {
   readonly ingresses: PlaygroundIngressSpec[];
   readonly egresses: PlaygroundEgressSpec[];
   readonly embedded: EmbeddedModuleSpec[];
+  readonly kafkaIngresses: KafkaIngressSpec[];
+  readonly kafkaEgresses: KafkaEgressSpec[];
 }
 
 interface Kind<T> {
@@ -32,13 +35,13 @@ const KINDS: Record<string, Kind<any>> = {
   "io.statefun.endpoints.v1/http": endpoint(endpointV1),
   "io.statefun.playground.v1/ingress": kind(playgroundIngress, (m, spec) => void m.ingresses.push(spec)),
   "io.statefun.playground.v1/egress": kind(playgroundEgress, (m, spec) => void m.egresses.push(spec)),
+  "io.statefun.kafka.v1/ingress": kind(kafkaIngress, (m, spec) => void m.kafkaIngresses.push(spec)),
+  "io.statefun.kafka.v1/egress": kind(kafkaEgress, (m, spec) => void m.kafkaEgresses.push(spec)),
   [EMBEDDED_MODULE_KIND]: kind(embeddedModule, (m, spec) => void m.embedded.push(spec)),
 };
 
 /** Kinds of StateFun we know of and do not run (yet). */
 const NOT_YET: Record<string, string> = {
-  "io.statefun.kafka.v1/ingress": "Kafka ingresses are not supported yet",
-  "io.statefun.kafka.v1/egress": "Kafka egresses are not supported yet",
   "io.statefun.kinesis.v1/ingress": "Kinesis ingresses are not supported",
   "io.statefun.kinesis.v1/egress": "Kinesis egresses are not supported",
 };

@@ -50,7 +50,11 @@ export async function parseModuleYaml(text: string, source: string, options: Par
     endpoints.push({ ...endpoint.spec, tls });
   }
   if (problems.length > 0) throw badModule(problems);
-  const module: YamlModule = { source, endpoints, ingresses: draft.ingresses, egresses: draft.egresses };
+  const kafka =
+    draft.kafkaIngresses.length + draft.kafkaEgresses.length === 0
+      ? {}
+      : { kafkaIngresses: draft.kafkaIngresses, kafkaEgresses: draft.kafkaEgresses };
+  const module: YamlModule = { source, endpoints, ingresses: draft.ingresses, egresses: draft.egresses, ...kafka };
   return draft.embedded.length === 0 ? module : { ...module, embedded: draft.embedded.map((e) => ({ path: resolve(baseDir, e.path) })) };
 }
 
@@ -61,7 +65,7 @@ export function parseModuleDraft(text: string, source: string): ModuleDraft {
   if (first === undefined) {
     throw badModule([`${source}: no documents: expected kind/spec documents such as "kind: io.statefun.endpoints.v2/http"`]);
   }
-  const module: ModuleDraft = { source, endpoints: [], ingresses: [], egresses: [], embedded: [] };
+  const module: ModuleDraft = { source, endpoints: [], ingresses: [], egresses: [], embedded: [], kafkaIngresses: [], kafkaEgresses: [] };
   const problems = isVersionedLayout(first.value)
     ? addVersionedDocument(module, first.value as object, documents.length)
     : documents.flatMap((d) => addDocument(module, d.value, d.index));

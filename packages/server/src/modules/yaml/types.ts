@@ -1,7 +1,9 @@
+import type { KafkaEgressSpec, KafkaIngressSpec } from "@statefun-ts/kafka";
 import type { HttpEndpointSpec } from "@statefun-ts/remote";
 
+/** What `io.statefun.kafka.v1/ingress` and `io.statefun.kafka.v1/egress` documents declare, validated. */
 /** What a remote binding takes: the `spec` of an `io.statefun.endpoints.v2/http` document, validated. */
-export type { HttpEndpointSpec };
+export type { HttpEndpointSpec, KafkaEgressSpec, KafkaIngressSpec };
 
 /** `io.statefun.playground.v1/ingress`: the HTTP ingress, on `port` unless the command line sets one. */
 export interface PlaygroundIngressSpec {
@@ -30,6 +32,9 @@ export interface YamlModule {
   readonly egresses: readonly PlaygroundEgressSpec[];
   /** Embedded module files (`io.statefun-ts.v1/module`), paths as written. */
   readonly embedded?: readonly EmbeddedModuleSpec[];
+  /** Kafka ingresses and egresses (`io.statefun.kafka.v1/ingress|egress`). */
+  readonly kafkaIngresses?: readonly KafkaIngressSpec[];
+  readonly kafkaEgresses?: readonly KafkaEgressSpec[];
 }
 
 /** Tells a parsed YAML module from an embedded (TypeScript) module. */

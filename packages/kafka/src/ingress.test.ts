@@ -1,0 +1,121 @@
+import { Runtime, silentLogger } from "@statefun-ts/runtime";
+import { MemoryStore } from "@statefun-ts/runtime/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ConsumedBatch, ConsumerHandlers, KafkaClient, KafkaConsumer } from "./client.js";
+import { KafkaIngress } from "./ingress.js";
+import type { KafkaIngressSpec } from "./spec.js";
+
+/** A consumer whose batches the test hands over; it records seeks. */
+class FakeConsumer implements KafkaConsumer {
+  handlers: ConsumerHandlers | undefined;
+  readonly seeks: string[] = [];
+  async run(_topics: readonly string[], handlers: ConsumerHandlers) {
+    this.handlers = handlers;
+  }
+  seek(topic: string, partition: number, offset: number) {
+    this.seeks.push(`${topic}/${partition}@${offset}`);
+  }
+  async commitOffset() {}
+  async stop() {}
+  deliver(from: number, count: number): Promise<void> {
+    const records = Array.from({ length: count }, (_, i) => ({
+      offset: from + i,
+      key: new TextEncoder().encode(`k${from + i}`),
+      value: new Uint8Array(),
+    }));
+    const batch: ConsumedBatch = {
+      topic: "t",
+      partition: 0,
+      fetchedOffset: from,
+      records,
+      stale: () => false,
+      resolve: () => {},
+      pause: () => () => {},
+    };
+    return this.handlers!.batch(batch);
+  }
+}
+
+function fakeClient(consumer: FakeConsumer): KafkaClient {
+  return {
+    consumer: () => consumer,
+    producer: () => {
+      throw new Error("no producer in this test");
+    },
+    admin: async () => ({
+      createTopics: async () => {},
+      offsets: async () => [{ partition: 0, low: 0, high: 100 }],
+      offsetsAt: async () => new Map(),
+      groupOffsets: async () => new Map(),
+      close: async () => {},
+    }),
+  };
+}
+
+const spec: KafkaIngressSpec = {
+  id: "test/in",
+  address: "127.0.0.1:9092",
+  consumerGroupId: "g",
+  topics: [{ topic: "t", valueType: "test/v", targets: ["test.fns/counter"] }],
+  autoOffsetResetPosition: "latest",
+  startupPosition: { type: "earliest" },
+  properties: new Map(),
+};
+
+let runtime: Runtime | undefined;
+afterEach(async () => {
+  await runtime?.stop();
+});
+
+describe("KafkaIngress", () => {
+  it("two consumers of one partition (a rebalance) turn its records into messages once; the late one seeks to the stored position", async () => {
+    const store = new MemoryStore();
+    runtime = new Runtime({ store, logger: silentLogger });
+    await runtime.start();
+    const [a, b] = [new FakeConsumer(), new FakeConsumer()];
+    const ingresses = [a, b].map(
+      (c) => new KafkaIngress({ spec, client: fakeClient(c), sink: runtime!.sources(), logger: silentLogger, seekOnAssignment: true }),
+    );
+    for (const ingress of ingresses) ingress.start();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Both are assigned the partition (a rebalance in flight) and read its position: 0.
+    for (const c of [a, b]) c.handlers!.assigned(new Map([["t", [0]]]));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect([a.seeks, b.seeks]).toEqual([["t/0@0"], ["t/0@0"]]);
+    // Both read offsets 0..9; only the first to commit counts.
+    await a.deliver(0, 10);
+    await b.deliver(0, 10);
+    expect((await store.stats()).messages).toBe(10);
+    expect(b.seeks.at(-1)).toBe("t/0@10");
+    // The late one goes on from the stored position.
+    await b.deliver(10, 5);
+    expect((await store.stats()).messages).toBe(15);
+    expect(await store.loadSourcePositions("kafka:test/in")).toEqual(new Map([["t/0", 15]]));
+    for (const ingress of ingresses) await ingress.stop();
+  });
+
+  it("records with no key are dead-lettered with the reason, in the commit of the position", async () => {
+    const store = new MemoryStore();
+    runtime = new Runtime({ store, logger: silentLogger });
+    await runtime.start();
+    const consumer = new FakeConsumer();
+    const ingress = new KafkaIngress({ spec, client: fakeClient(consumer), sink: runtime.sources(), logger: silentLogger });
+    ingress.start();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await consumer.handlers!.batch({
+      topic: "t",
+      partition: 0,
+      fetchedOffset: 0,
+      records: [{ offset: 0, key: null, value: new Uint8Array([1]) }],
+      stale: () => false,
+      resolve: () => {},
+      pause: () => () => {},
+    });
+    const [letter] = await store.listDeadLetters(10);
+    expect(letter?.error).toBe(
+      "Kafka ingress test/in: record t/0@0: the record has no key (a Kafka ingress uses the key as the target id)",
+    );
+    expect(await store.loadSourcePositions("kafka:test/in")).toEqual(new Map([["t/0", 1]]));
+    await ingress.stop();
+  });
+});

@@ -1,0 +1,169 @@
+import { type Admin, Kafka, type Consumer as KjsConsumer, type Producer as KjsProducer, logLevel } from "kafkajs";
+import type {
+  ConsumedBatch,
+  ConsumerHandlers,
+  ConsumerOptions,
+  KafkaAdmin,
+  KafkaClientFactory,
+  KafkaConsumer,
+  KafkaProducer,
+  KafkaTransaction,
+  ProducedRecord,
+  ProducerOptions,
+} from "./client.js";
+
+const bytes = (buffer: Buffer | null): Uint8Array | null =>
+  buffer === null ? null : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+const buffer = (value: Uint8Array | null): Buffer | null =>
+  value === null ? null : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+const messages = (records: readonly ProducedRecord[]) => records.map((r) => ({ key: buffer(r.key), value: buffer(r.value) }));
+
+/** Groups records by topic, keeping their order, for one `sendBatch`. */
+function topicMessages(records: readonly ProducedRecord[]) {
+  const byTopic = new Map<string, ProducedRecord[]>();
+  for (const r of records) {
+    const list = byTopic.get(r.topic);
+    if (list) list.push(r);
+    else byTopic.set(r.topic, [r]);
+  }
+  return [...byTopic].map(([topic, list]) => ({ topic, messages: messages(list) }));
+}
+
+/** Kafka properties this client understands: `client.id`, `request.timeout.ms`, `session.timeout.ms`. Others are ignored. */
+function num(properties: ReadonlyMap<string, string> | undefined, name: string): number | undefined {
+  const value = properties?.get(name);
+  return value === undefined ? undefined : Number(value);
+}
+
+/**
+ * The kafkajs implementation of `KafkaClient`. kafkajs registers a transactional id with the
+ * broker only at the first transaction: `producer.connect()` here begins and aborts one at once,
+ * so a new incarnation fences its zombie before it sends anything.
+ */
+export const kafkajsClient: KafkaClientFactory = ({ brokers, clientId, properties }) => {
+  const kafka = new Kafka({
+    clientId,
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+    requestTimeout: num(properties, "request.timeout.ms") ?? 30_000,
+    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000 },
+  });
+  return {
+    consumer: (options) =>
+      consumer(
+        kafka.consumer({
+          groupId: options.groupId,
+          readUncommitted: options.readCommitted === false,
+          sessionTimeout: num(properties, "session.timeout.ms") ?? 10_000,
+          heartbeatInterval: 1_000,
+          rebalanceTimeout: 10_000,
+          retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2_000 },
+        }),
+        options,
+      ),
+    producer: (options) => producer(kafka, options),
+    admin: async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      return adminOf(admin);
+    },
+  };
+};
+
+function consumer(c: KjsConsumer, options: ConsumerOptions): KafkaConsumer {
+  return {
+    async run(topics, handlers: ConsumerHandlers) {
+      c.on(c.events.GROUP_JOIN, (event) => {
+        const assignment = new Map<string, number[]>(Object.entries(event.payload.memberAssignment));
+        handlers.assigned(assignment);
+      });
+      await c.connect();
+      await c.subscribe({ topics: [...topics], fromBeginning: options.fromBeginning });
+      await c.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 16,
+        eachBatch: async ({ batch, isStale, pause, resolveOffset }) => {
+          const consumed: ConsumedBatch = {
+            topic: batch.topic,
+            partition: batch.partition,
+            fetchedOffset: Number((batch as unknown as { fetchedOffset: string }).fetchedOffset),
+            records: batch.messages.map((m) => ({ offset: Number(m.offset), key: bytes(m.key), value: bytes(m.value) })),
+            stale: isStale,
+            resolve: (offset) => resolveOffset(String(offset)),
+            pause,
+          };
+          await handlers.batch(consumed);
+        },
+      });
+    },
+    seek: (topic, partition, offset) => c.seek({ topic, partition, offset: String(offset) }),
+    commitOffset: (topic, partition, offset) => c.commitOffsets([{ topic, partition, offset: String(offset) }]),
+    stop: () => c.disconnect(),
+  };
+}
+
+function producer(kafka: Kafka, options: ProducerOptions): KafkaProducer {
+  const transactional = options.transactionalId !== undefined;
+  const p: KjsProducer = kafka.producer({
+    transactionalId: options.transactionalId,
+    transactionTimeout: options.transactionTimeoutMs,
+    idempotent: transactional || options.idempotent === true,
+    maxInFlightRequests: transactional || options.idempotent ? 1 : undefined,
+    allowAutoTopicCreation: false,
+  });
+  return {
+    async connect() {
+      await p.connect();
+      if (transactional) await (await p.transaction()).abort();
+    },
+    async send(records, acks) {
+      if (records.length > 0) await p.sendBatch({ topicMessages: topicMessages(records), acks });
+    },
+    async transaction(): Promise<KafkaTransaction> {
+      const t = await p.transaction();
+      return {
+        async send(records) {
+          if (records.length > 0) await t.sendBatch({ topicMessages: topicMessages(records) });
+        },
+        sendOffset: (groupId, topic, partition, offset) =>
+          t.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition, offset: String(offset) }] }] }),
+        commit: () => t.commit(),
+        abort: () => t.abort(),
+      };
+    },
+    disconnect: () => p.disconnect(),
+  };
+}
+
+function adminOf(admin: Admin): KafkaAdmin {
+  return {
+    async createTopics(topics) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: topics.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions ?? 1,
+          configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    },
+    async offsets(topic) {
+      const found = await admin.fetchTopicOffsets(topic);
+      return found
+        .map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }))
+        .sort((a, b) => a.partition - b.partition);
+    },
+    async offsetsAt(topic, timestamp) {
+      const found = await admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
+      return new Map(found.map((p) => [p.partition, Number(p.offset)]));
+    },
+    async groupOffsets(groupId, topic) {
+      const [found] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const offsets = new Map<number, number>();
+      for (const p of found?.partitions ?? []) if (Number(p.offset) >= 0) offsets.set(p.partition, Number(p.offset));
+      return offsets;
+    },
+    close: () => admin.disconnect(),
+  };
+}

@@ -1,0 +1,62 @@
+import type { CommitBatch } from "@statefun-ts/runtime/spi";
+import { describe, expect, it } from "vitest";
+import { decodeBatch, encodeBatch } from "./batch-codec.js";
+
+const address = (id: string) => ({ namespace: "ns", type: "fn", id });
+const bytes = (...b: number[]) => new Uint8Array(b);
+
+const batch: CommitBatch = {
+  now: 1_700_000_000_000,
+  fence: { owner: "w", epochs: new Map([[3, 7]]) },
+  touchedKeyGroups: new Set([3]),
+  ingress: [{ seq: 1, keyGroup: 3, target: address("a"), argument: { typename: "t/int", value: bytes(1) }, requestId: "r1" }],
+  consumed: [5, 9_007_199_254_740_991],
+  cancelTokens: ["tok"],
+  messages: [
+    { seq: 2, keyGroup: 3, target: address("ä😀 b"), argument: { typename: "t/int", value: bytes(0, 0, 0, 42) } },
+    {
+      seq: 3,
+      keyGroup: 0,
+      target: address(""),
+      caller: { namespace: "in", type: "caller", id: "c" },
+      argument: { typename: "t/empty", value: bytes() },
+      dueAt: 1_700_000_000_500,
+      cancellationToken: "tok-2",
+    },
+  ],
+  state: [
+    { address: address("a"), keyGroup: 3, name: "count", value: { typename: "t/int", value: bytes(9, 8) }, expiresAt: 123 },
+    { address: address("a"), keyGroup: 3, name: "gone", value: null },
+    { address: address("b"), keyGroup: 1, name: "", value: { typename: "", value: bytes() } },
+  ],
+  egress: [],
+  replies: [{ requestId: "r1", argument: { typename: "t/int", value: bytes(2) } }],
+  deadLetters: [],
+  replayed: [4],
+};
+
+/** Drops keys whose value is undefined: the decoded batch may carry them explicitly. */
+const defined = (value: unknown): unknown =>
+  JSON.parse(JSON.stringify(value, (_, v) => (v instanceof Uint8Array ? [...v] : v instanceof Map || v instanceof Set ? [...v] : v)));
+
+describe("the commit batch's compact form (posted to the store's thread)", () => {
+  it("decodes to the batch it encoded: optional fields, deletions, empty and non-ASCII strings, empty values", () => {
+    const { encoded, transfer } = encodeBatch(batch);
+    const decoded = decodeBatch(structuredClone(encoded, { transfer }));
+    expect(defined(decoded)).toEqual(defined(batch));
+    expect(decoded.fence.epochs).toEqual(batch.fence.epochs);
+    expect(decoded.messages[1]!.caller).toEqual({ namespace: "in", type: "caller", id: "c" });
+    expect(decoded.messages[0]!.caller).toBeUndefined();
+    expect(decoded.state[1]!.value).toBeNull();
+    expect(decoded.state[1]!.expiresAt).toBeUndefined();
+    expect([...decoded.messages[0]!.argument.value]).toEqual([0, 0, 0, 42]);
+  });
+
+  it("moves its arrays rather than copying them, and leaves the batch's own values alone", () => {
+    const { encoded, transfer } = encodeBatch(batch);
+    expect(transfer).toEqual([encoded.numbers.buffer, encoded.bytes.buffer]);
+    structuredClone(encoded, { transfer });
+    expect(encoded.numbers.byteLength).toBe(0);
+    expect([...batch.state[0]!.value!.value]).toEqual([9, 8]);
+  });
+});

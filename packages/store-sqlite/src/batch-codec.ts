@@ -1,0 +1,140 @@
+import type { Address, TypedValue } from "@statefun-ts/protocol";
+import type { CommitBatch, StateWrite, StoredMessage } from "@statefun-ts/runtime/spi";
+
+/**
+ * A commit batch as it is posted to the store's thread. The parts that grow with the batch
+ * (`messages`, `state`, `consumed`) travel as three flat values instead of an object per row:
+ * numbers in one `Float64Array`, every string one after the other in one string, every value's
+ * bytes in one `Uint8Array`. The two arrays are transferred, not copied, and the string is one
+ * copy: structured clone of an object per row, each with its own `Uint8Array`, cost more than
+ * the engine's whole work per message. The other parts, small or rare, go as they are.
+ */
+export interface EncodedBatch {
+  readonly rest: Omit<CommitBatch, "messages" | "state" | "consumed">;
+  readonly messageCount: number;
+  readonly stateCount: number;
+  readonly consumedCount: number;
+  readonly numbers: Float64Array;
+  readonly strings: string;
+  readonly bytes: Uint8Array;
+}
+
+/** Numbers per message: seq, key group, due at, value length and 8 string lengths. */
+const MESSAGE_NUMBERS = 12;
+/** Numbers per state write: key group, expires at, value length (-1: a deletion) and 5 string lengths. */
+const STATE_NUMBERS = 8;
+/** The length written for an absent string. */
+const ABSENT = -1;
+
+/** The batch as it is posted; `transfer` lists what moves rather than being copied. */
+export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transfer: ArrayBuffer[] } {
+  const { messages, state, consumed, ...rest } = batch;
+  let size = 0;
+  for (const m of messages) size += m.argument.value.byteLength;
+  for (const w of state) if (w.value !== null) size += w.value.value.byteLength;
+  const numbers = new Float64Array(messages.length * MESSAGE_NUMBERS + state.length * STATE_NUMBERS + consumed.length);
+  const bytes = new Uint8Array(size);
+  let n = 0;
+  let b = 0;
+  let strings = "";
+  const text = (s: string | undefined): void => {
+    if (s === undefined) numbers[n++] = ABSENT;
+    else {
+      numbers[n++] = s.length;
+      strings += s;
+    }
+  };
+  for (const m of messages) {
+    const value = m.argument.value;
+    numbers[n++] = m.seq;
+    numbers[n++] = m.keyGroup;
+    numbers[n++] = m.dueAt ?? Number.NaN;
+    numbers[n++] = value.byteLength;
+    bytes.set(value, b);
+    b += value.byteLength;
+    text(m.target.namespace);
+    text(m.target.type);
+    text(m.target.id);
+    text(m.caller?.namespace);
+    text(m.caller?.type);
+    text(m.caller?.id);
+    text(m.argument.typename);
+    text(m.cancellationToken);
+  }
+  for (const w of state) {
+    numbers[n++] = w.keyGroup;
+    numbers[n++] = w.expiresAt ?? Number.NaN;
+    if (w.value === null) numbers[n++] = ABSENT;
+    else {
+      numbers[n++] = w.value.value.byteLength;
+      bytes.set(w.value.value, b);
+      b += w.value.value.byteLength;
+    }
+    text(w.address.namespace);
+    text(w.address.type);
+    text(w.address.id);
+    text(w.name);
+    text(w.value?.typename);
+  }
+  for (const seq of consumed) numbers[n++] = seq;
+  const encoded: EncodedBatch = {
+    rest,
+    messageCount: messages.length,
+    stateCount: state.length,
+    consumedCount: consumed.length,
+    numbers,
+    strings,
+    bytes,
+  };
+  return { encoded, transfer: [numbers.buffer as ArrayBuffer, bytes.buffer as ArrayBuffer] };
+}
+
+/** The batch again, on the store's thread. */
+export function decodeBatch(encoded: EncodedBatch): CommitBatch {
+  const { numbers, strings, bytes } = encoded;
+  let n = 0;
+  let b = 0;
+  let s = 0;
+  const text = (): string | undefined => {
+    const length = numbers[n++]!;
+    if (length === ABSENT) return undefined;
+    const value = strings.slice(s, s + length);
+    s += length;
+    return value;
+  };
+  const value = (length: number): Uint8Array => {
+    const v = bytes.subarray(b, b + length);
+    b += length;
+    return v;
+  };
+  const optional = (x: number): number | undefined => (Number.isNaN(x) ? undefined : x);
+  const messages: StoredMessage[] = new Array(encoded.messageCount);
+  for (let i = 0; i < encoded.messageCount; i++) {
+    const seq = numbers[n++]!;
+    const keyGroup = numbers[n++]!;
+    const dueAt = optional(numbers[n++]!);
+    const bytesOf = value(numbers[n++]!);
+    const target: Address = { namespace: text()!, type: text()!, id: text()! };
+    const namespace = text();
+    const type = text();
+    const id = text();
+    const caller: Address | undefined = namespace === undefined ? undefined : { namespace, type: type!, id: id! };
+    const argument: TypedValue = { typename: text()!, value: bytesOf };
+    const cancellationToken = text();
+    messages[i] = { seq, keyGroup, target, caller, argument, dueAt, cancellationToken };
+  }
+  const state: StateWrite[] = new Array(encoded.stateCount);
+  for (let i = 0; i < encoded.stateCount; i++) {
+    const keyGroup = numbers[n++]!;
+    const expiresAt = optional(numbers[n++]!);
+    const length = numbers[n++]!;
+    const bytesOf = length === ABSENT ? undefined : value(length);
+    const address: Address = { namespace: text()!, type: text()!, id: text()! };
+    const name = text()!;
+    const typename = text();
+    state[i] = { address, keyGroup, name, value: bytesOf === undefined ? null : { typename: typename!, value: bytesOf }, expiresAt };
+  }
+  const consumed: number[] = new Array(encoded.consumedCount);
+  for (let i = 0; i < encoded.consumedCount; i++) consumed[i] = numbers[n++]!;
+  return { ...encoded.rest, messages, state, consumed };
+}

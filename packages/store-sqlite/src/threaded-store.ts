@@ -1,0 +1,135 @@
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { StatefunError } from "@statefun-ts/protocol";
+import type { CommitBatch, CommitResult, Store, StoreInfo } from "@statefun-ts/runtime/spi";
+import { encodeBatch } from "./batch-codec.js";
+import { DATABASE_FILE } from "./lock.js";
+import { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
+import { type Call, COMMIT_ENCODED, type Reply, rethrown } from "./thread-calls.js";
+
+/** Every method of `SqliteStore` but its life cycle, as this store offers it: asynchronous, run on the store's thread. */
+type Forwarded = {
+  [K in Exclude<keyof SqliteStore, "open" | "close" | "dir" | "file">]: SqliteStore[K] extends (...args: infer A) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+};
+
+/**
+ * The thread's script. The tests run this file from the sources (`.ts`), where the worker, a
+ * plain Node thread, cannot load TypeScript: it then runs the built one in `dist`.
+ */
+const THREAD_SCRIPT = import.meta.url.endsWith(".ts")
+  ? new URL("../dist/store-thread.js", import.meta.url)
+  : new URL("./store-thread.js", import.meta.url);
+
+/**
+ * The embedded store with its SQLite work on a worker thread: the same database, schema and
+ * transactions as `SqliteStore` (the thread runs one), but the engine's thread only posts
+ * calls and goes on invoking while a commit and its fsync run (`commitsOffThread`).
+ *
+ * The thread holds the one connection and runs the calls in the order they were posted: commits
+ * apply in order, a read sees every commit posted before it, and a commit's promise resolves
+ * only once its transaction is durable, so nothing leaves the process before that. A crash
+ * takes the thread with the process: what was not committed rolls back together.
+ *
+ * @example
+ * const store = new ThreadedSqliteStore({ dir: ".statefun" });
+ */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: its static block defines the methods the interface below declares.
+export class ThreadedSqliteStore {
+  readonly dir: string;
+  readonly commitsOffThread = true;
+  readonly #options: SqliteStoreOptions;
+  #worker: Worker | undefined;
+  #nextId = 1;
+  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
+
+  static {
+    // Each `SqliteStore` method but the life cycle is posted to the thread: a method other
+    // branches add to `SqliteStore` is forwarded here too.
+    const local = new Set(["constructor", "open", "close", "file", "commit"]);
+    for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
+      if (local.has(name)) continue;
+      Object.defineProperty(ThreadedSqliteStore.prototype, name, {
+        value(this: ThreadedSqliteStore, ...args: unknown[]) {
+          return this.#call(name, args);
+        },
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+
+  constructor(options: SqliteStoreOptions) {
+    // Checks the options here, where the caller is, not on the thread.
+    this.dir = new SqliteStore(options).dir;
+    this.#options = { ...options };
+  }
+
+  get file(): string {
+    return join(this.dir, DATABASE_FILE);
+  }
+
+  async open(): Promise<StoreInfo> {
+    if (this.#worker !== undefined) throw new StatefunError("STATEFUN_BAD_CONFIG", `the store at ${this.dir} is already open`);
+    const worker = new Worker(THREAD_SCRIPT, { workerData: this.#options });
+    this.#worker = worker;
+    worker.on("message", (reply: Reply) => this.#answer(reply));
+    worker.on("error", (error) =>
+      this.#fail(new StatefunError("STATEFUN_CLOSED", `the store thread of ${this.dir} failed: ${error.message}`, { cause: error })),
+    );
+    worker.on("exit", (code) => this.#fail(new StatefunError("STATEFUN_CLOSED", `the store thread of ${this.dir} exited (${code})`)));
+    try {
+      return (await this.#call("open", [])) as StoreInfo;
+    } catch (error) {
+      this.#worker = undefined;
+      await worker.terminate();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    if (worker === undefined) return;
+    try {
+      await this.#call("close", []);
+    } finally {
+      this.#worker = undefined;
+      await worker.terminate();
+    }
+  }
+
+  /** Posts the batch in its compact form (see `EncodedBatch`); resolves once it is durable. */
+  commit(batch: CommitBatch): Promise<CommitResult> {
+    const { encoded, transfer } = encodeBatch(batch);
+    return this.#call(COMMIT_ENCODED, [encoded], transfer) as Promise<CommitResult>;
+  }
+
+  #call(method: string, args: readonly unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {
+    const worker = this.#worker;
+    if (worker === undefined) return Promise.reject(new StatefunError("STATEFUN_CLOSED", `the store at ${this.dir} is not open`));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ id, method, args } satisfies Call, transfer);
+    });
+  }
+
+  #answer(reply: Reply): void {
+    const waiter = this.#pending.get(reply.id);
+    if (waiter === undefined) return;
+    this.#pending.delete(reply.id);
+    if (reply.error === undefined) waiter.resolve(reply.value);
+    else waiter.reject(rethrown(reply.error));
+  }
+
+  /** The thread is gone: every call still waiting fails (a commit with it: it may or may not have committed). */
+  #fail(error: StatefunError): void {
+    this.#worker = undefined;
+    for (const waiter of this.#pending.values()) waiter.reject(error);
+    this.#pending.clear();
+  }
+}
+
+// The forwarded methods, for the type checker (the class's static block defines every one of them).
+export interface ThreadedSqliteStore extends Omit<Forwarded, keyof Store>, Store {}

@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { StatefunError } from "@statefun-ts/protocol";
+import type { Store } from "@statefun-ts/runtime/spi";
+import { SqliteStore, ThreadedSqliteStore } from "@statefun-ts/store-sqlite";
+import { describe, expect, it, vi } from "vitest";
+import { storeConformance } from "./conformance.js";
+import type { MakeStore } from "./helpers.js";
+
+// The store whose SQLite work runs on a worker thread passes the same suite as the direct one.
+const makeThreadedStore: MakeStore = async (options = {}) => {
+  const dir = mkdtempSync(join(tmpdir(), "statefun-store-sqlite-thread-"));
+  let current = new ThreadedSqliteStore({ dir, keyGroups: options.keyGroups });
+  return {
+    store: current,
+    async reopen(again = {}) {
+      await current.close();
+      current = new ThreadedSqliteStore({ dir, keyGroups: again.keyGroups });
+      return current;
+    },
+    async cleanup() {
+      await current.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};
+
+// Every open starts a thread: the model-based test, which reopens stores often, needs longer on a busy machine.
+vi.setConfig({ testTimeout: 180_000 });
+storeConformance("sqlite on a worker thread", makeThreadedStore);
+
+describe("ThreadedSqliteStore", () => {
+  it("says its commits run off the engine's thread, and the direct store does not", () => {
+    expect(new ThreadedSqliteStore({ dir: "x" }).commitsOffThread).toBe(true);
+    const direct: Store = new SqliteStore({ dir: "x" });
+    expect(direct.commitsOffThread).toBeUndefined();
+  });
+
+  it("checks its options where it is made, with the direct store's errors", () => {
+    expect(() => new ThreadedSqliteStore({ dir: "x", keyGroups: 0 })).toThrow(/keyGroups/);
+    expect(() => new ThreadedSqliteStore({ dir: "x", synchronous: "off" as "full" })).toThrow(StatefunError);
+  });
+
+  it("holds the data directory's lock on its thread: a second store, threaded or not, is refused with the code", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "statefun-store-sqlite-thread-"));
+    const first = new ThreadedSqliteStore({ dir });
+    await first.open();
+    try {
+      await expect(new ThreadedSqliteStore({ dir }).open()).rejects.toMatchObject({ code: "STATEFUN_BAD_CONFIG", message: /in use/ });
+      await expect(new SqliteStore({ dir }).open()).rejects.toMatchObject({ code: "STATEFUN_BAD_CONFIG" });
+      expect(await first.settings()).toEqual({ journalMode: "wal", synchronous: 2, lockingMode: "exclusive", busyTimeout: 5000 });
+    } finally {
+      await first.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("fails calls after close with STATEFUN_CLOSED", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "statefun-store-sqlite-thread-"));
+    const store = new ThreadedSqliteStore({ dir });
+    await store.open();
+    await store.close();
+    await expect(store.stats()).rejects.toMatchObject({ code: "STATEFUN_CLOSED" });
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
