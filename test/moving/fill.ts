@@ -1,5 +1,6 @@
 import { keyGroupOf } from "@statefun-ts/protocol";
 import type { Store } from "@statefun-ts/runtime";
+import type { SourceAdvance } from "@statefun-ts/runtime/spi";
 import { addr, batch, bytes, ingress, message, range, text } from "../store/helpers.js";
 
 /** Ids whose byte order differs from most collations' order (case, accents, astral characters). */
@@ -9,7 +10,8 @@ export const AWKWARD_IDS = ["a", "B", "b", "Z", "é", "e", "z", "ｚ", "😀", "
  * Fills an open store with rows of every kind an export holds: registry entries, state specs, a
  * parked type, state (with and without expiry, `instances` × 3 values, plus awkward ids), waiting
  * and delayed messages (some cancelled), egress records (some delivered), dead letters (one
- * replayed), replies and idempotency keys.
+ * replayed), replies, idempotency keys, and ingress source positions (Kafka partitions, whose
+ * names sort differently in byte order, and the Kafka egress's outbox identity).
  */
 export async function fillStore(store: Store, options: { keyGroups: number; instances: number }): Promise<void> {
   const { keyGroups } = options;
@@ -75,4 +77,19 @@ export async function fillStore(store: Store, options: { keyGroups: number; inst
   await store.deleteEgress(egress.map((e) => e.id));
   const [dead] = await store.listDeadLetters(1);
   await store.commit(batch(fence, { replayed: [dead!.id] }));
+  await store.commit(batch(fence, { sources: SOURCE_POSITIONS.map((p) => advance(p.source, p.partition, null, 1)) }));
+  await store.commit(batch(fence, { sources: SOURCE_POSITIONS.map((p) => advance(p.source, p.partition, 1, p.position)) }));
+}
+
+/** The source positions `fillStore` leaves, in byte order of (source, partition). */
+export const SOURCE_POSITIONS = [
+  { source: "kafka-egress", partition: "outbox", position: 77 },
+  { source: "kafka:orders", partition: "Orders/0", position: 5 },
+  { source: "kafka:orders", partition: "orders/10", position: 9_007_199_254_740_000 },
+  { source: "kafka:orders", partition: "orders/2", position: 42 },
+  { source: "kafka:orders", partition: "ördërs/0", position: 3 },
+];
+
+function advance(source: string, partition: string, from: number | null, to: number): SourceAdvance {
+  return { source, partition, from, to, messages: [], deadLetters: [] };
 }

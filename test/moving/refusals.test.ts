@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StoreTarget } from "../../packages/server/src/cli/args.js";
 import { openExportFile, readExport } from "../../packages/server/src/moving/export-file.js";
 import { exportStore, importFile } from "../../packages/server/src/moving/operations.js";
+import { batch, range } from "../store/helpers.js";
 import { fillStore } from "./fill.js";
 import { exportFileLines, postgresTarget, tempDir } from "./helpers.js";
 
@@ -167,6 +168,17 @@ describe("import refuses a bad file, writing nothing", () => {
     const before = await rowsIn(new SqliteStore({ dir: target.dir }));
     await expect(importFile({ store: target, file: good })).rejects.toThrow(/is not empty: import into a new store, or merge with --merge/);
     expect(await rowsIn(new SqliteStore({ dir: target.dir }))).toBe(before);
+    // The target moves on after the first import: a merge writes the file's position over its own.
+    const moved = new SqliteStore({ dir: target.dir });
+    await moved.open();
+    try {
+      const fence = { owner: "w", epochs: await moved.acquire("w", range(KEY_GROUPS)) };
+      const advance = { source: "kafka:orders", partition: "orders/2", from: 42, to: 50, messages: [], deadLetters: [] };
+      await moved.commit(batch(fence, { sources: [advance] }));
+      expect((await moved.loadSourcePositions("kafka:orders")).get("orders/2")).toBe(50);
+    } finally {
+      await moved.close();
+    }
 
     const merged = await importFile({ store: target, file: good, merge: true });
     expect(merged).toEqual(exported);
@@ -180,6 +192,8 @@ describe("import refuses a bad file, writing nothing", () => {
       expect(counts.egress).toBe(exported.egress * 2);
       expect(counts["dead-letter"]).toBe(exported["dead-letter"] * 2);
       expect(counts["idempotency-key"]).toBe(exported["idempotency-key"]);
+      expect(counts["source-position"]).toBe(exported["source-position"]);
+      expect((await store.loadSourcePositions("kafka:orders")).get("orders/2")).toBe(42);
     } finally {
       await store.close();
     }

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SNAPSHOT_KINDS, type SnapshotRecord } from "@statefun-ts/runtime/spi";
 import { MemoryStore } from "@statefun-ts/runtime/testing";
@@ -7,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { exportLines, summarize } from "../../packages/server/src/moving/export-file.js";
 import { exportStore, importFile, migrate } from "../../packages/server/src/moving/operations.js";
 import { addr, batch, range, text } from "../store/helpers.js";
-import { AWKWARD_IDS, fillStore } from "./fill.js";
+import { AWKWARD_IDS, fillStore, SOURCE_POSITIONS } from "./fill.js";
 import { exportFileLines, postgresTarget, recordLines, tempDir } from "./helpers.js";
 
 const KEY_GROUPS = 16;
@@ -41,6 +43,7 @@ describe("export and import", () => {
     expect(first.counts.state).toBe((700 + AWKWARD_IDS.length) * 3);
     expect(first.counts.message).toBe(60 - 7 + 40 - 3 + 10);
     expect(first.counts.egress).toBe(30 - 4);
+    expect(first.counts["source-position"]).toBe(SOURCE_POSITIONS.length);
 
     const intoPostgres = await importFile({ store: pg.target, file: join(tmp.dir, "1.jsonl") });
     expect(intoPostgres).toEqual(first.counts);
@@ -52,6 +55,21 @@ describe("export and import", () => {
     expect(third.digest).toBe(first.digest);
     expect(recordLines(join(tmp.dir, "2.jsonl.gz"))).toEqual(recordLines(join(tmp.dir, "1.jsonl")));
     expect(recordLines(join(tmp.dir, "3.jsonl"))).toEqual(recordLines(join(tmp.dir, "1.jsonl")));
+    // Source positions come last, in byte order of (source, partition), and arrive in each store.
+    const positions = recordLines(join(tmp.dir, "3.jsonl"))
+      .map((line) => JSON.parse(line) as { kind: string })
+      .filter((r) => r.kind === "source-position");
+    expect(positions).toEqual(SOURCE_POSITIONS.map((p) => ({ kind: "source-position", ...p })));
+    const copy = new SqliteStore({ dir: b });
+    await copy.open();
+    try {
+      expect(await copy.loadSourcePositions("kafka:orders")).toEqual(
+        new Map(SOURCE_POSITIONS.filter((p) => p.source === "kafka:orders").map((p) => [p.partition, p.position])),
+      );
+      expect(await copy.loadSourcePositions("kafka-egress")).toEqual(new Map([["outbox", 77]]));
+    } finally {
+      await copy.close();
+    }
     // The header names the key groups; the trailer the counts.
     const lines = exportFileLines(join(tmp.dir, "3.jsonl"));
     expect(JSON.parse(lines[0]!)).toMatchObject({ format: "statefun-ts-export", version: 1, keyGroups: KEY_GROUPS });
@@ -91,6 +109,8 @@ describe("export and import", () => {
       expect(odd.at(-1)!.id).toBeGreaterThan(maxEgress);
       expect(await store.registryVersion()).toBe(4);
       expect((await store.loadState(addr("😀"))).map((e) => e.name)).toEqual(["count", "name", "session"]);
+      expect(await store.loadSourcePositions("kafka-egress")).toEqual(new Map([["outbox", 77]]));
+      expect((await store.loadSourcePositions("kafka:orders")).get("orders/10")).toBe(9_007_199_254_740_000);
     } finally {
       await store.close();
     }
@@ -111,6 +131,24 @@ describe("export and import", () => {
     await copy.loadSnapshot(memory.readSnapshot());
     expect(await summarize(copy, KEY_GROUPS)).toEqual(sqlite);
     expect(await copy.snapshotCounts()).toEqual(sqlite.counts);
+  });
+
+  it("a file written before source positions were exported (no such records, no such count) still imports", async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const a = join(tmp.dir, "a");
+    await filledSqlite(a, 10);
+    const current = await exportStore({ store: { kind: "sqlite", dir: a }, out: join(tmp.dir, "new.jsonl") });
+    // The same file as an older Statefun TS wrote it: no source-position lines, no such key in the trailer's counts.
+    const [header, ...rest] = exportFileLines(join(tmp.dir, "new.jsonl"));
+    const records = rest.slice(0, -1).filter((line) => (JSON.parse(line) as { kind: string }).kind !== "source-position");
+    const body = [header!, ...records].map((line) => `${line}\n`).join("");
+    const { "source-position": _, ...oldCounts } = current.counts;
+    const trailer = { kind: "end", records: records.length, counts: oldCounts, sha256: createHash("sha256").update(body).digest("hex") };
+    writeFileSync(join(tmp.dir, "old.jsonl"), `${body}${JSON.stringify(trailer)}\n`);
+
+    const counts = await importFile({ store: { kind: "sqlite", dir: join(tmp.dir, "b") }, file: join(tmp.dir, "old.jsonl") });
+    expect(counts).toEqual({ ...current.counts, "source-position": 0 });
   });
 
   it("migrate moves SQLite into PostgreSQL and verifies counts and digest", async () => {

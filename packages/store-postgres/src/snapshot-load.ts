@@ -15,6 +15,7 @@ import { withClient } from "./connect.js";
 import { messageArrays, messageColumns } from "./message-arrays.js";
 import { type IdempotencyKeyRow, insertIdempotencyKeys } from "./snapshot-keys.js";
 import { countsOn } from "./snapshot-read.js";
+import { insertSourcePositions, type SourcePositionRow } from "./snapshot-sources.js";
 import { SQL } from "./statements.js";
 
 type Batch =
@@ -23,7 +24,8 @@ type Batch =
   | { kind: "egress"; rows: EgressRow[] }
   | { kind: "dead-letter"; rows: DeadLetter[] }
   | { kind: "reply"; rows: Extract<SnapshotRecord, { kind: "reply" }>[] }
-  | { kind: "idempotency-key"; rows: IdempotencyKeyRow[] };
+  | { kind: "idempotency-key"; rows: IdempotencyKeyRow[] }
+  | { kind: "source-position"; rows: SourcePositionRow[] };
 
 /** Rows per multi-row insert. */
 const BATCH = 1000;
@@ -42,7 +44,9 @@ export function loadPostgresSnapshot(
     await client.query("BEGIN");
     try {
       // One loader at a time, and no commit of a worker meanwhile changes what "empty" meant.
-      await client.query("LOCK TABLE messages, state, egress, dead_letters, replies, idempotency_keys IN SHARE ROW EXCLUSIVE MODE");
+      await client.query(
+        "LOCK TABLE messages, state, egress, dead_letters, replies, idempotency_keys, source_positions IN SHARE ROW EXCLUSIVE MODE",
+      );
       const before = await countsOn(client);
       if (!merge && Object.entries(before).some(([kind, n]) => kind !== "registry-version" && n > 0)) {
         throw new StatefunError("STATEFUN_BAD_CONFIG", `${options.where} is not empty: import into a new store, or merge with --merge`);
@@ -124,6 +128,9 @@ export function loadPostgresSnapshot(
             break;
           case "idempotency-key":
             await add("idempotency-key", record);
+            break;
+          case "source-position":
+            await add("source-position", record);
             break;
         }
       }
@@ -228,6 +235,9 @@ async function insertBatch(client: pg.PoolClient, batch: Batch, options: { merge
     }
     case "idempotency-key":
       await insertIdempotencyKeys(client, batch.rows);
+      return;
+    case "source-position":
+      await insertSourcePositions(client, batch.rows);
       return;
   }
 }

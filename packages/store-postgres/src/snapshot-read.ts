@@ -2,16 +2,18 @@ import type { SnapshotCounts, SnapshotRecord, StateSpecInfo } from "@statefun-ts
 import { MESSAGE_COLUMNS, type Row, toDeadLetter, toEgressRow, toMessage } from "@statefun-ts/runtime/spi";
 import type pg from "pg";
 import { COUNT_IDEMPOTENCY_KEYS, IDEMPOTENCY_KEYS_IN_ORDER, toIdempotencyKey } from "./snapshot-keys.js";
+import { COUNT_SOURCE_POSITIONS, SOURCE_POSITIONS_IN_ORDER, toSourcePosition } from "./snapshot-sources.js";
 
 const C = 'COLLATE "C"';
 
 const COUNTS = `SELECT (SELECT count(*) FROM registry), (SELECT count(*) FROM state_specs), (SELECT count(*) FROM parked_types),
   (SELECT count(*) FROM state), (SELECT count(*) FROM messages), (SELECT count(*) FROM egress),
-  (SELECT count(*) FROM dead_letters), (SELECT count(*) FROM replies), ${COUNT_IDEMPOTENCY_KEYS}`;
+  (SELECT count(*) FROM dead_letters), (SELECT count(*) FROM replies), ${COUNT_IDEMPOTENCY_KEYS},
+  ${COUNT_SOURCE_POSITIONS}`;
 
 export async function countsOn(client: pg.PoolClient | pg.Pool): Promise<SnapshotCounts> {
   const { rows } = await client.query<number[]>({ text: COUNTS, rowMode: "array" });
-  const [registry, specs, parked, state, message, egress, dead, reply, keys] = rows[0]!;
+  const [registry, specs, parked, state, message, egress, dead, reply, keys, positions] = rows[0]!;
   return {
     "registry-version": 1,
     registry: registry!,
@@ -23,6 +25,7 @@ export async function countsOn(client: pg.PoolClient | pg.Pool): Promise<Snapsho
     "dead-letter": dead!,
     reply: reply!,
     "idempotency-key": keys!,
+    "source-position": positions!,
   };
 }
 
@@ -114,6 +117,9 @@ export async function* readPostgresSnapshot(pool: pg.Pool, pageSize: number): As
     }
     for await (const r of cursor(client, "sf_keys", IDEMPOTENCY_KEYS_IN_ORDER, pageSize)) {
       yield { kind: "idempotency-key", ...toIdempotencyKey(r) };
+    }
+    for await (const r of cursor(client, "sf_sources", SOURCE_POSITIONS_IN_ORDER, pageSize)) {
+      yield { kind: "source-position", ...toSourcePosition(r) };
     }
     await client.query("COMMIT");
   } catch (error) {

@@ -4,6 +4,7 @@ import type Database from "better-sqlite3";
 import { MESSAGE_PARAMS, pushMessage } from "./message-params.js";
 import { idempotencyKeyStatements } from "./snapshot-keys.js";
 import { isEmpty } from "./snapshot-read.js";
+import { sourcePositionStatements } from "./snapshot-sources.js";
 
 /**
  * Writes `records` in one transaction (`BEGIN IMMEDIATE` … `COMMIT`): when the iterable throws,
@@ -47,6 +48,7 @@ export async function loadSqliteSnapshot(
     ),
   };
   const keys = idempotencyKeyStatements(db);
+  const positions = sourcePositionStatements(db);
   const seqOffset = merge
     ? (db
         .prepare("SELECT max(coalesce((SELECT max(seq) FROM messages), 0), coalesce((SELECT max(seq) FROM dead_letters), 0))")
@@ -118,6 +120,9 @@ export async function loadSqliteSnapshot(
           break;
         case "idempotency-key":
           keys.insert(record);
+          break;
+        case "source-position":
+          positions.insert(record);
           break;
       }
     }

@@ -3,6 +3,7 @@ import type { SnapshotCounts, SnapshotRecord, StateSpecInfo } from "@statefun-ts
 import { MESSAGE_COLUMNS, type Row, toDeadLetter, toEgressRow, toMessage } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
 import { idempotencyKeyStatements } from "./snapshot-keys.js";
+import { readSourcePositions, sourcePositionStatements } from "./snapshot-sources.js";
 
 /** Rows of each table, in one read. */
 const COUNTS = `SELECT
@@ -24,6 +25,7 @@ export function snapshotCounts(db: Database.Database): SnapshotCounts {
     "dead-letter": row[6]!,
     reply: row[7]!,
     "idempotency-key": keys,
+    "source-position": sourcePositionStatements(db).count(),
   };
 }
 
@@ -120,6 +122,8 @@ export async function* readSqliteSnapshot(db: Database.Database, pageSize: numbe
       if (rows.length < pageSize) break;
       afterKey = rows.at(-1)!.key;
     }
+
+    for (const row of readSourcePositions(db, pageSize)) yield { kind: "source-position", ...row };
   } finally {
     db.exec("COMMIT");
   }

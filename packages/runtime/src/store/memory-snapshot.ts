@@ -14,6 +14,8 @@ export interface MemoryTables {
   readonly specs: Map<string, Map<string, StateSpecInfo>>;
   readonly registry: Map<string, RegistryEntry>;
   readonly parked: Map<string, number>;
+  /** Keyed `{source}\u0000{partition}` (see `MemoryStore.loadSourcePositions`). */
+  readonly sourcePositions: Map<string, number>;
   readonly registryVersion: number;
 }
 
@@ -68,6 +70,20 @@ export function* readMemorySnapshot(t: MemoryTables): Generator<SnapshotRecord> 
       ...(k.fingerprint === undefined ? {} : { fingerprint: k.fingerprint }),
     };
   }
+  const positions = [...t.sourcePositions].map(([key, position]) => {
+    const [source, partition] = splitSourceKey(key);
+    return { source, partition, position };
+  });
+  for (const p of positions.sort(byKeys((p) => [p.source, p.partition]))) yield { kind: "source-position", ...p };
+}
+
+function sourceKey(source: string, partition: string): string {
+  return `${source}\u0000${partition}`;
+}
+
+function splitSourceKey(key: string): [string, string] {
+  const at = key.indexOf("\u0000");
+  return [key.slice(0, at), key.slice(at + 1)];
 }
 
 export function memoryCounts(t: MemoryTables): SnapshotCounts {
@@ -157,6 +173,9 @@ export async function loadMemorySnapshot(
         break;
       case "idempotency-key":
         t.keys.set(record.key, { requestId: record.requestId, createdAt: record.createdAt, fingerprint: record.fingerprint });
+        break;
+      case "source-position":
+        t.sourcePositions.set(sourceKey(record.source, record.partition), record.position);
         break;
     }
   }

@@ -460,8 +460,20 @@ export class MemoryStore implements Store {
   }
 
   private tables(): MemoryTables {
-    const { messages, state, egress, replies, keys, dead, specs, registry, parked } = this;
-    return { messages, state, egress, replies, keys, dead, specs, registry, parked, registryVersion: this.registryChanges };
+    const { messages, state, egress, replies, keys, dead, specs, registry, parked, sourcePositions } = this;
+    return {
+      messages,
+      state,
+      egress,
+      replies,
+      keys,
+      dead,
+      specs,
+      registry,
+      parked,
+      sourcePositions,
+      registryVersion: this.registryChanges,
+    };
   }
 
   async registryVersion(): Promise<number> {

@@ -33,7 +33,13 @@ export type SnapshotRecord =
       readonly createdAt: number;
       /** What the request was (see `IngressMessage.fingerprint`); absent for a key stored without one. */
       readonly fingerprint?: string | undefined;
-    };
+    }
+  /**
+   * Where an ingress source reads next in one of its partitions (`SourcePositions`; also the Kafka
+   * egress's outbox identity, source `kafka-egress`, partition `outbox`): without it a store moved
+   * elsewhere would read its sources again.
+   */
+  | { readonly kind: "source-position"; readonly source: string; readonly partition: string; readonly position: number };
 
 export type SnapshotKind = SnapshotRecord["kind"];
 
@@ -49,6 +55,7 @@ export const SNAPSHOT_KINDS: readonly SnapshotKind[] = [
   "dead-letter",
   "reply",
   "idempotency-key",
+  "source-position",
 ];
 
 /** Rows of each kind. */
@@ -61,7 +68,7 @@ export function zeroCounts(): SnapshotCounts {
 export interface LoadOptions {
   /**
    * Load into a store that holds data already: keyed rows (state, registry, specs, parked types,
-   * replies, idempotency keys) are overwritten; messages get new seqs after the store's own (in
+   * replies, idempotency keys, source positions) are overwritten; messages get new seqs after the store's own (in
    * their order); egress records and dead letters get new ids. Without it a store that is not
    * empty is refused (`STATEFUN_BAD_CONFIG`) and nothing is written.
    */

@@ -12,6 +12,11 @@ import { parseRecord, recordJson } from "./records.js";
 export const EXPORT_FORMAT = "statefun-ts-export";
 /** The version of the format this code writes, and the newest it reads. */
 export const EXPORT_VERSION = 1;
+/**
+ * Kinds added to version 1 after its first files were written: an older reader refuses them as an
+ * unknown kind (it does not misread them), and an older file has none of them and no count of them.
+ */
+const ADDED_SINCE_VERSION_1: ReadonlySet<string> = new Set(["source-position"]);
 
 export interface ExportHeader {
   readonly format: typeof EXPORT_FORMAT;
@@ -225,7 +230,9 @@ function checkTrailer(json: unknown, seen: { at: string; records: number; counts
     throw bad(`${seen.at}: the trailer counts ${String(trailer.records)} records, the file holds ${seen.records}`);
   }
   for (const [kind, n] of Object.entries(seen.counts)) {
-    if (trailer.counts?.[kind] !== n) {
+    // A file of an older Statefun TS (same format version) has no count of a kind added since: 0.
+    const counted = trailer.counts?.[kind] ?? (ADDED_SINCE_VERSION_1.has(kind) && trailer.counts !== undefined ? 0 : undefined);
+    if (counted !== n) {
       throw bad(`${seen.at}: the trailer counts ${String(trailer.counts?.[kind])} ${kind} records, the file holds ${n}`);
     }
   }

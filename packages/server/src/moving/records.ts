@@ -74,6 +74,7 @@ const recordSchemas = {
     createdAt: int,
     fingerprint: text.optional(),
   }),
+  "source-position": z.strictObject({ kind: z.literal("source-position"), source: text, partition: text, position: int }),
 } as const;
 
 type Kind = keyof typeof recordSchemas;
@@ -191,6 +192,8 @@ export function recordJson(record: SnapshotRecord): Record<string, unknown> {
         createdAt: record.createdAt,
         ...(record.fingerprint === undefined ? {} : { fingerprint: record.fingerprint }),
       };
+    case "source-position":
+      return { kind: record.kind, source: record.source, partition: record.partition, position: record.position };
   }
 }
 
@@ -242,6 +245,8 @@ export function parseRecord(json: unknown): SnapshotRecord | string {
     case "reply":
       return { kind: r.kind, requestId: r.requestId, argument: typed(r.typename, r.value), createdAt: r.createdAt };
     case "idempotency-key":
+      return r;
+    case "source-position":
       return r;
   }
 }
