@@ -208,8 +208,9 @@ export class Runtime {
    * Sets one state value of an instance, or deletes it (`value: null`), in the instance's order:
    * the edit is committed to its inbox and applied between two invocations, through the commit
    * pipeline, as an invocation's write would be (see `engine/state-edit.ts`). Resolves true once
-   * the write is committed; false when that took longer than `timeoutMs` (the edit is still
-   * applied later, e.g. once a function type with no binding is loaded).
+   * the write is applied; false when that took longer than `timeoutMs`, and at once (after its
+   * commit) when its function type has no binding: the edit is still applied later, in order,
+   * once the type is loaded.
    */
   async editState(address: Address, edit: StateEdit, timeoutMs = 30_000): Promise<boolean> {
     return this.life.running().admission.editState(address, edit, timeoutMs);

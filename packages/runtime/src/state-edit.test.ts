@@ -66,4 +66,16 @@ describe("Runtime.editState", () => {
     await expect.poll(async () => (await value(rt)) && IntCodec.decode((await value(rt))!.value)).toBe(2);
     expect(seen).toEqual([undefined, undefined]);
   });
+
+  it("answers at once, once committed, for a type with no binding: the edit waits (parked) and applies in order when the type is loaded", async () => {
+    runtime = new Runtime({ store: new MemoryStore() });
+    await runtime.start();
+    // Far beyond the test's own timeout: an edit that waited for the unbound type to run would fail the test.
+    expect(await runtime.editState(at, { name: "count", value: int(41) }, 3_600_000)).toBe(false);
+    runtime.load(statefunModule({ functions: [counter] }));
+    gate = Promise.resolve();
+    await runtime.ingest({ target: at, argument: int(1) });
+    await expect.poll(async () => (await value(runtime!)) && IntCodec.decode((await value(runtime!))!.value)).toBe(42);
+    expect(seen).toEqual([41]);
+  });
 });

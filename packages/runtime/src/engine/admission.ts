@@ -161,6 +161,12 @@ export class Admission {
       waiter.cancel();
       throw retryable(error);
     }
+    // A type with no binding parks the edit with its messages: it applies, in order, once the type
+    // is loaded. Nothing would answer before then, so the caller hears "committed, not applied yet".
+    if (this.context.registry.binding(functionTypeOf(target)) === undefined) {
+      waiter.cancel();
+      return false;
+    }
     return (await waiter.wait(timeoutMs)) !== undefined;
   }
 
