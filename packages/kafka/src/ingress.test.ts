@@ -46,6 +46,7 @@ function fakeClient(consumer: FakeConsumer): KafkaClient {
       createTopics: async () => {},
       offsets: async () => [{ partition: 0, low: 0, high: 100 }],
       offsetsAt: async () => new Map(),
+      listTopics: async () => ["t"],
       groupOffsets: async () => new Map(),
       close: async () => {},
     }),
@@ -73,9 +74,7 @@ describe("KafkaIngress", () => {
     runtime = new Runtime({ store, logger: silentLogger });
     await runtime.start();
     const [a, b] = [new FakeConsumer(), new FakeConsumer()];
-    const ingresses = [a, b].map(
-      (c) => new KafkaIngress({ spec, client: fakeClient(c), sink: runtime!.sources(), logger: silentLogger, seekOnAssignment: true }),
-    );
+    const ingresses = [a, b].map((c) => new KafkaIngress({ spec, client: fakeClient(c), sink: runtime!.sources(), logger: silentLogger }));
     for (const ingress of ingresses) ingress.start();
     await new Promise((resolve) => setTimeout(resolve, 10));
     // Both are assigned the partition (a rebalance in flight) and read its position: 0.

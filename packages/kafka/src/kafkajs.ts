@@ -57,6 +57,7 @@ export const kafkajsClient: KafkaClientFactory = ({ brokers, clientId, propertie
           sessionTimeout: num(properties, "session.timeout.ms") ?? 10_000,
           heartbeatInterval: 1_000,
           rebalanceTimeout: 10_000,
+          allowAutoTopicCreation: false,
           retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2_000 },
         }),
         options,
@@ -73,9 +74,21 @@ export const kafkajsClient: KafkaClientFactory = ({ brokers, clientId, propertie
 function consumer(c: KjsConsumer, options: ConsumerOptions): KafkaConsumer {
   return {
     async run(topics, handlers: ConsumerHandlers) {
+      let joins = 0;
       c.on(c.events.GROUP_JOIN, (event) => {
+        const join = ++joins;
         const assignment = new Map<string, number[]>(Object.entries(event.payload.memberAssignment));
-        handlers.assigned(assignment);
+        // kafkajs emits GROUP_JOIN synchronously after the sync and before its first fetch: pausing
+        // here holds every assigned partition until the handler (which seeks) is done.
+        const held = [...assignment].map(([topic, partitions]) => ({ topic, partitions }));
+        c.pause(held);
+        void Promise.resolve()
+          .then(() => handlers.assigned(assignment))
+          .catch(() => {})
+          .finally(() => {
+            // A later join holds (and releases) its own assignment.
+            if (join === joins) c.resume(held);
+          });
       });
       await c.connect();
       await c.subscribe({ topics: [...topics], fromBeginning: options.fromBeginning });
@@ -158,6 +171,7 @@ function adminOf(admin: Admin): KafkaAdmin {
       const found = await admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
       return new Map(found.map((p) => [p.partition, Number(p.offset)]));
     },
+    listTopics: () => admin.listTopics(),
     async groupOffsets(groupId, topic) {
       const [found] = await admin.fetchOffsets({ groupId, topics: [topic] });
       const offsets = new Map<number, number>();
