@@ -26,9 +26,10 @@ export interface ConsumedBatch {
 
 export interface ConsumerHandlers {
   /**
-   * After every (re)join of the group: what this member was assigned, by topic. None of these
-   * partitions is fetched until the returned promise settles, so a `seek` made before that is
-   * where fetching starts (never from the group's committed offset first).
+   * After every (re)join of the group: what this member was assigned, by topic. No batch is
+   * handed out until the returned promise settles, and one fetched before a `seek` made in it is
+   * dropped: a partition's first batch starts where it was sought (never at the group's
+   * committed offset), even for a partition that gets no record for a while.
    */
   readonly assigned: (assignment: ReadonlyMap<string, readonly number[]>) => Promise<void> | void;
   /** Handles one batch; the next batch of the same partition waits for it. */

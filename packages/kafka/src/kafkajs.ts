@@ -74,21 +74,17 @@ export const kafkajsClient: KafkaClientFactory = ({ brokers, clientId, propertie
 function consumer(c: KjsConsumer, options: ConsumerOptions): KafkaConsumer {
   return {
     async run(topics, handlers: ConsumerHandlers) {
-      let joins = 0;
+      // The seeks of the last assignment: batches wait for them. kafkajs emits GROUP_JOIN before
+      // the first fetch of a generation, and a broker's fetcher fetches again only once the
+      // batches of its last fetch are handled, so a seek made while a batch waits here is still
+      // pending when it ends: `isStale()` tells that batch (fetched from the group's committed
+      // offset) to be dropped, and the next fetch starts at the seek.
+      let positioned: Promise<void> = Promise.resolve();
       c.on(c.events.GROUP_JOIN, (event) => {
-        const join = ++joins;
         const assignment = new Map<string, number[]>(Object.entries(event.payload.memberAssignment));
-        // kafkajs emits GROUP_JOIN synchronously after the sync and before its first fetch: pausing
-        // here holds every assigned partition until the handler (which seeks) is done.
-        const held = [...assignment].map(([topic, partitions]) => ({ topic, partitions }));
-        c.pause(held);
-        void Promise.resolve()
+        positioned = Promise.resolve()
           .then(() => handlers.assigned(assignment))
-          .catch(() => {})
-          .finally(() => {
-            // A later join holds (and releases) its own assignment.
-            if (join === joins) c.resume(held);
-          });
+          .catch(() => {});
       });
       await c.connect();
       await c.subscribe({ topics: [...topics], fromBeginning: options.fromBeginning });
@@ -97,6 +93,8 @@ function consumer(c: KjsConsumer, options: ConsumerOptions): KafkaConsumer {
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 16,
         eachBatch: async ({ batch, isStale, pause, resolveOffset }) => {
+          await positioned;
+          if (isStale()) return;
           const consumed: ConsumedBatch = {
             topic: batch.topic,
             partition: batch.partition,
