@@ -2,8 +2,9 @@
  * An ingress naming a topic that does not exist: the worker starts, `/readyz` answers 503 and
  * names the ingress and the missing topic, the ingress never creates it (the test broker would
  * create topics on request: Kafka's `auto.create.topics.enable` defaults to true), and once the
- * topic is created the ingress subscribes and records flow. (StateFun fails the job instead,
- * over and over until the topic exists: its Kafka source finds no partition for the topic.)
+ * topic is created the ingress subscribes and records flow. (StateFun fails the job instead:
+ * Flink's Kafka consumer throws "Could not fetch partitions for {topic}. Make sure that the topic
+ * exists." and the job restarts as its restart strategy says.)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
