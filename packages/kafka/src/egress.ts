@@ -41,6 +41,15 @@ const IDLE_MS = 5;
  * `at-least-once`: an idempotent producer, acks from all in-sync replicas, rows deleted after the
  * ack. `none`: sent without waiting for any ack, rows deleted at once.
  */
+/** An egress as `GET /v1/io` shows it. */
+export interface KafkaEgressStatus {
+  readonly id: string;
+  readonly address: string;
+  readonly deliverySemantic: "exactly-once" | "at-least-once" | "none";
+  /** Undefined when connected; otherwise what it waits for (as `/readyz` says). */
+  readonly problem: string | undefined;
+}
+
 export class KafkaEgress {
   private producer: KafkaProducer | undefined;
   private stopped = false;
@@ -60,6 +69,12 @@ export class KafkaEgress {
 
   get notReady(): string | undefined {
     return this.problem;
+  }
+
+  /** What this egress is (`GET /v1/io`, the console's I/O page). */
+  status(): KafkaEgressStatus {
+    const { id, address, deliverySemantic } = this.options.spec;
+    return { id, address, deliverySemantic: deliverySemantic.type, problem: this.problem };
   }
 
   start(): void {

@@ -236,6 +236,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         ports: () => bound,
         backup: backupOf(store),
         readiness: () => kafka.problems(),
+        kafka: () => kafka.status(),
       }),
     );
     runtimeStarting = true;

@@ -1,3 +1,4 @@
+import type { KafkaEgressStatus, KafkaIngressStatus } from "@statefun-ts/kafka";
 import type { DeadLetter, Logger, Runtime } from "@statefun-ts/runtime";
 import { silentLogger } from "@statefun-ts/runtime";
 import type { ConsoleReads } from "@statefun-ts/runtime/spi";
@@ -60,6 +61,8 @@ export interface AdminOptions {
   readonly reads?: Pick<ConsoleReads, "listInstances">;
   /** The ports the worker bound (shown by `GET /v1/io`). */
   readonly ports?: () => { readonly ingress?: number | undefined; readonly egress?: number | undefined };
+  /** The Kafka ingresses and egresses running, with their state (shown by `GET /v1/io`). */
+  readonly kafka?: () => { readonly ingresses: readonly KafkaIngressStatus[]; readonly egresses: readonly KafkaEgressStatus[] };
   /** Where the console's built assets are (default: the package's `console-dist`). */
   readonly consoleDir?: string;
   /** Enables `POST /v1/backup` (an online copy of the embedded store). */
@@ -130,6 +133,7 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
     egresses: runtime
       .egresses()
       .map((e) => ({ egress: e.egress, topic: e.topic, messageType: e.type.typename, port: options.ports?.().egress ?? null })),
+    ...(options.kafka ? { kafka: kafkaIo(options.kafka()) } : {}),
   }));
 
   app.get("/v1/deadletters", async (request) => {
@@ -235,4 +239,12 @@ function intParam(raw: unknown, name: string, fallback: number, min: number, max
     throw new HttpError(400, "STATEFUN_BAD_REQUEST", `invalid ${name} ${JSON.stringify(raw)}: expected an integer from ${min} to ${max}`);
   }
   return value;
+}
+
+/** The Kafka part of `GET /v1/io`: `problem` null when ready. */
+function kafkaIo(status: { readonly ingresses: readonly KafkaIngressStatus[]; readonly egresses: readonly KafkaEgressStatus[] }) {
+  return {
+    ingresses: status.ingresses.map((i) => ({ ...i, problem: i.problem ?? null })),
+    egresses: status.egresses.map((e) => ({ ...e, problem: e.problem ?? null })),
+  };
 }
