@@ -1,3 +1,4 @@
+import { StatefunError } from "@statefun-ts/protocol";
 import type { FunctionGauge, GaugeSnapshot } from "../observe.js";
 import { Parking } from "../parking.js";
 import type { StoredMessage } from "../store/types.js";
@@ -59,6 +60,7 @@ export class Engine {
       onCommitted: (batch) => this.committed(batch),
       onFatal: fatal,
       pipelined: ownership.pipelinedCommits,
+      logger,
     });
     this.admission = new Admission({ context, committer: this.committer, owns, backlog });
     this.parking = new Parking({
@@ -151,6 +153,8 @@ export class Engine {
     await this.sweeper.stop();
     await this.dispatcher.stop();
     if (failed) return;
+    // A full disk does not hold the stop: what cannot be committed is redone from the store at the next start.
+    this.committer.stopRetrying(new StatefunError("STATEFUN_CLOSED", "stopped while the store's disk was full", { terminal: false }));
     await this.committer.flush();
     await this.ownership.leave().catch((error) => this.context.logger.warn({ error: String(error) }, "leaving the cluster failed"));
   }
