@@ -30,6 +30,8 @@ export interface WorkerOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** How long `start` waits for `/readyz` (default 30 s). */
   readonly readyTimeoutMs?: number;
+  /** A command that runs `node` with the arguments (its own arguments first), e.g. `unshare --mount …`; it must exec node in its place. */
+  readonly wrapper?: readonly string[];
 }
 
 export class WorkerProcess {
@@ -63,6 +65,11 @@ export class WorkerProcess {
     return { admin: url(BASE_PORTS.admin), ingress: url(BASE_PORTS.ingress), egress: url(BASE_PORTS.egress) };
   }
 
+  /** The process id while it runs (with a `wrapper`, node's: the wrapper execs it). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get running(): boolean {
     return this.child !== undefined;
   }
@@ -72,8 +79,10 @@ export class WorkerProcess {
     if (this.child !== undefined) throw new Error("the worker is already running");
     this.starts++;
     const fd = openSync(this.options.logFile, "a");
-    writeSync(fd, `\n--- start #${this.starts} at ${new Date().toISOString()}: node ${this.options.args.join(" ")}\n`);
-    const child = spawn(process.execPath, [...this.options.args], {
+    const shown = [...(this.options.wrapper ?? []), "node", ...this.options.args].join(" ");
+    writeSync(fd, `\n--- start #${this.starts} at ${new Date().toISOString()}: ${shown}\n`);
+    const [command, ...prefix] = [...(this.options.wrapper ?? []), process.execPath];
+    const child = spawn(command!, [...prefix, ...this.options.args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...this.options.env },
       stdio: ["ignore", fd, fd],
