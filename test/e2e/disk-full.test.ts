@@ -1,86 +1,86 @@
 /**
  * A full disk does not stop the worker (issue 12, item 9): a real worker whose data directory is
- * a small tmpfs, mounted in a private mount namespace of its own (`unshare --mount`, as root), so
- * nothing outside sees it. The test fills that file system (`nsenter` into the namespace), so
- * commits fail with SQLite's real `SQLITE_FULL`; the ingress must answer 507 with a code, health,
- * reads and the admin API must keep answering, and the worker must not exit. Once the ballast is
- * removed, everything goes on by itself, and every message that was accepted (202) was applied
- * exactly once: each person's count, and one greeting per visit on the egress.
+ * a small tmpfs in a private mount namespace (`fixtures/private-disk.ts`, as root), so nothing
+ * outside sees it. The test fills that file system, so commits fail with SQLite's real
+ * `SQLITE_FULL`; the ingress must answer 507 with a code, health, reads and the admin API must
+ * keep answering, and the worker must not exit. Once the ballast is removed, everything goes on by
+ * itself, and every message that was accepted (202) was applied exactly once: each person's
+ * count, and one greeting per visit on the egress. A worker started on a full disk waits for
+ * space with its admin API up, then starts by itself.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { until } from "@statefun-ts/test-kit";
 import { afterAll, describe, expect, it } from "vitest";
 import { greetingFor } from "../../examples/greeter/module.js";
+import { PrivateDisk } from "./fixtures/private-disk.js";
 import { CLI, freePortOffset, killAllWorkers, REPO_ROOT, WorkerProcess } from "./verifier/process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "statefun-e2e-disk-full-"));
-const mountPoint = join(dir, "disk");
+const disks: PrivateDisk[] = [];
 afterAll(async () => {
   await killAllWorkers();
+  for (const disk of disks) disk.unmount();
   rmSync(dir, { recursive: true, force: true });
 });
 
 const PEOPLE = Array.from({ length: 8 }, (_, i) => `p${i}`);
 
-describe("a full disk under a running worker", () => {
+/** A worker of the greeter example on an 8 MiB private disk, the free-space watermark off (commits meet the full disk). */
+async function workerOnPrivateDisk(name: string, readyTimeoutMs = 30_000): Promise<{ disk: PrivateDisk; worker: WorkerProcess }> {
+  expect(existsSync(CLI), `build first (npm run build): ${CLI}`).toBe(true);
+  const disk = await PrivateDisk.mount(join(dir, name), "8m");
+  disks.push(disk);
+  const portOffset = await freePortOffset();
+  const module = join(REPO_ROOT, "examples/greeter/module.ts");
+  const worker = new WorkerProcess({
+    wrapper: disk.wrapper,
+    args: [CLI, "run", module, "--data", join(disk.dir, "data"), "--min-free-disk", "0", "--port-offset", String(portOffset)],
+    portOffset,
+    logFile: join(dir, `${name}.log`),
+    readyTimeoutMs,
+  });
+  return { disk, worker };
+}
+
+/** Sends a greeter request for `person`. */
+async function greet(ingress: string, person: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`${ingress}/example/person/${person}`, {
+    method: "PUT",
+    headers: { "content-type": "application/vnd.example/GreetRequest" },
+    body: JSON.stringify({ name: person }),
+  });
+  return { status: response.status, body: await response.text() };
+}
+
+/** The count of visits of `person`, through the admin API. */
+async function visits(admin: string, person: string): Promise<number> {
+  const body = (await (await fetch(`${admin}/v1/state/example/person/${person}`)).json()) as {
+    state?: { name: string; value: unknown }[];
+  };
+  return Number(body.state?.find((s) => s.name === "visits")?.value ?? 0);
+}
+
+describe("a full disk under a worker", () => {
   it("refuses ingress with 507, keeps serving health, reads and admin, and resumes with exact counts once space returns", async () => {
-    expect(existsSync(CLI), `build first (npm run build): ${CLI}`).toBe(true);
-    expect(process.getuid?.(), "this test mounts a tmpfs in a private mount namespace: it must run as root").toBe(0);
-    mkdirSync(mountPoint);
-    const portOffset = await freePortOffset();
-    const worker = new WorkerProcess({
-      // The tmpfs exists only in the worker's own mount namespace; `exec` keeps node's pid the wrapper's.
-      wrapper: [
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        'mount -t tmpfs -o size=8m tmpfs "$0" && exec "$@"',
-        mountPoint,
-      ],
-      // The free-space watermark is off: the commits themselves must meet the full disk.
-      args: [
-        CLI,
-        "run",
-        join(REPO_ROOT, "examples/greeter/module.ts"),
-        "--data",
-        join(mountPoint, "data"),
-        "--min-free-disk",
-        "0",
-        "--port-offset",
-        String(portOffset),
-      ],
-      portOffset,
-      logFile: join(dir, "worker.log"),
-    });
+    const { disk, worker } = await workerOnPrivateDisk("running");
     await worker.start();
-    const inNamespace = (...command: string[]) =>
-      execFileSync("nsenter", ["--target", String(worker.pid), "--mount", ...command], { encoding: "utf8" });
     const { admin, ingress, egress } = worker.urls;
     const accepted = new Map<string, number>(PEOPLE.map((p) => [p, 0]));
     const statuses = new Map<number, number>();
     let sent = 0;
     let refusedInARow = 0;
     const send = async (person: string) => {
-      const response = await fetch(`${ingress}/example/person/${person}`, {
-        method: "PUT",
-        headers: { "content-type": "application/vnd.example/GreetRequest" },
-        body: JSON.stringify({ name: person }),
-      });
-      const body = await response.text();
-      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-      refusedInARow = response.status === 507 ? refusedInARow + 1 : 0;
-      if (response.status === 202) accepted.set(person, accepted.get(person)! + 1);
+      const { status, body } = await greet(ingress, person);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      refusedInARow = status === 507 ? refusedInARow + 1 : 0;
+      if (status === 202) accepted.set(person, accepted.get(person)! + 1);
       else {
-        expect(response.status, body).toBe(507);
+        expect(status, body).toBe(507);
         expect(JSON.parse(body)).toEqual({ code: "STATEFUN_DISK_FULL", error: expect.stringContaining("disk is full") });
       }
-      return response.status;
+      return status;
     };
     /** Four senders, each to its own two people, until `stop` says so. */
     const traffic = (stop: () => boolean) =>
@@ -96,8 +96,8 @@ describe("a full disk under a running worker", () => {
     expect(statuses.get(202)).toBeGreaterThan(0);
 
     // Fill the file system; send until the commits fail and the ingress refuses for a while.
-    inNamespace("sh", "-c", `dd if=/dev/zero of=${join(mountPoint, "ballast")} bs=4k 2>/dev/null || true`);
-    expect(inNamespace("df", "--output=avail", mountPoint)).toMatch(/\n\s*0\s*$/);
+    disk.fill();
+    expect(disk.available()).toBe(0);
     await traffic(() => refusedInARow >= 20 || sent > 5_000);
     expect(refusedInARow, `no 20 refusals in a row within 5,000 messages:\n${worker.logTail()}`).toBeGreaterThanOrEqual(20);
 
@@ -113,7 +113,7 @@ describe("a full disk under a running worker", () => {
     expect(worker.log()).toContain("the store's disk is full: commits are retried until space returns");
 
     // Space returns: the kept work commits, and new messages are taken again.
-    inNamespace("rm", join(mountPoint, "ballast"));
+    disk.free();
     await until(async () => (await send("p0")) === 202, "a message to be accepted once space is back", {
       timeoutMs: 30_000,
       explain: () => worker.logTail(),
@@ -123,20 +123,11 @@ describe("a full disk under a running worker", () => {
     expect(worker.log()).toContain("the store's disk has space again");
 
     // Exactly once: each person's count is the messages accepted for them, and each visit has one greeting.
-    const count = async (person: string) => {
-      const body = (await (await fetch(`${admin}/v1/state/example/person/${person}`)).json()) as {
-        state?: { name: string; value: unknown }[];
-      };
-      return Number(body.state?.find((s) => s.name === "visits")?.value ?? 0);
-    };
-    await until(
-      async () => (await Promise.all(PEOPLE.map(async (p) => (await count(p)) === accepted.get(p)))).every(Boolean),
-      "the counts",
-      {
-        timeoutMs: 30_000,
-        explain: async () => `accepted ${JSON.stringify([...accepted])}, counts ${JSON.stringify(await Promise.all(PEOPLE.map(count)))}`,
-      },
-    );
+    const counts = () => Promise.all(PEOPLE.map((p) => visits(admin, p)));
+    await until(async () => (await counts()).every((n, i) => n === accepted.get(PEOPLE[i]!)), "the counts", {
+      timeoutMs: 30_000,
+      explain: async () => `accepted ${JSON.stringify([...accepted])}, counts ${JSON.stringify(await counts())}`,
+    });
     const greetings: string[] = [];
     const expected = PEOPLE.flatMap((p) => Array.from({ length: accepted.get(p)! }, (_, i) => greetingFor(p, i + 1)));
     await until(
@@ -152,11 +143,44 @@ describe("a full disk under a running worker", () => {
     );
     expect(greetings.sort()).toEqual(expected.sort());
     expect(worker.unexpectedExits).toEqual([]);
-    const deadLetters = (await (await fetch(`${admin}/v1/deadletters`)).json()) as unknown[];
-    expect(deadLetters).toEqual([]);
+    expect(await (await fetch(`${admin}/v1/deadletters`)).json()).toEqual([]);
     console.log(
       `disk full: ${JSON.stringify(Object.fromEntries(statuses))} answers; accepted ${JSON.stringify(Object.fromEntries(accepted))}`,
     );
+    await worker.kill();
+  }, 120_000);
+
+  it("starts on a full disk with its admin API up (/healthz 200, /readyz 503 naming the disk), and by itself once space returns", async () => {
+    const { disk, worker } = await workerOnPrivateDisk("starting", 60_000);
+    await worker.start();
+    for (let i = 0; i < 3; i++) expect((await greet(worker.urls.ingress, "ann")).status).toBe(202);
+    await until(async () => (await visits(worker.urls.admin, "ann")) === 3, "ann's 3 visits");
+    await worker.kill();
+    disk.fill();
+    expect(disk.available()).toBe(0);
+
+    const starting = worker.start();
+    const { admin, ingress } = worker.urls;
+    await until(
+      async () => (await fetch(`${admin}/healthz`).catch(() => undefined))?.status === 200,
+      "the admin API while waiting for space",
+      {
+        timeoutMs: 30_000,
+        explain: () => worker.logTail(),
+      },
+    );
+    const readiness = await fetch(`${admin}/readyz`);
+    expect(readiness.status).toBe(503);
+    expect(await readiness.json()).toEqual({ status: "not ready", problems: [expect.stringContaining("disk is full")] });
+    expect(worker.running, worker.logTail()).toBe(true);
+
+    disk.free();
+    await starting;
+    expect(await visits(admin, "ann")).toBe(3);
+    expect((await greet(ingress, "ann")).status).toBe(202);
+    await until(async () => (await visits(admin, "ann")) === 4, "ann's 4th visit");
+    expect(worker.log()).toContain("the store's disk has space again: the worker starts");
+    expect(worker.unexpectedExits).toEqual([]);
     await worker.kill();
   }, 120_000);
 });

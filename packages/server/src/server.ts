@@ -19,6 +19,7 @@ import { installYamlPlan, planYamlModules } from "./modules/install.js";
 import { loadModule, loadModuleFile } from "./modules/load.js";
 import { isYamlModule, type YamlModule } from "./modules/yaml/types.js";
 import { backupOf } from "./moving/online.js";
+import { StartWhenSpace } from "./start-when-space.js";
 import { StatsHistory } from "./stats/history.js";
 
 /** The ports a worker opens. */
@@ -221,6 +222,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
 
   let runtimeStarting = false;
+  const startWhenSpace = new StartWhenSpace(logger);
   try {
     await listen(
       "admin",
@@ -235,11 +237,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         reads: store,
         ports: () => bound,
         backup: backupOf(store),
-        readiness: () => kafka.problems(),
+        readiness: () => [...startWhenSpace.problems(), ...kafka.problems()],
       }),
     );
     runtimeStarting = true;
-    await runtime.start();
+    await startWhenSpace.start(runtime);
     await freeSpace?.start();
     history.start();
     staticKafka = kafka.open(mergeKafkaSpecs(kafkaSpecsOf(yamlModules), kafkaSpecsOfModules(modules)));

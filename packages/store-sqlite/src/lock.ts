@@ -26,10 +26,12 @@ export function openExclusive(dir: string, synchronous: "full" | "normal"): Data
     throw new StatefunError("STATEFUN_BAD_CONFIG", `cannot open the data directory ${dir}: ${(cause as Error).message}`, { cause });
   }
   try {
+    // Before anything reads the file: an existing WAL database is then opened with its WAL index in
+    // heap memory from the start, never through a `-shm` file (which a full disk cannot give it).
+    db.pragma("locking_mode = EXCLUSIVE");
     // Takes effect on a new, empty database only (an existing one keeps its mode until a VACUUM):
     // space freed by deletions can then go back to the file system in steps (`SqliteStore.reclaim`).
     db.pragma("auto_vacuum = INCREMENTAL");
-    db.pragma("locking_mode = EXCLUSIVE");
     const mode = db.pragma("journal_mode = WAL", { simple: true });
     if (mode !== "wal") throw new Error(`journal_mode is ${String(mode)}, WAL is not supported here`);
     db.exec("BEGIN EXCLUSIVE; COMMIT");
