@@ -151,7 +151,7 @@ export class Engine {
     await this.ownership.stop();
     this.timers.stop();
     await this.sweeper.stop();
-    await this.dispatcher.stop();
+    await this.dispatcher.stop(this.context.limits.stopDrainMs);
     if (failed) return;
     // A full disk does not hold the stop: what cannot be committed is redone from the store at the next start.
     this.committer.stopRetrying(new StatefunError("STATEFUN_CLOSED", "stopped while the store's disk was full", { terminal: false }));
