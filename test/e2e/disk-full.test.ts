@@ -28,7 +28,11 @@ afterAll(async () => {
 const PEOPLE = Array.from({ length: 8 }, (_, i) => `p${i}`);
 
 /** A worker of the greeter example on an 8 MiB private disk, the free-space watermark off (commits meet the full disk). */
-async function workerOnPrivateDisk(name: string, readyTimeoutMs = 30_000): Promise<{ disk: PrivateDisk; worker: WorkerProcess }> {
+async function workerOnPrivateDisk(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  readyTimeoutMs = 30_000,
+): Promise<{ disk: PrivateDisk; worker: WorkerProcess }> {
   expect(existsSync(CLI), `build first (npm run build): ${CLI}`).toBe(true);
   const disk = await PrivateDisk.mount(join(dir, name), "8m");
   disks.push(disk);
@@ -40,6 +44,7 @@ async function workerOnPrivateDisk(name: string, readyTimeoutMs = 30_000): Promi
     portOffset,
     logFile: join(dir, `${name}.log`),
     readyTimeoutMs,
+    env,
   });
   return { disk, worker };
 }
@@ -62,9 +67,14 @@ async function visits(admin: string, person: string): Promise<number> {
   return Number(body.state?.find((s) => s.name === "visits")?.value ?? 0);
 }
 
-describe("a full disk under a worker", () => {
+// The store in the worker's main thread, and on a thread of its own (STATEFUN_SQLITE_THREAD=1: its errors cross a thread).
+describe.each([
+  ["", { STATEFUN_SQLITE_THREAD: "0" }],
+  [" (SQLite store on its own thread)", { STATEFUN_SQLITE_THREAD: "1" }],
+])("a full disk under a worker%s", (variant, env) => {
+  const named = (name: string) => `${name}${variant === "" ? "" : "-thread"}`;
   it("refuses ingress with 507, keeps serving health, reads and admin, and resumes with exact counts once space returns", async () => {
-    const { disk, worker } = await workerOnPrivateDisk("running");
+    const { disk, worker } = await workerOnPrivateDisk(named("running"), env);
     await worker.start();
     const { admin, ingress, egress } = worker.urls;
     const accepted = new Map<string, number>(PEOPLE.map((p) => [p, 0]));
@@ -150,37 +160,47 @@ describe("a full disk under a worker", () => {
     await worker.kill();
   }, 120_000);
 
-  it("starts on a full disk with its admin API up (/healthz 200, /readyz 503 naming the disk), and by itself once space returns", async () => {
-    const { disk, worker } = await workerOnPrivateDisk("starting", 60_000);
-    await worker.start();
-    for (let i = 0; i < 3; i++) expect((await greet(worker.urls.ingress, "ann")).status).toBe(202);
-    await until(async () => (await visits(worker.urls.admin, "ann")) === 3, "ann's 3 visits");
-    await worker.kill();
-    disk.fill();
-    expect(disk.available()).toBe(0);
+  it.each(["with its data", "on a new data directory"])(
+    "starts on a full disk %s: its admin API up (/healthz 200, /readyz 503 naming the disk), and by itself once space returns",
+    async (how) => {
+      const fresh = how === "on a new data directory";
+      const { disk, worker } = await workerOnPrivateDisk(named(fresh ? "starting-new" : "starting"), env, 60_000);
+      let before = 0;
+      if (!fresh) {
+        await worker.start();
+        for (; before < 3; before++) expect((await greet(worker.urls.ingress, "ann")).status).toBe(202);
+        await until(async () => (await visits(worker.urls.admin, "ann")) === 3, "ann's 3 visits");
+        await worker.kill();
+      }
+      disk.fill();
+      expect(disk.available()).toBe(0);
 
-    const starting = worker.start();
-    const { admin, ingress } = worker.urls;
-    await until(
-      async () => (await fetch(`${admin}/healthz`).catch(() => undefined))?.status === 200,
-      "the admin API while waiting for space",
-      {
+      const starting = worker.start();
+      const { admin, ingress } = worker.urls;
+      const readiness = async () => {
+        const response = await fetch(`${admin}/readyz`).catch(() => undefined);
+        return response === undefined ? undefined : { status: response.status, body: await response.json() };
+      };
+      await until(async () => ((await readiness())?.body as { problems?: unknown })?.problems !== undefined, "/readyz naming a problem", {
         timeoutMs: 30_000,
         explain: () => worker.logTail(),
-      },
-    );
-    const readiness = await fetch(`${admin}/readyz`);
-    expect(readiness.status).toBe(503);
-    expect(await readiness.json()).toEqual({ status: "not ready", problems: [expect.stringContaining("disk is full")] });
-    expect(worker.running, worker.logTail()).toBe(true);
+      });
+      expect(await readiness()).toEqual({
+        status: 503,
+        body: { status: "not ready", problems: [expect.stringContaining("disk is full")] },
+      });
+      expect((await fetch(`${admin}/healthz`)).status).toBe(200);
+      expect(worker.running, worker.logTail()).toBe(true);
 
-    disk.free();
-    await starting;
-    expect(await visits(admin, "ann")).toBe(3);
-    expect((await greet(ingress, "ann")).status).toBe(202);
-    await until(async () => (await visits(admin, "ann")) === 4, "ann's 4th visit");
-    expect(worker.log()).toContain("the store's disk has space again: the worker starts");
-    expect(worker.unexpectedExits).toEqual([]);
-    await worker.kill();
-  }, 120_000);
+      disk.free();
+      await starting;
+      expect(await visits(admin, "ann")).toBe(before);
+      expect((await greet(ingress, "ann")).status).toBe(202);
+      await until(async () => (await visits(admin, "ann")) === before + 1, "ann's next visit");
+      expect(worker.log()).toContain("the store's disk has space again: the worker starts");
+      expect(worker.unexpectedExits).toEqual([]);
+      await worker.kill();
+    },
+    120_000,
+  );
 });
