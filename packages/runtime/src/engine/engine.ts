@@ -51,6 +51,9 @@ export class Engine {
     const fatal = (error: unknown) => context.fatal(this, error);
     const owned = () => ownership.owned;
     const owns = (keyGroup: number) => ownership.owns(keyGroup);
+    // Messages in memory; while the disk is full, also the units waiting to commit (their messages
+    // were consumed in memory only), so the backlog is not read into memory while nothing commits.
+    const held = () => this.dispatcher.buffered + (this.committer.storeFull ? this.committer.pending : 0);
     this.committer = new Committer({
       store,
       fence: () => ownership.fence,
@@ -72,7 +75,7 @@ export class Engine {
       redeliver: (type) => this.inbox.redeliverParked(type),
       bound: (type) => registry.binding(type) !== undefined,
       quiet: (type) => this.dispatcher.quiet(type),
-      buffered: () => this.dispatcher.buffered,
+      buffered: held,
       maxBuffered: limits.maxBufferedMessages,
       deliver: (m) => this.dispatcher.deliver(m, true),
       deadLetter: (messages, reason) => this.parkedToDeadLetters(messages, reason),
@@ -113,7 +116,7 @@ export class Engine {
       store,
       keyGroups: owned,
       maxBuffered: limits.maxBufferedMessages,
-      buffered: () => this.dispatcher.buffered,
+      buffered: held,
       deliver: (m) => this.dispatcher.deliver(m),
       onError: fatal,
     });
