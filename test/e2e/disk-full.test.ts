@@ -73,92 +73,106 @@ describe.each([
   [" (SQLite store on its own thread)", { STATEFUN_SQLITE_THREAD: "1" }],
 ])("a full disk under a worker%s", (variant, env) => {
   const named = (name: string) => `${name}${variant === "" ? "" : "-thread"}`;
-  it("refuses ingress with 507, keeps serving health, reads and admin, and resumes with exact counts once space returns", async () => {
-    const { disk, worker } = await workerOnPrivateDisk(named("running"), env);
-    await worker.start();
-    const { admin, ingress, egress } = worker.urls;
-    const accepted = new Map<string, number>(PEOPLE.map((p) => [p, 0]));
-    const statuses = new Map<number, number>();
-    let sent = 0;
-    let refusedInARow = 0;
-    const send = async (person: string) => {
-      const { status, body } = await greet(ingress, person);
-      statuses.set(status, (statuses.get(status) ?? 0) + 1);
-      refusedInARow = status === 507 ? refusedInARow + 1 : 0;
-      if (status === 202) accepted.set(person, accepted.get(person)! + 1);
-      else {
-        expect(status, body).toBe(507);
-        expect(JSON.parse(body)).toEqual({ code: "STATEFUN_DISK_FULL", error: expect.stringContaining("disk is full") });
-      }
-      return status;
-    };
-    /** Four senders, each to its own two people, until `stop` says so. */
-    const traffic = (stop: () => boolean) =>
-      Promise.all(
-        [0, 1, 2, 3].map(async (lane) => {
-          while (!stop()) await send(PEOPLE[(lane * 2 + (sent++ % 2)) % PEOPLE.length]!);
-        }),
-      );
-
-    // Some traffic on a disk with room.
-    let before = 0;
-    await traffic(() => before++ >= 40);
-    expect(statuses.get(202)).toBeGreaterThan(0);
-
-    // Fill the file system; send until the commits fail and the ingress refuses for a while.
-    disk.fill();
-    expect(disk.available()).toBe(0);
-    await traffic(() => refusedInARow >= 20 || sent > 5_000);
-    expect(refusedInARow, `no 20 refusals in a row within 5,000 messages:\n${worker.logTail()}`).toBeGreaterThanOrEqual(20);
-
-    // While full: the worker runs, health, readiness, reads and the admin API answer.
-    expect(worker.running, worker.logTail()).toBe(true);
-    for (const path of ["/healthz", "/readyz", "/v1/functions", "/v1/deadletters", "/v1/state/example/person/p0"]) {
-      const response = await fetch(`${admin}${path}`);
-      expect(response.status, `${path}: ${await response.text()}`).toBe(200);
-    }
-    // An egress claim writes to the store: it is handed out, finds nothing, or is refused with 507, never a 500.
-    const claim = await fetch(`${egress}/greetings/claim?visibility=1s`, { method: "POST" });
-    expect([200, 404, 507], await claim.text()).toContain(claim.status);
-    expect(worker.log()).toContain("the store's disk is full: commits are retried until space returns");
-
-    // Space returns: the kept work commits, and new messages are taken again.
-    disk.free();
-    await until(async () => (await send("p0")) === 202, "a message to be accepted once space is back", {
-      timeoutMs: 30_000,
-      explain: () => worker.logTail(),
-    });
-    let after = 0;
-    await traffic(() => after++ >= 40);
-    expect(worker.log()).toContain("the store's disk has space again");
-
-    // Exactly once: each person's count is the messages accepted for them, and each visit has one greeting.
-    const counts = () => Promise.all(PEOPLE.map((p) => visits(admin, p)));
-    await until(async () => (await counts()).every((n, i) => n === accepted.get(PEOPLE[i]!)), "the counts", {
-      timeoutMs: 30_000,
-      explain: async () => `accepted ${JSON.stringify([...accepted])}, counts ${JSON.stringify(await counts())}`,
-    });
-    const greetings: string[] = [];
-    const expected = PEOPLE.flatMap((p) => Array.from({ length: accepted.get(p)! }, (_, i) => greetingFor(p, i + 1)));
-    await until(
-      async () => {
-        for (;;) {
-          const response = await fetch(`${egress}/greetings`);
-          if (response.status !== 200) return greetings.length >= expected.length;
-          greetings.push(await response.text());
+  it.each([
+    ["", false],
+    [", also across a stop (SIGTERM) while full", true],
+  ])(
+    "refuses ingress with 507, keeps serving health, reads and admin, and resumes with exact counts once space returns%s",
+    async (_, stopWhileFull) => {
+      const { disk, worker } = await workerOnPrivateDisk(named(stopWhileFull ? "stopped" : "running"), env);
+      await worker.start();
+      const { admin, ingress, egress } = worker.urls;
+      const accepted = new Map<string, number>(PEOPLE.map((p) => [p, 0]));
+      const statuses = new Map<number, number>();
+      let sent = 0;
+      let refusedInARow = 0;
+      const send = async (person: string) => {
+        const { status, body } = await greet(ingress, person);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        refusedInARow = status === 507 ? refusedInARow + 1 : 0;
+        if (status === 202) accepted.set(person, accepted.get(person)! + 1);
+        else {
+          expect(status, body).toBe(507);
+          expect(JSON.parse(body)).toEqual({ code: "STATEFUN_DISK_FULL", error: expect.stringContaining("disk is full") });
         }
-      },
-      "every greeting on the egress",
-      { timeoutMs: 30_000, explain: () => `${greetings.length} of ${expected.length} greetings` },
-    );
-    expect(greetings.sort()).toEqual(expected.sort());
-    expect(worker.unexpectedExits).toEqual([]);
-    expect(await (await fetch(`${admin}/v1/deadletters`)).json()).toEqual([]);
-    console.log(
-      `disk full: ${JSON.stringify(Object.fromEntries(statuses))} answers; accepted ${JSON.stringify(Object.fromEntries(accepted))}`,
-    );
-    await worker.kill();
-  }, 120_000);
+        return status;
+      };
+      /** Four senders, each to its own two people, until `stop` says so. */
+      const traffic = (stop: () => boolean) =>
+        Promise.all(
+          [0, 1, 2, 3].map(async (lane) => {
+            while (!stop()) await send(PEOPLE[(lane * 2 + (sent++ % 2)) % PEOPLE.length]!);
+          }),
+        );
+
+      // Some traffic on a disk with room.
+      let before = 0;
+      await traffic(() => before++ >= 40);
+      expect(statuses.get(202)).toBeGreaterThan(0);
+
+      // Fill the file system; send until the commits fail and the ingress refuses for a while.
+      disk.fill();
+      expect(disk.available()).toBe(0);
+      await traffic(() => refusedInARow >= 20 || sent > 5_000);
+      expect(refusedInARow, `no 20 refusals in a row within 5,000 messages:\n${worker.logTail()}`).toBeGreaterThanOrEqual(20);
+
+      // While full: the worker runs, health, readiness, reads and the admin API answer.
+      expect(worker.running, worker.logTail()).toBe(true);
+      for (const path of ["/healthz", "/readyz", "/v1/functions", "/v1/deadletters", "/v1/state/example/person/p0"]) {
+        const response = await fetch(`${admin}${path}`);
+        expect(response.status, `${path}: ${await response.text()}`).toBe(200);
+      }
+      // An egress claim writes to the store: it is handed out, finds nothing, or is refused with 507, never a 500.
+      const claim = await fetch(`${egress}/greetings/claim?visibility=1s`, { method: "POST" });
+      expect([200, 404, 507], await claim.text()).toContain(claim.status);
+      expect(worker.log()).toContain("the store's disk is full: commits are retried until space returns");
+
+      // A graceful stop while full does not wait for space (what was not committed runs again at the next start).
+      if (stopWhileFull) {
+        expect(await worker.stop()).toBe("exit code 0");
+        expect(worker.log()).toContain("statefun worker stopped");
+      }
+
+      // Space returns: the kept work commits, and new messages are taken again.
+      disk.free();
+      if (stopWhileFull) await worker.start();
+      await until(async () => (await send("p0")) === 202, "a message to be accepted once space is back", {
+        timeoutMs: 30_000,
+        explain: () => worker.logTail(),
+      });
+      let after = 0;
+      await traffic(() => after++ >= 40);
+      if (!stopWhileFull) expect(worker.log()).toContain("the store's disk has space again: commits go on");
+
+      // Exactly once: each person's count is the messages accepted for them, and each visit has one greeting.
+      const counts = () => Promise.all(PEOPLE.map((p) => visits(admin, p)));
+      await until(async () => (await counts()).every((n, i) => n === accepted.get(PEOPLE[i]!)), "the counts", {
+        timeoutMs: 30_000,
+        explain: async () => `accepted ${JSON.stringify([...accepted])}, counts ${JSON.stringify(await counts())}`,
+      });
+      const greetings: string[] = [];
+      const expected = PEOPLE.flatMap((p) => Array.from({ length: accepted.get(p)! }, (_, i) => greetingFor(p, i + 1)));
+      await until(
+        async () => {
+          for (;;) {
+            const response = await fetch(`${egress}/greetings`);
+            if (response.status !== 200) return greetings.length >= expected.length;
+            greetings.push(await response.text());
+          }
+        },
+        "every greeting on the egress",
+        { timeoutMs: 30_000, explain: () => `${greetings.length} of ${expected.length} greetings` },
+      );
+      expect(greetings.sort()).toEqual(expected.sort());
+      expect(worker.unexpectedExits).toEqual([]);
+      expect(await (await fetch(`${admin}/v1/deadletters`)).json()).toEqual([]);
+      console.log(
+        `disk full: ${JSON.stringify(Object.fromEntries(statuses))} answers; accepted ${JSON.stringify(Object.fromEntries(accepted))}`,
+      );
+      await worker.kill();
+    },
+    120_000,
+  );
 
   it.each(["with its data", "on a new data directory"])(
     "starts on a full disk %s: its admin API up (/healthz 200, /readyz 503 naming the disk), and by itself once space returns",

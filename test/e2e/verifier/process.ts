@@ -39,6 +39,8 @@ export class WorkerProcess {
   private exited: Promise<void> | undefined;
   private killing: ChildProcess | undefined;
   starts = 0;
+  /** How the last process exited (`exit code 0`, `SIGKILL`). */
+  private lastExit: string | undefined;
   kills = 0;
   /** Exits nobody asked for (a crash of the worker itself), e.g. `exit code 1 after 2.3 s`: a failure. */
   readonly unexpectedExits: string[] = [];
@@ -96,6 +98,7 @@ export class WorkerProcess {
       child.once("exit", (code, signal) => {
         live.delete(child);
         exit = signal ?? `exit code ${code}`;
+        this.lastExit = exit;
         if (this.killing !== child)
           this.unexpectedExits.push(`${exit} ${((Date.now() - spawnedAt) / 1000).toFixed(1)} s after start #${this.starts}`);
         if (this.child === child) this.child = undefined;
@@ -113,6 +116,16 @@ export class WorkerProcess {
       }
       await sleep(25);
     }
+  }
+
+  /** SIGTERM: the worker's own graceful stop. Resolves once the process is gone, with how it exited (`exit code 0`). */
+  async stop(): Promise<string | undefined> {
+    const child = this.child;
+    if (child === undefined) return this.lastExit;
+    this.killing = child;
+    child.kill("SIGTERM");
+    await this.exited;
+    return this.lastExit;
   }
 
   /** SIGKILL: no shutdown hook runs, nothing is flushed. Resolves once the process is gone. */
