@@ -8,7 +8,7 @@
  * count, and one greeting per visit on the egress. A worker started on a full disk waits for
  * space with its admin API up, then starts by itself.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { until } from "@statefun-ts/test-kit";
@@ -67,6 +67,103 @@ async function visits(admin: string, person: string): Promise<number> {
   return Number(body.state?.find((s) => s.name === "visits")?.value ?? 0);
 }
 
+/**
+ * The full-disk run: traffic, then the disk filled under it until the ingress refuses 20 messages
+ * in a row (507 with its code); health, reads and the admin API answer meanwhile and the worker
+ * stays up (or, with `stopWhileFull`, stops at once on SIGTERM and is started again once space is
+ * back); space returns, more traffic, and every accepted message was applied exactly once.
+ */
+async function exactlyOnceAcrossAFullDisk(worker: WorkerProcess, disk: PrivateDisk, stopWhileFull: boolean): Promise<void> {
+  const { admin, ingress, egress } = worker.urls;
+  const accepted = new Map<string, number>(PEOPLE.map((p) => [p, 0]));
+  const statuses = new Map<number, number>();
+  let sent = 0;
+  let refusedInARow = 0;
+  const send = async (person: string) => {
+    const { status, body } = await greet(ingress, person);
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    refusedInARow = status === 507 ? refusedInARow + 1 : 0;
+    if (status === 202) accepted.set(person, accepted.get(person)! + 1);
+    else {
+      expect(status, body).toBe(507);
+      expect(JSON.parse(body)).toEqual({ code: "STATEFUN_DISK_FULL", error: expect.stringContaining("disk is full") });
+    }
+    return status;
+  };
+  /** Four senders, each to its own two people, until `stop` says so. */
+  const traffic = (stop: () => boolean) =>
+    Promise.all(
+      [0, 1, 2, 3].map(async (lane) => {
+        while (!stop()) await send(PEOPLE[(lane * 2 + (sent++ % 2)) % PEOPLE.length]!);
+      }),
+    );
+
+  // Some traffic on a disk with room.
+  let before = 0;
+  await traffic(() => before++ >= 40);
+  expect(statuses.get(202)).toBeGreaterThan(0);
+
+  // Fill the file system; send until the commits fail and the ingress refuses for a while.
+  disk.fill();
+  expect(disk.available()).toBe(0);
+  await traffic(() => refusedInARow >= 20 || sent > 5_000);
+  expect(refusedInARow, `no 20 refusals in a row within 5,000 messages:\n${worker.logTail()}`).toBeGreaterThanOrEqual(20);
+
+  // While full: the worker runs, health, readiness, reads and the admin API answer.
+  expect(worker.running, worker.logTail()).toBe(true);
+  for (const path of ["/healthz", "/readyz", "/v1/functions", "/v1/deadletters", "/v1/state/example/person/p0"]) {
+    const response = await fetch(`${admin}${path}`);
+    expect(response.status, `${path}: ${await response.text()}`).toBe(200);
+  }
+  // An egress claim writes to the store: it is handed out, finds nothing, or is refused with 507, never a 500.
+  const claim = await fetch(`${egress}/greetings/claim?visibility=1s`, { method: "POST" });
+  expect([200, 404, 507], await claim.text()).toContain(claim.status);
+  expect(worker.log()).toContain("the store's disk is full: commits are retried until space returns");
+
+  // A graceful stop while full does not wait for space (what was not committed runs again at the next start).
+  if (stopWhileFull) {
+    expect(await worker.stop()).toBe("exit code 0");
+    expect(worker.log()).toContain("statefun worker stopped");
+  }
+
+  // Space returns: the kept work commits, and new messages are taken again.
+  disk.free();
+  if (stopWhileFull) await worker.start();
+  await until(async () => (await send("p0")) === 202, "a message to be accepted once space is back", {
+    timeoutMs: 30_000,
+    explain: () => worker.logTail(),
+  });
+  let after = 0;
+  await traffic(() => after++ >= 40);
+  if (!stopWhileFull) expect(worker.log()).toContain("the store's disk has space again: commits go on");
+
+  // Exactly once: each person's count is the messages accepted for them, and each visit has one greeting.
+  const counts = () => Promise.all(PEOPLE.map((p) => visits(admin, p)));
+  await until(async () => (await counts()).every((n, i) => n === accepted.get(PEOPLE[i]!)), "the counts", {
+    timeoutMs: 30_000,
+    explain: async () => `accepted ${JSON.stringify([...accepted])}, counts ${JSON.stringify(await counts())}`,
+  });
+  const greetings: string[] = [];
+  const expected = PEOPLE.flatMap((p) => Array.from({ length: accepted.get(p)! }, (_, i) => greetingFor(p, i + 1)));
+  await until(
+    async () => {
+      for (;;) {
+        const response = await fetch(`${egress}/greetings`);
+        if (response.status !== 200) return greetings.length >= expected.length;
+        greetings.push(await response.text());
+      }
+    },
+    "every greeting on the egress",
+    { timeoutMs: 30_000, explain: () => `${greetings.length} of ${expected.length} greetings` },
+  );
+  expect(greetings.sort()).toEqual(expected.sort());
+  expect(worker.unexpectedExits).toEqual([]);
+  expect(await (await fetch(`${admin}/v1/deadletters`)).json()).toEqual([]);
+  console.log(
+    `disk full: ${JSON.stringify(Object.fromEntries(statuses))} answers; accepted ${JSON.stringify(Object.fromEntries(accepted))}`,
+  );
+}
+
 // The store in the worker's main thread, and on a thread of its own (STATEFUN_SQLITE_THREAD=1: its errors cross a thread).
 describe.each([
   ["", { STATEFUN_SQLITE_THREAD: "0" }],
@@ -81,94 +178,7 @@ describe.each([
     async (_, stopWhileFull) => {
       const { disk, worker } = await workerOnPrivateDisk(named(stopWhileFull ? "stopped" : "running"), env);
       await worker.start();
-      const { admin, ingress, egress } = worker.urls;
-      const accepted = new Map<string, number>(PEOPLE.map((p) => [p, 0]));
-      const statuses = new Map<number, number>();
-      let sent = 0;
-      let refusedInARow = 0;
-      const send = async (person: string) => {
-        const { status, body } = await greet(ingress, person);
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        refusedInARow = status === 507 ? refusedInARow + 1 : 0;
-        if (status === 202) accepted.set(person, accepted.get(person)! + 1);
-        else {
-          expect(status, body).toBe(507);
-          expect(JSON.parse(body)).toEqual({ code: "STATEFUN_DISK_FULL", error: expect.stringContaining("disk is full") });
-        }
-        return status;
-      };
-      /** Four senders, each to its own two people, until `stop` says so. */
-      const traffic = (stop: () => boolean) =>
-        Promise.all(
-          [0, 1, 2, 3].map(async (lane) => {
-            while (!stop()) await send(PEOPLE[(lane * 2 + (sent++ % 2)) % PEOPLE.length]!);
-          }),
-        );
-
-      // Some traffic on a disk with room.
-      let before = 0;
-      await traffic(() => before++ >= 40);
-      expect(statuses.get(202)).toBeGreaterThan(0);
-
-      // Fill the file system; send until the commits fail and the ingress refuses for a while.
-      disk.fill();
-      expect(disk.available()).toBe(0);
-      await traffic(() => refusedInARow >= 20 || sent > 5_000);
-      expect(refusedInARow, `no 20 refusals in a row within 5,000 messages:\n${worker.logTail()}`).toBeGreaterThanOrEqual(20);
-
-      // While full: the worker runs, health, readiness, reads and the admin API answer.
-      expect(worker.running, worker.logTail()).toBe(true);
-      for (const path of ["/healthz", "/readyz", "/v1/functions", "/v1/deadletters", "/v1/state/example/person/p0"]) {
-        const response = await fetch(`${admin}${path}`);
-        expect(response.status, `${path}: ${await response.text()}`).toBe(200);
-      }
-      // An egress claim writes to the store: it is handed out, finds nothing, or is refused with 507, never a 500.
-      const claim = await fetch(`${egress}/greetings/claim?visibility=1s`, { method: "POST" });
-      expect([200, 404, 507], await claim.text()).toContain(claim.status);
-      expect(worker.log()).toContain("the store's disk is full: commits are retried until space returns");
-
-      // A graceful stop while full does not wait for space (what was not committed runs again at the next start).
-      if (stopWhileFull) {
-        expect(await worker.stop()).toBe("exit code 0");
-        expect(worker.log()).toContain("statefun worker stopped");
-      }
-
-      // Space returns: the kept work commits, and new messages are taken again.
-      disk.free();
-      if (stopWhileFull) await worker.start();
-      await until(async () => (await send("p0")) === 202, "a message to be accepted once space is back", {
-        timeoutMs: 30_000,
-        explain: () => worker.logTail(),
-      });
-      let after = 0;
-      await traffic(() => after++ >= 40);
-      if (!stopWhileFull) expect(worker.log()).toContain("the store's disk has space again: commits go on");
-
-      // Exactly once: each person's count is the messages accepted for them, and each visit has one greeting.
-      const counts = () => Promise.all(PEOPLE.map((p) => visits(admin, p)));
-      await until(async () => (await counts()).every((n, i) => n === accepted.get(PEOPLE[i]!)), "the counts", {
-        timeoutMs: 30_000,
-        explain: async () => `accepted ${JSON.stringify([...accepted])}, counts ${JSON.stringify(await counts())}`,
-      });
-      const greetings: string[] = [];
-      const expected = PEOPLE.flatMap((p) => Array.from({ length: accepted.get(p)! }, (_, i) => greetingFor(p, i + 1)));
-      await until(
-        async () => {
-          for (;;) {
-            const response = await fetch(`${egress}/greetings`);
-            if (response.status !== 200) return greetings.length >= expected.length;
-            greetings.push(await response.text());
-          }
-        },
-        "every greeting on the egress",
-        { timeoutMs: 30_000, explain: () => `${greetings.length} of ${expected.length} greetings` },
-      );
-      expect(greetings.sort()).toEqual(expected.sort());
-      expect(worker.unexpectedExits).toEqual([]);
-      expect(await (await fetch(`${admin}/v1/deadletters`)).json()).toEqual([]);
-      console.log(
-        `disk full: ${JSON.stringify(Object.fromEntries(statuses))} answers; accepted ${JSON.stringify(Object.fromEntries(accepted))}`,
-      );
+      await exactlyOnceAcrossAFullDisk(worker, disk, stopWhileFull);
       await worker.kill();
     },
     120_000,
@@ -217,4 +227,33 @@ describe.each([
     },
     120_000,
   );
+});
+
+// PostgreSQL (cluster mode) with its data directory on the full disk: commits fail with 53100
+// (`could not extend file …: No space left on device`), and the worker holds on the same way.
+describe("a full disk under PostgreSQL", () => {
+  it("refuses ingress with 507 while PostgreSQL answers disk_full, and resumes with exact counts once space returns", async () => {
+    expect(existsSync(CLI), `build first (npm run build): ${CLI}`).toBe(true);
+    // The server runs as the `postgres` user (as root): it must reach its directory.
+    chmodSync(dir, 0o755);
+    const disk = await PrivateDisk.mount(join(dir, "postgres"), "96m");
+    disks.push(disk);
+    const cluster = join(disk.dir, "pg");
+    const url = disk.inside("bash", join(REPO_ROOT, "scripts/postgres/cluster.sh"), "start", cluster).trim();
+    try {
+      const portOffset = await freePortOffset();
+      const module = join(REPO_ROOT, "examples/greeter/module.ts");
+      const worker = new WorkerProcess({
+        wrapper: disk.wrapper,
+        args: [CLI, "run", module, "--store", url, "--port-offset", String(portOffset)],
+        portOffset,
+        logFile: join(dir, "postgres.log"),
+      });
+      await worker.start();
+      await exactlyOnceAcrossAFullDisk(worker, disk, false);
+      expect(worker.log()).toContain("No space left on device");
+    } finally {
+      disk.inside("bash", join(REPO_ROOT, "scripts/postgres/cluster.sh"), "stop", cluster);
+    }
+  }, 180_000);
 });
