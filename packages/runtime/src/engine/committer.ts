@@ -35,6 +35,9 @@ export interface CommitterOptions {
   readonly logger?: Logger;
 }
 
+/** What a retried commit answers when the disk is still full (see `retryWhenFull`). */
+const NO_SPACE = Symbol("no space");
+
 /** A queue at least this long is committed in two halves when `pipelined` (see `Committer`). */
 const SPLIT_FROM = 1_000;
 /** Seqs reserved at a time when `pipelined`, so that most commits start without a round trip for them. */
@@ -267,7 +270,10 @@ export class Committer {
   }
 
   /** Commits `units`; resolves, once committed, to what tells the engine (undefined when the commit failed). */
-  private async commit(units: CommitUnit[]): Promise<(() => void) | undefined> {
+  private commit(units: CommitUnit[]): Promise<(() => void) | undefined>;
+  /** A retry while the disk is full: `NO_SPACE` when it still is (the caller waits and tries again). */
+  private commit(units: CommitUnit[], retrying: true): Promise<(() => void) | undefined | typeof NO_SPACE>;
+  private async commit(units: CommitUnit[], retrying = false): Promise<(() => void) | undefined | typeof NO_SPACE> {
     const count = units.reduce((n, u) => n + u.messages.length + (u.ingress ? 1 : 0) + (u.source?.messages.length ?? 0), 0);
     const started = performance.now();
     try {
@@ -349,7 +355,7 @@ export class Committer {
         }
       };
     } catch (error) {
-      if (this.failure === undefined && this.noSpace.absorbs(error)) return this.retryWhenFull(units, error);
+      if (this.failure === undefined && this.noSpace.absorbs(error)) return retrying ? NO_SPACE : this.retryWhenFull(units, error);
       // A failed commit leaves memory ahead of the store: nothing after it may commit.
       this.failure = error;
       for (const u of [...units, ...this.queue]) u.failed?.(error);
@@ -371,16 +377,20 @@ export class Committer {
       u.failed?.(refused);
       return false;
     };
-    let kept = 0;
-    for (const u of units) if (keep(u)) units[kept++] = u;
-    units.length = kept;
-    this.queue = this.queue.filter(keep);
-    if (this.giveUp !== undefined) this.close(this.giveUp);
-    else if (units.length > 0) await this.noSpace.backoff();
-    if (this.failure !== undefined) {
-      for (const u of units) u.failed?.(this.failure);
-      return undefined;
+    for (;;) {
+      let kept = 0;
+      for (const u of units) if (keep(u)) units[kept++] = u;
+      units.length = kept;
+      this.queue = this.queue.filter(keep);
+      if (this.giveUp !== undefined) this.close(this.giveUp);
+      else if (units.length > 0) await this.noSpace.backoff();
+      if (this.failure !== undefined) {
+        for (const u of units) u.failed?.(this.failure);
+        return undefined;
+      }
+      if (units.length === 0) return () => {};
+      const outcome = await this.commit(units, true);
+      if (outcome !== NO_SPACE) return outcome;
     }
-    return units.length === 0 ? () => {} : this.commit(units);
   }
 }
