@@ -134,7 +134,26 @@ describe("remoteBinding close", () => {
       (error: { code?: string; terminal?: boolean }) => `${error.code} terminal=${error.terminal}`,
     );
     await until(() => endpoint!.batches.length >= 1, "the first attempt");
-    await binding.close();
+    await binding.close({ abort: true });
     expect(await outcome).toBe("STATEFUN_CLOSED terminal=false");
+  });
+
+  it("without abort (a binding replaced under load), lets the call in flight finish", async () => {
+    const { registry } = await specRegistry();
+    let answer = () => {};
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    endpoint = await fakeEndpoint(async () => {
+      await answered;
+      return result();
+    });
+    binding = remoteBinding({ functions: "py/*", urlPathTemplate: endpoint.url }, { specs: registry });
+    const call = binding.invoker.invoke(invokeRequest("py/greeter", "bob", [{ argument: str("one") }])) as Promise<unknown>;
+    await until(() => endpoint!.batches.length >= 1, "the first attempt");
+    const closed = binding.close();
+    answer();
+    await closed;
+    expect(await call).toEqual({ messages: [], delayed: [], egress: [], state: new Map() });
   });
 });

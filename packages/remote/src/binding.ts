@@ -17,11 +17,12 @@ import { endpointOptions, type HttpEndpointSpec } from "./spec.js";
 import { type Endpoint, resolveEndpoint } from "./url.js";
 
 /**
- * A binding to a remote endpoint; `close()` stops the calls in flight (a request under way is
- * aborted, a call retrying stops: they fail with `STATEFUN_CLOSED`, not terminal, so nothing of
- * them is committed), then closes its connections.
+ * A binding to a remote endpoint. `close()` waits for its calls in flight (a binding replaced
+ * under load), then closes its connections; `close({ abort: true })` (a worker stopping) stops
+ * them instead: a request under way is aborted and a call retrying ends, failing with
+ * `STATEFUN_CLOSED`, not terminal, so nothing of them is committed and they run again later.
  */
-export type RemoteBinding = Binding & { close(): Promise<void> };
+export type RemoteBinding = Binding & { close(options?: { readonly abort?: boolean }): Promise<void> };
 
 /** Where the binding keeps the states functions register (the runtime's `stateSpecs`). */
 export interface RemoteBindingDeps {
@@ -123,9 +124,9 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
         return pending;
       },
     },
-    async close() {
+    async close(options = {}) {
       closed = true;
-      closing.abort();
+      if (options.abort === true) closing.abort();
       await Promise.allSettled([...running]);
       await client.close();
     },

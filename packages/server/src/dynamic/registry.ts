@@ -177,7 +177,8 @@ export class DynamicRegistry {
   async close(): Promise<void> {
     clearInterval(this.poller);
     await Promise.allSettled([...this.listeners.values()].map((l) => l.close()));
-    await Promise.allSettled([...this.entries.values()].flatMap((p) => p.bindings.map((b) => b.close())));
+    // The worker stops: calls still retrying end now, and run again at the next start.
+    await Promise.allSettled([...this.entries.values()].flatMap((p) => p.bindings.map((b) => b.close({ abort: true }))));
   }
 
   private change(entry: RegistryEntry): Promise<EntryView> {
