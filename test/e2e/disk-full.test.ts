@@ -74,6 +74,8 @@ async function visits(admin: string, person: string): Promise<number> {
  * back); space returns, more traffic, and every accepted message was applied exactly once.
  */
 async function exactlyOnceAcrossAFullDisk(worker: WorkerProcess, disk: PrivateDisk, stopWhileFull: boolean): Promise<void> {
+  /** What the egress and admin writes answered on the full disk, for the log. */
+  const adminAnswers: string[] = [];
   const { admin, ingress, egress } = worker.urls;
   const accepted = new Map<string, number>(PEOPLE.map((p) => [p, 0]));
   const statuses = new Map<number, number>();
@@ -118,6 +120,16 @@ async function exactlyOnceAcrossAFullDisk(worker: WorkerProcess, disk: PrivateDi
   // An egress claim writes to the store: it is handed out, finds nothing, or is refused with 507, never a 500.
   const claim = await fetch(`${egress}/greetings/claim?visibility=1s`, { method: "POST" });
   expect([200, 404, 507], await claim.text()).toContain(claim.status);
+  // An admin change is stored too: it goes through, or is refused with 507 and its code, never a 500.
+  const bind = await fetch(`${admin}/v1/functions/extra/*`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ kind: "remote", url: "http://127.0.0.1:9/{function.name}" }),
+  });
+  const bound = await bind.text();
+  expect([200, 507], bound).toContain(bind.status);
+  if (bind.status === 507) expect(JSON.parse(bound)).toMatchObject({ code: "STATEFUN_DISK_FULL" });
+  adminAnswers.push(`claim ${claim.status}, bind ${bind.status}`);
   expect(worker.log()).toContain("the store's disk is full: commits are retried until space returns");
 
   // A graceful stop while full does not wait for space (what was not committed runs again at the next start).
@@ -160,7 +172,7 @@ async function exactlyOnceAcrossAFullDisk(worker: WorkerProcess, disk: PrivateDi
   expect(worker.unexpectedExits).toEqual([]);
   expect(await (await fetch(`${admin}/v1/deadletters`)).json()).toEqual([]);
   console.log(
-    `disk full: ${JSON.stringify(Object.fromEntries(statuses))} answers; accepted ${JSON.stringify(Object.fromEntries(accepted))}`,
+    `disk full: ${JSON.stringify(Object.fromEntries(statuses))} answers (${adminAnswers.join("; ")}); accepted ${JSON.stringify(Object.fromEntries(accepted))}`,
   );
 }
 
