@@ -113,13 +113,14 @@ async function exactlyOnceAcrossAFullDisk(worker: WorkerProcess, disk: PrivateDi
 
   // While full: the worker runs, health, readiness, reads and the admin API answer.
   expect(worker.running, worker.logTail()).toBe(true);
-  for (const path of ["/healthz", "/readyz", "/v1/functions", "/v1/deadletters", "/v1/state/example/person/p0"]) {
+  for (const path of ["/healthz", "/readyz", "/v1/functions", "/v1/deadletters", "/v1/state/example/person/p0", "/metrics"]) {
     const response = await fetch(`${admin}${path}`);
     expect(response.status, `${path}: ${await response.text()}`).toBe(200);
   }
   // An egress claim writes to the store: it is handed out, finds nothing, or is refused with 507, never a 500.
   const claim = await fetch(`${egress}/greetings/claim?visibility=1s`, { method: "POST" });
   expect([200, 404, 507], await claim.text()).toContain(claim.status);
+  expect(await (await fetch(`${admin}/metrics`)).text()).toMatch(/^statefun_store_full 1$/m);
   // An admin change is stored too: it goes through, or is refused with 507 and its code, never a 500.
   const bind = await fetch(`${admin}/v1/functions/extra/*`, {
     method: "PUT",
@@ -148,6 +149,8 @@ async function exactlyOnceAcrossAFullDisk(worker: WorkerProcess, disk: PrivateDi
   let after = 0;
   await traffic(() => after++ >= 40);
   if (!stopWhileFull) expect(worker.log()).toContain("the store's disk has space again: commits go on");
+
+  expect(await (await fetch(`${admin}/metrics`)).text()).toMatch(/^statefun_store_full 0$/m);
 
   // Exactly once: each person's count is the messages accepted for them, and each visit has one greeting.
   const counts = () => Promise.all(PEOPLE.map((p) => visits(admin, p)));

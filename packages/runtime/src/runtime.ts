@@ -76,6 +76,11 @@ export class Runtime {
     return this.life.state === "running";
   }
 
+  /** True while commits fail for lack of disk space: they are retried, and new messages are refused (`STATEFUN_DISK_FULL`). */
+  get storeFull(): boolean {
+    return this.life.engine?.committer.storeFull ?? false;
+  }
+
   /** Recovers from the store and starts processing. */
   start(): Promise<void> {
     return this.life.start();
