@@ -86,9 +86,13 @@ export class Runtime {
     return this.life.start();
   }
 
-  /** Stops taking work, lets running invocations finish, commits, and closes the store. */
-  stop(): Promise<void> {
-    return this.life.stop();
+  /**
+   * Stops taking work, lets running invocations finish (for at most `drainMs`, default
+   * `limits.stopDrainMs`: what is still running then runs again at the next start), commits, and
+   * closes the store.
+   */
+  stop(options: { readonly drainMs?: number } = {}): Promise<void> {
+    return this.life.stop(options.drainMs);
   }
 
   /** The key groups this worker runs now (all of them for a single owner). */

@@ -280,6 +280,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     metrics,
     close() {
       closing ??= (async () => {
+        // One drain budget for the whole stop: what the HTTP requests leave of it goes to the invocations still running.
+        const drainUntil = Date.now() + limits.shutdownDrainMs;
         freeSpace?.stop();
         history.stop();
         await closeApps();
@@ -287,7 +289,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         await staticKafka?.close();
         await kafka.close();
         try {
-          await runtime.stop();
+          await runtime.stop({ drainMs: Math.max(0, drainUntil - Date.now()) });
         } finally {
           await dynamic.close();
           await remotes.close();

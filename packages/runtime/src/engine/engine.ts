@@ -146,7 +146,7 @@ export class Engine {
   }
 
   /** Stops taking work, lets running invocations finish and (unless `failed`) commits and leaves. */
-  async stop(failed: boolean): Promise<void> {
+  async stop(failed: boolean, drainMs = this.context.limits.stopDrainMs): Promise<void> {
     this.running = false;
     this.purgeTimer?.cancel();
     this.parkSweep?.cancel();
@@ -154,7 +154,7 @@ export class Engine {
     await this.ownership.stop();
     this.timers.stop();
     await this.sweeper.stop();
-    await this.dispatcher.stop(this.context.limits.stopDrainMs);
+    await this.dispatcher.stop(drainMs);
     if (failed) return;
     // A full disk does not hold the stop: what cannot be committed is redone from the store at the next start.
     this.committer.stopRetrying(new StatefunError("STATEFUN_CLOSED", "stopped while the store's disk was full", { terminal: false }));
