@@ -2,7 +2,7 @@ import type { DeadLetter, Logger, Runtime } from "@statefun-ts/runtime";
 import { silentLogger } from "@statefun-ts/runtime";
 import type { ConsoleReads } from "@statefun-ts/runtime/spi";
 import type { FastifyInstance } from "fastify";
-import type { DynamicRegistry } from "../dynamic/registry.js";
+import type { LiveModules } from "../dynamic/live-modules.js";
 import { type BackupStore, backupRoutes } from "./admin-backup.js";
 import { type ClusterRuntime, clusterRoutes } from "./admin-cluster.js";
 import { dynamicRoutes } from "./admin-dynamic.js";
@@ -45,7 +45,7 @@ export interface AdminOptions {
   readonly logger?: Logger;
   readonly metrics?: MetricsSource;
   /** Modules and function bindings loaded at run time: enables `PUT/DELETE /v1/functions/…` and `/v1/modules`. */
-  readonly dynamic?: DynamicRegistry;
+  readonly dynamic?: LiveModules;
   /** When set, every request but `/healthz` and `/readyz` must carry `Authorization: Bearer <token>`. */
   readonly token?: string;
   /** What else keeps the worker from being ready (Kafka connectors not connected), one line each; `/readyz` lists them. */
@@ -171,7 +171,7 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
 }
 
 /** One bound function type as GET /v1/functions lists it; a type a namespace binding covers names that binding (`boundBy`). */
-function describeFunction(runtime: AdminRuntime, dynamic: DynamicRegistry, typename: string): object | undefined {
+function describeFunction(runtime: AdminRuntime, dynamic: LiveModules, typename: string): object | undefined {
   const listed = functionList(runtime, dynamic).filter((f) => f.source !== "not loaded");
   const exact = listed.find((f) => f.typename === typename);
   if (exact !== undefined) return exact;
@@ -181,7 +181,7 @@ function describeFunction(runtime: AdminRuntime, dynamic: DynamicRegistry, typen
     : { ...covering, typename, boundBy: covering.typename, parked: parkedUnder(runtime.parkedByType(), typename) };
 }
 
-function functionList(runtime: AdminRuntime, dynamic?: DynamicRegistry) {
+function functionList(runtime: AdminRuntime, dynamic?: LiveModules) {
   const parked = runtime.parkedByType();
   const bound = runtime.functionTypes().sort();
   const listed = bound.map((typename) => {
