@@ -15,7 +15,8 @@ export type ErrorCode =
   | "STATEFUN_BAD_CONFIG"
   | "STATEFUN_FUNCTION_FAILED"
   | "STATEFUN_TIMEOUT"
-  | "STATEFUN_IDEMPOTENCY_CONFLICT";
+  | "STATEFUN_IDEMPOTENCY_CONFLICT"
+  | "STATEFUN_DISK_FULL";
 
 /**
  * The one base error of Statefun TS: a stable `code`, a message carrying the offending

@@ -1,5 +1,6 @@
 import { address, IntCodec, reqreply } from "@statefun-ts/protocol";
 import { RemoteStateSpecs } from "@statefun-ts/runtime";
+import { until } from "@statefun-ts/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_HANDSHAKE_ROUNDS, type RemoteBinding, remoteBinding } from "./binding.js";
 import { type FakeEndpoint, fakeEndpoint, incomplete, result } from "./fixtures/fake-endpoint.js";
@@ -113,5 +114,46 @@ describe("remoteBinding requests", () => {
     expect(bind({ functions: "a/b", urlPathTemplate: "http://h/", poolSize: 0 })).toThrow("poolSize must be a positive integer");
     expect(bind({ functions: "a/b", urlPathTemplate: "http://h/", tls: { ca: "x" } })).toThrow("tls settings need an https URL");
     expect(bind({ functions: "a/b", urlPathTemplate: "https://h/", tls: { cert: "x" } })).toThrow("tls.cert and tls.key go together");
+  });
+});
+
+describe("remoteBinding close", () => {
+  it.each([
+    ["retrying (503 after 503)", { status: 503 }],
+    ["waiting for an answer that never comes", "hang"],
+  ] as const)("stops a call %s at once, as STATEFUN_CLOSED and not terminal (nothing of it is committed)", async (_what, reply) => {
+    const { stateSpecs } = await openStateSpecs();
+    endpoint = await fakeEndpoint(() => reply);
+    binding = remoteBinding(
+      { functions: "py/*", urlPathTemplate: endpoint.url, timeouts: { callMs: 600_000, readMs: 600_000 } },
+      { specs: stateSpecs },
+    );
+    const call = binding.invoker.invoke(invokeRequest("py/greeter", "bob", [{ argument: str("one") }])) as Promise<unknown>;
+    const outcome = call.then(
+      () => "succeeded",
+      (error: { code?: string; terminal?: boolean }) => `${error.code} terminal=${error.terminal}`,
+    );
+    await until(() => endpoint!.batches.length >= 1, "the first attempt");
+    await binding.close({ abort: true });
+    expect(await outcome).toBe("STATEFUN_CLOSED terminal=false");
+  });
+
+  it("without abort (a binding replaced under load), lets the call in flight finish", async () => {
+    const { stateSpecs } = await openStateSpecs();
+    let answer = () => {};
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    endpoint = await fakeEndpoint(async () => {
+      await answered;
+      return result();
+    });
+    binding = remoteBinding({ functions: "py/*", urlPathTemplate: endpoint.url }, { specs: stateSpecs });
+    const call = binding.invoker.invoke(invokeRequest("py/greeter", "bob", [{ argument: str("one") }])) as Promise<unknown>;
+    await until(() => endpoint!.batches.length >= 1, "the first attempt");
+    const closed = binding.close();
+    answer();
+    await closed;
+    expect(await call).toEqual({ messages: [], delayed: [], egress: [], state: new Map() });
   });
 });

@@ -9,8 +9,13 @@ import { withRetries } from "./retry.js";
 import { endpointOptions, type HttpEndpointSpec } from "./spec.js";
 import { type Endpoint, resolveEndpoint } from "./url.js";
 
-/** A binding to a remote endpoint; `close()` waits for its requests in flight, then closes its connections. */
-export type RemoteBinding = Binding & { close(): Promise<void> };
+/**
+ * A binding to a remote endpoint. `close()` waits for its calls in flight (a binding replaced
+ * under load), then closes its connections; `close({ abort: true })` (a worker stopping) stops
+ * them instead: a request under way is aborted and a call retrying ends, failing with
+ * `STATEFUN_CLOSED`, not terminal, so nothing of them is committed and they run again later.
+ */
+export type RemoteBinding = Binding & { close(options?: { readonly abort?: boolean }): Promise<void> };
 
 /** Where the binding keeps the states functions register (the runtime's `stateSpecs`). */
 export interface RemoteBindingDeps {
@@ -42,6 +47,16 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
   const endpoints = new Map<string, Endpoint>();
   const running = new Set<Promise<Effects>>();
   let closed = false;
+  /** Aborted by `close`: ends every call in flight at once instead of letting it retry for its whole budget. */
+  const closing = new AbortController();
+  const closedError = () => new StatefunError("STATEFUN_CLOSED", `the binding of ${spec.functions} is closed`, { terminal: false });
+  /** One attempt, stopped by `close`. */
+  const post = (target: Endpoint, body: Uint8Array, signal: AbortSignal): Promise<HttpResponse> => {
+    if (closing.signal.aborted) return Promise.reject(closedError());
+    return client.post(target, body, AbortSignal.any([signal, closing.signal])).catch((error: unknown) => {
+      throw closing.signal.aborted ? closedError() : error;
+    });
+  };
 
   async function run(request: InvokeRequest): Promise<Effects> {
     const functionType = request.functionType;
@@ -59,7 +74,7 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
       await withRetries(
         where,
         o.callMs,
-        (signal) => timed(deps.metrics, functionType, () => client.post(target, body, signal)),
+        (signal) => timed(deps.metrics, functionType, () => post(target, body, signal)),
         (attempt, failure) => {
           deps.metrics?.count("invocation_failures", 1, functionType);
           logger.debug({ function: functionType, address: request.address, attempt, failure }, "remote call failed, retrying");
@@ -94,7 +109,7 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
     invoker: {
       maxBatch: o.maxBatch,
       invoke(request) {
-        if (closed) throw new StatefunError("STATEFUN_CLOSED", `the binding of ${spec.functions} is closed`, { terminal: false });
+        if (closed) throw closedError();
         const pending = run(request);
         running.add(pending);
         const forget = () => running.delete(pending);
@@ -102,8 +117,9 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
         return pending;
       },
     },
-    async close() {
+    async close(options = {}) {
       closed = true;
+      if (options.abort === true) closing.abort();
       await Promise.allSettled([...running]);
       await client.close();
     },

@@ -11,6 +11,7 @@ export { RemoteStateSpecs } from "./remote-state-specs.js";
 export type { ClusterSnapshot, Limits, RuntimeOptions } from "./runtime.js";
 export { Runtime } from "./runtime.js";
 export type { SourceRecords, SourceSink } from "./sources.js";
+export { diskFullError, isNoSpace } from "./store/no-space.js";
 // The store contract (every role and record) is at `@statefun-ts/runtime/spi`; `MemoryStore` at
 // `@statefun-ts/runtime/testing`. Here: only what the Runtime's own API takes and returns.
 export type { DeadLetter, EgressRow, Store, StoredMessage } from "./store/types.js";

@@ -76,14 +76,23 @@ export class Runtime {
     return this.life.state === "running";
   }
 
+  /** True while commits fail for lack of disk space: they are retried, and new messages are refused (`STATEFUN_DISK_FULL`). */
+  get storeFull(): boolean {
+    return this.life.engine?.committer.storeFull ?? false;
+  }
+
   /** Recovers from the store and starts processing. */
   start(): Promise<void> {
     return this.life.start();
   }
 
-  /** Stops taking work, lets running invocations finish, commits, and closes the store. */
-  stop(): Promise<void> {
-    return this.life.stop();
+  /**
+   * Stops taking work, lets running invocations finish (for at most `drainMs`, default
+   * `limits.stopDrainMs`: what is still running then runs again at the next start), commits, and
+   * closes the store.
+   */
+  stop(options: { readonly drainMs?: number } = {}): Promise<void> {
+    return this.life.stop(options.drainMs);
   }
 
   /** The key groups this worker runs now (all of them for a single owner). */

@@ -4,8 +4,9 @@
  * (`@statefun-ts/runtime/spi`) only, never on the engine.
  */
 export type { StateSpecInfo } from "./binding.js";
+// Every role, record and `Store` itself: `store/types.ts` lists them once.
+export { isNoSpace } from "./store/no-space.js";
 export type { Row } from "./store/row-decoders.js";
 export { bytes, MESSAGE_COLUMNS, toDeadLetter, toEgressRow, toExpiredRow, toMessage, toReply, toStateEntry } from "./store/row-decoders.js";
 export { SNAPSHOT_KINDS, zeroCounts } from "./store/snapshot.js";
-// Every role, record and `Store` itself: `store/types.ts` lists them once.
 export * from "./store/types.js";

@@ -21,6 +21,19 @@ describe("PrometheusMetrics", () => {
     expect(await other.registry.metrics()).toContain("statefun_timers_fired_total 0");
   });
 
+  it("reports statefun_store_full while commits fail for lack of disk space", async () => {
+    const metrics = new PrometheusMetrics();
+    const runtime = {
+      gauges: () => ({ bufferedMessages: 0, inFlightInvocations: 0, pendingCommits: 0, cachedAddresses: 0, parkedMessages: 0 }),
+      storeStats: async () => ({ messages: 0, timers: 0, egress: 0, deadLetters: 0 }),
+      storeFull: false,
+    };
+    metrics.bind(runtime);
+    expect(await metrics.registry.metrics()).toMatch(/^statefun_store_full 0$/m);
+    runtime.storeFull = true;
+    expect(await metrics.registry.metrics()).toMatch(/^statefun_store_full 1$/m);
+  });
+
   it("reports store gauges as NaN when the store cannot answer", async () => {
     const metrics = new PrometheusMetrics();
     metrics.bind({

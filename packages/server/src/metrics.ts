@@ -57,7 +57,7 @@ const functionCounters: CounterName[] = [
 
 /** What the gauges read from the runtime. */
 type BoundRuntime = Pick<Runtime, "gauges" | "storeStats"> &
-  Partial<Pick<Runtime, "parkedByType" | "ownedKeyGroups" | "workerName" | "functionGauges">>;
+  Partial<Pick<Runtime, "parkedByType" | "ownedKeyGroups" | "workerName" | "functionGauges" | "storeFull">>;
 type StoreStats = Awaited<ReturnType<Runtime["storeStats"]>>;
 type Snapshot = { gauges: GaugeSnapshot; store: StoreStats | undefined };
 
@@ -181,6 +181,14 @@ export class PrometheusMetrics implements MetricsSink {
         const runtime = cluster();
         if (runtime?.ownedKeyGroups === undefined) return;
         this.set({ worker: runtime.workerName ?? "" }, runtime.ownedKeyGroups().length);
+      },
+    });
+    new Gauge({
+      name: "statefun_store_full",
+      help: "1 while commits fail for lack of disk space (they are retried; new messages are refused with 507), else 0",
+      registers,
+      collect() {
+        this.set(cluster()?.storeFull === true ? 1 : 0);
       },
     });
     collectDefaultMetrics({ register: this.registry });

@@ -19,6 +19,7 @@ import { installYamlPlan, planYamlModules } from "./modules/install.js";
 import { loadModule, loadModuleFile } from "./modules/load.js";
 import { isYamlModule, type YamlModule } from "./modules/yaml/types.js";
 import { backupOf } from "./moving/online.js";
+import { StartWhenSpace } from "./start-when-space.js";
 import { StatsHistory } from "./stats/history.js";
 
 /** The ports a worker opens. */
@@ -221,6 +222,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
 
   let runtimeStarting = false;
+  const startWhenSpace = new StartWhenSpace(logger);
   try {
     await listen(
       "admin",
@@ -235,12 +237,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         reads: store,
         ports: () => bound,
         backup: backupOf(store),
-        readiness: () => kafka.problems(),
+        readiness: () => [...startWhenSpace.problems(), ...kafka.problems()],
         kafka: () => kafka.status(),
       }),
     );
     runtimeStarting = true;
-    await runtime.start();
+    await startWhenSpace.start(runtime);
     await freeSpace?.start();
     history.start();
     staticKafka = kafka.open(mergeKafkaSpecs(kafkaSpecsOf(yamlModules), kafkaSpecsOfModules(modules)));
@@ -279,6 +281,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     metrics,
     close() {
       closing ??= (async () => {
+        // One drain budget for the whole stop: what the HTTP requests leave of it goes to the invocations still running.
+        const drainUntil = Date.now() + limits.shutdownDrainMs;
         freeSpace?.stop();
         history.stop();
         await closeApps();
@@ -286,7 +290,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         await staticKafka?.close();
         await kafka.close();
         try {
-          await runtime.stop();
+          await runtime.stop({ drainMs: Math.max(0, drainUntil - Date.now()) });
         } finally {
           await dynamic.close();
           await remotes.close();

@@ -1,6 +1,7 @@
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { StatefunError } from "@statefun-ts/protocol";
+import { isNoSpace } from "@statefun-ts/runtime/spi";
 import Database from "better-sqlite3";
 
 export const DATABASE_FILE = "statefun.db";
@@ -23,13 +24,15 @@ export function openExclusive(dir: string, synchronous: "full" | "normal"): Data
     mkdirSync(dir, { recursive: true });
     db = new Database(file, { timeout: 0 });
   } catch (cause) {
-    throw new StatefunError("STATEFUN_BAD_CONFIG", `cannot open the data directory ${dir}: ${(cause as Error).message}`, { cause });
+    throw cannotOpen(`cannot open the data directory ${dir}: ${(cause as Error).message}`, cause);
   }
   try {
+    // Before anything reads the file: an existing WAL database is then opened with its WAL index in
+    // heap memory from the start, never through a `-shm` file (which a full disk cannot give it).
+    db.pragma("locking_mode = EXCLUSIVE");
     // Takes effect on a new, empty database only (an existing one keeps its mode until a VACUUM):
     // space freed by deletions can then go back to the file system in steps (`SqliteStore.reclaim`).
     db.pragma("auto_vacuum = INCREMENTAL");
-    db.pragma("locking_mode = EXCLUSIVE");
     const mode = db.pragma("journal_mode = WAL", { simple: true });
     if (mode !== "wal") throw new Error(`journal_mode is ${String(mode)}, WAL is not supported here`);
     db.exec("BEGIN EXCLUSIVE; COMMIT");
@@ -42,7 +45,7 @@ export function openExclusive(dir: string, synchronous: "full" | "normal"): Data
         { cause },
       );
     }
-    throw new StatefunError("STATEFUN_BAD_CONFIG", `cannot open ${file}: ${(cause as Error).message}`, { cause });
+    throw cannotOpen(`cannot open ${file}: ${(cause as Error).message}`, cause);
   }
   db.pragma(`synchronous = ${synchronous === "normal" ? "NORMAL" : "FULL"}`);
   db.pragma("busy_timeout = 5000");
@@ -70,4 +73,19 @@ function refuseEmptyFile(file: string): void {
       `${file} is empty (0 bytes): it was truncated or never written, so its data is not there. Restore it from a backup, or, to start with an empty store, delete it`,
     );
   }
+}
+
+/** Why a store could not open: `STATEFUN_DISK_FULL` (not terminal: space may come back) when the disk is full, else a bad configuration. */
+function cannotOpen(message: string, cause: unknown): StatefunError {
+  if (isNoSpace(cause)) return new StatefunError("STATEFUN_DISK_FULL", message, { cause, terminal: false });
+  return new StatefunError("STATEFUN_BAD_CONFIG", message, { cause });
+}
+
+/**
+ * A new store that could not be created for lack of disk space leaves no file behind: a
+ * zero-length `statefun.db` would be refused as truncated (`refuseEmptyFile`) once space returns.
+ */
+export function forgetFailedNewStore(file: string, error: unknown): void {
+  if (!isNoSpace(error)) return;
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(`${file}${suffix}`, { force: true });
 }

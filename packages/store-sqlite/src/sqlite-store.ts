@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { StatefunError } from "@statefun-ts/protocol";
 import type {
@@ -29,7 +30,7 @@ import { SqliteCluster } from "./cluster.js";
 import { committer } from "./commit.js";
 import { SqliteConsoleReads } from "./console-reads.js";
 import { type DynamicLoadingQueries, dynamicLoadingQueries } from "./dynamic-loading.js";
-import { DATABASE_FILE, openExclusive } from "./lock.js";
+import { DATABASE_FILE, forgetFailedNewStore, openExclusive } from "./lock.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
 import { expiredState, loadMessages, loadTimers, peekEgress } from "./queries.js";
 import { loadSqliteSnapshot } from "./snapshot-load.js";
@@ -93,7 +94,14 @@ export class SqliteStore implements Store {
 
   async open(): Promise<StoreInfo> {
     if (this.#open !== undefined) throw new StatefunError("STATEFUN_BAD_CONFIG", `the store at ${this.dir} is already open`);
-    const db = openExclusive(this.dir, this.#synchronous);
+    const isNew = !existsSync(this.file);
+    let db: Database.Database;
+    try {
+      db = openExclusive(this.dir, this.#synchronous);
+    } catch (error) {
+      if (isNew) forgetFailedNewStore(this.file, error);
+      throw error;
+    }
     try {
       migrate(db, this.file);
       const keyGroups = keyGroupsOf(db, this.#keyGroups);
@@ -114,6 +122,7 @@ export class SqliteStore implements Store {
       return { keyGroups };
     } catch (error) {
       db.close();
+      if (isNew) forgetFailedNewStore(this.file, error);
       throw error;
     }
   }

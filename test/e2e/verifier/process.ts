@@ -30,6 +30,8 @@ export interface WorkerOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** How long `start` waits for `/readyz` (default 30 s). */
   readonly readyTimeoutMs?: number;
+  /** A command that runs `node` with the arguments (its own arguments first), e.g. `unshare --mount …`; it must exec node in its place. */
+  readonly wrapper?: readonly string[];
 }
 
 export class WorkerProcess {
@@ -37,6 +39,8 @@ export class WorkerProcess {
   private exited: Promise<void> | undefined;
   private killing: ChildProcess | undefined;
   starts = 0;
+  /** How the last process exited (`exit code 0`, `SIGKILL`). */
+  private lastExit: string | undefined;
   kills = 0;
   /** Exits nobody asked for (a crash of the worker itself), e.g. `exit code 1 after 2.3 s`: a failure. */
   readonly unexpectedExits: string[] = [];
@@ -63,6 +67,11 @@ export class WorkerProcess {
     return { admin: url(BASE_PORTS.admin), ingress: url(BASE_PORTS.ingress), egress: url(BASE_PORTS.egress) };
   }
 
+  /** The process id while it runs (with a `wrapper`, node's: the wrapper execs it). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get running(): boolean {
     return this.child !== undefined;
   }
@@ -72,8 +81,10 @@ export class WorkerProcess {
     if (this.child !== undefined) throw new Error("the worker is already running");
     this.starts++;
     const fd = openSync(this.options.logFile, "a");
-    writeSync(fd, `\n--- start #${this.starts} at ${new Date().toISOString()}: node ${this.options.args.join(" ")}\n`);
-    const child = spawn(process.execPath, [...this.options.args], {
+    const shown = [...(this.options.wrapper ?? []), "node", ...this.options.args].join(" ");
+    writeSync(fd, `\n--- start #${this.starts} at ${new Date().toISOString()}: ${shown}\n`);
+    const [command, ...prefix] = [...(this.options.wrapper ?? []), process.execPath];
+    const child = spawn(command!, [...prefix, ...this.options.args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...this.options.env },
       stdio: ["ignore", fd, fd],
@@ -87,6 +98,7 @@ export class WorkerProcess {
       child.once("exit", (code, signal) => {
         live.delete(child);
         exit = signal ?? `exit code ${code}`;
+        this.lastExit = exit;
         if (this.killing !== child)
           this.unexpectedExits.push(`${exit} ${((Date.now() - spawnedAt) / 1000).toFixed(1)} s after start #${this.starts}`);
         if (this.child === child) this.child = undefined;
@@ -104,6 +116,16 @@ export class WorkerProcess {
       }
       await sleep(25);
     }
+  }
+
+  /** SIGTERM: the worker's own graceful stop. Resolves once the process is gone, with how it exited (`exit code 0`). */
+  async stop(): Promise<string | undefined> {
+    const child = this.child;
+    if (child === undefined) return this.lastExit;
+    this.killing = child;
+    child.kill("SIGTERM");
+    await this.exited;
+    return this.lastExit;
   }
 
   /** SIGKILL: no shutdown hook runs, nothing is flushed. Resolves once the process is gone. */

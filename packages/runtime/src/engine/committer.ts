@@ -1,9 +1,11 @@
 import type { Clock } from "../clock.js";
-import type { MetricsSink } from "../observe.js";
+import type { Logger, MetricsSink } from "../observe.js";
 import { addSource } from "../sources.js";
+import { diskFullError } from "../store/no-space.js";
 import type { SourceAdvance } from "../store/source-positions.js";
 import type { CommitBatch, Fence, IngressMessage, StateDrop, Store, StoredMessage } from "../store/types.js";
 import { type CommitUnit, EMPTY } from "./commit-unit.js";
+import { NoSpaceRetry, refusable } from "./no-space-retry.js";
 
 /** What a finished commit hands back to the engine, in commit order. */
 export interface CommittedBatch {
@@ -25,11 +27,16 @@ export interface CommitterOptions {
   readonly metrics: MetricsSink;
   /** After each commit, in commit order. */
   readonly onCommitted: (batch: CommittedBatch) => void;
-  /** A commit failed: nothing commits any more. */
+  /** A commit failed (for another reason than a full disk, see `NoSpaceRetry`): nothing commits any more. */
   readonly onFatal: (error: unknown) => void;
   /** Overlap invoking and committing (see `Committer`; default false). */
   readonly pipelined?: boolean;
+  /** Where a full disk (and its end) is logged. */
+  readonly logger?: Logger;
 }
+
+/** What a retried commit answers when the disk is still full (see `retryWhenFull`). */
+const NO_SPACE = Symbol("no space");
 
 /** A queue at least this long is committed in two halves when `pipelined` (see `Committer`). */
 const SPLIT_FROM = 1_000;
@@ -61,6 +68,8 @@ export class Committer {
   private failure: unknown;
   private reserved = 0;
   private reservedEnd = 0;
+  /** Set while stopping: a commit failing for lack of space fails its units with it instead of waiting for space. */
+  private giveUp: unknown;
 
   private readonly store: Store;
   private readonly fence: () => Fence;
@@ -70,6 +79,7 @@ export class Committer {
   private readonly onCommitted: (batch: CommittedBatch) => void;
   private readonly onFatal: (error: unknown) => void;
   private readonly pipelined: boolean;
+  private readonly noSpace: NoSpaceRetry;
 
   constructor(options: CommitterOptions) {
     this.store = options.store;
@@ -80,6 +90,7 @@ export class Committer {
     this.onCommitted = options.onCommitted;
     this.onFatal = options.onFatal;
     this.pipelined = options.pipelined ?? false;
+    this.noSpace = new NoSpaceRetry(options.logger);
   }
 
   get pending(): number {
@@ -89,6 +100,10 @@ export class Committer {
   enqueue(unit: CommitUnit): void {
     if (this.failure !== undefined) {
       unit.failed?.(this.failure);
+      return;
+    }
+    if (this.noSpace.refusing && refusable(unit)) {
+      unit.failed?.(diskFullError());
       return;
     }
     if (unit.alone) {
@@ -103,6 +118,21 @@ export class Committer {
     this.schedule();
   }
 
+  /** True while commits fail for lack of disk space (they are retried; requests from outside are refused). */
+  get storeFull(): boolean {
+    return this.noSpace.full;
+  }
+
+  /**
+   * Stopping: a commit that fails for lack of space is no longer retried; its units, and those
+   * queued, fail with `error`. Nothing of them was committed, so the store still holds what they
+   * consumed, and the next start redoes it.
+   */
+  stopRetrying(error: unknown): void {
+    this.giveUp = error;
+    if (this.noSpace.full) this.close(error);
+  }
+
   /** True once a commit failed (or `close` was called): nothing commits any more. */
   get failed(): boolean {
     return this.failure !== undefined;
@@ -114,6 +144,7 @@ export class Committer {
     this.failure = error;
     for (const u of this.queue.splice(0)) u.failed?.(error);
     for (const w of this.unitWaiters.splice(0)) w.resolve();
+    this.noSpace.wake();
   }
 
   /** Removes delayed sends with `token` from units not yet handed to the store. */
@@ -239,7 +270,10 @@ export class Committer {
   }
 
   /** Commits `units`; resolves, once committed, to what tells the engine (undefined when the commit failed). */
-  private async commit(units: CommitUnit[]): Promise<(() => void) | undefined> {
+  private commit(units: CommitUnit[]): Promise<(() => void) | undefined>;
+  /** A retry while the disk is full: `NO_SPACE` when it still is (the caller waits and tries again). */
+  private commit(units: CommitUnit[], retrying: true): Promise<(() => void) | undefined | typeof NO_SPACE>;
+  private async commit(units: CommitUnit[], retrying = false): Promise<(() => void) | undefined | typeof NO_SPACE> {
     const count = units.reduce((n, u) => n + u.messages.length + (u.ingress ? 1 : 0) + (u.source?.messages.length ?? 0), 0);
     const started = performance.now();
     try {
@@ -298,6 +332,7 @@ export class Committer {
       }
       const storeStarted = performance.now();
       const result = await this.store.commit(batch);
+      this.noSpace.committed();
       const commitMs = performance.now() - storeStarted;
       this.metrics.observe("commit_batch_size", units.length);
       this.metrics.observe("commit_latency_seconds", (performance.now() - started) / 1000);
@@ -320,12 +355,42 @@ export class Committer {
         }
       };
     } catch (error) {
+      if (this.failure === undefined && this.noSpace.absorbs(error)) return retrying ? NO_SPACE : this.retryWhenFull(units, error);
       // A failed commit leaves memory ahead of the store: nothing after it may commit.
       this.failure = error;
       for (const u of [...units, ...this.queue]) u.failed?.(error);
       this.queue = [];
       this.onFatal(error);
       return undefined;
+    }
+  }
+
+  /**
+   * The store had no space for `units` (the transaction rolled back whole): refuses the units from
+   * outside among them and in the queue (`refusable`), keeps the rest in place and commits them
+   * again after a backoff, until space returns (see `NoSpaceRetry`).
+   */
+  private async retryWhenFull(units: CommitUnit[], error: unknown): Promise<(() => void) | undefined> {
+    const refused = diskFullError(error);
+    const keep = (u: CommitUnit) => {
+      if (!refusable(u)) return true;
+      u.failed?.(refused);
+      return false;
+    };
+    for (;;) {
+      let kept = 0;
+      for (const u of units) if (keep(u)) units[kept++] = u;
+      units.length = kept;
+      this.queue = this.queue.filter(keep);
+      if (this.giveUp !== undefined) this.close(this.giveUp);
+      else if (units.length > 0) await this.noSpace.backoff();
+      if (this.failure !== undefined) {
+        for (const u of units) u.failed?.(this.failure);
+        return undefined;
+      }
+      if (units.length === 0) return () => {};
+      const outcome = await this.commit(units, true);
+      if (outcome !== NO_SPACE) return outcome;
     }
   }
 }

@@ -47,6 +47,8 @@ export class Dispatcher {
   private inFlight = 0;
   private bufferedCount = 0;
   private stopping = false;
+  /** Set when a stop stopped waiting for running invocations: their results are dropped. */
+  private abandoned = false;
   private idle: (() => void)[] = [];
   private draining = false;
   /** Cache size at which eviction is tried again after it could not free enough (0: at the cap). */
@@ -96,10 +98,27 @@ export class Dispatcher {
   }
 
   /** Stops starting invocations; resolves when the running ones are done. */
-  stop(): Promise<void> {
+  /**
+   * Starts nothing more; resolves once the invocations running are done, or after `drainMs`: then
+   * their results are dropped when they come (nothing of them is committed, so their messages run
+   * again at the next start).
+   */
+  stop(drainMs = Number.POSITIVE_INFINITY): Promise<void> {
     this.stopping = true;
     if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idle.push(resolve));
+    return new Promise((resolve) => {
+      const timer = Number.isFinite(drainMs) ? setTimeout(() => this.abandon(), drainMs) : undefined;
+      this.idle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops waiting for the invocations still running: their results will be dropped. */
+  private abandon(): void {
+    this.abandoned = true;
+    for (const resolve of this.idle.splice(0)) resolve();
   }
 
   private schedule(mb: Mailbox): void {
@@ -204,6 +223,7 @@ export class Dispatcher {
   }
 
   private succeeded(mb: Mailbox, batch: readonly StoredMessage[], binding: Binding, effects: Effects, now: number, started: number): void {
+    if (this.abandoned) return;
     const undeclared = effects.egress.length === 0 ? undefined : undeclaredEgress(mb.functionType, effects.egress, this.deps.bindings);
     if (undeclared !== undefined) {
       this.failed(mb, batch, binding, undeclared);
@@ -253,6 +273,7 @@ export class Dispatcher {
   }
 
   private failed(mb: Mailbox, batch: readonly StoredMessage[], binding: Binding, error: unknown): void {
+    if (this.abandoned) return;
     const retry = binding.retry;
     mb.attempts++;
     this.deps.metrics.count("invocation_failures", 1, mb.functionType);

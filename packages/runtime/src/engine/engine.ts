@@ -1,3 +1,4 @@
+import { StatefunError } from "@statefun-ts/protocol";
 import type { FunctionGauge, GaugeSnapshot } from "../observe.js";
 import { Parking } from "../parking.js";
 import type { StoredMessage } from "../store/types.js";
@@ -50,6 +51,9 @@ export class Engine {
     const fatal = (error: unknown) => context.fatal(this, error);
     const owned = () => ownership.owned;
     const owns = (keyGroup: number) => ownership.owns(keyGroup);
+    // Messages in memory; while the disk is full, also the units waiting to commit (their messages
+    // were consumed in memory only), so the backlog is not read into memory while nothing commits.
+    const held = () => this.dispatcher.buffered + (this.committer.storeFull ? this.committer.pending : 0);
     this.committer = new Committer({
       store,
       fence: () => ownership.fence,
@@ -59,6 +63,7 @@ export class Engine {
       onCommitted: (batch) => this.committed(batch),
       onFatal: fatal,
       pipelined: ownership.pipelinedCommits,
+      logger,
     });
     this.admission = new Admission({ context, committer: this.committer, owns, backlog });
     this.parking = new Parking({
@@ -70,7 +75,7 @@ export class Engine {
       redeliver: (type) => this.inbox.redeliverParked(type),
       bound: (type) => bindings.binding(type) !== undefined,
       quiet: (type) => this.dispatcher.quiet(type),
-      buffered: () => this.dispatcher.buffered,
+      buffered: held,
       maxBuffered: limits.maxBufferedMessages,
       deliver: (m) => this.dispatcher.deliver(m, true),
       deadLetter: (messages, reason) => this.parkedToDeadLetters(messages, reason),
@@ -111,7 +116,7 @@ export class Engine {
       store,
       keyGroups: owned,
       maxBuffered: limits.maxBufferedMessages,
-      buffered: () => this.dispatcher.buffered,
+      buffered: held,
       deliver: (m) => this.dispatcher.deliver(m),
       onError: fatal,
     });
@@ -141,7 +146,7 @@ export class Engine {
   }
 
   /** Stops taking work, lets running invocations finish and (unless `failed`) commits and leaves. */
-  async stop(failed: boolean): Promise<void> {
+  async stop(failed: boolean, drainMs = this.context.limits.stopDrainMs): Promise<void> {
     this.running = false;
     this.purgeTimer?.cancel();
     this.parkSweep?.cancel();
@@ -149,8 +154,10 @@ export class Engine {
     await this.ownership.stop();
     this.timers.stop();
     await this.sweeper.stop();
-    await this.dispatcher.stop();
+    await this.dispatcher.stop(drainMs);
     if (failed) return;
+    // A full disk does not hold the stop: what cannot be committed is redone from the store at the next start.
+    this.committer.stopRetrying(new StatefunError("STATEFUN_CLOSED", "stopped while the store's disk was full", { terminal: false }));
     await this.committer.flush();
     await this.ownership.leave().catch((error) => this.context.logger.warn({ error: String(error) }, "leaving the cluster failed"));
   }

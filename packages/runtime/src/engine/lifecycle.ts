@@ -77,14 +77,14 @@ export class Lifecycle {
   }
 
   /** See `Runtime.stop`. */
-  async stop(): Promise<void> {
+  async stop(drainMs?: number): Promise<void> {
     if (this.now === "stopped" || this.now === "new") {
       this.now = "stopped";
       return;
     }
     const failed = this.now === "failed";
     this.now = "stopping";
-    await this.current?.stop(failed);
+    await this.current?.stop(failed, drainMs);
     this.parts.waiters.clear();
     await this.parts.store.close();
     this.now = "stopped";

@@ -21,6 +21,12 @@ export interface Limits {
   readonly maxCachedAddresses: number;
   /** How long replies and idempotency keys are kept (default 24 h). */
   readonly replyRetentionMs: number;
+  /**
+   * Longest a stop waits for invocations still running (a remote function retrying within its call
+   * budget) before it goes on without them (default 5 s): their messages stay in the store and are
+   * run again at the next start, and their late results are dropped.
+   */
+  readonly stopDrainMs: number;
 }
 
 export interface RuntimeOptions {
@@ -57,4 +63,5 @@ export const DEFAULT_LIMITS: Limits = {
   maxCommitBatch: 20_000,
   maxCachedAddresses: 100_000,
   replyRetentionMs: 24 * 3_600_000,
+  stopDrainMs: 5_000,
 };

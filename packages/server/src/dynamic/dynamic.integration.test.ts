@@ -231,6 +231,10 @@ describe("dynamic loading (real SQLite store, real HTTP)", () => {
       expect(server!.ports.egress).toBe(free.port);
       const [listed] = (await (await admin("GET", "/v1/modules")).json()) as { name: string; error?: string }[];
       expect(listed).toMatchObject({ name: "pi2", error: expect.stringContaining(`port ${free.port}`) });
+      // Its stored text can be read back to fix it, as that of a module that loaded.
+      const stored = await admin("GET", "/v1/modules/pi2");
+      expect(stored.status).toBe(200);
+      expect(await stored.text()).toBe(ingressOn(free.port));
       expect((await admin("DELETE", "/v1/modules/pi2")).status).toBe(200);
     } finally {
       await blocker.close();

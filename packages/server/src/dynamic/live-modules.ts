@@ -55,7 +55,7 @@ export const MODULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
  */
 export class LiveModules {
   private readonly entries = new Map<string, Prepared>();
-  private readonly failed = new Map<string, { kind: "module" | "function"; name: string; error: string }>();
+  private readonly failed = new Map<string, { kind: "module" | "function"; name: string; error: string; body: string }>();
   private readonly listeners = new Map<number, { owner: string; close(): Promise<void> }>();
   /** Running Kafka connectors by entry key. */
   private readonly kafka = new Map<string, { close(): Promise<void> }>();
@@ -116,7 +116,7 @@ export class LiveModules {
         this.failed.delete(k);
       } catch (error) {
         const message = (error as Error).message;
-        this.failed.set(k, { kind: entry.kind, name: entry.name, error: message });
+        this.failed.set(k, { kind: entry.kind, name: entry.name, error: message, body: entry.body });
         this.d.logger.error({ kind: entry.kind, name: entry.name, error: message }, "a stored module could not be loaded");
       }
     }
@@ -160,9 +160,10 @@ export class LiveModules {
     return views.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** The stored body of an entry. */
+  /** The stored body of an entry (also of one that could not be loaded, so that it can be fixed). */
   body(kind: "module" | "function", name: string): string | undefined {
-    return this.entries.get(key(kind, name))?.body;
+    const k = key(kind, name);
+    return this.entries.get(k)?.body ?? this.failed.get(k)?.body;
   }
 
   /** Which entry binds a function type or namespace: `module NAME`, `function NAME`, or `command line`. */
@@ -176,7 +177,8 @@ export class LiveModules {
   async close(): Promise<void> {
     clearInterval(this.poller);
     await Promise.allSettled([...this.listeners.values()].map((l) => l.close()));
-    await Promise.allSettled([...this.entries.values()].flatMap((p) => p.bindings.map((b) => b.close())));
+    // The worker stops: calls still retrying end now, and run again at the next start.
+    await Promise.allSettled([...this.entries.values()].flatMap((p) => p.bindings.map((b) => b.close({ abort: true }))));
   }
 
   private change(entry: ModuleCatalogEntry): Promise<EntryView> {

@@ -1,5 +1,5 @@
 import { type ErrorCode, StatefunError } from "@statefun-ts/protocol";
-import type { Logger } from "@statefun-ts/runtime";
+import { isNoSpace, type Logger } from "@statefun-ts/runtime";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 
 /** Codes of errors that only the HTTP surfaces raise, next to the engine's `ErrorCode`s. */
@@ -49,15 +49,24 @@ const statusOfCode: Partial<Record<ErrorCode, number>> = {
   STATEFUN_OVERLOADED: 503,
   STATEFUN_CLOSED: 503,
   STATEFUN_TIMEOUT: 504,
+  STATEFUN_DISK_FULL: 507,
 };
+
+/** Seconds a client is told to wait before retrying, by code. */
+const retryAfterOfCode: Partial<Record<ErrorCode, string>> = { STATEFUN_OVERLOADED: "1", STATEFUN_DISK_FULL: "10" };
 
 /** Maps any error to the answer the client sees. */
 export function toHttpError(error: unknown, bodyLimit?: number): HttpError {
   if (error instanceof HttpError) return error;
   if (StatefunError.is(error)) {
     const status = statusOfCode[error.code] ?? 500;
-    const headers: Record<string, string> = error.code === "STATEFUN_OVERLOADED" ? { "retry-after": "1" } : {};
-    return new HttpError(status, error.code, error.message, headers);
+    const retryAfter = retryAfterOfCode[error.code];
+    return new HttpError(status, error.code, error.message, retryAfter === undefined ? {} : { "retry-after": retryAfter });
+  }
+  // A store write that found the disk full (an admin change, an egress claim): nothing was stored.
+  if (isNoSpace(error)) {
+    const message = error instanceof Error ? error.message : String(error);
+    return new HttpError(507, "STATEFUN_DISK_FULL", `the store's disk is full, nothing was stored: ${message}`, { "retry-after": "10" });
   }
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
@@ -80,7 +89,7 @@ export function sendError(reply: FastifyReply, error: HttpError, extra: Record<s
 export function errorHandler(logger: Logger, bodyLimit?: number) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const httpError = toHttpError(error, bodyLimit);
-    if (httpError.status >= 500 && httpError.status !== 503) {
+    if (httpError.status >= 500 && httpError.status !== 503 && httpError.status !== 507) {
       logger.error({ err: error, method: request.method, url: request.url }, "request failed");
     }
     if (httpError.status === 413 && !request.raw.complete) return afterDraining(request, () => sendError(reply, httpError));

@@ -63,7 +63,8 @@ export function installYamlPlan(
 
   const bindings: RemoteBinding[] = [];
   const close = async () => {
-    const results = await Promise.allSettled(bindings.map((b) => b.close()));
+    // Only when the worker stops: calls still retrying end now, and run again at the next start.
+    const results = await Promise.allSettled(bindings.map((b) => b.close({ abort: true })));
     for (const r of results) if (r.status === "rejected") logger.warn({ err: r.reason }, "closing a remote binding failed");
   };
   try {
