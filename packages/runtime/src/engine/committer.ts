@@ -29,6 +29,11 @@ export interface CommitterOptions {
   readonly onFatal: (error: unknown) => void;
   /** Overlap invoking and committing (see `Committer`; default false). */
   readonly pipelined?: boolean;
+  /**
+   * Commits handed to the store at once, at most (default 1): more than one only for a store
+   * that queues commits (see `CommitConcurrency.queuesCommits`), and only when `pipelined`.
+   */
+  readonly maxInFlight?: number;
 }
 
 /** A queue at least this long is committed in two halves when `pipelined` (see `Committer`). */
@@ -49,16 +54,28 @@ const SEQ_RESERVE = 20_000;
  * Seqs are then taken from a reserve (`SEQ_RESERVE` at a time): a commit goes to the store without
  * waiting for a round trip first, and seqs still grow from one own commit to the next (cluster mode
  * orders messages by commit position, then seq: it does not need seqs in commit order across workers).
+ *
+ * `maxInFlight` above 1 (for a store that queues commits, applies them in the order handed and
+ * refuses each one handed after one that failed): the next batch goes to the store as soon as it
+ * forms, while earlier commits and their fsyncs are still under way, up to `maxInFlight` commits at
+ * once, so that the store goes from one commit to the next without waiting for the engine. The
+ * engine still hears of each commit only once it is durable, in commit order.
  */
 export class Committer {
   private queue: CommitUnit[] = [];
   private running = false;
+  /** Commits handed to the store and not yet handed back, in commit order (each resolves to what tells the engine). */
+  private readonly inFlight: Promise<(() => void) | undefined>[] = [];
+  /** A refill of the seq reserve under way (later commits wait for it, so seqs grow with commit order). */
+  private refilling: Promise<void> | undefined;
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
   /** Units handed to the store whose engine side has not run yet, in commit order. */
   private readonly committing: CommitUnit[][] = [];
   private readonly unitWaiters: { units: Set<CommitUnit>; resolve: () => void }[] = [];
   private failure: unknown;
+  /** A commit failed and `onFatal` was called. */
+  private fatal = false;
   private reserved = 0;
   private reservedEnd = 0;
 
@@ -70,6 +87,7 @@ export class Committer {
   private readonly onCommitted: (batch: CommittedBatch) => void;
   private readonly onFatal: (error: unknown) => void;
   private readonly pipelined: boolean;
+  private readonly maxInFlight: number;
 
   constructor(options: CommitterOptions) {
     this.store = options.store;
@@ -80,6 +98,7 @@ export class Committer {
     this.onCommitted = options.onCommitted;
     this.onFatal = options.onFatal;
     this.pipelined = options.pipelined ?? false;
+    this.maxInFlight = this.pipelined ? Math.max(1, options.maxInFlight ?? 1) : 1;
   }
 
   get pending(): number {
@@ -145,35 +164,56 @@ export class Committer {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.running) return;
+    if (this.scheduled || (this.running && this.inFlight.length >= this.maxInFlight)) return;
     this.scheduled = true;
     // Let the invocations of this turn finish first: they join the same batch.
     setImmediate(() => {
       this.scheduled = false;
-      void this.loop();
+      this.post();
     });
   }
 
+  /** Hands batches to the store while there is room (one at a time unless `maxInFlight` allows more). */
+  private post(): void {
+    if (this.running && this.inFlight.length >= this.maxInFlight) return;
+    this.topUp(this.inFlight.length === 0);
+    if (!this.running && this.inFlight.length > 0) void this.loop();
+  }
+
+  /** Starts commits of queued batches up to `maxInFlight` (the first `cold`, see `batchSize`); true when one started. */
+  private topUp(cold: boolean): boolean {
+    let started = false;
+    while (this.inFlight.length < this.maxInFlight) {
+      const commit = this.next(cold && !started);
+      if (commit === undefined) break;
+      this.inFlight.push(commit);
+      started = true;
+    }
+    return started;
+  }
+
   /**
-   * Commits one batch, then yields to I/O and timers before the next (ingress must not starve).
-   * Pipelined, it goes on with the next batch while there is one, starting its commit before
-   * handing over the one that committed (each commit awaits I/O: nothing starves).
+   * Hands back the commits in order as each becomes durable, then yields to I/O and timers before
+   * the next (ingress must not starve). Pipelined, it starts the next commit before handing over
+   * the one that committed (each commit awaits I/O: nothing starves).
    */
   private async loop(): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
-      let inFlight = this.next(true);
-      while (inFlight !== undefined) {
-        const finish = await inFlight;
-        inFlight = this.pipelined && finish !== undefined ? this.next(false) : undefined;
+      while (this.inFlight.length > 0) {
+        const finish = await this.inFlight[0]!;
+        this.inFlight.shift();
+        if (finish === undefined) continue;
         // Let the next commit reach the store before the engine runs what this one started.
-        if (inFlight !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
-        finish?.();
+        if (this.pipelined && this.topUp(false)) await new Promise<void>((resolve) => setImmediate(resolve));
+        finish();
+        if (!this.pipelined) break;
       }
     } finally {
       this.running = false;
-      if (this.queue.length === 0 || this.failure !== undefined) {
+      if (this.inFlight.length > 0) void this.loop();
+      else if (this.queue.length === 0 || this.failure !== undefined) {
         for (const resolve of this.idleWaiters.splice(0)) resolve();
       } else {
         this.schedule();
@@ -230,12 +270,21 @@ export class Committer {
       this.reserved += count;
       return first;
     }
+    if (this.refilling !== undefined) return this.refilling.then(() => this.seqs(count));
     const size = Math.max(count, SEQ_RESERVE);
-    return this.store.allocateSeqs(size).then((first) => {
-      this.reserved = first + count;
-      this.reservedEnd = first + size;
-      return first;
-    });
+    const refill = this.store.allocateSeqs(size).then(
+      (first) => {
+        this.refilling = undefined;
+        this.reserved = first;
+        this.reservedEnd = first + size;
+      },
+      (error: unknown) => {
+        this.refilling = undefined;
+        throw error;
+      },
+    );
+    this.refilling = refill;
+    return refill.then(() => this.seqs(count));
   }
 
   /** Commits `units`; resolves, once committed, to what tells the engine (undefined when the commit failed). */
@@ -321,9 +370,13 @@ export class Committer {
       };
     } catch (error) {
       // A failed commit leaves memory ahead of the store: nothing after it may commit.
-      this.failure = error;
       for (const u of [...units, ...this.queue]) u.failed?.(error);
       this.queue = [];
+      // A commit handed over after the one that failed is refused by the store (see `maxInFlight`):
+      // the engine hears of the first failure only.
+      if (this.fatal) return undefined;
+      this.fatal = true;
+      this.failure = error;
       this.onFatal(error);
       return undefined;
     }

@@ -11,6 +11,9 @@ import type { ClusterSnapshot, EngineParts, Ownership } from "./ownership.js";
 import { Sweeper } from "./sweeper.js";
 import { Timers } from "./timers.js";
 
+/** Commits in flight at once for a store that queues them (see `CommitConcurrency.queuesCommits`). */
+const COMMITS_IN_FLIGHT = 2;
+
 /** Time between two purges of old replies and idempotency keys. */
 const PURGE_EVERY_MS = 60_000;
 
@@ -59,6 +62,7 @@ export class Engine {
       onCommitted: (batch) => this.committed(batch),
       onFatal: fatal,
       pipelined: ownership.pipelinedCommits,
+      maxInFlight: store.queuesCommits === true ? COMMITS_IN_FLIGHT : 1,
     });
     this.admission = new Admission({ context, committer: this.committer, owns, backlog });
     this.parking = new Parking({
