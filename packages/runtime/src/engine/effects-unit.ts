@@ -1,7 +1,7 @@
-import { type Effects, keyGroupOf, type TypedValue } from "@statefun-ts/protocol";
+import { type Effects, keyGroupOf } from "@statefun-ts/protocol";
 import { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE } from "../api.js";
 import type { StateSpecInfo } from "../binding.js";
-import type { EgressRow, ReplyRow, StateDrop, StateWrite, StoredMessage } from "../store/types.js";
+import type { EgressRow, ReplyRow, StateDrop, StateEntry, StateWrite, StoredMessage } from "../store/types.js";
 import { type CommitUnit, EMPTY, type NewMessage } from "./commit-unit.js";
 import { instanceRowWrite } from "./instance-ttl.js";
 import type { Mailbox } from "./mailbox.js";
@@ -105,29 +105,32 @@ function applyState(
 ): StateWrite[] {
   const state = mb.state!;
   const writes: StateWrite[] = [];
-  const write = (name: string, w: StateWrite) => {
-    writes.push(w);
-    if (w.value === null) state.delete(name);
-    else state.set(name, { name, value: w.value, expiresAt: w.expiresAt });
-  };
-  if (instanceRow !== undefined) write(instanceRow.name, instanceRow);
+  if (instanceRow !== undefined) write(state, writes, instanceRow);
   for (const [name, value] of effects.state) {
-    const spec = specOf(specs, name);
+    const spec = specs.length === 0 ? undefined : specOf(specs, name);
     // A write is also an invocation: both expiry modes count from now.
     const expiresAt = spec && spec.expiration.mode !== "none" ? now + spec.expiration.millis : undefined;
-    write(name, { address: mb.address, keyGroup: mb.keyGroup, name, value, expiresAt });
+    write(state, writes, { address: mb.address, keyGroup: mb.keyGroup, name, value, expiresAt });
   }
   // Expire-after-call values (and every entry of such a map or list state) live on for as long
   // again after every invocation.
   for (const spec of specs) {
     if (spec.expiration.mode !== "after-call") continue;
     const expiresAt = now + spec.expiration.millis;
-    const touch = (name: string, value: TypedValue) => {
-      if (!effects.state.has(name)) write(name, { address: mb.address, keyGroup: mb.keyGroup, name, value, expiresAt });
-    };
     const value = mb.value(spec.name, now);
-    if (value !== undefined) touch(spec.name, value);
-    for (const [name, entry] of mb.entries(`${spec.name}[`, now)) touch(name, entry);
+    if (value !== undefined && !effects.state.has(spec.name)) {
+      write(state, writes, { address: mb.address, keyGroup: mb.keyGroup, name: spec.name, value, expiresAt });
+    }
+    for (const [name, entry] of mb.entries(`${spec.name}[`, now)) {
+      if (!effects.state.has(name)) write(state, writes, { address: mb.address, keyGroup: mb.keyGroup, name, value: entry, expiresAt });
+    }
   }
   return writes;
+}
+
+/** Records a write in the unit and applies it to the mailbox's cached state. */
+function write(state: Map<string, StateEntry>, writes: StateWrite[], w: StateWrite): void {
+  writes.push(w);
+  if (w.value === null) state.delete(w.name);
+  else state.set(w.name, { name: w.name, value: w.value, expiresAt: w.expiresAt });
 }
