@@ -1,8 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { MetricsSink } from "../observe.js";
-import { addSource } from "../sources.js";
-import type { SourceAdvance } from "../store/source-positions.js";
-import type { CommitBatch, Fence, IngressMessage, StateDrop, Store, StoredMessage } from "../store/types.js";
+import type { Fence, Store, StoredMessage } from "../store/types.js";
+import { formBatch } from "./batch-form.js";
 import { type CommitUnit, EMPTY } from "./commit-unit.js";
 
 /** What a finished commit hands back to the engine, in commit order. */
@@ -292,80 +291,35 @@ export class Committer {
     const count = units.reduce((n, u) => n + u.messages.length + (u.ingress ? 1 : 0) + (u.source?.messages.length ?? 0), 0);
     const started = performance.now();
     try {
-      let seq = count > 0 ? await this.seqs(count) : 0;
-      const stored: StoredMessage[][] = [];
-      const ingress: IngressMessage[] = [];
-      const messages: StoredMessage[] = [];
-      const touched = new Set<number>();
-      const batch = {
-        now: this.clock.now(),
-        fence: this.fence(),
-        touchedKeyGroups: touched,
-        ingress,
-        consumed: [] as number[],
-        cancelTokens: [] as string[],
-        messages,
-        drops: [] as StateDrop[],
-        state: [] as CommitBatch["state"][number][],
-        egress: [] as CommitBatch["egress"][number][],
-        replies: [] as CommitBatch["replies"][number][],
-        deadLetters: [] as CommitBatch["deadLetters"][number][],
-        replayed: [] as number[],
-        sources: [] as SourceAdvance[],
-      } satisfies CommitBatch;
-      const sourceOf = new Map<number, number>();
-      for (const u of units) {
-        const mine: StoredMessage[] =
-          u.ingress === undefined && u.messages.length === 0 && u.source === undefined ? (EMPTY as unknown as StoredMessage[]) : [];
-        if (u.ingress) {
-          const m = u.ingress.message;
-          m.seq = seq++;
-          ingress.push({
-            ...m,
-            requestId: u.ingress.requestId,
-            idempotencyKey: u.ingress.idempotencyKey,
-            fingerprint: u.ingress.fingerprint,
-          });
-          mine.push(m);
-        }
-        for (const kg of u.touchedKeyGroups) touched.add(kg);
-        for (const s of u.consumed) batch.consumed.push(s);
-        for (const t of u.cancelTokens) batch.cancelTokens.push(t);
-        for (const m of u.messages) {
-          m.seq = seq++;
-          messages.push(m);
-          mine.push(m);
-        }
-        for (const d of u.drops) batch.drops.push(d);
-        for (const w of u.state) batch.state.push(w);
-        for (const e of u.egress) batch.egress.push(e);
-        for (const r of u.replies) batch.replies.push(r);
-        for (const d of u.deadLetters) batch.deadLetters.push(d);
-        for (const r of u.replayed) batch.replayed.push(r);
-        if (u.source) seq = addSource(batch.sources, u.source, seq, mine, sourceOf, stored.length);
-        stored.push(mine);
-      }
+      const first = count > 0 ? await this.seqs(count) : 0;
+      const { batch, stored, sourceOf, nextSeq } = formBatch(units, first, this.clock.now(), this.fence());
       const storeStarted = performance.now();
       const result = await this.store.commit(batch);
       const commitMs = performance.now() - storeStarted;
       this.metrics.observe("commit_batch_size", units.length);
       this.metrics.observe("commit_latency_seconds", (performance.now() - started) / 1000);
-      const duplicateOf: (string | undefined)[] = units.map((u) => {
-        const key = u.ingress?.idempotencyKey;
-        const first = key === undefined ? undefined : result.duplicates.get(key);
-        return first === u.ingress?.requestId ? undefined : first;
-      });
+      const duplicates = result.duplicates;
+      const duplicateOf: (string | undefined)[] | undefined =
+        duplicates.size === 0
+          ? undefined
+          : units.map((u) => {
+              const key = u.ingress?.idempotencyKey;
+              const first = key === undefined ? undefined : duplicates.get(key);
+              return first === u.ingress?.requestId ? undefined : first;
+            });
+      const rejected = result.rejectedSources;
       // An advance of a source whose position moved was not stored: nothing of it is delivered.
-      for (const [i, at] of sourceOf) if (result.rejectedSources?.has(at)) stored[i] = EMPTY as unknown as StoredMessage[];
+      if (rejected !== undefined) for (const [i, at] of sourceOf) if (rejected.has(at)) stored[i] = EMPTY as unknown as StoredMessage[];
       // A duplicate ingress message was not stored: it must not be delivered either.
-      for (let i = 0; i < units.length; i++) if (duplicateOf[i] !== undefined) stored[i] = stored[i]!.slice(1);
-      const maxSeq = count > 0 ? seq - 1 : 0;
+      if (duplicateOf !== undefined)
+        for (let i = 0; i < units.length; i++) if (duplicateOf[i] !== undefined) stored[i] = stored[i]!.slice(1);
+      const maxSeq = count > 0 ? nextSeq - 1 : 0;
       return () => {
         this.onCommitted({ units, stored, cancelTokens: batch.cancelTokens, maxSeq });
         for (let i = 0; i < units.length; i++) {
-          const at = sourceOf.get(i);
-          if (at !== undefined && result.rejectedSources?.has(at)) units[i]!.source!.rejected?.();
-          units[i]!.committed?.(stored[i]!, duplicateOf[i], commitMs);
+          const u = units[i]!;
+          if (rejected !== undefined && u.source !== undefined && rejected.has(sourceOf.get(i)!)) u.source.rejected?.();
+          u.committed?.(stored[i]!, duplicateOf?.[i], commitMs);
         }
       };
     } catch (error) {

@@ -23,17 +23,22 @@ export function effectsToUnit(
   cancel: Cancellation,
   instanceTtlMs?: number | undefined,
 ): Omit<CommitUnit, "committed" | "failed"> {
-  const messages: NewMessage[] = [];
+  const sent = effects.messages;
+  // Sized once for the common case (no reply to an ingress caller, no delayed message).
+  const messages: NewMessage[] = sent.length === 0 && effects.delayed.length === 0 ? [] : new Array(sent.length);
+  let count = 0;
   let replies: ReplyRow[] | undefined;
   const self = mb.address;
-  for (const m of effects.messages) {
+  for (let i = 0; i < sent.length; i++) {
+    const m = sent[i]!;
     if (m.target.namespace === INGRESS_CALLER_NAMESPACE && m.target.type === INGRESS_CALLER_TYPE) {
       replies ??= [];
       replies.push({ requestId: m.target.id, argument: m.argument });
     } else {
-      messages.push({ seq: 0, keyGroup: keyGroupOf(m.target.id, keyGroups), target: m.target, caller: self, argument: m.argument });
+      messages[count++] = { seq: 0, keyGroup: keyGroupOf(m.target.id, keyGroups), target: m.target, caller: self, argument: m.argument };
     }
   }
+  if (count < messages.length) messages.length = count;
   let cancelTokens: string[] | undefined;
   for (const d of effects.delayed) {
     if (d.kind === "cancel") {
@@ -104,13 +109,15 @@ function applyState(
   instanceRow: StateWrite | undefined,
 ): StateWrite[] {
   const state = mb.state!;
-  const writes: StateWrite[] = [];
-  if (instanceRow !== undefined) write(state, writes, instanceRow);
+  // Sized for the usual writes, filled in order; an expire-after-call touch appends.
+  const writes: StateWrite[] = new Array(effects.state.size + (instanceRow === undefined ? 0 : 1));
+  let n = 0;
+  if (instanceRow !== undefined) writes[n++] = cache(state, instanceRow);
   for (const [name, value] of effects.state) {
     const spec = specs.length === 0 ? undefined : specOf(specs, name);
     // A write is also an invocation: both expiry modes count from now.
     const expiresAt = spec && spec.expiration.mode !== "none" ? now + spec.expiration.millis : undefined;
-    write(state, writes, { address: mb.address, keyGroup: mb.keyGroup, name, value, expiresAt });
+    writes[n++] = cache(state, { address: mb.address, keyGroup: mb.keyGroup, name, value, expiresAt });
   }
   // Expire-after-call values (and every entry of such a map or list state) live on for as long
   // again after every invocation.
@@ -119,18 +126,19 @@ function applyState(
     const expiresAt = now + spec.expiration.millis;
     const value = mb.value(spec.name, now);
     if (value !== undefined && !effects.state.has(spec.name)) {
-      write(state, writes, { address: mb.address, keyGroup: mb.keyGroup, name: spec.name, value, expiresAt });
+      writes[n++] = cache(state, { address: mb.address, keyGroup: mb.keyGroup, name: spec.name, value, expiresAt });
     }
     for (const [name, entry] of mb.entries(`${spec.name}[`, now)) {
-      if (!effects.state.has(name)) write(state, writes, { address: mb.address, keyGroup: mb.keyGroup, name, value: entry, expiresAt });
+      if (!effects.state.has(name))
+        writes[n++] = cache(state, { address: mb.address, keyGroup: mb.keyGroup, name, value: entry, expiresAt });
     }
   }
   return writes;
 }
 
-/** Records a write in the unit and applies it to the mailbox's cached state. */
-function write(state: Map<string, StateEntry>, writes: StateWrite[], w: StateWrite): void {
-  writes.push(w);
+/** Applies a write to the mailbox's cached state, and returns it. */
+function cache(state: Map<string, StateEntry>, w: StateWrite): StateWrite {
   if (w.value === null) state.delete(w.name);
   else state.set(w.name, { name: w.name, value: w.value, expiresAt: w.expiresAt });
+  return w;
 }
