@@ -61,13 +61,13 @@ export function formBatch(units: readonly CommitUnit[], firstSeq: number, now: n
     const own = u.messages;
     let mine: StoredMessage[];
     if (u.ingress === undefined && u.source === undefined) {
-      // The common case, an invocation's unit: its stored messages are exactly its own.
-      mine = own.length === 0 ? (EMPTY as unknown as StoredMessage[]) : new Array(own.length);
+      // The common case, an invocation's unit: its stored messages are its own list (a formed
+      // unit's list no longer changes: only queued units lose cancelled sends).
+      mine = own.length === 0 ? (EMPTY as unknown as StoredMessage[]) : own;
       for (let k = 0; k < own.length; k++) {
         const message = own[k]!;
         message.seq = seq++;
         messages[m++] = message;
-        mine[k] = message;
       }
     } else {
       mine = [];
