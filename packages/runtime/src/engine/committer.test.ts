@@ -155,6 +155,7 @@ describe("Committer", () => {
       },
       pipelined: true,
       maxInFlight: 2,
+      overlapFrom: 1,
     });
     const reply = (id: string) => unit({ replies: [{ requestId: id, argument: { typename: "t/x", value: new Uint8Array(0) } }] });
     const turn = () => new Promise((resolve) => setImmediate(resolve));
@@ -196,6 +197,7 @@ describe("Committer", () => {
       onFatal: (error) => fatal.push(error),
       pipelined: true,
       maxInFlight: 2,
+      overlapFrom: 1,
     });
     const tracked = (id: string) =>
       unit({
@@ -215,5 +217,47 @@ describe("Committer", () => {
     expect(failed.sort()).toEqual(["a", "b", "c"]);
     expect(fatal).toEqual([new Error("disk full")]);
     expect(committer.failed).toBe(true);
+  });
+
+  it("maxInFlight 2: a queue shorter than overlapFrom waits for the commit under way and goes in the next batch", async () => {
+    const store = new MemoryStore(4);
+    await store.open();
+    const epochs = await store.acquire("w", [0, 1, 2, 3]);
+    const sizes: number[] = [];
+    const held: (() => void)[] = [];
+    const commit = store.commit.bind(store);
+    store.commit = (batch: CommitBatch) => {
+      sizes.push(batch.replies.length);
+      return new Promise((resolve, reject) => held.push(() => commit(batch).then(resolve, reject)));
+    };
+    const committer = new Committer({
+      store,
+      fence: () => ({ owner: "w", epochs }),
+      maxBatch: 100,
+      clock: systemClock,
+      metrics: noMetrics,
+      onCommitted: () => {},
+      onFatal: (error) => {
+        throw error;
+      },
+      pipelined: true,
+      maxInFlight: 2,
+      overlapFrom: 3,
+    });
+    const reply = (id: string) => unit({ replies: [{ requestId: id, argument: { typename: "t/x", value: new Uint8Array(0) } }] });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    committer.enqueue(reply("a"));
+    await until(() => held.length === 1, "the first commit");
+    committer.enqueue(reply("b"));
+    committer.enqueue(reply("c"));
+    await turn();
+    // Two queued, fewer than overlapFrom: no second commit while the first is under way.
+    expect(sizes).toEqual([1]);
+    committer.enqueue(reply("d"));
+    await until(() => held.length === 2, "the second commit, once three are queued");
+    expect(sizes).toEqual([1, 3]);
+    const flushed = committer.flush();
+    for (const release of held) release();
+    await flushed;
   });
 });

@@ -33,10 +33,20 @@ export interface CommitterOptions {
    * that queues commits (see `CommitConcurrency.queuesCommits`), and only when `pipelined`.
    */
   readonly maxInFlight?: number;
+  /**
+   * Units queued at least, for a commit to start while another is in flight (default
+   * `OVERLAP_FROM`); fewer wait for the commit under way and go in the next batch.
+   */
+  readonly overlapFrom?: number;
 }
 
 /** A queue at least this long is committed in two halves when `pipelined` (see `Committer`). */
 const SPLIT_FROM = 1_000;
+/**
+ * A commit starts while another is in flight only for a queue at least this long: a second commit
+ * (and its fsync) for a few units costs more than it saves; under load the queue is far longer.
+ */
+const OVERLAP_FROM = 256;
 /** Seqs reserved at a time when `pipelined`, so that most commits start without a round trip for them. */
 const SEQ_RESERVE = 20_000;
 
@@ -57,8 +67,10 @@ const SEQ_RESERVE = 20_000;
  * `maxInFlight` above 1 (for a store that queues commits, applies them in the order handed and
  * refuses each one handed after one that failed): the next batch goes to the store as soon as it
  * forms, while earlier commits and their fsyncs are still under way, up to `maxInFlight` commits at
- * once, so that the store goes from one commit to the next without waiting for the engine. The
- * engine still hears of each commit only once it is durable, in commit order.
+ * once, so that the store goes from one commit to the next without waiting for the engine (a
+ * queue shorter than `overlapFrom` waits for the commit under way instead: one fsync for a few
+ * units is the larger cost then). The engine still hears of each commit only once it is durable,
+ * in commit order.
  */
 export class Committer {
   private queue: CommitUnit[] = [];
@@ -87,6 +99,7 @@ export class Committer {
   private readonly onFatal: (error: unknown) => void;
   private readonly pipelined: boolean;
   private readonly maxInFlight: number;
+  private readonly overlapFrom: number;
 
   constructor(options: CommitterOptions) {
     this.store = options.store;
@@ -98,6 +111,7 @@ export class Committer {
     this.onFatal = options.onFatal;
     this.pipelined = options.pipelined ?? false;
     this.maxInFlight = this.pipelined ? Math.max(1, options.maxInFlight ?? 1) : 1;
+    this.overlapFrom = options.overlapFrom ?? OVERLAP_FROM;
   }
 
   get pending(): number {
@@ -183,6 +197,7 @@ export class Committer {
   private topUp(cold: boolean): boolean {
     let started = false;
     while (this.inFlight.length < this.maxInFlight) {
+      if (this.inFlight.length > 0 && this.queue.length < this.overlapFrom) break;
       const commit = this.next(cold && !started);
       if (commit === undefined) break;
       this.inFlight.push(commit);
