@@ -6,7 +6,7 @@ import type { Store } from "@statefun-ts/runtime/spi";
 import { SqliteStore, ThreadedSqliteStore } from "@statefun-ts/store-sqlite";
 import { describe, expect, it, vi } from "vitest";
 import { storeConformance } from "./conformance.js";
-import type { MakeStore } from "./helpers.js";
+import { batch, type MakeStore, message } from "./helpers.js";
 
 // The store whose SQLite work runs on a worker thread passes the same suite as the direct one.
 const makeThreadedStore: MakeStore = async (options = {}) => {
@@ -52,6 +52,34 @@ describe("ThreadedSqliteStore", () => {
       expect(await first.settings()).toEqual({ journalMode: "wal", synchronous: 2, lockingMode: "exclusive", busyTimeout: 5000 });
     } finally {
       await first.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("queues commits: one posted while the one before is unanswered is refused unapplied when that one fails", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "statefun-store-sqlite-thread-"));
+    const store = new ThreadedSqliteStore({ dir, keyGroups: 4 });
+    try {
+      expect(store.queuesCommits).toBe(true);
+      await store.open();
+      const epochs = await store.acquire("w", [0, 1, 2, 3]);
+      const fence = { owner: "w", epochs };
+      const stale = { owner: "w", epochs: new Map([...epochs].map(([kg, epoch]) => [kg, epoch + 1])) };
+      // Posted back to back: the second is handed over before the first is answered.
+      const failing = store.commit(batch(stale, { messages: [message(1, 0)] }));
+      const after = store.commit(batch(fence, { messages: [message(2, 1)] }));
+      await expect(failing).rejects.toMatchObject({ code: "STATEFUN_FENCED" });
+      await expect(after).rejects.toMatchObject({ code: "STATEFUN_FENCED", message: /not applied, the commit before it failed/ });
+      expect(await store.loadMessages([0, 1, 2, 3], 0, 10)).toEqual([]);
+      // A commit posted once the failure was answered depends on nothing: it applies.
+      await store.commit(batch(fence, { messages: [message(3, 1)] }));
+      expect((await store.loadMessages([0, 1, 2, 3], 0, 10)).map((m) => m.seq)).toEqual([3]);
+      // Commits posted back to back that succeed all apply, in order.
+      const ok = [4, 5, 6].map((seq) => store.commit(batch(fence, { messages: [message(seq, 2)], consumed: [seq - 1] })));
+      await Promise.all(ok);
+      expect((await store.loadMessages([0, 1, 2, 3], 0, 10)).map((m) => m.seq)).toEqual([6]);
+    } finally {
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

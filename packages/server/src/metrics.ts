@@ -80,9 +80,7 @@ const gaugeDefs: [name: string, help: string, read: (s: Snapshot) => number | un
  */
 export class PrometheusMetrics implements MetricsSink {
   readonly registry = new Registry();
-  private readonly counters = new Map<CounterName, Counter>();
   private readonly histograms = new Map<HistogramName, Histogram>();
-  private readonly byType = new Map<CounterName, Counter>();
   private readonly latencyByType: Histogram;
   private readonly remoteLatencyByType: Histogram;
   /** The same events, for the in-memory stats history (`/v1/stats`). */
@@ -94,15 +92,38 @@ export class PrometheusMetrics implements MetricsSink {
 
   constructor(private readonly logger: Logger = silentLogger) {
     const registers = [this.registry];
+    // Counters are kept by the recorder (plain numbers, per function type too) and copied into
+    // prom-client on each scrape: an event costs no label hashing, however many there are.
+    const recorder = this.recorder;
     for (const [name, help] of Object.entries(counterHelp) as [CounterName, string][]) {
-      this.counters.set(name, new Counter({ name: `statefun_${name}_total`, help, registers }));
+      new Counter({
+        name: `statefun_${name}_total`,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(recorder.totals[name] ?? 0);
+        },
+      });
     }
     for (const [name, def] of Object.entries(histogramDefs) as [HistogramName, (typeof histogramDefs)[HistogramName]][]) {
       this.histograms.set(name, new Histogram({ name: `statefun_${name}`, help: def.help, buckets: def.buckets, registers }));
     }
     for (const name of functionCounters) {
       const help = `${counterHelp[name]}, by function type`;
-      this.byType.set(name, new Counter({ name: `statefun_function_${name}_total`, help, labelNames: ["function_type"], registers }));
+      new Counter({
+        name: `statefun_function_${name}_total`,
+        help,
+        labelNames: ["function_type"],
+        registers,
+        collect() {
+          this.reset();
+          for (const [type, totals] of recorder.byType) {
+            const total = totals[name];
+            if (total !== undefined) this.inc({ function_type: type }, total);
+          }
+        },
+      });
     }
     this.remoteLatencyByType = new Histogram({
       name: "statefun_function_remote_request_seconds",
@@ -209,8 +230,6 @@ export class PrometheusMetrics implements MetricsSink {
   }
 
   count(name: CounterName, by = 1, functionType?: string): void {
-    this.counters.get(name)?.inc(by);
-    if (functionType !== undefined) this.byType.get(name)?.inc({ function_type: functionType }, by);
     this.recorder.count(name, by, functionType);
   }
 

@@ -8,6 +8,8 @@ export interface Call {
   readonly id: number;
   readonly method: string;
   readonly args: readonly unknown[];
+  /** A commit only: the commit posted just before it, unanswered then; if that one failed, this one is refused unapplied. */
+  readonly after?: number | undefined;
 }
 
 /** The worker thread's answer to call `id`: its value, or the error it threw. */

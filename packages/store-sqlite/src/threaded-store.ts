@@ -39,10 +39,13 @@ const THREAD_SCRIPT = import.meta.url.endsWith(".ts")
 export class ThreadedSqliteStore {
   readonly dir: string;
   readonly commitsOffThread = true;
+  readonly queuesCommits = true;
   readonly #options: SqliteStoreOptions;
   #worker: Worker | undefined;
   #nextId = 1;
   readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
+  /** The id of the last commit posted (the thread refuses the next one if it failed while unanswered). */
+  #lastCommit = 0;
 
   static {
     // Each `SqliteStore` method but the life cycle is posted to the thread: a method other
@@ -99,19 +102,25 @@ export class ThreadedSqliteStore {
     }
   }
 
-  /** Posts the batch in its compact form (see `EncodedBatch`); resolves once it is durable. */
+  /**
+   * Posts the batch in its compact form (see `EncodedBatch`); resolves once it is durable. A commit
+   * posted while the one before is unanswered depends on it: the thread refuses it, unapplied, if
+   * that one failed (`queuesCommits`), so that what was built on a failed commit never applies.
+   */
   commit(batch: CommitBatch): Promise<CommitResult> {
     const { encoded, transfer } = encodeBatch(batch);
-    return this.#call(COMMIT_ENCODED, [encoded], transfer) as Promise<CommitResult>;
+    const after = this.#pending.has(this.#lastCommit) ? this.#lastCommit : undefined;
+    this.#lastCommit = this.#nextId;
+    return this.#call(COMMIT_ENCODED, [encoded], transfer, after) as Promise<CommitResult>;
   }
 
-  #call(method: string, args: readonly unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {
+  #call(method: string, args: readonly unknown[], transfer: ArrayBuffer[] = [], after?: number): Promise<unknown> {
     const worker = this.#worker;
     if (worker === undefined) return Promise.reject(new StatefunError("STATEFUN_CLOSED", `the store at ${this.dir} is not open`));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      worker.postMessage({ id, method, args } satisfies Call, transfer);
+      worker.postMessage({ id, method, args, after } satisfies Call, transfer);
     });
   }
 

@@ -1,3 +1,4 @@
+import { until } from "@statefun-ts/test-kit";
 import { describe, expect, it } from "vitest";
 import { systemClock } from "../clock.js";
 import { noMetrics } from "../observe.js";
@@ -128,5 +129,135 @@ describe("Committer", () => {
     more = false;
     await flushed;
     expect(await store.getReply("first")).toBeDefined();
+  });
+
+  it("maxInFlight 2: hands the next batch to the store while the one before commits, and tells the engine in commit order", async () => {
+    const store = new MemoryStore(4);
+    await store.open();
+    const epochs = await store.acquire("w", [0, 1, 2, 3]);
+    const events: string[] = [];
+    const held: { batch: CommitBatch; release: () => void }[] = [];
+    const commit = store.commit.bind(store);
+    // The store holds each commit until the test releases it, as a store thread does during an fsync.
+    store.commit = (batch: CommitBatch) => {
+      events.push(`commit ${batch.replies.map((r) => r.requestId).join(",")}`);
+      return new Promise((resolve, reject) => held.push({ batch, release: () => commit(batch).then(resolve, reject) }));
+    };
+    const committer = new Committer({
+      store,
+      fence: () => ({ owner: "w", epochs }),
+      maxBatch: 100,
+      clock: systemClock,
+      metrics: noMetrics,
+      onCommitted: (batch) => events.push(`committed ${batch.units.map((u) => u.replies[0]!.requestId).join(",")}`),
+      onFatal: (error) => {
+        throw error;
+      },
+      pipelined: true,
+      maxInFlight: 2,
+      overlapFrom: 1,
+    });
+    const reply = (id: string) => unit({ replies: [{ requestId: id, argument: { typename: "t/x", value: new Uint8Array(0) } }] });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    committer.enqueue(reply("a"));
+    await turn();
+    committer.enqueue(reply("b"));
+    await turn();
+    committer.enqueue(reply("c"));
+    await turn();
+    // Two commits under way, the third waits for room.
+    expect(events).toEqual(["commit a", "commit b"]);
+    held[1]!.release();
+    await turn();
+    expect(events).toEqual(["commit a", "commit b"]);
+    held[0]!.release();
+    const flushed = committer.flush();
+    await until(() => held.length === 3, "the third commit");
+    held[2]!.release();
+    await flushed;
+    expect(events).toEqual(["commit a", "commit b", "commit c", "committed a", "committed b", "committed c"]);
+  });
+
+  it("maxInFlight 2: a failed commit fails the units of the one handed over after it, and the engine hears of one failure", async () => {
+    const store = new MemoryStore(4);
+    await store.open();
+    const epochs = await store.acquire("w", [0, 1, 2, 3]);
+    const rejects: ((error: unknown) => void)[] = [];
+    store.commit = () => new Promise((_resolve, reject) => rejects.push(reject));
+    const fatal: unknown[] = [];
+    const committed: string[] = [];
+    const failed: string[] = [];
+    const committer = new Committer({
+      store,
+      fence: () => ({ owner: "w", epochs }),
+      maxBatch: 100,
+      clock: systemClock,
+      metrics: noMetrics,
+      onCommitted: () => committed.push("batch"),
+      onFatal: (error) => fatal.push(error),
+      pipelined: true,
+      maxInFlight: 2,
+      overlapFrom: 1,
+    });
+    const tracked = (id: string) =>
+      unit({
+        replies: [{ requestId: id, argument: { typename: "t/x", value: new Uint8Array(0) } }],
+        committed: () => committed.push(id),
+        failed: () => failed.push(id),
+      });
+    committer.enqueue(tracked("a"));
+    await until(() => rejects.length === 1, "the first commit");
+    committer.enqueue(tracked("b"));
+    await until(() => rejects.length === 2, "the second commit");
+    committer.enqueue(tracked("c"));
+    rejects[0]!(new Error("disk full"));
+    rejects[1]!(new Error("not applied, the commit before it failed"));
+    await committer.flush();
+    expect(committed).toEqual([]);
+    expect(failed.sort()).toEqual(["a", "b", "c"]);
+    expect(fatal).toEqual([new Error("disk full")]);
+    expect(committer.failed).toBe(true);
+  });
+
+  it("maxInFlight 2: a queue shorter than overlapFrom waits for the commit under way and goes in the next batch", async () => {
+    const store = new MemoryStore(4);
+    await store.open();
+    const epochs = await store.acquire("w", [0, 1, 2, 3]);
+    const sizes: number[] = [];
+    const held: (() => void)[] = [];
+    const commit = store.commit.bind(store);
+    store.commit = (batch: CommitBatch) => {
+      sizes.push(batch.replies.length);
+      return new Promise((resolve, reject) => held.push(() => commit(batch).then(resolve, reject)));
+    };
+    const committer = new Committer({
+      store,
+      fence: () => ({ owner: "w", epochs }),
+      maxBatch: 100,
+      clock: systemClock,
+      metrics: noMetrics,
+      onCommitted: () => {},
+      onFatal: (error) => {
+        throw error;
+      },
+      pipelined: true,
+      maxInFlight: 2,
+      overlapFrom: 3,
+    });
+    const reply = (id: string) => unit({ replies: [{ requestId: id, argument: { typename: "t/x", value: new Uint8Array(0) } }] });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    committer.enqueue(reply("a"));
+    await until(() => held.length === 1, "the first commit");
+    committer.enqueue(reply("b"));
+    committer.enqueue(reply("c"));
+    await turn();
+    // Two queued, fewer than overlapFrom: no second commit while the first is under way.
+    expect(sizes).toEqual([1]);
+    committer.enqueue(reply("d"));
+    await until(() => held.length === 2, "the second commit, once three are queued");
+    expect(sizes).toEqual([1, 3]);
+    const flushed = committer.flush();
+    for (const release of held) release();
+    await flushed;
   });
 });

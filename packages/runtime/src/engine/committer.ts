@@ -1,9 +1,8 @@
 import type { Clock } from "../clock.js";
 import type { Logger, MetricsSink } from "../observe.js";
-import { addSource } from "../sources.js";
 import { diskFullError } from "../store/no-space.js";
-import type { SourceAdvance } from "../store/source-positions.js";
-import type { CommitBatch, Fence, IngressMessage, StateDrop, Store, StoredMessage } from "../store/types.js";
+import type { Fence, Store, StoredMessage } from "../store/types.js";
+import { formBatch } from "./batch-form.js";
 import { type CommitUnit, EMPTY } from "./commit-unit.js";
 import { NoSpaceRetry, refusable } from "./no-space-retry.js";
 
@@ -33,6 +32,16 @@ export interface CommitterOptions {
   readonly pipelined?: boolean;
   /** Where a full disk (and its end) is logged. */
   readonly logger?: Logger;
+  /**
+   * Commits handed to the store at once, at most (default 1): more than one only for a store
+   * that queues commits (see `CommitConcurrency.queuesCommits`), and only when `pipelined`.
+   */
+  readonly maxInFlight?: number;
+  /**
+   * Units queued at least, for a commit to start while another is in flight (default
+   * `OVERLAP_FROM`); fewer wait for the commit under way and go in the next batch.
+   */
+  readonly overlapFrom?: number;
 }
 
 /** What a retried commit answers when the disk is still full (see `retryWhenFull`). */
@@ -40,6 +49,11 @@ const NO_SPACE = Symbol("no space");
 
 /** A queue at least this long is committed in two halves when `pipelined` (see `Committer`). */
 const SPLIT_FROM = 1_000;
+/**
+ * A commit starts while another is in flight only for a queue at least this long: a second commit
+ * (and its fsync) for a few units costs more than it saves; under load the queue is far longer.
+ */
+const OVERLAP_FROM = 256;
 /** Seqs reserved at a time when `pipelined`, so that most commits start without a round trip for them. */
 const SEQ_RESERVE = 20_000;
 
@@ -56,20 +70,36 @@ const SEQ_RESERVE = 20_000;
  * Seqs are then taken from a reserve (`SEQ_RESERVE` at a time): a commit goes to the store without
  * waiting for a round trip first, and seqs still grow from one own commit to the next (cluster mode
  * orders messages by commit position, then seq: it does not need seqs in commit order across workers).
+ *
+ * `maxInFlight` above 1 (for a store that queues commits, applies them in the order handed and
+ * refuses each one handed after one that failed): the next batch goes to the store as soon as it
+ * forms, while earlier commits and their fsyncs are still under way, up to `maxInFlight` commits at
+ * once, so that the store goes from one commit to the next without waiting for the engine (a
+ * queue shorter than `overlapFrom` waits for the commit under way instead: one fsync for a few
+ * units is the larger cost then). The engine still hears of each commit only once it is durable,
+ * in commit order.
  */
 export class Committer {
   private queue: CommitUnit[] = [];
   private running = false;
+  /** Commits handed to the store and not yet handed back, in commit order (each resolves to what tells the engine). */
+  private readonly inFlight: Promise<(() => void) | undefined>[] = [];
+  /** A refill of the seq reserve under way (later commits wait for it, so seqs grow with commit order). */
+  private refilling: Promise<void> | undefined;
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
   /** Units handed to the store whose engine side has not run yet, in commit order. */
   private readonly committing: CommitUnit[][] = [];
   private readonly unitWaiters: { units: Set<CommitUnit>; resolve: () => void }[] = [];
   private failure: unknown;
+  /** A commit failed and `onFatal` was called. */
+  private fatal = false;
   private reserved = 0;
   private reservedEnd = 0;
   /** Set while stopping: a commit failing for lack of space fails its units with it instead of waiting for space. */
   private giveUp: unknown;
+  /** Settles once the last commit retried for lack of space has committed or failed (see `retryWhenFull`). */
+  private retryTail: Promise<void> = Promise.resolve();
 
   private readonly store: Store;
   private readonly fence: () => Fence;
@@ -80,6 +110,8 @@ export class Committer {
   private readonly onFatal: (error: unknown) => void;
   private readonly pipelined: boolean;
   private readonly noSpace: NoSpaceRetry;
+  private readonly maxInFlight: number;
+  private readonly overlapFrom: number;
 
   constructor(options: CommitterOptions) {
     this.store = options.store;
@@ -91,6 +123,8 @@ export class Committer {
     this.onFatal = options.onFatal;
     this.pipelined = options.pipelined ?? false;
     this.noSpace = new NoSpaceRetry(options.logger);
+    this.maxInFlight = this.pipelined ? Math.max(1, options.maxInFlight ?? 1) : 1;
+    this.overlapFrom = options.overlapFrom ?? OVERLAP_FROM;
   }
 
   get pending(): number {
@@ -176,35 +210,57 @@ export class Committer {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.running) return;
+    if (this.scheduled || (this.running && this.inFlight.length >= this.maxInFlight)) return;
     this.scheduled = true;
     // Let the invocations of this turn finish first: they join the same batch.
     setImmediate(() => {
       this.scheduled = false;
-      void this.loop();
+      this.post();
     });
   }
 
+  /** Hands batches to the store while there is room (one at a time unless `maxInFlight` allows more). */
+  private post(): void {
+    if (this.running && this.inFlight.length >= this.maxInFlight) return;
+    this.topUp(this.inFlight.length === 0);
+    if (!this.running && this.inFlight.length > 0) void this.loop();
+  }
+
+  /** Starts commits of queued batches up to `maxInFlight` (the first `cold`, see `batchSize`); true when one started. */
+  private topUp(cold: boolean): boolean {
+    let started = false;
+    while (this.inFlight.length < this.maxInFlight) {
+      if (this.inFlight.length > 0 && this.queue.length < this.overlapFrom) break;
+      const commit = this.next(cold && !started);
+      if (commit === undefined) break;
+      this.inFlight.push(commit);
+      started = true;
+    }
+    return started;
+  }
+
   /**
-   * Commits one batch, then yields to I/O and timers before the next (ingress must not starve).
-   * Pipelined, it goes on with the next batch while there is one, starting its commit before
-   * handing over the one that committed (each commit awaits I/O: nothing starves).
+   * Hands back the commits in order as each becomes durable, then yields to I/O and timers before
+   * the next (ingress must not starve). Pipelined, it starts the next commit before handing over
+   * the one that committed (each commit awaits I/O: nothing starves).
    */
   private async loop(): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
-      let inFlight = this.next(true);
-      while (inFlight !== undefined) {
-        const finish = await inFlight;
-        inFlight = this.pipelined && finish !== undefined ? this.next(false) : undefined;
+      while (this.inFlight.length > 0) {
+        const finish = await this.inFlight[0]!;
+        this.inFlight.shift();
+        if (finish === undefined) continue;
         // Let the next commit reach the store before the engine runs what this one started.
-        if (inFlight !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
-        finish?.();
+        if (this.pipelined && this.topUp(false)) await new Promise<void>((resolve) => setImmediate(resolve));
+        finish();
+        if (!this.pipelined) break;
       }
     } finally {
       this.running = false;
-      if (this.queue.length === 0 || this.failure !== undefined) {
+      if (this.inFlight.length > 0) void this.loop();
+      else if (this.queue.length === 0 || this.failure !== undefined) {
         for (const resolve of this.idleWaiters.splice(0)) resolve();
       } else {
         this.schedule();
@@ -261,12 +317,21 @@ export class Committer {
       this.reserved += count;
       return first;
     }
+    if (this.refilling !== undefined) return this.refilling.then(() => this.seqs(count));
     const size = Math.max(count, SEQ_RESERVE);
-    return this.store.allocateSeqs(size).then((first) => {
-      this.reserved = first + count;
-      this.reservedEnd = first + size;
-      return first;
-    });
+    const refill = this.store.allocateSeqs(size).then(
+      (first) => {
+        this.refilling = undefined;
+        this.reserved = first;
+        this.reservedEnd = first + size;
+      },
+      (error: unknown) => {
+        this.refilling = undefined;
+        throw error;
+      },
+    );
+    this.refilling = refill;
+    return refill.then(() => this.seqs(count));
   }
 
   /** Commits `units`; resolves, once committed, to what tells the engine (undefined when the commit failed). */
@@ -277,89 +342,48 @@ export class Committer {
     const count = units.reduce((n, u) => n + u.messages.length + (u.ingress ? 1 : 0) + (u.source?.messages.length ?? 0), 0);
     const started = performance.now();
     try {
-      let seq = count > 0 ? await this.seqs(count) : 0;
-      const stored: StoredMessage[][] = [];
-      const ingress: IngressMessage[] = [];
-      const messages: StoredMessage[] = [];
-      const touched = new Set<number>();
-      const batch = {
-        now: this.clock.now(),
-        fence: this.fence(),
-        touchedKeyGroups: touched,
-        ingress,
-        consumed: [] as number[],
-        cancelTokens: [] as string[],
-        messages,
-        drops: [] as StateDrop[],
-        state: [] as CommitBatch["state"][number][],
-        egress: [] as CommitBatch["egress"][number][],
-        replies: [] as CommitBatch["replies"][number][],
-        deadLetters: [] as CommitBatch["deadLetters"][number][],
-        replayed: [] as number[],
-        sources: [] as SourceAdvance[],
-      } satisfies CommitBatch;
-      const sourceOf = new Map<number, number>();
-      for (const u of units) {
-        const mine: StoredMessage[] =
-          u.ingress === undefined && u.messages.length === 0 && u.source === undefined ? (EMPTY as unknown as StoredMessage[]) : [];
-        if (u.ingress) {
-          const m = u.ingress.message;
-          m.seq = seq++;
-          ingress.push({
-            ...m,
-            requestId: u.ingress.requestId,
-            idempotencyKey: u.ingress.idempotencyKey,
-            fingerprint: u.ingress.fingerprint,
-          });
-          mine.push(m);
-        }
-        for (const kg of u.touchedKeyGroups) touched.add(kg);
-        for (const s of u.consumed) batch.consumed.push(s);
-        for (const t of u.cancelTokens) batch.cancelTokens.push(t);
-        for (const m of u.messages) {
-          m.seq = seq++;
-          messages.push(m);
-          mine.push(m);
-        }
-        for (const d of u.drops) batch.drops.push(d);
-        for (const w of u.state) batch.state.push(w);
-        for (const e of u.egress) batch.egress.push(e);
-        for (const r of u.replies) batch.replies.push(r);
-        for (const d of u.deadLetters) batch.deadLetters.push(d);
-        for (const r of u.replayed) batch.replayed.push(r);
-        if (u.source) seq = addSource(batch.sources, u.source, seq, mine, sourceOf, stored.length);
-        stored.push(mine);
-      }
+      const first = count > 0 ? await this.seqs(count) : 0;
+      const { batch, stored, sourceOf, nextSeq } = formBatch(units, first, this.clock.now(), this.fence());
       const storeStarted = performance.now();
       const result = await this.store.commit(batch);
       this.noSpace.committed();
       const commitMs = performance.now() - storeStarted;
       this.metrics.observe("commit_batch_size", units.length);
       this.metrics.observe("commit_latency_seconds", (performance.now() - started) / 1000);
-      const duplicateOf: (string | undefined)[] = units.map((u) => {
-        const key = u.ingress?.idempotencyKey;
-        const first = key === undefined ? undefined : result.duplicates.get(key);
-        return first === u.ingress?.requestId ? undefined : first;
-      });
+      const duplicates = result.duplicates;
+      const duplicateOf: (string | undefined)[] | undefined =
+        duplicates.size === 0
+          ? undefined
+          : units.map((u) => {
+              const key = u.ingress?.idempotencyKey;
+              const first = key === undefined ? undefined : duplicates.get(key);
+              return first === u.ingress?.requestId ? undefined : first;
+            });
+      const rejected = result.rejectedSources;
       // An advance of a source whose position moved was not stored: nothing of it is delivered.
-      for (const [i, at] of sourceOf) if (result.rejectedSources?.has(at)) stored[i] = EMPTY as unknown as StoredMessage[];
+      if (rejected !== undefined) for (const [i, at] of sourceOf) if (rejected.has(at)) stored[i] = EMPTY as unknown as StoredMessage[];
       // A duplicate ingress message was not stored: it must not be delivered either.
-      for (let i = 0; i < units.length; i++) if (duplicateOf[i] !== undefined) stored[i] = stored[i]!.slice(1);
-      const maxSeq = count > 0 ? seq - 1 : 0;
+      if (duplicateOf !== undefined)
+        for (let i = 0; i < units.length; i++) if (duplicateOf[i] !== undefined) stored[i] = stored[i]!.slice(1);
+      const maxSeq = count > 0 ? nextSeq - 1 : 0;
       return () => {
         this.onCommitted({ units, stored, cancelTokens: batch.cancelTokens, maxSeq });
         for (let i = 0; i < units.length; i++) {
-          const at = sourceOf.get(i);
-          if (at !== undefined && result.rejectedSources?.has(at)) units[i]!.source!.rejected?.();
-          units[i]!.committed?.(stored[i]!, duplicateOf[i], commitMs);
+          const u = units[i]!;
+          if (rejected !== undefined && u.source !== undefined && rejected.has(sourceOf.get(i)!)) u.source.rejected?.();
+          u.committed?.(stored[i]!, duplicateOf?.[i], commitMs);
         }
       };
     } catch (error) {
       if (this.failure === undefined && this.noSpace.absorbs(error)) return retrying ? NO_SPACE : this.retryWhenFull(units, error);
       // A failed commit leaves memory ahead of the store: nothing after it may commit.
-      this.failure = error;
       for (const u of [...units, ...this.queue]) u.failed?.(error);
       this.queue = [];
+      // A commit handed over after the one that failed is refused by the store (see `maxInFlight`):
+      // the engine hears of the first failure only.
+      if (this.fatal) return undefined;
+      this.fatal = true;
+      this.failure = error;
       this.onFatal(error);
       return undefined;
     }
@@ -371,6 +395,22 @@ export class Committer {
    * again after a backoff, until space returns (see `NoSpaceRetry`).
    */
   private async retryWhenFull(units: CommitUnit[], error: unknown): Promise<(() => void) | undefined> {
+    // With two commits in flight, the second is refused unapplied when the first finds the disk
+    // full: it retries only once the one before it has committed, so the store applies them in order.
+    const before = this.retryTail;
+    let retried = () => {};
+    this.retryTail = new Promise<void>((resolve) => {
+      retried = resolve;
+    });
+    await before;
+    try {
+      return await this.retryInOrder(units, error);
+    } finally {
+      retried();
+    }
+  }
+
+  private async retryInOrder(units: CommitUnit[], error: unknown): Promise<(() => void) | undefined> {
     const refused = diskFullError(error);
     const keep = (u: CommitUnit) => {
       if (!refusable(u)) return true;

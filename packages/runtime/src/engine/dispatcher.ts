@@ -1,5 +1,5 @@
-import { type Address, type Effects, errorText, functionTypeOf, StatefunError } from "@statefun-ts/protocol";
-import type { Binding } from "../binding.js";
+import { type Address, type Effects, errorText, functionTypeOf, StatefunError, type TypedValue } from "@statefun-ts/protocol";
+import type { Binding, InvokeRequest } from "../binding.js";
 import type { Clock } from "../clock.js";
 import { undeclaredEgress } from "../egress-declared.js";
 import type { FunctionBindings } from "../function-bindings.js";
@@ -195,14 +195,7 @@ export class Dispatcher {
     if (isStateEdit(batch[0]!)) return this.edit(mb, batch[0]!, binding, now);
     const started = performance.now();
     try {
-      const effects = binding.invoker.invoke({
-        address: mb.address,
-        functionType: mb.functionType,
-        messages: batch,
-        value: (name) => mb.value(name, now),
-        entries: (prefix) => mb.entries(prefix, now),
-        now,
-      });
+      const effects = binding.invoker.invoke(new Invocation(mb, batch, now));
       if (!(effects instanceof Promise)) {
         this.succeeded(mb, batch, binding, effects, now, started);
         return undefined;
@@ -337,5 +330,28 @@ export class Dispatcher {
     // Too few idle addresses (many queued or committing): scanning again at every new address
     // would cost the whole cache each time; try again once another tenth of the cap came in.
     this.evictAt = this.mailboxes.size > target ? this.mailboxes.size + Math.ceil(this.deps.maxCachedAddresses / 10) : 0;
+  }
+}
+
+/** The request of one invocation: one object whose reads go to the mailbox's state as of `now`. */
+class Invocation implements InvokeRequest {
+  readonly address: Address;
+  readonly functionType: string;
+
+  constructor(
+    private readonly mb: Mailbox,
+    readonly messages: readonly StoredMessage[],
+    readonly now: number,
+  ) {
+    this.address = mb.address;
+    this.functionType = mb.functionType;
+  }
+
+  value(name: string): TypedValue | undefined {
+    return this.mb.value(name, this.now);
+  }
+
+  entries(prefix: string): [string, TypedValue][] {
+    return this.mb.entries(prefix, this.now);
   }
 }

@@ -1,7 +1,7 @@
-import { type Effects, keyGroupOf, type TypedValue } from "@statefun-ts/protocol";
+import { type Effects, keyGroupOf } from "@statefun-ts/protocol";
 import { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE } from "../api.js";
 import type { StateSpecInfo } from "../binding.js";
-import type { EgressRow, ReplyRow, StateDrop, StateWrite, StoredMessage } from "../store/types.js";
+import type { EgressRow, ReplyRow, StateDrop, StateEntry, StateWrite, StoredMessage } from "../store/types.js";
 import { type CommitUnit, EMPTY, type NewMessage } from "./commit-unit.js";
 import { instanceRowWrite } from "./instance-ttl.js";
 import type { Mailbox } from "./mailbox.js";
@@ -23,17 +23,22 @@ export function effectsToUnit(
   cancel: Cancellation,
   instanceTtlMs?: number | undefined,
 ): Omit<CommitUnit, "committed" | "failed"> {
-  const messages: NewMessage[] = [];
+  const sent = effects.messages;
+  // Sized once for the common case (no reply to an ingress caller, no delayed message).
+  const messages: NewMessage[] = sent.length === 0 && effects.delayed.length === 0 ? [] : new Array(sent.length);
+  let count = 0;
   let replies: ReplyRow[] | undefined;
   const self = mb.address;
-  for (const m of effects.messages) {
+  for (let i = 0; i < sent.length; i++) {
+    const m = sent[i]!;
     if (m.target.namespace === INGRESS_CALLER_NAMESPACE && m.target.type === INGRESS_CALLER_TYPE) {
       replies ??= [];
       replies.push({ requestId: m.target.id, argument: m.argument });
     } else {
-      messages.push({ seq: 0, keyGroup: keyGroupOf(m.target.id, keyGroups), target: m.target, caller: self, argument: m.argument });
+      messages[count++] = { seq: 0, keyGroup: keyGroupOf(m.target.id, keyGroups), target: m.target, caller: self, argument: m.argument };
     }
   }
+  if (count < messages.length) messages.length = count;
   let cancelTokens: string[] | undefined;
   for (const d of effects.delayed) {
     if (d.kind === "cancel") {
@@ -104,30 +109,36 @@ function applyState(
   instanceRow: StateWrite | undefined,
 ): StateWrite[] {
   const state = mb.state!;
-  const writes: StateWrite[] = [];
-  const write = (name: string, w: StateWrite) => {
-    writes.push(w);
-    if (w.value === null) state.delete(name);
-    else state.set(name, { name, value: w.value, expiresAt: w.expiresAt });
-  };
-  if (instanceRow !== undefined) write(instanceRow.name, instanceRow);
+  // Sized for the usual writes, filled in order; an expire-after-call touch appends.
+  const writes: StateWrite[] = new Array(effects.state.size + (instanceRow === undefined ? 0 : 1));
+  let n = 0;
+  if (instanceRow !== undefined) writes[n++] = cache(state, instanceRow);
   for (const [name, value] of effects.state) {
-    const spec = specOf(specs, name);
+    const spec = specs.length === 0 ? undefined : specOf(specs, name);
     // A write is also an invocation: both expiry modes count from now.
     const expiresAt = spec && spec.expiration.mode !== "none" ? now + spec.expiration.millis : undefined;
-    write(name, { address: mb.address, keyGroup: mb.keyGroup, name, value, expiresAt });
+    writes[n++] = cache(state, { address: mb.address, keyGroup: mb.keyGroup, name, value, expiresAt });
   }
   // Expire-after-call values (and every entry of such a map or list state) live on for as long
   // again after every invocation.
   for (const spec of specs) {
     if (spec.expiration.mode !== "after-call") continue;
     const expiresAt = now + spec.expiration.millis;
-    const touch = (name: string, value: TypedValue) => {
-      if (!effects.state.has(name)) write(name, { address: mb.address, keyGroup: mb.keyGroup, name, value, expiresAt });
-    };
     const value = mb.value(spec.name, now);
-    if (value !== undefined) touch(spec.name, value);
-    for (const [name, entry] of mb.entries(`${spec.name}[`, now)) touch(name, entry);
+    if (value !== undefined && !effects.state.has(spec.name)) {
+      writes[n++] = cache(state, { address: mb.address, keyGroup: mb.keyGroup, name: spec.name, value, expiresAt });
+    }
+    for (const [name, entry] of mb.entries(`${spec.name}[`, now)) {
+      if (!effects.state.has(name))
+        writes[n++] = cache(state, { address: mb.address, keyGroup: mb.keyGroup, name, value: entry, expiresAt });
+    }
   }
   return writes;
+}
+
+/** Applies a write to the mailbox's cached state, and returns it. */
+function cache(state: Map<string, StateEntry>, w: StateWrite): StateWrite {
+  if (w.value === null) state.delete(w.name);
+  else state.set(w.name, { name: w.name, value: w.value, expiresAt: w.expiresAt });
+  return w;
 }

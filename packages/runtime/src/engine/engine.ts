@@ -12,6 +12,9 @@ import type { ClusterSnapshot, EngineParts, Ownership } from "./ownership.js";
 import { Sweeper } from "./sweeper.js";
 import { Timers } from "./timers.js";
 
+/** Commits in flight at once for a store that queues them (see `CommitConcurrency.queuesCommits`). */
+const COMMITS_IN_FLIGHT = 2;
+
 /** Time between two purges of old replies and idempotency keys. */
 const PURGE_EVERY_MS = 60_000;
 
@@ -64,6 +67,7 @@ export class Engine {
       onFatal: fatal,
       pipelined: ownership.pipelinedCommits,
       logger,
+      maxInFlight: store.queuesCommits === true ? COMMITS_IN_FLIGHT : 1,
     });
     this.admission = new Admission({ context, committer: this.committer, owns, backlog });
     this.parking = new Parking({
@@ -223,22 +227,32 @@ export class Engine {
   private committed(batch: CommittedBatch): void {
     const { inbox, timers, admission } = this;
     timers.cancelsCommitted(batch.cancelTokens);
-    const immediate: StoredMessage[] = [];
+    const { units, stored } = batch;
+    let size = 0;
+    for (let i = 0; i < stored.length; i++) size += stored[i]!.length;
+    // Sized once (most stored messages are immediate); trimmed below if some were delayed.
+    const immediate: StoredMessage[] = new Array(size);
+    let n = 0;
     let consumed = 0;
-    for (let i = 0; i < batch.units.length; i++) {
-      const u = batch.units[i]!;
+    for (let i = 0; i < units.length; i++) {
+      const u = units[i]!;
       if (u.mailbox) u.mailbox.pendingCommits--;
-      for (const seq of u.consumed) {
+      const seqs = u.consumed;
+      for (let k = 0; k < seqs.length; k++) {
+        const seq = seqs[k]!;
         if (timers.consumed(seq)) continue;
         consumed++;
         inbox.consumed(seq);
       }
-      for (const m of batch.stored[i]!) {
-        if (m.dueAt === undefined) immediate.push(m);
+      const messages = stored[i]!;
+      for (let k = 0; k < messages.length; k++) {
+        const m = messages[k]!;
+        if (m.dueAt === undefined) immediate[n++] = m;
         else timers.offer(m);
       }
-      for (const r of u.replies) this.context.waiters.resolve(r.requestId, r.argument);
+      if (u.replies.length > 0) for (const r of u.replies) this.context.waiters.resolve(r.requestId, r.argument);
     }
+    if (n < size) immediate.length = n;
     admission.committed(immediate, consumed);
     inbox.committed(immediate, batch.maxSeq);
   }

@@ -6,4 +6,12 @@ export interface CommitConcurrency {
    * the last commit started, so invoking and committing overlap. Absent means false.
    */
   readonly commitsOffThread?: boolean;
+  /**
+   * True when the store queues commits: a commit handed over before the earlier ones are durable
+   * applies after them, in the order handed, and is refused, unapplied, when one handed before it
+   * (and still unanswered when it was handed over) failed. The engine then keeps more than one
+   * commit in flight, so the store goes from one commit (and its fsync) straight to the next.
+   * Absent means false: one commit at a time.
+   */
+  readonly queuesCommits?: boolean;
 }
