@@ -271,6 +271,7 @@ export class Committer {
         if (u.ingress) {
           const m = u.ingress.message;
           m.seq = seq++;
+          u.ingress.early?.assigned(m);
           ingress.push({
             ...m,
             requestId: u.ingress.requestId,

@@ -10,6 +10,7 @@ import { AddressMap } from "./address-map.js";
 import { type CommitUnit, unit } from "./commit-unit.js";
 import type { Committer } from "./committer.js";
 import { Deque } from "./deque.js";
+import type { EarlyIngress } from "./early-ingress.js";
 import { effectsToUnit } from "./effects-unit.js";
 import { functionGauges } from "./function-gauges.js";
 import { startOver } from "./instance-ttl.js";
@@ -31,9 +32,11 @@ export interface DispatcherOptions {
   /** A buffered message left memory (consumed, parked or dead-lettered): room for more. */
   readonly released: () => void;
   /** Parked messages and types being recovered (see `Parking`). */
-  readonly parking?: Pick<Parking, "parked" | "intercept" | "draining"> | undefined;
+  readonly parking?: Pick<Parking, "parked" | "intercept" | "draining" | "recoveringType"> | undefined;
   /** Whether invocations may start in a key group (one being given up may not). */
   readonly active: (keyGroup: number) => boolean;
+  /** Ingress messages handed over before their commit (a single owner's; see `EarlyIngress`). */
+  readonly early?: EarlyIngress | undefined;
 }
 
 /**
@@ -80,6 +83,23 @@ export class Dispatcher {
     this.bufferedCount++;
     this.deps.metrics.count("messages_delivered", 1, mb.functionType);
     this.schedule(mb);
+  }
+
+  /**
+   * Hands an ingress message over before its commit (see `EarlyIngress`), when it would run at
+   * once: its type is bound and not recovering parked messages, and there is room in memory.
+   * False when it is to wait for its commit as usual.
+   */
+  deliverEarly(m: StoredMessage, maxBuffered: number): boolean {
+    const early = this.deps.early;
+    const type = functionTypeOf(m.target);
+    if (early === undefined || this.stopping || this.bufferedCount >= maxBuffered || this.deps.registry.binding(type) === undefined) {
+      return false;
+    }
+    if (this.deps.parking?.recoveringType(type)) return false;
+    early.delivering(m);
+    this.deliver(m, true);
+    return true;
   }
 
   /**
@@ -242,7 +262,11 @@ export class Dispatcher {
 
   /** The first `count` messages of the mailbox are done: their unit goes to the commit pipeline. */
   private consume(mb: Mailbox, count: number, u: CommitUnit): void {
-    for (let i = 0; i < count; i++) mb.queue.shift();
+    for (let i = 0; i < count; i++) {
+      const m = mb.queue.shift()!;
+      // An early ingress message (see `EarlyIngress`) gets its seq when its commit forms.
+      if (m.seq === 0) this.deps.early?.consumedUnassigned(m, u.consumed, i);
+    }
     mb.attempts = 0;
     mb.pendingCommits++;
     this.deps.committer.enqueue(u);

@@ -6,6 +6,7 @@ import { unit } from "./commit-unit.js";
 import { type CommittedBatch, Committer } from "./committer.js";
 import type { EngineContext } from "./context.js";
 import { Dispatcher } from "./dispatcher.js";
+import { EarlyIngress } from "./early-ingress.js";
 import type { Inbox } from "./inbox.js";
 import type { ClusterSnapshot, EngineParts, Ownership } from "./ownership.js";
 import { Sweeper } from "./sweeper.js";
@@ -28,6 +29,8 @@ export class Engine {
   readonly parking: Parking;
   readonly sweeper: Sweeper;
   readonly admission: Admission;
+  /** Awaited ingress messages handed over before their commit (a single owner only). */
+  private readonly early: EarlyIngress | undefined;
   /** False once stopping, failed or thrown away: nothing new is started and nothing rescheduled. */
   private running = true;
   private purgeTimer: { cancel(): void } | undefined;
@@ -50,6 +53,8 @@ export class Engine {
     const fatal = (error: unknown) => context.fatal(this, error);
     const owned = () => ownership.owned;
     const owns = (keyGroup: number) => ownership.owns(keyGroup);
+    const early = ownership.earlyIngress ? new EarlyIngress() : undefined;
+    this.early = early;
     this.committer = new Committer({
       store,
       fence: () => ownership.fence,
@@ -60,7 +65,17 @@ export class Engine {
       onFatal: fatal,
       pipelined: ownership.pipelinedCommits,
     });
-    this.admission = new Admission({ context, committer: this.committer, owns, backlog });
+    this.admission = new Admission({
+      context,
+      committer: this.committer,
+      owns,
+      backlog,
+      early: early && {
+        seqs: early,
+        // Not past a backlog waiting in the store: it may hold messages to the same address.
+        deliver: (m) => !this.inbox.backlogInStore && this.dispatcher.deliverEarly(m, limits.maxBufferedMessages),
+      },
+    });
     this.parking = new Parking({
       store,
       clock,
@@ -106,13 +121,14 @@ export class Engine {
       },
       parking: this.parking,
       active: owns,
+      early,
     });
     this.inbox = ownership.createInbox({
       store,
       keyGroups: owned,
       maxBuffered: limits.maxBufferedMessages,
       buffered: () => this.dispatcher.buffered,
-      deliver: (m) => this.dispatcher.deliver(m),
+      deliver: early ? (m) => early.handedOverEarly(m) || this.dispatcher.deliver(m) : (m) => this.dispatcher.deliver(m),
       onError: fatal,
     });
     this.sweeper = new Sweeper(
@@ -234,6 +250,7 @@ export class Engine {
     }
     admission.committed(immediate, consumed);
     inbox.committed(immediate, batch.maxSeq);
+    this.early?.prune(inbox.handedOver);
   }
 
   private parts(): EngineParts {
