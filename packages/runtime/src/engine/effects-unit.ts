@@ -103,12 +103,10 @@ function applyState(
   now: number,
   instanceRow: StateWrite | undefined,
 ): StateWrite[] {
-  const state = mb.state!;
   const writes: StateWrite[] = [];
   const write = (name: string, w: StateWrite) => {
     writes.push(w);
-    if (w.value === null) state.delete(name);
-    else state.set(name, { name, value: w.value, expiresAt: w.expiresAt });
+    mb.put(name, w.value === null ? undefined : { name, value: w.value, expiresAt: w.expiresAt });
   };
   if (instanceRow !== undefined) write(instanceRow.name, instanceRow);
   for (const [name, value] of effects.state) {

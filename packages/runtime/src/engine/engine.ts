@@ -112,6 +112,7 @@ export class Engine {
       keyGroups: context.keyGroups,
       maxInFlight: limits.maxInFlightInvocations,
       maxCachedAddresses: limits.maxCachedAddresses,
+      maxCacheBytes: limits.maxCacheBytes,
       cancel: (token) => {
         this.timers.cancel(token);
         this.committer.cancelQueued(token);
@@ -224,6 +225,7 @@ export class Engine {
       inFlightInvocations: this.dispatcher.running,
       pendingCommits: this.committer.pending,
       cachedAddresses: this.dispatcher.cachedAddresses,
+      cachedBytes: this.dispatcher.cachedBytes,
       parkedMessages: this.parking.total,
     };
   }
