@@ -28,6 +28,8 @@ export interface DispatcherOptions {
   readonly metrics: MetricsSink;
   readonly keyGroups: number;
   readonly maxInFlight: number;
+  /** Units waiting in the commit pipeline at most for an invocation to start (see `Limits.maxPendingCommits`). */
+  readonly maxPendingCommits: number;
   readonly maxCachedAddresses: number;
   /** Estimated bytes of the cached addresses and their state at most (see `CacheBytes`). */
   readonly maxCacheBytes: number;
@@ -130,6 +132,11 @@ export class Dispatcher {
     return true;
   }
 
+  /** A commit went through: invocations held back by a full commit pipeline may start. */
+  committed(): void {
+    if (this.ready.length > 0) this.drain();
+  }
+
   /** Stops starting invocations; resolves when the running ones are done. */
   stop(): Promise<void> {
     this.stopping = true;
@@ -163,7 +170,14 @@ export class Dispatcher {
 
   private drain(): void {
     const active = this.deps.active;
-    while (!this.stopping && this.inFlight < this.deps.maxInFlight && this.ready.length > 0) {
+    const { committer, maxPendingCommits } = this.deps;
+    // Running invocations count with the queued units: each one is to enqueue its own.
+    while (
+      !this.stopping &&
+      this.inFlight < this.deps.maxInFlight &&
+      this.ready.length > 0 &&
+      committer.pending + this.inFlight < maxPendingCommits
+    ) {
       const mb = this.ready.shift()!;
       mb.ready = false;
       // A key group being given up runs nothing new; a dropped mailbox never runs again.

@@ -111,6 +111,7 @@ export class Engine {
       metrics,
       keyGroups: context.keyGroups,
       maxInFlight: limits.maxInFlightInvocations,
+      maxPendingCommits: limits.maxPendingCommits,
       maxCachedAddresses: limits.maxCachedAddresses,
       maxCacheBytes: limits.maxCacheBytes,
       cancel: (token) => {
@@ -253,6 +254,7 @@ export class Engine {
     admission.committed(immediate, consumed);
     inbox.committed(immediate, batch.maxSeq);
     this.early?.prune(inbox.handedOver);
+    this.dispatcher.committed();
   }
 
   private parts(): EngineParts {
