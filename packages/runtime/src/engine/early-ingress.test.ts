@@ -6,12 +6,17 @@ import { MemoryStore } from "../store/memory-store.js";
 import type { CommitBatch, CommitResult } from "../store/types.js";
 
 /** A memory store that counts its commits and keeps the batches. */
-class CountingStore extends MemoryStore {
+class PlainStore extends MemoryStore {
   readonly batches: CommitBatch[] = [];
   override async commit(batch: CommitBatch): Promise<CommitResult> {
     this.batches.push(batch);
     return super.commit(batch);
   }
+}
+
+/** The same, as a store that commits on another thread: the commit pipeline overlaps commits and invocations. */
+class PipelinedStore extends PlainStore {
+  readonly commitsOffThread = true;
 }
 
 const count = valueSpec("count", Types.int);
@@ -59,7 +64,10 @@ async function start(store: MemoryStore): Promise<Runtime> {
 const one = typed(Types.int, 1);
 const answer = (v: { value: Uint8Array } | undefined) => v && Types.int.deserialize(v.value);
 
-describe("an awaited ingress request", () => {
+describe.each([
+  ["", PlainStore],
+  [" (pipelined commits)", PipelinedStore],
+])("an awaited ingress request%s", (_, CountingStore) => {
   it("costs one commit: the message, its consumption, the state write and the reply commit together", async () => {
     const store = new CountingStore();
     const rt = await start(store);
