@@ -17,6 +17,8 @@ import { fileURLToPath } from "node:url";
 const RUNS = {
   chain: ["chain"],
   "chain-thread": ["chain", "--thread"],
+  // A million live instances: peak RSS against the address cache's budget (default 256 MiB).
+  "chain-million": ["chain", "--ids", "1000000", "--all-live"],
   "request-reply": ["request-reply"],
   "remote-chain": ["remote-chain"],
   "remote-chain-python": ["remote-chain", "--python"],

@@ -1,6 +1,11 @@
 // Chain: 10,000 counter instances; each message increments its instance's counter and sends
 // one message on to another instance. Every hop is a state write, a message insert and a
 // message delete, group-committed to SQLite with a real fsync per commit.
+//
+// --ids N (default 10,000) instances; --cache-memory BYTES: the address cache's budget
+// (Limits.maxCacheBytes, default 256 MiB). --all-live: measure only once every instance has been
+// invoked (has state), and report the cache's size and the peak RSS against its budget (the
+// `chain-million` row: a million live instances).
 import { Runtime } from "../../packages/runtime/dist/index.js";
 import { statefunModule, Types } from "../../packages/sdk/dist/index.js";
 import { SqliteStore, ThreadedSqliteStore } from "../../packages/store-sqlite/dist/index.js";
@@ -15,6 +20,8 @@ const maxCommitBatch = arg("batch", undefined);
 const cluster = process.argv.includes("--cluster");
 // --thread: the store's SQLite work on a worker thread (ThreadedSqliteStore).
 const threaded = process.argv.includes("--thread");
+const cacheBytes = arg("cache-memory", undefined);
+const allLive = process.argv.includes("--all-live");
 
 const counter = chainCounter(ids);
 
@@ -24,14 +31,23 @@ const runtime = new Runtime({
   store: threaded ? new ThreadedSqliteStore({ dir }) : new SqliteStore({ dir }),
   modules: [statefunModule({ functions: [counter] })],
   metrics,
-  limits: maxCommitBatch ? { maxCommitBatch } : {},
+  limits: { ...(maxCommitBatch ? { maxCommitBatch } : {}), ...(cacheBytes ? { maxCacheBytes: cacheBytes } : {}) },
   cluster: cluster || undefined,
 });
 await runtime.start();
-const seed = [];
-for (let i = 0; i < ids; i++)
-  seed.push(runtime.ingest({ target: counter.at(String(i)), argument: { typename: Types.int.typename, value: Types.int.serialize(0) } }));
-await Promise.all(seed);
+// One message per instance, in slices the ingress takes without answering "overloaded".
+for (let first = 0; first < ids; first += 5_000) {
+  const seed = [];
+  for (let i = first; i < Math.min(ids, first + 5_000); i++)
+    seed.push(runtime.ingest({ target: counter.at(String(i)), argument: { typename: Types.int.typename, value: Types.int.serialize(0) } }));
+  await Promise.all(seed);
+}
+if (allLive) {
+  // Every seeded message invoked once: every instance has state in the store.
+  const started = performance.now();
+  while (metrics.counter("invocations") < ids) await sleep(500);
+  process.stderr.write(`chain: ${ids} instances live after ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+}
 await sleep(warmup * 1000);
 metrics.reset();
 const cpuBefore = process.cpuUsage();
@@ -43,11 +59,14 @@ const cpu = process.cpuUsage(cpuBefore);
 const mainCpu = mainThreadCpuMicros() - mainBefore;
 const committed = metrics.samples("commit_batch_size").reduce((a, b) => a + b, 0);
 const latency = metrics.samples("commit_latency_seconds").map((s) => s * 1000);
+const { cachedAddresses, cachedBytes } = runtime.gauges();
 await runtime.stop();
 remove();
 report({
   workload: "chain",
-  mode: `embedded, SQLite fsync${threaded ? " on a worker thread" : ""}, ${ids} ids${cluster ? ", cluster of one" : ""}`,
+  mode:
+    `embedded, SQLite fsync${threaded ? " on a worker thread" : ""}, ${ids.toLocaleString("en-US")} ids${cluster ? ", cluster of one" : ""}` +
+    (allLive ? `, all live, cache budget ${Math.round((cacheBytes ?? 256 * 2 ** 20) / 2 ** 20)} MiB` : ""),
   msgsPerSec: Math.round(committed / elapsed),
   p50ms: percentile(latency, 50),
   p99ms: percentile(latency, 99),
@@ -56,4 +75,7 @@ report({
   cpuMicrosPerMsg: Number(((cpu.user + cpu.system) / committed).toFixed(2)),
   // Of which the engine's thread (all of it with the store on the same thread).
   mainThreadCpuMicrosPerMsg: Number((mainCpu / committed).toFixed(2)),
+  cacheBudgetMiB: Math.round((cacheBytes ?? 256 * 2 ** 20) / 2 ** 20),
+  cachedAddresses,
+  cachedMiB: Math.round((cachedBytes ?? 0) / 2 ** 20),
 });

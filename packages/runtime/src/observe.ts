@@ -23,6 +23,7 @@ export type CounterName =
   | "timers_fired" // delayed messages fired
   | "timers_cancelled" // cancellation requests
   | "instances_expired" // instances dropped whole by their instance TTL
+  | "cache_evictions" // idle addresses forgotten by the cache (their state reloads on their next message)
   | "state_expired" // expired state values deleted in the background
   | "remote_requests" // HTTP requests to remote functions (each attempt)
   | "remote_request_failures"; // of those, the ones that got no 2xx answer
@@ -40,6 +41,8 @@ export interface GaugeSnapshot {
   readonly pendingCommits: number;
   /** Addresses whose state is cached. */
   readonly cachedAddresses: number;
+  /** Estimated bytes of those addresses and their state (`Limits.maxCacheBytes`). */
+  readonly cachedBytes?: number;
   /** Messages kept for function types that are not loaded. */
   readonly parkedMessages: number;
 }

@@ -103,6 +103,11 @@ export class Parking {
     });
   }
 
+  /** True while parked messages of the type are being delivered: new ones wait behind them (in the store). */
+  recoveringType(functionType: string): boolean {
+    return this.recovering.size > 0 && this.recovering.has(functionType);
+  }
+
   /** True when a message from the inbox or a timer must not reach its mailbox now (it stays in the store). */
   intercept(m: StoredMessage): boolean {
     if (this.recovering.size === 0 || m.dueAt !== undefined) return false;

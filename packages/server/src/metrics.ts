@@ -17,6 +17,7 @@ const counterHelp: Record<CounterName, string> = {
   timers_fired: "Delayed messages fired",
   timers_cancelled: "Cancellation requests",
   instances_expired: "Instances dropped whole by their instance time-to-live",
+  cache_evictions: "Idle addresses forgotten by the address cache (their state reloads from the store on their next message)",
   state_expired: "Expired state values deleted in the background",
   remote_requests: "HTTP requests to remote functions (each attempt)",
   remote_request_failures: "HTTP requests to remote functions that got no 2xx answer",
@@ -70,6 +71,7 @@ const gaugeDefs: [name: string, help: string, read: (s: Snapshot) => number | un
   ["statefun_in_flight_invocations", "Invocations running now", (s) => s.gauges.inFlightInvocations],
   ["statefun_pending_commits", "Invocations and ingress requests waiting for their commit", (s) => s.gauges.pendingCommits],
   ["statefun_cached_addresses", "Addresses whose state is cached", (s) => s.gauges.cachedAddresses],
+  ["statefun_cached_bytes", "Estimated bytes of the cached addresses and their state", (s) => s.gauges.cachedBytes],
   ["statefun_parked_messages", "Messages kept for function types that are not loaded", (s) => s.gauges.parkedMessages],
 ];
 

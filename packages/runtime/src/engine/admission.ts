@@ -6,6 +6,7 @@ import type { StoredMessage } from "../store/types.js";
 import { type CommitUnit, unit } from "./commit-unit.js";
 import type { Committer } from "./committer.js";
 import type { EngineContext } from "./context.js";
+import type { EarlyIngress } from "./early-ingress.js";
 import { encodeStateEdit, type StateEdit } from "./state-edit.js";
 
 export interface AdmissionOptions {
@@ -15,6 +16,16 @@ export interface AdmissionOptions {
   readonly owns: (keyGroup: number) => boolean;
   /** Waiting messages in the store when the engine starts. */
   readonly backlog: number;
+  /** Awaited requests may reach their mailbox before their commit (a single owner; see `EarlyIngress`). */
+  readonly early?: EarlyDelivery | undefined;
+}
+
+/** How the engine takes an ingress message before its commit. */
+export interface EarlyDelivery {
+  /** Told the seq of each message handed over early. */
+  readonly seqs: EarlyIngress;
+  /** Hands the message to its mailbox now; false when it is to wait for its commit. */
+  readonly deliver: (m: StoredMessage) => boolean;
 }
 
 /**
@@ -28,8 +39,10 @@ export class Admission {
   private readonly owns: (keyGroup: number) => boolean;
   private backlog: number;
   private pendingIngress = 0;
+  private readonly early: EarlyDelivery | undefined;
 
   constructor(options: AdmissionOptions) {
+    this.early = options.early;
     this.context = options.context;
     this.committer = options.committer;
     this.owns = options.owns;
@@ -88,22 +101,24 @@ export class Admission {
       ? { namespace: INGRESS_CALLER_NAMESPACE, type: INGRESS_CALLER_TYPE, id: requestId }
       : undefined;
     this.pendingIngress++;
+    const message = { seq: 0, keyGroup: keyGroupOf(target.id, this.context.keyGroups), target, caller, argument: request.argument };
+    // An awaited request with no idempotency key (it cannot turn out a duplicate) runs before its
+    // commit: a quick invocation commits with it, one commit for the request and its reply.
+    const early = request.awaitReply && idempotency === undefined ? this.early : undefined;
     let duplicateOf: string | undefined;
     try {
-      duplicateOf = await new Promise<string | undefined>((resolve, reject) => {
+      const committed = new Promise<string | undefined>((resolve, reject) => {
         this.committer.enqueue(
           unit({
-            ingress: {
-              message: { seq: 0, keyGroup: keyGroupOf(target.id, this.context.keyGroups), target, caller, argument: request.argument },
-              requestId,
-              idempotencyKey: idempotency?.key,
-              fingerprint: idempotency?.fingerprint,
-            },
+            ingress: { message, requestId, idempotencyKey: idempotency?.key, fingerprint: idempotency?.fingerprint, early: early?.seqs },
             committed: (_, duplicate) => resolve(duplicate),
             failed: reject,
           }),
         );
       });
+      // After the enqueue: the unit of its invocation must come after its own in the commit order.
+      early?.deliver(message);
+      duplicateOf = await committed;
     } catch (error) {
       waiter?.cancel();
       throw retryable(error);

@@ -74,6 +74,7 @@ export function formBatch(units: readonly CommitUnit[], firstSeq: number, now: n
       if (u.ingress !== undefined) {
         const message = u.ingress.message;
         message.seq = seq++;
+        u.ingress.early?.assigned(message);
         ingress.push({
           ...message,
           requestId: u.ingress.requestId,

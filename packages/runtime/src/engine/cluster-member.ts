@@ -30,6 +30,8 @@ export function clusterMember(options: ClusterMemberOptions): OwnershipMode {
 
 class ClusterMember implements Ownership {
   readonly pipelinedCommits = true;
+  /** Other workers commit for owned key groups too: the inbox reads by commit position, not by seq. */
+  readonly earlyIngress = false;
   private readonly membership: Membership;
   private unwatch: (() => void) | undefined;
 

@@ -10,6 +10,8 @@ export interface IngressPart {
   readonly requestId: string;
   readonly idempotencyKey?: string | undefined;
   readonly fingerprint?: string | undefined;
+  /** Told when `message` gets its seq: it was handed to its mailbox before its commit (see `EarlyIngress`). */
+  readonly early?: { assigned(message: StoredMessage): void } | undefined;
 }
 
 /**

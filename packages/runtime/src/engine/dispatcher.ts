@@ -7,9 +7,12 @@ import type { FunctionGauge, Logger, MetricsSink } from "../observe.js";
 import type { Parking } from "../parking.js";
 import type { Store, StoredMessage } from "../store/types.js";
 import { AddressMap } from "./address-map.js";
+import { CacheBytes } from "./cache-bytes.js";
+import { leastRecentlyUsed } from "./cache-eviction.js";
 import { type CommitUnit, unit } from "./commit-unit.js";
 import type { Committer } from "./committer.js";
 import { Deque } from "./deque.js";
+import type { EarlyIngress } from "./early-ingress.js";
 import { effectsToUnit } from "./effects-unit.js";
 import { functionGauges } from "./function-gauges.js";
 import { startOver } from "./instance-ttl.js";
@@ -25,15 +28,21 @@ export interface DispatcherOptions {
   readonly metrics: MetricsSink;
   readonly keyGroups: number;
   readonly maxInFlight: number;
+  /** Units waiting in the commit pipeline at most for an invocation to start (see `Limits.maxPendingCommits`). */
+  readonly maxPendingCommits: number;
   readonly maxCachedAddresses: number;
+  /** Estimated bytes of the cached addresses and their state at most (see `CacheBytes`). */
+  readonly maxCacheBytes: number;
   /** Applies a cancellation in memory at once (timers and queued units). */
   readonly cancel: (token: string) => void;
   /** A buffered message left memory (consumed, parked or dead-lettered): room for more. */
   readonly released: () => void;
   /** Parked messages and types being recovered (see `Parking`). */
-  readonly parking?: Pick<Parking, "parked" | "intercept" | "draining"> | undefined;
+  readonly parking?: Pick<Parking, "parked" | "intercept" | "draining" | "recoveringType"> | undefined;
   /** Whether invocations may start in a key group (one being given up may not). */
   readonly active: (keyGroup: number) => boolean;
+  /** Ingress messages handed over before their commit (a single owner's; see `EarlyIngress`). */
+  readonly early?: EarlyIngress | undefined;
 }
 
 /**
@@ -53,6 +62,12 @@ export class Dispatcher {
   private draining = false;
   /** Cache size at which eviction is tried again after it could not free enough (0: at the cap). */
   private evictAt = 0;
+  /** The same in bytes. */
+  private evictAtBytes = 0;
+  /** Estimated bytes of the cache. */
+  private readonly cache = new CacheBytes();
+  /** Deliveries so far: a mailbox's `usedAt`. */
+  private deliveries = 0;
 
   constructor(private readonly deps: DispatcherOptions) {}
 
@@ -65,6 +80,10 @@ export class Dispatcher {
   get cachedAddresses(): number {
     return this.mailboxes.size;
   }
+  /** Estimated bytes of the cached addresses and their state. */
+  get cachedBytes(): number {
+    return this.cache.total;
+  }
 
   /** Hands a message to its mailbox; `recovered` marks a parked message read back for its newly bound type. */
   deliver(m: StoredMessage, recovered = false): void {
@@ -75,13 +94,31 @@ export class Dispatcher {
     let mb = this.mailboxes.get(m.target);
     if (mb === undefined) {
       if (this.mailboxes.size >= Math.max(this.deps.maxCachedAddresses, this.evictAt)) this.evict();
-      mb = new Mailbox(m.target, m.keyGroup, functionTypeOf(m.target));
+      mb = new Mailbox(m.target, m.keyGroup, functionTypeOf(m.target), this.cache);
       this.mailboxes.set(m.target, mb);
     }
+    mb.usedAt = ++this.deliveries;
     mb.queue.push(m);
     this.bufferedCount++;
     this.deps.metrics.count("messages_delivered", 1, mb.functionType);
     this.schedule(mb);
+  }
+
+  /**
+   * Hands an ingress message over before its commit (see `EarlyIngress`), when it would run at
+   * once: its type is bound and not recovering parked messages, and there is room in memory.
+   * False when it is to wait for its commit as usual.
+   */
+  deliverEarly(m: StoredMessage, maxBuffered: number): boolean {
+    const early = this.deps.early;
+    const type = functionTypeOf(m.target);
+    if (early === undefined || this.stopping || this.bufferedCount >= maxBuffered || this.deps.bindings.binding(type) === undefined) {
+      return false;
+    }
+    if (this.deps.parking?.recoveringType(type)) return false;
+    early.delivering(m);
+    this.deliver(m, true);
+    return true;
   }
 
   /**
@@ -93,8 +130,13 @@ export class Dispatcher {
     const mb = this.mailboxes.get(address);
     if (mb === undefined) return true;
     if (!mb.idle) return false;
-    this.mailboxes.delete(address);
+    this.forget(mb);
     return true;
+  }
+
+  /** A commit went through: invocations held back by a full commit pipeline may start. */
+  committed(): void {
+    if (this.ready.length > 0) this.drain();
   }
 
   /** Stops starting invocations; resolves when the running ones are done. */
@@ -140,14 +182,21 @@ export class Dispatcher {
     for (const mb of gone) {
       mb.dropped = true;
       this.bufferedCount -= mb.queue.clear().length;
-      this.mailboxes.delete(mb.address);
+      this.forget(mb);
     }
     if (gone.length > 0) this.deps.released();
   }
 
   private drain(): void {
     const active = this.deps.active;
-    while (!this.stopping && this.inFlight < this.deps.maxInFlight && this.ready.length > 0) {
+    const { committer, maxPendingCommits } = this.deps;
+    // Running invocations count with the queued units: each one is to enqueue its own.
+    while (
+      !this.stopping &&
+      this.inFlight < this.deps.maxInFlight &&
+      this.ready.length > 0 &&
+      committer.pending + this.inFlight < maxPendingCommits
+    ) {
       const mb = this.ready.shift()!;
       mb.ready = false;
       // A key group being given up runs nothing new; a dropped mailbox never runs again.
@@ -212,7 +261,7 @@ export class Dispatcher {
 
   private async loadState(mb: Mailbox): Promise<void> {
     const entries = await this.deps.store.loadState(mb.address);
-    mb.state = new Map(entries.map((e) => [e.name, e]));
+    mb.loaded(entries);
   }
 
   private succeeded(mb: Mailbox, batch: readonly StoredMessage[], binding: Binding, effects: Effects, now: number, started: number): void {
@@ -255,10 +304,15 @@ export class Dispatcher {
 
   /** The first `count` messages of the mailbox are done: their unit goes to the commit pipeline. */
   private consume(mb: Mailbox, count: number, u: CommitUnit): void {
-    for (let i = 0; i < count; i++) mb.queue.shift();
+    for (let i = 0; i < count; i++) {
+      const m = mb.queue.shift()!;
+      // An early ingress message (see `EarlyIngress`) gets its seq when its commit forms.
+      if (m.seq === 0) this.deps.early?.consumedUnassigned(m, u.consumed, i);
+    }
     mb.attempts = 0;
     mb.pendingCommits++;
     this.deps.committer.enqueue(u);
+    if (this.cache.total >= Math.max(this.deps.maxCacheBytes, this.evictAtBytes)) this.evict();
     this.bufferedCount -= count;
     mb.busy = false;
     this.deps.released();
@@ -301,7 +355,7 @@ export class Dispatcher {
     if (n > 0) this.deps.parking?.parked(mb.functionType, dropped);
     this.bufferedCount -= n;
     mb.busy = false;
-    if (mb.pendingCommits === 0) this.mailboxes.delete(mb.address);
+    if (mb.pendingCommits === 0) this.forget(mb);
     this.deps.released();
   }
 
@@ -318,18 +372,26 @@ export class Dispatcher {
     return true;
   }
 
-  /** Forgets the state of idle addresses, oldest first, down to 90% of the cap. */
+  /**
+   * Forgets idle addresses (their state reloads from the store on their next message), least
+   * recently used first, down to 90% of the cap on addresses and of the budget in bytes.
+   */
   private evict(): void {
-    const target = Math.floor(this.deps.maxCachedAddresses * 0.9);
-    const idle: Mailbox[] = [];
-    for (const mb of this.mailboxes.values()) {
-      if (this.mailboxes.size - idle.length <= target) break;
-      if (mb.idle) idle.push(mb);
-    }
-    for (const mb of idle) this.mailboxes.delete(mb.address);
-    // Too few idle addresses (many queued or committing): scanning again at every new address
-    // would cost the whole cache each time; try again once another tenth of the cap came in.
-    this.evictAt = this.mailboxes.size > target ? this.mailboxes.size + Math.ceil(this.deps.maxCachedAddresses / 10) : 0;
+    const { maxCachedAddresses, maxCacheBytes } = this.deps;
+    const target = Math.floor(maxCachedAddresses * 0.9);
+    const targetBytes = Math.floor(maxCacheBytes * 0.9);
+    const gone = leastRecentlyUsed(this.mailboxes.values(), this.mailboxes.size - target, this.cache.total - targetBytes);
+    for (const mb of gone) this.forget(mb);
+    if (gone.length > 0) this.deps.metrics.count("cache_evictions", gone.length);
+    // Too few idle addresses (many queued or committing) to get under the cap: scanning again at every
+    // new address would cost the whole cache each time; try again once another tenth of the cap came in.
+    this.evictAt = this.mailboxes.size >= maxCachedAddresses ? this.mailboxes.size + Math.ceil(maxCachedAddresses / 10) : 0;
+    this.evictAtBytes = this.cache.total >= maxCacheBytes ? this.cache.total + Math.ceil(maxCacheBytes / 10) : 0;
+  }
+
+  private forget(mb: Mailbox): void {
+    this.mailboxes.delete(mb.address);
+    mb.evicted();
   }
 }
 

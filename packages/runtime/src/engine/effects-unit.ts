@@ -1,7 +1,7 @@
 import { type Effects, keyGroupOf } from "@statefun-ts/protocol";
 import { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE } from "../api.js";
 import type { StateSpecInfo } from "../binding.js";
-import type { EgressRow, ReplyRow, StateDrop, StateEntry, StateWrite, StoredMessage } from "../store/types.js";
+import type { EgressRow, ReplyRow, StateDrop, StateWrite, StoredMessage } from "../store/types.js";
 import { type CommitUnit, EMPTY, type NewMessage } from "./commit-unit.js";
 import { instanceRowWrite } from "./instance-ttl.js";
 import type { Mailbox } from "./mailbox.js";
@@ -108,16 +108,15 @@ function applyState(
   now: number,
   instanceRow: StateWrite | undefined,
 ): StateWrite[] {
-  const state = mb.state!;
   // Sized for the usual writes, filled in order; an expire-after-call touch appends.
   const writes: StateWrite[] = new Array(effects.state.size + (instanceRow === undefined ? 0 : 1));
   let n = 0;
-  if (instanceRow !== undefined) writes[n++] = cache(state, instanceRow);
+  if (instanceRow !== undefined) writes[n++] = cache(mb, instanceRow);
   for (const [name, value] of effects.state) {
     const spec = specs.length === 0 ? undefined : specOf(specs, name);
     // A write is also an invocation: both expiry modes count from now.
     const expiresAt = spec && spec.expiration.mode !== "none" ? now + spec.expiration.millis : undefined;
-    writes[n++] = cache(state, { address: mb.address, keyGroup: mb.keyGroup, name, value, expiresAt });
+    writes[n++] = cache(mb, { address: mb.address, keyGroup: mb.keyGroup, name, value, expiresAt });
   }
   // Expire-after-call values (and every entry of such a map or list state) live on for as long
   // again after every invocation.
@@ -126,19 +125,18 @@ function applyState(
     const expiresAt = now + spec.expiration.millis;
     const value = mb.value(spec.name, now);
     if (value !== undefined && !effects.state.has(spec.name)) {
-      writes[n++] = cache(state, { address: mb.address, keyGroup: mb.keyGroup, name: spec.name, value, expiresAt });
+      writes[n++] = cache(mb, { address: mb.address, keyGroup: mb.keyGroup, name: spec.name, value, expiresAt });
     }
     for (const [name, entry] of mb.entries(`${spec.name}[`, now)) {
-      if (!effects.state.has(name))
-        writes[n++] = cache(state, { address: mb.address, keyGroup: mb.keyGroup, name, value: entry, expiresAt });
+      if (!effects.state.has(name)) writes[n++] = cache(mb, { address: mb.address, keyGroup: mb.keyGroup, name, value: entry, expiresAt });
     }
   }
   return writes;
 }
 
 /** Applies a write to the mailbox's cached state, and returns it. */
-function cache(state: Map<string, StateEntry>, w: StateWrite): StateWrite {
-  if (w.value === null) state.delete(w.name);
-  else state.set(w.name, { name: w.name, value: w.value, expiresAt: w.expiresAt });
+function cache(mb: Mailbox, w: StateWrite): StateWrite {
+  // Through the mailbox, so that the cache's byte count follows the write.
+  mb.put(w.name, w.value === null ? undefined : { name: w.name, value: w.value, expiresAt: w.expiresAt });
   return w;
 }

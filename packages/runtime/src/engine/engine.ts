@@ -7,6 +7,7 @@ import { unit } from "./commit-unit.js";
 import { type CommittedBatch, Committer } from "./committer.js";
 import type { EngineContext } from "./context.js";
 import { Dispatcher } from "./dispatcher.js";
+import { EarlyIngress } from "./early-ingress.js";
 import type { Inbox } from "./inbox.js";
 import type { ClusterSnapshot, EngineParts, Ownership } from "./ownership.js";
 import { Sweeper } from "./sweeper.js";
@@ -32,6 +33,8 @@ export class Engine {
   readonly parking: Parking;
   readonly sweeper: Sweeper;
   readonly admission: Admission;
+  /** Awaited ingress messages handed over before their commit (a single owner only). */
+  private readonly early: EarlyIngress | undefined;
   /** False once stopping, failed or thrown away: nothing new is started and nothing rescheduled. */
   private running = true;
   private purgeTimer: { cancel(): void } | undefined;
@@ -57,6 +60,8 @@ export class Engine {
     // Messages in memory; while the disk is full, also the units waiting to commit (their messages
     // were consumed in memory only), so the backlog is not read into memory while nothing commits.
     const held = () => this.dispatcher.buffered + (this.committer.storeFull ? this.committer.pending : 0);
+    const early = ownership.earlyIngress ? new EarlyIngress() : undefined;
+    this.early = early;
     this.committer = new Committer({
       store,
       fence: () => ownership.fence,
@@ -69,7 +74,17 @@ export class Engine {
       logger,
       maxInFlight: store.queuesCommits === true ? COMMITS_IN_FLIGHT : 1,
     });
-    this.admission = new Admission({ context, committer: this.committer, owns, backlog });
+    this.admission = new Admission({
+      context,
+      committer: this.committer,
+      owns,
+      backlog,
+      early: early && {
+        seqs: early,
+        // Not past a backlog waiting in the store: it may hold messages to the same address.
+        deliver: (m) => !this.inbox.backlogInStore && this.dispatcher.deliverEarly(m, limits.maxBufferedMessages),
+      },
+    });
     this.parking = new Parking({
       store,
       clock,
@@ -105,7 +120,9 @@ export class Engine {
       metrics,
       keyGroups: context.keyGroups,
       maxInFlight: limits.maxInFlightInvocations,
+      maxPendingCommits: limits.maxPendingCommits,
       maxCachedAddresses: limits.maxCachedAddresses,
+      maxCacheBytes: limits.maxCacheBytes,
       cancel: (token) => {
         this.timers.cancel(token);
         this.committer.cancelQueued(token);
@@ -115,13 +132,14 @@ export class Engine {
       },
       parking: this.parking,
       active: owns,
+      early,
     });
     this.inbox = ownership.createInbox({
       store,
       keyGroups: owned,
       maxBuffered: limits.maxBufferedMessages,
       buffered: held,
-      deliver: (m) => this.dispatcher.deliver(m),
+      deliver: early ? (m) => early.handedOverEarly(m) || this.dispatcher.deliver(m) : (m) => this.dispatcher.deliver(m),
       onError: fatal,
     });
     this.sweeper = new Sweeper(
@@ -219,6 +237,7 @@ export class Engine {
       inFlightInvocations: this.dispatcher.running,
       pendingCommits: this.committer.pending,
       cachedAddresses: this.dispatcher.cachedAddresses,
+      cachedBytes: this.dispatcher.cachedBytes,
       parkedMessages: this.parking.total,
     };
   }
@@ -255,6 +274,8 @@ export class Engine {
     if (n < size) immediate.length = n;
     admission.committed(immediate, consumed);
     inbox.committed(immediate, batch.maxSeq);
+    this.early?.prune(inbox.handedOver);
+    this.dispatcher.committed();
   }
 
   private parts(): EngineParts {

@@ -39,7 +39,7 @@ export function stateViews(entries: readonly StateEntry[], now: number): StateVi
  */
 export function startOver(mb: Mailbox, now: number): boolean {
   if (mb.state === undefined || !instanceExpired(mb.state, now)) return false;
-  mb.state = new Map();
+  mb.loaded([]);
   mb.cleared = true;
   return true;
 }

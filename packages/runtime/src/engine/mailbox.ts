@@ -1,5 +1,6 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
 import type { StateEntry, StoredMessage } from "../store/types.js";
+import { addressBytes, type CacheBytes, entryBytes } from "./cache-bytes.js";
 import { Deque } from "./deque.js";
 
 /** The in-memory side of one address: its queued messages and its current state. */
@@ -17,17 +18,72 @@ export class Mailbox {
   dropped = false;
   /** The instance expired (instance TTL): the next commit of this address deletes its old rows first. */
   cleared = false;
-  /** Current values, uncommitted writes included; undefined until loaded from the store. */
+  /** Current values, uncommitted writes included; undefined until loaded from the store (see `loaded`, `put`). */
   state: Map<string, StateEntry> | undefined;
   /** `[keyGroup]`, shared by every unit of this address. */
   readonly keyGroups: readonly number[];
+  /** Estimated bytes of this address in the cache, counted in `cache` (see `CacheBytes`). */
+  private bytes: number;
+  /** When it was last given a message (the dispatcher's count of deliveries): the least recently used go first. */
+  usedAt = 0;
 
   constructor(
     readonly address: Address,
     readonly keyGroup: number,
     readonly functionType: string,
+    private readonly cache: CacheBytes,
   ) {
     this.keyGroups = [keyGroup];
+    this.bytes = addressBytes(address);
+    cache.total += this.bytes;
+  }
+
+  /** The state as read from the store (or empty, for an instance that starts over). */
+  loaded(entries: readonly StateEntry[]): void {
+    this.forgetState();
+    const state = new Map<string, StateEntry>();
+    let bytes = 0;
+    for (const e of entries) {
+      state.set(e.name, e);
+      bytes += entryBytes(e.name, e);
+    }
+    this.state = state;
+    this.grow(bytes);
+  }
+
+  /** Writes (`entry`) or deletes (undefined) one cached value. */
+  put(name: string, entry: StateEntry | undefined): void {
+    const state = this.state!;
+    const old = state.get(name);
+    let delta = old === undefined ? 0 : -entryBytes(name, old);
+    if (entry === undefined) state.delete(name);
+    else {
+      state.set(name, entry);
+      delta += entryBytes(name, entry);
+    }
+    this.grow(delta);
+  }
+
+  get cachedBytes(): number {
+    return this.bytes;
+  }
+
+  /** Leaves the cache: its bytes no longer count. */
+  evicted(): void {
+    this.cache.total -= this.bytes;
+    this.bytes = 0;
+  }
+
+  private forgetState(): void {
+    if (this.state === undefined) return;
+    let bytes = 0;
+    for (const [name, e] of this.state) bytes += entryBytes(name, e);
+    this.grow(-bytes);
+  }
+
+  private grow(delta: number): void {
+    this.bytes += delta;
+    this.cache.total += delta;
   }
 
   get idle(): boolean {

@@ -17,8 +17,20 @@ export interface Limits {
   readonly maxBacklog: number;
   /** Largest number of invocations and requests in one commit (default 20,000). */
   readonly maxCommitBatch: number;
-  /** Addresses whose state is cached (default 100,000). */
+  /**
+   * Units (invocations' effects, requests) waiting for their commit at most before no invocation
+   * starts until a commit went through (default 40,000: two full commits). The work of a backlog
+   * waits in the store or, up to `maxBufferedMessages`, in memory, not as effects in the queue.
+   */
+  readonly maxPendingCommits: number;
+  /** Addresses whose state is cached at most (default 1,000,000; `maxCacheBytes` bounds them in bytes). */
   readonly maxCachedAddresses: number;
+  /**
+   * Estimated bytes of the cached addresses and their state at most (default 256 MiB): past it,
+   * the least recently used idle addresses are forgotten (their state reloads from the store on
+   * their next message). The estimate counts each address's objects, id, state names and values.
+   */
+  readonly maxCacheBytes: number;
   /** How long replies and idempotency keys are kept (default 24 h). */
   readonly replyRetentionMs: number;
   /**
@@ -61,7 +73,9 @@ export const DEFAULT_LIMITS: Limits = {
   maxPendingIngress: 10_000,
   maxBacklog: 1_000_000,
   maxCommitBatch: 20_000,
-  maxCachedAddresses: 100_000,
+  maxPendingCommits: 40_000,
+  maxCachedAddresses: 1_000_000,
+  maxCacheBytes: 256 * 1024 * 1024,
   replyRetentionMs: 24 * 3_600_000,
   stopDrainMs: 5_000,
 };

@@ -38,6 +38,8 @@ export function ownLeases(fence: Fence): ClusterSnapshot {
 export interface Ownership {
   /** Overlap invoking and committing (a shared store commits over the network, a threaded one on its thread; see `Committer`). */
   readonly pipelinedCommits: boolean;
+  /** Awaited ingress messages may reach their mailbox before their commit (an inbox that reads by seq; see `EarlyIngress`). */
+  readonly earlyIngress: boolean;
   /** The fence of the next commit: the epochs held now. */
   readonly fence: Fence;
   /** Key groups where invocations may run now. */

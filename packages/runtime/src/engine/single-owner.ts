@@ -21,6 +21,7 @@ export function singleOwner(options: SingleOwnerOptions): OwnershipMode {
 class SingleOwner implements Ownership {
   /** A store that commits on another thread overlaps its commits with invocations (see `CommitConcurrency`). */
   readonly pipelinedCommits: boolean;
+  readonly earlyIngress = true;
   readonly owned: readonly number[];
   private held: Fence;
 

@@ -95,6 +95,13 @@ describe("statefun CLI arguments", () => {
     await bounds.done;
     expect(bounds.calls.run).toMatchObject({ parkLimits: { perType: 5, total: 50 }, minFreeBytes: 1024 ** 3 });
     expect(await failure(["run", "--min-free-disk", "lots"])).toContain("64MiB");
+    const cache = parse(["run", "--cache-memory", "64MiB"]);
+    await cache.done;
+    expect(cache.calls.run?.cacheBytes).toBe(64 * 1024 ** 2);
+    const cacheByEnv = parse(["run"], { STATEFUN_CACHE_MEMORY: "1GiB" });
+    await cacheByEnv.done;
+    expect(cacheByEnv.calls.run?.cacheBytes).toBe(1024 ** 3);
+    expect(await failure(["run", "--cache-memory", "much"])).toContain("64MiB");
     expect(await failure(["run", "--max-parked", "0"])).toContain("at least 1");
     const byPath = parse(["run", "--store", "./here"]);
     await byPath.done;

@@ -42,6 +42,8 @@ export interface RunArgs {
   readonly parkLimits?: { readonly perType?: number; readonly total?: number } | undefined;
   /** `--min-free-disk`: the free-space watermark of the data directory's disk, in bytes. */
   readonly minFreeBytes?: number | undefined;
+  /** `--cache-memory` (`STATEFUN_CACHE_MEMORY`): the address cache's budget in bytes (`Limits.maxCacheBytes`). */
+  readonly cacheBytes?: number | undefined;
 }
 
 export interface MessageArgs {
@@ -154,6 +156,14 @@ export function buildProgram(actions: CliActions): Command {
       "below this much free space on the data directory's disk the ingress answers 507 (default 64MiB)",
       parseSize,
     )
+    .addOption(
+      new Option(
+        "--cache-memory <size>",
+        "budget of the cached instances and their state; past it the least recently used idle ones are forgotten (default 256MiB)",
+      )
+        .env("STATEFUN_CACHE_MEMORY")
+        .argParser(parseSize),
+    )
     .action(async (modules: string[], opts, command: Command) => {
       const cluster = clusterArgs(opts, (message) => command.error(`error: ${message}`));
       const ports: Partial<Record<keyof ServerPorts, number>> = {};
@@ -179,6 +189,7 @@ export function buildProgram(actions: CliActions): Command {
               },
             }),
         ...(opts.minFreeDisk === undefined ? {} : { minFreeBytes: opts.minFreeDisk }),
+        ...(opts.cacheMemory === undefined ? {} : { cacheBytes: opts.cacheMemory }),
         ...cluster,
       });
     });

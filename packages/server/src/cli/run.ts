@@ -20,6 +20,7 @@ export async function runCommand(args: RunArgs, logger?: Logger): Promise<Runnin
     modulesDirs: args.modulesDirs,
     parkLimits: args.parkLimits,
     disk: args.minFreeBytes === undefined ? undefined : { minFreeBytes: args.minFreeBytes },
+    limits: args.cacheBytes === undefined ? undefined : { maxCacheBytes: args.cacheBytes },
     logger,
     onFatal: (error) => {
       console.error(`statefun: the runtime failed, exiting (restart to recover from the store): ${(error as Error).message ?? error}`);

@@ -1,0 +1,60 @@
+import type { StoredMessage } from "../store/types.js";
+
+/**
+ * Awaited ingress messages handed to their mailbox before their commit, so that a quick
+ * invocation's effects join the same commit as the message: one durable commit per request-reply.
+ *
+ * The message's unit is enqueued before it is delivered, so its commit comes no later than the
+ * commit of any unit that consumes it (commits apply in order: a crash rolls both back). Its seq
+ * is handed out when its batch forms; an invocation that finished before keeps a place in its
+ * consumed list, filled in then (`assigned`), still before that list is read (the consumer's
+ * unit comes later in the queue). Once stored, the message is also in the committed batch the
+ * inbox is given, and may be read back from the store while its consumption is not committed:
+ * the inbox must not hand it over a second time (`handedOverEarly`).
+ *
+ * Only for a single owner, whose inbox reads by seq (everything at or below `handedOver` has
+ * been handed over), and only while no backlog waits in the store (an early message must not pass
+ * a message committed before it to the same address).
+ */
+export class EarlyIngress {
+  /** Early messages without a seq, with the consumed lists (and places) waiting for it. */
+  private readonly unassigned = new Map<StoredMessage, { list: number[]; index: number }[]>();
+  /** Seqs of early messages the inbox may still offer again. */
+  private readonly seqs = new Set<number>();
+
+  /** `m` goes to its mailbox before its commit. */
+  delivering(m: StoredMessage): void {
+    this.unassigned.set(m, []);
+  }
+
+  /** An invocation consumed `m` before its seq was known: `list[index]` gets it once it is. */
+  consumedUnassigned(m: StoredMessage, list: readonly number[], index: number): void {
+    this.unassigned.get(m)?.push({ list: list as number[], index });
+  }
+
+  /** The commit pipeline gave `m` its seq (as its batch formed). */
+  assigned(m: StoredMessage): void {
+    const waiting = this.unassigned.get(m);
+    if (waiting === undefined) return;
+    this.unassigned.delete(m);
+    for (const { list, index } of waiting) list[index] = m.seq;
+    this.seqs.add(m.seq);
+  }
+
+  /** True when the inbox offers a message already handed over early: it must not be delivered again. */
+  handedOverEarly(m: StoredMessage): boolean {
+    return this.seqs.size > 0 && this.seqs.has(m.seq);
+  }
+
+  /** The inbox handed over (or read past) every seq up to `handedOver`: it never offers those again. */
+  prune(handedOver: number): void {
+    if (this.seqs.size === 0) return;
+    for (const seq of this.seqs) if (seq <= handedOver) this.seqs.delete(seq);
+  }
+
+  /** A commit failed or the engine is thrown away: forget everything. */
+  clear(): void {
+    this.unassigned.clear();
+    this.seqs.clear();
+  }
+}
