@@ -11,6 +11,7 @@ import type {
   Fence,
   LoadOptions,
   MessagePage,
+  OrderedEgressRow,
   RegistryChange,
   RegistrySnapshot,
   ReplyRow,
@@ -28,6 +29,7 @@ import { backupSqlite } from "./backup.js";
 import { SqliteCluster } from "./cluster.js";
 import { committer } from "./commit.js";
 import { SqliteConsoleReads } from "./console-reads.js";
+import { orderedEgress } from "./egress-delivery.js";
 import { DATABASE_FILE, openExclusive } from "./lock.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
 import { expiredState, loadMessages, loadTimers, peekEgress } from "./queries.js";
@@ -257,6 +259,14 @@ export class SqliteStore implements Store {
 
   async peekEgress(topic: string, limit: number, exclude?: ReadonlySet<number>): Promise<EgressRow[]> {
     return peekEgress(this.#ready().s, topic, limit, exclude);
+  }
+
+  async egressOrder(): Promise<string> {
+    return "id";
+  }
+
+  async orderedEgress(after: number, limit: number): Promise<OrderedEgressRow[]> {
+    return orderedEgress(this.#ready().db, after, limit);
   }
 
   async claimEgress(topic: string, claimant: string, leaseMs: number): Promise<EgressClaim | undefined> {
