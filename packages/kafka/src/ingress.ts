@@ -1,5 +1,6 @@
 import type { Logger, SourceSink } from "@statefun-ts/runtime";
 import type { ConsumedBatch, KafkaAdmin, KafkaClient, KafkaConsumer } from "./client.js";
+import { LagOffsets } from "./lag-offsets.js";
 import { type KafkaRouter, keyRouter, recordsToMessages } from "./records.js";
 import type { KafkaIngressSpec } from "./spec.js";
 
@@ -44,6 +45,7 @@ export class KafkaIngress {
   private joined = false;
   private problem: string | undefined = "connecting to the broker";
   private retry: NodeJS.Timeout | undefined;
+  private lagOffsets: LagOffsets | undefined;
 
   constructor(private readonly options: KafkaIngressOptions) {
     this.source = `kafka:${options.spec.id}`;
@@ -67,6 +69,7 @@ export class KafkaIngress {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
+    await this.lagOffsets?.flush();
     await this.consumer?.stop().catch(() => {});
   }
 
@@ -76,6 +79,7 @@ export class KafkaIngress {
     const fromBeginning = spec.autoOffsetResetPosition === "earliest" || spec.startupPosition.type === "earliest";
     const consumer = client.consumer({ groupId: spec.consumerGroupId, fromBeginning });
     this.consumer = consumer;
+    this.lagOffsets = new LagOffsets(consumer);
     try {
       await consumer.run(
         spec.topics.map((t) => t.topic),
@@ -155,7 +159,7 @@ export class KafkaIngress {
       return;
     }
     batch.resolve(to - 1);
-    void consumer.commitOffset(topic, partition, to).catch(() => {});
+    this.lagOffsets?.note(topic, partition, to);
   }
 
   /** Loads a partition's position (storing the startup position when there is none) and seeks there. */
