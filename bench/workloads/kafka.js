@@ -17,7 +17,10 @@ import { arg, peakRssMiB, percentile, report, sleep, tempDir } from "./common.js
 const records = arg("records", 100_000);
 const keys = arg("keys", 10_000);
 const seconds = arg("seconds", 10);
-const rates = (process.argv.includes("--rates") ? process.argv[process.argv.indexOf("--rates") + 1] : "10000,20000").split(",").map(Number);
+const rates = (process.argv.includes("--rates") ? process.argv[process.argv.indexOf("--rates") + 1] : "10000,20000")
+  .split(",")
+  .map(Number)
+  .filter((rate) => rate > 0);
 const semantic = process.argv.includes("--semantic") ? process.argv[process.argv.indexOf("--semantic") + 1] : "exactly-once";
 const BROKER = fileURLToPath(new URL("../../scripts/kafka/broker.sh", import.meta.url));
 

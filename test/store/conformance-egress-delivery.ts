@@ -37,5 +37,11 @@ export function egressDeliveryTests(ctx: Context): void {
       expect(rows[0]!.seq).toBe(one!.seq);
       expect(rows[1]!.seq).toBeGreaterThan(one!.seq);
     });
+
+    it("keeps the records of one commit in the order they were written (one partition's records keep their order in Kafka)", async () => {
+      const many = Array.from({ length: 40 }, (_, n) => record("k", "", n));
+      await ctx.store.commit(batch(ctx.fence, { egress: many }));
+      expect(values(await ctx.store.orderedEgress(0, 100))).toEqual(many.map((r) => `k-${r.createdAt}`));
+    });
   });
 }

@@ -31,8 +31,11 @@ export const egressDeliveryMigration: Migration = {
         IF (SELECT last_value FROM egress_seq) <= floor THEN
           PERFORM setval('egress_seq', floor);
         END IF;
-        UPDATE egress SET seq = nextval('egress_seq')
-          WHERE id IN (SELECT id FROM egress WHERE seq IS NULL AND topic = '' ORDER BY id LIMIT most);
+        -- In id order within one numbering: the records of one commit keep the order they were written in.
+        UPDATE egress e SET seq = n.seq
+          FROM (SELECT id, nextval('egress_seq') AS seq
+                FROM (SELECT id FROM egress WHERE seq IS NULL AND topic = '' ORDER BY id LIMIT most) o) n
+          WHERE e.id = n.id;
       END
       $fn$;
     `);
