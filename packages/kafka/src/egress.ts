@@ -46,6 +46,7 @@ const ROUND_ROWS = 10_000;
 /** Key and value bytes per produce request (a broker refuses a partition batch past `message.max.bytes`, 1 MiB by default). */
 const REQUEST_BYTES = 900_000;
 const IDLE_MS = 5;
+const UTF8 = new TextEncoder();
 
 /**
  * A Kafka egress: delivers committed outbox records of its egress id to Kafka (records leave only
@@ -230,7 +231,7 @@ export class KafkaEgress {
       let record: ProducedRecord;
       try {
         const decoded = decodeKafkaProducerRecord(row.argument);
-        record = { topic: decoded.topic, key: decoded.key === "" ? null : new TextEncoder().encode(decoded.key), value: decoded.value };
+        record = { topic: decoded.topic, key: decoded.key === "" ? null : UTF8.encode(decoded.key), value: decoded.value };
       } catch (error) {
         logger.error(
           { egress: spec.id, record: row.id, error: String(error) },
