@@ -12,7 +12,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { silentLogger } from "../../packages/runtime/dist/index.js";
 import { customType, kafkaEgress, statefulFunction, statefunModule, Types, valueSpec } from "../../packages/sdk/dist/index.js";
 import { parseModuleYaml, startServer } from "../../packages/server/dist/index.js";
-import { arg, peakRssMiB, report, sleep, tempDir } from "./common.js";
+import { arg, mainThreadCpuMicros, peakRssMiB, report, sleep, tempDir } from "./common.js";
 
 const records = arg("records", 100_000);
 const keys = arg("keys", 10_000);
@@ -89,11 +89,14 @@ spec:
   // Saturation: every record produced at once; throughput only (a record's latency here is mostly
   // the backlog ahead of it).
   {
+    const cpu = process.cpuUsage();
+    const main = mainThreadCpuMicros();
     const r = await load(["saturation", "--records", String(records)]);
     report({
       workload: "kafka",
       mode: `${mode}; saturation: ${records} records produced at once`,
       msgsPerSec: Math.round(r.count / ((r.last - r.first) / 1000)),
+      ...cpuPerMessage(cpu, main, r.count),
       latency: "none (backlog drain)",
       peakRssMiB: peakRssMiB(),
     });
@@ -103,16 +106,28 @@ spec:
   // due (a stalled producer does not hide latency); p50/p99 are per record, from that time to the
   // read_committed reader seeing the output.
   for (const rate of rates) {
+    const cpu = process.cpuUsage();
+    const main = mainThreadCpuMicros();
     const r = await load(["open", "--rate", String(rate), "--seconds", String(seconds)]);
     report({
       workload: "kafka",
       mode: `${mode}; open loop: ${rate} records/s for ${seconds} s`,
       msgsPerSec: Math.round(r.count / ((r.last - r.first) / 1000)),
+      ...cpuPerMessage(cpu, main, r.count),
       p50ms: r.p50ms,
       p99ms: r.p99ms,
       latency: "per record, due time to read_committed consume",
       peakRssMiB: peakRssMiB(),
     });
+  }
+
+  /** The worker's CPU (this process: all threads, and the main thread alone) per record since `cpu`/`main`. */
+  function cpuPerMessage(cpu, main, count) {
+    const used = process.cpuUsage(cpu);
+    return {
+      cpuMicrosPerMsg: (used.user + used.system) / count,
+      mainThreadCpuMicrosPerMsg: (mainThreadCpuMicros() - main) / count,
+    };
   }
 
   /** Runs one phase of bench/workloads/kafka-load.js; resolves with what it measured. */
