@@ -22,7 +22,20 @@ export async function createTopic(topic: string, partitions = 1, brokers = testB
   const admin = kafka(brokers).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: false });
+    // kafkajs' own wait for leaders gives up when the broker does not know the new topic yet
+    // ("This server does not host this topic-partition"): ask again until every partition has one.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        const found = topics[0]?.partitions ?? [];
+        if (found.length === partitions && found.every((p) => p.leader >= 0)) return;
+      } catch (error) {
+        if (attempt >= 100) throw error;
+      }
+      if (attempt >= 100) throw new Error(`topic ${topic}: its ${partitions} partitions have no leader yet`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   } finally {
     await admin.disconnect();
   }

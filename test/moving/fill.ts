@@ -7,7 +7,7 @@ import { addr, batch, bytes, ingress, message, range, text } from "../store/help
 export const AWKWARD_IDS = ["a", "B", "b", "Z", "é", "e", "z", "ｚ", "😀", "id/with/slashes", "0", "10", "9"];
 
 /**
- * Fills an open store with rows of every kind an export holds: registry entries, state specs, a
+ * Fills an open store with rows of every kind an export holds: module catalog entries, state specs, a
  * parked type, state (with and without expiry, `instances` × 3 values, plus awkward ids), waiting
  * and delayed messages (some cancelled), egress records (some delivered), dead letters (one
  * replayed), replies, idempotency keys, and ingress source positions (Kafka partitions, whose
@@ -16,10 +16,14 @@ export const AWKWARD_IDS = ["a", "B", "b", "Z", "é", "e", "z", "ｚ", "😀", "
 export async function fillStore(store: Store, options: { keyGroups: number; instances: number }): Promise<void> {
   const { keyGroups } = options;
   const fence = { owner: "filler", epochs: await store.acquire("filler", range(keyGroups)) };
-  await store.changeRegistry({ kind: "module", name: "shop", body: "kind: io.statefun.endpoints.v2/http\nspec: {}\n" });
-  await store.changeRegistry({ kind: "function", name: "remote/*", body: '{"kind":"remote","url":"http://127.0.0.1:9/{function.name}"}' });
-  await store.changeRegistry({ kind: "function", name: "gone/fn", body: "{}" });
-  await store.changeRegistry({ kind: "function", name: "gone/fn", body: null });
+  await store.changeModuleCatalog({ kind: "module", name: "shop", body: "kind: io.statefun.endpoints.v2/http\nspec: {}\n" });
+  await store.changeModuleCatalog({
+    kind: "function",
+    name: "remote/*",
+    body: '{"kind":"remote","url":"http://127.0.0.1:9/{function.name}"}',
+  });
+  await store.changeModuleCatalog({ kind: "function", name: "gone/fn", body: "{}" });
+  await store.changeModuleCatalog({ kind: "function", name: "gone/fn", body: null });
   await store.saveStateSpecs("remote/counter", [
     { name: "count", typename: "io.statefun.types/int", expiration: { mode: "none" } },
     { name: "seen", typename: "io.statefun.types/string", expiration: { mode: "after-write", millis: 60_000 } },

@@ -34,7 +34,7 @@ function variant(content: string[] | string): string {
   return file;
 }
 
-/** Rows in the store (every kind but the registry version), opened and closed again. */
+/** Rows in the store (every kind but the module catalog version, `registry-version`), opened and closed again. */
 async function rowsIn(store: Store): Promise<number> {
   await store.open();
   try {

@@ -107,7 +107,7 @@ describe("export and import", () => {
       await store.commit(batch(fence, { egress: [{ egress: "out", topic: "odd", argument: text("new"), createdAt: 9 }] }));
       const odd = await store.peekEgress("odd", 100);
       expect(odd.at(-1)!.id).toBeGreaterThan(maxEgress);
-      expect(await store.registryVersion()).toBe(4);
+      expect(await store.moduleCatalogVersion()).toBe(4);
       expect((await store.loadState(addr("😀"))).map((e) => e.name)).toEqual(["count", "name", "session"]);
       expect(await store.loadSourcePositions("kafka-egress")).toEqual(new Map([["outbox", 77]]));
       expect((await store.loadSourcePositions("kafka:orders")).get("orders/10")).toBe(9_007_199_254_740_000);

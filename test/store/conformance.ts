@@ -6,9 +6,9 @@ import { egressDeliveryTests } from "./conformance-egress-delivery.js";
 import { expiryTests } from "./conformance-expiry.js";
 import { leaseTests } from "./conformance-leases.js";
 import { messageTests } from "./conformance-messages.js";
+import { moduleCatalogTests } from "./conformance-module-catalog.js";
 import { propertyTests } from "./conformance-property.js";
 import { recordTests } from "./conformance-records.js";
-import { registryTests } from "./conformance-registry.js";
 import { sourcePositionTests } from "./conformance-source-positions.js";
 import { type MakeStore, range, type StoreHarness } from "./helpers.js";
 
@@ -67,7 +67,7 @@ export function storeConformance(name: string, makeStore: MakeStore): void {
     durabilityTests(ctx);
     expiryTests(ctx);
     propertyTests(ctx);
-    registryTests(ctx);
+    moduleCatalogTests(ctx);
     clusterTests(ctx);
     sourcePositionTests(ctx);
     egressDeliveryTests(ctx);

@@ -134,13 +134,15 @@ describe("claims between workers", () => {
   });
 });
 
-describe("registry and bad input", () => {
-  it("raises the registry version once per change, whichever worker changes it at once", async () => {
+describe("module catalog and bad input", () => {
+  it("raises the module catalog version once per change, whichever worker changes it at once", async () => {
     const versions = await Promise.all(
-      range(12).map((n) => worker(n % 3).changeRegistry({ kind: "module", name: `m${n % 4}`, body: n % 5 === 0 ? null : `body ${n}` })),
+      range(12).map((n) =>
+        worker(n % 3).changeModuleCatalog({ kind: "module", name: `m${n % 4}`, body: n % 5 === 0 ? null : `body ${n}` }),
+      ),
     );
     expect([...versions].sort((a, b) => a - b)).toEqual(range(12).map((n) => n + 1));
-    expect((await worker(1).loadRegistry()).version).toBe(12);
+    expect((await worker(1).loadModuleCatalog()).version).toBe(12);
   });
 
   it("names a bad lease duration", async () => {

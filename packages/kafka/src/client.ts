@@ -25,8 +25,13 @@ export interface ConsumedBatch {
 }
 
 export interface ConsumerHandlers {
-  /** After every (re)join of the group: what this member was assigned, by topic. */
-  readonly assigned: (assignment: ReadonlyMap<string, readonly number[]>) => void;
+  /**
+   * After every (re)join of the group: what this member was assigned, by topic. No batch is
+   * handed out until the returned promise settles, and one fetched before a `seek` made in it is
+   * dropped: a partition's first batch starts where it was sought (never at the group's
+   * committed offset), even for a partition that gets no record for a while.
+   */
+  readonly assigned: (assignment: ReadonlyMap<string, readonly number[]>) => Promise<void> | void;
   /** Handles one batch; the next batch of the same partition waits for it. */
   readonly batch: (batch: ConsumedBatch) => Promise<void>;
 }
@@ -78,6 +83,8 @@ export interface KafkaAdmin {
   offsets(topic: string): Promise<PartitionOffsets[]>;
   /** The first offset at or after `timestamp` (epoch ms) of each partition (the end when none). */
   offsetsAt(topic: string, timestamp: number): Promise<Map<number, number>>;
+  /** The names of the topics that exist. */
+  listTopics(): Promise<string[]>;
   /** The group's committed offsets of a topic, by partition (absent: none). */
   groupOffsets(groupId: string, topic: string): Promise<Map<number, number>>;
   close(): Promise<void>;
@@ -95,7 +102,7 @@ export interface ConsumerOptions {
   readonly groupId: string;
   /** Where a partition starts when the group has no committed offset. */
   readonly fromBeginning: boolean;
-  /** Read only committed records of transactional producers (default true). */
+  /** Read only committed records of transactional producers (default true). A consumer never creates topics. */
   readonly readCommitted?: boolean | undefined;
 }
 

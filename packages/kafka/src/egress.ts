@@ -48,6 +48,15 @@ const REQUEST_BYTES = 900_000;
 const IDLE_MS = 5;
 const UTF8 = new TextEncoder();
 
+/** An egress as `GET /v1/io` shows it. */
+export interface KafkaEgressStatus {
+  readonly id: string;
+  readonly address: string;
+  readonly deliverySemantic: "exactly-once" | "at-least-once" | "none";
+  /** Undefined when connected; otherwise what it waits for (as `/readyz` says). */
+  readonly problem: string | undefined;
+}
+
 /**
  * A Kafka egress: delivers committed outbox records of its egress id to Kafka (records leave only
  * after the commit that produced them). `exactly-once`: each round in a Kafka transaction that also
@@ -84,6 +93,12 @@ export class KafkaEgress {
 
   get notReady(): string | undefined {
     return this.problem;
+  }
+
+  /** What this egress is (`GET /v1/io`, the console's I/O page). */
+  status(): KafkaEgressStatus {
+    const { id, address, deliverySemantic } = this.options.spec;
+    return { id, address, deliverySemantic: deliverySemantic.type, problem: this.problem };
   }
 
   start(): void {

@@ -13,9 +13,9 @@ export type {
   ProducedRecord,
   ProducerOptions,
 } from "./client.js";
-export type { KafkaEgressOptions, OrderedRow, Outbox } from "./egress.js";
+export type { KafkaEgressOptions, KafkaEgressStatus, OrderedRow, Outbox } from "./egress.js";
 export { KafkaEgress, PROGRESS_TOPIC } from "./egress.js";
-export type { IngressProblem, KafkaIngressOptions } from "./ingress.js";
+export type { IngressProblem, KafkaIngressOptions, KafkaIngressStatus } from "./ingress.js";
 export { KafkaIngress } from "./ingress.js";
 export { kafkajsClient } from "./kafkajs.js";
 export type { KafkaRouter } from "./records.js";

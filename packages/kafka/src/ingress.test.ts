@@ -17,6 +17,8 @@ class FakeConsumer implements KafkaConsumer {
   }
   async commitOffset() {}
   async stop() {}
+  /** How many paused partitions were resumed. */
+  resumed = 0;
   deliver(from: number, count: number): Promise<void> {
     const records = Array.from({ length: count }, (_, i) => ({
       offset: from + i,
@@ -30,7 +32,9 @@ class FakeConsumer implements KafkaConsumer {
       records,
       stale: () => false,
       resolve: () => {},
-      pause: () => () => {},
+      pause: () => () => {
+        this.resumed++;
+      },
     };
     return this.handlers!.batch(batch);
   }
@@ -46,6 +50,7 @@ function fakeClient(consumer: FakeConsumer): KafkaClient {
       createTopics: async () => {},
       offsets: async () => [{ partition: 0, low: 0, high: 100 }],
       offsetsAt: async () => new Map(),
+      listTopics: async () => ["t"],
       groupOffsets: async () => new Map(),
       close: async () => {},
     }),
@@ -73,9 +78,7 @@ describe("KafkaIngress", () => {
     runtime = new Runtime({ store, logger: silentLogger });
     await runtime.start();
     const [a, b] = [new FakeConsumer(), new FakeConsumer()];
-    const ingresses = [a, b].map(
-      (c) => new KafkaIngress({ spec, client: fakeClient(c), sink: runtime!.sources(), logger: silentLogger, seekOnAssignment: true }),
-    );
+    const ingresses = [a, b].map((c) => new KafkaIngress({ spec, client: fakeClient(c), sink: runtime!.sources(), logger: silentLogger }));
     for (const ingress of ingresses) ingress.start();
     await new Promise((resolve) => setTimeout(resolve, 10));
     // Both are assigned the partition (a rebalance in flight) and read its position: 0.
@@ -116,6 +119,33 @@ describe("KafkaIngress", () => {
       "Kafka ingress test/in: record t/0@0: the record has no key (a Kafka ingress uses the key as the target id)",
     );
     expect(await store.loadSourcePositions("kafka:test/in")).toEqual(new Map([["t/0", 1]]));
+    await ingress.stop();
+  });
+
+  it("pauses a partition while the runtime is overloaded, seeking back to the stored position, and resumes it after", async () => {
+    const store = new MemoryStore();
+    runtime = new Runtime({ store, logger: silentLogger });
+    await runtime.start();
+    let overloaded = true;
+    const sink = { ...runtime.sources(), overloaded: () => overloaded };
+    const consumer = new FakeConsumer();
+    const ingress = new KafkaIngress({ spec, client: fakeClient(consumer), sink, logger: silentLogger });
+    ingress.start();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await consumer.handlers!.assigned(new Map([["t", [0]]]));
+    await consumer.deliver(0, 10);
+    expect((await store.stats()).messages).toBe(0);
+    expect(consumer.seeks).toEqual(["t/0@0", "t/0@0"]);
+    expect(ingress.status()).toMatchObject({ assigned: ["t/0"], paused: ["t/0"], pauses: 1, problem: undefined });
+    overloaded = false;
+    for (let i = 0; ingress.status().paused.length > 0; i++) {
+      if (i > 100) throw new Error("never resumed");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(consumer.resumed).toBe(1);
+    await consumer.deliver(0, 10);
+    expect((await store.stats()).messages).toBe(10);
+    expect(ingress.status()).toMatchObject({ paused: [], pauses: 1 });
     await ingress.stop();
   });
 });

@@ -16,18 +16,30 @@ export interface KafkaIngressOptions {
   readonly client: KafkaClient;
   readonly sink: SourceSink;
   readonly logger: Logger;
-  /**
-   * Seek every assigned partition to its stored position at assignment, before any batch (tests
-   * only for now: with kafkajs this raced its first fetch; by default a partition's position is
-   * checked against the first batch fetched from it).
-   */
-  readonly seekOnAssignment?: boolean | undefined;
+  /** How often a missing topic or an unreachable broker is tried again (default 1 s). */
+  readonly retryMs?: number | undefined;
   /** Routers by topic, replacing StateFun's key routing (embedded modules). */
   readonly routers?: ReadonlyMap<string, KafkaRouter> | undefined;
 }
 
 /** Why an ingress is not ready, or undefined when it is. */
 export type IngressProblem = string | undefined;
+
+/** What an ingress is doing (`GET /v1/io`, the console's I/O page). */
+export interface KafkaIngressStatus {
+  readonly id: string;
+  readonly address: string;
+  readonly consumerGroupId: string;
+  readonly topics: readonly string[];
+  /** Undefined when ready; otherwise what it waits for (as `/readyz` says). */
+  readonly problem: string | undefined;
+  /** The partitions this worker was assigned at the last join, `topic/partition`. */
+  readonly assigned: readonly string[];
+  /** The partitions paused now because the runtime is overloaded. */
+  readonly paused: readonly string[];
+  /** How many times a partition was paused for overload since the ingress started. */
+  readonly pauses: number;
+}
 
 /**
  * A Kafka ingress: consumes its topics in its consumer group and turns each record into one
@@ -43,9 +55,15 @@ export class KafkaIngress {
   private readonly routers = new Map<string, KafkaRouter>();
   private stopped = false;
   private joined = false;
+  /** Assignments whose positions are being read and sought (the partitions are held meanwhile). */
+  private positioning = 0;
   private problem: string | undefined = "connecting to the broker";
   private retry: NodeJS.Timeout | undefined;
   private lagOffsets: LagOffsets | undefined;
+  private assignment: string[] = [];
+  private readonly paused = new Set<string>();
+  private pauses = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: KafkaIngressOptions) {
     this.source = `kafka:${options.spec.id}`;
@@ -56,9 +74,24 @@ export class KafkaIngress {
     return this.options.spec.id;
   }
 
-  /** Undefined once the consumer joined its group; otherwise what it is waiting for. */
+  /** Undefined once the consumer joined its group and sought its partitions to their stored positions; otherwise what it waits for. */
   get notReady(): IngressProblem {
-    return this.joined ? undefined : this.problem;
+    if (!this.joined) return this.problem;
+    return this.positioning > 0 ? "reading the stored positions of its assigned partitions" : undefined;
+  }
+
+  status(): KafkaIngressStatus {
+    const { spec } = this.options;
+    return {
+      id: spec.id,
+      address: spec.address,
+      consumerGroupId: spec.consumerGroupId,
+      topics: spec.topics.map((t) => t.topic),
+      problem: this.notReady,
+      assigned: [...this.assignment],
+      paused: [...this.paused].sort(),
+      pauses: this.pauses,
+    };
   }
 
   /** Starts consuming in the background; a broker that cannot be reached is retried until `stop`. */
@@ -69,6 +102,8 @@ export class KafkaIngress {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     await this.lagOffsets?.flush();
     await this.consumer?.stop().catch(() => {});
   }
@@ -76,6 +111,15 @@ export class KafkaIngress {
   private async connect(): Promise<void> {
     if (this.stopped) return;
     const { spec, client, logger } = this.options;
+    const missing = await this.missingTopics();
+    if (missing === undefined || missing.length > 0) {
+      if (missing !== undefined) {
+        this.problem = `topic${missing.length > 1 ? "s" : ""} ${missing.join(", ")} ${missing.length > 1 ? "do" : "does"} not exist on the broker at ${spec.address} (the ingress waits for ${missing.length > 1 ? "them" : "it"}; it never creates topics)`;
+        logger.warn({ ingress: spec.id, missing }, "Kafka ingress: topics missing, waiting for them");
+      }
+      if (!this.stopped) this.retry = setTimeout(() => void this.connect(), this.options.retryMs ?? 1_000);
+      return;
+    }
     const fromBeginning = spec.autoOffsetResetPosition === "earliest" || spec.startupPosition.type === "earliest";
     const consumer = client.consumer({ groupId: spec.consumerGroupId, fromBeginning });
     this.consumer = consumer;
@@ -84,13 +128,20 @@ export class KafkaIngress {
       await consumer.run(
         spec.topics.map((t) => t.topic),
         {
-          assigned: (assignment) => {
-            // Another member may have advanced any partition: read every position again from the store.
+          assigned: async (assignment) => {
+            // Another member may have advanced any partition: read every position again from the store
+            // and seek there before the consumer fetches any of them (it holds them until this settles).
             this.states.clear();
             this.joined = true;
+            this.assignment = [...assignment].flatMap(([topic, partitions]) => partitions.map((p) => `${topic}/${p}`));
             logger.info({ ingress: spec.id, assignment: Object.fromEntries(assignment) }, "Kafka ingress assigned");
-            if (this.options.seekOnAssignment) {
-              for (const [topic, partitions] of assignment) for (const partition of partitions) this.seekStored(consumer, topic, partition);
+            this.positioning++;
+            try {
+              await Promise.all(
+                [...assignment].flatMap(([topic, partitions]) => partitions.map((p) => this.seekStored(consumer, topic, p))),
+              );
+            } finally {
+              this.positioning--;
             }
           },
           batch: (batch) => this.handle(consumer, batch),
@@ -100,7 +151,7 @@ export class KafkaIngress {
       this.problem = `cannot reach the Kafka broker at ${spec.address}: ${(error as Error).message}`;
       logger.warn({ ingress: spec.id, error: String(error) }, "Kafka ingress: connecting failed, retrying");
       await consumer.stop().catch(() => {});
-      if (!this.stopped) this.retry = setTimeout(() => void this.connect(), 1_000);
+      if (!this.stopped) this.retry = setTimeout(() => void this.connect(), this.options.retryMs ?? 1_000);
     }
   }
 
@@ -115,6 +166,8 @@ export class KafkaIngress {
       loading.catch(() => this.states.delete(key));
     }
     const state = await loading;
+    // A seek made while the position loaded (at assignment) makes this batch one from before it.
+    if (this.stopped || batch.stale()) return;
     if (batch.fetchedOffset > state.pos && !state.sought) {
       // Fetched from past the stored position (Kafka's offsets ahead of the store): go back.
       state.sought = true;
@@ -162,36 +215,66 @@ export class KafkaIngress {
     this.lagOffsets?.note(topic, partition, to);
   }
 
-  /** Loads a partition's position (storing the startup position when there is none) and seeks there. */
-  private seekStored(consumer: KafkaConsumer, topic: string, partition: number): void {
+  /**
+   * Loads a partition's position (storing the startup position when there is none) and seeks
+   * there. A failure is logged: the partition's first batch then loads the position again and
+   * seeks if it was fetched from past it.
+   */
+  private async seekStored(consumer: KafkaConsumer, topic: string, partition: number): Promise<void> {
     const key = `${topic}/${partition}`;
     const loading = this.load(topic, partition);
     this.states.set(key, loading);
-    loading.then(
-      (state) => {
-        if (this.stopped || this.states.get(key) !== loading) return;
-        state.sought = true;
-        consumer.seek(topic, partition, state.pos);
-      },
-      (error: unknown) => {
-        if (this.states.get(key) === loading) this.states.delete(key);
-        this.options.logger.warn(
-          { ingress: this.options.spec.id, partition: key, error: String(error) },
-          "Kafka ingress: reading the position failed",
-        );
-      },
-    );
+    try {
+      const state = await loading;
+      if (this.stopped || this.states.get(key) !== loading) return;
+      state.sought = true;
+      consumer.seek(topic, partition, state.pos);
+    } catch (error) {
+      if (this.states.get(key) === loading) this.states.delete(key);
+      this.options.logger.warn(
+        { ingress: this.options.spec.id, partition: key, error: String(error) },
+        "Kafka ingress: reading the position failed",
+      );
+    }
   }
 
+  /** Stops fetching the batch's partition (from its stored position, refetched later) until the runtime can take more. */
   private pauseWhileOverloaded(consumer: KafkaConsumer, batch: ConsumedBatch, pos: number): void {
+    const key = `${batch.topic}/${batch.partition}`;
     const resume = batch.pause();
     consumer.seek(batch.topic, batch.partition, pos);
+    this.paused.add(key);
+    this.pauses++;
+    this.options.logger.debug({ ingress: this.options.spec.id, partition: key }, "Kafka ingress: runtime overloaded, partition paused");
     const check = () => {
+      this.timers.delete(timer);
       if (this.stopped) return;
-      if (this.options.sink.overloaded()) this.retry = setTimeout(check, 100);
-      else resume();
+      if (this.options.sink.overloaded()) {
+        timer = setTimeout(check, 100);
+        this.timers.add(timer);
+        return;
+      }
+      this.paused.delete(key);
+      resume();
     };
-    this.retry = setTimeout(check, 100);
+    let timer = setTimeout(check, 100);
+    this.timers.add(timer);
+  }
+
+  /** The topics of the spec the broker does not have; undefined when the broker cannot be asked (the problem says why). */
+  private async missingTopics(): Promise<string[] | undefined> {
+    const { spec, client } = this.options;
+    let admin: KafkaAdmin | undefined;
+    try {
+      admin = await client.admin();
+      const existing = new Set(await admin.listTopics());
+      return spec.topics.map((t) => t.topic).filter((t) => !existing.has(t));
+    } catch (error) {
+      this.problem = `cannot reach the Kafka broker at ${spec.address}: ${(error as Error).message}`;
+      return undefined;
+    } finally {
+      await admin?.close().catch(() => {});
+    }
   }
 
   /** The stored position of a partition; with none, where `startupPosition` says, stored at once (so a restart starts there too). */

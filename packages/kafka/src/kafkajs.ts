@@ -57,6 +57,7 @@ export const kafkajsClient: KafkaClientFactory = ({ brokers, clientId, propertie
           sessionTimeout: num(properties, "session.timeout.ms") ?? 10_000,
           heartbeatInterval: 1_000,
           rebalanceTimeout: 10_000,
+          allowAutoTopicCreation: false,
           retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2_000 },
         }),
         options,
@@ -73,9 +74,17 @@ export const kafkajsClient: KafkaClientFactory = ({ brokers, clientId, propertie
 function consumer(c: KjsConsumer, options: ConsumerOptions): KafkaConsumer {
   return {
     async run(topics, handlers: ConsumerHandlers) {
+      // The seeks of the last assignment: batches wait for them. kafkajs emits GROUP_JOIN before
+      // the first fetch of a generation, and a broker's fetcher fetches again only once the
+      // batches of its last fetch are handled, so a seek made while a batch waits here is still
+      // pending when it ends: `isStale()` tells that batch (fetched from the group's committed
+      // offset) to be dropped, and the next fetch starts at the seek.
+      let positioned: Promise<void> = Promise.resolve();
       c.on(c.events.GROUP_JOIN, (event) => {
         const assignment = new Map<string, number[]>(Object.entries(event.payload.memberAssignment));
-        handlers.assigned(assignment);
+        positioned = Promise.resolve()
+          .then(() => handlers.assigned(assignment))
+          .catch(() => {});
       });
       await c.connect();
       await c.subscribe({ topics: [...topics], fromBeginning: options.fromBeginning });
@@ -84,6 +93,8 @@ function consumer(c: KjsConsumer, options: ConsumerOptions): KafkaConsumer {
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 16,
         eachBatch: async ({ batch, isStale, pause, resolveOffset }) => {
+          await positioned;
+          if (isStale()) return;
           const consumed: ConsumedBatch = {
             topic: batch.topic,
             partition: batch.partition,
@@ -158,6 +169,7 @@ function adminOf(admin: Admin): KafkaAdmin {
       const found = await admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
       return new Map(found.map((p) => [p.partition, Number(p.offset)]));
     },
+    listTopics: () => admin.listTopics(),
     async groupOffsets(groupId, topic) {
       const [found] = await admin.fetchOffsets({ groupId, topics: [topic] });
       const offsets = new Map<number, number>();

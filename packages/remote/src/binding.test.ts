@@ -1,9 +1,9 @@
 import { address, IntCodec, reqreply } from "@statefun-ts/protocol";
-import { StateSpecRegistry } from "@statefun-ts/runtime";
+import { RemoteStateSpecs } from "@statefun-ts/runtime";
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_HANDSHAKE_ROUNDS, type RemoteBinding, remoteBinding } from "./binding.js";
 import { type FakeEndpoint, fakeEndpoint, incomplete, result } from "./fixtures/fake-endpoint.js";
-import { invokeRequest, rejection, specRegistry, str, text } from "./fixtures/invoke.js";
+import { invokeRequest, openStateSpecs, rejection, str, text } from "./fixtures/invoke.js";
 
 const ExpireMode = reqreply.FromFunction_ExpirationSpec_ExpireMode;
 const INT = "io.statefun.types/int";
@@ -19,13 +19,13 @@ afterEach(async () => {
 
 describe("remoteBinding requests", () => {
   it("sends the target, every registered state (values where there are), and the batch's messages in order with callers", async () => {
-    const { registry } = await specRegistry();
-    await registry.register("py/greeter", [
+    const { stateSpecs } = await openStateSpecs();
+    await stateSpecs.register("py/greeter", [
       { name: "seen", typename: INT, expiration: { mode: "none" } },
       { name: "name", typename: STRING, expiration: { mode: "after-write", millis: 1000 } },
     ]);
     endpoint = await fakeEndpoint(() => result(), { path: "/fn/{function.name}" });
-    binding = remoteBinding({ functions: "py/*", urlPathTemplate: endpoint.url }, { specs: registry });
+    binding = remoteBinding({ functions: "py/*", urlPathTemplate: endpoint.url }, { specs: stateSpecs });
     const caller = address("py/other", "x");
     const effects = await binding.invoker.invoke(
       invokeRequest("py/greeter", "bob", [{ argument: str("one") }, { argument: str("two"), caller }], { name: str("Bob") }),
@@ -52,7 +52,7 @@ describe("remoteBinding requests", () => {
   });
 
   it("registers the states an incomplete context asks for, durably, and re-sends the same invocations with them", async () => {
-    const { store, registry } = await specRegistry();
+    const { store, stateSpecs } = await openStateSpecs();
     endpoint = await fakeEndpoint((batch) =>
       batch.state.length === 0
         ? incomplete(["seen", INT, ExpireMode.AFTER_INVOKE, 60_000], ["name", STRING, ExpireMode.AFTER_WRITE, 5000], ["tag", STRING])
@@ -62,7 +62,7 @@ describe("remoteBinding requests", () => {
             ],
           }),
     );
-    binding = remoteBinding({ functions: "py/greeter", urlPathTemplate: endpoint.url }, { specs: registry });
+    binding = remoteBinding({ functions: "py/greeter", urlPathTemplate: endpoint.url }, { specs: stateSpecs });
     const effects = await binding.invoker.invoke(invokeRequest("py/greeter", "bob", [{ argument: str("a") }, { argument: str("b") }]));
     expect([...effects.state.keys()]).toEqual(["seen"]);
     expect(endpoint.batches).toHaveLength(2);
@@ -73,7 +73,7 @@ describe("remoteBinding requests", () => {
       ["name", undefined],
       ["tag", undefined],
     ]);
-    const reloaded = new StateSpecRegistry(store);
+    const reloaded = new RemoteStateSpecs(store);
     await reloaded.load();
     expect(reloaded.get("py/greeter")).toEqual([
       { name: "seen", typename: INT, expiration: { mode: "after-call", millis: 60_000 } },
@@ -83,10 +83,10 @@ describe("remoteBinding requests", () => {
   });
 
   it("fails the batch terminally when a function re-registers a state with another type", async () => {
-    const { registry } = await specRegistry();
-    await registry.register("py/greeter", [{ name: "seen", typename: INT, expiration: { mode: "none" } }]);
+    const { stateSpecs } = await openStateSpecs();
+    await stateSpecs.register("py/greeter", [{ name: "seen", typename: INT, expiration: { mode: "none" } }]);
     endpoint = await fakeEndpoint(() => incomplete(["seen", STRING]));
-    binding = remoteBinding({ functions: "py/greeter", urlPathTemplate: endpoint.url }, { specs: registry });
+    binding = remoteBinding({ functions: "py/greeter", urlPathTemplate: endpoint.url }, { specs: stateSpecs });
     const error = await rejection(binding.invoker.invoke(invokeRequest("py/greeter", "bob", [{ argument: str("a") }])));
     expect(error.code).toBe("STATEFUN_STATE_TYPE");
     expect(error.terminal).toBe(true);
@@ -95,9 +95,9 @@ describe("remoteBinding requests", () => {
   });
 
   it("gives up on an endpoint that keeps asking, naming the function and the states", async () => {
-    const { registry } = await specRegistry();
+    const { stateSpecs } = await openStateSpecs();
     endpoint = await fakeEndpoint(() => incomplete(["seen", INT]));
-    binding = remoteBinding({ functions: "py/greeter", urlPathTemplate: endpoint.url }, { specs: registry });
+    binding = remoteBinding({ functions: "py/greeter", urlPathTemplate: endpoint.url }, { specs: stateSpecs });
     const error = await rejection(binding.invoker.invoke(invokeRequest("py/greeter", "bob", [{ argument: str("a") }])));
     expect(error.terminal).toBe(true);
     expect(error.message).toContain("py/greeter at http://127.0.0.1");
@@ -106,8 +106,8 @@ describe("remoteBinding requests", () => {
   });
 
   it("rejects invalid settings when bound", async () => {
-    const { registry } = await specRegistry();
-    const bind = (spec: Parameters<typeof remoteBinding>[0]) => () => remoteBinding(spec, { specs: registry });
+    const { stateSpecs } = await openStateSpecs();
+    const bind = (spec: Parameters<typeof remoteBinding>[0]) => () => remoteBinding(spec, { specs: stateSpecs });
     expect(bind({ functions: "nope", urlPathTemplate: "http://h/" })).toThrow("invalid type name");
     expect(bind({ functions: "a/b", urlPathTemplate: "ftp://h/" })).toThrow("unsupported scheme ftp");
     expect(bind({ functions: "a/b", urlPathTemplate: "http://h/", poolSize: 0 })).toThrow("poolSize must be a positive integer");

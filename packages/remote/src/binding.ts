@@ -1,12 +1,5 @@
 import { type reqreply, StatefunError } from "@statefun-ts/protocol";
-import {
-  type Binding,
-  type InvokeRequest,
-  type Logger,
-  type MetricsSink,
-  type StateSpecRegistry,
-  silentLogger,
-} from "@statefun-ts/runtime";
+import { type Binding, type InvokeRequest, type Logger, type MetricsSink, type RemoteStateSpecs, silentLogger } from "@statefun-ts/runtime";
 import type { Effects } from "@statefun-ts/sdk/internal";
 import type { HttpResponse } from "./http-client.js";
 import { HttpClient } from "./http-client.js";
@@ -21,7 +14,7 @@ export type RemoteBinding = Binding & { close(): Promise<void> };
 
 /** Where the binding keeps the states functions register (the runtime's `stateSpecs`). */
 export interface RemoteBindingDeps {
-  readonly specs: Pick<StateSpecRegistry, "get" | "register">;
+  readonly specs: Pick<RemoteStateSpecs, "get" | "register">;
   readonly logger?: Logger | undefined;
   /** Where each HTTP request (every attempt) is counted and timed, by function type, and each failed attempt that is retried (`invocation_failures`). */
   readonly metrics?: MetricsSink | undefined;

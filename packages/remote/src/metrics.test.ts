@@ -2,7 +2,7 @@ import type { CounterName, HistogramName, MetricsSink } from "@statefun-ts/runti
 import { afterEach, describe, expect, it } from "vitest";
 import { remoteBinding } from "./binding.js";
 import { type FakeEndpoint, fakeEndpoint, result } from "./fixtures/fake-endpoint.js";
-import { invokeRequest, specRegistry, str } from "./fixtures/invoke.js";
+import { invokeRequest, openStateSpecs, str } from "./fixtures/invoke.js";
 
 const endpoints: FakeEndpoint[] = [];
 afterEach(async () => {
@@ -26,8 +26,8 @@ describe("remote request metrics", () => {
     const endpoint = await fakeEndpoint((_batch, n) => (n === 1 ? { status: 503, body: "busy" } : result()));
     endpoints.push(endpoint);
     const metrics = recording();
-    const { registry } = await specRegistry();
-    const binding = remoteBinding({ functions: "py/greeter", urlPathTemplate: endpoint.url }, { specs: registry, metrics });
+    const { stateSpecs } = await openStateSpecs();
+    const binding = remoteBinding({ functions: "py/greeter", urlPathTemplate: endpoint.url }, { specs: stateSpecs, metrics });
     try {
       await binding.invoker.invoke(invokeRequest("py/greeter", "bob", [{ argument: str("hi") }]));
     } finally {

@@ -7,7 +7,7 @@ import type { InvokeRequest, StateSpecInfo } from "@statefun-ts/runtime";
  * (without a caller for ingress messages that have none).
  *
  * @example
- * const body = encodeRequest(request, registry.get(request.functionType));
+ * const body = encodeRequest(request, stateSpecs.get(request.functionType));
  */
 export function encodeRequest(request: InvokeRequest, specs: readonly StateSpecInfo[]): Uint8Array {
   const state = specs.map((spec) => {

@@ -3,7 +3,7 @@ import type { StateSpecInfo } from "@statefun-ts/runtime";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RemoteBinding, remoteBinding } from "./binding.js";
 import { type FakeEndpoint, fakeEndpoint, result } from "./fixtures/fake-endpoint.js";
-import { invokeRequest, rejection, specRegistry, str } from "./fixtures/invoke.js";
+import { invokeRequest, openStateSpecs, rejection, str } from "./fixtures/invoke.js";
 import { decodeResponse } from "./response.js";
 
 const STRING = "io.statefun.types/string";
@@ -27,8 +27,8 @@ afterEach(async () => {
 
 describe("remote responses", () => {
   it("map an invocation result to effects: messages, delayed sends and cancels in order, egress records, state", async () => {
-    const { registry } = await specRegistry();
-    await registry.register("py/greeter", specs);
+    const { stateSpecs } = await openStateSpecs();
+    await stateSpecs.register("py/greeter", specs);
     endpoint = await fakeEndpoint(() =>
       result({
         outgoingMessages: [
@@ -59,7 +59,7 @@ describe("remote responses", () => {
         ],
       }),
     );
-    binding = remoteBinding({ functions: "py/*", urlPathTemplate: endpoint.url }, { specs: registry });
+    binding = remoteBinding({ functions: "py/*", urlPathTemplate: endpoint.url }, { specs: stateSpecs });
     const effects = await binding.invoker.invoke(invokeRequest("py/greeter", "bob", [{ argument: str("go") }]));
     expect(effects.messages).toEqual([
       { target: { namespace: "py", type: "a", id: "1" }, argument: str("m1") },

@@ -31,7 +31,7 @@ export const EGRESS_RECORD = "io.statefun.playground/EgressRecord";
  * (`terminal: false`) protocol error: it cannot stand for the batch it answers.
  *
  * @example
- * const outcome = decodeResponse(body, "application/octet-stream", "example/greeter", registry.get("example/greeter"), "example/greeter at http://fns/greeter");
+ * const outcome = decodeResponse(body, "application/octet-stream", "example/greeter", stateSpecs.get("example/greeter"), "example/greeter at http://fns/greeter");
  */
 export function decodeResponse(
   body: Uint8Array,

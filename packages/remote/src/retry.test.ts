@@ -2,7 +2,7 @@ import { type AddressInfo, createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RemoteBinding, remoteBinding } from "./binding.js";
 import { type FakeEndpoint, fakeEndpoint, type RawReply, result } from "./fixtures/fake-endpoint.js";
-import { invokeRequest, rejection, specRegistry, str } from "./fixtures/invoke.js";
+import { invokeRequest, openStateSpecs, rejection, str } from "./fixtures/invoke.js";
 import { backoffMs, retryableStatus } from "./retry.js";
 import type { HttpEndpointSpec } from "./spec.js";
 
@@ -15,9 +15,9 @@ afterEach(async () => {
 });
 
 async function bind(reply: (n: number) => ReturnType<typeof result> | RawReply, spec: Partial<HttpEndpointSpec> = {}) {
-  const { registry } = await specRegistry();
+  const { stateSpecs } = await openStateSpecs();
   endpoint = await fakeEndpoint((_batch, n) => reply(n));
-  binding = remoteBinding({ functions: "py/greeter", urlPathTemplate: endpoint.url, ...spec }, { specs: registry });
+  binding = remoteBinding({ functions: "py/greeter", urlPathTemplate: endpoint.url, ...spec }, { specs: stateSpecs });
   return binding;
 }
 

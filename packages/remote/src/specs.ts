@@ -9,7 +9,7 @@ const ExpireMode = reqreply.FromFunction_ExpirationSpec_ExpireMode;
  * expiry (`NONE` → none, `AFTER_WRITE` → after-write, `AFTER_INVOKE` → after-call).
  *
  * @example
- * await registry.register(functionType, missingSpecs(context, "example/greeter at http://fns/greeter"));
+ * await stateSpecs.register(functionType, missingSpecs(context, "example/greeter at http://fns/greeter"));
  */
 export function missingSpecs(context: reqreply.FromFunction_IncompleteInvocationContext, where: string): StateSpecInfo[] {
   return context.missingValues.map((v) => {

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RemoteBinding, remoteBinding } from "./binding.js";
 import { generateCerts, type TestCerts } from "./fixtures/certs.js";
 import { type FakeEndpoint, fakeEndpoint, result } from "./fixtures/fake-endpoint.js";
-import { invokeRequest, rejection, specRegistry, str } from "./fixtures/invoke.js";
+import { invokeRequest, openStateSpecs, rejection, str } from "./fixtures/invoke.js";
 import type { HttpEndpointSpec } from "./spec.js";
 
 let endpoint: FakeEndpoint | undefined;
@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 async function bind(url: string, spec: Partial<HttpEndpointSpec> = {}) {
-  binding = remoteBinding({ functions: "py/greeter", urlPathTemplate: url, ...spec }, { specs: (await specRegistry()).registry });
+  binding = remoteBinding({ functions: "py/greeter", urlPathTemplate: url, ...spec }, { specs: (await openStateSpecs()).stateSpecs });
   return binding;
 }
 

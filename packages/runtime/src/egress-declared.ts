@@ -1,6 +1,6 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import type { EgressRecord } from "@statefun-ts/sdk/internal";
-import type { Registry } from "./registry.js";
+import type { FunctionBindings } from "./function-bindings.js";
 
 /**
  * The error of an invocation that emitted a record to an egress no loaded module declares
@@ -10,11 +10,11 @@ import type { Registry } from "./registry.js";
 export function undeclaredEgress(
   functionType: string,
   records: readonly EgressRecord[],
-  registry: Pick<Registry, "declaresEgress" | "egresses">,
+  bindings: Pick<FunctionBindings, "declaresEgress" | "egresses">,
 ): StatefunError | undefined {
   for (const record of records) {
-    if (registry.declaresEgress(record.egress, record.topic)) continue;
-    const declared = registry
+    if (bindings.declaresEgress(record.egress, record.topic)) continue;
+    const declared = bindings
       .egresses()
       .map((e) => describe(e.egress, e.topic))
       .sort();

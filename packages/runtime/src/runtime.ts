@@ -9,8 +9,8 @@ import { type ClusterSnapshot, ownLeases } from "./engine/ownership.js";
 import { type RuntimeParts, runtimeParts } from "./engine/setup.js";
 import type { StateEdit } from "./engine/state-edit.js";
 import type { FunctionGauge, GaugeSnapshot } from "./observe.js";
+import type { RemoteStateSpecs } from "./remote-state-specs.js";
 import { type SourceSink, sourceSink } from "./sources.js";
-import type { StateSpecRegistry } from "./state-specs.js";
 import type { DeadLetter } from "./store/types.js";
 
 export type { Limits, RuntimeOptions } from "./engine/options.js";
@@ -32,7 +32,7 @@ export class Runtime {
   private readonly parts: RuntimeParts;
   private readonly life: Lifecycle;
   /** States registered by remote functions, durable. */
-  readonly stateSpecs: StateSpecRegistry;
+  readonly stateSpecs: RemoteStateSpecs;
 
   constructor(options: RuntimeOptions) {
     this.parts = runtimeParts(options);
@@ -47,23 +47,23 @@ export class Runtime {
    * later messages run the new one. Parked messages of its types are delivered.
    */
   load(module: StatefunModule): void {
-    this.parts.registry.load(module);
+    this.parts.bindings.load(module);
     for (const fn of module.functions) this.life.engine?.parking.bound(fn.typename);
   }
 
   /** Throws `STATEFUN_BAD_MODULE`, changing nothing, when `load(module)` would fail. */
   checkLoad(module: StatefunModule): void {
-    this.parts.registry.check(module);
+    this.parts.bindings.check(module);
   }
 
   /** Removes what a module loaded (functions, ingresses, egresses) and that no later load replaced; new messages to its types park. */
   unload(module: StatefunModule): void {
-    this.parts.registry.unload(module);
+    this.parts.bindings.unload(module);
   }
 
   /** Removes the binding of a type or namespace (`ns/*`): its new messages park. True when there was one. */
   unbind(typename: string): boolean {
-    return this.parts.registry.unbind(typename);
+    return this.parts.bindings.unbind(typename);
   }
 
   /** Parked messages (no binding for their type) by function type. */
@@ -110,11 +110,11 @@ export class Runtime {
   }
 
   functionTypes(): string[] {
-    return this.parts.registry.functionTypes();
+    return this.parts.bindings.functionTypes();
   }
 
   function(typename: string): StatefulFunction | undefined {
-    return this.parts.registry.function(typename);
+    return this.parts.bindings.function(typename);
   }
 
   /**
@@ -122,16 +122,16 @@ export class Runtime {
    * replacing its binding if it has one. Parked messages of the types it covers are delivered.
    */
   bind(binding: Binding): void {
-    this.parts.registry.bind(binding);
+    this.parts.bindings.bind(binding);
     this.life.engine?.parking.bound(binding.typename);
   }
 
   egresses(): EgressRef<any>[] {
-    return this.parts.registry.egresses();
+    return this.parts.bindings.egresses();
   }
 
   ingresses(): HttpIngress<any>[] {
-    return this.parts.registry.ingresses();
+    return this.parts.bindings.ingresses();
   }
 
   /**

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { type Limits, type Logger, Runtime, type RuntimeOptions, type Store } from "@statefun-ts/runtime";
 import type { StatefunModule } from "@statefun-ts/sdk";
 import type { FastifyInstance } from "fastify";
-import { DynamicRegistry } from "./dynamic/registry.js";
+import { LiveModules } from "./dynamic/live-modules.js";
 import { embeddedStore } from "./embedded-store.js";
 import { adminApp } from "./http/admin.js";
 import { DEFAULT_PARK_LIMITS, ingressAdmission, type ParkLimits } from "./http/admission.js";
@@ -33,8 +33,8 @@ export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_DATA_DIR = ".statefun";
 /** Below this much free space on the data directory's disk, the ingress refuses new messages (64 MiB). */
 export const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
-/** Registry poll of a cluster worker: a change made on one worker reaches the others within a second. */
-const CLUSTER_REGISTRY_POLL_MS = 250;
+/** Module catalog poll of a cluster worker: a change made on one worker reaches the others within a second. */
+const CLUSTER_CATALOG_POLL_MS = 250;
 
 export interface ServerOptions {
   /**
@@ -58,10 +58,10 @@ export interface ServerOptions {
   /** How long messages to a function type with no binding are kept before they are dead-lettered (default 24 h). */
   readonly parkTimeoutMs?: number;
   /**
-   * How often the module registry in the store is checked for changes made by other workers
+   * How often the module catalog in the store is checked for changes made by other workers
    * (default 2 s; 250 ms in cluster mode, so a change reaches every worker within a second).
    */
-  readonly registryPollMs?: number;
+  readonly catalogPollMs?: number;
   /** This worker's name in leases and cluster membership (default: random per process). */
   readonly owner?: string;
   /** Cluster mode settings (heartbeat and lease durations); on by default for a shared store (PostgreSQL). */
@@ -180,7 +180,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const extraIngresses: FastifyInstance[] = [];
   const kafka = new KafkaConnectors({ runtime, store, logger });
   let staticKafka: { close(): Promise<void> } | undefined;
-  const dynamic = new DynamicRegistry({
+  const dynamic = new LiveModules({
     kafka,
     runtime,
     store,
@@ -236,6 +236,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         ports: () => bound,
         backup: backupOf(store),
         readiness: () => kafka.problems(),
+        kafka: () => kafka.status(),
       }),
     );
     runtimeStarting = true;
@@ -247,7 +248,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await listen("ingress", ingressApp(runtime, { logger, bodyLimit: options.bodyLimit, limits, admit }));
     await listen("egress", egressApp(runtime, { logger, limits }));
     await dynamic.start();
-    dynamic.watch(options.registryPollMs ?? (runtime.clustered ? CLUSTER_REGISTRY_POLL_MS : 2000));
+    dynamic.watch(options.catalogPollMs ?? (runtime.clustered ? CLUSTER_CATALOG_POLL_MS : 2000));
   } catch (error) {
     freeSpace?.stop();
     history.stop();

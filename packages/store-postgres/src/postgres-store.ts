@@ -10,9 +10,9 @@ import type {
   Fence,
   LoadOptions,
   MessagePage,
+  ModuleCatalogChange,
+  ModuleCatalogSnapshot,
   OrderedEgressRow,
-  RegistryChange,
-  RegistrySnapshot,
   ReplyRow,
   SnapshotCounts,
   SnapshotRecord,
@@ -30,10 +30,10 @@ import { PostgresCluster } from "./cluster.js";
 import { commitBatch } from "./commit.js";
 import { type Connection, checkSchema, connectionConfig, createPool, describe, withClient } from "./connect.js";
 import { egressDepth, listInstances } from "./console-reads.js";
+import { PostgresDynamicLoading } from "./dynamic-loading.js";
 import { orderedEgress } from "./egress-delivery.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
 import { channelOf } from "./notify.js";
-import { PostgresRegistry } from "./registry.js";
 import { loadMessagesSince } from "./since.js";
 import { loadPostgresSnapshot } from "./snapshot-load.js";
 import { postgresCounts, readPostgresSnapshot } from "./snapshot-read.js";
@@ -71,7 +71,7 @@ export class PostgresStore implements Store {
   readonly #keyGroups: number;
   readonly #maxConnections: number;
   readonly #cluster = new PostgresCluster((statement, values) => this.#rows(statement, values));
-  readonly #registry = new PostgresRegistry((statement, values) => this.#rows(statement, values));
+  readonly #dynamicLoading = new PostgresDynamicLoading((statement, values) => this.#rows(statement, values));
   #open: Open | undefined;
 
   constructor(options: PostgresStoreOptions) {
@@ -207,16 +207,16 @@ export class PostgresStore implements Store {
     return this.#ready().watcher.add(listener);
   }
 
-  loadRegistry(): Promise<RegistrySnapshot> {
-    return this.#registry.load();
+  loadModuleCatalog(): Promise<ModuleCatalogSnapshot> {
+    return this.#dynamicLoading.load();
   }
 
-  registryVersion(): Promise<number> {
-    return this.#registry.version();
+  moduleCatalogVersion(): Promise<number> {
+    return this.#dynamicLoading.version();
   }
 
-  changeRegistry(change: RegistryChange): Promise<number> {
-    return this.#registry.change(change);
+  changeModuleCatalog(change: ModuleCatalogChange): Promise<number> {
+    return this.#dynamicLoading.change(change);
   }
 
   async loadMessagesOfType(
@@ -226,15 +226,15 @@ export class PostgresStore implements Store {
     upToSeq: number,
     limit: number,
   ): Promise<StoredMessage[]> {
-    return this.#registry.messagesOfType(this.#groups(keyGroups), functionType, afterSeq, upToSeq, limit);
+    return this.#dynamicLoading.messagesOfType(this.#groups(keyGroups), functionType, afterSeq, upToSeq, limit);
   }
 
   parkedTypes(): Promise<Map<string, number>> {
-    return this.#registry.parkedTypes();
+    return this.#dynamicLoading.parkedTypes();
   }
 
   setParked(functionType: string, since: number | undefined): Promise<void> {
-    return this.#registry.setParked(functionType, since);
+    return this.#dynamicLoading.setParked(functionType, since);
   }
 
   async loadMessages(keyGroups: readonly number[], afterSeq: number, limit: number): Promise<StoredMessage[]> {

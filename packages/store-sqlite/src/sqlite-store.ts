@@ -11,9 +11,9 @@ import type {
   Fence,
   LoadOptions,
   MessagePage,
+  ModuleCatalogChange,
+  ModuleCatalogSnapshot,
   OrderedEgressRow,
-  RegistryChange,
-  RegistrySnapshot,
   ReplyRow,
   SnapshotCounts,
   SnapshotRecord,
@@ -29,11 +29,11 @@ import { backupSqlite } from "./backup.js";
 import { SqliteCluster } from "./cluster.js";
 import { committer } from "./commit.js";
 import { SqliteConsoleReads } from "./console-reads.js";
+import { type DynamicLoadingQueries, dynamicLoadingQueries } from "./dynamic-loading.js";
 import { orderedEgress } from "./egress-delivery.js";
 import { DATABASE_FILE, openExclusive } from "./lock.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
 import { expiredState, loadMessages, loadTimers, peekEgress } from "./queries.js";
-import { type RegistryQueries, registryQueries } from "./registry.js";
 import { loadSqliteSnapshot } from "./snapshot-load.js";
 import { readSqliteSnapshot, snapshotCounts } from "./snapshot-read.js";
 import { loadSourcePositions, prepareSourceStatements, type SourceStatements } from "./source-positions.js";
@@ -53,7 +53,7 @@ interface Open {
   readonly s: Statements;
   readonly commit: (batch: CommitBatch) => CommitResult;
   readonly keyGroups: number;
-  readonly registry: RegistryQueries;
+  readonly dynamicLoading: DynamicLoadingQueries;
   readonly sources: SourceStatements;
   readonly cluster: SqliteCluster;
   readonly console: SqliteConsoleReads;
@@ -110,7 +110,7 @@ export class SqliteStore implements Store {
         sources,
         keyGroups,
         cluster: new SqliteCluster(db),
-        registry: registryQueries(db),
+        dynamicLoading: dynamicLoadingQueries(db),
         console: new SqliteConsoleReads(db),
       };
       return { keyGroups };
@@ -331,16 +331,16 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async loadRegistry(): Promise<RegistrySnapshot> {
-    return this.#ready().registry.load();
+  async loadModuleCatalog(): Promise<ModuleCatalogSnapshot> {
+    return this.#ready().dynamicLoading.load();
   }
 
-  async registryVersion(): Promise<number> {
-    return this.#ready().registry.version();
+  async moduleCatalogVersion(): Promise<number> {
+    return this.#ready().dynamicLoading.version();
   }
 
-  async changeRegistry(change: RegistryChange): Promise<number> {
-    return this.#ready().registry.change(change);
+  async changeModuleCatalog(change: ModuleCatalogChange): Promise<number> {
+    return this.#ready().dynamicLoading.change(change);
   }
 
   async loadMessagesOfType(
@@ -350,16 +350,16 @@ export class SqliteStore implements Store {
     upToSeq: number,
     limit: number,
   ): Promise<StoredMessage[]> {
-    const { registry, keyGroups: all } = this.#ready();
-    return registry.messagesOfType(keyGroups, all, functionType, afterSeq, upToSeq, limit);
+    const { dynamicLoading, keyGroups: all } = this.#ready();
+    return dynamicLoading.messagesOfType(keyGroups, all, functionType, afterSeq, upToSeq, limit);
   }
 
   async parkedTypes(): Promise<Map<string, number>> {
-    return this.#ready().registry.parkedTypes();
+    return this.#ready().dynamicLoading.parkedTypes();
   }
 
   async setParked(functionType: string, since: number | undefined): Promise<void> {
-    this.#ready().registry.setParked(functionType, since);
+    this.#ready().dynamicLoading.setParked(functionType, since);
   }
 
   async listInstances(functionType: { namespace: string; type: string }, afterId: string | undefined, limit: number): Promise<string[]> {

@@ -63,9 +63,9 @@ export class Admission {
 
   /** See `Runtime.ingest`. */
   async ingest(request: IngestRequest): Promise<IngestReceipt> {
-    const { registry, limits, waiters, metrics, store } = this.context;
+    const { bindings, limits, waiters, metrics, store } = this.context;
     const target = checkAddress(request.target, "ingress");
-    const accepts = registry.binding(functionTypeOf(target))?.accepts;
+    const accepts = bindings.binding(functionTypeOf(target))?.accepts;
     if (accepts && !accepts.has(request.argument.typename)) {
       throw new StatefunError(
         "STATEFUN_BAD_MESSAGE",
@@ -163,7 +163,7 @@ export class Admission {
     }
     // A type with no binding parks the edit with its messages: it applies, in order, once the type
     // is loaded. Nothing would answer before then, so the caller hears "committed, not applied yet".
-    if (this.context.registry.binding(functionTypeOf(target)) === undefined) {
+    if (this.context.bindings.binding(functionTypeOf(target)) === undefined) {
       waiter.cancel();
       return false;
     }

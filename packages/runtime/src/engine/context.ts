@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.js";
+import type { FunctionBindings } from "../function-bindings.js";
 import type { Logger, MetricsSink } from "../observe.js";
-import type { Registry } from "../registry.js";
-import type { StateSpecRegistry } from "../state-specs.js";
+import type { RemoteStateSpecs } from "../remote-state-specs.js";
 import type { Store } from "../store/types.js";
 import type { Engine } from "./engine.js";
 import type { Limits } from "./options.js";
@@ -19,8 +19,8 @@ export interface EngineContext {
   readonly owner: string;
   /** Key groups in all (the store's). */
   readonly keyGroups: number;
-  readonly registry: Registry;
-  readonly stateSpecs: StateSpecRegistry;
+  readonly bindings: FunctionBindings;
+  readonly stateSpecs: RemoteStateSpecs;
   /** Ingress callers waiting for a reply (across engines: a reply may come from another worker). */
   readonly waiters: ReplyWaiters;
   readonly sweep: SweepOptions;

@@ -2,9 +2,9 @@ import { type Address, type Effects, errorText, functionTypeOf, StatefunError } 
 import type { Binding } from "../binding.js";
 import type { Clock } from "../clock.js";
 import { undeclaredEgress } from "../egress-declared.js";
+import type { FunctionBindings } from "../function-bindings.js";
 import type { FunctionGauge, Logger, MetricsSink } from "../observe.js";
 import type { Parking } from "../parking.js";
-import type { Registry } from "../registry.js";
 import type { Store, StoredMessage } from "../store/types.js";
 import { AddressMap } from "./address-map.js";
 import { type CommitUnit, unit } from "./commit-unit.js";
@@ -18,7 +18,7 @@ import { beforeEdit, isStateEdit, stateEditEffects } from "./state-edit.js";
 
 export interface DispatcherOptions {
   readonly store: Store;
-  readonly registry: Registry;
+  readonly bindings: FunctionBindings;
   readonly committer: Committer;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -159,7 +159,7 @@ export class Dispatcher {
    * size for a remote one): synchronously when it can (state cached, handler synchronous).
    */
   private invoke(mb: Mailbox): Promise<void> | undefined {
-    const binding = this.deps.parking?.draining(mb.functionType) ? undefined : this.deps.registry.binding(mb.functionType);
+    const binding = this.deps.parking?.draining(mb.functionType) ? undefined : this.deps.bindings.binding(mb.functionType);
     if (binding === undefined) {
       this.park(mb);
       return undefined;
@@ -204,7 +204,7 @@ export class Dispatcher {
   }
 
   private succeeded(mb: Mailbox, batch: readonly StoredMessage[], binding: Binding, effects: Effects, now: number, started: number): void {
-    const undeclared = effects.egress.length === 0 ? undefined : undeclaredEgress(mb.functionType, effects.egress, this.deps.registry);
+    const undeclared = effects.egress.length === 0 ? undefined : undeclaredEgress(mb.functionType, effects.egress, this.deps.bindings);
     if (undeclared !== undefined) {
       this.failed(mb, batch, binding, undeclared);
       return;

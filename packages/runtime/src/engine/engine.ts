@@ -46,7 +46,7 @@ export class Engine {
     private readonly ownership: Ownership,
     backlog: number,
   ) {
-    const { store, clock, logger, metrics, limits, registry } = context;
+    const { store, clock, logger, metrics, limits, bindings } = context;
     const fatal = (error: unknown) => context.fatal(this, error);
     const owned = () => ownership.owned;
     const owns = (keyGroup: number) => ownership.owns(keyGroup);
@@ -68,7 +68,7 @@ export class Engine {
       owned,
       handedOver: () => this.inbox.handedOver,
       redeliver: (type) => this.inbox.redeliverParked(type),
-      bound: (type) => registry.binding(type) !== undefined,
+      bound: (type) => bindings.binding(type) !== undefined,
       quiet: (type) => this.dispatcher.quiet(type),
       buffered: () => this.dispatcher.buffered,
       maxBuffered: limits.maxBufferedMessages,
@@ -89,7 +89,7 @@ export class Engine {
     });
     this.dispatcher = new Dispatcher({
       store,
-      registry,
+      bindings,
       committer: this.committer,
       clock,
       logger,

@@ -73,7 +73,7 @@ export class Lifecycle {
     this.current = engine;
     await engine.start();
     this.now = "running";
-    this.parts.logger.info({ keyGroups: info.keyGroups, functions: this.parts.registry.functionTypes() }, "runtime started");
+    this.parts.logger.info({ keyGroups: info.keyGroups, functions: this.parts.bindings.functionTypes() }, "runtime started");
   }
 
   /** See `Runtime.stop`. */

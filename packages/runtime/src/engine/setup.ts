@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { systemClock } from "../clock.js";
+import { FunctionBindings } from "../function-bindings.js";
 import { noMetrics, silentLogger } from "../observe.js";
-import { Registry } from "../registry.js";
-import { StateSpecRegistry } from "../state-specs.js";
+import { RemoteStateSpecs } from "../remote-state-specs.js";
 import type { StoreInfo } from "../store/types.js";
 import { clusterMember } from "./cluster-member.js";
 import type { EngineContext } from "./context.js";
@@ -29,8 +29,8 @@ export function runtimeParts(options: RuntimeOptions): RuntimeParts {
     metrics: options.metrics ?? noMetrics,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     owner,
-    registry: new Registry(),
-    stateSpecs: new StateSpecRegistry(options.store),
+    bindings: new FunctionBindings(),
+    stateSpecs: new RemoteStateSpecs(options.store),
     waiters: new ReplyWaiters(),
     sweep: { ...DEFAULT_SWEEP, ...options.sweep },
     parkTimeoutMs: options.parkTimeoutMs ?? DEFAULT_PARK_TIMEOUT_MS,

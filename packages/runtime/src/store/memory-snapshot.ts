@@ -1,7 +1,7 @@
 import { type Address, addressKey, StatefunError } from "@statefun-ts/protocol";
 import type { StateSpecInfo } from "../binding.js";
 import { type LoadOptions, type SnapshotCounts, type SnapshotRecord, zeroCounts } from "./snapshot.js";
-import type { DeadLetter, EgressRow, RegistryEntry, ReplyRow, StateEntry, StoredMessage } from "./types.js";
+import type { DeadLetter, EgressRow, ModuleCatalogEntry, ReplyRow, StateEntry, StoredMessage } from "./types.js";
 
 /** The tables of a `MemoryStore`, as its snapshot reads and loads them. */
 export interface MemoryTables {
@@ -12,11 +12,11 @@ export interface MemoryTables {
   readonly keys: Map<string, { requestId: string; createdAt: number; fingerprint?: string | undefined }>;
   readonly dead: Map<number, DeadLetter>;
   readonly specs: Map<string, Map<string, StateSpecInfo>>;
-  readonly registry: Map<string, RegistryEntry>;
+  readonly catalog: Map<string, ModuleCatalogEntry>;
   readonly parked: Map<string, number>;
   /** Keyed `{source}\u0000{partition}` (see `MemoryStore.loadSourcePositions`). */
   readonly sourcePositions: Map<string, number>;
-  readonly registryVersion: number;
+  readonly moduleCatalogVersion: number;
 }
 
 /** Compares strings by their UTF-8 bytes, the order of the durable stores' keys. */
@@ -37,8 +37,8 @@ function byKeys<T>(keys: (item: T) => readonly string[]): (a: T, b: T) => number
 
 /** Every row, in the order of `SnapshotStore.readSnapshot` (the store is in memory: no paging needed). */
 export function* readMemorySnapshot(t: MemoryTables): Generator<SnapshotRecord> {
-  yield { kind: "registry-version", version: t.registryVersion };
-  for (const entry of [...t.registry.values()].sort(byKeys((e) => [e.kind, e.name]))) yield { kind: "registry", entry };
+  yield { kind: "registry-version", version: t.moduleCatalogVersion };
+  for (const entry of [...t.catalog.values()].sort(byKeys((e) => [e.kind, e.name]))) yield { kind: "registry", entry };
   const specs = [...t.specs].flatMap(([functionType, m]) => [...m.values()].map((spec) => ({ functionType, spec })));
   for (const s of specs.sort(byKeys((s) => [s.functionType, s.spec.name]))) yield { kind: "state-spec", ...s };
   for (const [functionType, since] of [...t.parked].sort(byKeys(([f]) => [f]))) yield { kind: "parked", functionType, since };
@@ -95,7 +95,7 @@ export function memoryCounts(t: MemoryTables): SnapshotCounts {
 /** What a load changed of the store's counters. */
 export interface MemoryLoad {
   readonly counts: SnapshotCounts;
-  readonly registryVersion: number;
+  readonly moduleCatalogVersion: number;
 }
 
 /**
@@ -116,15 +116,15 @@ export async function loadMemorySnapshot(
   for await (const record of records) collected.push(record);
   const counts = zeroCounts();
   const seqOffset = merge ? options.ids.seq - 1 : 0;
-  let registryVersion = t.registryVersion;
+  let moduleCatalogVersion = t.moduleCatalogVersion;
   for (const record of collected) {
     counts[record.kind]++;
     switch (record.kind) {
       case "registry-version":
-        registryVersion = merge ? registryVersion + 1 : record.version;
+        moduleCatalogVersion = merge ? moduleCatalogVersion + 1 : record.version;
         break;
       case "registry":
-        t.registry.set(`${record.entry.kind}\u0000${record.entry.name}`, record.entry);
+        t.catalog.set(`${record.entry.kind}\u0000${record.entry.name}`, record.entry);
         break;
       case "state-spec": {
         let specs = t.specs.get(record.functionType);
@@ -179,5 +179,5 @@ export async function loadMemorySnapshot(
         break;
     }
   }
-  return { counts, registryVersion };
+  return { counts, moduleCatalogVersion };
 }

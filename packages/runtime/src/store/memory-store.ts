@@ -8,7 +8,7 @@ import type { MessagePage, StoreChange } from "./engine-store.js";
 import type { ClusterView, Lease } from "./leases.js";
 import type { StoreInfo } from "./lifecycle.js";
 import { loadMemorySnapshot, type MemoryTables, memoryCounts, readMemorySnapshot } from "./memory-snapshot.js";
-import type { RegistryChange, RegistryEntry, RegistrySnapshot } from "./module-catalog.js";
+import type { ModuleCatalogChange, ModuleCatalogEntry, ModuleCatalogSnapshot } from "./module-catalog.js";
 import {
   type DeadLetter,
   type EgressRow,
@@ -57,8 +57,8 @@ export class MemoryStore implements Store {
   private readonly listeners = new Set<(change: StoreChange) => void>();
   private lastPosition = 0;
   private readonly specs = new Map<string, Map<string, StateSpecInfo>>();
-  private readonly registry = new Map<string, RegistryEntry>();
-  private registryChanges = 0;
+  private readonly catalog = new Map<string, ModuleCatalogEntry>();
+  private catalogVersion = 0;
   private readonly parked = new Map<string, number>();
   private nextSeq = 1;
   private nextEgress = 1;
@@ -449,11 +449,11 @@ export class MemoryStore implements Store {
     for (const spec of specs) byName.set(spec.name, spec);
   }
 
-  async loadRegistry(): Promise<RegistrySnapshot> {
-    const entries = [...this.registry.values()].sort(
+  async loadModuleCatalog(): Promise<ModuleCatalogSnapshot> {
+    const entries = [...this.catalog.values()].sort(
       (a, b) => a.kind.localeCompare(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
     );
-    return { version: this.registryChanges, entries };
+    return { version: this.catalogVersion, entries };
   }
 
   async *readSnapshot(): AsyncIterable<SnapshotRecord> {
@@ -466,15 +466,15 @@ export class MemoryStore implements Store {
 
   async loadSnapshot(records: AsyncIterable<SnapshotRecord>, options: LoadOptions = {}): Promise<SnapshotCounts> {
     const ids = { seq: this.nextSeq, egress: this.nextEgress, dead: this.nextDead };
-    const { counts, registryVersion } = await loadMemorySnapshot(this.tables(), records, { ...options, ids });
-    [this.nextSeq, this.nextEgress, this.nextDead, this.registryChanges] = [ids.seq, ids.egress, ids.dead, registryVersion];
+    const { counts, moduleCatalogVersion } = await loadMemorySnapshot(this.tables(), records, { ...options, ids });
+    [this.nextSeq, this.nextEgress, this.nextDead, this.catalogVersion] = [ids.seq, ids.egress, ids.dead, moduleCatalogVersion];
     const waiting = [...this.messages.values()].filter((m) => m.dueAt === undefined && !this.positions.has(m.seq));
     for (const m of waiting.sort((a, b) => a.seq - b.seq)) this.positions.set(m.seq, ++this.lastPosition);
     return counts;
   }
 
   private tables(): MemoryTables {
-    const { messages, state, egress, replies, keys, dead, specs, registry, parked, sourcePositions } = this;
+    const { messages, state, egress, replies, keys, dead, specs, catalog, parked, sourcePositions } = this;
     return {
       messages,
       state,
@@ -483,22 +483,22 @@ export class MemoryStore implements Store {
       keys,
       dead,
       specs,
-      registry,
+      catalog,
       parked,
       sourcePositions,
-      registryVersion: this.registryChanges,
+      moduleCatalogVersion: this.catalogVersion,
     };
   }
 
-  async registryVersion(): Promise<number> {
-    return this.registryChanges;
+  async moduleCatalogVersion(): Promise<number> {
+    return this.catalogVersion;
   }
 
-  async changeRegistry(change: RegistryChange): Promise<number> {
+  async changeModuleCatalog(change: ModuleCatalogChange): Promise<number> {
     const key = `${change.kind}\u0000${change.name}`;
-    if (change.body === null) this.registry.delete(key);
-    else this.registry.set(key, { kind: change.kind, name: change.name, body: change.body });
-    return ++this.registryChanges;
+    if (change.body === null) this.catalog.delete(key);
+    else this.catalog.set(key, { kind: change.kind, name: change.name, body: change.body });
+    return ++this.catalogVersion;
   }
 
   async loadMessagesOfType(

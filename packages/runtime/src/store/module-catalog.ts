@@ -3,38 +3,38 @@
  * YAML as given) or a function binding (`kind: "function"`, `name` = `namespace/name` or
  * `namespace/*`, `body` = its JSON). The store keeps bodies as opaque text.
  */
-export interface RegistryEntry {
+export interface ModuleCatalogEntry {
   readonly kind: "module" | "function";
   readonly name: string;
   readonly body: string;
 }
 
 /** The persisted catalog: every entry, and the change counter it is at. */
-export interface RegistrySnapshot {
-  /** 0 for a new store; raised by exactly 1 by every `changeRegistry`. */
+export interface ModuleCatalogSnapshot {
+  /** 0 for a new store; raised by exactly 1 by every `changeModuleCatalog`. */
   readonly version: number;
   /** Ordered by `(kind, name)`. */
-  readonly entries: readonly RegistryEntry[];
+  readonly entries: readonly ModuleCatalogEntry[];
 }
 
 /** Puts (`body` a string) or deletes (`body` null) one catalog entry. */
-export interface RegistryChange {
-  readonly kind: RegistryEntry["kind"];
+export interface ModuleCatalogChange {
+  readonly kind: ModuleCatalogEntry["kind"];
   readonly name: string;
   readonly body: string | null;
 }
 
 /**
  * The module catalog (dynamic loading), owned by the server: the engine never reads it. Every
- * worker of a store sees the same entries; a worker polls `registryVersion()` (one cheap read)
+ * worker of a store sees the same entries; a worker polls `moduleCatalogVersion()` (one cheap read)
  * and reloads when it changed.
  */
 export interface ModuleCatalog {
-  loadRegistry(): Promise<RegistrySnapshot>;
-  registryVersion(): Promise<number>;
+  loadModuleCatalog(): Promise<ModuleCatalogSnapshot>;
+  moduleCatalogVersion(): Promise<number>;
   /**
    * Applies one change atomically and durably and raises the version by 1 (also when a delete
    * finds nothing); returns the new version.
    */
-  changeRegistry(change: RegistryChange): Promise<number>;
+  changeModuleCatalog(change: ModuleCatalogChange): Promise<number>;
 }

@@ -1,15 +1,17 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
 import type { StateSpecInfo } from "../binding.js";
-import type { DeadLetter, EgressRow, RegistryEntry, StoredMessage } from "./types.js";
+import type { DeadLetter, EgressRow, ModuleCatalogEntry, StoredMessage } from "./types.js";
 
 /**
  * One row of everything a store holds, as `SnapshotStore.readSnapshot` streams it and
  * `SnapshotStore.loadSnapshot` takes it back. Cluster bookkeeping (leases, members, egress claims,
  * commit positions) is not part of a snapshot: it belongs to the workers of one store.
+ * The module catalog's records keep the kinds `registry-version` and `registry`: the kinds are
+ * the export file format (docs/export-format.md), which stays as it is.
  */
 export type SnapshotRecord =
   | { readonly kind: "registry-version"; readonly version: number }
-  | { readonly kind: "registry"; readonly entry: RegistryEntry }
+  | { readonly kind: "registry"; readonly entry: ModuleCatalogEntry }
   | { readonly kind: "state-spec"; readonly functionType: string; readonly spec: StateSpecInfo }
   | { readonly kind: "parked"; readonly functionType: string; readonly since: number }
   | {
@@ -67,7 +69,7 @@ export function zeroCounts(): SnapshotCounts {
 
 export interface LoadOptions {
   /**
-   * Load into a store that holds data already: keyed rows (state, registry, specs, parked types,
+   * Load into a store that holds data already: keyed rows (state, module catalog entries, specs, parked types,
    * replies, idempotency keys, source positions) are overwritten; messages get new seqs after the store's own (in
    * their order); egress records and dead letters get new ids. Without it a store that is not
    * empty is refused (`STATEFUN_BAD_CONFIG`) and nothing is written.
@@ -86,7 +88,7 @@ export interface LoadOptions {
  */
 export interface SnapshotStore {
   readSnapshot(pageSize?: number): AsyncIterable<SnapshotRecord>;
-  /** Rows of each kind (`registry-version` counts 1 when the registry was ever changed). */
+  /** Rows of each kind (`registry-version` counts 1 when the module catalog was ever changed). */
   snapshotCounts(): Promise<SnapshotCounts>;
   loadSnapshot(records: AsyncIterable<SnapshotRecord>, options?: LoadOptions): Promise<SnapshotCounts>;
 }

@@ -25,7 +25,7 @@ export type { EngineStore, MessagePage, StoreChange } from "./engine-store.js";
 export type { IdempotencyKeys } from "./idempotency-keys.js";
 export type { ClusterView, Lease, LeaseStore } from "./leases.js";
 export type { StoreInfo, StoreLifecycle } from "./lifecycle.js";
-export type { ModuleCatalog, RegistryChange, RegistryEntry, RegistrySnapshot } from "./module-catalog.js";
+export type { ModuleCatalog, ModuleCatalogChange, ModuleCatalogEntry, ModuleCatalogSnapshot } from "./module-catalog.js";
 export type { ParkingStore } from "./parking-store.js";
 export type {
   DeadLetter,

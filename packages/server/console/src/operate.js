@@ -289,6 +289,8 @@ export function IngressEgress() {
   for (const s of last)
     for (const [t, f] of Object.entries(s.functions))
       if (f.ingress > 0) byTarget[t] = (byTarget[t] ?? 0) + f.ingress / Math.max(1, last.length);
+  // Kafka egresses have a table of their own below.
+  const kafkaEgresses = new Set((io?.kafka?.egresses ?? []).map((e) => e.id));
   return html`${error && html`<p class="error">${error.message}</p>`}
     <h3>Ingress</h3>
     <p>Accepted: <strong>${fmt(rate((s) => s.ingress))}</strong> msg/s over the last 10 s${Object.keys(byTarget).length > 0 ? " · by target: " : ""}${Object.entries(byTarget).map(([t, r]) => html`<span class="tag">${t}: ${fmt(r)}/s</span>`)}</p>
@@ -298,6 +300,28 @@ export function IngressEgress() {
     <h3>Egress</h3>
     <p>Written: <strong>${fmt(rate((s) => s.egress))}</strong> records/s · waiting for delivery (all topics): <strong>${fmt(depth)}</strong></p>
     <table class="grid" id="egresses"><thead><tr><th>Egress</th><th>Topic</th><th>Message type</th><th>Waiting</th><th>Read with</th></tr></thead><tbody>
-      ${(io?.egresses ?? []).map((e) => html`<tr data-topic=${e.topic}><td>${e.egress}</td><td>${e.topic}</td><td>${e.messageType}</td><td>${byTopic[e.topic] ?? 0}</td><td><code>GET :${e.port ?? "8091"}/${e.topic}</code></td></tr>`)}
+      ${(io?.egresses ?? []).filter((e) => !kafkaEgresses.has(e.egress)).map((e) => html`<tr data-topic=${e.topic}><td>${e.egress}</td><td>${e.topic}</td><td>${e.messageType}</td><td>${byTopic[e.topic] ?? 0}</td><td><code>GET :${e.port ?? "8091"}/${e.topic}</code></td></tr>`)}
+    </tbody></table>
+    ${io?.kafka && html`<${KafkaIo} kafka=${io.kafka} />`}`;
+}
+
+/** The Kafka ingresses and egresses of `GET /v1/io`: what each reads or writes, and whether it is ready. */
+function KafkaIo({ kafka }) {
+  const state = (problem) => (problem === null ? html`<span class="tag">ready</span>` : html`<span class="bad">${problem}</span>`);
+  return html`<h3>Kafka ingresses</h3>
+    ${kafka.ingresses.length === 0 ? html`<p class="muted">None.</p>` : ""}
+    <table class="grid" id="kafka-ingresses"><thead><tr><th>Ingress</th><th>Broker</th><th>Consumer group</th><th>Topics</th><th>State</th><th>Assigned partitions</th><th>Paused (overload)</th></tr></thead><tbody>
+      ${kafka.ingresses.map(
+        (i) =>
+          html`<tr data-ingress=${i.id}><td>${i.id}</td><td>${i.address}</td><td>${i.consumerGroupId}</td><td>${i.topics.join(", ")}</td><td class="state">${state(i.problem)}</td><td class="small">${i.assigned.join(", ") || "–"}</td><td class="small paused">${i.paused.join(", ") || "–"} (${i.pauses} since start)</td></tr>`,
+      )}
+    </tbody></table>
+    <h3>Kafka egresses</h3>
+    ${kafka.egresses.length === 0 ? html`<p class="muted">None.</p>` : ""}
+    <table class="grid" id="kafka-egresses"><thead><tr><th>Egress</th><th>Broker</th><th>Delivery</th><th>State</th></tr></thead><tbody>
+      ${kafka.egresses.map(
+        (e) =>
+          html`<tr data-egress=${e.id}><td>${e.id}</td><td>${e.address}</td><td>${e.deliverySemantic}</td><td class="state">${state(e.problem)}</td></tr>`,
+      )}
     </tbody></table>`;
 }

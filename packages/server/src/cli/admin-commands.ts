@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
-import { MODULE_NAME } from "../dynamic/registry.js";
+import { MODULE_NAME } from "../dynamic/live-modules.js";
 import { parseUrl } from "./args.js";
 import { type CliActions, DEFAULT_ADMIN_URL } from "./program.js";
 

@@ -2,7 +2,7 @@ import { realpath } from "node:fs/promises";
 import { isAbsolute, relative } from "node:path";
 import { StatefunError } from "@statefun-ts/protocol";
 import { type RemoteBinding, remoteBinding } from "@statefun-ts/remote";
-import type { Logger, MetricsSink, StateSpecRegistry } from "@statefun-ts/runtime";
+import type { Logger, MetricsSink, RemoteStateSpecs } from "@statefun-ts/runtime";
 import type { StatefunModule } from "@statefun-ts/sdk";
 import { type KafkaSpecs, kafkaSpecsOf, kafkaSpecsOfModules, mergeKafkaSpecs } from "../kafka/connectors.js";
 import { stringEgresses } from "../modules/install.js";
@@ -12,7 +12,7 @@ import { parseModuleYaml } from "../modules/yaml/parse.js";
 import type { HttpEndpointSpec } from "../modules/yaml/types.js";
 import { parseFunctionBody } from "./function-body.js";
 
-/** What one registry entry (a module, or a function binding) loads into the worker once applied. */
+/** What one module catalog entry (a module, or a function binding) loads into the worker once applied. */
 export interface Prepared {
   readonly kind: "module" | "function";
   readonly name: string;
@@ -32,7 +32,7 @@ export interface Prepared {
 }
 
 export interface PrepareDeps {
-  readonly specs: StateSpecRegistry;
+  readonly specs: RemoteStateSpecs;
   readonly logger: Logger;
   /** Counts the remote endpoints' retried attempts. */
   readonly metrics?: MetricsSink | undefined;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { DynamicRegistry } from "../dynamic/registry.js";
+import type { LiveModules } from "../dynamic/live-modules.js";
 import { bodyBytes } from "./app.js";
 import { HttpError } from "./errors.js";
 import { parkedUnder } from "./parked.js";
@@ -13,7 +13,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  */
 export function dynamicRoutes(
   app: FastifyInstance,
-  registry: DynamicRegistry,
+  live: LiveModules,
   parked: () => Map<string, number>,
   describe: (typename: string) => object | undefined,
 ): void {
@@ -21,11 +21,11 @@ export function dynamicRoutes(
 
   app.get("/v1/functions/*", async (request) => {
     const typename = typenameOf(request);
-    const body = registry.body("function", typename);
+    const body = live.body("function", typename);
     if (body !== undefined) {
       return {
         typename,
-        source: registry.sourceOf(typename),
+        source: live.sourceOf(typename),
         binding: JSON.parse(body) as unknown,
         parked: parkedUnder(parked(), typename),
       };
@@ -37,23 +37,23 @@ export function dynamicRoutes(
     }
     return described;
   });
-  app.put("/v1/functions/*", async (request) => registry.putFunction(typenameOf(request), text(request)));
+  app.put("/v1/functions/*", async (request) => live.putFunction(typenameOf(request), text(request)));
   app.delete("/v1/functions/*", async (request) => {
     const typename = typenameOf(request);
-    if (!(await registry.remove("function", typename))) throw new HttpError(404, "STATEFUN_NOT_FOUND", `no function binding ${typename}`);
+    if (!(await live.remove("function", typename))) throw new HttpError(404, "STATEFUN_NOT_FOUND", `no function binding ${typename}`);
     return { typename, removed: true };
   });
 
-  app.get("/v1/modules", async () => registry.list("module"));
+  app.get("/v1/modules", async () => live.list("module"));
   app.get<{ Params: { name: string } }>("/v1/modules/:name", async (request, reply) => {
-    const body = registry.body("module", request.params.name);
+    const body = live.body("module", request.params.name);
     if (body === undefined) throw new HttpError(404, "STATEFUN_NOT_FOUND", `no module ${JSON.stringify(request.params.name)}`);
     return reply.type("application/yaml; charset=utf-8").send(body);
   });
-  app.put<{ Params: { name: string } }>("/v1/modules/:name", async (request) => registry.putModule(request.params.name, text(request)));
+  app.put<{ Params: { name: string } }>("/v1/modules/:name", async (request) => live.putModule(request.params.name, text(request)));
   app.delete<{ Params: { name: string } }>("/v1/modules/:name", async (request) => {
     const { name } = request.params;
-    if (!(await registry.remove("module", name))) throw new HttpError(404, "STATEFUN_NOT_FOUND", `no module ${JSON.stringify(name)}`);
+    if (!(await live.remove("module", name))) throw new HttpError(404, "STATEFUN_NOT_FOUND", `no module ${JSON.stringify(name)}`);
     return { name, removed: true };
   });
 }

@@ -182,4 +182,26 @@ describe("admin", () => {
       egresses: [{ egress: "io.statefun.playground/egress", topic: "greetings", messageType: "io.statefun.types/string", port: null }],
     });
   });
+
+  it("lists the Kafka ingresses and egresses at /v1/io, problem null when ready", async () => {
+    const ingress = {
+      id: "shop/orders",
+      address: "127.0.0.1:9092",
+      consumerGroupId: "shop",
+      topics: ["orders"],
+      problem: undefined,
+      assigned: ["orders/0"],
+      paused: [],
+      pauses: 2,
+    };
+    const egress = {
+      id: "shop/out",
+      address: "127.0.0.1:9092",
+      deliverySemantic: "exactly-once" as const,
+      problem: "connecting to the broker",
+    };
+    const app = adminApp(fake().runtime, { kafka: () => ({ ingresses: [ingress], egresses: [egress] }) });
+    const res = await app.inject({ method: "GET", url: "/v1/io" });
+    expect(res.json().kafka).toEqual({ ingresses: [{ ...ingress, problem: null }], egresses: [egress] });
+  });
 });

@@ -1,8 +1,9 @@
+import type { KafkaEgressStatus, KafkaIngressStatus } from "@statefun-ts/kafka";
 import type { DeadLetter, Logger, Runtime } from "@statefun-ts/runtime";
 import { silentLogger } from "@statefun-ts/runtime";
 import type { ConsoleReads } from "@statefun-ts/runtime/spi";
 import type { FastifyInstance } from "fastify";
-import type { DynamicRegistry } from "../dynamic/registry.js";
+import type { LiveModules } from "../dynamic/live-modules.js";
 import { type BackupStore, backupRoutes } from "./admin-backup.js";
 import { type ClusterRuntime, clusterRoutes } from "./admin-cluster.js";
 import { dynamicRoutes } from "./admin-dynamic.js";
@@ -45,7 +46,7 @@ export interface AdminOptions {
   readonly logger?: Logger;
   readonly metrics?: MetricsSource;
   /** Modules and function bindings loaded at run time: enables `PUT/DELETE /v1/functions/…` and `/v1/modules`. */
-  readonly dynamic?: DynamicRegistry;
+  readonly dynamic?: LiveModules;
   /** When set, every request but `/healthz` and `/readyz` must carry `Authorization: Bearer <token>`. */
   readonly token?: string;
   /** What else keeps the worker from being ready (Kafka connectors not connected), one line each; `/readyz` lists them. */
@@ -60,6 +61,8 @@ export interface AdminOptions {
   readonly reads?: Pick<ConsoleReads, "listInstances">;
   /** The ports the worker bound (shown by `GET /v1/io`). */
   readonly ports?: () => { readonly ingress?: number | undefined; readonly egress?: number | undefined };
+  /** The Kafka ingresses and egresses running, with their state (shown by `GET /v1/io`). */
+  readonly kafka?: () => { readonly ingresses: readonly KafkaIngressStatus[]; readonly egresses: readonly KafkaEgressStatus[] };
   /** Where the console's built assets are (default: the package's `console-dist`). */
   readonly consoleDir?: string;
   /** Enables `POST /v1/backup` (an online copy of the embedded store). */
@@ -130,6 +133,7 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
     egresses: runtime
       .egresses()
       .map((e) => ({ egress: e.egress, topic: e.topic, messageType: e.type.typename, port: options.ports?.().egress ?? null })),
+    ...(options.kafka ? { kafka: kafkaIo(options.kafka()) } : {}),
   }));
 
   app.get("/v1/deadletters", async (request) => {
@@ -171,7 +175,7 @@ export function adminApp(runtime: AdminRuntime, options: AdminOptions = {}): Fas
 }
 
 /** One bound function type as GET /v1/functions lists it; a type a namespace binding covers names that binding (`boundBy`). */
-function describeFunction(runtime: AdminRuntime, dynamic: DynamicRegistry, typename: string): object | undefined {
+function describeFunction(runtime: AdminRuntime, dynamic: LiveModules, typename: string): object | undefined {
   const listed = functionList(runtime, dynamic).filter((f) => f.source !== "not loaded");
   const exact = listed.find((f) => f.typename === typename);
   if (exact !== undefined) return exact;
@@ -181,7 +185,7 @@ function describeFunction(runtime: AdminRuntime, dynamic: DynamicRegistry, typen
     : { ...covering, typename, boundBy: covering.typename, parked: parkedUnder(runtime.parkedByType(), typename) };
 }
 
-function functionList(runtime: AdminRuntime, dynamic?: DynamicRegistry) {
+function functionList(runtime: AdminRuntime, dynamic?: LiveModules) {
   const parked = runtime.parkedByType();
   const bound = runtime.functionTypes().sort();
   const listed = bound.map((typename) => {
@@ -235,4 +239,12 @@ function intParam(raw: unknown, name: string, fallback: number, min: number, max
     throw new HttpError(400, "STATEFUN_BAD_REQUEST", `invalid ${name} ${JSON.stringify(raw)}: expected an integer from ${min} to ${max}`);
   }
   return value;
+}
+
+/** The Kafka part of `GET /v1/io`: `problem` null when ready. */
+function kafkaIo(status: { readonly ingresses: readonly KafkaIngressStatus[]; readonly egresses: readonly KafkaEgressStatus[] }) {
+  return {
+    ingresses: status.ingresses.map((i) => ({ ...i, problem: i.problem ?? null })),
+    egresses: status.egresses.map((e) => ({ ...e, problem: e.problem ?? null })),
+  };
 }

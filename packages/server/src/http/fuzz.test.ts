@@ -3,7 +3,7 @@ import { MemoryStore } from "@statefun-ts/runtime/testing";
 import fc from "fast-check";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DynamicRegistry } from "../dynamic/registry.js";
+import { LiveModules } from "../dynamic/live-modules.js";
 import greeterModule from "../fixtures/greeter-module.js";
 import { adminApp } from "./admin.js";
 import { ingressApp } from "./ingress.js";
@@ -59,14 +59,14 @@ const body = fc.oneof(
 
 describe("HTTP decoders of outside input (fuzzed, real runtime on a memory store)", () => {
   let runtime: Runtime;
-  let registry: DynamicRegistry;
+  let live: LiveModules;
   let ingress: FastifyInstance;
   let admin: FastifyInstance;
   beforeAll(async () => {
     const store = new MemoryStore();
     runtime = new Runtime({ store, modules: [greeterModule], logger: silentLogger });
     await runtime.start();
-    registry = new DynamicRegistry({
+    live = new LiveModules({
       runtime,
       store,
       logger: silentLogger,
@@ -75,15 +75,15 @@ describe("HTTP decoders of outside input (fuzzed, real runtime on a memory store
       openIngress: async () => ({ close: async () => {} }),
       importTimeoutMs: 2000,
     });
-    await registry.start();
+    await live.start();
     ingress = ingressApp(runtime, { bodyLimit: 1024 });
-    admin = adminApp(runtime, { dynamic: registry });
+    admin = adminApp(runtime, { dynamic: live });
   });
   afterAll(async () => {
     await ingress.close();
     await admin.close();
     await runtime.stop();
-    await registry.close();
+    await live.close();
   });
 
   it("the ingress answers any path, query, content type and body without a 500", async () => {

@@ -4,8 +4,10 @@ import {
   type KafkaClientFactory,
   KafkaEgress,
   type KafkaEgressSpec,
+  type KafkaEgressStatus,
   KafkaIngress,
   type KafkaIngressSpec,
+  type KafkaIngressStatus,
   type KafkaRouter,
   kafkajsClient,
 } from "@statefun-ts/kafka";
@@ -118,6 +120,11 @@ export class KafkaConnectors {
     for (const [id, i] of this.ingresses) if (i.notReady !== undefined) lines.push(`Kafka ingress ${id}: ${i.notReady}`);
     for (const [id, e] of this.egresses) if (e.notReady !== undefined) lines.push(`Kafka egress ${id}: ${e.notReady}`);
     return lines;
+  }
+
+  /** The Kafka ingresses and egresses running, with what each waits for (`GET /v1/io`). */
+  status(): { ingresses: KafkaIngressStatus[]; egresses: KafkaEgressStatus[] } {
+    return { ingresses: [...this.ingresses.values()].map((i) => i.status()), egresses: [...this.egresses.values()].map((e) => e.status()) };
   }
 
   async close(): Promise<void> {

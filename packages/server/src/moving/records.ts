@@ -23,6 +23,8 @@ const messageFields = {
   cancellationToken: text.optional(),
 };
 
+// The module catalog's records keep the kinds `registry-version` and `registry` (docs/export-format.md):
+// the file format stays as it is, whatever the code calls the catalog.
 const recordSchemas = {
   "registry-version": z.strictObject({ kind: z.literal("registry-version"), version: int.nonnegative() }),
   registry: z.strictObject({ kind: z.literal("registry"), entryKind: z.enum(["module", "function"]), name: text, body: text }),

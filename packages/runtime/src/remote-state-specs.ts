@@ -6,7 +6,7 @@ import type { StateSpecStore } from "./store/types.js";
  * The states remote functions registered through the protocol's handshake
  * (`IncompleteInvocationContext`), kept durably in the store so they survive restarts.
  */
-export class StateSpecRegistry {
+export class RemoteStateSpecs {
   private specs = new Map<string, StateSpecInfo[]>();
 
   constructor(private readonly store: StateSpecStore) {}

@@ -2,19 +2,19 @@ import { describe, expect, it } from "vitest";
 import type { Context } from "./conformance.js";
 import { addr, batch, message, text } from "./helpers.js";
 
-/** Dynamic loading: the module registry, parked types, and messages found by target type. */
-export function registryTests(ctx: Context): void {
-  describe("module registry", () => {
+/** Dynamic loading: the module catalog, parked types, and messages found by target type. */
+export function moduleCatalogTests(ctx: Context): void {
+  describe("module catalog", () => {
     it("starts empty at version 0; every change raises the version by 1; entries survive a reopen", async () => {
-      expect(await ctx.store.loadRegistry()).toEqual({ version: 0, entries: [] });
-      expect(await ctx.store.registryVersion()).toBe(0);
-      expect(await ctx.store.changeRegistry({ kind: "module", name: "b", body: "kind: x\n" })).toBe(1);
-      expect(await ctx.store.changeRegistry({ kind: "function", name: "example/*", body: '{"kind":"remote"}' })).toBe(2);
-      expect(await ctx.store.changeRegistry({ kind: "module", name: "a", body: "one" })).toBe(3);
-      expect(await ctx.store.changeRegistry({ kind: "module", name: "a", body: "two" })).toBe(4);
+      expect(await ctx.store.loadModuleCatalog()).toEqual({ version: 0, entries: [] });
+      expect(await ctx.store.moduleCatalogVersion()).toBe(0);
+      expect(await ctx.store.changeModuleCatalog({ kind: "module", name: "b", body: "kind: x\n" })).toBe(1);
+      expect(await ctx.store.changeModuleCatalog({ kind: "function", name: "example/*", body: '{"kind":"remote"}' })).toBe(2);
+      expect(await ctx.store.changeModuleCatalog({ kind: "module", name: "a", body: "one" })).toBe(3);
+      expect(await ctx.store.changeModuleCatalog({ kind: "module", name: "a", body: "two" })).toBe(4);
       const store = await ctx.reopen();
-      expect(await store.registryVersion()).toBe(4);
-      expect(await store.loadRegistry()).toEqual({
+      expect(await store.moduleCatalogVersion()).toBe(4);
+      expect(await store.loadModuleCatalog()).toEqual({
         version: 4,
         entries: [
           { kind: "function", name: "example/*", body: '{"kind":"remote"}' },
@@ -25,11 +25,11 @@ export function registryTests(ctx: Context): void {
     });
 
     it("deletes an entry by kind and name (the same name of the other kind stays); a delete of nothing still counts", async () => {
-      await ctx.store.changeRegistry({ kind: "module", name: "same", body: "m" });
-      await ctx.store.changeRegistry({ kind: "function", name: "same", body: "f" });
-      expect(await ctx.store.changeRegistry({ kind: "module", name: "same", body: null })).toBe(3);
-      expect(await ctx.store.changeRegistry({ kind: "module", name: "missing", body: null })).toBe(4);
-      expect(await ctx.store.loadRegistry()).toEqual({ version: 4, entries: [{ kind: "function", name: "same", body: "f" }] });
+      await ctx.store.changeModuleCatalog({ kind: "module", name: "same", body: "m" });
+      await ctx.store.changeModuleCatalog({ kind: "function", name: "same", body: "f" });
+      expect(await ctx.store.changeModuleCatalog({ kind: "module", name: "same", body: null })).toBe(3);
+      expect(await ctx.store.changeModuleCatalog({ kind: "module", name: "missing", body: null })).toBe(4);
+      expect(await ctx.store.loadModuleCatalog()).toEqual({ version: 4, entries: [{ kind: "function", name: "same", body: "f" }] });
     });
   });
 

@@ -1,13 +1,17 @@
-import type { RegistryChange, RegistryEntry, RegistrySnapshot, StoredMessage } from "@statefun-ts/runtime/spi";
+import type { ModuleCatalogChange, ModuleCatalogEntry, ModuleCatalogSnapshot, StoredMessage } from "@statefun-ts/runtime/spi";
 import { MESSAGE_COLUMNS, type Row, toMessage } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
 import { select } from "./queries.js";
 
-/** The queries of dynamic loading (schema version 4): the module registry, parked types, messages by target type. */
-export interface RegistryQueries {
-  load(): RegistrySnapshot;
+/**
+ * The queries of dynamic loading (schema version 4): the module catalog, parked types, messages by
+ * target type. The catalog's table and version row keep their schema names (`registry`,
+ * `registry_version`).
+ */
+export interface DynamicLoadingQueries {
+  load(): ModuleCatalogSnapshot;
   version(): number;
-  change(change: RegistryChange): number;
+  change(change: ModuleCatalogChange): number;
   messagesOfType(
     keyGroups: readonly number[],
     all: number,
@@ -20,7 +24,7 @@ export interface RegistryQueries {
   setParked(functionType: string, since: number | undefined): void;
 }
 
-export function registryQueries(db: Database.Database): RegistryQueries {
+export function dynamicLoadingQueries(db: Database.Database): DynamicLoadingQueries {
   const version = db.prepare("SELECT value FROM meta WHERE key = 'registry_version'").pluck();
   const bump = db.prepare("UPDATE meta SET value = value + 1 WHERE key = 'registry_version' RETURNING value").pluck();
   const entries = db.prepare<[], Row>("SELECT kind, name, body FROM registry ORDER BY kind, name").raw(true);
@@ -37,7 +41,7 @@ export function registryQueries(db: Database.Database): RegistryQueries {
   const parked = db.prepare<[], Row>("SELECT function_type, since FROM parked_types").raw(true);
   const park = db.prepare("INSERT OR IGNORE INTO parked_types (function_type, since) VALUES (?, ?)");
   const unpark = db.prepare("DELETE FROM parked_types WHERE function_type = ?");
-  const change = db.transaction((c: RegistryChange) => {
+  const change = db.transaction((c: ModuleCatalogChange) => {
     if (c.body === null) remove.run(c.kind, c.name);
     else upsert.run(c.kind, c.name, c.body);
     return bump.get() as number;
@@ -47,7 +51,7 @@ export function registryQueries(db: Database.Database): RegistryQueries {
       version: version.get() as number,
       entries: entries
         .all()
-        .map((r): RegistryEntry => ({ kind: r[0] as RegistryEntry["kind"], name: r[1] as string, body: r[2] as string })),
+        .map((r): ModuleCatalogEntry => ({ kind: r[0] as ModuleCatalogEntry["kind"], name: r[1] as string, body: r[2] as string })),
     })),
     version: () => version.get() as number,
     change: (c) => change(c),

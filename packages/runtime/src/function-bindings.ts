@@ -3,8 +3,8 @@ import type { EgressRef, HttpIngress, StatefulFunction, StatefunModule } from "@
 import type { Binding } from "./binding.js";
 import { embeddedBinding } from "./engine/embedded.js";
 
-/** The function types, egresses and ingresses loaded into a runtime. */
-export class Registry {
+/** The function bindings of a runtime (embedded and remote, by type or namespace), and the egresses and ingresses its modules declare. */
+export class FunctionBindings {
   private readonly bindings = new Map<string, Binding>();
   private readonly functions = new Map<string, StatefulFunction>();
   /** Declarations of each topic, oldest first: a topic stays while one of its declaring modules is loaded. */

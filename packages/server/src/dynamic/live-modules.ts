@@ -1,11 +1,11 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import type { Logger, MetricsSink, Runtime } from "@statefun-ts/runtime";
-import type { ModuleCatalog, RegistryEntry } from "@statefun-ts/runtime/spi";
+import type { ModuleCatalog, ModuleCatalogEntry } from "@statefun-ts/runtime/spi";
 import { covers } from "../http/parked.js";
 import type { KafkaConnectors } from "../kafka/connectors.js";
 import { type Prepared, prepareFunction, prepareModule } from "./prepare.js";
 
-export interface DynamicRegistryDeps {
+export interface LiveModulesDeps {
   readonly runtime: Runtime;
   readonly store: ModuleCatalog;
   readonly logger: Logger;
@@ -48,12 +48,12 @@ export interface EntryView {
 export const MODULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 /**
- * The modules and function bindings loaded through the admin API, persisted in the store (so
+ * The modules and function bindings loaded through the admin API, persisted in the store's module catalog (so
  * they survive restarts). Modules given on the command line are not part of it: they load at
  * every start and their function types cannot be bound or removed here. Changes are made one at
  * a time; each is validated whole and loaded before it is stored, and applied only once stored.
  */
-export class DynamicRegistry {
+export class LiveModules {
   private readonly entries = new Map<string, Prepared>();
   private readonly failed = new Map<string, { kind: "module" | "function"; name: string; error: string }>();
   private readonly listeners = new Map<number, { owner: string; close(): Promise<void> }>();
@@ -65,11 +65,11 @@ export class DynamicRegistry {
   /** What the change being applied is, and since when (for the error of one that waits too long). */
   private running: { what: string; since: number } | undefined;
   private loads = 0;
-  /** The registry version this worker has applied. */
+  /** The module catalog version this worker has applied. */
   private version = 0;
   private poller: NodeJS.Timeout | undefined;
 
-  constructor(private readonly d: DynamicRegistryDeps) {
+  constructor(private readonly d: LiveModulesDeps) {
     this.staticTypes = new Set(d.runtime.functionTypes());
     this.staticTopics = new Set(d.runtime.egresses().map((e) => e.topic));
   }
@@ -80,26 +80,26 @@ export class DynamicRegistry {
   }
 
   /**
-   * Polls the store's registry version every `everyMs` and applies changes other workers made
+   * Polls the store's module catalog version every `everyMs` and applies changes other workers made
    * (workers sharing a store see the same modules).
    */
   watch(everyMs: number): void {
     this.poller = setInterval(() => {
-      this.refresh().catch((error: unknown) => this.d.logger.warn({ error: String(error) }, "reading the module registry failed"));
+      this.refresh().catch((error: unknown) => this.d.logger.warn({ error: String(error) }, "reading the module catalog failed"));
     }, everyMs);
     this.poller.unref();
   }
 
-  /** Applies the stored registry if its version moved since this worker last applied it. */
+  /** Applies the stored module catalog if its version moved since this worker last applied it. */
   refresh(): Promise<void> {
     return this.serial("applying other workers' changes", async () => {
-      if ((await this.d.store.registryVersion()) !== this.version) await this.sync();
+      if ((await this.d.store.moduleCatalogVersion()) !== this.version) await this.sync();
     });
   }
 
   /** Makes the loaded entries those stored: new and changed ones loaded, removed ones unloaded. */
   private async sync(): Promise<void> {
-    const { version, entries } = await this.d.store.loadRegistry();
+    const { version, entries } = await this.d.store.loadModuleCatalog();
     const stored = new Set(entries.map((e) => key(e.kind, e.name)));
     for (const [k, old] of this.entries) {
       if (stored.has(k)) continue;
@@ -145,7 +145,7 @@ export class DynamicRegistry {
         }
         return false;
       }
-      this.noteVersion(await this.d.store.changeRegistry({ kind, name, body: null }));
+      this.noteVersion(await this.d.store.changeModuleCatalog({ kind, name, body: null }));
       this.failed.delete(k);
       if (old !== undefined) await this.retire(old, undefined);
       this.entries.delete(k);
@@ -179,12 +179,12 @@ export class DynamicRegistry {
     await Promise.allSettled([...this.entries.values()].flatMap((p) => p.bindings.map((b) => b.close())));
   }
 
-  private change(entry: RegistryEntry): Promise<EntryView> {
+  private change(entry: ModuleCatalogEntry): Promise<EntryView> {
     return this.serial(`loading ${entry.kind} ${entry.name}`, async () => {
       const prepared = await this.prepare(entry);
       const opened = await this.claim(prepared);
       try {
-        this.noteVersion(await this.d.store.changeRegistry(entry));
+        this.noteVersion(await this.d.store.changeModuleCatalog(entry));
       } catch (error) {
         await release(prepared, opened);
         throw error;
@@ -196,7 +196,7 @@ export class DynamicRegistry {
     });
   }
 
-  private prepare(entry: RegistryEntry): Promise<Prepared> | Prepared {
+  private prepare(entry: ModuleCatalogEntry): Promise<Prepared> | Prepared {
     const k = key(entry.kind, entry.name);
     const declaredTopics = new Set(this.staticTopics);
     for (const [other, p] of this.entries) if (other !== k) for (const t of p.topics) declaredTopics.add(t);
@@ -314,7 +314,7 @@ export class DynamicRegistry {
     }
   }
 
-  /** After this worker's own change: the next version, unless another worker changed the registry meanwhile (then the next poll syncs). */
+  /** After this worker's own change: the next version, unless another worker changed the catalog meanwhile (then the next poll syncs). */
   private noteVersion(version: number): void {
     if (version === this.version + 1) this.version = version;
   }
