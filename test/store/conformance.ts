@@ -2,6 +2,7 @@ import type { Fence, Store, StoreInfo } from "@statefun-ts/runtime/spi";
 import { afterEach, beforeEach, describe } from "vitest";
 import { clusterTests } from "./conformance-cluster.js";
 import { durabilityTests } from "./conformance-durability.js";
+import { egressDeliveryTests } from "./conformance-egress-delivery.js";
 import { expiryTests } from "./conformance-expiry.js";
 import { leaseTests } from "./conformance-leases.js";
 import { messageTests } from "./conformance-messages.js";
@@ -69,5 +70,6 @@ export function storeConformance(name: string, makeStore: MakeStore): void {
     moduleCatalogTests(ctx);
     clusterTests(ctx);
     sourcePositionTests(ctx);
+    egressDeliveryTests(ctx);
   });
 }

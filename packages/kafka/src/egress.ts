@@ -3,10 +3,19 @@ import type { EgressRow, Logger } from "@statefun-ts/runtime";
 import type { KafkaClient, KafkaProducer, ProducedRecord } from "./client.js";
 import type { KafkaEgressSpec } from "./spec.js";
 
-/** The outbox rows a Kafka egress delivers: committed records, oldest first (the store's egress outbox). */
+/** An outbox row with its place in the delivery order (the store's `EgressDelivery`). */
+export interface OrderedRow extends EgressRow {
+  readonly seq: number;
+}
+
+/** The outbox rows a Kafka egress delivers: committed records in commit order (the store's `EgressDelivery`). */
 export interface Outbox {
-  /** The oldest rows of egresses with no topic (every egress but the playground's), skipping `exclude`. */
-  peek(limit: number, exclude: ReadonlySet<number>): Promise<EgressRow[]>;
+  /**
+   * Up to `limit` rows of egresses with no topic (every egress but the playground's) with `seq`
+   * above `after`, in `seq` order; a row not returned yet always comes later with a larger `seq`,
+   * above `floor` too.
+   */
+  ordered(after: number, limit: number, floor: number): Promise<OrderedRow[]>;
   delete(ids: readonly number[]): Promise<void>;
   /**
    * A number naming this outbox (its store) for good, the same for every worker of the store: the
@@ -14,6 +23,8 @@ export interface Outbox {
    * group include it (a new store must not inherit an old store's position).
    */
   identity(): Promise<number>;
+  /** Names the numbering of `seq` (`"id"`: row ids); a position is kept per numbering. */
+  order(): Promise<string>;
 }
 
 export interface KafkaEgressOptions {
@@ -30,17 +41,13 @@ export interface KafkaEgressOptions {
  */
 export const PROGRESS_TOPIC = "statefun-ts.egress-progress";
 
-const BATCH = 2_000;
+/** Rows read per round: one round is one Kafka transaction (exactly-once) or one acknowledged send. */
+const ROUND_ROWS = 10_000;
+/** Key and value bytes per produce request (a broker refuses a partition batch past `message.max.bytes`, 1 MiB by default). */
+const REQUEST_BYTES = 900_000;
 const IDLE_MS = 5;
+const UTF8 = new TextEncoder();
 
-/**
- * A Kafka egress: delivers committed outbox records of its egress id to Kafka (records leave only
- * after the commit that produced them). `exactly-once`: each batch in a Kafka transaction that also
- * commits the outbox position reached, so a restart (after any crash) resumes exactly after what a
- * `read_committed` consumer saw; the transactional producer fences its previous incarnation.
- * `at-least-once`: an idempotent producer, acks from all in-sync replicas, rows deleted after the
- * ack. `none`: sent without waiting for any ack, rows deleted at once.
- */
 /** An egress as `GET /v1/io` shows it. */
 export interface KafkaEgressStatus {
   readonly id: string;
@@ -50,16 +57,33 @@ export interface KafkaEgressStatus {
   readonly problem: string | undefined;
 }
 
+/**
+ * A Kafka egress: delivers committed outbox records of its egress id to Kafka (records leave only
+ * after the commit that produced them). `exactly-once`: each round in a Kafka transaction that also
+ * commits the outbox position reached, so a restart (after any crash) resumes exactly after what a
+ * `read_committed` consumer saw; the transactional producer fences its previous incarnation.
+ * `at-least-once`: an idempotent producer, acks from all in-sync replicas, rows deleted after the
+ * ack. `none`: sent without waiting for any ack, rows deleted at once.
+ *
+ * Rounds overlap: while one round's records go out (and its transaction commits), the next round's
+ * rows are read, and the rows of the round before are deleted.
+ */
 export class KafkaEgress {
   private producer: KafkaProducer | undefined;
   private stopped = false;
   private running: Promise<void> | undefined;
   private problem: string | undefined = "connecting to the broker";
-  /** Rows of other egresses seen in the outbox (skipped by this one). */
-  private readonly others = new Set<number>();
-  /** Exactly-once: every row id below this was delivered in a committed transaction. */
+  /** Exactly-once: every row of this egress with `seq` below this went out in a committed transaction. */
   private delivered = 0;
+  /** The `seq` of the last row read (rows are read after it). */
+  private cursor = 0;
+  /** Deletes of delivered rows, one after the other, behind the deliveries. */
+  private deleting: Promise<void> = Promise.resolve();
+  private pendingDeletes = 0;
+  private deleteFailure: Error | undefined;
   private wake: (() => void) | undefined;
+  private identity = 0;
+  private order = "id";
 
   constructor(private readonly options: KafkaEgressOptions) {}
 
@@ -85,22 +109,25 @@ export class KafkaEgress {
     this.stopped = true;
     this.wake?.();
     await this.running;
+    await this.deleting;
     await this.producer?.disconnect().catch(() => {});
   }
 
-  private identity = 0;
-
-  private get group(): string {
+  /** The transactional id: one per egress and outbox. */
+  private get transactionalId(): string {
     return `statefun-ts.egress.${this.options.spec.id}.${this.identity}`;
+  }
+
+  /** The progress group: one per egress, outbox and numbering of the outbox (row ids keep the name they always had). */
+  private get group(): string {
+    return this.order === "id" ? this.transactionalId : `${this.transactionalId}.${this.order}`;
   }
 
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
         if (this.producer === undefined) await this.connect();
-        const sent = await this.deliverOnce(this.producer!);
-        this.problem = undefined;
-        if (sent === 0) await this.sleep(IDLE_MS);
+        await this.pump(this.producer!);
       } catch (error) {
         if (this.stopped) return;
         this.problem = `Kafka egress ${this.options.spec.id}: ${(error as Error).message}`;
@@ -113,11 +140,16 @@ export class KafkaEgress {
   }
 
   private async connect(): Promise<void> {
-    const { spec, client } = this.options;
+    const { spec, client, outbox } = this.options;
     const semantic = spec.deliverySemantic;
     const exactlyOnce = semantic.type === "exactly-once";
+    // Rows whose delete failed are read again from the start (exactly-once: only deleted, being below the position).
+    await this.deleting;
+    this.deleteFailure = undefined;
+    this.cursor = 0;
     if (exactlyOnce) {
-      this.identity = await this.options.outbox.identity();
+      this.identity = await outbox.identity();
+      this.order = await outbox.order();
       const admin = await client.admin();
       try {
         await admin.createTopics([{ topic: PROGRESS_TOPIC, partitions: 1, config: { "cleanup.policy": "compact" } }]);
@@ -128,7 +160,7 @@ export class KafkaEgress {
     const producer = client.producer(
       exactlyOnce
         ? {
-            transactionalId: spec.properties.get("transactional.id") ?? this.group,
+            transactionalId: spec.properties.get("transactional.id") ?? this.transactionalId,
             transactionTimeoutMs: semantic.transactionTimeoutMs,
           }
         : { idempotent: semantic.type === "at-least-once" },
@@ -146,36 +178,96 @@ export class KafkaEgress {
     this.producer = producer;
   }
 
-  /** Delivers one batch of this egress's rows; returns how many rows it handled. */
-  private async deliverOnce(producer: KafkaProducer): Promise<number> {
-    const { spec, outbox, logger } = this.options;
-    const peeked = await outbox.peek(BATCH, this.others);
-    const rows: EgressRow[] = [];
-    for (const row of peeked) {
-      if (row.egress === spec.id) rows.push(row);
-      else this.others.add(row.id);
+  /**
+   * Delivers round after round until stopped (or a failure, thrown): reads the next round while
+   * the current one is sent, and deletes each round's rows behind it.
+   */
+  private async pump(producer: KafkaProducer): Promise<void> {
+    let next = this.read();
+    try {
+      while (!this.stopped) {
+        if (this.deleteFailure !== undefined) throw this.deleteFailure;
+        const rows = await next;
+        this.problem = undefined;
+        if (rows === undefined) {
+          await this.sleep(IDLE_MS);
+          next = this.read();
+          continue;
+        }
+        // Read the next round while this one goes out.
+        next = this.read();
+        await this.deliver(producer, rows);
+        this.deleteBehind(rows.map((r) => r.id));
+        if (this.pendingDeletes > 2) await this.deleting;
+      }
+    } finally {
+      // The read under way moves the cursor: let it finish before a reconnect resets the cursor.
+      await next.catch(() => {});
     }
-    if (rows.length === 0) return 0;
+  }
+
+  /** Deletes delivered rows in the background, in order; a failure is thrown by the next round (and the rows are read again after the reconnect). */
+  private deleteBehind(ids: readonly number[]): void {
+    this.pendingDeletes++;
+    this.deleting = this.deleting
+      .then(() => this.options.outbox.delete(ids))
+      .catch((error: unknown) => {
+        this.deleteFailure ??= error as Error;
+      })
+      .finally(() => {
+        this.pendingDeletes--;
+      });
+  }
+
+  /** The next rows of this egress after the cursor (undefined when there are none), moving the cursor past every row read. */
+  private async read(): Promise<OrderedRow[] | undefined> {
+    const { spec, outbox } = this.options;
+    for (;;) {
+      const after = this.cursor;
+      const floor = spec.deliverySemantic.type === "exactly-once" ? Math.max(0, this.delivered - 1) : 0;
+      const peeked = await outbox.ordered(after, ROUND_ROWS, floor);
+      if (peeked.length === 0) return undefined;
+      // Reads never overlap (the next starts once this one resolved), so the cursor only moves forward.
+      this.cursor = peeked.at(-1)!.seq;
+      const rows = peeked.filter((r) => r.egress === spec.id);
+      if (rows.length > 0) return rows;
+    }
+  }
+
+  /** Sends one round's rows (rows of an exactly-once egress below the delivered position are only deleted). */
+  private async deliver(producer: KafkaProducer, rows: readonly OrderedRow[]): Promise<void> {
+    const { spec, logger } = this.options;
     const semantic = spec.deliverySemantic.type;
     // Exactly-once: rows below `delivered` went out in a committed transaction before a crash; they only need deleting.
-    const fresh = semantic === "exactly-once" ? rows.filter((r) => r.id >= this.delivered) : rows;
-    const records: ProducedRecord[] = [];
+    const fresh = semantic === "exactly-once" ? rows.filter((r) => r.seq >= this.delivered) : rows;
+    const requests: ProducedRecord[][] = [[]];
+    let bytes = 0;
     for (const row of fresh) {
+      let record: ProducedRecord;
       try {
-        const record = decodeKafkaProducerRecord(row.argument);
-        records.push({ topic: record.topic, key: record.key === "" ? null : new TextEncoder().encode(record.key), value: record.value });
+        const decoded = decodeKafkaProducerRecord(row.argument);
+        record = { topic: decoded.topic, key: decoded.key === "" ? null : UTF8.encode(decoded.key), value: decoded.value };
       } catch (error) {
         logger.error(
           { egress: spec.id, record: row.id, error: String(error) },
           "Kafka egress: dropping a record that is not a KafkaProducerRecord",
         );
+        continue;
       }
+      const size = record.value.byteLength + (record.key?.byteLength ?? 0);
+      if (bytes + size > REQUEST_BYTES && requests.at(-1)!.length > 0) {
+        requests.push([]);
+        bytes = 0;
+      }
+      requests.at(-1)!.push(record);
+      bytes += size;
     }
-    if (semantic === "exactly-once" && fresh.length > 0) {
-      const next = fresh.at(-1)!.id + 1;
+    if (semantic === "exactly-once") {
+      if (fresh.length === 0) return;
+      const next = fresh.at(-1)!.seq + 1;
       const transaction = await producer.transaction();
       try {
-        await transaction.send(records);
+        for (const request of requests) await transaction.send(request);
         await transaction.sendOffset(this.group, PROGRESS_TOPIC, 0, next);
         await transaction.commit();
       } catch (error) {
@@ -183,11 +275,9 @@ export class KafkaEgress {
         throw error;
       }
       this.delivered = next;
-    } else if (records.length > 0) {
-      await producer.send(records, semantic === "none" ? 0 : -1);
+    } else {
+      for (const request of requests) await producer.send(request, semantic === "none" ? 0 : -1);
     }
-    await outbox.delete(rows.map((r) => r.id));
-    return rows.length;
   }
 
   private sleep(ms: number): Promise<void> {

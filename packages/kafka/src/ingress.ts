@@ -1,5 +1,6 @@
 import type { Logger, SourceSink } from "@statefun-ts/runtime";
 import type { ConsumedBatch, KafkaAdmin, KafkaClient, KafkaConsumer } from "./client.js";
+import { LagOffsets } from "./lag-offsets.js";
 import { type KafkaRouter, keyRouter, recordsToMessages } from "./records.js";
 import type { KafkaIngressSpec } from "./spec.js";
 
@@ -58,6 +59,7 @@ export class KafkaIngress {
   private positioning = 0;
   private problem: string | undefined = "connecting to the broker";
   private retry: NodeJS.Timeout | undefined;
+  private lagOffsets: LagOffsets | undefined;
   private assignment: string[] = [];
   private readonly paused = new Set<string>();
   private pauses = 0;
@@ -102,6 +104,7 @@ export class KafkaIngress {
     clearTimeout(this.retry);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    await this.lagOffsets?.flush();
     await this.consumer?.stop().catch(() => {});
   }
 
@@ -120,6 +123,7 @@ export class KafkaIngress {
     const fromBeginning = spec.autoOffsetResetPosition === "earliest" || spec.startupPosition.type === "earliest";
     const consumer = client.consumer({ groupId: spec.consumerGroupId, fromBeginning });
     this.consumer = consumer;
+    this.lagOffsets = new LagOffsets(consumer);
     try {
       await consumer.run(
         spec.topics.map((t) => t.topic),
@@ -208,7 +212,7 @@ export class KafkaIngress {
       return;
     }
     batch.resolve(to - 1);
-    void consumer.commitOffset(topic, partition, to).catch(() => {});
+    this.lagOffsets?.note(topic, partition, to);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import type { PoolClient } from "pg";
+import { egressDeliveryMigration } from "./egress-delivery.js";
 import { clusterMigrations } from "./migrations-cluster.js";
 import { sourcePositionsMigration } from "./source-positions.js";
 
@@ -131,6 +132,7 @@ export const migrations: readonly Migration[] = [
   },
   sourcePositionsMigration,
   ...clusterMigrations,
+  egressDeliveryMigration,
 ];
 
 /**

@@ -12,6 +12,7 @@ import type {
   MessagePage,
   ModuleCatalogChange,
   ModuleCatalogSnapshot,
+  OrderedEgressRow,
   ReplyRow,
   SnapshotCounts,
   SnapshotRecord,
@@ -30,6 +31,7 @@ import { commitBatch } from "./commit.js";
 import { type Connection, checkSchema, connectionConfig, createPool, describe, withClient } from "./connect.js";
 import { egressDepth, listInstances } from "./console-reads.js";
 import { PostgresDynamicLoading } from "./dynamic-loading.js";
+import { orderedEgress } from "./egress-delivery.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
 import { channelOf } from "./notify.js";
 import { loadMessagesSince } from "./since.js";
@@ -281,6 +283,14 @@ export class PostgresStore implements Store {
   async peekEgress(topic: string, limit: number, exclude?: ReadonlySet<number>): Promise<EgressRow[]> {
     if (limit <= 0) return [];
     return (await this.#rows(SQL.egressOfTopic, [topic, int8Array([...(exclude ?? [])]), limit])).map(toEgressRow);
+  }
+
+  async egressOrder(): Promise<string> {
+    return "commit-seq";
+  }
+
+  orderedEgress(after: number, limit: number, floor?: number): Promise<OrderedEgressRow[]> {
+    return orderedEgress((statement, values) => this.#rows(statement, values), after, limit, floor);
   }
 
   async deleteEgress(ids: readonly number[]): Promise<void> {

@@ -14,6 +14,7 @@ import type {
   MessagePage,
   ModuleCatalogChange,
   ModuleCatalogSnapshot,
+  OrderedEgressRow,
   ReplyRow,
   SnapshotCounts,
   SnapshotRecord,
@@ -30,6 +31,7 @@ import { SqliteCluster } from "./cluster.js";
 import { committer } from "./commit.js";
 import { SqliteConsoleReads } from "./console-reads.js";
 import { type DynamicLoadingQueries, dynamicLoadingQueries } from "./dynamic-loading.js";
+import { orderedEgress } from "./egress-delivery.js";
 import { DATABASE_FILE, forgetFailedNewStore, openExclusive } from "./lock.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
 import { expiredState, loadMessages, loadTimers, peekEgress } from "./queries.js";
@@ -266,6 +268,14 @@ export class SqliteStore implements Store {
 
   async peekEgress(topic: string, limit: number, exclude?: ReadonlySet<number>): Promise<EgressRow[]> {
     return peekEgress(this.#ready().s, topic, limit, exclude);
+  }
+
+  async egressOrder(): Promise<string> {
+    return "id";
+  }
+
+  async orderedEgress(after: number, limit: number): Promise<OrderedEgressRow[]> {
+    return orderedEgress(this.#ready().db, after, limit);
   }
 
   async claimEgress(topic: string, claimant: string, leaseMs: number): Promise<EgressClaim | undefined> {

@@ -2,6 +2,7 @@ import { type Address, addressKey, StatefunError } from "@statefun-ts/protocol";
 import type { StateSpecInfo } from "../binding.js";
 import type { StoreStats } from "./admin-reads.js";
 import type { CommitBatch, CommitResult, Fence } from "./commit-batch.js";
+import type { OrderedEgressRow } from "./egress-delivery.js";
 import type { EgressClaim } from "./egress-outbox.js";
 import type { MessagePage, StoreChange } from "./engine-store.js";
 import type { ClusterView, Lease } from "./leases.js";
@@ -364,6 +365,19 @@ export class MemoryStore implements Store {
 
   async peekEgress(topic: string, limit: number, exclude?: ReadonlySet<number>): Promise<EgressRow[]> {
     return [...this.egress.values()].filter((e) => e.topic === topic && !exclude?.has(e.id)).slice(0, limit);
+  }
+
+  async egressOrder(): Promise<string> {
+    return "id";
+  }
+
+  async orderedEgress(after: number, limit: number): Promise<OrderedEgressRow[]> {
+    // One writer: ids are in commit order, so `seq` is the id.
+    return [...this.egress.values()]
+      .filter((e) => e.topic === "" && e.id > after)
+      .sort((a, b) => a.id - b.id)
+      .slice(0, limit)
+      .map((e) => ({ ...e, seq: e.id }));
   }
 
   async deleteEgress(ids: readonly number[]): Promise<void> {

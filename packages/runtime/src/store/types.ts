@@ -2,6 +2,7 @@ import type { AdminReads } from "./admin-reads.js";
 import type { CommitConcurrency } from "./commit-concurrency.js";
 import type { ConsoleReads } from "./console-reads.js";
 import type { EgressAcks } from "./egress-acks.js";
+import type { EgressDelivery } from "./egress-delivery.js";
 import type { EgressOutboxStore } from "./egress-outbox.js";
 import type { EngineStore } from "./engine-store.js";
 import type { IdempotencyKeys } from "./idempotency-keys.js";
@@ -18,6 +19,7 @@ export type { CommitBatch, CommitResult, Fence } from "./commit-batch.js";
 export type { CommitConcurrency } from "./commit-concurrency.js";
 export type { ConsoleReads } from "./console-reads.js";
 export type { EgressAcks } from "./egress-acks.js";
+export type { EgressDelivery, OrderedEgressRow } from "./egress-delivery.js";
 export type { EgressClaim, EgressOutboxStore } from "./egress-outbox.js";
 export type { EngineStore, MessagePage, StoreChange } from "./engine-store.js";
 export type { IdempotencyKeys } from "./idempotency-keys.js";
@@ -62,4 +64,5 @@ export interface Store
     ConsoleReads,
     SnapshotStore,
     CommitConcurrency,
-    SourcePositions {}
+    SourcePositions,
+    EgressDelivery {}

@@ -73,7 +73,8 @@ export class KafkaConnectors {
         spec,
         client: this.client(spec.address, spec.properties),
         outbox: {
-          peek: (limit, exclude) => store.peekEgress("", limit, exclude),
+          ordered: (after, limit, floor) => store.orderedEgress(after, limit, floor),
+          order: () => store.egressOrder(),
           delete: (ids) => store.deleteEgress(ids),
           identity: () => outboxIdentity(runtime),
         },

@@ -1,0 +1,86 @@
+// The load of the Kafka workload (bench/workloads/kafka.js), in a process of its own so that the
+// producer and the reader never wait for the worker's event loop (nor it for theirs). One phase per
+// run: `saturation` produces `--records` records at once, as fast as the broker takes them; `open`
+// produces `--rate` records/s for `--seconds`, each stamped with the time it was due. A
+// read_committed reader (a new group, from the beginning, counting only records stamped at or
+// after the phase's start) takes every output and its latency. Prints one JSON line:
+// { first, last, count, p50ms, p99ms } (epoch ms; latencies from each record's stamp).
+import { Kafka, logLevel } from "kafkajs";
+import { arg, percentile, sleep } from "./common.js";
+
+const [brokers, mode] = process.argv.slice(2);
+const records = arg("records", 100_000);
+const rate = arg("rate", 10_000);
+const seconds = arg("seconds", 10);
+const keys = arg("keys", 10_000);
+const kafka = new Kafka({ clientId: "bench-load", brokers: [brokers], logLevel: logLevel.NOTHING });
+const total = mode === "saturation" ? records : Math.round(rate * seconds);
+
+const start = Date.now();
+const latencies = [];
+let last = 0;
+let done;
+const finished = new Promise((resolve) => {
+  done = resolve;
+});
+const reader = kafka.consumer({ groupId: `bench-reader-${process.pid}-${start}`, readUncommitted: false });
+let joined;
+const inGroup = new Promise((resolve) => {
+  joined = resolve;
+});
+reader.on(reader.events.GROUP_JOIN, () => joined());
+await reader.connect();
+await reader.subscribe({ topic: "bench-out", fromBeginning: true });
+await reader.run({
+  // No offset commits: on the fetch's connection they would delay the fetches behind them.
+  autoCommit: false,
+  eachBatch: async ({ batch }) => {
+    const now = Date.now();
+    for (const m of batch.messages) {
+      const stamp = Number(m.value.toString());
+      if (stamp >= start) latencies.push(now - stamp);
+    }
+    last = now;
+    if (latencies.length >= total) done();
+  },
+});
+await inGroup;
+
+const producer = kafka.producer();
+await producer.connect();
+const first = Date.now();
+if (mode === "saturation") {
+  const inFlight = [];
+  for (let i = 0; i < records; i += 1_000) {
+    const messages = [];
+    for (let j = i; j < Math.min(records, i + 1_000); j++) messages.push({ key: `k${j % keys}`, value: String(Date.now()) });
+    inFlight.push(producer.send({ topic: "bench-in", messages, acks: -1 }));
+    if (inFlight.length >= 8) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+} else {
+  let produced = 0;
+  const inFlight = new Set();
+  while (produced < total) {
+    const due = Math.min(total, Math.floor(((Date.now() - first) * rate) / 1000));
+    if (due > produced) {
+      const messages = [];
+      for (; produced < due; produced++)
+        messages.push({ key: `k${produced % keys}`, value: String(first + Math.floor((produced * 1000) / rate)) });
+      const sent = producer.send({ topic: "bench-in", messages, acks: -1 });
+      inFlight.add(sent);
+      sent.finally(() => inFlight.delete(sent));
+    }
+    await sleep(5);
+  }
+  await Promise.all(inFlight);
+}
+await producer.disconnect();
+const timeout = sleep(300_000).then(() => "timeout");
+if ((await Promise.race([finished, timeout])) === "timeout") {
+  process.stderr.write(`kafka-load: only ${latencies.length} of ${total} outputs within 300 s\n`);
+  process.exit(1);
+}
+const result = { first, last, count: latencies.length, p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99) };
+// kafkajs leaves sockets and timers behind its disconnects: end once the line is out, the work is done.
+process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));

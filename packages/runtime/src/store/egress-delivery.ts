@@ -1,0 +1,32 @@
+import type { EgressRow } from "./records.js";
+
+/** An outbox row with its place in the delivery order (`EgressDelivery`). */
+export interface OrderedEgressRow extends EgressRow {
+  /** Its place in the delivery order, which is commit order (see `EgressDelivery`). */
+  readonly seq: number;
+}
+
+/**
+ * The outbox of egresses with no topic (the Kafka egresses) read in commit order, so a deliverer
+ * can keep "everything up to position N went out" as its progress (the exactly-once Kafka egress
+ * does, inside its Kafka transaction).
+ *
+ * The rule: once `orderedEgress` returned a row with `seq` s, every row it has not returned yet
+ * (committed earlier or later, by any worker) will be returned with a `seq` above s. Row ids
+ * alone do not give that in cluster mode: on PostgreSQL a commit can take its ids before another
+ * worker's commit takes larger ones, and become visible after it.
+ */
+export interface EgressDelivery {
+  /**
+   * Names the numbering of `seq` (`"id"` where `seq` is the row id, SQLite and the memory store):
+   * a progress position is only meaningful for the numbering it was taken in, so a deliverer keeps
+   * its position under this name (a store moved to a store of another numbering starts over).
+   */
+  egressOrder(): Promise<string>;
+  /**
+   * Up to `limit` rows of egresses with no topic whose `seq` is above `after`, in `seq` order.
+   * Every `seq` given from now on is above `floor` (default `after`): a deliverer passes the
+   * position it delivered up to, so no row can be numbered below it (a store moved with its rows).
+   */
+  orderedEgress(after: number, limit: number, floor?: number): Promise<OrderedEgressRow[]>;
+}
