@@ -74,8 +74,10 @@ describe("the StateFun playground's Python showcase with Kafka I/O", () => {
       expect(records.map((r) => r.key)).toEqual(["Bob", "Joe"]);
       for (let round = 0; round < 3; round++) await produce("names", records);
 
+      let lastAnswer = "";
       const seen = async (name: string) => {
         const response = await fetch(`${worker.urls.admin}/v1/state/showcase/serving/${name}`);
+        lastAnswer = `${response.status} ${await response.clone().text()}`;
         const body = (await response.json()) as { state: { name: string; typename: string; value: unknown }[] };
         return body.state.find((s) => s.name === "seen") ?? null;
       };
@@ -83,7 +85,9 @@ describe("the StateFun playground's Python showcase with Kafka I/O", () => {
         "Bob and Joe seen three times",
         async () => [await seen("Bob"), await seen("Joe")],
         (s) => s.every((v) => v?.value === 3),
-      );
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}; the last answer of GET /v1/state: ${lastAnswer}\n${logs()}`);
+      });
       expect(await seen("Bob"), logs()).toEqual({ name: "seen", typename: "io.statefun.types/int", value: 3, expiresAt: null });
       const printed = readFileSync(functions.logFile, "utf8")
         .split("\n")
