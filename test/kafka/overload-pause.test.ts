@@ -2,7 +2,8 @@
  * Pause under overload: with a small backlog bound (`maxBacklog`) and a function held back, the
  * Kafka ingress stops reading (its partitions paused, as `GET /v1/io` shows) instead of taking
  * records into the store without bound; once the function goes on, the partitions resume and
- * every record becomes exactly one message.
+ * every record becomes exactly one message. The resume takes no wait for a fetch: the held batch goes
+ * on as the backlog drains, even with a consumer whose fetches wait minutes for records.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,14 +17,16 @@ import { until, untilReady } from "./counter-worker.js";
 import { Text } from "./fixtures/counter.js";
 import { createTopic, produce, testBrokers, unique } from "./kafka.js";
 
+const FETCH_WAIT_MS = 20_000;
 const dir = mkdtempSync(join(tmpdir(), "statefun-kafka-overload-"));
 let server: RunningServer | undefined;
 let open: () => void = () => {};
 afterAll(async () => {
   open();
+  // Closing waits for the consumer's fetch under way (up to FETCH_WAIT_MS).
   await server?.close();
   rmSync(dir, { recursive: true, force: true });
-});
+}, FETCH_WAIT_MS + 60_000);
 
 interface KafkaIo {
   kafka: { ingresses: { id: string; assigned: string[]; paused: string[]; pauses: number; problem: string | null }[] };
@@ -56,6 +59,10 @@ describe("Kafka ingress under overload", () => {
           consumerGroupId: unique("g"),
           startupPosition: "earliest",
           topics: [{ topic, type: Text, route: ({ key }) => [slow.at(key ?? "none")] }],
+          // A fetch waits for records up to 20 s (the session outlasts it): a resume that waited for
+          // the consumer's next fetch (kafkajs sleeps that long when every partition is paused)
+          // would miss the 10 s the test waits for the records once the function goes on.
+          properties: { "fetch.max.wait.ms": String(FETCH_WAIT_MS), "session.timeout.ms": "30000" },
         }),
       ],
     });
@@ -100,7 +107,7 @@ describe("Kafka ingress under overload", () => {
     // The function goes on: the backlog drains, the partitions resume, every record counts once.
     open();
     gate = Promise.resolve();
-    await until("all 50 records counted", counted, (n) => n >= 50);
+    await until("all 50 records counted", counted, (n) => n >= 50, FETCH_WAIT_MS / 2);
     // An end record per partition comes after every earlier one of its partition (and any duplicate).
     await produce(topic, [
       { key: "end", value: "end", partition: 0 },

@@ -20,8 +20,13 @@ export interface ConsumedBatch {
   stale(): boolean;
   /** Marks the records up to `offset` (included) as handled: fetching goes on after it. */
   resolve(offset: number): void;
-  /** Stops fetching this partition until the returned function is called. */
-  pause(): () => void;
+  /**
+   * Keeps this member in its group while the batch is held (the runtime overloaded): the client
+   * fetches nothing more from the batch's broker until the batch is handled. Cheap to call often
+   * (it talks to the broker at most once per heartbeat interval); rejects when the group
+   * rebalances, and that rejection is to be thrown out of the batch handler.
+   */
+  heartbeat(): Promise<void>;
 }
 
 export interface ConsumerHandlers {

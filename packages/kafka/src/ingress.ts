@@ -4,6 +4,9 @@ import { LagOffsets } from "./lag-offsets.js";
 import { type KafkaRouter, keyRouter, recordsToMessages } from "./records.js";
 import type { KafkaIngressSpec } from "./spec.js";
 
+/** How often a batch held for overload checks whether the runtime takes work again. */
+const HOLD_CHECK_MS = 10;
+
 interface PartitionState {
   /** The stored position (what the next advance is conditional on). */
   pos: number;
@@ -35,7 +38,7 @@ export interface KafkaIngressStatus {
   readonly problem: string | undefined;
   /** The partitions this worker was assigned at the last join, `topic/partition`. */
   readonly assigned: readonly string[];
-  /** The partitions paused now because the runtime is overloaded. */
+  /** The partitions paused now because the runtime is overloaded (a batch of each held, nothing more fetched). */
   readonly paused: readonly string[];
   /** How many times a partition was paused for overload since the ingress started. */
   readonly pauses: number;
@@ -63,7 +66,8 @@ export class KafkaIngress {
   private assignment: string[] = [];
   private readonly paused = new Set<string>();
   private pauses = 0;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Wakes the batches held for overload (at stop). */
+  private readonly wakers = new Set<() => void>();
 
   constructor(private readonly options: KafkaIngressOptions) {
     this.source = `kafka:${options.spec.id}`;
@@ -102,8 +106,7 @@ export class KafkaIngress {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    for (const wake of [...this.wakers]) wake();
     await this.lagOffsets?.flush();
     await this.consumer?.stop().catch(() => {});
   }
@@ -174,10 +177,7 @@ export class KafkaIngress {
       consumer.seek(topic, partition, state.pos);
       return;
     }
-    if (this.options.sink.overloaded()) {
-      this.pauseWhileOverloaded(consumer, batch, state.pos);
-      return;
-    }
+    if (this.options.sink.overloaded() && !(await this.holdWhileOverloaded(batch))) return;
     const records = batch.records.filter((r) => r.offset >= state.pos);
     const last = batch.records.at(-1);
     if (records.length === 0) {
@@ -238,27 +238,41 @@ export class KafkaIngress {
     }
   }
 
-  /** Stops fetching the batch's partition (from its stored position, refetched later) until the runtime can take more. */
-  private pauseWhileOverloaded(consumer: KafkaConsumer, batch: ConsumedBatch, pos: number): void {
+  /**
+   * Holds the batch while the runtime is overloaded: the client fetches nothing more from its broker
+   * meanwhile (records wait in Kafka, beyond the one fetch held), the group membership is kept with
+   * heartbeats, and the batch goes on as soon as the runtime takes work again, with no fetch to wait
+   * for (a paused partition would wait for the consumer's next fetch, up to `fetch.max.wait.ms`
+   * when every partition was paused). False when the ingress stopped or the batch went stale.
+   */
+  private async holdWhileOverloaded(batch: ConsumedBatch): Promise<boolean> {
     const key = `${batch.topic}/${batch.partition}`;
-    const resume = batch.pause();
-    consumer.seek(batch.topic, batch.partition, pos);
     this.paused.add(key);
     this.pauses++;
-    this.options.logger.debug({ ingress: this.options.spec.id, partition: key }, "Kafka ingress: runtime overloaded, partition paused");
-    const check = () => {
-      this.timers.delete(timer);
-      if (this.stopped) return;
-      if (this.options.sink.overloaded()) {
-        timer = setTimeout(check, 100);
-        this.timers.add(timer);
-        return;
+    this.options.logger.debug({ ingress: this.options.spec.id, partition: key }, "Kafka ingress: runtime overloaded, partition held");
+    try {
+      while (this.options.sink.overloaded()) {
+        await this.sleep(HOLD_CHECK_MS);
+        if (this.stopped || batch.stale()) return false;
+        await batch.heartbeat();
       }
+      return !this.stopped && !batch.stale();
+    } finally {
       this.paused.delete(key);
-      resume();
-    };
-    let timer = setTimeout(check, 100);
-    this.timers.add(timer);
+    }
+  }
+
+  /** Resolves after `ms`, or at once when the ingress stops. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.wakers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.wakers.add(wake);
+    });
   }
 
   /** The topics of the spec the broker does not have; undefined when the broker cannot be asked (the problem says why). */

@@ -29,10 +29,27 @@ function topicMessages(records: readonly ProducedRecord[]) {
   return [...byTopic].map(([topic, list]) => ({ topic, messages: messages(list) }));
 }
 
-/** Kafka properties this client understands: `client.id`, `request.timeout.ms`, `session.timeout.ms`. Others are ignored. */
+/**
+ * Kafka properties this client understands: `client.id`, `request.timeout.ms`, `session.timeout.ms`,
+ * and the consumer's `fetch.max.wait.ms`, `fetch.min.bytes`, `fetch.max.bytes`,
+ * `max.partition.fetch.bytes`. Others are ignored.
+ */
 function num(properties: ReadonlyMap<string, string> | undefined, name: string): number | undefined {
   const value = properties?.get(name);
   return value === undefined ? undefined : Number(value);
+}
+
+/**
+ * The consumer's fetch sizes and wait, from the Kafka properties of the same names. The wait defaults
+ * to Kafka's 500 ms (kafkajs' is 5 s): a consumer stops only once its fetch under way returns.
+ */
+function fetchOptions(properties: ReadonlyMap<string, string> | undefined) {
+  return {
+    maxWaitTimeInMs: num(properties, "fetch.max.wait.ms") ?? 500,
+    minBytes: num(properties, "fetch.min.bytes"),
+    maxBytes: num(properties, "fetch.max.bytes"),
+    maxBytesPerPartition: num(properties, "max.partition.fetch.bytes"),
+  };
 }
 
 /**
@@ -55,6 +72,7 @@ export const kafkajsClient: KafkaClientFactory = ({ brokers, clientId, propertie
           groupId: options.groupId,
           readUncommitted: options.readCommitted === false,
           sessionTimeout: num(properties, "session.timeout.ms") ?? 10_000,
+          ...fetchOptions(properties),
           heartbeatInterval: 1_000,
           rebalanceTimeout: 10_000,
           allowAutoTopicCreation: false,
@@ -92,7 +110,7 @@ function consumer(c: KjsConsumer, options: ConsumerOptions): KafkaConsumer {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 16,
-        eachBatch: async ({ batch, isStale, pause, resolveOffset }) => {
+        eachBatch: async ({ batch, isStale, heartbeat, resolveOffset }) => {
           await positioned;
           if (isStale()) return;
           const consumed: ConsumedBatch = {
@@ -102,7 +120,7 @@ function consumer(c: KjsConsumer, options: ConsumerOptions): KafkaConsumer {
             records: batch.messages.map((m) => ({ offset: Number(m.offset), key: bytes(m.key), value: bytes(m.value) })),
             stale: isStale,
             resolve: (offset) => resolveOffset(String(offset)),
-            pause,
+            heartbeat,
           };
           await handlers.batch(consumed);
         },
