@@ -4,7 +4,8 @@
  * create topics on request: Kafka's `auto.create.topics.enable` defaults to true), and once the
  * topic is created the ingress subscribes and records flow. (StateFun fails the job instead:
  * Flink's Kafka consumer throws "Could not fetch partitions for {topic}. Make sure that the topic
- * exists." and the job restarts as its restart strategy says.)
+ * exists." and the job restarts as its restart strategy says.) The other topics of the same ingress
+ * are consumed meanwhile.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -64,5 +65,60 @@ describe("Kafka ingress of a topic that does not exist", () => {
       (n) => n === 20,
     );
     expect([await countOf(s, "k0"), await countOf(s, "k1")]).toEqual([10, 10]);
+  }, 120_000);
+
+  it("with two topics, one missing: consumes the existing one at once and the missing one once it is created", async () => {
+    await server?.close();
+    server = undefined;
+    const present = unique("present");
+    const later = unique("later");
+    const output = unique("out");
+    await createTopic(output, 1);
+    await createTopic(present, 2);
+    const secondTopic = `    - topic: ${later}
+      valueType: kafka-test/text
+      targets:
+        - kafka-test/counter
+  startupPosition:
+    type: earliest
+`;
+    server = await startCounterWorker({
+      dataDir: join(dir, "two-topics"),
+      ingresses: [counterIngress({ id: "two", topic: present, group: unique("g"), extra: secondTopic })],
+    });
+    const s = server;
+    const readyz = async () => (await (await fetch(`http://127.0.0.1:${s.ports.admin}/readyz`)).json()) as { problems?: string[] };
+    const missing = `Kafka ingress kafka-test/two: topic ${later} does not exist on the broker at ${testBrokers()} (the ingress waits for it; it never creates topics)`;
+
+    // The existing topic's records flow while the other topic is missing (and /readyz names it).
+    await produce(
+      present,
+      Array.from({ length: 10 }, (_, i) => ({ key: `p${i % 2}`, value: output })),
+    );
+    await until(
+      "the 10 records of the existing topic counted",
+      async () => (await countOf(s, "p0")) + (await countOf(s, "p1")),
+      (n) => n === 10,
+      30_000,
+    );
+    expect((await readyz()).problems).toEqual([missing]);
+    expect(await topics()).not.toContain(later);
+
+    // Once created, the missing topic is consumed too, and the existing one goes on from where it was.
+    await createTopic(later, 2);
+    await produce(
+      later,
+      Array.from({ length: 10 }, (_, i) => ({ key: `l${i % 2}`, value: output })),
+    );
+    await produce(
+      present,
+      Array.from({ length: 4 }, (_, i) => ({ key: `p${i % 2}`, value: output })),
+    );
+    await untilReady(s);
+    await until(
+      "the records of both topics counted",
+      async () => [await countOf(s, "p0"), await countOf(s, "p1"), await countOf(s, "l0"), await countOf(s, "l1")],
+      (n) => n.join() === "7,7,5,5",
+    );
   }, 120_000);
 });

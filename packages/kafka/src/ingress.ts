@@ -61,6 +61,8 @@ export class KafkaIngress {
   /** Assignments whose positions are being read and sought (the partitions are held meanwhile). */
   private positioning = 0;
   private problem: string | undefined = "connecting to the broker";
+  /** The topics of the spec the broker did not have at the last look (the others are consumed meanwhile). */
+  private missing: string[] = [];
   private retry: NodeJS.Timeout | undefined;
   private lagOffsets: LagOffsets | undefined;
   private assignment: string[] = [];
@@ -80,6 +82,11 @@ export class KafkaIngress {
 
   /** Undefined once the consumer joined its group and sought its partitions to their stored positions; otherwise what it waits for. */
   get notReady(): IngressProblem {
+    const missing = this.missing;
+    if (missing.length > 0) {
+      const many = missing.length > 1;
+      return `topic${many ? "s" : ""} ${missing.join(", ")} ${many ? "do" : "does"} not exist on the broker at ${this.options.spec.address} (the ingress waits for ${many ? "them" : "it"}; it never creates topics)`;
+    }
     if (!this.joined) return this.problem;
     return this.positioning > 0 ? "reading the stored positions of its assigned partitions" : undefined;
   }
@@ -111,16 +118,19 @@ export class KafkaIngress {
     await this.consumer?.stop().catch(() => {});
   }
 
+  /**
+   * Subscribes to the topics of the spec that exist (the others are watched for, and the consumer
+   * subscribes again once one of them is created); with none, tries again later.
+   */
   private async connect(): Promise<void> {
     if (this.stopped) return;
     const { spec, client, logger } = this.options;
     const missing = await this.missingTopics();
-    if (missing === undefined || missing.length > 0) {
-      if (missing !== undefined) {
-        this.problem = `topic${missing.length > 1 ? "s" : ""} ${missing.join(", ")} ${missing.length > 1 ? "do" : "does"} not exist on the broker at ${spec.address} (the ingress waits for ${missing.length > 1 ? "them" : "it"}; it never creates topics)`;
-        logger.warn({ ingress: spec.id, missing }, "Kafka ingress: topics missing, waiting for them");
-      }
-      if (!this.stopped) this.retry = setTimeout(() => void this.connect(), this.options.retryMs ?? 1_000);
+    if (this.stopped) return;
+    const existing = missing === undefined ? [] : spec.topics.map((t) => t.topic).filter((t) => !missing.includes(t));
+    if (missing !== undefined) this.noteMissing(missing);
+    if (existing.length === 0) {
+      this.retry = setTimeout(() => void this.connect(), this.options.retryMs ?? 1_000);
       return;
     }
     const fromBeginning = spec.autoOffsetResetPosition === "earliest" || spec.startupPosition.type === "earliest";
@@ -128,34 +138,69 @@ export class KafkaIngress {
     this.consumer = consumer;
     this.lagOffsets = new LagOffsets(consumer);
     try {
-      await consumer.run(
-        spec.topics.map((t) => t.topic),
-        {
-          assigned: async (assignment) => {
-            // Another member may have advanced any partition: read every position again from the store
-            // and seek there before the consumer fetches any of them (it holds them until this settles).
-            this.states.clear();
-            this.joined = true;
-            this.assignment = [...assignment].flatMap(([topic, partitions]) => partitions.map((p) => `${topic}/${p}`));
-            logger.info({ ingress: spec.id, assignment: Object.fromEntries(assignment) }, "Kafka ingress assigned");
-            this.positioning++;
-            try {
-              await Promise.all(
-                [...assignment].flatMap(([topic, partitions]) => partitions.map((p) => this.seekStored(consumer, topic, p))),
-              );
-            } finally {
-              this.positioning--;
-            }
-          },
-          batch: (batch) => this.handle(consumer, batch),
+      await consumer.run(existing, {
+        assigned: async (assignment) => {
+          if (this.consumer !== consumer) return;
+          // Another member may have advanced any partition: read every position again from the store
+          // and seek there before the consumer fetches any of them (it holds them until this settles).
+          this.states.clear();
+          this.joined = true;
+          this.assignment = [...assignment].flatMap(([topic, partitions]) => partitions.map((p) => `${topic}/${p}`));
+          logger.info({ ingress: spec.id, assignment: Object.fromEntries(assignment) }, "Kafka ingress assigned");
+          this.positioning++;
+          try {
+            await Promise.all([...assignment].flatMap(([topic, partitions]) => partitions.map((p) => this.seekStored(consumer, topic, p))));
+          } finally {
+            this.positioning--;
+          }
         },
-      );
+        batch: (batch) => this.handle(consumer, batch),
+      });
     } catch (error) {
       this.problem = `cannot reach the Kafka broker at ${spec.address}: ${(error as Error).message}`;
       logger.warn({ ingress: spec.id, error: String(error) }, "Kafka ingress: connecting failed, retrying");
-      await consumer.stop().catch(() => {});
+      await this.dropConsumer(consumer);
       if (!this.stopped) this.retry = setTimeout(() => void this.connect(), this.options.retryMs ?? 1_000);
+      return;
     }
+    if (this.missing.length > 0 && !this.stopped) this.retry = setTimeout(() => void this.watchMissing(), this.options.retryMs ?? 1_000);
+  }
+
+  /** While the consumer runs on some of the topics: once a missing one exists, subscribes again with it. */
+  private async watchMissing(): Promise<void> {
+    if (this.stopped) return;
+    const missing = await this.missingTopics();
+    if (this.stopped) return;
+    if (missing === undefined || missing.length >= this.missing.length) {
+      this.retry = setTimeout(() => void this.watchMissing(), this.options.retryMs ?? 1_000);
+      return;
+    }
+    this.options.logger.info({ ingress: this.options.spec.id, missing }, "Kafka ingress: a missing topic exists now, subscribing again");
+    const consumer = this.consumer;
+    if (consumer !== undefined) await this.dropConsumer(consumer);
+    await this.connect();
+  }
+
+  /** Stops a consumer this ingress no longer uses (its positions stay in the store: the next one seeks there). */
+  private async dropConsumer(consumer: KafkaConsumer): Promise<void> {
+    if (this.consumer === consumer) {
+      this.consumer = undefined;
+      this.joined = false;
+      this.problem = "connecting to the broker";
+      this.assignment = [];
+      this.states.clear();
+      await this.lagOffsets?.flush();
+      this.lagOffsets = undefined;
+    }
+    await consumer.stop().catch(() => {});
+  }
+
+  private noteMissing(missing: readonly string[]): void {
+    const { spec, logger } = this.options;
+    if (missing.length > 0 && missing.join() !== this.missing.join()) {
+      logger.warn({ ingress: spec.id, missing }, "Kafka ingress: topics missing, waiting for them");
+    }
+    this.missing = [...missing];
   }
 
   private async handle(consumer: KafkaConsumer, batch: ConsumedBatch): Promise<void> {
