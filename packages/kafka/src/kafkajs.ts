@@ -1,6 +1,7 @@
-import { type Admin, Kafka, type Consumer as KjsConsumer, type Producer as KjsProducer, logLevel } from "kafkajs";
+import { type Admin, Kafka, type KafkaMessage, type Consumer as KjsConsumer, type Producer as KjsProducer, logLevel } from "kafkajs";
 import type {
   ConsumedBatch,
+  ConsumedRecord,
   ConsumerHandlers,
   ConsumerOptions,
   KafkaAdmin,
@@ -12,8 +13,6 @@ import type {
   ProducerOptions,
 } from "./client.js";
 
-const bytes = (buffer: Buffer | null): Uint8Array | null =>
-  buffer === null ? null : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 const buffer = (value: Uint8Array | null): Buffer | null =>
   value === null ? null : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 const messages = (records: readonly ProducedRecord[]) => records.map((r) => ({ key: buffer(r.key), value: buffer(r.value) }));
@@ -117,7 +116,7 @@ function consumer(c: KjsConsumer, options: ConsumerOptions): KafkaConsumer {
             topic: batch.topic,
             partition: batch.partition,
             fetchedOffset: Number((batch as unknown as { fetchedOffset: string }).fetchedOffset),
-            records: batch.messages.map((m) => ({ offset: Number(m.offset), key: bytes(m.key), value: bytes(m.value) })),
+            records: consumedRecords(batch.messages),
             stale: isStale,
             resolve: (offset) => resolveOffset(String(offset)),
             heartbeat,
@@ -130,6 +129,19 @@ function consumer(c: KjsConsumer, options: ConsumerOptions): KafkaConsumer {
     commitOffset: (topic, partition, offset) => c.commitOffsets([{ topic, partition, offset: String(offset) }]),
     stop: () => c.disconnect(),
   };
+}
+
+/**
+ * The records of a fetched batch, one small object each: keys and values stay the Buffers kafkajs
+ * decoded (a Buffer is a Uint8Array; a view of each would be two more allocations per record).
+ */
+function consumedRecords(messages: readonly KafkaMessage[]): ConsumedRecord[] {
+  const records = new Array<ConsumedRecord>(messages.length);
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    records[i] = { offset: Number(m.offset), key: m.key, value: m.value };
+  }
+  return records;
 }
 
 function producer(kafka: Kafka, options: ProducerOptions): KafkaProducer {

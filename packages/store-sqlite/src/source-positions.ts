@@ -41,7 +41,6 @@ export function advanceSources(s: Statements, q: SourceStatements, batch: Commit
       pushMessage(messages.params, m);
       messages.added();
     }
-    messages.flush();
     for (const d of a.deadLetters) {
       const params: unknown[] = [];
       pushMessage(params, d.message);
@@ -49,6 +48,8 @@ export function advanceSources(s: Statements, q: SourceStatements, batch: Commit
       s.insertDeadLetter.run(params);
     }
   });
+  // Once for all the advances: the rows short of a full chunk go one by one.
+  messages.flush();
   return rejected;
 }
 
