@@ -41,6 +41,8 @@ export interface SweeperDeps {
 export class Sweeper {
   private timer: { cancel(): void } | undefined;
   private running: Promise<void> | undefined;
+  /** Ends the rest between two steps of a round. */
+  private rest: (() => void) | undefined;
   private stopped = false;
 
   constructor(
@@ -56,6 +58,7 @@ export class Sweeper {
   async stop(): Promise<void> {
     this.stopped = true;
     this.timer?.cancel();
+    this.rest?.();
     await this.running;
   }
 
@@ -88,9 +91,12 @@ export class Sweeper {
         if (!more) break;
         // Rest so that the sweeper's own work stays within `share` of the time.
         const spent = spentMs + reclaimed.spentMs;
+        // `stop` ends the rest too (it cancels the timeout: waiting for it would be waiting forever).
         await new Promise<void>((resolve) => {
+          this.rest = resolve;
           this.timer = this.deps.clock.setTimeout(resolve, Math.max(1, (spent * (1 - this.pacing.share)) / this.pacing.share));
         });
+        this.rest = undefined;
       }
     } catch (error) {
       this.deps.logger.warn({ error: String(error) }, "sweeping expired state failed; trying again later");
