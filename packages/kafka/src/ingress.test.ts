@@ -9,14 +9,23 @@ import type { KafkaIngressSpec } from "./spec.js";
 class FakeConsumer implements KafkaConsumer {
   handlers: ConsumerHandlers | undefined;
   readonly seeks: string[] = [];
-  async run(_topics: readonly string[], handlers: ConsumerHandlers) {
+  /** The topics of each `run`, and whether `stop` was called. */
+  readonly runs: string[][] = [];
+  stopped = false;
+  /** What `run` throws, if anything (a broker that cannot be reached). */
+  failure: Error | undefined;
+  async run(topics: readonly string[], handlers: ConsumerHandlers) {
+    this.runs.push([...topics]);
+    if (this.failure) throw this.failure;
     this.handlers = handlers;
   }
   seek(topic: string, partition: number, offset: number) {
     this.seeks.push(`${topic}/${partition}@${offset}`);
   }
   async commitOffset() {}
-  async stop() {}
+  async stop() {
+    this.stopped = true;
+  }
   /** How many heartbeats batches sent while held. */
   heartbeats = 0;
   deliver(from: number, count: number): Promise<void> {
@@ -40,9 +49,9 @@ class FakeConsumer implements KafkaConsumer {
   }
 }
 
-function fakeClient(consumer: FakeConsumer): KafkaClient {
+function fakeClient(consumer: FakeConsumer | (() => FakeConsumer), topics: () => string[] = () => ["t"]): KafkaClient {
   return {
-    consumer: () => consumer,
+    consumer: typeof consumer === "function" ? consumer : () => consumer,
     producer: () => {
       throw new Error("no producer in this test");
     },
@@ -50,7 +59,7 @@ function fakeClient(consumer: FakeConsumer): KafkaClient {
       createTopics: async () => {},
       offsets: async () => [{ partition: 0, low: 0, high: 100 }],
       offsetsAt: async () => new Map(),
-      listTopics: async () => ["t"],
+      listTopics: async () => topics(),
       groupOffsets: async () => new Map(),
       close: async () => {},
     }),
@@ -169,5 +178,72 @@ describe("KafkaIngress", () => {
     await delivered;
     expect((await store.stats()).messages).toBe(0);
     expect(ingress.status().paused).toEqual([]);
+  });
+
+  it("consumes the topics that exist while another is missing, and subscribes again once it exists", async () => {
+    const store = new MemoryStore();
+    runtime = new Runtime({ store, logger: silentLogger });
+    await runtime.start();
+    const consumers: FakeConsumer[] = [];
+    let existing = ["t"];
+    const client = fakeClient(
+      () => {
+        consumers.push(new FakeConsumer());
+        return consumers.at(-1)!;
+      },
+      () => existing,
+    );
+    const twoTopics: KafkaIngressSpec = {
+      ...spec,
+      topics: [...spec.topics, { topic: "u", valueType: "test/v", targets: ["test.fns/counter"] }],
+    };
+    const ingress = new KafkaIngress({ spec: twoTopics, client, sink: runtime.sources(), logger: silentLogger, retryMs: 5 });
+    ingress.start();
+    for (let i = 0; consumers.length === 0; i++) {
+      if (i > 100) throw new Error("no consumer started");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(consumers[0]!.runs).toEqual([["t"]]);
+    await consumers[0]!.handlers!.assigned(new Map([["t", [0]]]));
+    expect(ingress.notReady).toBe(
+      "topic u does not exist on the broker at 127.0.0.1:9092 (the ingress waits for it; it never creates topics)",
+    );
+    await consumers[0]!.deliver(0, 3);
+    expect((await store.stats()).messages).toBe(3);
+    existing = ["t", "u"];
+    for (let i = 0; consumers.length < 2; i++) {
+      if (i > 100) throw new Error("never subscribed again");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(consumers[0]!.stopped).toBe(true);
+    expect(consumers[1]!.runs).toEqual([["t", "u"]]);
+    await consumers[1]!.handlers!.assigned(new Map([["t", [0]]]));
+    expect(ingress.notReady).toBeUndefined();
+    // The new consumer starts the partition at the stored position.
+    expect(consumers[1]!.seeks).toEqual(["t/0@3"]);
+    await ingress.stop();
+  });
+
+  it("says the broker cannot be reached when the consumer cannot start", async () => {
+    const store = new MemoryStore();
+    runtime = new Runtime({ store, logger: silentLogger });
+    await runtime.start();
+    const consumer = new FakeConsumer();
+    consumer.failure = new Error("Connection error: ECONNREFUSED");
+    const ingress = new KafkaIngress({
+      spec,
+      client: fakeClient(consumer),
+      sink: runtime.sources(),
+      logger: silentLogger,
+      retryMs: 60_000,
+    });
+    ingress.start();
+    for (let i = 0; consumer.runs.length === 0 || !consumer.stopped; i++) {
+      if (i > 100) throw new Error("the consumer never ran");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(ingress.notReady).toBe("cannot reach the Kafka broker at 127.0.0.1:9092: Connection error: ECONNREFUSED");
+    await ingress.stop();
   });
 });

@@ -128,7 +128,8 @@ export class KafkaIngress {
     const missing = await this.missingTopics();
     if (this.stopped) return;
     const existing = missing === undefined ? [] : spec.topics.map((t) => t.topic).filter((t) => !missing.includes(t));
-    if (missing !== undefined) this.noteMissing(missing);
+    // Unknown while the broker cannot be asked: the problem then says why.
+    this.noteMissing(missing ?? []);
     if (existing.length === 0) {
       this.retry = setTimeout(() => void this.connect(), this.options.retryMs ?? 1_000);
       return;
@@ -157,9 +158,9 @@ export class KafkaIngress {
         batch: (batch) => this.handle(consumer, batch),
       });
     } catch (error) {
-      this.problem = `cannot reach the Kafka broker at ${spec.address}: ${(error as Error).message}`;
       logger.warn({ ingress: spec.id, error: String(error) }, "Kafka ingress: connecting failed, retrying");
       await this.dropConsumer(consumer);
+      this.problem = `cannot reach the Kafka broker at ${spec.address}: ${(error as Error).message}`;
       if (!this.stopped) this.retry = setTimeout(() => void this.connect(), this.options.retryMs ?? 1_000);
       return;
     }
