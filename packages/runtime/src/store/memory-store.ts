@@ -487,6 +487,7 @@ export class MemoryStore implements Store {
       parked,
       sourcePositions,
       moduleCatalogVersion: this.catalogVersion,
+      nextIds: { "dead-letter": this.nextDead, egress: this.nextEgress },
     };
   }
 

@@ -39,7 +39,7 @@ export type {
   StoredMessage,
 } from "./records.js";
 export { INSTANCE_ROW, INSTANCE_ROW_TYPE } from "./records.js";
-export type { LoadOptions, SnapshotCounts, SnapshotKind, SnapshotRecord, SnapshotStore } from "./snapshot.js";
+export type { LoadOptions, NextIdOf, SnapshotCounts, SnapshotKind, SnapshotRecord, SnapshotStore } from "./snapshot.js";
 export type { SourceAdvance, SourceCommitBatch, SourceCommitResult, SourcePositions } from "./source-positions.js";
 export type { StateSpecStore } from "./state-spec-store.js";
 
