@@ -1,6 +1,8 @@
 /**
- * The README's Kafka section, as written: its `npx statefun …` lines run in order against the
- * test broker (`STATEFUN_KAFKA_BROKERS`, which `statefun kafka` reads), and
+ * The README's Kafka section, as written: a broker of its own started with
+ * `scripts/kafka/broker.sh` (the section's topics `names` and `greetings` are the showcase's too,
+ * so not on the shared test broker), its `npx statefun …` lines run in order against it
+ * (`STATEFUN_KAFKA_BROKERS`, which `statefun kafka` reads), and
  * `examples/kafka-greeter/module.yaml` runs with only its broker address changed.
  */
 import { execFile } from "node:child_process";
@@ -11,15 +13,17 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { CLI, freePortOffset, killAllWorkers, WorkerProcess } from "../e2e/verifier/process.js";
-import { testBrokers } from "./kafka.js";
+import { BROKER_SCRIPT } from "../setup/kafka.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const EXAMPLE = join(ROOT, "examples/kafka-greeter");
 const run = promisify(execFile);
 
 const dir = mkdtempSync(join(tmpdir(), "statefun-kafka-readme-"));
+const brokerDir = join(dir, "kafka");
 afterAll(async () => {
   await killAllWorkers();
+  await run("bash", [BROKER_SCRIPT, "stop", brokerDir], { timeout: 60_000 }).catch(() => {});
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -44,7 +48,7 @@ describe("the README's Kafka section", () => {
     const start = commands.findIndex((line) => line.startsWith("npx statefun run examples/kafka-greeter/module.yaml"));
     expect(start, commands.join("\n")).toBeGreaterThan(0);
 
-    const brokers = testBrokers();
+    const brokers = (await run("bash", [BROKER_SCRIPT, "start", brokerDir], { timeout: 120_000 })).stdout.trim();
     const env = { ...process.env, STATEFUN_KAFKA_BROKERS: brokers };
     const statefun = (line: string) => run(process.execPath, [CLI, ...argv(line)], { env, timeout: 60_000 });
     for (const line of commands.slice(0, start)) await statefun(line);
