@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
 
@@ -25,7 +26,7 @@ const projects: TestProjectInlineConfiguration[] = [
       // module and set no global, so a shared module cache changes nothing they see (checked with
       // `--sequence.shuffle.files`); each test file still has its own module scope.
       pool: "threads",
-      // After the other projects, not beside them: `npm test` keeps running one test file at a time.
+      // After the other projects, not beside them: no unit file runs beside a file of another project.
       sequence: { groupOrder: 1 },
     },
   },
@@ -78,7 +79,8 @@ export default defineConfig({
     exclude: ["**/node_modules/**", "**/dist/**"],
     pool: "forks",
     // Only the unit project runs in threads (see there); the other projects keep a fresh process per file.
-    poolOptions: { threads: { isolate: false } },
+    // Its files wait on sockets and timers more than they compute: two at a time even on two cores.
+    poolOptions: { threads: { isolate: false, maxThreads: Math.max(2, availableParallelism() - 1) } },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Each project inherits the settings above (aliases, pool, timeouts).
