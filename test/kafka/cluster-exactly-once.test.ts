@@ -5,40 +5,19 @@
  * records flow. A read_committed consumer sees every key's outputs exactly `key:1 … key:n`, each
  * once.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { withSchema } from "../e2e/cluster/workers.js";
-import { CLI, freePortOffset, killAllWorkers, WorkerProcess } from "../e2e/verifier/process.js";
-import { dropSchema, testPostgresUrl, uniqueSchema } from "../setup/postgres-env.js";
+import { CLI, killAllWorkers, type WorkerProcess } from "../e2e/verifier/process.js";
+import { clusterScratch, twoClusterWorkers } from "./cluster-workers.js";
 import { crashRun } from "./crash-run.js";
-import { createTopic, testBrokers, unique } from "./kafka.js";
-import { kafkaModuleYaml } from "./module-yaml.js";
 
-const dir = mkdtempSync(join(tmpdir(), "statefun-kafka-cluster-eo-"));
-const schema = uniqueSchema("kafka_cluster_eo");
-afterAll(async () => {
-  await killAllWorkers();
-  await dropSchema(schema);
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = clusterScratch("kafka_cluster_eo");
+afterAll(() => scratch.remove());
 
 describe("Kafka exactly-once in cluster mode", () => {
   it("two workers on PostgreSQL, exactly-once egress; one killed twice mid-stream; every output once, read_committed", async () => {
     expect(existsSync(CLI), `build first (npm run build): ${CLI}`).toBe(true);
-    const input = unique("in");
-    const output = unique("out");
-    await createTopic(input, 8);
-    await createTopic(output, 2);
-    const file = join(dir, "module.yaml");
-    writeFileSync(file, kafkaModuleYaml({ brokers: testBrokers(), input, group: unique("g"), semantic: "exactly-once" }));
-    const store = withSchema(testPostgresUrl(), schema);
-    const workers = [];
-    for (let i = 0; i < 2; i++) {
-      const portOffset = await freePortOffset();
-      workers.push(WorkerProcess.clusterCli(file, { store, portOffset, logFile: join(dir, `worker-${i}.log`) }));
-    }
+    const { input, output, workers } = await twoClusterWorkers(scratch, "exactly-once");
     const [steady, killed] = workers as [WorkerProcess, WorkerProcess];
     try {
       await steady.start();
