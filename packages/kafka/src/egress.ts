@@ -1,4 +1,4 @@
-import { decodeKafkaProducerRecord } from "@statefun-ts/protocol";
+import { decodeKafkaProducerRecordBytes } from "@statefun-ts/protocol";
 import type { EgressRow, Logger } from "@statefun-ts/runtime";
 import type { KafkaClient, KafkaProducer, ProducedRecord } from "./client.js";
 import type { KafkaEgressSpec } from "./spec.js";
@@ -62,9 +62,14 @@ export const PROGRESS_TOPIC = "statefun-ts.egress-progress";
 const ROUND_ROWS = 10_000;
 /** Key and value bytes per produce request (a broker refuses a partition batch past `message.max.bytes`, 1 MiB by default). */
 const REQUEST_BYTES = 900_000;
+/**
+ * Records per produce request: kafkajs groups a request's records by partition copying the
+ * partition's list for every record (quadratic: 2.2 µs per record at 10,000 records over 8
+ * partitions, 1.1 µs at 2,000), so a round goes out in several requests.
+ */
+const REQUEST_RECORDS = 2_000;
 const IDLE_MS = 5;
 const TURN_MS = 1_000;
-const UTF8 = new TextEncoder();
 
 /** An egress as `GET /v1/io` shows it. */
 export interface KafkaEgressStatus {
@@ -305,8 +310,10 @@ export class KafkaEgress {
     for (const row of fresh) {
       let record: ProducedRecord;
       try {
-        const decoded = decodeKafkaProducerRecord(row.argument);
-        record = { topic: decoded.topic, key: decoded.key === "" ? null : UTF8.encode(decoded.key), value: decoded.value };
+        // Key and value are views of the row's bytes (Buffers, as kafkajs takes them): no copy on the way to the produce request.
+        const { typename, value } = row.argument;
+        const decoded = decodeKafkaProducerRecordBytes({ typename, value: Buffer.from(value.buffer, value.byteOffset, value.byteLength) });
+        record = { topic: decoded.topic, key: decoded.key.length === 0 ? null : decoded.key, value: decoded.value };
       } catch (error) {
         logger.error(
           { egress: spec.id, record: row.id, error: String(error) },
@@ -315,7 +322,8 @@ export class KafkaEgress {
         continue;
       }
       const size = record.value.byteLength + (record.key?.byteLength ?? 0);
-      if (bytes + size > REQUEST_BYTES && requests.at(-1)!.length > 0) {
+      const last = requests.at(-1)!;
+      if ((bytes + size > REQUEST_BYTES && last.length > 0) || last.length >= REQUEST_RECORDS) {
         requests.push([]);
         bytes = 0;
       }

@@ -306,9 +306,18 @@ export class SqliteStore implements Store {
 
   async deleteEgress(ids: readonly number[]): Promise<void> {
     const { db, s } = this.#ready();
-    db.transaction(() => {
-      for (const id of ids) s.deleteEgress.run(id);
-    })();
+    const bulk = s.deleteEgress;
+    try {
+      db.transaction(() => {
+        for (const id of ids) {
+          bulk.params.push(id);
+          bulk.added();
+        }
+        bulk.flush();
+      })();
+    } finally {
+      bulk.reset();
+    }
   }
 
   async listDeadLetters(limit: number, afterId = 0): Promise<DeadLetter[]> {
