@@ -9,6 +9,12 @@ class FakeClient implements KafkaClient {
   producers = 0;
   connected = 0;
   committed: string[] = [];
+  /** Records per produce request, in the order sent. */
+  requests: number[] = [];
+  /** Transactions committed. */
+  transactions = 0;
+  /** Keys of the records committed (null: none). */
+  keys: (string | null)[] = [];
   consumer(): never {
     throw new Error("no consumer in this test");
   }
@@ -24,11 +30,14 @@ class FakeClient implements KafkaClient {
         const sent: ProducedRecord[] = [];
         return {
           async send(records) {
+            client.requests.push(records.length);
             sent.push(...records);
           },
           async sendOffset() {},
           async commit() {
+            client.transactions++;
             client.committed.push(...sent.map((r) => new TextDecoder().decode(r.value)));
+            client.keys.push(...sent.map((r) => (r.key === null ? null : new TextDecoder().decode(r.key))));
           },
           async abort() {},
         };
@@ -62,9 +71,9 @@ class FakeClient implements KafkaClient {
 class FakeOutbox implements Outbox {
   readonly rows = new Map<number, OrderedRow>();
   private next = 1;
-  add(value: string): void {
+  add(value: string, key = "k"): void {
     const id = this.next++;
-    const argument = encodeKafkaProducerRecord({ topic: "out", key: "k", value: new TextEncoder().encode(value) });
+    const argument = encodeKafkaProducerRecord({ topic: "out", key, value: new TextEncoder().encode(value) });
     this.rows.set(id, { id, seq: id, egress: "test/out", topic: "", argument, createdAt: 0 });
   }
   async ordered(after: number, limit: number): Promise<OrderedRow[]> {
@@ -161,5 +170,19 @@ describe("KafkaEgress with a deliverer turn (cluster mode)", () => {
     outbox.add("a");
     await vi.waitFor(() => expect(client.committed).toEqual(["a"]), { timeout: 5_000 });
     expect(egress.status().delivering).toBe(true);
+  });
+});
+
+describe("KafkaEgress rounds", () => {
+  it("sends a round of many records in one transaction, in produce requests of at most 2,000 records, keys and values as written", async () => {
+    const { client, outbox } = start(undefined);
+    // Added before the first read: one round.
+    for (let i = 0; i < 4_500; i++) outbox.add(String(i), i % 2 === 0 ? "" : `k${i}`);
+    await vi.waitFor(() => expect(client.committed).toHaveLength(4_500), { timeout: 5_000 });
+    expect(client.transactions).toBe(1);
+    expect(client.requests).toEqual([2_000, 2_000, 500]);
+    expect(client.committed.slice(0, 3)).toEqual(["0", "1", "2"]);
+    expect(client.keys.slice(0, 3)).toEqual([null, "k1", null]);
+    await vi.waitFor(() => expect(outbox.rows.size).toBe(0), { timeout: 5_000 });
   });
 });
