@@ -1,6 +1,7 @@
 import type { AdminReads } from "./admin-reads.js";
 import type { CommitConcurrency } from "./commit-concurrency.js";
 import type { ConsoleReads } from "./console-reads.js";
+import type { DelivererLeases } from "./deliverer-leases.js";
 import type { EgressAcks } from "./egress-acks.js";
 import type { EgressDelivery } from "./egress-delivery.js";
 import type { EgressOutboxStore } from "./egress-outbox.js";
@@ -18,6 +19,7 @@ export type { AdminReads, StoreStats } from "./admin-reads.js";
 export type { CommitBatch, CommitResult, Fence } from "./commit-batch.js";
 export type { CommitConcurrency } from "./commit-concurrency.js";
 export type { ConsoleReads } from "./console-reads.js";
+export type { DelivererLease, DelivererLeases } from "./deliverer-leases.js";
 export type { EgressAcks } from "./egress-acks.js";
 export type { EgressDelivery, OrderedEgressRow } from "./egress-delivery.js";
 export type { EgressClaim, EgressOutboxStore } from "./egress-outbox.js";
@@ -65,4 +67,5 @@ export interface Store
     SnapshotStore,
     CommitConcurrency,
     SourcePositions,
-    EgressDelivery {}
+    EgressDelivery,
+    DelivererLeases {}
