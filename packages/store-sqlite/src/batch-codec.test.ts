@@ -52,6 +52,20 @@ describe("the commit batch's compact form (posted to the store's thread)", () =>
     expect([...decoded.messages[0]!.argument.value]).toEqual([0, 0, 0, 42]);
   });
 
+  it("carries the fence's epochs of the touched key groups only, and a touched key group the fence does not hold stays unheld", () => {
+    const held = new Map(Array.from({ length: 128 }, (_, kg) => [kg, kg + 1] as [number, number]));
+    held.delete(9);
+    const wide = { ...batch, fence: { owner: "w", epochs: held }, touchedKeyGroups: new Set([3, 9, 100]) };
+    const { encoded, transfer } = encodeBatch(wide);
+    const decoded = decodeBatch(structuredClone(encoded, { transfer }));
+    expect(decoded.fence.owner).toBe("w");
+    expect([...decoded.fence.epochs]).toEqual([
+      [3, 4],
+      [100, 101],
+    ]);
+    expect([...decoded.touchedKeyGroups]).toEqual([3, 9, 100]);
+  });
+
   it("moves its arrays rather than copying them, and leaves the batch's own values alone", () => {
     const { encoded, transfer } = encodeBatch(batch);
     expect(transfer).toEqual([encoded.numbers.buffer, encoded.bytes.buffer]);

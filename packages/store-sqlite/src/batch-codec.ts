@@ -7,10 +7,15 @@ import type { CommitBatch, StateWrite, StoredMessage } from "@statefun-ts/runtim
  * numbers in one `Float64Array`, every string one after the other in one string, every value's
  * bytes in one `Uint8Array`. The two arrays are transferred, not copied, and the string is one
  * copy: structured clone of an object per row, each with its own `Uint8Array`, cost more than
- * the engine's whole work per message. The other parts, small or rare, go as they are.
+ * the engine's whole work per message. The key groups touched and the fence's epochs of those
+ * (all a commit checks) go as numbers too: cloning the fence's map of every key group held was a
+ * fixed cost of each commit. The other parts, small or rare, go as they are.
  */
 export interface EncodedBatch {
-  readonly rest: Omit<CommitBatch, "messages" | "state" | "consumed">;
+  readonly rest: Omit<CommitBatch, "messages" | "state" | "consumed" | "fence" | "touchedKeyGroups">;
+  /** The fence's owner (its epochs of the touched key groups are in `numbers`). */
+  readonly owner: string;
+  readonly touchedCount: number;
   readonly messageCount: number;
   readonly stateCount: number;
   readonly consumedCount: number;
@@ -28,11 +33,13 @@ const ABSENT = -1;
 
 /** The batch as it is posted; `transfer` lists what moves rather than being copied. */
 export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transfer: ArrayBuffer[] } {
-  const { messages, state, consumed, ...rest } = batch;
+  const { messages, state, consumed, fence, touchedKeyGroups, ...rest } = batch;
   let size = 0;
   for (const m of messages) size += m.argument.value.byteLength;
   for (const w of state) if (w.value !== null) size += w.value.value.byteLength;
-  const numbers = new Float64Array(messages.length * MESSAGE_NUMBERS + state.length * STATE_NUMBERS + consumed.length);
+  const numbers = new Float64Array(
+    touchedKeyGroups.size * 2 + messages.length * MESSAGE_NUMBERS + state.length * STATE_NUMBERS + consumed.length,
+  );
   const bytes = new Uint8Array(size);
   let n = 0;
   let b = 0;
@@ -44,6 +51,12 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
       strings += s;
     }
   };
+  // Each touched key group with the fence's epoch of it (NaN: none, which the commit refuses).
+  const epochs = fence.epochs;
+  for (const keyGroup of touchedKeyGroups) {
+    numbers[n++] = keyGroup;
+    numbers[n++] = epochs.get(keyGroup) ?? Number.NaN;
+  }
   for (const m of messages) {
     const value = m.argument.value;
     numbers[n++] = m.seq;
@@ -79,6 +92,8 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
   for (const seq of consumed) numbers[n++] = seq;
   const encoded: EncodedBatch = {
     rest,
+    owner: fence.owner,
+    touchedCount: touchedKeyGroups.size,
     messageCount: messages.length,
     stateCount: state.length,
     consumedCount: consumed.length,
@@ -108,6 +123,14 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
     return v;
   };
   const optional = (x: number): number | undefined => (Number.isNaN(x) ? undefined : x);
+  const touchedKeyGroups = new Set<number>();
+  const epochs = new Map<number, number>();
+  for (let i = 0; i < encoded.touchedCount; i++) {
+    const keyGroup = numbers[n++]!;
+    const epoch = numbers[n++]!;
+    touchedKeyGroups.add(keyGroup);
+    if (!Number.isNaN(epoch)) epochs.set(keyGroup, epoch);
+  }
   const messages: StoredMessage[] = new Array(encoded.messageCount);
   for (let i = 0; i < encoded.messageCount; i++) {
     const seq = numbers[n++]!;
@@ -136,5 +159,5 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
   }
   const consumed: number[] = new Array(encoded.consumedCount);
   for (let i = 0; i < encoded.consumedCount; i++) consumed[i] = numbers[n++]!;
-  return { ...encoded.rest, messages, state, consumed };
+  return { ...encoded.rest, fence: { owner: encoded.owner, epochs }, touchedKeyGroups, messages, state, consumed };
 }
