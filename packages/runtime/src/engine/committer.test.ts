@@ -260,4 +260,51 @@ describe("Committer", () => {
     for (const release of held) release();
     await flushed;
   });
+
+  it("eagerFrom: a long turn hands batches to the store as it goes, up to maxInFlight, and the engine hears of them in commit order", async () => {
+    const run = async (eagerFrom: number) => {
+      const store = new MemoryStore(4);
+      await store.open();
+      const epochs = await store.acquire("w", [0, 1, 2, 3]);
+      const sizes: number[] = [];
+      const held: (() => void)[] = [];
+      const committed: string[] = [];
+      const commit = store.commit.bind(store);
+      store.commit = (batch: CommitBatch) => {
+        sizes.push(batch.replies.length);
+        return new Promise((resolve, reject) => held.push(() => commit(batch).then(resolve, reject)));
+      };
+      const committer = new Committer({
+        store,
+        fence: () => ({ owner: "w", epochs }),
+        maxBatch: 100,
+        clock: systemClock,
+        metrics: noMetrics,
+        onCommitted: (batch) => committed.push(batch.units.map((u) => u.replies[0]!.requestId).join(",")),
+        onFatal: (error) => {
+          throw error;
+        },
+        pipelined: true,
+        maxInFlight: 2,
+        overlapFrom: 1,
+        eagerFrom,
+      });
+      const reply = (id: string) => unit({ replies: [{ requestId: id, argument: { typename: "t/x", value: new Uint8Array(0) } }] });
+      // One synchronous turn, as the dispatcher's when a big commit released many messages.
+      for (const id of ["a", "b", "c", "d", "e", "f"]) committer.enqueue(reply(id));
+      const inTurn = [...sizes];
+      const flushed = committer.flush();
+      while (committed.length < (eagerFrom > 0 ? 3 : 1)) {
+        await until(() => held.length > 0, "a commit");
+        held.shift()!();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await flushed;
+      return { inTurn, sizes, committed };
+    };
+    // Two units queued: a batch goes at once, then another; the third waits for room, after the turn.
+    expect(await run(2)).toEqual({ inTurn: [2, 2], sizes: [2, 2, 2], committed: ["a,b", "c,d", "e,f"] });
+    // Without it, nothing reaches the store before the turn ends.
+    expect(await run(0)).toEqual({ inTurn: [], sizes: [6], committed: ["a,b,c,d,e,f"] });
+  });
 });

@@ -42,6 +42,13 @@ export interface CommitterOptions {
    * `OVERLAP_FROM`); fewer wait for the commit under way and go in the next batch.
    */
   readonly overlapFrom?: number;
+  /**
+   * Units queued at which a batch goes to the store at once, from `enqueue`, without waiting for
+   * the invocations of this turn to finish (default `EAGER_FROM`; 0: never). Only with
+   * `maxInFlight` above 1: a store thread then starts on the first units while the engine still
+   * runs the rest of a long turn, instead of the two threads taking turns.
+   */
+  readonly eagerFrom?: number;
 }
 
 /** What a retried commit answers when the disk is still full (see `retryWhenFull`). */
@@ -54,6 +61,8 @@ const SPLIT_FROM = 1_000;
  * (and its fsync) for a few units costs more than it saves; under load the queue is far longer.
  */
 const OVERLAP_FROM = 256;
+/** Units queued at which a batch goes to a store that queues commits at once (see `eagerFrom`). */
+const EAGER_FROM = 2_048;
 /** Seqs reserved at a time when `pipelined`, so that most commits start without a round trip for them. */
 const SEQ_RESERVE = 20_000;
 
@@ -77,7 +86,9 @@ const SEQ_RESERVE = 20_000;
  * once, so that the store goes from one commit to the next without waiting for the engine (a
  * queue shorter than `overlapFrom` waits for the commit under way instead: one fsync for a few
  * units is the larger cost then). The engine still hears of each commit only once it is durable,
- * in commit order.
+ * in commit order. A long synchronous turn of the engine hands its units over every `eagerFrom`
+ * as they come, instead of all at the turn's end: the two threads then work at once rather than
+ * by turns.
  */
 export class Committer {
   private queue: CommitUnit[] = [];
@@ -112,6 +123,7 @@ export class Committer {
   private readonly noSpace: NoSpaceRetry;
   private readonly maxInFlight: number;
   private readonly overlapFrom: number;
+  private readonly eagerFrom: number;
 
   constructor(options: CommitterOptions) {
     this.store = options.store;
@@ -125,6 +137,7 @@ export class Committer {
     this.noSpace = new NoSpaceRetry(options.logger);
     this.maxInFlight = this.pipelined ? Math.max(1, options.maxInFlight ?? 1) : 1;
     this.overlapFrom = options.overlapFrom ?? OVERLAP_FROM;
+    this.eagerFrom = this.maxInFlight > 1 ? (options.eagerFrom ?? EAGER_FROM) : 0;
   }
 
   get pending(): number {
@@ -148,6 +161,12 @@ export class Committer {
       this.queue.splice(at, 0, unit);
     } else {
       this.queue.push(unit);
+      // A long turn (a big batch just committed and running): its first units go now, so that the
+      // store works on them while the engine runs the rest.
+      if (this.eagerFrom > 0 && this.queue.length >= this.eagerFrom && this.inFlight.length < this.maxInFlight) {
+        this.post();
+        return;
+      }
     }
     this.schedule();
   }
@@ -342,7 +361,9 @@ export class Committer {
     const count = units.reduce((n, u) => n + u.messages.length + (u.ingress ? 1 : 0) + (u.source?.messages.length ?? 0), 0);
     const started = performance.now();
     try {
-      const first = count > 0 ? await this.seqs(count) : 0;
+      // Seqs from the reserve come synchronously: the batch then reaches the store in this turn.
+      const seqs = count > 0 ? this.seqs(count) : 0;
+      const first = typeof seqs === "number" ? seqs : await seqs;
       const { batch, stored, sourceOf, nextSeq } = formBatch(units, first, this.clock.now(), this.fence());
       const storeStarted = performance.now();
       const result = await this.store.commit(batch);
