@@ -4,7 +4,8 @@ import type { CommitBatch, StateWrite, StoredMessage } from "@statefun-ts/runtim
 /**
  * A commit batch as it is posted to the store's thread. The parts that grow with the batch
  * (`messages`, `state`, `consumed`) travel as three flat values instead of an object per row:
- * numbers in one `Float64Array`, every string one after the other in one string, every value's
+ * numbers in one `Float64Array`, every string one after the other in one string (a string the
+ * same as in the row before only once), every value's
  * bytes in one `Uint8Array`. The two arrays are transferred, not copied, and the string is one
  * copy: structured clone of an object per row, each with its own `Uint8Array`, cost more than
  * the engine's whole work per message. The key groups touched and the fence's epochs of those
@@ -30,6 +31,10 @@ const MESSAGE_NUMBERS = 12;
 const STATE_NUMBERS = 8;
 /** The length written for an absent string. */
 const ABSENT = -1;
+/** The length written for the same string as in the row before (the namespaces, types and typenames of most rows). */
+const SAME = -2;
+/** Places of the strings in a row, for `SAME`: a message's 8, then a state write's 5. */
+const STRING_SLOTS = 13;
 
 /** The batch as it is posted; `transfer` lists what moves rather than being copied. */
 export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transfer: ArrayBuffer[] } {
@@ -44,11 +49,14 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
   let n = 0;
   let b = 0;
   let strings = "";
-  const text = (s: string | undefined): void => {
+  const previous: (string | undefined)[] = new Array(STRING_SLOTS);
+  const text = (slot: number, s: string | undefined): void => {
     if (s === undefined) numbers[n++] = ABSENT;
+    else if (s === previous[slot]) numbers[n++] = SAME;
     else {
       numbers[n++] = s.length;
       strings += s;
+      previous[slot] = s;
     }
   };
   // Each touched key group with the fence's epoch of it (NaN: none, which the commit refuses).
@@ -65,14 +73,14 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     numbers[n++] = value.byteLength;
     bytes.set(value, b);
     b += value.byteLength;
-    text(m.target.namespace);
-    text(m.target.type);
-    text(m.target.id);
-    text(m.caller?.namespace);
-    text(m.caller?.type);
-    text(m.caller?.id);
-    text(m.argument.typename);
-    text(m.cancellationToken);
+    text(0, m.target.namespace);
+    text(1, m.target.type);
+    text(2, m.target.id);
+    text(3, m.caller?.namespace);
+    text(4, m.caller?.type);
+    text(5, m.caller?.id);
+    text(6, m.argument.typename);
+    text(7, m.cancellationToken);
   }
   for (const w of state) {
     numbers[n++] = w.keyGroup;
@@ -83,11 +91,11 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
       bytes.set(w.value.value, b);
       b += w.value.value.byteLength;
     }
-    text(w.address.namespace);
-    text(w.address.type);
-    text(w.address.id);
-    text(w.name);
-    text(w.value?.typename);
+    text(8, w.address.namespace);
+    text(9, w.address.type);
+    text(10, w.address.id);
+    text(11, w.name);
+    text(12, w.value?.typename);
   }
   for (const seq of consumed) numbers[n++] = seq;
   const encoded: EncodedBatch = {
@@ -110,11 +118,14 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
   let n = 0;
   let b = 0;
   let s = 0;
-  const text = (): string | undefined => {
+  const previous: (string | undefined)[] = new Array(STRING_SLOTS);
+  const text = (slot: number): string | undefined => {
     const length = numbers[n++]!;
     if (length === ABSENT) return undefined;
+    if (length === SAME) return previous[slot];
     const value = strings.slice(s, s + length);
     s += length;
+    previous[slot] = value;
     return value;
   };
   const value = (length: number): Uint8Array => {
@@ -137,13 +148,13 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
     const keyGroup = numbers[n++]!;
     const dueAt = optional(numbers[n++]!);
     const bytesOf = value(numbers[n++]!);
-    const target: Address = { namespace: text()!, type: text()!, id: text()! };
-    const namespace = text();
-    const type = text();
-    const id = text();
+    const target: Address = { namespace: text(0)!, type: text(1)!, id: text(2)! };
+    const namespace = text(3);
+    const type = text(4);
+    const id = text(5);
     const caller: Address | undefined = namespace === undefined ? undefined : { namespace, type: type!, id: id! };
-    const argument: TypedValue = { typename: text()!, value: bytesOf };
-    const cancellationToken = text();
+    const argument: TypedValue = { typename: text(6)!, value: bytesOf };
+    const cancellationToken = text(7);
     messages[i] = { seq, keyGroup, target, caller, argument, dueAt, cancellationToken };
   }
   const state: StateWrite[] = new Array(encoded.stateCount);
@@ -152,9 +163,9 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
     const expiresAt = optional(numbers[n++]!);
     const length = numbers[n++]!;
     const bytesOf = length === ABSENT ? undefined : value(length);
-    const address: Address = { namespace: text()!, type: text()!, id: text()! };
-    const name = text()!;
-    const typename = text();
+    const address: Address = { namespace: text(8)!, type: text(9)!, id: text(10)! };
+    const name = text(11)!;
+    const typename = text(12);
     state[i] = { address, keyGroup, name, value: bytesOf === undefined ? null : { typename: typename!, value: bytesOf }, expiresAt };
   }
   const consumed: number[] = new Array(encoded.consumedCount);
