@@ -307,4 +307,44 @@ describe("Committer", () => {
     // Without it, nothing reaches the store before the turn ends.
     expect(await run(0)).toEqual({ inTurn: [], sizes: [6], committed: ["a,b,c,d,e,f"] });
   });
+
+  it("pipelined: a short queue waits for the engine to hear of the commit under way, and goes in one batch with what that started", async () => {
+    const store = new MemoryStore(4);
+    await store.open();
+    const epochs = await store.acquire("w", [0, 1, 2, 3]);
+    const events: string[] = [];
+    const held: (() => void)[] = [];
+    const commit = store.commit.bind(store);
+    store.commit = (batch: CommitBatch) => {
+      events.push(`commit ${batch.replies.map((r) => r.requestId).join(",")}`);
+      return new Promise((resolve, reject) => held.push(() => commit(batch).then(resolve, reject)));
+    };
+    const reply = (id: string) => unit({ replies: [{ requestId: id, argument: { typename: "t/x", value: new Uint8Array(0) } }] });
+    const committer: Committer = new Committer({
+      store,
+      fence: () => ({ owner: "w", epochs }),
+      maxBatch: 100,
+      clock: systemClock,
+      metrics: noMetrics,
+      onCommitted: (batch) => {
+        const ids = batch.units.map((u) => u.replies[0]!.requestId);
+        events.push(`committed ${ids.join(",")}`);
+        // As a reply releases the next request of its client.
+        if (ids.includes("a")) committer.enqueue(reply("c"));
+      },
+      onFatal: (error) => {
+        throw error;
+      },
+      pipelined: true,
+    });
+    committer.enqueue(reply("a"));
+    await until(() => held.length === 1, "the first commit");
+    committer.enqueue(reply("b"));
+    const flushed = committer.flush();
+    held.shift()!();
+    await until(() => held.length === 1, "the second commit");
+    held.shift()!();
+    await flushed;
+    expect(events).toEqual(["commit a", "committed a", "commit b,c", "committed b,c"]);
+  });
 });

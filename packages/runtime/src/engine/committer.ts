@@ -73,7 +73,8 @@ const SEQ_RESERVE = 20_000;
  *
  * `pipelined` (for stores whose commits are I/O, as PostgreSQL's): when a batch has committed, the
  * next one goes to the store *before* the engine is told (and runs the invocations the committed
- * messages start), so invoking and committing overlap. A long queue that finds no commit under
+ * messages start), so invoking and committing overlap, when at least `overlapFrom` units wait
+ * (fewer go in the batch after what the engine runs then). A long queue that finds no commit under
  * way is split in two halves, so that there is always a half to invoke while the other commits.
  * Commits still go to the store one at a time, in order, each only once the one before committed.
  * Seqs are then taken from a reserve (`SEQ_RESERVE` at a time): a commit goes to the store without
@@ -271,8 +272,12 @@ export class Committer {
         const finish = await this.inFlight[0]!;
         this.inFlight.shift();
         if (finish === undefined) continue;
-        // Let the next commit reach the store before the engine runs what this one started.
-        if (this.pipelined && this.topUp(false)) await new Promise<void>((resolve) => setImmediate(resolve));
+        // A long queue: let the next commit reach the store before the engine runs what this one
+        // started. A short one waits for that too (it goes in the next batch with what the engine
+        // then runs: request-reply's replies release the next requests), so commits stay few.
+        if (this.pipelined && this.queue.length >= this.overlapFrom && this.topUp(false)) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
         finish();
         if (!this.pipelined) break;
       }
