@@ -1,4 +1,4 @@
-/** `statefun kafka produce` and `statefun kafka consume` against the real broker, through the built CLI. */
+/** `statefun kafka create-topic`, `produce` and `consume` against the real broker, through the built CLI. */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -34,6 +34,24 @@ describe("statefun kafka", () => {
       brokers,
     ]);
     expect(stdout).toBe("bob\thello bob\n\tone\n\ttwo\n");
+  }, 90_000);
+
+  it("creates a topic with its partitions, leaves one that exists, and says how to create a topic that is missing", async () => {
+    const brokers = testBrokers();
+    const topic = unique("cli-create");
+    const created = await statefun(["kafka", "create-topic", topic, "--partitions", "3", "--brokers", brokers]);
+    expect(created.stdout).toBe(`created topic ${topic} (3 partitions)\n`);
+    const again = await statefun(["kafka", "create-topic", topic, "--brokers", brokers]);
+    expect(again.stdout).toBe(`topic ${topic} exists (3 partitions), left as it is\n`);
+    await statefun(["kafka", "produce", topic, "k", "v", "--brokers", brokers]);
+
+    const missing = unique("cli-missing");
+    const failed = await statefun(["kafka", "produce", missing, "k", "v", "--brokers", brokers]).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain(`create it with: statefun kafka create-topic ${missing} --brokers ${brokers}`);
   }, 90_000);
 
   it("says which broker it could not reach", async () => {

@@ -12,53 +12,31 @@ import { KafkaEgress, kafkajsClient, type OrderedRow, type Outbox } from "@state
 import { encodeKafkaProducerRecord } from "@statefun-ts/protocol";
 import { silentLogger } from "@statefun-ts/runtime";
 import type { Fence } from "@statefun-ts/runtime/spi";
-import { PostgresStore } from "@statefun-ts/store-postgres";
-import pg from "pg";
+import type { PostgresStore } from "@statefun-ts/store-postgres";
+import type pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { dropSchema, testPostgresUrl, uniqueSchema } from "../setup/postgres-env.js";
-import { batch, range } from "../store/helpers.js";
+import { batch } from "../store/helpers.js";
+import { holdLateCommits, type TwoWorkers, twoWorkers, untilLateCommitWaits } from "../store/late-commit.js";
 import { consumeAll, createTopic, testBrokers, unique } from "./kafka.js";
 
-const K = 4;
 const LOCK = 4_242;
 const EGRESS = "test/out";
-let schema: string;
+let two: TwoWorkers;
 let workers: PostgresStore[];
 let fences: Fence[];
 let raw: pg.Client;
 let egress: KafkaEgress | undefined;
 
 beforeEach(async () => {
-  schema = uniqueSchema("kafka_order");
-  workers = range(2).map(
-    () => new PostgresStore({ pool: { connectionString: testPostgresUrl() }, schema, keyGroups: K, maxConnections: 3 }),
-  );
-  for (const w of workers) await w.open();
-  fences = await Promise.all(workers.map(async (w, i) => ({ owner: `worker-${i}`, epochs: await w.acquire(`worker-${i}`, [i, i + 2]) })));
-  raw = new pg.Client({ connectionString: testPostgresUrl() });
-  await raw.connect();
-  await raw.query(`SET search_path = ${schema}`);
-  // A commit writing a record whose bytes hold "late" waits here, after its row took its id, until the test lets it go.
-  await raw.query(`
-    CREATE FUNCTION hold_late() RETURNS trigger LANGUAGE plpgsql AS $fn$
-    BEGIN
-      IF position('late'::bytea IN NEW.value) > 0 THEN
-        PERFORM pg_advisory_lock_shared(${LOCK});
-        PERFORM pg_advisory_unlock_shared(${LOCK});
-      END IF;
-      RETURN NEW;
-    END
-    $fn$;
-    CREATE TRIGGER hold_late BEFORE INSERT ON egress FOR EACH ROW EXECUTE FUNCTION hold_late();
-  `);
+  two = await twoWorkers({ prefix: "kafka_order", maxConnections: 3 });
+  ({ workers, fences, raw } = two);
+  await holdLateCommits(raw, LOCK);
 });
 
 afterEach(async () => {
   await egress?.stop();
   egress = undefined;
-  await raw.end();
-  await Promise.all(workers.map((w) => w.close()));
-  await dropSchema(schema);
+  await two.close();
 });
 
 /** The outbox of `store` as the server gives it to a Kafka egress (connectors.ts). */
@@ -117,11 +95,7 @@ async function interleave(outboxOf: (store: PostgresStore, identity: number) => 
   await raw.query("SELECT pg_advisory_lock($1)", [LOCK]);
   const late = workers[0]!.commit(batch(fences[0]!, { egress: [record(topic, "late")] }));
   // Deterministic: worker 0's commit is inside the trigger (its row has its id) once it waits for the lock.
-  for (;;) {
-    const { rows } = await raw.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
-    if (rows[0].n > 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await untilLateCommitWaits(raw);
   await workers[1]!.commit(batch(fences[1]!, { egress: [record(topic, "early")] }));
   const first = await consumeAll(topic, { until: (r) => r.length >= 1, timeoutMs: 30_000 });
   expect(first).toEqual(["early=early"]);

@@ -1,54 +1,64 @@
 /**
  * Cluster mode with an exactly-once Kafka egress: two workers on one PostgreSQL store consume one
- * 8-partition topic and both deliver the shared outbox (in the store's commit order, fencing each
- * other through the one transactional id); one is killed with SIGKILL and restarted twice while
- * records flow. A read_committed consumer sees every key's outputs exactly `key:1 … key:n`, each
- * once.
+ * 8-partition topic; one of them at a time delivers the shared outbox (in the store's commit order;
+ * the store's deliverer lease says which), the first to start. That one is killed with SIGKILL and
+ * restarted twice while records flow: the other takes the delivery over. A read_committed consumer
+ * sees every key's outputs exactly `key:1 … key:n`, each once, and no worker's transactional
+ * producer was ever fenced by the other's (they do not take turns).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { withSchema } from "../e2e/cluster/workers.js";
-import { CLI, freePortOffset, killAllWorkers, WorkerProcess } from "../e2e/verifier/process.js";
-import { dropSchema, testPostgresUrl, uniqueSchema } from "../setup/postgres-env.js";
+import { CLI, killAllWorkers, type WorkerProcess } from "../e2e/verifier/process.js";
+import { clusterScratch, twoClusterWorkers } from "./cluster-workers.js";
 import { crashRun } from "./crash-run.js";
-import { createTopic, testBrokers, unique } from "./kafka.js";
-import { kafkaModuleYaml } from "./module-yaml.js";
 
-const dir = mkdtempSync(join(tmpdir(), "statefun-kafka-cluster-eo-"));
-const schema = uniqueSchema("kafka_cluster_eo");
-afterAll(async () => {
-  await killAllWorkers();
-  await dropSchema(schema);
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = clusterScratch("kafka_cluster_eo");
+afterAll(() => scratch.remove());
+
+/** Whether the worker's Kafka egress delivers now (`GET /v1/io`), or stands by for another worker. */
+async function delivering(worker: WorkerProcess): Promise<boolean> {
+  const io = (await (await fetch(`${worker.urls.admin}/v1/io`)).json()) as { kafka: { egresses: { delivering: boolean }[] } };
+  return io.kafka.egresses[0]?.delivering === true;
+}
+
+/** Waits until the worker's Kafka egress delivers. */
+async function untilDelivering(worker: WorkerProcess, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await delivering(worker))) {
+    if (Date.now() > deadline) throw new Error(`${what}: its Kafka egress did not start delivering within 30 s:\n${worker.logTail(40)}`);
+    await sleep(100);
+  }
+}
+
+/** A worker's log line telling that its Kafka egress's producer was fenced by another's. */
+const isFencing = (line: string) =>
+  line.includes("Kafka egress: delivery failed") && /fenc|PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|epoch/i.test(line);
 
 describe("Kafka exactly-once in cluster mode", () => {
   it("two workers on PostgreSQL, exactly-once egress; one killed twice mid-stream; every output once, read_committed", async () => {
     expect(existsSync(CLI), `build first (npm run build): ${CLI}`).toBe(true);
-    const input = unique("in");
-    const output = unique("out");
-    await createTopic(input, 8);
-    await createTopic(output, 2);
-    const file = join(dir, "module.yaml");
-    writeFileSync(file, kafkaModuleYaml({ brokers: testBrokers(), input, group: unique("g"), semantic: "exactly-once" }));
-    const store = withSchema(testPostgresUrl(), schema);
-    const workers = [];
-    for (let i = 0; i < 2; i++) {
-      const portOffset = await freePortOffset();
-      workers.push(WorkerProcess.clusterCli(file, { store, portOffset, logFile: join(dir, `worker-${i}.log`) }));
-    }
+    const { input, output, workers } = await twoClusterWorkers(scratch, "exactly-once");
     const [steady, killed] = workers as [WorkerProcess, WorkerProcess];
     try {
-      await steady.start();
+      // The worker killed below starts first, so it is the one delivering when it dies.
       await killed.start();
+      await untilDelivering(killed, "the first worker");
+      await steady.start();
+      expect(await delivering(steady)).toBe(false);
       const result = await crashRun(killed, { input, output, records: 2_000, keys: 40, kills: 2 });
       const logs = `${steady.logTail(40)}\n---\n${killed.logTail(40)}`;
       expect(result.kills).toBe(2);
       expect(result.wrong, logs).toEqual([]);
       expect(result.seen).toBe(2_000);
       expect(steady.unexpectedExits, logs).toEqual([]);
+      // The delivery failed over to the worker that was never killed, and stays with it.
+      await untilDelivering(steady, "the steady worker");
+      expect(await delivering(killed)).toBe(false);
+      // One worker delivers the egress at a time (its deliverer lease): no worker's transactional
+      // producer is fenced by the other's while both run.
+      const fenced = [steady, killed].flatMap((w) => w.log().split("\n")).filter(isFencing);
+      expect(fenced, logs).toEqual([]);
     } finally {
       await killAllWorkers();
     }

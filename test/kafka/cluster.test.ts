@@ -5,40 +5,19 @@
  * between the workers at every kill and restart. The egress is at-least-once here (see the
  * package README on exactly-once egress in cluster mode).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { withSchema } from "../e2e/cluster/workers.js";
-import { CLI, freePortOffset, killAllWorkers, WorkerProcess } from "../e2e/verifier/process.js";
-import { dropSchema, testPostgresUrl, uniqueSchema } from "../setup/postgres-env.js";
+import { CLI, killAllWorkers, type WorkerProcess } from "../e2e/verifier/process.js";
+import { clusterScratch, twoClusterWorkers } from "./cluster-workers.js";
 import { crashRun } from "./crash-run.js";
-import { createTopic, testBrokers, unique } from "./kafka.js";
-import { kafkaModuleYaml } from "./module-yaml.js";
 
-const dir = mkdtempSync(join(tmpdir(), "statefun-kafka-cluster-"));
-const schema = uniqueSchema("kafka_cluster");
-afterAll(async () => {
-  await killAllWorkers();
-  await dropSchema(schema);
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = clusterScratch("kafka_cluster");
+afterAll(() => scratch.remove());
 
 describe("Kafka ingress in cluster mode", () => {
   it("two workers on PostgreSQL share an 8-partition topic; one killed twice mid-stream; every count exact", async () => {
     expect(existsSync(CLI), `build first (npm run build): ${CLI}`).toBe(true);
-    const input = unique("in");
-    const output = unique("out");
-    await createTopic(input, 8);
-    await createTopic(output, 2);
-    const file = join(dir, "module.yaml");
-    writeFileSync(file, kafkaModuleYaml({ brokers: testBrokers(), input, group: unique("g"), semantic: "at-least-once" }));
-    const store = withSchema(testPostgresUrl(), schema);
-    const workers = [];
-    for (let i = 0; i < 2; i++) {
-      const portOffset = await freePortOffset();
-      workers.push(WorkerProcess.clusterCli(file, { store, portOffset, logFile: join(dir, `worker-${i}.log`) }));
-    }
+    const { input, output, workers } = await twoClusterWorkers(scratch, "at-least-once");
     const [steady, killed] = workers as [WorkerProcess, WorkerProcess];
     try {
       await steady.start();

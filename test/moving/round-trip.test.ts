@@ -8,7 +8,7 @@ import { SqliteStore } from "@statefun-ts/store-sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 import { exportLines, summarize } from "../../packages/server/src/moving/export-file.js";
 import { exportStore, importFile, migrate } from "../../packages/server/src/moving/operations.js";
-import { addr, batch, range, text } from "../store/helpers.js";
+import { addr, batch, message, range, text } from "../store/helpers.js";
 import { AWKWARD_IDS, fillStore, SOURCE_POSITIONS } from "./fill.js";
 import { exportFileLines, postgresTarget, recordLines, tempDir } from "./helpers.js";
 
@@ -116,6 +116,57 @@ describe("export and import", () => {
     }
   });
 
+  it("ids already given never come back: a store whose egress records were all delivered and dead letters replayed moves, and goes on above them", async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const pg = postgresTarget();
+    cleanups.push(pg.drop);
+    const [a, b] = [join(tmp.dir, "a"), join(tmp.dir, "b")];
+    const pgStore = () => new PostgresStore({ url: pg.url.replace(/\?.*$/, ""), schema: new URL(pg.url).searchParams.get("schema")! });
+    /** Gives 5 egress ids and 3 dead-letter ids, then empties both tables (delivered, replayed); returns the new ids. */
+    const giveAndEmpty = async (store: SqliteStore | PostgresStore | MemoryStore) => {
+      const fence = { owner: "w", epochs: await store.acquire("w", range(KEY_GROUPS)) };
+      const seq = await store.allocateSeqs(3);
+      await store.commit(
+        batch(fence, {
+          egress: range(5).map((i) => ({ egress: "out", topic: "t", argument: text(`r${i}`), createdAt: i })),
+          deadLetters: range(3).map((i) => ({ message: message(seq + i, 0), error: "e", attempts: 1, failedAt: i })),
+        }),
+      );
+      const given = await store.peekEgress("t", 100);
+      await store.deleteEgress(given.map((e) => e.id));
+      const letters = await store.listDeadLetters(100);
+      await store.commit(batch(fence, { replayed: letters.map((l) => l.id) }));
+      return { egress: given.map((e) => e.id), dead: letters.map((l) => l.id) };
+    };
+    const allIds = { egress: [] as number[], dead: [] as number[] };
+    const run = async (store: SqliteStore | PostgresStore | MemoryStore) => {
+      await store.open();
+      try {
+        const ids = await giveAndEmpty(store);
+        expect(Math.min(...ids.egress), "an egress id given again").toBeGreaterThan(Math.max(0, ...allIds.egress));
+        expect(Math.min(...ids.dead), "a dead-letter id given again").toBeGreaterThan(Math.max(0, ...allIds.dead));
+        allIds.egress.push(...ids.egress);
+        allIds.dead.push(...ids.dead);
+      } finally {
+        await store.close();
+      }
+    };
+    await run(new SqliteStore({ dir: a, keyGroups: KEY_GROUPS }));
+    await migrate({ from: { kind: "sqlite", dir: a }, to: pg.target });
+    await run(pgStore());
+    await exportStore({ store: pg.target, out: join(tmp.dir, "pg.jsonl") });
+    await importFile({ store: { kind: "sqlite", dir: b }, file: join(tmp.dir, "pg.jsonl") });
+    await run(new SqliteStore({ dir: b }));
+    const memory = new MemoryStore(KEY_GROUPS);
+    const copy = new SqliteStore({ dir: b });
+    await copy.open();
+    await memory.loadSnapshot(copy.readSnapshot());
+    await copy.close();
+    await run(memory);
+    expect(allIds.egress).toHaveLength(20);
+  });
+
   it("the memory store streams the same records as SQLite for the same rows, and loads them back", async () => {
     const tmp = tempDir();
     cleanups.push(tmp.cleanup);
@@ -133,22 +184,23 @@ describe("export and import", () => {
     expect(await copy.snapshotCounts()).toEqual(sqlite.counts);
   });
 
-  it("a file written before source positions were exported (no such records, no such count) still imports", async () => {
+  it("a file written before source positions and next ids were exported (no such records, no such counts) still imports", async () => {
     const tmp = tempDir();
     cleanups.push(tmp.cleanup);
     const a = join(tmp.dir, "a");
     await filledSqlite(a, 10);
     const current = await exportStore({ store: { kind: "sqlite", dir: a }, out: join(tmp.dir, "new.jsonl") });
-    // The same file as an older Statefun TS wrote it: no source-position lines, no such key in the trailer's counts.
+    // The same file as an older Statefun TS wrote it: no source-position nor next-id lines, no such keys in the trailer's counts.
+    const added = new Set(["source-position", "next-id"]);
     const [header, ...rest] = exportFileLines(join(tmp.dir, "new.jsonl"));
-    const records = rest.slice(0, -1).filter((line) => (JSON.parse(line) as { kind: string }).kind !== "source-position");
+    const records = rest.slice(0, -1).filter((line) => !added.has((JSON.parse(line) as { kind: string }).kind));
     const body = [header!, ...records].map((line) => `${line}\n`).join("");
-    const { "source-position": _, ...oldCounts } = current.counts;
+    const { "source-position": _, "next-id": __, ...oldCounts } = current.counts;
     const trailer = { kind: "end", records: records.length, counts: oldCounts, sha256: createHash("sha256").update(body).digest("hex") };
     writeFileSync(join(tmp.dir, "old.jsonl"), `${body}${JSON.stringify(trailer)}\n`);
 
     const counts = await importFile({ store: { kind: "sqlite", dir: join(tmp.dir, "b") }, file: join(tmp.dir, "old.jsonl") });
-    expect(counts).toEqual({ ...current.counts, "source-position": 0 });
+    expect(counts).toEqual({ ...current.counts, "source-position": 0, "next-id": 0 });
   });
 
   it("migrate moves SQLite into PostgreSQL and verifies counts and digest", async () => {

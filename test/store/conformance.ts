@@ -1,6 +1,7 @@
 import type { Fence, Store, StoreInfo } from "@statefun-ts/runtime/spi";
 import { afterEach, beforeEach, describe } from "vitest";
 import { clusterTests } from "./conformance-cluster.js";
+import { delivererLeaseTests } from "./conformance-deliverer-leases.js";
 import { durabilityTests } from "./conformance-durability.js";
 import { egressDeliveryTests } from "./conformance-egress-delivery.js";
 import { expiryTests } from "./conformance-expiry.js";
@@ -71,5 +72,6 @@ export function storeConformance(name: string, makeStore: MakeStore): void {
     clusterTests(ctx);
     sourcePositionTests(ctx);
     egressDeliveryTests(ctx);
+    delivererLeaseTests(ctx);
   });
 }

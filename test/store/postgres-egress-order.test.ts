@@ -2,35 +2,24 @@
 // commit that took its row id before another worker's commit but became visible after it is
 // numbered after it, and numbering never goes below the floor a deliverer passes.
 import type { Fence } from "@statefun-ts/runtime/spi";
-import { PostgresStore } from "@statefun-ts/store-postgres";
-import pg from "pg";
+import type { PostgresStore } from "@statefun-ts/store-postgres";
+import type pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { dropSchema, testPostgresUrl, uniqueSchema } from "../setup/postgres-env.js";
 import { batch, range, text } from "./helpers.js";
+import { holdLateCommits, type TwoWorkers, twoWorkers, untilLateCommitWaits } from "./late-commit.js";
 
 const LOCK = 4_243;
-let schema: string;
+let two: TwoWorkers;
 let workers: PostgresStore[];
 let fences: Fence[];
 let raw: pg.Client;
 
 beforeEach(async () => {
-  schema = uniqueSchema("egress_order");
-  workers = range(2).map(
-    () => new PostgresStore({ pool: { connectionString: testPostgresUrl() }, schema, keyGroups: 4, maxConnections: 2 }),
-  );
-  for (const w of workers) await w.open();
-  fences = await Promise.all(workers.map(async (w, i) => ({ owner: `worker-${i}`, epochs: await w.acquire(`worker-${i}`, [i, i + 2]) })));
-  raw = new pg.Client({ connectionString: testPostgresUrl() });
-  await raw.connect();
-  await raw.query(`SET search_path = ${schema}`);
+  two = await twoWorkers({ prefix: "egress_order", maxConnections: 2 });
+  ({ workers, fences, raw } = two);
 });
 
-afterEach(async () => {
-  await raw.end();
-  await Promise.all(workers.map((w) => w.close()));
-  await dropSchema(schema);
-});
+afterEach(() => two.close());
 
 const record = (value: string) => ({ egress: "k", topic: "", argument: text(value), createdAt: 1 });
 const values = (rows: readonly { argument: { value: Uint8Array } }[]) => rows.map((r) => new TextDecoder().decode(r.argument.value));
@@ -38,25 +27,10 @@ const values = (rows: readonly { argument: { value: Uint8Array } }[]) => rows.ma
 describe("PostgreSQL egress delivery order", () => {
   it("numbers a row whose commit took the smaller id but ended later after the rows read before it", async () => {
     // A commit of a value holding "late" waits inside its transaction, its id taken, until the lock is free.
-    await raw.query(`
-      CREATE FUNCTION hold_late() RETURNS trigger LANGUAGE plpgsql AS $fn$
-      BEGIN
-        IF position('late'::bytea IN NEW.value) > 0 THEN
-          PERFORM pg_advisory_lock_shared(${LOCK});
-          PERFORM pg_advisory_unlock_shared(${LOCK});
-        END IF;
-        RETURN NEW;
-      END
-      $fn$;
-      CREATE TRIGGER hold_late BEFORE INSERT ON egress FOR EACH ROW EXECUTE FUNCTION hold_late();
-    `);
+    await holdLateCommits(raw, LOCK);
     await raw.query("SELECT pg_advisory_lock($1)", [LOCK]);
     const late = workers[0]!.commit(batch(fences[0]!, { egress: [record("late")] }));
-    for (;;) {
-      const { rows } = await raw.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
-      if (rows[0].n > 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await untilLateCommitWaits(raw);
     await workers[1]!.commit(batch(fences[1]!, { egress: [record("early")] }));
     const first = await workers[1]!.orderedEgress(0, 10);
     expect(values(first)).toEqual(["early"]);

@@ -42,6 +42,7 @@ describe("PostgresStore", () => {
       ]);
       expect(tables.rows.map((r) => r.table_name)).toEqual([
         "dead_letters",
+        "deliverer_leases",
         "egress",
         "idempotency_keys",
         "leases",
@@ -132,7 +133,7 @@ describe("PostgresStore migrations", () => {
         await again.commit(batch(fence, { ingress: [{ ...message(1, 0), requestId: "r", idempotencyKey: "k", fingerprint: "f" }] }));
         expect(await again.idempotencyFingerprint("k")).toBe("f");
         const versions = await adminQuery(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
-        expect(versions.rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6]);
+        expect(versions.rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6, 8]);
       } finally {
         await again.close();
       }

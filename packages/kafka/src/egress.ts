@@ -1,4 +1,4 @@
-import { decodeKafkaProducerRecord } from "@statefun-ts/protocol";
+import { decodeKafkaProducerRecordBytes } from "@statefun-ts/protocol";
 import type { EgressRow, Logger } from "@statefun-ts/runtime";
 import type { KafkaClient, KafkaProducer, ProducedRecord } from "./client.js";
 import type { KafkaEgressSpec } from "./spec.js";
@@ -27,11 +27,28 @@ export interface Outbox {
   order(): Promise<string>;
 }
 
+/**
+ * The turn of this worker to deliver an egress, in a cluster whose workers share one outbox (the
+ * store's deliverer lease): one worker delivers at a time, the others stand by and take over when
+ * it stops or dies. Without it, every worker delivers, and exactly-once producers sharing one
+ * transactional id fence each other at every turn.
+ */
+export interface DelivererTurn {
+  /** Takes or keeps the turn when it can; true while this worker holds it. */
+  claim(): Promise<boolean>;
+  /** Gives the turn up (a graceful stop), so another worker takes it at once. */
+  release(): Promise<void>;
+}
+
 export interface KafkaEgressOptions {
   readonly spec: KafkaEgressSpec;
   readonly client: KafkaClient;
   readonly outbox: Outbox;
   readonly logger: Logger;
+  /** Whose turn it is to deliver (cluster mode); undefined: this egress always delivers. */
+  readonly turn?: DelivererTurn | undefined;
+  /** How often the deliverer claims its turn again, and a worker standing by asks for it (default 1,000 ms). */
+  readonly turnEveryMs?: number | undefined;
 }
 
 /**
@@ -45,8 +62,14 @@ export const PROGRESS_TOPIC = "statefun-ts.egress-progress";
 const ROUND_ROWS = 10_000;
 /** Key and value bytes per produce request (a broker refuses a partition batch past `message.max.bytes`, 1 MiB by default). */
 const REQUEST_BYTES = 900_000;
+/**
+ * Records per produce request: kafkajs groups a request's records by partition copying the
+ * partition's list for every record (quadratic: 2.2 µs per record at 10,000 records over 8
+ * partitions, 1.1 µs at 2,000), so a round goes out in several requests.
+ */
+const REQUEST_RECORDS = 2_000;
 const IDLE_MS = 5;
-const UTF8 = new TextEncoder();
+const TURN_MS = 1_000;
 
 /** An egress as `GET /v1/io` shows it. */
 export interface KafkaEgressStatus {
@@ -55,6 +78,8 @@ export interface KafkaEgressStatus {
   readonly deliverySemantic: "exactly-once" | "at-least-once" | "none";
   /** Undefined when connected; otherwise what it waits for (as `/readyz` says). */
   readonly problem: string | undefined;
+  /** False while another worker of the cluster delivers this egress (this one stands by). */
+  readonly delivering: boolean;
 }
 
 /**
@@ -84,6 +109,9 @@ export class KafkaEgress {
   private wake: (() => void) | undefined;
   private identity = 0;
   private order = "id";
+  /** Whether this worker holds its turn to deliver (always, without `turn`), and when to claim it again. */
+  private holding = false;
+  private nextClaim = 0;
 
   constructor(private readonly options: KafkaEgressOptions) {}
 
@@ -98,7 +126,7 @@ export class KafkaEgress {
   /** What this egress is (`GET /v1/io`, the console's I/O page). */
   status(): KafkaEgressStatus {
     const { id, address, deliverySemantic } = this.options.spec;
-    return { id, address, deliverySemantic: deliverySemantic.type, problem: this.problem };
+    return { id, address, deliverySemantic: deliverySemantic.type, problem: this.problem, delivering: this.holding };
   }
 
   start(): void {
@@ -111,6 +139,7 @@ export class KafkaEgress {
     await this.running;
     await this.deleting;
     await this.producer?.disconnect().catch(() => {});
+    if (this.holding) await this.options.turn?.release().catch(() => {});
   }
 
   /** The transactional id: one per egress and outbox. */
@@ -126,6 +155,12 @@ export class KafkaEgress {
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
+        if (!(await this.myTurn())) {
+          // Another worker delivers: stand by, with no producer (it would fence the deliverer's).
+          await this.standBy();
+          await this.sleep(this.options.turnEveryMs ?? TURN_MS);
+          continue;
+        }
         if (this.producer === undefined) await this.connect();
         await this.pump(this.producer!);
       } catch (error) {
@@ -134,9 +169,37 @@ export class KafkaEgress {
         this.options.logger.warn({ egress: this.options.spec.id, error: String(error) }, "Kafka egress: delivery failed, retrying");
         await this.producer?.disconnect().catch(() => {});
         this.producer = undefined;
+        // Whose turn it is may have changed (a fenced producer: another worker took over): ask again.
+        this.nextClaim = 0;
         await this.sleep(1_000);
       }
     }
+  }
+
+  /** True while this worker may deliver: claims the turn at most every `turnEveryMs` (always true without `turn`). */
+  private async myTurn(): Promise<boolean> {
+    const { turn, logger, spec } = this.options;
+    if (turn === undefined) {
+      this.holding = true;
+      return true;
+    }
+    const now = Date.now();
+    if (now < this.nextClaim) return this.holding;
+    const holding = await turn.claim();
+    this.nextClaim = Date.now() + (this.options.turnEveryMs ?? TURN_MS);
+    if (holding !== this.holding) {
+      logger.info({ egress: spec.id }, holding ? "Kafka egress: delivering" : "Kafka egress: another worker delivers, standing by");
+    }
+    this.holding = holding;
+    return holding;
+  }
+
+  private async standBy(): Promise<void> {
+    this.problem = undefined;
+    if (this.producer === undefined) return;
+    await this.deleting;
+    await this.producer.disconnect().catch(() => {});
+    this.producer = undefined;
   }
 
   private async connect(): Promise<void> {
@@ -187,6 +250,8 @@ export class KafkaEgress {
     try {
       while (!this.stopped) {
         if (this.deleteFailure !== undefined) throw this.deleteFailure;
+        // The turn passed to another worker (this one was not a live member for a while): stop here.
+        if (!(await this.myTurn())) return;
         const rows = await next;
         this.problem = undefined;
         if (rows === undefined) {
@@ -245,8 +310,10 @@ export class KafkaEgress {
     for (const row of fresh) {
       let record: ProducedRecord;
       try {
-        const decoded = decodeKafkaProducerRecord(row.argument);
-        record = { topic: decoded.topic, key: decoded.key === "" ? null : UTF8.encode(decoded.key), value: decoded.value };
+        // Key and value are views of the row's bytes (Buffers, as kafkajs takes them): no copy on the way to the produce request.
+        const { typename, value } = row.argument;
+        const decoded = decodeKafkaProducerRecordBytes({ typename, value: Buffer.from(value.buffer, value.byteOffset, value.byteLength) });
+        record = { topic: decoded.topic, key: decoded.key.length === 0 ? null : decoded.key, value: decoded.value };
       } catch (error) {
         logger.error(
           { egress: spec.id, record: row.id, error: String(error) },
@@ -255,7 +322,8 @@ export class KafkaEgress {
         continue;
       }
       const size = record.value.byteLength + (record.key?.byteLength ?? 0);
-      if (bytes + size > REQUEST_BYTES && requests.at(-1)!.length > 0) {
+      const last = requests.at(-1)!;
+      if ((bytes + size > REQUEST_BYTES && last.length > 0) || last.length >= REQUEST_RECORDS) {
         requests.push([]);
         bytes = 0;
       }

@@ -13,7 +13,7 @@ export type {
   ProducedRecord,
   ProducerOptions,
 } from "./client.js";
-export type { KafkaEgressOptions, KafkaEgressStatus, OrderedRow, Outbox } from "./egress.js";
+export type { DelivererTurn, KafkaEgressOptions, KafkaEgressStatus, OrderedRow, Outbox } from "./egress.js";
 export { KafkaEgress, PROGRESS_TOPIC } from "./egress.js";
 export type { IngressProblem, KafkaIngressOptions, KafkaIngressStatus } from "./ingress.js";
 export { KafkaIngress } from "./ingress.js";

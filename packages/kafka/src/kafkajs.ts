@@ -15,11 +15,20 @@ import type {
 const bytes = (buffer: Buffer | null): Uint8Array | null =>
   buffer === null ? null : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 const buffer = (value: Uint8Array | null): Buffer | null =>
-  value === null ? null : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-const messages = (records: readonly ProducedRecord[]) => records.map((r) => ({ key: buffer(r.key), value: buffer(r.value) }));
+  value === null || Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+/** kafkajs messages: a record whose key and value are Buffers already is one (no copy, no new object). */
+const messages = (records: readonly ProducedRecord[]) =>
+  records.map((r) =>
+    Buffer.isBuffer(r.value) && (r.key === null || Buffer.isBuffer(r.key)) ? r : { key: buffer(r.key), value: buffer(r.value) },
+  ) as {
+    key: Buffer | null;
+    value: Buffer | null;
+  }[];
 
 /** Groups records by topic, keeping their order, for one `sendBatch`. */
 function topicMessages(records: readonly ProducedRecord[]) {
+  const topic = records[0]?.topic;
+  if (records.every((r) => r.topic === topic)) return [{ topic: topic!, messages: messages(records) }];
   const byTopic = new Map<string, ProducedRecord[]>();
   for (const r of records) {
     const list = byTopic.get(r.topic);

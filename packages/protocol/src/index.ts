@@ -10,8 +10,13 @@ export { DEFAULT_RETRY, emptyEffects } from "./effects.js";
 export { errorText } from "./error-text.js";
 export type { ErrorCode } from "./errors.js";
 export { StatefunError } from "./errors.js";
-export type { KafkaProducerRecordValue } from "./kafka-record.js";
-export { decodeKafkaProducerRecord, encodeKafkaProducerRecord, KAFKA_PRODUCER_RECORD_TYPE } from "./kafka-record.js";
+export type { KafkaProducerRecordBytes, KafkaProducerRecordValue } from "./kafka-record.js";
+export {
+  decodeKafkaProducerRecord,
+  decodeKafkaProducerRecordBytes,
+  encodeKafkaProducerRecord,
+  KAFKA_PRODUCER_RECORD_TYPE,
+} from "./kafka-record.js";
 export {
   decodeFromFunction,
   decodeToFunction,

@@ -37,8 +37,9 @@ describe("remote retries", () => {
     expect(Date.now() - started).toBeLessThan(1500);
     expect(error.code).toBe("STATEFUN_FUNCTION_FAILED");
     expect(error.terminal).toBe(true);
+    // An attempt still under way when the budget runs out (a busy machine) adds what ended it.
     expect(error.message).toMatch(
-      /^py\/greeter at http:\/\/127\.0\.0\.1:\d+\/statefun: failed \d+ attempts over \d+\.\ds, last: HTTP 503: overloaded x{189}$/,
+      /^py\/greeter at http:\/\/127\.0\.0\.1:\d+\/statefun: failed \d+ attempts over \d+\.\ds, last: HTTP 503: overloaded x{189}(; then the call budget of 300 ms ran out)?$/,
     );
     expect(endpoint!.batches.length).toBeGreaterThan(2);
   });

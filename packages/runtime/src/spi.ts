@@ -8,5 +8,5 @@ export type { StateSpecInfo } from "./binding.js";
 export { isNoSpace } from "./store/no-space.js";
 export type { Row } from "./store/row-decoders.js";
 export { bytes, MESSAGE_COLUMNS, toDeadLetter, toEgressRow, toExpiredRow, toMessage, toReply, toStateEntry } from "./store/row-decoders.js";
-export { SNAPSHOT_KINDS, zeroCounts } from "./store/snapshot.js";
+export { holdsRows, NEXT_ID_OF, SNAPSHOT_KINDS, zeroCounts } from "./store/snapshot.js";
 export * from "./store/types.js";

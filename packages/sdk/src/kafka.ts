@@ -23,6 +23,8 @@ export const KafkaProducerRecord: Type<KafkaEgressRecord, typeof KAFKA_PRODUCER_
   deserialize: (bytes): KafkaProducerRecordValue => decodeKafkaProducerRecord({ typename: KAFKA_PRODUCER_RECORD_TYPE, value: bytes }),
 };
 
+const UTF8 = new TextEncoder();
+
 /**
  * Normalizes a Kafka egress record (text values become UTF-8 bytes, no key becomes "").
  *
@@ -31,7 +33,7 @@ export const KafkaProducerRecord: Type<KafkaEgressRecord, typeof KAFKA_PRODUCER_
  */
 export function kafkaEgressRecord(record: KafkaEgressRecord): KafkaProducerRecordValue {
   if (record.topic === "") throw new TypeError("a Kafka egress record needs a topic");
-  const value = typeof record.value === "string" ? new TextEncoder().encode(record.value) : record.value;
+  const value = typeof record.value === "string" ? UTF8.encode(record.value) : record.value;
   return { topic: record.topic, key: record.key ?? "", value };
 }
 

@@ -1,5 +1,6 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import type { PoolClient } from "pg";
+import { delivererLeasesMigration } from "./deliverer-leases.js";
 import { egressDeliveryMigration } from "./egress-delivery.js";
 import { clusterMigrations } from "./migrations-cluster.js";
 import { sourcePositionsMigration } from "./source-positions.js";
@@ -133,6 +134,7 @@ export const migrations: readonly Migration[] = [
   sourcePositionsMigration,
   ...clusterMigrations,
   egressDeliveryMigration,
+  delivererLeasesMigration,
 ];
 
 /**

@@ -4,6 +4,7 @@ import type {
   CommitBatch,
   CommitResult,
   DeadLetter,
+  DelivererLease,
   EgressClaim,
   EgressRow,
   ExpiredRow,
@@ -30,6 +31,7 @@ import { PostgresCluster } from "./cluster.js";
 import { commitBatch } from "./commit.js";
 import { type Connection, checkSchema, connectionConfig, createPool, describe, withClient } from "./connect.js";
 import { egressDepth, listInstances } from "./console-reads.js";
+import { PostgresDelivererLeases } from "./deliverer-leases.js";
 import { PostgresDynamicLoading } from "./dynamic-loading.js";
 import { orderedEgress } from "./egress-delivery.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
@@ -71,6 +73,7 @@ export class PostgresStore implements Store {
   readonly #keyGroups: number;
   readonly #maxConnections: number;
   readonly #cluster = new PostgresCluster((statement, values) => this.#rows(statement, values));
+  readonly #deliverers = new PostgresDelivererLeases((statement, values) => this.#rows(statement, values));
   readonly #dynamicLoading = new PostgresDynamicLoading((statement, values) => this.#rows(statement, values));
   #open: Open | undefined;
 
@@ -283,6 +286,14 @@ export class PostgresStore implements Store {
   async peekEgress(topic: string, limit: number, exclude?: ReadonlySet<number>): Promise<EgressRow[]> {
     if (limit <= 0) return [];
     return (await this.#rows(SQL.egressOfTopic, [topic, int8Array([...(exclude ?? [])]), limit])).map(toEgressRow);
+  }
+
+  claimDeliverer(name: string, owner: string): Promise<DelivererLease> {
+    return this.#deliverers.claim(name, owner);
+  }
+
+  releaseDeliverer(name: string, owner: string): Promise<void> {
+    return this.#deliverers.release(name, owner);
   }
 
   async egressOrder(): Promise<string> {

@@ -2,6 +2,7 @@ import { StatefunError } from "@statefun-ts/protocol";
 import {
   type DeadLetter,
   type EgressRow,
+  holdsRows,
   type LoadOptions,
   MESSAGE_COLUMNS,
   type SnapshotCounts,
@@ -14,7 +15,7 @@ import { byteaArray, int4Array, int8Array, textArray } from "./arrays.js";
 import { withClient } from "./connect.js";
 import { messageArrays, messageColumns } from "./message-arrays.js";
 import { type IdempotencyKeyRow, insertIdempotencyKeys } from "./snapshot-keys.js";
-import { countsOn } from "./snapshot-read.js";
+import { countsOn, ID_TABLES, nextId } from "./snapshot-read.js";
 import { insertSourcePositions, type SourcePositionRow } from "./snapshot-sources.js";
 import { SQL } from "./statements.js";
 
@@ -48,7 +49,7 @@ export function loadPostgresSnapshot(
         "LOCK TABLE messages, state, egress, dead_letters, replies, idempotency_keys, source_positions IN SHARE ROW EXCLUSIVE MODE",
       );
       const before = await countsOn(client);
-      if (!merge && Object.entries(before).some(([kind, n]) => kind !== "registry-version" && n > 0)) {
+      if (!merge && holdsRows(before)) {
         throw new StatefunError("STATEFUN_BAD_CONFIG", `${options.where} is not empty: import into a new store, or merge with --merge`);
       }
       const { rows } = await client.query<number[]>({
@@ -57,6 +58,7 @@ export function loadPostgresSnapshot(
       });
       const seqOffset = merge ? rows[0]![0]! : 0;
       const counts = zeroCounts();
+      const floors = new Map(Object.values(ID_TABLES).map((table) => [table, 1]));
       let batch: Batch | undefined;
       const flush = async () => {
         if (batch !== undefined && batch.rows.length > 0) await insertBatch(client, batch, { merge, seqOffset });
@@ -132,12 +134,17 @@ export function loadPostgresSnapshot(
           case "source-position":
             await add("source-position", record);
             break;
+          case "next-id":
+            floors.set(ID_TABLES[record.of], record.next);
+            break;
         }
       }
       await flush();
       await client.query(SQL.raiseSeqs.text);
-      for (const table of ["egress", "dead_letters"]) {
-        await client.query(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), coalesce(max(id), 0) + 1, false) FROM ${table}`);
+      // Above every id either store gave: the source's (its next-id records) and this one's.
+      for (const [table, floor] of floors) {
+        const next = Math.max(floor, await nextId(client, table));
+        await client.query("SELECT setval(pg_get_serial_sequence($1, 'id'), $2, false)", [table, next]);
       }
       await client.query("COMMIT");
       return counts;

@@ -1,5 +1,5 @@
-import type { SnapshotCounts, SnapshotRecord, StateSpecInfo } from "@statefun-ts/runtime/spi";
-import { MESSAGE_COLUMNS, type Row, toDeadLetter, toEgressRow, toMessage } from "@statefun-ts/runtime/spi";
+import type { NextIdOf, SnapshotCounts, SnapshotRecord, StateSpecInfo } from "@statefun-ts/runtime/spi";
+import { MESSAGE_COLUMNS, NEXT_ID_OF, type Row, toDeadLetter, toEgressRow, toMessage } from "@statefun-ts/runtime/spi";
 import type pg from "pg";
 import { COUNT_IDEMPOTENCY_KEYS, IDEMPOTENCY_KEYS_IN_ORDER, toIdempotencyKey } from "./snapshot-keys.js";
 import { COUNT_SOURCE_POSITIONS, SOURCE_POSITIONS_IN_ORDER, toSourcePosition } from "./snapshot-sources.js";
@@ -26,7 +26,29 @@ export async function countsOn(client: pg.PoolClient | pg.Pool): Promise<Snapsho
     reply: reply!,
     "idempotency-key": keys!,
     "source-position": positions!,
+    "next-id": NEXT_ID_OF.length,
   };
+}
+
+/** The identity-column table of each kind of row whose ids are never given twice. */
+export const ID_TABLES: Readonly<Record<NextIdOf, string>> = { "dead-letter": "dead_letters", egress: "egress" };
+
+/**
+ * The id `table` gives next: above every id its identity sequence ever gave. Sequences are not
+ * transactional, so inside a snapshot this may be above the snapshot's rows: a floor, never too low.
+ */
+export async function nextId(client: pg.PoolClient | pg.Pool, table: string): Promise<number> {
+  const { rows: named } = await client.query<[string]>({
+    text: "SELECT pg_get_serial_sequence($1, 'id')",
+    values: [table],
+    rowMode: "array",
+  });
+  const { rows } = await client.query<[string]>({
+    text: `SELECT greatest(CASE WHEN s.is_called THEN s.last_value + 1 ELSE s.last_value END, coalesce((SELECT max(id) FROM ${table}), 0) + 1)
+           FROM ${named[0]![0]} s`,
+    rowMode: "array",
+  });
+  return Number(rows[0]![0]);
 }
 
 export function postgresCounts(pool: pg.Pool): Promise<SnapshotCounts> {
@@ -121,6 +143,7 @@ export async function* readPostgresSnapshot(pool: pg.Pool, pageSize: number): As
     for await (const r of cursor(client, "sf_sources", SOURCE_POSITIONS_IN_ORDER, pageSize)) {
       yield { kind: "source-position", ...toSourcePosition(r) };
     }
+    for (const of of NEXT_ID_OF) yield { kind: "next-id", of, next: await nextId(client, ID_TABLES[of]) };
     await client.query("COMMIT");
   } catch (error) {
     broken = error as Error;

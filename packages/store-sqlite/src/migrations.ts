@@ -1,5 +1,6 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import type Database from "better-sqlite3";
+import { DELIVERER_LEASES_SCHEMA } from "./deliverer-leases.js";
 
 /** One step of the schema, applied once, in `version` order, tracked by `PRAGMA user_version`. */
 export interface Migration {
@@ -163,6 +164,13 @@ export const migrations: readonly Migration[] = [
           PRIMARY KEY (source, partition)
         ) WITHOUT ROWID;
       `);
+    },
+  },
+  {
+    // Deliverer leases: which worker delivers a Kafka egress's outbox (version 8 is another change's).
+    version: 9,
+    up(db) {
+      db.exec(DELIVERER_LEASES_SCHEMA);
     },
   },
 ];

@@ -3,7 +3,7 @@ import { type LoadOptions, MESSAGE_COLUMNS, type SnapshotCounts, type SnapshotRe
 import type Database from "better-sqlite3";
 import { MESSAGE_PARAMS, pushMessage } from "./message-params.js";
 import { idempotencyKeyStatements } from "./snapshot-keys.js";
-import { isEmpty } from "./snapshot-read.js";
+import { ID_TABLES, isEmpty, nextId } from "./snapshot-read.js";
 import { sourcePositionStatements } from "./snapshot-sources.js";
 
 /**
@@ -56,6 +56,7 @@ export async function loadSqliteSnapshot(
         .get() as number)
     : 0;
   const counts = zeroCounts();
+  const nextIds: Extract<SnapshotRecord, { kind: "next-id" }>[] = [];
   if (db.inTransaction) throw new StatefunError("STATEFUN_BAD_CONFIG", "cannot load a snapshot inside another transaction");
   db.exec("BEGIN IMMEDIATE");
   try {
@@ -124,12 +125,24 @@ export async function loadSqliteSnapshot(
         case "source-position":
           positions.insert(record);
           break;
+        case "next-id":
+          nextIds.push(record);
+          break;
       }
     }
+    // Last, after every row got its id: the ids the source gave are never given again here.
+    for (const { of, next } of nextIds) raiseNextId(db, ID_TABLES[of], next);
     db.exec("COMMIT");
   } catch (error) {
     if (db.inTransaction) db.exec("ROLLBACK");
     throw error;
   }
   return counts;
+}
+
+/** Makes `table` give ids from `next` on, unless it would give higher ones already. */
+function raiseNextId(db: Database.Database, table: string, next: number): void {
+  if (nextId(db, table) >= next) return;
+  const raised = db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = ?").run(next - 1, table);
+  if (raised.changes === 0) db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)").run(table, next - 1);
 }

@@ -1,6 +1,6 @@
 import { StatefunError } from "@statefun-ts/protocol";
-import type { SnapshotCounts, SnapshotRecord, StateSpecInfo } from "@statefun-ts/runtime/spi";
-import { MESSAGE_COLUMNS, type Row, toDeadLetter, toEgressRow, toMessage } from "@statefun-ts/runtime/spi";
+import type { NextIdOf, SnapshotCounts, SnapshotRecord, StateSpecInfo } from "@statefun-ts/runtime/spi";
+import { holdsRows, MESSAGE_COLUMNS, NEXT_ID_OF, type Row, toDeadLetter, toEgressRow, toMessage } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
 import { idempotencyKeyStatements } from "./snapshot-keys.js";
 import { readSourcePositions, sourcePositionStatements } from "./snapshot-sources.js";
@@ -26,13 +26,25 @@ export function snapshotCounts(db: Database.Database): SnapshotCounts {
     reply: row[7]!,
     "idempotency-key": keys,
     "source-position": sourcePositionStatements(db).count(),
+    "next-id": NEXT_ID_OF.length,
   };
+}
+
+/** The `AUTOINCREMENT` table of each kind of row whose ids are never given twice. */
+export const ID_TABLES: Readonly<Record<NextIdOf, string>> = { "dead-letter": "dead_letters", egress: "egress" };
+
+/** The id `table` gives next: above every id it ever gave (`sqlite_sequence` keeps the largest). */
+export function nextId(db: Database.Database, table: string): number {
+  const given = db
+    .prepare(`SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), coalesce((SELECT max(id) FROM ${table}), 0))`)
+    .pluck()
+    .get(table) as number;
+  return given + 1;
 }
 
 /** True when the store holds no row of any kind (a new store). */
 export function isEmpty(db: Database.Database): boolean {
-  const counts = snapshotCounts(db);
-  return Object.entries(counts).every(([kind, n]) => kind === "registry-version" || n === 0);
+  return !holdsRows(snapshotCounts(db));
 }
 
 function raw(db: Database.Database, sql: string) {
@@ -124,6 +136,7 @@ export async function* readSqliteSnapshot(db: Database.Database, pageSize: numbe
     }
 
     for (const row of readSourcePositions(db, pageSize)) yield { kind: "source-position", ...row };
+    for (const of of NEXT_ID_OF) yield { kind: "next-id", of, next: nextId(db, ID_TABLES[of]) };
   } finally {
     db.exec("COMMIT");
   }

@@ -6,6 +6,7 @@ import type {
   CommitBatch,
   CommitResult,
   DeadLetter,
+  DelivererLease,
   EgressClaim,
   EgressRow,
   ExpiredRow,
@@ -30,6 +31,7 @@ import { backupSqlite } from "./backup.js";
 import { SqliteCluster } from "./cluster.js";
 import { committer } from "./commit.js";
 import { SqliteConsoleReads } from "./console-reads.js";
+import { delivererLeases } from "./deliverer-leases.js";
 import { type DynamicLoadingQueries, dynamicLoadingQueries } from "./dynamic-loading.js";
 import { orderedEgress } from "./egress-delivery.js";
 import { DATABASE_FILE, forgetFailedNewStore, openExclusive } from "./lock.js";
@@ -277,6 +279,14 @@ export class SqliteStore implements Store {
     return orderedEgress(this.#ready().db, after, limit);
   }
 
+  async claimDeliverer(name: string, owner: string): Promise<DelivererLease> {
+    return delivererLeases(this.#ready().db).claim(name, owner);
+  }
+
+  async releaseDeliverer(name: string, owner: string): Promise<void> {
+    delivererLeases(this.#ready().db).release(name, owner);
+  }
+
   async claimEgress(topic: string, claimant: string, leaseMs: number): Promise<EgressClaim | undefined> {
     return this.#ready().cluster.claimEgress(topic, claimant, leaseMs);
   }
@@ -295,9 +305,18 @@ export class SqliteStore implements Store {
 
   async deleteEgress(ids: readonly number[]): Promise<void> {
     const { db, s } = this.#ready();
-    db.transaction(() => {
-      for (const id of ids) s.deleteEgress.run(id);
-    })();
+    const bulk = s.deleteEgress;
+    try {
+      db.transaction(() => {
+        for (const id of ids) {
+          bulk.params.push(id);
+          bulk.added();
+        }
+        bulk.flush();
+      })();
+    } finally {
+      bulk.reset();
+    }
   }
 
   async listDeadLetters(limit: number, afterId = 0): Promise<DeadLetter[]> {

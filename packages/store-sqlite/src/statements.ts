@@ -32,7 +32,7 @@ export interface Statements {
   readonly expiredState: RawStatement;
   readonly replyOf: RawStatement;
   readonly egressOfTopic: RawStatement;
-  readonly deleteEgress: Statement;
+  readonly deleteEgress: Bulk;
   readonly deadLettersAfter: RawStatement;
   readonly deadLetterOf: RawStatement;
   readonly purgeReplies: Statement;
@@ -96,7 +96,8 @@ export function prepareStatements(db: Database.Database): Statements {
     ),
     replyOf: raw("SELECT request_id, typename, value FROM replies WHERE request_id = ?"),
     egressOfTopic: raw("SELECT id, egress, topic, typename, value, created_at FROM egress WHERE topic = ? ORDER BY id LIMIT ?"),
-    deleteEgress: run("DELETE FROM egress WHERE id = ?"),
+    // 64 ids a statement: a Kafka egress deletes its rounds of up to 10,000 delivered rows.
+    deleteEgress: bulkDelete(db, "egress", "id", 64),
     deadLettersAfter: raw(`SELECT id, ${MESSAGE_COLUMNS}, error, attempts, failed_at FROM dead_letters WHERE id > ? ORDER BY id LIMIT ?`),
     deadLetterOf: raw(`SELECT id, ${MESSAGE_COLUMNS}, error, attempts, failed_at FROM dead_letters WHERE id = ?`),
     purgeReplies: run(

@@ -1,41 +1,28 @@
 import { until } from "@statefun-ts/test-kit";
 import { describe, expect, it } from "vitest";
-import { systemClock } from "../clock.js";
-import { noMetrics } from "../observe.js";
-import { MemoryStore } from "../store/memory-store.js";
 import type { CommitBatch } from "../store/types.js";
 import { unit } from "./commit-unit.js";
-import { Committer } from "./committer.js";
+import type { Committer } from "./committer.js";
+import { committerOn, heldStore, reply } from "./fixtures/committer.js";
 
 describe("Committer", () => {
   it("commits a unit marked alone in a batch of its own, ahead of queued units, and reports the store's time", async () => {
-    const store = new MemoryStore(4);
-    await store.open();
-    const epochs = await store.acquire("w", [0, 1, 2, 3]);
+    const worker = await heldStore();
+    const { store } = worker;
     const batches: string[][] = [];
     const commit = store.commit.bind(store);
     store.commit = (batch: CommitBatch) => {
       batches.push(batch.replies.map((r) => r.requestId));
       return commit(batch);
     };
-    const committer = new Committer({
-      store,
-      fence: () => ({ owner: "w", epochs }),
-      maxBatch: 100,
-      clock: systemClock,
-      metrics: noMetrics,
-      onCommitted: () => {},
-      onFatal: (error) => {
-        throw error;
-      },
-    });
-    const reply = (id: string) => [{ requestId: id, argument: { typename: "t/x", value: new Uint8Array(0) } }];
+    const committer = committerOn(worker);
+    const replies = (id: string) => [reply(id)];
     const times: number[] = [];
-    committer.enqueue(unit({ replies: reply("a") }));
-    committer.enqueue(unit({ replies: reply("b") }));
-    committer.enqueue(unit({ replies: reply("sweep-1"), alone: true, committed: (_s, _d, ms) => times.push(ms) }));
-    committer.enqueue(unit({ replies: reply("sweep-2"), alone: true }));
-    committer.enqueue(unit({ replies: reply("c") }));
+    committer.enqueue(unit({ replies: replies("a") }));
+    committer.enqueue(unit({ replies: replies("b") }));
+    committer.enqueue(unit({ replies: replies("sweep-1"), alone: true, committed: (_s, _d, ms) => times.push(ms) }));
+    committer.enqueue(unit({ replies: replies("sweep-2"), alone: true }));
+    committer.enqueue(unit({ replies: replies("c") }));
     await committer.flush();
     expect(batches).toEqual([["sweep-1"], ["sweep-2"], ["a", "b", "c"]]);
     expect(times).toHaveLength(1);
@@ -43,9 +30,8 @@ describe("Committer", () => {
   });
 
   it("pipelined: splits a long queue in two halves and starts each commit before the engine hears of the one before", async () => {
-    const store = new MemoryStore(4);
-    await store.open();
-    const epochs = await store.acquire("w", [0, 1, 2, 3]);
+    const worker = await heldStore();
+    const { store } = worker;
     const events: string[] = [];
     const commit = store.commit.bind(store);
     store.commit = (batch: CommitBatch) => {
@@ -59,18 +45,11 @@ describe("Committer", () => {
       return allocate(count);
     };
     const seqs: number[] = [];
-    const committer = new Committer({
-      store,
-      fence: () => ({ owner: "w", epochs }),
+    const committer = committerOn(worker, {
       maxBatch: 10_000,
-      clock: systemClock,
-      metrics: noMetrics,
       onCommitted: (batch) => {
         events.push(`committed ${batch.units.length}`);
         for (const messages of batch.stored) for (const m of messages) seqs.push(m.seq);
-      },
-      onFatal: (error) => {
-        throw error;
       },
       pipelined: true,
     });
@@ -81,9 +60,7 @@ describe("Committer", () => {
       argument: { typename: "t/x", value: new Uint8Array(0) },
     });
     for (let i = 0; i < 3_000; i++) {
-      committer.enqueue(
-        unit({ replies: [{ requestId: String(i), argument: { typename: "t/x", value: new Uint8Array(0) } }], messages: [message(i)] }),
-      );
+      committer.enqueue(unit({ replies: [reply(String(i))], messages: [message(i)] }));
     }
     await committer.flush();
     expect(events).toEqual(["commit 1500", "commit 1500", "committed 1500", "committed 1500"]);
@@ -94,31 +71,22 @@ describe("Committer", () => {
   });
 
   it("settled: resolves once the units enqueued so far are committed, while new units keep coming", async () => {
-    const store = new MemoryStore(4);
-    await store.open();
-    const epochs = await store.acquire("w", [0, 1, 2, 3]);
-    const reply = (id: string) => [{ requestId: id, argument: { typename: "t/x", value: new Uint8Array(0) } }];
+    const worker = await heldStore();
+    const { store } = worker;
+    const replies = (id: string) => [reply(id)];
     let more = true;
     let next = 0;
     let committer: Committer | undefined;
     // Each commit starts another one, as a chain of messages does: the pipeline is never idle.
     const load = () => {
-      if (more) committer!.enqueue(unit({ replies: reply(`load-${next++}`) }));
+      if (more) committer!.enqueue(unit({ replies: replies(`load-${next++}`) }));
     };
-    committer = new Committer({
-      store,
-      fence: () => ({ owner: "w", epochs }),
-      maxBatch: 100,
-      clock: systemClock,
-      metrics: noMetrics,
+    committer = committerOn(worker, {
       onCommitted: load,
-      onFatal: (error) => {
-        throw error;
-      },
       pipelined: true,
     });
     let done = false;
-    committer.enqueue(unit({ replies: reply("first"), committed: () => (done = true) }));
+    committer.enqueue(unit({ replies: replies("first"), committed: () => (done = true) }));
     load();
     await committer.settled();
     expect(done).toBe(true);
@@ -132,9 +100,8 @@ describe("Committer", () => {
   });
 
   it("maxInFlight 2: hands the next batch to the store while the one before commits, and tells the engine in commit order", async () => {
-    const store = new MemoryStore(4);
-    await store.open();
-    const epochs = await store.acquire("w", [0, 1, 2, 3]);
+    const worker = await heldStore();
+    const { store } = worker;
     const events: string[] = [];
     const held: { batch: CommitBatch; release: () => void }[] = [];
     const commit = store.commit.bind(store);
@@ -143,27 +110,19 @@ describe("Committer", () => {
       events.push(`commit ${batch.replies.map((r) => r.requestId).join(",")}`);
       return new Promise((resolve, reject) => held.push({ batch, release: () => commit(batch).then(resolve, reject) }));
     };
-    const committer = new Committer({
-      store,
-      fence: () => ({ owner: "w", epochs }),
-      maxBatch: 100,
-      clock: systemClock,
-      metrics: noMetrics,
+    const committer = committerOn(worker, {
       onCommitted: (batch) => events.push(`committed ${batch.units.map((u) => u.replies[0]!.requestId).join(",")}`),
-      onFatal: (error) => {
-        throw error;
-      },
       pipelined: true,
       maxInFlight: 2,
       overlapFrom: 1,
     });
-    const reply = (id: string) => unit({ replies: [{ requestId: id, argument: { typename: "t/x", value: new Uint8Array(0) } }] });
+    const replyUnit = (id: string) => unit({ replies: [reply(id)] });
     const turn = () => new Promise((resolve) => setImmediate(resolve));
-    committer.enqueue(reply("a"));
+    committer.enqueue(replyUnit("a"));
     await turn();
-    committer.enqueue(reply("b"));
+    committer.enqueue(replyUnit("b"));
     await turn();
-    committer.enqueue(reply("c"));
+    committer.enqueue(replyUnit("c"));
     await turn();
     // Two commits under way, the third waits for room.
     expect(events).toEqual(["commit a", "commit b"]);
@@ -179,20 +138,14 @@ describe("Committer", () => {
   });
 
   it("maxInFlight 2: a failed commit fails the units of the one handed over after it, and the engine hears of one failure", async () => {
-    const store = new MemoryStore(4);
-    await store.open();
-    const epochs = await store.acquire("w", [0, 1, 2, 3]);
+    const worker = await heldStore();
+    const { store } = worker;
     const rejects: ((error: unknown) => void)[] = [];
     store.commit = () => new Promise((_resolve, reject) => rejects.push(reject));
     const fatal: unknown[] = [];
     const committed: string[] = [];
     const failed: string[] = [];
-    const committer = new Committer({
-      store,
-      fence: () => ({ owner: "w", epochs }),
-      maxBatch: 100,
-      clock: systemClock,
-      metrics: noMetrics,
+    const committer = committerOn(worker, {
       onCommitted: () => committed.push("batch"),
       onFatal: (error) => fatal.push(error),
       pipelined: true,
@@ -201,7 +154,7 @@ describe("Committer", () => {
     });
     const tracked = (id: string) =>
       unit({
-        replies: [{ requestId: id, argument: { typename: "t/x", value: new Uint8Array(0) } }],
+        replies: [reply(id)],
         committed: () => committed.push(id),
         failed: () => failed.push(id),
       });
@@ -220,9 +173,8 @@ describe("Committer", () => {
   });
 
   it("maxInFlight 2: a queue shorter than overlapFrom waits for the commit under way and goes in the next batch", async () => {
-    const store = new MemoryStore(4);
-    await store.open();
-    const epochs = await store.acquire("w", [0, 1, 2, 3]);
+    const worker = await heldStore();
+    const { store } = worker;
     const sizes: number[] = [];
     const held: (() => void)[] = [];
     const commit = store.commit.bind(store);
@@ -230,30 +182,21 @@ describe("Committer", () => {
       sizes.push(batch.replies.length);
       return new Promise((resolve, reject) => held.push(() => commit(batch).then(resolve, reject)));
     };
-    const committer = new Committer({
-      store,
-      fence: () => ({ owner: "w", epochs }),
-      maxBatch: 100,
-      clock: systemClock,
-      metrics: noMetrics,
-      onCommitted: () => {},
-      onFatal: (error) => {
-        throw error;
-      },
+    const committer = committerOn(worker, {
       pipelined: true,
       maxInFlight: 2,
       overlapFrom: 3,
     });
-    const reply = (id: string) => unit({ replies: [{ requestId: id, argument: { typename: "t/x", value: new Uint8Array(0) } }] });
+    const replyUnit = (id: string) => unit({ replies: [reply(id)] });
     const turn = () => new Promise((resolve) => setImmediate(resolve));
-    committer.enqueue(reply("a"));
+    committer.enqueue(replyUnit("a"));
     await until(() => held.length === 1, "the first commit");
-    committer.enqueue(reply("b"));
-    committer.enqueue(reply("c"));
+    committer.enqueue(replyUnit("b"));
+    committer.enqueue(replyUnit("c"));
     await turn();
     // Two queued, fewer than overlapFrom: no second commit while the first is under way.
     expect(sizes).toEqual([1]);
-    committer.enqueue(reply("d"));
+    committer.enqueue(replyUnit("d"));
     await until(() => held.length === 2, "the second commit, once three are queued");
     expect(sizes).toEqual([1, 3]);
     const flushed = committer.flush();

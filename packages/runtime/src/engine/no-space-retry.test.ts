@@ -1,13 +1,10 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import { until } from "@statefun-ts/test-kit";
 import { describe, expect, it } from "vitest";
-import { systemClock } from "../clock.js";
-import { noMetrics } from "../observe.js";
-import { MemoryStore } from "../store/memory-store.js";
 import { isNoSpace } from "../store/no-space.js";
 import type { CommitBatch } from "../store/types.js";
 import { type CommitUnit, unit } from "./commit-unit.js";
-import { Committer } from "./committer.js";
+import { committerOn, heldStore } from "./fixtures/committer.js";
 
 /** The error better-sqlite3 throws when the disk is full (a fake only here: the tmpfs test in packages/server throws the real one). */
 const sqliteFull = () => Object.assign(new Error("database or disk is full"), { name: "SqliteError", code: "SQLITE_FULL" });
@@ -16,9 +13,8 @@ const target = (id: string) => ({ namespace: "t", type: "x", id });
 
 /** A memory store whose commits fail for lack of space while `full` is true. */
 async function fillableStore() {
-  const store = new MemoryStore(4);
-  await store.open();
-  const epochs = await store.acquire("w", [0, 1, 2, 3]);
+  const worker = await heldStore();
+  const { store } = worker;
   const disk = { full: false, failedCommits: 0 };
   const commit = store.commit.bind(store);
   store.commit = (batch: CommitBatch) => {
@@ -28,7 +24,7 @@ async function fillableStore() {
     }
     return commit(batch);
   };
-  return { store, epochs, disk };
+  return { ...worker, disk };
 }
 
 /** An invocation's effects (it consumed a message and has a mailbox): kept through a full disk. */
@@ -61,15 +57,10 @@ describe("Committer on a full disk", () => {
   it.each([false, true])(
     "keeps the engine's units and commits them once space returns; refuses ingress meanwhile, then takes it again (pipelined %s)",
     async (pipelined) => {
-      const { store, epochs, disk } = await fillableStore();
+      const worker = await fillableStore();
+      const { store, disk } = worker;
       const fatal: unknown[] = [];
-      const committer = new Committer({
-        store,
-        fence: () => ({ owner: "w", epochs }),
-        maxBatch: 100,
-        clock: systemClock,
-        metrics: noMetrics,
-        onCommitted: () => {},
+      const committer = committerOn(worker, {
         onFatal: (error) => fatal.push(error),
         pipelined,
       });
@@ -106,18 +97,9 @@ describe("Committer on a full disk", () => {
   );
 
   it("sees space return with nothing but refused requests to commit: a request after the backoff is a probe", async () => {
-    const { store, epochs, disk } = await fillableStore();
-    const committer = new Committer({
-      store,
-      fence: () => ({ owner: "w", epochs }),
-      maxBatch: 100,
-      clock: systemClock,
-      metrics: noMetrics,
-      onCommitted: () => {},
-      onFatal: (error) => {
-        throw error;
-      },
-    });
+    const worker = await fillableStore();
+    const { disk } = worker;
+    const committer = committerOn(worker);
     const outcome = new Map<string, string>();
     disk.full = true;
     committer.enqueue(ingress("in-1", outcome));
@@ -136,18 +118,9 @@ describe("Committer on a full disk", () => {
   });
 
   it("stopRetrying: a stop while the disk is full fails the kept units (nothing committed) instead of waiting for space", async () => {
-    const { store, epochs, disk } = await fillableStore();
-    const committer = new Committer({
-      store,
-      fence: () => ({ owner: "w", epochs }),
-      maxBatch: 100,
-      clock: systemClock,
-      metrics: noMetrics,
-      onCommitted: () => {},
-      onFatal: (error) => {
-        throw error;
-      },
-    });
+    const worker = await fillableStore();
+    const { store, disk } = worker;
+    const committer = committerOn(worker);
     const committed: string[] = [];
     disk.full = true;
     committer.enqueue(invocation("a", committed));
@@ -159,16 +132,11 @@ describe("Committer on a full disk", () => {
   });
 
   it("still fails for good on any other commit error", async () => {
-    const { store, epochs } = await fillableStore();
+    const worker = await fillableStore();
+    const { store } = worker;
     store.commit = () => Promise.reject(Object.assign(new Error("database disk image is malformed"), { code: "SQLITE_CORRUPT" }));
     const fatal: unknown[] = [];
-    const committer = new Committer({
-      store,
-      fence: () => ({ owner: "w", epochs }),
-      maxBatch: 100,
-      clock: systemClock,
-      metrics: noMetrics,
-      onCommitted: () => {},
+    const committer = committerOn(worker, {
       onFatal: (error) => fatal.push(error),
     });
     const committed: string[] = [];

@@ -1,6 +1,6 @@
 import { type Address, addressKey, StatefunError } from "@statefun-ts/protocol";
 import type { StateSpecInfo } from "../binding.js";
-import { type LoadOptions, type SnapshotCounts, type SnapshotRecord, zeroCounts } from "./snapshot.js";
+import { holdsRows, type LoadOptions, type NextIdOf, type SnapshotCounts, type SnapshotRecord, zeroCounts } from "./snapshot.js";
 import type { DeadLetter, EgressRow, ModuleCatalogEntry, ReplyRow, StateEntry, StoredMessage } from "./types.js";
 
 /** The tables of a `MemoryStore`, as its snapshot reads and loads them. */
@@ -17,6 +17,8 @@ export interface MemoryTables {
   /** Keyed `{source}\u0000{partition}` (see `MemoryStore.loadSourcePositions`). */
   readonly sourcePositions: Map<string, number>;
   readonly moduleCatalogVersion: number;
+  /** The next id of each kind of row whose ids are never given twice. */
+  readonly nextIds: Readonly<Record<NextIdOf, number>>;
 }
 
 /** Compares strings by their UTF-8 bytes, the order of the durable stores' keys. */
@@ -75,6 +77,8 @@ export function* readMemorySnapshot(t: MemoryTables): Generator<SnapshotRecord> 
     return { source, partition, position };
   });
   for (const p of positions.sort(byKeys((p) => [p.source, p.partition]))) yield { kind: "source-position", ...p };
+  yield { kind: "next-id", of: "dead-letter", next: t.nextIds["dead-letter"] };
+  yield { kind: "next-id", of: "egress", next: t.nextIds.egress };
 }
 
 function sourceKey(source: string, partition: string): string {
@@ -109,7 +113,7 @@ export async function loadMemorySnapshot(
 ): Promise<MemoryLoad> {
   const merge = options.merge === true;
   const before = memoryCounts(t);
-  if (!merge && Object.entries(before).some(([kind, n]) => kind !== "registry-version" && n > 0)) {
+  if (!merge && holdsRows(before)) {
     throw new StatefunError("STATEFUN_BAD_CONFIG", "the memory store is not empty: import into a new store, or merge");
   }
   const collected: SnapshotRecord[] = [];
@@ -176,6 +180,10 @@ export async function loadMemorySnapshot(
         break;
       case "source-position":
         t.sourcePositions.set(sourceKey(record.source, record.partition), record.position);
+        break;
+      case "next-id":
+        if (record.of === "egress") options.ids.egress = Math.max(options.ids.egress, record.next);
+        else options.ids.dead = Math.max(options.ids.dead, record.next);
         break;
     }
   }

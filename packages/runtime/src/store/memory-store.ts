@@ -2,6 +2,7 @@ import { type Address, addressKey, StatefunError } from "@statefun-ts/protocol";
 import type { StateSpecInfo } from "../binding.js";
 import type { StoreStats } from "./admin-reads.js";
 import type { CommitBatch, CommitResult, Fence } from "./commit-batch.js";
+import type { DelivererLease } from "./deliverer-leases.js";
 import type { OrderedEgressRow } from "./egress-delivery.js";
 import type { EgressClaim } from "./egress-outbox.js";
 import type { MessagePage, StoreChange } from "./engine-store.js";
@@ -51,6 +52,7 @@ export class MemoryStore implements Store {
   private readonly sourcePositions = new Map<string, number>();
   private readonly leases = new Map<number, Lease>();
   private readonly members = new Map<string, number>();
+  private readonly deliverers = new Map<string, DelivererLease>();
   /** Commit order of immediate messages, by seq (the positions of `loadMessagesSince`). */
   private readonly positions = new Map<number, number>();
   private readonly claims = new Map<number, { claimant: string; until: number }>();
@@ -119,6 +121,20 @@ export class MemoryStore implements Store {
       if (lease?.owner === fence.owner && lease.epoch === fence.epochs.get(kg))
         this.leases.set(kg, { owner: undefined, epoch: lease.epoch });
     }
+  }
+
+  async claimDeliverer(name: string, owner: string): Promise<DelivererLease> {
+    const lease = this.deliverers.get(name);
+    if (lease?.owner === owner) return lease;
+    if (lease?.owner !== undefined && this.live(this.now()).includes(lease.owner)) return lease;
+    const taken = { owner, epoch: (lease?.epoch ?? 0) + 1 };
+    this.deliverers.set(name, taken);
+    return taken;
+  }
+
+  async releaseDeliverer(name: string, owner: string): Promise<void> {
+    const lease = this.deliverers.get(name);
+    if (lease?.owner === owner) this.deliverers.set(name, { owner: undefined, epoch: lease.epoch });
   }
 
   private live(now: number): string[] {
@@ -487,6 +503,7 @@ export class MemoryStore implements Store {
       parked,
       sourcePositions,
       moduleCatalogVersion: this.catalogVersion,
+      nextIds: { "dead-letter": this.nextDead, egress: this.nextEgress },
     };
   }
 

@@ -41,7 +41,17 @@ export type SnapshotRecord =
    * egress's outbox identity, source `kafka-egress`, partition `outbox`): without it a store moved
    * elsewhere would read its sources again.
    */
-  | { readonly kind: "source-position"; readonly source: string; readonly partition: string; readonly position: number };
+  | { readonly kind: "source-position"; readonly source: string; readonly partition: string; readonly position: number }
+  /**
+   * The next id the store gives a row of `of`: ids already given (egress records delivered, dead
+   * letters replayed) are never given again, wherever the store moves, so a consumer that
+   * remembers record ids (`Statefun-Record-Id`) never takes a new record for one it has seen.
+   */
+  | { readonly kind: "next-id"; readonly of: NextIdOf; readonly next: number };
+
+/** The rows whose ids a store never gives twice, in byte order (the order of their `next-id` records). */
+export const NEXT_ID_OF = ["dead-letter", "egress"] as const;
+export type NextIdOf = (typeof NEXT_ID_OF)[number];
 
 export type SnapshotKind = SnapshotRecord["kind"];
 
@@ -58,6 +68,7 @@ export const SNAPSHOT_KINDS: readonly SnapshotKind[] = [
   "reply",
   "idempotency-key",
   "source-position",
+  "next-id",
 ];
 
 /** Rows of each kind. */
@@ -65,6 +76,14 @@ export type SnapshotCounts = Record<SnapshotKind, number>;
 
 export function zeroCounts(): SnapshotCounts {
   return Object.fromEntries(SNAPSHOT_KINDS.map((kind) => [kind, 0])) as SnapshotCounts;
+}
+
+/** Kinds every store has whether it holds rows or not: one `registry-version`, one `next-id` per `NEXT_ID_OF`. */
+const BOOKKEEPING: ReadonlySet<SnapshotKind> = new Set(["registry-version", "next-id"]);
+
+/** True when counts show rows (a store that is not new): bookkeeping records do not count. */
+export function holdsRows(counts: SnapshotCounts): boolean {
+  return Object.entries(counts).some(([kind, n]) => !BOOKKEEPING.has(kind as SnapshotKind) && n > 0);
 }
 
 export interface LoadOptions {
@@ -88,7 +107,7 @@ export interface LoadOptions {
  */
 export interface SnapshotStore {
   readSnapshot(pageSize?: number): AsyncIterable<SnapshotRecord>;
-  /** Rows of each kind (`registry-version` counts 1 when the module catalog was ever changed). */
+  /** Rows of each kind (`registry-version` counts 1, `next-id` counts one per `NEXT_ID_OF`). */
   snapshotCounts(): Promise<SnapshotCounts>;
   loadSnapshot(records: AsyncIterable<SnapshotRecord>, options?: LoadOptions): Promise<SnapshotCounts>;
 }

@@ -1,6 +1,7 @@
 import type { AdminReads } from "./admin-reads.js";
 import type { CommitConcurrency } from "./commit-concurrency.js";
 import type { ConsoleReads } from "./console-reads.js";
+import type { DelivererLeases } from "./deliverer-leases.js";
 import type { EgressAcks } from "./egress-acks.js";
 import type { EgressDelivery } from "./egress-delivery.js";
 import type { EgressOutboxStore } from "./egress-outbox.js";
@@ -18,6 +19,7 @@ export type { AdminReads, StoreStats } from "./admin-reads.js";
 export type { CommitBatch, CommitResult, Fence } from "./commit-batch.js";
 export type { CommitConcurrency } from "./commit-concurrency.js";
 export type { ConsoleReads } from "./console-reads.js";
+export type { DelivererLease, DelivererLeases } from "./deliverer-leases.js";
 export type { EgressAcks } from "./egress-acks.js";
 export type { EgressDelivery, OrderedEgressRow } from "./egress-delivery.js";
 export type { EgressClaim, EgressOutboxStore } from "./egress-outbox.js";
@@ -39,7 +41,7 @@ export type {
   StoredMessage,
 } from "./records.js";
 export { INSTANCE_ROW, INSTANCE_ROW_TYPE } from "./records.js";
-export type { LoadOptions, SnapshotCounts, SnapshotKind, SnapshotRecord, SnapshotStore } from "./snapshot.js";
+export type { LoadOptions, NextIdOf, SnapshotCounts, SnapshotKind, SnapshotRecord, SnapshotStore } from "./snapshot.js";
 export type { SourceAdvance, SourceCommitBatch, SourceCommitResult, SourcePositions } from "./source-positions.js";
 export type { StateSpecStore } from "./state-spec-store.js";
 
@@ -65,4 +67,5 @@ export interface Store
     SnapshotStore,
     CommitConcurrency,
     SourcePositions,
-    EgressDelivery {}
+    EgressDelivery,
+    DelivererLeases {}

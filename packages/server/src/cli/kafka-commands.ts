@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
-import { brokersOf, type KafkaClientFactory, kafkajsClient } from "@statefun-ts/kafka";
+import { setTimeout as sleep } from "node:timers/promises";
+import { brokersOf, type KafkaAdmin, type KafkaClientFactory, kafkajsClient } from "@statefun-ts/kafka";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { parseMillis } from "./args.js";
 import { CliError } from "./client.js";
@@ -17,14 +18,66 @@ function parseCount(value: string): number {
   return n;
 }
 
+/** How long `create-topic` waits for every partition of a new topic to have a leader. */
+const TOPIC_READY_MS = 30_000;
+
+/** Every partition of `topic` answers for its offsets: the broker hosts the topic (a new one takes a moment). */
+async function waitForTopic(admin: KafkaAdmin, topic: string, partitions: number): Promise<void> {
+  const deadline = Date.now() + TOPIC_READY_MS;
+  for (;;) {
+    try {
+      if ((await admin.offsets(topic)).length >= partitions) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`topic ${topic}: its partitions have no leader after ${TOPIC_READY_MS / 1000} s`);
+    await sleep(100);
+  }
+}
+
+/** The error's message, and how to create the topic when the broker says it does not have it. */
+function withTopicHint(error: unknown, topic: string, brokers: string): string {
+  const message = (error as Error).message;
+  return /does not host this topic-partition|unknown topic/i.test(message)
+    ? `${message} (does the topic exist? create it with: statefun kafka create-topic ${topic} --brokers ${brokers})`
+    : message;
+}
+
 /**
- * `statefun kafka produce TOPIC [KEY] [VALUE]` and `statefun kafka consume TOPIC`: try the Kafka
- * path without Java tools. `produce` with no VALUE sends each line of stdin as one record.
+ * `statefun kafka create-topic TOPIC`, `produce TOPIC [KEY] [VALUE]` and `consume TOPIC`: try the
+ * Kafka path without Java tools. `produce` with no VALUE sends each line of stdin as one record.
  */
 export function kafkaCommands(program: Command, client: KafkaClientFactory = kafkajsClient): void {
   const kafka = program.command("kafka").description("produce records to and consume records from Kafka topics");
   const brokers = () =>
     new Option("--brokers <host:port,...>", "bootstrap servers").env("STATEFUN_KAFKA_BROKERS").default(DEFAULT_KAFKA_BROKERS);
+
+  kafka
+    .command("create-topic")
+    .description("create a topic and wait until the broker hosts every partition (a topic that exists is left as it is)")
+    .argument("<topic>", "topic")
+    .option("--partitions <n>", "partitions of a new topic", parseCount, 1)
+    .addOption(brokers())
+    .action(async (topic: string, opts: { brokers: string; partitions: number }) => {
+      let admin: KafkaAdmin | undefined;
+      try {
+        admin = await client({ brokers: brokersOf(opts.brokers), clientId: "statefun-cli" }).admin();
+        const existing = (await admin.offsets(topic).catch(() => undefined))?.length;
+        if (existing === undefined) {
+          await admin.createTopics([{ topic, partitions: opts.partitions }]);
+          await waitForTopic(admin, topic, opts.partitions);
+        }
+        process.stdout.write(
+          existing === undefined
+            ? `created topic ${topic} (${opts.partitions} partition${opts.partitions === 1 ? "" : "s"})\n`
+            : `topic ${topic} exists (${existing} partition${existing === 1 ? "" : "s"}), left as it is\n`,
+        );
+      } catch (error) {
+        throw new CliError(`kafka create-topic ${topic} at ${opts.brokers}: ${(error as Error).message}`);
+      } finally {
+        await admin?.close().catch(() => {});
+      }
+    });
 
   kafka
     .command("produce")
@@ -46,7 +99,7 @@ export function kafkaCommands(program: Command, client: KafkaClientFactory = kaf
           }
         }
       } catch (error) {
-        throw new CliError(`kafka produce to ${topic} at ${opts.brokers}: ${(error as Error).message}`);
+        throw new CliError(`kafka produce to ${topic} at ${opts.brokers}: ${withTopicHint(error, topic, opts.brokers)}`);
       } finally {
         await producer.disconnect().catch(() => {});
       }
@@ -103,7 +156,7 @@ export function kafkaCommands(program: Command, client: KafkaClientFactory = kaf
           arm();
           await finished;
         } catch (error) {
-          throw new CliError(`kafka consume from ${topic} at ${opts.brokers}: ${(error as Error).message}`);
+          throw new CliError(`kafka consume from ${topic} at ${opts.brokers}: ${withTopicHint(error, topic, opts.brokers)}`);
         } finally {
           clearTimeout(idle);
           process.off("SIGINT", finish);

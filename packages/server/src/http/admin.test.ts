@@ -199,6 +199,7 @@ describe("admin", () => {
       address: "127.0.0.1:9092",
       deliverySemantic: "exactly-once" as const,
       problem: "connecting to the broker",
+      delivering: false,
     };
     const app = adminApp(fake().runtime, { kafka: () => ({ ingresses: [ingress], egresses: [egress] }) });
     const res = await app.inject({ method: "GET", url: "/v1/io" });

@@ -1,5 +1,6 @@
 import {
   brokersOf,
+  type DelivererTurn,
   type KafkaClient,
   type KafkaClientFactory,
   KafkaEgress,
@@ -79,6 +80,7 @@ export class KafkaConnectors {
           identity: () => outboxIdentity(runtime),
         },
         logger,
+        turn: delivererTurn(store, `kafka-egress/${spec.id}`, runtime.workerName),
       });
       this.egresses.set(spec.id, egress);
       egress.start();
@@ -191,6 +193,14 @@ export function mergeKafkaSpecs(a: KafkaSpecs, b: KafkaSpecs): KafkaSpecs {
     ingresses: [...a.ingresses, ...b.ingresses],
     egresses: [...a.egresses, ...b.egresses],
     routers: new Map([...(a.routers ?? []), ...(b.routers ?? [])]),
+  };
+}
+
+/** One worker of a cluster delivers each Kafka egress: the store's deliverer lease `name`, held under this worker's name. */
+function delivererTurn(store: Store, name: string, owner: string): DelivererTurn {
+  return {
+    claim: async () => (await store.claimDeliverer(name, owner)).owner === owner,
+    release: () => store.releaseDeliverer(name, owner),
   };
 }
 

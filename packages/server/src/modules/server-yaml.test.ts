@@ -8,7 +8,7 @@ import { silentLogger } from "@statefun-ts/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../server.js";
 
-/** A StateFun endpoint that answers every batch with an empty FromFunction, recording what it got. */
+/** A StateFun endpoint that answers every batch with an invocation result without effects, recording what it got. */
 async function fakeFunctions(): Promise<{ url: string; calls: { path: string; target: string; args: string[] }[]; server: Server }> {
   const calls: { path: string; target: string; args: string[] }[] = [];
   const server = createServer((req, res) => {
@@ -19,7 +19,10 @@ async function fakeFunctions(): Promise<{ url: string; calls: { path: string; ta
       const t = batch.target!;
       const args = batch.invocations.map((i) => StringCodec.decode(i.argument!.value));
       calls.push({ path: req.url ?? "", target: `${t.namespace}/${t.type}/${t.id}`, args });
-      res.writeHead(200, { "content-type": "application/octet-stream" }).end(encodeFromFunction(create(reqreply.FromFunctionSchema, {})));
+      // A valid answer, so the invocation ends and the server's stop does not wait for its call timeout.
+      const result = create(reqreply.FromFunction_InvocationResponseSchema, {});
+      const answer = create(reqreply.FromFunctionSchema, { response: { case: "invocationResult", value: result } });
+      res.writeHead(200, { "content-type": "application/octet-stream" }).end(encodeFromFunction(answer));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

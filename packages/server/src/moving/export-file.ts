@@ -16,7 +16,7 @@ export const EXPORT_VERSION = 1;
  * Kinds added to version 1 after its first files were written: an older reader refuses them as an
  * unknown kind (it does not misread them), and an older file has none of them and no count of them.
  */
-const ADDED_SINCE_VERSION_1: ReadonlySet<string> = new Set(["source-position"]);
+const ADDED_SINCE_VERSION_1: ReadonlySet<string> = new Set(["source-position", "next-id"]);
 
 export interface ExportHeader {
   readonly format: typeof EXPORT_FORMAT;

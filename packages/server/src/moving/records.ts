@@ -1,5 +1,5 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
-import type { SnapshotRecord, StoredMessage } from "@statefun-ts/runtime/spi";
+import { NEXT_ID_OF, type SnapshotRecord, type StoredMessage } from "@statefun-ts/runtime/spi";
 import { z } from "zod";
 
 /**
@@ -77,6 +77,7 @@ const recordSchemas = {
     fingerprint: text.optional(),
   }),
   "source-position": z.strictObject({ kind: z.literal("source-position"), source: text, partition: text, position: int }),
+  "next-id": z.strictObject({ kind: z.literal("next-id"), of: z.enum(NEXT_ID_OF), next: int.positive() }),
 } as const;
 
 type Kind = keyof typeof recordSchemas;
@@ -196,6 +197,8 @@ export function recordJson(record: SnapshotRecord): Record<string, unknown> {
       };
     case "source-position":
       return { kind: record.kind, source: record.source, partition: record.partition, position: record.position };
+    case "next-id":
+      return { kind: record.kind, of: record.of, next: record.next };
   }
 }
 
@@ -249,6 +252,8 @@ export function parseRecord(json: unknown): SnapshotRecord | string {
     case "idempotency-key":
       return r;
     case "source-position":
+      return r;
+    case "next-id":
       return r;
   }
 }

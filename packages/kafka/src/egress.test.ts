@@ -1,0 +1,188 @@
+import { encodeKafkaProducerRecord } from "@statefun-ts/protocol";
+import { silentLogger } from "@statefun-ts/runtime";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { KafkaAdmin, KafkaClient, KafkaProducer, KafkaTransaction, ProducedRecord } from "./client.js";
+import { type DelivererTurn, KafkaEgress, type OrderedRow, type Outbox } from "./egress.js";
+
+/** A client whose producers record what they did: connected, disconnected, records committed. */
+class FakeClient implements KafkaClient {
+  producers = 0;
+  connected = 0;
+  committed: string[] = [];
+  /** Records per produce request, in the order sent. */
+  requests: number[] = [];
+  /** Transactions committed. */
+  transactions = 0;
+  /** Keys of the records committed (null: none). */
+  keys: (string | null)[] = [];
+  consumer(): never {
+    throw new Error("no consumer in this test");
+  }
+  producer(): KafkaProducer {
+    this.producers++;
+    const client = this;
+    return {
+      async connect() {
+        client.connected++;
+      },
+      async send() {},
+      async transaction(): Promise<KafkaTransaction> {
+        const sent: ProducedRecord[] = [];
+        return {
+          async send(records) {
+            client.requests.push(records.length);
+            sent.push(...records);
+          },
+          async sendOffset() {},
+          async commit() {
+            client.transactions++;
+            client.committed.push(...sent.map((r) => new TextDecoder().decode(r.value)));
+            client.keys.push(...sent.map((r) => (r.key === null ? null : new TextDecoder().decode(r.key))));
+          },
+          async abort() {},
+        };
+      },
+      async disconnect() {
+        client.connected--;
+      },
+    };
+  }
+  async admin(): Promise<KafkaAdmin> {
+    return {
+      async createTopics() {},
+      async offsets() {
+        return [];
+      },
+      async offsetsAt() {
+        return new Map();
+      },
+      async listTopics() {
+        return [];
+      },
+      async groupOffsets() {
+        return new Map();
+      },
+      async close() {},
+    };
+  }
+}
+
+/** An outbox in memory, in id order. */
+class FakeOutbox implements Outbox {
+  readonly rows = new Map<number, OrderedRow>();
+  private next = 1;
+  add(value: string, key = "k"): void {
+    const id = this.next++;
+    const argument = encodeKafkaProducerRecord({ topic: "out", key, value: new TextEncoder().encode(value) });
+    this.rows.set(id, { id, seq: id, egress: "test/out", topic: "", argument, createdAt: 0 });
+  }
+  async ordered(after: number, limit: number): Promise<OrderedRow[]> {
+    return [...this.rows.values()].filter((r) => r.seq > after).slice(0, limit);
+  }
+  async delete(ids: readonly number[]): Promise<void> {
+    for (const id of ids) this.rows.delete(id);
+  }
+  async identity(): Promise<number> {
+    return 7;
+  }
+  async order(): Promise<string> {
+    return "id";
+  }
+}
+
+/** A turn the test gives and takes back. */
+class Turn implements DelivererTurn {
+  mine = false;
+  claims = 0;
+  released = 0;
+  async claim(): Promise<boolean> {
+    this.claims++;
+    return this.mine;
+  }
+  async release(): Promise<void> {
+    this.released++;
+  }
+}
+
+let egress: KafkaEgress | undefined;
+afterEach(async () => {
+  await egress?.stop();
+  egress = undefined;
+});
+
+function start(turn: Turn | undefined) {
+  const client = new FakeClient();
+  const outbox = new FakeOutbox();
+  egress = new KafkaEgress({
+    spec: {
+      id: "test/out",
+      address: "127.0.0.1:9",
+      deliverySemantic: { type: "exactly-once", transactionTimeoutMs: 60_000 },
+      properties: new Map(),
+    },
+    client,
+    outbox,
+    logger: silentLogger,
+    turn,
+    turnEveryMs: 10,
+  });
+  egress.start();
+  return { client, outbox, egress };
+}
+
+describe("KafkaEgress with a deliverer turn (cluster mode)", () => {
+  it("stands by without a producer while another worker delivers, ready all the same", async () => {
+    const turn = new Turn();
+    const { client, outbox, egress } = start(turn);
+    outbox.add("a");
+    await vi.waitFor(() => expect(turn.claims).toBeGreaterThanOrEqual(2), { timeout: 5_000 });
+    expect(client.producers).toBe(0);
+    expect(client.committed).toEqual([]);
+    expect(outbox.rows.size).toBe(1);
+    expect(egress.status()).toMatchObject({ delivering: false, problem: undefined });
+  });
+
+  it("delivers once it gets the turn, disconnects its producer when the turn passes, and releases the turn when stopped", async () => {
+    const turn = new Turn();
+    turn.mine = true;
+    const { client, outbox, egress } = start(turn);
+    outbox.add("a");
+    await vi.waitFor(() => expect(client.committed).toEqual(["a"]), { timeout: 5_000 });
+    expect(egress.status().delivering).toBe(true);
+    expect(client.connected).toBe(1);
+
+    turn.mine = false;
+    await vi.waitFor(() => expect(client.connected).toBe(0), { timeout: 5_000 });
+    expect(egress.status().delivering).toBe(false);
+    outbox.add("b");
+    const claims = turn.claims;
+    await vi.waitFor(() => expect(turn.claims).toBeGreaterThan(claims + 1), { timeout: 5_000 });
+    expect(client.committed).toEqual(["a"]);
+
+    turn.mine = true;
+    await vi.waitFor(() => expect(client.committed).toEqual(["a", "b"]), { timeout: 5_000 });
+    await egress.stop();
+    expect(turn.released).toBe(1);
+  });
+
+  it("always delivers without a turn (a single worker)", async () => {
+    const { client, outbox, egress } = start(undefined);
+    outbox.add("a");
+    await vi.waitFor(() => expect(client.committed).toEqual(["a"]), { timeout: 5_000 });
+    expect(egress.status().delivering).toBe(true);
+  });
+});
+
+describe("KafkaEgress rounds", () => {
+  it("sends a round of many records in one transaction, in produce requests of at most 2,000 records, keys and values as written", async () => {
+    const { client, outbox } = start(undefined);
+    // Added before the first read: one round.
+    for (let i = 0; i < 4_500; i++) outbox.add(String(i), i % 2 === 0 ? "" : `k${i}`);
+    await vi.waitFor(() => expect(client.committed).toHaveLength(4_500), { timeout: 5_000 });
+    expect(client.transactions).toBe(1);
+    expect(client.requests).toEqual([2_000, 2_000, 500]);
+    expect(client.committed.slice(0, 3)).toEqual(["0", "1", "2"]);
+    expect(client.keys.slice(0, 3)).toEqual([null, "k1", null]);
+    await vi.waitFor(() => expect(outbox.rows.size).toBe(0), { timeout: 5_000 });
+  });
+});
