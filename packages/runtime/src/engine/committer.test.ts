@@ -206,9 +206,8 @@ describe("Committer", () => {
 
   it("eagerFrom: a long turn hands batches to the store as it goes, up to maxInFlight, and the engine hears of them in commit order", async () => {
     const run = async (eagerFrom: number) => {
-      const store = new MemoryStore(4);
-      await store.open();
-      const epochs = await store.acquire("w", [0, 1, 2, 3]);
+      const worker = await heldStore();
+      const { store } = worker;
       const sizes: number[] = [];
       const held: (() => void)[] = [];
       const committed: string[] = [];
@@ -217,24 +216,15 @@ describe("Committer", () => {
         sizes.push(batch.replies.length);
         return new Promise((resolve, reject) => held.push(() => commit(batch).then(resolve, reject)));
       };
-      const committer = new Committer({
-        store,
-        fence: () => ({ owner: "w", epochs }),
-        maxBatch: 100,
-        clock: systemClock,
-        metrics: noMetrics,
+      const committer = committerOn(worker, {
         onCommitted: (batch) => committed.push(batch.units.map((u) => u.replies[0]!.requestId).join(",")),
-        onFatal: (error) => {
-          throw error;
-        },
         pipelined: true,
         maxInFlight: 2,
         overlapFrom: 1,
         eagerFrom,
       });
-      const reply = (id: string) => unit({ replies: [{ requestId: id, argument: { typename: "t/x", value: new Uint8Array(0) } }] });
       // One synchronous turn, as the dispatcher's when a big commit released many messages.
-      for (const id of ["a", "b", "c", "d", "e", "f"]) committer.enqueue(reply(id));
+      for (const id of ["a", "b", "c", "d", "e", "f"]) committer.enqueue(unit({ replies: [reply(id)] }));
       const inTurn = [...sizes];
       const flushed = committer.flush();
       while (committed.length < (eagerFrom > 0 ? 3 : 1)) {
@@ -252,9 +242,8 @@ describe("Committer", () => {
   });
 
   it("pipelined: a short queue waits for the engine to hear of the commit under way, and goes in one batch with what that started", async () => {
-    const store = new MemoryStore(4);
-    await store.open();
-    const epochs = await store.acquire("w", [0, 1, 2, 3]);
+    const worker = await heldStore();
+    const { store } = worker;
     const events: string[] = [];
     const held: (() => void)[] = [];
     const commit = store.commit.bind(store);
@@ -262,27 +251,18 @@ describe("Committer", () => {
       events.push(`commit ${batch.replies.map((r) => r.requestId).join(",")}`);
       return new Promise((resolve, reject) => held.push(() => commit(batch).then(resolve, reject)));
     };
-    const reply = (id: string) => unit({ replies: [{ requestId: id, argument: { typename: "t/x", value: new Uint8Array(0) } }] });
-    const committer: Committer = new Committer({
-      store,
-      fence: () => ({ owner: "w", epochs }),
-      maxBatch: 100,
-      clock: systemClock,
-      metrics: noMetrics,
+    const committer: Committer = committerOn(worker, {
       onCommitted: (batch) => {
         const ids = batch.units.map((u) => u.replies[0]!.requestId);
         events.push(`committed ${ids.join(",")}`);
         // As a reply releases the next request of its client.
-        if (ids.includes("a")) committer.enqueue(reply("c"));
-      },
-      onFatal: (error) => {
-        throw error;
+        if (ids.includes("a")) committer.enqueue(unit({ replies: [reply("c")] }));
       },
       pipelined: true,
     });
-    committer.enqueue(reply("a"));
+    committer.enqueue(unit({ replies: [reply("a")] }));
     await until(() => held.length === 1, "the first commit");
-    committer.enqueue(reply("b"));
+    committer.enqueue(unit({ replies: [reply("b")] }));
     const flushed = committer.flush();
     held.shift()!();
     await until(() => held.length === 1, "the second commit");
