@@ -57,7 +57,8 @@ await sleep(seconds * 1000);
 const elapsed = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuBefore);
 const mainCpu = mainThreadCpuMicros() - mainBefore;
-const committed = metrics.samples("commit_batch_size").reduce((a, b) => a + b, 0);
+const batchSizes = metrics.samples("commit_batch_size");
+const committed = batchSizes.reduce((a, b) => a + b, 0);
 const latency = metrics.samples("commit_latency_seconds").map((s) => s * 1000);
 const { cachedAddresses, cachedBytes } = runtime.gauges();
 await runtime.stop();
@@ -75,6 +76,8 @@ report({
   cpuMicrosPerMsg: Number(((cpu.user + cpu.system) / committed).toFixed(2)),
   // Of which the engine's thread (all of it with the store on the same thread).
   mainThreadCpuMicrosPerMsg: Number((mainCpu / committed).toFixed(2)),
+  commitsPerSec: Math.round(batchSizes.length / elapsed),
+  meanCommitBatch: Math.round(committed / Math.max(1, batchSizes.length)),
   cacheBudgetMiB: Math.round((cacheBytes ?? 256 * 2 ** 20) / 2 ** 20),
   cachedAddresses,
   cachedMiB: Math.round((cachedBytes ?? 0) / 2 ** 20),

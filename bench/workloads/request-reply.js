@@ -131,6 +131,21 @@ function workerCpuSeconds() {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
+/** CPU seconds per thread of the worker (by thread id). */
+function workerThreadCpuSeconds() {
+  const out = new Map();
+  for (const tid of readdirSync(`/proc/${worker.pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${worker.pid}/task/${tid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
 /** Jiffies of the whole machine from /proc/stat: busy (user+nice+system+irq+softirq), steal, total. */
 function machineCpu() {
   const [, ...fields] = readFileSync("/proc/stat", "utf8").split("\n", 1)[0].trim().split(/\s+/);
@@ -155,6 +170,7 @@ async function measureWorker(run) {
   const resetOk = resetWorkerPeakRss();
   await worker.probe("reset");
   const cpu0 = workerCpuSeconds();
+  const threads0 = workerThreadCpuSeconds();
   const machine0 = machineCpu();
   const own0 = process.cpuUsage();
   const stats0 = await commitStats();
@@ -168,12 +184,20 @@ async function measureWorker(run) {
   const machineShare = (field) => Math.round(((machine1[field] - machine0[field]) / (machine1.total - machine0.total)) * 100);
   const commits = stats1.commits - stats0.commits;
   const workerCpuSeconds1 = workerCpuSeconds();
+  const threads1 = workerThreadCpuSeconds();
   const answered = result.check.ok;
+  // Per thread of the worker: the main (engine) thread first, then the others, busiest first (the store's, when it has one).
+  const perThread = [...threads1]
+    .map(([tid, s]) => [tid, s - (threads0.get(tid) ?? 0)])
+    .sort((a, b) => (a[0] === worker.pid ? -1 : b[0] === worker.pid ? 1 : b[1] - a[1]))
+    .map(([, s]) => round((s * 1e6) / Math.max(1, answered), 1));
   return {
     result,
     worker: {
       // The worker's CPU (all its threads) per request answered, and its durable commits per request.
       cpuMicrosPerMsg: round(((workerCpuSeconds1 - cpu0) * 1e6) / Math.max(1, answered), 1),
+      // The worker's main thread first, then its other threads, busiest first (the store's, when it has one).
+      threadCpuMicrosPerMsg: perThread.slice(0, 4),
       commitsPerRequest: round(commits / Math.max(1, answered), 3),
       peakRssMiB: workerPeakRssMiB(),
       peakRssScope: resetOk ? "workload" : "process lifetime",

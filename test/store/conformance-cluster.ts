@@ -121,6 +121,28 @@ export function clusterTests(ctx: Context): void {
       // The late pair keeps its order whichever comes first.
       expect(seqs(seen).indexOf(late)).toBeLessThan(seqs(seen).indexOf(late + 1));
     });
+
+    it("holds readers back at the last commit of a range of seqs that several commits use in turn (one writer's reserve)", async () => {
+      const { store, fence } = ctx;
+      const first = await store.allocateSeqs(10);
+      await store.commit(batch(fence, { messages: [message(first, 0), message(first + 1, 1)] }));
+      const one = await store.loadMessagesSince(range(ctx.keyGroups), 0, 100);
+      await store.commit(batch(fence, { messages: [message(first + 2, 2), message(first + 3, 3)] }));
+      const two = await store.loadMessagesSince(range(ctx.keyGroups), one.next, 100);
+      expect(seqs([...one.messages, ...two.messages])).toEqual([first, first + 1, first + 2, first + 3]);
+    });
+
+    it("does not wait for the unused end of a range its writer left for a new one (a reserve refilled)", async () => {
+      const { store, fence } = ctx;
+      const old = await store.allocateSeqs(10);
+      await store.commit(batch(fence, { messages: [message(old, 0), message(old + 1, 1)] }));
+      const next = await store.allocateSeqs(10);
+      await store.commit(batch(fence, { messages: [message(next, 2), message(next + 1, 3)] }));
+      const one = await store.loadMessagesSince(range(ctx.keyGroups), 0, 100);
+      await store.commit(batch(fence, { messages: [message(next + 2, 0)] }));
+      const two = await store.loadMessagesSince(range(ctx.keyGroups), one.next, 100);
+      expect(seqs([...one.messages, ...two.messages])).toEqual([old, old + 1, next, next + 1, next + 2]);
+    });
   });
 
   describe("egress claims", () => {

@@ -52,6 +52,35 @@ describe("the commit batch's compact form (posted to the store's thread)", () =>
     expect([...decoded.messages[0]!.argument.value]).toEqual([0, 0, 0, 42]);
   });
 
+  it("writes a string the same as in the row before once, and decodes each row's own strings (repeats, changes, absences)", () => {
+    const rows = ["a", "a", "b", "b", "a"].map((id, i) => ({
+      seq: 10 + i,
+      keyGroup: 1,
+      target: address(id),
+      ...(i === 3 ? {} : { caller: { namespace: "in", type: i === 2 ? "other" : "caller", id: "c" } }),
+      argument: { typename: "t/int", value: bytes(i) },
+    }));
+    const many = { ...batch, messages: rows, state: [] };
+    const { encoded, transfer } = encodeBatch(many);
+    expect(encoded.strings.split("t/int").length - 1).toBe(1);
+    const decoded = decodeBatch(structuredClone(encoded, { transfer }));
+    expect(defined(decoded.messages)).toEqual(defined(rows));
+  });
+
+  it("carries the fence's epochs of the touched key groups only, and a touched key group the fence does not hold stays unheld", () => {
+    const held = new Map(Array.from({ length: 128 }, (_, kg) => [kg, kg + 1] as [number, number]));
+    held.delete(9);
+    const wide = { ...batch, fence: { owner: "w", epochs: held }, touchedKeyGroups: new Set([3, 9, 100]) };
+    const { encoded, transfer } = encodeBatch(wide);
+    const decoded = decodeBatch(structuredClone(encoded, { transfer }));
+    expect(decoded.fence.owner).toBe("w");
+    expect([...decoded.fence.epochs]).toEqual([
+      [3, 4],
+      [100, 101],
+    ]);
+    expect([...decoded.touchedKeyGroups]).toEqual([3, 9, 100]);
+  });
+
   it("moves its arrays rather than copying them, and leaves the batch's own values alone", () => {
     const { encoded, transfer } = encodeBatch(batch);
     expect(transfer).toEqual([encoded.numbers.buffer, encoded.bytes.buffer]);

@@ -4,13 +4,19 @@ import type { CommitBatch, StateWrite, StoredMessage } from "@statefun-ts/runtim
 /**
  * A commit batch as it is posted to the store's thread. The parts that grow with the batch
  * (`messages`, `state`, `consumed`) travel as three flat values instead of an object per row:
- * numbers in one `Float64Array`, every string one after the other in one string, every value's
+ * numbers in one `Float64Array`, every string one after the other in one string (a string the
+ * same as in the row before only once), every value's
  * bytes in one `Uint8Array`. The two arrays are transferred, not copied, and the string is one
  * copy: structured clone of an object per row, each with its own `Uint8Array`, cost more than
- * the engine's whole work per message. The other parts, small or rare, go as they are.
+ * the engine's whole work per message. The key groups touched and the fence's epochs of those
+ * (all a commit checks) go as numbers too: cloning the fence's map of every key group held was a
+ * fixed cost of each commit. The other parts, small or rare, go as they are.
  */
 export interface EncodedBatch {
-  readonly rest: Omit<CommitBatch, "messages" | "state" | "consumed">;
+  readonly rest: Omit<CommitBatch, "messages" | "state" | "consumed" | "fence" | "touchedKeyGroups">;
+  /** The fence's owner (its epochs of the touched key groups are in `numbers`). */
+  readonly owner: string;
+  readonly touchedCount: number;
   readonly messageCount: number;
   readonly stateCount: number;
   readonly consumedCount: number;
@@ -25,25 +31,40 @@ const MESSAGE_NUMBERS = 12;
 const STATE_NUMBERS = 8;
 /** The length written for an absent string. */
 const ABSENT = -1;
+/** The length written for the same string as in the row before (the namespaces, types and typenames of most rows). */
+const SAME = -2;
+/** Places of the strings in a row, for `SAME`: a message's 8, then a state write's 5. */
+const STRING_SLOTS = 13;
 
 /** The batch as it is posted; `transfer` lists what moves rather than being copied. */
 export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transfer: ArrayBuffer[] } {
-  const { messages, state, consumed, ...rest } = batch;
+  const { messages, state, consumed, fence, touchedKeyGroups, ...rest } = batch;
   let size = 0;
   for (const m of messages) size += m.argument.value.byteLength;
   for (const w of state) if (w.value !== null) size += w.value.value.byteLength;
-  const numbers = new Float64Array(messages.length * MESSAGE_NUMBERS + state.length * STATE_NUMBERS + consumed.length);
+  const numbers = new Float64Array(
+    touchedKeyGroups.size * 2 + messages.length * MESSAGE_NUMBERS + state.length * STATE_NUMBERS + consumed.length,
+  );
   const bytes = new Uint8Array(size);
   let n = 0;
   let b = 0;
   let strings = "";
-  const text = (s: string | undefined): void => {
+  const previous: (string | undefined)[] = new Array(STRING_SLOTS);
+  const text = (slot: number, s: string | undefined): void => {
     if (s === undefined) numbers[n++] = ABSENT;
+    else if (s === previous[slot]) numbers[n++] = SAME;
     else {
       numbers[n++] = s.length;
       strings += s;
+      previous[slot] = s;
     }
   };
+  // Each touched key group with the fence's epoch of it (NaN: none, which the commit refuses).
+  const epochs = fence.epochs;
+  for (const keyGroup of touchedKeyGroups) {
+    numbers[n++] = keyGroup;
+    numbers[n++] = epochs.get(keyGroup) ?? Number.NaN;
+  }
   for (const m of messages) {
     const value = m.argument.value;
     numbers[n++] = m.seq;
@@ -52,14 +73,14 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     numbers[n++] = value.byteLength;
     bytes.set(value, b);
     b += value.byteLength;
-    text(m.target.namespace);
-    text(m.target.type);
-    text(m.target.id);
-    text(m.caller?.namespace);
-    text(m.caller?.type);
-    text(m.caller?.id);
-    text(m.argument.typename);
-    text(m.cancellationToken);
+    text(0, m.target.namespace);
+    text(1, m.target.type);
+    text(2, m.target.id);
+    text(3, m.caller?.namespace);
+    text(4, m.caller?.type);
+    text(5, m.caller?.id);
+    text(6, m.argument.typename);
+    text(7, m.cancellationToken);
   }
   for (const w of state) {
     numbers[n++] = w.keyGroup;
@@ -70,15 +91,17 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
       bytes.set(w.value.value, b);
       b += w.value.value.byteLength;
     }
-    text(w.address.namespace);
-    text(w.address.type);
-    text(w.address.id);
-    text(w.name);
-    text(w.value?.typename);
+    text(8, w.address.namespace);
+    text(9, w.address.type);
+    text(10, w.address.id);
+    text(11, w.name);
+    text(12, w.value?.typename);
   }
   for (const seq of consumed) numbers[n++] = seq;
   const encoded: EncodedBatch = {
     rest,
+    owner: fence.owner,
+    touchedCount: touchedKeyGroups.size,
     messageCount: messages.length,
     stateCount: state.length,
     consumedCount: consumed.length,
@@ -95,11 +118,14 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
   let n = 0;
   let b = 0;
   let s = 0;
-  const text = (): string | undefined => {
+  const previous: (string | undefined)[] = new Array(STRING_SLOTS);
+  const text = (slot: number): string | undefined => {
     const length = numbers[n++]!;
     if (length === ABSENT) return undefined;
+    if (length === SAME) return previous[slot];
     const value = strings.slice(s, s + length);
     s += length;
+    previous[slot] = value;
     return value;
   };
   const value = (length: number): Uint8Array => {
@@ -108,19 +134,27 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
     return v;
   };
   const optional = (x: number): number | undefined => (Number.isNaN(x) ? undefined : x);
+  const touchedKeyGroups = new Set<number>();
+  const epochs = new Map<number, number>();
+  for (let i = 0; i < encoded.touchedCount; i++) {
+    const keyGroup = numbers[n++]!;
+    const epoch = numbers[n++]!;
+    touchedKeyGroups.add(keyGroup);
+    if (!Number.isNaN(epoch)) epochs.set(keyGroup, epoch);
+  }
   const messages: StoredMessage[] = new Array(encoded.messageCount);
   for (let i = 0; i < encoded.messageCount; i++) {
     const seq = numbers[n++]!;
     const keyGroup = numbers[n++]!;
     const dueAt = optional(numbers[n++]!);
     const bytesOf = value(numbers[n++]!);
-    const target: Address = { namespace: text()!, type: text()!, id: text()! };
-    const namespace = text();
-    const type = text();
-    const id = text();
+    const target: Address = { namespace: text(0)!, type: text(1)!, id: text(2)! };
+    const namespace = text(3);
+    const type = text(4);
+    const id = text(5);
     const caller: Address | undefined = namespace === undefined ? undefined : { namespace, type: type!, id: id! };
-    const argument: TypedValue = { typename: text()!, value: bytesOf };
-    const cancellationToken = text();
+    const argument: TypedValue = { typename: text(6)!, value: bytesOf };
+    const cancellationToken = text(7);
     messages[i] = { seq, keyGroup, target, caller, argument, dueAt, cancellationToken };
   }
   const state: StateWrite[] = new Array(encoded.stateCount);
@@ -129,12 +163,12 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
     const expiresAt = optional(numbers[n++]!);
     const length = numbers[n++]!;
     const bytesOf = length === ABSENT ? undefined : value(length);
-    const address: Address = { namespace: text()!, type: text()!, id: text()! };
-    const name = text()!;
-    const typename = text();
+    const address: Address = { namespace: text(8)!, type: text(9)!, id: text(10)! };
+    const name = text(11)!;
+    const typename = text(12);
     state[i] = { address, keyGroup, name, value: bytesOf === undefined ? null : { typename: typename!, value: bytesOf }, expiresAt };
   }
   const consumed: number[] = new Array(encoded.consumedCount);
   for (let i = 0; i < encoded.consumedCount; i++) consumed[i] = numbers[n++]!;
-  return { ...encoded.rest, messages, state, consumed };
+  return { ...encoded.rest, fence: { owner: encoded.owner, epochs }, touchedKeyGroups, messages, state, consumed };
 }

@@ -37,6 +37,7 @@ import { orderedEgress } from "./egress-delivery.js";
 import { DATABASE_FILE, forgetFailedNewStore, openExclusive } from "./lock.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
 import { expiredState, loadMessages, loadTimers, peekEgress } from "./queries.js";
+import { SeqRanges } from "./seq-ranges.js";
 import { loadSqliteSnapshot } from "./snapshot-load.js";
 import { readSqliteSnapshot, snapshotCounts } from "./snapshot-read.js";
 import { loadSourcePositions, prepareSourceStatements, type SourceStatements } from "./source-positions.js";
@@ -76,7 +77,7 @@ export class SqliteStore implements Store {
   #open: Open | undefined;
   #nextSeq = 1;
   /** Seq ranges `[first, end)` handed out and not yet committed: `loadMessagesSince` reads below the first. */
-  #outstanding: [number, number][] = [];
+  readonly #outstanding = new SeqRanges();
 
   constructor(options: SqliteStoreOptions) {
     const keyGroups = options.keyGroups ?? 128;
@@ -112,7 +113,7 @@ export class SqliteStore implements Store {
       const s = prepareStatements(db);
       const sources = prepareSourceStatements(db);
       this.#nextSeq = (s.maxSeq.get() as number) + 1;
-      this.#outstanding = [];
+      this.#outstanding.clear();
       this.#open = {
         db,
         s,
@@ -174,7 +175,7 @@ export class SqliteStore implements Store {
     this.#ready();
     const first = this.#nextSeq;
     this.#nextSeq += count;
-    if (count > 0) this.#outstanding.push([first, first + count]);
+    this.#outstanding.added(first, count);
     return first;
   }
 
@@ -193,7 +194,6 @@ export class SqliteStore implements Store {
 
   /** The seqs of a batch are committed (or never will be): their range stops holding back readers. */
   #settle(batch: CommitBatch): void {
-    if (this.#outstanding.length === 0) return;
     let low = Number.POSITIVE_INFINITY;
     let high = Number.NEGATIVE_INFINITY;
     for (const list of [batch.ingress, batch.messages, ...(batch.sources ?? []).map((a) => a.messages)]) {
@@ -202,15 +202,14 @@ export class SqliteStore implements Store {
         if (m.seq > high) high = m.seq;
       }
     }
-    // One committer allocates one range per batch: drop the ranges the batch's seqs fall in.
-    this.#outstanding = this.#outstanding.filter(([first, end]) => end <= low || first > high);
+    this.#outstanding.settled(low, high);
   }
 
   async loadMessagesSince(keyGroups: readonly number[], position: number, limit: number): Promise<MessagePage> {
     const { s, keyGroups: all } = this.#ready();
     if (limit <= 0) return { messages: [], next: position };
     // Seqs are positions: a range handed out and not committed yet may still commit below the others.
-    const horizon = Math.min(this.#outstanding[0]?.[0] ?? Number.POSITIVE_INFINITY, this.#nextSeq) - 1;
+    const horizon = Math.min(this.#outstanding.lowest, this.#nextSeq) - 1;
     const rows = loadMessages(s, all, keyGroups, position, limit);
     const messages = rows.filter((m) => m.seq <= horizon);
     if (messages.length === limit) return { messages, next: messages.at(-1)!.seq };

@@ -203,4 +203,71 @@ describe("Committer", () => {
     for (const release of held) release();
     await flushed;
   });
+
+  it("eagerFrom: a long turn hands batches to the store as it goes, up to maxInFlight, and the engine hears of them in commit order", async () => {
+    const run = async (eagerFrom: number) => {
+      const worker = await heldStore();
+      const { store } = worker;
+      const sizes: number[] = [];
+      const held: (() => void)[] = [];
+      const committed: string[] = [];
+      const commit = store.commit.bind(store);
+      store.commit = (batch: CommitBatch) => {
+        sizes.push(batch.replies.length);
+        return new Promise((resolve, reject) => held.push(() => commit(batch).then(resolve, reject)));
+      };
+      const committer = committerOn(worker, {
+        onCommitted: (batch) => committed.push(batch.units.map((u) => u.replies[0]!.requestId).join(",")),
+        pipelined: true,
+        maxInFlight: 2,
+        overlapFrom: 1,
+        eagerFrom,
+      });
+      // One synchronous turn, as the dispatcher's when a big commit released many messages.
+      for (const id of ["a", "b", "c", "d", "e", "f"]) committer.enqueue(unit({ replies: [reply(id)] }));
+      const inTurn = [...sizes];
+      const flushed = committer.flush();
+      while (committed.length < (eagerFrom > 0 ? 3 : 1)) {
+        await until(() => held.length > 0, "a commit");
+        held.shift()!();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await flushed;
+      return { inTurn, sizes, committed };
+    };
+    // Two units queued: a batch goes at once, then another; the third waits for room, after the turn.
+    expect(await run(2)).toEqual({ inTurn: [2, 2], sizes: [2, 2, 2], committed: ["a,b", "c,d", "e,f"] });
+    // Without it, nothing reaches the store before the turn ends.
+    expect(await run(0)).toEqual({ inTurn: [], sizes: [6], committed: ["a,b,c,d,e,f"] });
+  });
+
+  it("pipelined: a short queue waits for the engine to hear of the commit under way, and goes in one batch with what that started", async () => {
+    const worker = await heldStore();
+    const { store } = worker;
+    const events: string[] = [];
+    const held: (() => void)[] = [];
+    const commit = store.commit.bind(store);
+    store.commit = (batch: CommitBatch) => {
+      events.push(`commit ${batch.replies.map((r) => r.requestId).join(",")}`);
+      return new Promise((resolve, reject) => held.push(() => commit(batch).then(resolve, reject)));
+    };
+    const committer: Committer = committerOn(worker, {
+      onCommitted: (batch) => {
+        const ids = batch.units.map((u) => u.replies[0]!.requestId);
+        events.push(`committed ${ids.join(",")}`);
+        // As a reply releases the next request of its client.
+        if (ids.includes("a")) committer.enqueue(unit({ replies: [reply("c")] }));
+      },
+      pipelined: true,
+    });
+    committer.enqueue(unit({ replies: [reply("a")] }));
+    await until(() => held.length === 1, "the first commit");
+    committer.enqueue(unit({ replies: [reply("b")] }));
+    const flushed = committer.flush();
+    held.shift()!();
+    await until(() => held.length === 1, "the second commit");
+    held.shift()!();
+    await flushed;
+    expect(events).toEqual(["commit a", "committed a", "commit b,c", "committed b,c"]);
+  });
 });

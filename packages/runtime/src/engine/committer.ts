@@ -42,6 +42,13 @@ export interface CommitterOptions {
    * `OVERLAP_FROM`); fewer wait for the commit under way and go in the next batch.
    */
   readonly overlapFrom?: number;
+  /**
+   * Units queued at which a batch goes to the store at once, from `enqueue`, without waiting for
+   * the invocations of this turn to finish (default `EAGER_FROM`; 0: never). Only with
+   * `maxInFlight` above 1: a store thread then starts on the first units while the engine still
+   * runs the rest of a long turn, instead of the two threads taking turns.
+   */
+  readonly eagerFrom?: number;
 }
 
 /** What a retried commit answers when the disk is still full (see `retryWhenFull`). */
@@ -54,6 +61,8 @@ const SPLIT_FROM = 1_000;
  * (and its fsync) for a few units costs more than it saves; under load the queue is far longer.
  */
 const OVERLAP_FROM = 256;
+/** Units queued at which a batch goes to a store that queues commits at once (see `eagerFrom`). */
+const EAGER_FROM = 2_048;
 /** Seqs reserved at a time when `pipelined`, so that most commits start without a round trip for them. */
 const SEQ_RESERVE = 20_000;
 
@@ -64,7 +73,8 @@ const SEQ_RESERVE = 20_000;
  *
  * `pipelined` (for stores whose commits are I/O, as PostgreSQL's): when a batch has committed, the
  * next one goes to the store *before* the engine is told (and runs the invocations the committed
- * messages start), so invoking and committing overlap. A long queue that finds no commit under
+ * messages start), so invoking and committing overlap, when at least `overlapFrom` units wait
+ * (fewer go in the batch after what the engine runs then). A long queue that finds no commit under
  * way is split in two halves, so that there is always a half to invoke while the other commits.
  * Commits still go to the store one at a time, in order, each only once the one before committed.
  * Seqs are then taken from a reserve (`SEQ_RESERVE` at a time): a commit goes to the store without
@@ -77,7 +87,9 @@ const SEQ_RESERVE = 20_000;
  * once, so that the store goes from one commit to the next without waiting for the engine (a
  * queue shorter than `overlapFrom` waits for the commit under way instead: one fsync for a few
  * units is the larger cost then). The engine still hears of each commit only once it is durable,
- * in commit order.
+ * in commit order. A long synchronous turn of the engine hands its units over every `eagerFrom`
+ * as they come, instead of all at the turn's end: the two threads then work at once rather than
+ * by turns.
  */
 export class Committer {
   private queue: CommitUnit[] = [];
@@ -112,6 +124,7 @@ export class Committer {
   private readonly noSpace: NoSpaceRetry;
   private readonly maxInFlight: number;
   private readonly overlapFrom: number;
+  private readonly eagerFrom: number;
 
   constructor(options: CommitterOptions) {
     this.store = options.store;
@@ -125,6 +138,7 @@ export class Committer {
     this.noSpace = new NoSpaceRetry(options.logger);
     this.maxInFlight = this.pipelined ? Math.max(1, options.maxInFlight ?? 1) : 1;
     this.overlapFrom = options.overlapFrom ?? OVERLAP_FROM;
+    this.eagerFrom = this.maxInFlight > 1 ? (options.eagerFrom ?? EAGER_FROM) : 0;
   }
 
   get pending(): number {
@@ -148,6 +162,12 @@ export class Committer {
       this.queue.splice(at, 0, unit);
     } else {
       this.queue.push(unit);
+      // A long turn (a big batch just committed and running): its first units go now, so that the
+      // store works on them while the engine runs the rest.
+      if (this.eagerFrom > 0 && this.queue.length >= this.eagerFrom && this.inFlight.length < this.maxInFlight) {
+        this.post();
+        return;
+      }
     }
     this.schedule();
   }
@@ -252,8 +272,12 @@ export class Committer {
         const finish = await this.inFlight[0]!;
         this.inFlight.shift();
         if (finish === undefined) continue;
-        // Let the next commit reach the store before the engine runs what this one started.
-        if (this.pipelined && this.topUp(false)) await new Promise<void>((resolve) => setImmediate(resolve));
+        // A long queue: let the next commit reach the store before the engine runs what this one
+        // started. A short one waits for that too (it goes in the next batch with what the engine
+        // then runs: request-reply's replies release the next requests), so commits stay few.
+        if (this.pipelined && this.queue.length >= this.overlapFrom && this.topUp(false)) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
         finish();
         if (!this.pipelined) break;
       }
@@ -342,7 +366,9 @@ export class Committer {
     const count = units.reduce((n, u) => n + u.messages.length + (u.ingress ? 1 : 0) + (u.source?.messages.length ?? 0), 0);
     const started = performance.now();
     try {
-      const first = count > 0 ? await this.seqs(count) : 0;
+      // Seqs from the reserve come synchronously: the batch then reaches the store in this turn.
+      const seqs = count > 0 ? this.seqs(count) : 0;
+      const first = typeof seqs === "number" ? seqs : await seqs;
       const { batch, stored, sourceOf, nextSeq } = formBatch(units, first, this.clock.now(), this.fence());
       const storeStarted = performance.now();
       const result = await this.store.commit(batch);

@@ -13,8 +13,12 @@ import type { ClusterSnapshot, EngineParts, Ownership } from "./ownership.js";
 import { Sweeper } from "./sweeper.js";
 import { Timers } from "./timers.js";
 
-/** Commits in flight at once for a store that queues them (see `CommitConcurrency.queuesCommits`). */
-const COMMITS_IN_FLIGHT = 2;
+/**
+ * Commits in flight at once for a store that queues them (see `CommitConcurrency.queuesCommits`):
+ * enough for the batches a long turn hands over as it goes (see `CommitterOptions.eagerFrom`) to
+ * wait at the store's thread instead of in the engine's queue.
+ */
+const COMMITS_IN_FLIGHT = 4;
 
 /** Time between two purges of old replies and idempotency keys. */
 const PURGE_EVERY_MS = 60_000;

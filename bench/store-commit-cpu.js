@@ -1,0 +1,63 @@
+// CPU per commit of the embedded store, on the engine's thread (SqliteStore) or on its own
+// (ThreadedSqliteStore), by thread: what handing each commit to the store's thread costs.
+// Chain-style batches (consume the batch before's messages, write one state value and insert one
+// message per unit), fsync on every commit, one commit at a time.
+// Usage: node bench/store-commit-cpu.js [direct|thread] [commits=1000] [units=45]
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SqliteStore, ThreadedSqliteStore } from "../packages/store-sqlite/dist/index.js";
+
+const threaded = process.argv[2] === "thread";
+const commits = Number(process.argv[3] ?? 1000);
+const units = Number(process.argv[4] ?? 45);
+const keyGroups = 128;
+
+const dir = mkdtempSync(join(tmpdir(), "statefun-bench-commit-cpu-"));
+const store = threaded ? new ThreadedSqliteStore({ dir, keyGroups }) : new SqliteStore({ dir, keyGroups });
+await store.open();
+const all = Array.from({ length: keyGroups }, (_, kg) => kg);
+const fence = { owner: "bench", epochs: await store.acquire("bench", all) };
+const targets = Array.from({ length: units }, (_, i) => ({ namespace: "bench", type: "chain", id: `chain-${i}` }));
+const int = (n) => ({ typename: "io.statefun.types/int", value: new Uint8Array([8, n & 255]) });
+const parts = { ingress: [], cancelTokens: [], egress: [], replies: [], deadLetters: [], replayed: [] };
+
+/** CPU microseconds per thread of this process (Linux: /proc/self/task/TID/stat, in 10 ms ticks). */
+function threadCpu() {
+  const cpu = new Map();
+  for (const tid of readdirSync("/proc/self/task")) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    cpu.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10_000);
+  }
+  return cpu;
+}
+
+let previous = [];
+const before = threadCpu();
+const cpu0 = process.cpuUsage();
+const started = performance.now();
+for (let b = 0; b < commits; b++) {
+  const first = await store.allocateSeqs(units);
+  const messages = targets.map((target, i) => ({ seq: first + i, keyGroup: i % keyGroups, target, argument: int(b) }));
+  const state = targets.map((address, i) => ({ address, keyGroup: i % keyGroups, name: "count", value: int(b) }));
+  const touchedKeyGroups = new Set(messages.map((m) => m.keyGroup));
+  await store.commit({ ...parts, now: Date.now(), fence, touchedKeyGroups, consumed: previous.map((m) => m.seq), messages, state });
+  previous = messages;
+}
+const wallMs = performance.now() - started;
+const cpu = process.cpuUsage(cpu0);
+const after = threadCpu();
+await store.close();
+rmSync(dir, { recursive: true, force: true });
+// The main thread first, then the others, busiest first (the store's thread, then V8's helpers).
+const perThread = [...after]
+  .map(([tid, us]) => [tid, (us - (before.get(tid) ?? 0)) / commits])
+  .filter(([tid, us]) => tid === process.pid || us > 0)
+  .sort((a, b) => (a[0] === process.pid ? -1 : b[0] === process.pid ? 1 : b[1] - a[1]))
+  .map(([, us]) => Math.round(us));
+console.log(
+  `store commit CPU, ${threaded ? "ThreadedSqliteStore" : "SqliteStore"}, ${commits} commits of ${units} units: ` +
+    `${Math.round((wallMs * 1000) / commits)} µs wall, ${Math.round((cpu.user + cpu.system) / commits)} µs CPU per commit ` +
+    `(by thread, main first: ${perThread.join(", ")})`,
+);
