@@ -230,8 +230,9 @@ export class PrometheusMetrics implements MetricsSink {
   }
 
   /**
-   * Store gauges read from a cache kept fresh in the background (the stats history), instead of
-   * asking the store (COUNT queries) on every scrape.
+   * Where the store gauges are read on each scrape without asking the store: the runtime's
+   * in-memory counts (through the stats history), and the egress records per topic the history
+   * reads in the background. Unbound, a scrape asks the store (`storeStats`, COUNT queries).
    */
   bindStoreStats(read: () => StoreStats | undefined, egressByTopic?: () => Readonly<Record<string, number>>): void {
     this.cachedStore = read;
