@@ -9,9 +9,9 @@ const ctx = (args: string[], env: Record<string, string> = {}, execArgv: string[
 });
 
 describe("memoryPlan", () => {
-  it("gives the heap 5/8 of the budget and the address cache 3/16", () => {
-    expect(memoryPlan(DEFAULT_MEMORY)).toEqual({ heapMiB: 320, cacheBytes: 96 * MiB });
-    expect(memoryPlan(4096 * MiB)).toEqual({ heapMiB: 2560, cacheBytes: 768 * MiB });
+  it("gives the heap 9/16 of the budget and the address cache 1/8", () => {
+    expect(memoryPlan(DEFAULT_MEMORY)).toEqual({ heapMiB: 288, cacheBytes: 64 * MiB });
+    expect(memoryPlan(4096 * MiB)).toEqual({ heapMiB: 2304, cacheBytes: 512 * MiB });
     expect(() => memoryPlan(128 * MiB)).toThrow("at least 256MiB");
   });
 });
@@ -28,14 +28,14 @@ describe("the launcher of statefun run", () => {
   it("starts node again with the heap limit, keeping node's options and the command line", () => {
     expect(relaunchArgs(ctx(["run", "m.ts", "--memory", "1GiB"], {}, ["--enable-source-maps"]))).toEqual([
       "--enable-source-maps",
-      "--max-old-space-size=640",
+      "--max-old-space-size=576",
       "/x/statefun.js",
       "run",
       "m.ts",
       "--memory",
       "1GiB",
     ]);
-    expect(relaunchArgs(ctx(["run"]))).toEqual(["--max-old-space-size=320", "/x/statefun.js", "run"]);
+    expect(relaunchArgs(ctx(["run"]))).toEqual(["--max-old-space-size=288", "/x/statefun.js", "run"]);
   });
 
   it("leaves alone a heap limit set by hand, the process it started, other commands and a bad --memory", () => {

@@ -18,25 +18,25 @@ export const HEAP_SET_ENV = "STATEFUN_HEAP_LIMIT_SET";
 
 /** What a memory budget gives the worker. */
 export interface MemoryPlan {
-  /** The V8 heap limit (`--max-old-space-size`), MiB: 5/8 of the budget. */
+  /** The V8 heap limit (`--max-old-space-size`), MiB: 9/16 of the budget. */
   readonly heapMiB: number;
-  /** The address cache's default budget (`--cache-memory`), bytes: 3/16 of the budget. */
+  /** The address cache's default budget (`--cache-memory`), bytes: 1/8 of the budget. */
   readonly cacheBytes: number;
 }
 
 /**
- * Splits a worker's memory budget (its resident set, in bytes). The V8 heap gets 5/8: the rest is
+ * Splits a worker's memory budget (its resident set, in bytes). The V8 heap gets 9/16: the rest is
  * for what lives outside it (the young generation, SQLite's page cache of up to 64 MiB, Node and
- * its threads). Of the heap, the address cache gets 3/10 by default: the other buffers (messages
- * in memory, up to `maxPendingCommits` units waiting to commit, the timers' window) and the
- * collector's headroom take the rest. Measured with a million live instances: bench/RESULTS.md,
- * "Memory bounded in bytes".
+ * its threads). The address cache gets 1/8 of the budget (2/9 of the heap) by default: the other
+ * buffers (messages in memory, up to `maxPendingCommits` units waiting to commit, the timers'
+ * window) and the collector's headroom take the rest of the heap. Measured with a million live
+ * instances: bench/RESULTS.md, "Memory bounded in bytes".
  */
 export function memoryPlan(budget: number): MemoryPlan {
   if (!Number.isFinite(budget) || budget < MIN_MEMORY) {
     throw new RangeError(`--memory must be at least ${MIN_MEMORY / MiB}MiB, got ${budget} bytes`);
   }
-  return { heapMiB: Math.floor((budget * 5) / 8 / MiB), cacheBytes: Math.floor((budget * 3) / 16) };
+  return { heapMiB: Math.floor((budget * 9) / 16 / MiB), cacheBytes: Math.floor(budget / 8) };
 }
 
 /** `--memory`'s parser: a size of at least `MIN_MEMORY`. */

@@ -162,7 +162,7 @@ export function buildProgram(actions: CliActions): Command {
     .addOption(
       new Option(
         "--cache-memory <size>",
-        "budget of the cached instances and their state; past it the least recently used idle ones are forgotten (default 3/16 of --memory)",
+        "budget of the cached instances and their state; past it the least recently used idle ones are forgotten (default 1/8 of --memory)",
       )
         .env("STATEFUN_CACHE_MEMORY")
         .argParser(parseSize),
@@ -170,7 +170,7 @@ export function buildProgram(actions: CliActions): Command {
     .addOption(
       new Option(
         "--memory <size>",
-        "the worker's memory budget: node runs with a heap limit of 5/8 of it (unless --max-old-space-size is in NODE_OPTIONS), the cache gets 3/16 (default 512MiB, at least 256MiB)",
+        "the worker's memory budget: node runs with a heap limit of 9/16 of it (unless --max-old-space-size is in NODE_OPTIONS), the cache gets 1/8 (default 512MiB, at least 256MiB)",
       )
         .env("STATEFUN_MEMORY")
         .argParser(parseMemory),
