@@ -2,12 +2,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StringCodec } from "@statefun-ts/protocol";
-import { Runtime, type StoreStats } from "@statefun-ts/runtime";
+import { Runtime } from "@statefun-ts/runtime";
 import { egressRef, statefulFunction, statefunModule, Types } from "@statefun-ts/sdk";
 import { SqliteStore } from "@statefun-ts/store-sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 import { PrometheusMetrics } from "./metrics.js";
 import { StatsHistory } from "./stats/history.js";
+
+/** The store's counts, as `Runtime.storeStats` and `storeCounts` give them. */
+type StoreStats = Awaited<ReturnType<Runtime["storeStats"]>>;
 
 const out = egressRef("out", Types.string);
 const nowhere = egressRef("nowhere", Types.string);
