@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { StringCodec } from "@statefun-ts/protocol";
 import { Runtime } from "@statefun-ts/runtime";
 import { egressRef, statefulFunction, statefunModule, Types } from "@statefun-ts/sdk";
-import { SqliteStore } from "@statefun-ts/store-sqlite";
+import { SqliteStore, ThreadedSqliteStore } from "@statefun-ts/store-sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 import { PrometheusMetrics } from "./metrics.js";
 import { StatsHistory } from "./stats/history.js";
@@ -31,18 +31,21 @@ const ops = statefulFunction({
 });
 const str = (s: string) => ({ typename: Types.string.typename, value: StringCodec.encode(s) });
 
-/** The embedded store, its count queries counted (`stats`, and `egressDepth` of the stats history). */
-class CountedSqliteStore extends SqliteStore {
-  countQueries = 0;
-  override stats(): Promise<StoreStats> {
-    this.countQueries++;
-    return super.stats();
-  }
-  /** The counts as the tables hold them, not counted. */
-  truth(): Promise<StoreStats> {
-    return SqliteStore.prototype.stats.call(this);
-  }
+/** The embedded store (on the engine's thread or its own), its count queries (`stats`) counted. */
+function counted(Base: typeof SqliteStore) {
+  return class CountedSqliteStore extends Base {
+    countQueries = 0;
+    override stats(): Promise<StoreStats> {
+      this.countQueries++;
+      return super.stats();
+    }
+    /** The counts as the tables hold them, not counted. */
+    truth(): Promise<StoreStats> {
+      return Base.prototype.stats.call(this);
+    }
+  };
 }
+type CountedSqliteStore = InstanceType<ReturnType<typeof counted>>;
 
 let dir: string | undefined;
 let runtime: Runtime | undefined;
@@ -88,10 +91,13 @@ function gauges(text: string): StoreStats {
   };
 }
 
-describe("/metrics store gauges", () => {
+describe.each([
+  ["SqliteStore", SqliteStore],
+  ["ThreadedSqliteStore", ThreadedSqliteStore as unknown as typeof SqliteStore],
+])("/metrics store gauges on %s", (_name, Base) => {
   it("are exact after a series of operations and after a restart, and a scrape runs no count query", async () => {
     dir = await mkdtemp(join(tmpdir(), "statefun-metrics-counts-"));
-    const store = new CountedSqliteStore({ dir });
+    const store = new (counted(Base))({ dir });
     let { rt, scrape } = await worker(store);
     const send = (op: string, id: string) => rt.ingest({ target: ops.at(id), argument: str(op) });
     const settled = async (expected: StoreStats) => {
