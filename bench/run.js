@@ -18,7 +18,7 @@ const RUNS = {
   chain: ["chain"],
   "chain-thread": ["chain", "--thread"],
   // A million live instances: peak RSS against the address cache's budget (default 256 MiB).
-  "chain-million": ["chain", "--ids", "1000000", "--all-live"],
+  "chain-million": ["chain", "--ids", "1000000", "--all-live", "--memory", String(512 * 2 ** 20)],
   "request-reply": ["request-reply"],
   "remote-chain": ["remote-chain"],
   "remote-chain-python": ["remote-chain", "--python"],

@@ -5,9 +5,14 @@
 // --ids N (default 10,000) instances; --cache-memory BYTES: the address cache's budget
 // (Limits.maxCacheBytes, default 256 MiB). --all-live: measure only once every instance has been
 // invoked (has state), and report the cache's size and the peak RSS against its budget (the
-// `chain-million` row: a million live instances).
+// `chain-million` row: a million live instances). --memory BYTES: run as `statefun run --memory`
+// does (the default 512 MiB of `statefun run` for `chain-million`): node started again with the
+// heap limit of that budget, and the cache's budget from it unless --cache-memory is given.
+import { spawn } from "node:child_process";
+import { getHeapStatistics } from "node:v8";
 import { Runtime } from "../../packages/runtime/dist/index.js";
 import { statefunModule, Types } from "../../packages/sdk/dist/index.js";
+import { memoryPlan } from "../../packages/server/dist/cli/memory.js";
 import { SqliteStore, ThreadedSqliteStore } from "../../packages/store-sqlite/dist/index.js";
 import { arg, mainThreadCpuMicros, peakRssMiB, percentile, recorder, report, sleep, tempDir } from "./common.js";
 import { chainCounter } from "./counter.js";
@@ -20,7 +25,19 @@ const maxCommitBatch = arg("batch", undefined);
 const cluster = process.argv.includes("--cluster");
 // --thread: the store's SQLite work on a worker thread (ThreadedSqliteStore).
 const threaded = process.argv.includes("--thread");
-const cacheBytes = arg("cache-memory", undefined);
+const memory = arg("memory", undefined);
+if (memory !== undefined && process.env.STATEFUN_HEAP_LIMIT_SET === undefined) {
+  const heap = `--max-old-space-size=${memoryPlan(memory).heapMiB}`;
+  const child = spawn(process.execPath, [...process.execArgv, heap, ...process.argv.slice(1)], {
+    stdio: "inherit",
+    env: { ...process.env, STATEFUN_HEAP_LIMIT_SET: "bench" },
+  });
+  // A stopped bench (a timeout's SIGTERM, a Ctrl-C) stops the run too.
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+  const code = await new Promise((resolve) => child.on("exit", (status) => resolve(status ?? 1)));
+  process.exit(code);
+}
+const cacheBytes = arg("cache-memory", memory === undefined ? undefined : memoryPlan(memory).cacheBytes);
 const allLive = process.argv.includes("--all-live");
 
 const counter = chainCounter(ids);
@@ -67,12 +84,14 @@ report({
   workload: "chain",
   mode:
     `embedded, SQLite fsync${threaded ? " on a worker thread" : ""}, ${ids.toLocaleString("en-US")} ids${cluster ? ", cluster of one" : ""}` +
-    (allLive ? `, all live, cache budget ${Math.round((cacheBytes ?? 256 * 2 ** 20) / 2 ** 20)} MiB` : ""),
+    (allLive ? `, all live, cache budget ${Math.round((cacheBytes ?? 256 * 2 ** 20) / 2 ** 20)} MiB` : "") +
+    (memory === undefined ? "" : `, --memory ${Math.round(memory / 2 ** 20)} MiB`),
   msgsPerSec: Math.round(committed / elapsed),
   p50ms: percentile(latency, 50),
   p99ms: percentile(latency, 99),
   latency: "commit",
   peakRssMiB: peakRssMiB(),
+  heapLimitMiB: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
   cpuMicrosPerMsg: Number(((cpu.user + cpu.system) / committed).toFixed(2)),
   // Of which the engine's thread (all of it with the store on the same thread).
   mainThreadCpuMicrosPerMsg: Number((mainCpu / committed).toFixed(2)),

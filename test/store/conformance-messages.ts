@@ -88,14 +88,18 @@ export function messageTests(ctx: Context): void {
           ],
         }),
       );
-      await store.commit(
+      const cancelling = await store.commit(
         batch(fence, { cancelTokens: ["t", "unknown"], messages: [message(5, 4, { dueAt: 40, cancellationToken: "t" })] }),
       );
+      // The commit tells how many delayed messages its tokens deleted (the engine's counts rely on it).
+      expect(cancelling.cancelled).toBe(2);
       const { messages, timers } = await everything(store, ctx.keyGroups);
       expect(seqs(messages)).toEqual([4]);
       expect(seqs(timers)).toEqual([3, 5]);
-      await store.commit(batch(fence, { cancelTokens: ["t"] }));
-      expect(seqs((await everything(store, ctx.keyGroups)).timers)).toEqual([3]);
+      expect((await store.commit(batch(fence, { consumed: [3], cancelTokens: ["t"] }))).cancelled).toBe(1);
+      expect(seqs((await everything(store, ctx.keyGroups)).timers)).toEqual([]);
+      expect((await store.commit(batch(fence, { cancelTokens: ["t"] }))).cancelled).toBe(0);
+      expect((await store.commit(batch(fence, { consumed: [4] }))).cancelled).toBeUndefined();
     });
 
     it("cancel a delayed ingress message of the same batch (ingress applies before cancellation)", async () => {

@@ -11,7 +11,7 @@ import type { StateEdit } from "./engine/state-edit.js";
 import type { FunctionGauge, GaugeSnapshot } from "./observe.js";
 import type { RemoteStateSpecs } from "./remote-state-specs.js";
 import { type SourceSink, sourceSink } from "./sources.js";
-import type { DeadLetter } from "./store/types.js";
+import type { DeadLetter, StoreStats } from "./store/types.js";
 
 export type { Limits, RuntimeOptions } from "./engine/options.js";
 export type { ClusterSnapshot } from "./engine/ownership.js";
@@ -35,7 +35,7 @@ export class Runtime {
   readonly stateSpecs: RemoteStateSpecs;
 
   constructor(options: RuntimeOptions) {
-    this.parts = runtimeParts(options);
+    this.parts = runtimeParts(options, (count) => this.life.engine?.counts.egressDelivered(count));
     this.life = new Lifecycle(this.parts, options);
     this.stateSpecs = this.parts.stateSpecs;
     for (const module of options.modules ?? []) this.load(module);
@@ -235,7 +235,27 @@ export class Runtime {
     return (state === "running" || state === "stopping") && engine ? engine.gauges() : NO_GAUGES;
   }
 
+  /** The store's counts, read from the store now (COUNT queries: `storeCounts` is the cheap read). */
   storeStats(): Promise<{ messages: number; timers: number; egress: number; deadLetters: number }> {
     return this.parts.store.stats();
+  }
+
+  /**
+   * The store's counts kept in memory while the engine runs (undefined before its start): no
+   * query. Read once at start, moved by every commit and egress delivery of this worker; in
+   * cluster mode read again from the store every few heartbeats (see `engine/store-counts.ts`).
+   */
+  storeCounts(): StoreStats | undefined {
+    return this.life.engine?.counts.read();
+  }
+
+  /**
+   * Deletes egress records a connector delivered (Kafka), keeping the in-memory egress count
+   * (`storeCounts`) exact; each id must be one the caller holds (claimed or ordered for it).
+   */
+  async deleteEgress(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.parts.store.deleteEgress(ids);
+    this.life.engine?.counts.egressDelivered(ids.length);
   }
 }

@@ -1,6 +1,7 @@
 import type { CounterName, FunctionGauge, GaugeSnapshot, HistogramName, Logger, MetricsSink, Runtime } from "@statefun-ts/runtime";
 import { silentLogger } from "@statefun-ts/runtime";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { HistogramByLabel, type HistogramChild } from "./metrics-by-type.js";
 import { StatsRecorder } from "./stats/recorder.js";
 
 const counterHelp: Record<CounterName, string> = {
@@ -82,9 +83,10 @@ const gaugeDefs: [name: string, help: string, read: (s: Snapshot) => number | un
  */
 export class PrometheusMetrics implements MetricsSink {
   readonly registry = new Registry();
-  private readonly histograms = new Map<HistogramName, Histogram>();
-  private readonly latencyByType: Histogram;
-  private readonly remoteLatencyByType: Histogram;
+  /** The unlabelled histograms' one child each: an observation is a bucket increment. */
+  private readonly histograms = new Map<HistogramName, HistogramChild>();
+  private readonly latencyByType: HistogramByLabel;
+  private readonly remoteLatencyByType: HistogramByLabel;
   /** The same events, for the in-memory stats history (`/v1/stats`). */
   readonly recorder = new StatsRecorder();
   private cachedStore: (() => StoreStats | undefined) | undefined;
@@ -109,7 +111,10 @@ export class PrometheusMetrics implements MetricsSink {
       });
     }
     for (const [name, def] of Object.entries(histogramDefs) as [HistogramName, (typeof histogramDefs)[HistogramName]][]) {
-      this.histograms.set(name, new Histogram({ name: `statefun_${name}`, help: def.help, buckets: def.buckets, registers }));
+      this.histograms.set(
+        name,
+        new HistogramByLabel({ name: `statefun_${name}`, help: def.help, buckets: def.buckets, registers }).child(""),
+      );
     }
     for (const name of functionCounters) {
       const help = `${counterHelp[name]}, by function type`;
@@ -127,17 +132,19 @@ export class PrometheusMetrics implements MetricsSink {
         },
       });
     }
-    this.remoteLatencyByType = new Histogram({
+    // Per function type: each type's buckets are kept in a child made once, so an observation
+    // (one per invocation) does no label validation or hashing.
+    this.remoteLatencyByType = new HistogramByLabel({
       name: "statefun_function_remote_request_seconds",
       help: "Time of one HTTP request to a remote function, by function type",
-      labelNames: ["function_type"],
+      labelName: "function_type",
       buckets: histogramDefs.remote_request_seconds.buckets,
       registers,
     });
-    this.latencyByType = new Histogram({
+    this.latencyByType = new HistogramByLabel({
       name: "statefun_function_invocation_latency_seconds",
       help: "Time of one invocation, by function type (for a remote type, its request round trip)",
-      labelNames: ["function_type"],
+      labelName: "function_type",
       buckets: histogramDefs.invocation_latency_seconds.buckets,
       registers,
     });
@@ -223,8 +230,9 @@ export class PrometheusMetrics implements MetricsSink {
   }
 
   /**
-   * Store gauges read from a cache kept fresh in the background (the stats history), instead of
-   * asking the store (COUNT queries) on every scrape.
+   * Where the store gauges are read on each scrape without asking the store: the runtime's
+   * in-memory counts (through the stats history), and the egress records per topic the history
+   * reads in the background. Unbound, a scrape asks the store (`storeStats`, COUNT queries).
    */
   bindStoreStats(read: () => StoreStats | undefined, egressByTopic?: () => Readonly<Record<string, number>>): void {
     this.cachedStore = read;
@@ -237,10 +245,8 @@ export class PrometheusMetrics implements MetricsSink {
 
   observe(name: HistogramName, value: number, functionType?: string): void {
     this.histograms.get(name)?.observe(value);
-    if (functionType !== undefined && name === "invocation_latency_seconds")
-      this.latencyByType.observe({ function_type: functionType }, value);
-    if (functionType !== undefined && name === "remote_request_seconds")
-      this.remoteLatencyByType.observe({ function_type: functionType }, value);
+    if (functionType !== undefined && name === "invocation_latency_seconds") this.latencyByType.observe(functionType, value);
+    if (functionType !== undefined && name === "remote_request_seconds") this.remoteLatencyByType.observe(functionType, value);
     this.recorder.observe(name, value, functionType);
   }
 

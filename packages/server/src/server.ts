@@ -320,5 +320,10 @@ function storeKind(store: Store): string {
 
 /** What the stats history reads from the runtime. */
 function runtimeStats(runtime: Runtime) {
-  return { gauges: () => runtime.gauges(), functionGauges: () => runtime.functionGauges(), storeStats: () => runtime.storeStats() };
+  return {
+    gauges: () => runtime.gauges(),
+    functionGauges: () => runtime.functionGauges(),
+    storeStats: () => runtime.storeStats(),
+    storeCounts: () => runtime.storeCounts(),
+  };
 }

@@ -88,7 +88,9 @@ export function commitStatement(batch: CommitBatch, admitted: readonly IngressMe
   }
   if (gone.length > 0) {
     shape.push(`d${gone.length === 2 ? "ct" : batch.consumed.length > 0 ? "c" : "t"}`);
-    ctes.push(`gone AS (DELETE FROM messages WHERE ${gone.join(" OR ")})`);
+    // With cancellations, each deleted row tells whether a token deleted it (not consumed), for `CommitResult.cancelled`.
+    const returning = batch.cancelTokens.length === 0 ? "" : ` RETURNING ${gone.length === 2 ? `NOT (${gone[0]})` : "true"} AS cancelled`;
+    ctes.push(`gone AS (DELETE FROM messages WHERE ${gone.join(" OR ")}${returning})`);
   }
 
   // 4. New messages: admitted ingress (not consumed nor cancelled by this batch) and sent messages.
@@ -189,7 +191,9 @@ export function commitStatement(batch: CommitBatch, admitted: readonly IngressMe
     shape.push("n");
     notify = ` CROSS JOIN (SELECT count(pg_notify(${p(channel, "text")}, ${p(payload, "text")})) AS z) AS nt`;
   }
-  const main = `SELECT c.n, d.key, d.request_id FROM (${check}) AS c${notify} LEFT JOIN ${duplicates} AS d ON true`;
+  const cancelCount =
+    batch.cancelTokens.length === 0 ? "" : " CROSS JOIN (SELECT count(*) FILTER (WHERE cancelled)::int AS cancelled FROM gone) AS cx";
+  const main = `SELECT c.n, d.key, d.request_id${cancelCount === "" ? "" : ", cx.cancelled"} FROM (${check}) AS c${notify}${cancelCount} LEFT JOIN ${duplicates} AS d ON true`;
   const text = ctes.length > 0 ? `WITH ${ctes.join(",\n")}\n${main}` : main;
   return { name: `statefun_commit_${shape.join("_") || "empty"}`, text, values, keys };
 }

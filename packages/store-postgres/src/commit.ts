@@ -39,7 +39,8 @@ function firstOfEachKey(batch: CommitBatch, duplicates: Map<string, string>): In
   return admitted;
 }
 
-type CommitRow = [number, string | null, string | null];
+/** Fence check, idempotency key and its first request id, and (with cancellations) the delayed messages they deleted. */
+type CommitRow = [number, string | null, string | null, number?];
 
 /**
  * Runs a batch with drops or source advances as a transaction of several statements: drops first
@@ -106,5 +107,6 @@ export async function commitBatch(client: PoolClient, batch: CommitBatch, channe
     const known = await client.query<[string, string]>({ ...SQL.requestIdsOf, rowMode: "array", values: [textArray(racing)] });
     for (const [key, requestId] of known.rows) duplicates.set(key, requestId);
   }
-  return { duplicates, rejectedSources };
+  if (batch.cancelTokens.length === 0) return { duplicates, rejectedSources };
+  return { duplicates, rejectedSources, cancelled: rows[0]?.[3] ?? 0 };
 }

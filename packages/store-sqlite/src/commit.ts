@@ -45,7 +45,11 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch): CommitRe
     consumed.added();
   }
   consumed.flush();
-  for (const token of batch.cancelTokens) s.cancelDelayed.run(token);
+  let cancelled: number | undefined;
+  if (batch.cancelTokens.length > 0) {
+    cancelled = 0;
+    for (const token of batch.cancelTokens) cancelled += s.cancelDelayed.run(token).changes;
+  }
 
   for (const m of batch.messages) {
     pushMessage(messages.params, m);
@@ -92,7 +96,7 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch): CommitRe
   }
   for (const id of batch.replayed) s.deleteDeadLetter.run(id);
 
-  return { duplicates, rejectedSources };
+  return cancelled === undefined ? { duplicates, rejectedSources } : { duplicates, rejectedSources, cancelled };
 }
 
 /** The commit function: one transaction per batch; a throw (a fence, a constraint) rolls all of it back. */

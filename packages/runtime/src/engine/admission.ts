@@ -64,14 +64,9 @@ export class Admission {
     return this.backlog >= limits.maxBacklog || this.committer.pending >= limits.maxPendingIngress;
   }
 
-  /** Reads the store's backlog again (other workers consume what this one sent them). */
-  resyncBacklog(): void {
-    this.context.store.stats().then(
-      (stats) => {
-        this.backlog = stats.messages;
-      },
-      () => {},
-    );
+  /** The store's backlog as just read again (other workers consume what this one sent them). */
+  backlogRead(messages: number): void {
+    this.backlog = messages;
   }
 
   /** See `Runtime.ingest`. */

@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { Logger, MetricsSink } from "../observe.js";
 import { diskFullError } from "../store/no-space.js";
-import type { Fence, Store, StoredMessage } from "../store/types.js";
+import type { CommitBatch, CommitResult, Fence, Store, StoredMessage } from "../store/types.js";
 import { formBatch } from "./batch-form.js";
 import { type CommitUnit, EMPTY } from "./commit-unit.js";
 import { NoSpaceRetry, refusable } from "./no-space-retry.js";
@@ -14,6 +14,9 @@ export interface CommittedBatch {
   readonly cancelTokens: readonly string[];
   /** The highest seq handed out for this batch (0 when it inserted no message). */
   readonly maxSeq: number;
+  /** The batch as the store committed it, and what the store told back. */
+  readonly commit: CommitBatch;
+  readonly result: CommitResult;
 }
 
 export interface CommitterOptions {
@@ -393,7 +396,7 @@ export class Committer {
         for (let i = 0; i < units.length; i++) if (duplicateOf[i] !== undefined) stored[i] = stored[i]!.slice(1);
       const maxSeq = count > 0 ? nextSeq - 1 : 0;
       return () => {
-        this.onCommitted({ units, stored, cancelTokens: batch.cancelTokens, maxSeq });
+        this.onCommitted({ units, stored, cancelTokens: batch.cancelTokens, maxSeq, commit: batch, result });
         for (let i = 0; i < units.length; i++) {
           const u = units[i]!;
           if (rejected !== undefined && u.source !== undefined && rejected.has(sourceOf.get(i)!)) u.source.rejected?.();

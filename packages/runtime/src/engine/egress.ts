@@ -24,6 +24,8 @@ export class EgressOutbox {
     private readonly store: Store,
     /** The worker's name: it prefixes the receipts of its claims. */
     private readonly claimant: string,
+    /** Told of each record this outbox deleted (delivered), for the in-memory egress count. */
+    private readonly deleted: (count: number) => void = () => {},
   ) {}
 
   async take(topic: string): Promise<EgressDelivery | undefined> {
@@ -36,6 +38,7 @@ export class EgressOutbox {
         if (done) return;
         done = true;
         await this.store.deleteEgress([claimed.record.id]);
+        this.deleted(1);
       },
       release: () => {
         if (done) return;
@@ -58,7 +61,9 @@ export class EgressOutbox {
     };
   }
 
-  ack(id: number, receipt: string): Promise<boolean> {
-    return this.store.ackEgress(id, receipt);
+  async ack(id: number, receipt: string): Promise<boolean> {
+    const acked = await this.store.ackEgress(id, receipt);
+    if (acked) this.deleted(1);
+    return acked;
   }
 }

@@ -1,7 +1,7 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import type { FunctionGauge, GaugeSnapshot } from "../observe.js";
 import { Parking } from "../parking.js";
-import type { StoredMessage } from "../store/types.js";
+import type { StoredMessage, StoreStats } from "../store/types.js";
 import { Admission } from "./admission.js";
 import { unit } from "./commit-unit.js";
 import { type CommittedBatch, Committer } from "./committer.js";
@@ -10,6 +10,7 @@ import { Dispatcher } from "./dispatcher.js";
 import { EarlyIngress } from "./early-ingress.js";
 import type { Inbox } from "./inbox.js";
 import type { ClusterSnapshot, EngineParts, Ownership } from "./ownership.js";
+import { StoreCounts } from "./store-counts.js";
 import { Sweeper } from "./sweeper.js";
 import { Timers } from "./timers.js";
 
@@ -37,6 +38,8 @@ export class Engine {
   readonly parking: Parking;
   readonly sweeper: Sweeper;
   readonly admission: Admission;
+  /** The store's counts, kept in memory (`Runtime.storeCounts`). */
+  readonly counts: StoreCounts;
   /** Awaited ingress messages handed over before their commit (a single owner only). */
   private readonly early: EarlyIngress | undefined;
   /** False once stopping, failed or thrown away: nothing new is started and nothing rescheduled. */
@@ -48,15 +51,17 @@ export class Engine {
   static async create(context: EngineContext, ownership: Ownership): Promise<Engine> {
     await ownership.acquire();
     await context.stateSpecs.load();
-    const backlog = (await context.store.stats()).messages;
-    return new Engine(context, ownership, backlog);
+    const stats = await context.store.stats();
+    return new Engine(context, ownership, stats);
   }
 
   private constructor(
     private readonly context: EngineContext,
     private readonly ownership: Ownership,
-    backlog: number,
+    stats: StoreStats,
   ) {
+    const backlog = stats.messages;
+    this.counts = new StoreCounts(stats);
     const { store, clock, logger, metrics, limits, bindings } = context;
     const fatal = (error: unknown) => context.fatal(this, error);
     const owned = () => ownership.owned;
@@ -257,13 +262,17 @@ export class Engine {
     const immediate: StoredMessage[] = new Array(size);
     let n = 0;
     let consumed = 0;
+    let firedConsumed = 0;
     for (let i = 0; i < units.length; i++) {
       const u = units[i]!;
       if (u.mailbox) u.mailbox.pendingCommits--;
       const seqs = u.consumed;
       for (let k = 0; k < seqs.length; k++) {
         const seq = seqs[k]!;
-        if (timers.consumed(seq)) continue;
+        if (timers.consumed(seq)) {
+          firedConsumed++;
+          continue;
+        }
         consumed++;
         inbox.consumed(seq);
       }
@@ -276,10 +285,27 @@ export class Engine {
       if (u.replies.length > 0) for (const r of u.replies) this.context.waiters.resolve(r.requestId, r.argument);
     }
     if (n < size) immediate.length = n;
+    this.counts.committed(batch.commit, batch.result, {
+      immediateAdded: n,
+      delayedAdded: size - n,
+      immediateConsumed: consumed,
+      delayedConsumed: firedConsumed,
+    });
     admission.committed(immediate, consumed);
     inbox.committed(immediate, batch.maxSeq);
     this.early?.prune(inbox.handedOver);
     this.dispatcher.committed();
+  }
+
+  /** Reads the store's counts again (cluster mode: other workers change them too). */
+  private resyncCounts(): void {
+    this.context.store.stats().then(
+      (stats) => {
+        this.admission.backlogRead(stats.messages);
+        this.counts.refreshed(stats);
+      },
+      () => {},
+    );
   }
 
   private parts(): EngineParts {
@@ -296,7 +322,7 @@ export class Engine {
       timers: this.timers,
       owns: (keyGroup) => this.ownership.owns(keyGroup),
       fatal: (error) => this.context.fatal(this, error),
-      resyncBacklog: () => this.admission.resyncBacklog(),
+      resyncBacklog: () => this.resyncCounts(),
     };
   }
 

@@ -84,6 +84,6 @@ export interface EngineParts {
   readonly waiters: ReplyWaiters;
   owns(keyGroup: number): boolean;
   fatal(error: unknown): void;
-  /** Reads the store's backlog again (other workers consume what this one sent them). */
+  /** Reads the store's counts again: the backlog and `Engine.counts` (other workers change them too). */
   resyncBacklog(): void;
 }

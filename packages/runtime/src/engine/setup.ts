@@ -19,8 +19,8 @@ export type RuntimeParts = Omit<EngineContext, "keyGroups" | "fatal"> & {
   readonly outbox: EgressOutbox;
 };
 
-/** The options of a runtime with every default filled in. */
-export function runtimeParts(options: RuntimeOptions): RuntimeParts {
+/** The options of a runtime with every default filled in; `egressDeleted` hears of each record the outbox deleted. */
+export function runtimeParts(options: RuntimeOptions, egressDeleted?: (count: number) => void): RuntimeParts {
   const owner = options.owner ?? `worker-${randomUUID()}`;
   return {
     store: options.store,
@@ -34,7 +34,7 @@ export function runtimeParts(options: RuntimeOptions): RuntimeParts {
     waiters: new ReplyWaiters(),
     sweep: { ...DEFAULT_SWEEP, ...options.sweep },
     parkTimeoutMs: options.parkTimeoutMs ?? DEFAULT_PARK_TIMEOUT_MS,
-    outbox: new EgressOutbox(options.store, owner),
+    outbox: new EgressOutbox(options.store, owner, egressDeleted),
   };
 }
 

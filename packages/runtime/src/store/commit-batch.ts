@@ -43,4 +43,9 @@ export interface CommitBatch extends SourceCommitBatch {
 /** What a commit tells back: ingress messages that were duplicates, by idempotency key, with the first request's id. */
 export interface CommitResult extends SourceCommitResult {
   readonly duplicates: ReadonlyMap<string, string>;
+  /**
+   * Delayed messages deleted by `cancelTokens` (absent when the batch has none): it keeps the
+   * engine's in-memory count of delayed messages exact (see `engine/store-counts.ts`).
+   */
+  readonly cancelled?: number | undefined;
 }

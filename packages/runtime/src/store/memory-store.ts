@@ -202,10 +202,15 @@ export class MemoryStore implements Store {
       this.messages.delete(seq);
       this.positions.delete(seq);
     }
+    let cancelled: number | undefined;
     if (batch.cancelTokens.length > 0) {
       const tokens = new Set(batch.cancelTokens);
+      cancelled = 0;
       for (const [seq, m] of this.messages)
-        if (m.dueAt !== undefined && m.cancellationToken && tokens.has(m.cancellationToken)) this.messages.delete(seq);
+        if (m.dueAt !== undefined && m.cancellationToken && tokens.has(m.cancellationToken)) {
+          this.messages.delete(seq);
+          cancelled++;
+        }
     }
     for (const m of batch.messages) {
       this.messages.set(m.seq, m);
@@ -238,7 +243,7 @@ export class MemoryStore implements Store {
     }
     for (const id of batch.replayed) this.dead.delete(id);
     this.announce(batch);
-    return { duplicates, rejectedSources };
+    return cancelled === undefined ? { duplicates, rejectedSources } : { duplicates, rejectedSources, cancelled };
   }
 
   /** Applies the source advances whose `from` still holds (see `SourceAdvance`); returns the indexes of the others. */

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { CommanderError } from "commander";
 import { adminCommand, CliError, callCommand, sendCommand, stateCommand } from "./client.js";
+import { dieWithLauncher } from "./memory.js";
 import { buildProgram } from "./program.js";
 import { runCommand } from "./run.js";
+
+dieWithLauncher();
 
 const program = buildProgram({
   run: async (args) => {

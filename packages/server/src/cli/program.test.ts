@@ -102,6 +102,13 @@ describe("statefun CLI arguments", () => {
     await cacheByEnv.done;
     expect(cacheByEnv.calls.run?.cacheBytes).toBe(1024 ** 3);
     expect(await failure(["run", "--cache-memory", "much"])).toContain("64MiB");
+    const memory = parse(["run", "--memory", "1GiB"]);
+    await memory.done;
+    expect(memory.calls.run?.memoryBytes).toBe(1024 ** 3);
+    const memoryByEnv = parse(["run"], { STATEFUN_MEMORY: "768MiB" });
+    await memoryByEnv.done;
+    expect(memoryByEnv.calls.run?.memoryBytes).toBe(768 * 1024 ** 2);
+    expect(await failure(["run", "--memory", "100MiB"])).toContain("at least 256MiB");
     expect(await failure(["run", "--max-parked", "0"])).toContain("at least 1");
     const byPath = parse(["run", "--store", "./here"]);
     await byPath.done;

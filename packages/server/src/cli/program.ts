@@ -20,6 +20,7 @@ import {
 import { consoleCommands } from "./console-commands.js";
 import { deadLetterCommands } from "./deadletter-commands.js";
 import { kafkaCommands } from "./kafka-commands.js";
+import { parseMemory } from "./memory.js";
 import { movingCommands } from "./moving-commands.js";
 
 export interface RunArgs {
@@ -44,6 +45,8 @@ export interface RunArgs {
   readonly minFreeBytes?: number | undefined;
   /** `--cache-memory` (`STATEFUN_CACHE_MEMORY`): the address cache's budget in bytes (`Limits.maxCacheBytes`). */
   readonly cacheBytes?: number | undefined;
+  /** `--memory` (`STATEFUN_MEMORY`, default 512MiB): the worker's memory budget in bytes (see `cli/memory.ts`). */
+  readonly memoryBytes?: number | undefined;
 }
 
 export interface MessageArgs {
@@ -159,10 +162,18 @@ export function buildProgram(actions: CliActions): Command {
     .addOption(
       new Option(
         "--cache-memory <size>",
-        "budget of the cached instances and their state; past it the least recently used idle ones are forgotten (default 256MiB)",
+        "budget of the cached instances and their state; past it the least recently used idle ones are forgotten (default 1/8 of --memory)",
       )
         .env("STATEFUN_CACHE_MEMORY")
         .argParser(parseSize),
+    )
+    .addOption(
+      new Option(
+        "--memory <size>",
+        "the worker's memory budget: node runs with a heap limit of 9/16 of it (unless --max-old-space-size is in NODE_OPTIONS), the cache gets 1/8 (default 512MiB, at least 256MiB)",
+      )
+        .env("STATEFUN_MEMORY")
+        .argParser(parseMemory),
     )
     .action(async (modules: string[], opts, command: Command) => {
       const cluster = clusterArgs(opts, (message) => command.error(`error: ${message}`));
@@ -190,6 +201,7 @@ export function buildProgram(actions: CliActions): Command {
             }),
         ...(opts.minFreeDisk === undefined ? {} : { minFreeBytes: opts.minFreeDisk }),
         ...(opts.cacheMemory === undefined ? {} : { cacheBytes: opts.cacheMemory }),
+        ...(opts.memory === undefined ? {} : { memoryBytes: opts.memory }),
         ...cluster,
       });
     });

@@ -2,11 +2,13 @@ import { hostname } from "node:os";
 import type { Logger } from "@statefun-ts/runtime";
 import { storeFromUrl } from "@statefun-ts/store-postgres";
 import { type RunningServer, startServer } from "../server.js";
+import { DEFAULT_MEMORY, heapLimitMiB, memoryPlan } from "./memory.js";
 import type { RunArgs } from "./program.js";
 
 /** `statefun run`: starts a worker, prints one line per port, stops gracefully on SIGINT/SIGTERM. */
 export async function runCommand(args: RunArgs, logger?: Logger): Promise<RunningServer> {
   const store = args.store.kind === "postgres" ? storeFromUrl(args.store.url) : undefined;
+  const cacheBytes = args.cacheBytes ?? memoryPlan(args.memoryBytes ?? DEFAULT_MEMORY).cacheBytes;
   const server = await startServer({
     modules: args.modules,
     ...(args.store.kind === "sqlite" ? { dataDir: args.store.dir } : { store }),
@@ -20,7 +22,7 @@ export async function runCommand(args: RunArgs, logger?: Logger): Promise<Runnin
     modulesDirs: args.modulesDirs,
     parkLimits: args.parkLimits,
     disk: args.minFreeBytes === undefined ? undefined : { minFreeBytes: args.minFreeBytes },
-    limits: args.cacheBytes === undefined ? undefined : { maxCacheBytes: args.cacheBytes },
+    limits: { maxCacheBytes: cacheBytes },
     logger,
     onFatal: (error) => {
       console.error(`statefun: the runtime failed, exiting (restart to recover from the store): ${(error as Error).message ?? error}`);
@@ -30,6 +32,7 @@ export async function runCommand(args: RunArgs, logger?: Logger): Promise<Runnin
   const host = args.host.includes(":") ? `[${args.host}]` : args.host;
   for (const [name, port] of Object.entries(server.ports)) console.log(`${name} listening on http://${host}:${port}`);
   if (store !== undefined) console.log(`cluster worker ${server.runtime.workerName} on ${store.location}`);
+  console.log(`memory: heap limit ${heapLimitMiB()}MiB, instance cache ${Math.round(cacheBytes / 2 ** 20)}MiB`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

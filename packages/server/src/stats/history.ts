@@ -64,6 +64,8 @@ export interface StatsRuntime {
   gauges(): GaugeSnapshot;
   functionGauges(): Map<string, FunctionGauge>;
   storeStats(): Promise<StoreStats>;
+  /** The store's counts kept in memory (`Runtime.storeCounts`): when given, read on each sample instead of `storeStats`. */
+  storeCounts?(): StoreStats | undefined;
   /** Egress records waiting per topic (read with the store's counts). */
   egressDepth?(): Promise<Map<string, number>>;
 }
@@ -73,7 +75,10 @@ export interface StatsHistoryOptions {
   readonly intervalMs?: number;
   /** Samples kept (default 900: 15 minutes at 1 s). */
   readonly capacity?: number;
-  /** How often the store's counts are read (default 5 s): they are COUNT queries, never run per scrape or per page view. */
+  /**
+   * How often the store is read (default 5 s): the counts (when the runtime keeps none in memory)
+   * and the egress records per topic. They are COUNT queries, never run per scrape or per page view.
+   */
   readonly storeEveryMs?: number;
 }
 
@@ -82,7 +87,8 @@ const ZERO: FunctionGauge = { queued: 0, busy: 0, retrying: 0 };
 /**
  * A short in-memory history of the worker's metrics (default 15 minutes at 1 s), so charts have
  * data from the moment a page opens. Samples are deltas of the recorder's totals; the store's
- * counts are read in the background every few seconds and cached (`/metrics` reads the cache).
+ * counts are the runtime's in-memory ones (`Runtime.storeCounts`, no query), the egress records
+ * per topic are read in the background every few seconds and cached (`/metrics` reads both).
  */
 export class StatsHistory {
   readonly intervalMs: number;
@@ -125,9 +131,9 @@ export class StatsHistory {
     return this.topics;
   }
 
-  /** The store's counts as last read (undefined until the first read answered). */
+  /** The store's counts: the runtime's in-memory ones, else as last read (undefined until the first read answered). */
   storeStats(): StoreStats | undefined {
-    return this.store;
+    return this.runtime.storeCounts?.() ?? this.store;
   }
 
   /** The samples of the last `seconds` (all kept ones when omitted), oldest first. */
@@ -176,7 +182,7 @@ export class StatsHistory {
       };
       this.lastByType.set(type, { ...to });
     }
-    const store = this.store;
+    const store = this.storeStats();
     const sample: StatsSample = {
       t: now,
       ingress: d("ingress_messages"),
@@ -217,10 +223,11 @@ export class StatsHistory {
     if (this.storeReading) return;
     this.storeReading = true;
     this.storeReadAt = Date.now();
-    Promise.all([this.runtime.storeStats(), this.runtime.egressDepth?.()])
+    const counts = this.runtime.storeCounts === undefined ? this.runtime.storeStats() : undefined;
+    Promise.all([counts, this.runtime.egressDepth?.()])
       .then(
         ([stats, topics]) => {
-          this.store = stats;
+          if (stats !== undefined) this.store = stats;
           if (topics !== undefined) this.topics = Object.fromEntries([...topics].sort(([a], [b]) => (a < b ? -1 : 1)));
         },
         () => {},
