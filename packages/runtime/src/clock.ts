@@ -22,46 +22,46 @@ export const systemClock: Clock = {
  * (an empty inbox), then check.
  */
 export class ManualClock implements Clock {
-  #now: number;
-  #seq = 0;
-  readonly #timeouts = new Map<number, { readonly at: number; readonly fn: () => void }>();
+  private current: number;
+  private seq = 0;
+  private readonly timeouts = new Map<number, { readonly at: number; readonly fn: () => void }>();
 
   constructor(start = Date.now()) {
-    this.#now = start;
+    this.current = start;
   }
 
   now(): number {
-    return this.#now;
+    return this.current;
   }
 
   setTimeout(fn: () => void, ms: number): { cancel(): void } {
-    const id = this.#seq++;
+    const id = this.seq++;
     if (ms <= 0) {
       // Due now: runs on its own, soon (as a real zero timeout would), not at the next `advance`.
       const handle = setImmediate(fn);
       return { cancel: () => clearImmediate(handle) };
     }
-    this.#timeouts.set(id, { at: this.#now + ms, fn });
-    return { cancel: () => this.#timeouts.delete(id) };
+    this.timeouts.set(id, { at: this.current + ms, fn });
+    return { cancel: () => this.timeouts.delete(id) };
   }
 
   /** Moves time forward by `ms`, running every timeout that falls due on the way. */
   advance(ms: number): void {
-    const target = this.#now + ms;
+    const target = this.current + ms;
     for (;;) {
       let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.#timeouts) if (entry[1].at <= target && (next === undefined || entry[1].at < next[1].at)) next = entry;
+      for (const entry of this.timeouts) if (entry[1].at <= target && (next === undefined || entry[1].at < next[1].at)) next = entry;
       if (next === undefined) break;
-      this.#timeouts.delete(next[0]);
-      this.#now = Math.max(this.#now, next[1].at);
+      this.timeouts.delete(next[0]);
+      this.current = Math.max(this.current, next[1].at);
       next[1].fn();
     }
-    this.#now = target;
+    this.current = target;
   }
 
   /** Timeouts set and not yet run nor cancelled. */
   get pending(): number {
-    return this.#timeouts.size;
+    return this.timeouts.size;
   }
 }
 

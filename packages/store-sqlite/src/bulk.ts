@@ -17,7 +17,7 @@ export function placeholders(rows: number, width: number): string {
  */
 export class Bulk {
   readonly params: unknown[] = [];
-  #rows = 0;
+  private pending = 0;
 
   constructor(
     private readonly one: Statement,
@@ -27,7 +27,7 @@ export class Bulk {
   ) {}
 
   added(): void {
-    if (++this.#rows < this.rows) return;
+    if (++this.pending < this.rows) return;
     this.many.run(...this.params);
     this.reset();
   }
@@ -40,7 +40,7 @@ export class Bulk {
   /** Forgets rows not yet written (after a failed commit). */
   reset(): void {
     this.params.length = 0;
-    this.#rows = 0;
+    this.pending = 0;
   }
 }
 

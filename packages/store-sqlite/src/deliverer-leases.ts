@@ -13,34 +13,34 @@ const RELEASED = "";
  * call one transaction. One process opens the store, so `Date.now()` is the clock of membership.
  */
 export class SqliteDelivererLeases {
-  readonly #db: Database.Database;
-  readonly #lease: Database.Statement;
-  readonly #take: Database.Statement;
-  readonly #live: Database.Statement;
-  readonly #release: Database.Statement;
+  private readonly db: Database.Database;
+  private readonly lease: Database.Statement;
+  private readonly take: Database.Statement;
+  private readonly live: Database.Statement;
+  private readonly releaseStatement: Database.Statement;
 
   constructor(db: Database.Database) {
-    this.#db = db;
-    this.#lease = db.prepare("SELECT owner, epoch FROM deliverer_leases WHERE name = ?").raw(true);
-    this.#take = db.prepare(
+    this.db = db;
+    this.lease = db.prepare("SELECT owner, epoch FROM deliverer_leases WHERE name = ?").raw(true);
+    this.take = db.prepare(
       "INSERT INTO deliverer_leases (name, owner, epoch) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, epoch = excluded.epoch",
     );
-    this.#live = db.prepare("SELECT 1 FROM members WHERE owner = ? AND expires_at > ?").pluck();
-    this.#release = db.prepare(`UPDATE deliverer_leases SET owner = '${RELEASED}' WHERE name = ? AND owner = ?`);
+    this.live = db.prepare("SELECT 1 FROM members WHERE owner = ? AND expires_at > ?").pluck();
+    this.releaseStatement = db.prepare(`UPDATE deliverer_leases SET owner = '${RELEASED}' WHERE name = ? AND owner = ?`);
   }
 
   claim(name: string, owner: string): DelivererLease {
-    return this.#db.transaction((): DelivererLease => {
-      const [holder, epoch] = (this.#lease.get(name) as [string, number] | undefined) ?? [RELEASED, 0];
+    return this.db.transaction((): DelivererLease => {
+      const [holder, epoch] = (this.lease.get(name) as [string, number] | undefined) ?? [RELEASED, 0];
       if (holder === owner) return { owner, epoch };
-      if (holder !== RELEASED && this.#live.get(holder, Date.now()) !== undefined) return { owner: holder, epoch };
-      this.#take.run(name, owner, epoch + 1);
+      if (holder !== RELEASED && this.live.get(holder, Date.now()) !== undefined) return { owner: holder, epoch };
+      this.take.run(name, owner, epoch + 1);
       return { owner, epoch: epoch + 1 };
     })();
   }
 
   release(name: string, owner: string): void {
-    if (owner !== RELEASED) this.#release.run(name, owner);
+    if (owner !== RELEASED) this.releaseStatement.run(name, owner);
   }
 }
 

@@ -8,29 +8,29 @@
  * reserve refilled before its end): nothing more commits in it, so it holds no one back.
  */
 export class SeqRanges {
-  #ranges: { first: number; end: number; started: boolean }[] = [];
+  private ranges: { first: number; end: number; started: boolean }[] = [];
 
   /** The lowest seq that may still commit (Infinity: none outstanding). */
   get lowest(): number {
     let low = Number.POSITIVE_INFINITY;
-    for (const r of this.#ranges) if (r.first < low) low = r.first;
+    for (const r of this.ranges) if (r.first < low) low = r.first;
     return low;
   }
 
   added(first: number, count: number): void {
-    if (count > 0) this.#ranges.push({ first, end: first + count, started: false });
+    if (count > 0) this.ranges.push({ first, end: first + count, started: false });
   }
 
   clear(): void {
-    this.#ranges = [];
+    this.ranges = [];
   }
 
   /** A batch whose seqs lie in `[low, high]` committed (or never will). */
   settled(low: number, high: number): void {
-    if (high < low || this.#ranges.length === 0) return;
-    const own = this.#ranges.find((r) => r.first <= low && low < r.end);
+    if (high < low || this.ranges.length === 0) return;
+    const own = this.ranges.find((r) => r.first <= low && low < r.end);
     const left: { first: number; end: number; started: boolean }[] = [];
-    for (const r of this.#ranges) {
+    for (const r of this.ranges) {
       if (r === own) {
         if (high + 1 < r.end) left.push({ first: high + 1, end: r.end, started: true });
       } else if (r.end <= low || r.first > high) {
@@ -38,6 +38,6 @@ export class SeqRanges {
         if (!(r.started && own !== undefined && r.first < own.first)) left.push(r);
       }
     }
-    this.#ranges = left;
+    this.ranges = left;
   }
 }

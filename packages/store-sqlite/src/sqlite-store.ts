@@ -72,12 +72,12 @@ interface Open {
  */
 export class SqliteStore implements Store {
   readonly dir: string;
-  readonly #keyGroups: number;
-  readonly #synchronous: "full" | "normal";
-  #open: Open | undefined;
-  #nextSeq = 1;
+  private readonly keyGroups: number;
+  private readonly synchronous: "full" | "normal";
+  private opened: Open | undefined;
+  private nextSeq = 1;
   /** Seq ranges `[first, end)` handed out and not yet committed: `loadMessagesSince` reads below the first. */
-  readonly #outstanding = new SeqRanges();
+  private readonly outstanding = new SeqRanges();
 
   constructor(options: SqliteStoreOptions) {
     const keyGroups = options.keyGroups ?? 128;
@@ -89,8 +89,8 @@ export class SqliteStore implements Store {
       throw new StatefunError("STATEFUN_BAD_CONFIG", `synchronous must be "full" or "normal", got ${JSON.stringify(synchronous)}`);
     }
     this.dir = options.dir;
-    this.#keyGroups = keyGroups;
-    this.#synchronous = synchronous;
+    this.keyGroups = keyGroups;
+    this.synchronous = synchronous;
   }
 
   get file(): string {
@@ -98,23 +98,23 @@ export class SqliteStore implements Store {
   }
 
   async open(): Promise<StoreInfo> {
-    if (this.#open !== undefined) throw new StatefunError("STATEFUN_BAD_CONFIG", `the store at ${this.dir} is already open`);
+    if (this.opened !== undefined) throw new StatefunError("STATEFUN_BAD_CONFIG", `the store at ${this.dir} is already open`);
     const isNew = !existsSync(this.file);
     let db: Database.Database;
     try {
-      db = openExclusive(this.dir, this.#synchronous);
+      db = openExclusive(this.dir, this.synchronous);
     } catch (error) {
       if (isNew) forgetFailedNewStore(this.file, error);
       throw error;
     }
     try {
       migrate(db, this.file);
-      const keyGroups = keyGroupsOf(db, this.#keyGroups);
+      const keyGroups = keyGroupsOf(db, this.keyGroups);
       const s = prepareStatements(db);
       const sources = prepareSourceStatements(db);
-      this.#nextSeq = (s.maxSeq.get() as number) + 1;
-      this.#outstanding.clear();
-      this.#open = {
+      this.nextSeq = (s.maxSeq.get() as number) + 1;
+      this.outstanding.clear();
+      this.opened = {
         db,
         s,
         commit: committer(db, s, sources),
@@ -133,14 +133,14 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    const open = this.#open;
-    this.#open = undefined;
+    const open = this.opened;
+    this.opened = undefined;
     open?.db.close();
   }
 
   /** Connection settings, for diagnostics and tests. */
   settings(): { journalMode: string; synchronous: number; lockingMode: string; busyTimeout: number } {
-    const { db } = this.#ready();
+    const { db } = this.ready();
     const get = (pragma: string) => db.pragma(pragma, { simple: true });
     return {
       journalMode: get("journal_mode") as string,
@@ -151,49 +151,49 @@ export class SqliteStore implements Store {
   }
 
   async acquire(owner: string, keyGroups: readonly number[]): Promise<Map<number, number>> {
-    const { db, s } = this.#ready();
+    const { db, s } = this.ready();
     return db.transaction(() => new Map(keyGroups.map((kg) => [kg, s.acquireLease.get(kg, owner) as number])))();
   }
 
   async heartbeat(owner: string, leaseMs: number): Promise<ClusterView> {
-    return this.#ready().cluster.heartbeat(owner, leaseMs);
+    return this.ready().cluster.heartbeat(owner, leaseMs);
   }
 
   async leave(owner: string): Promise<void> {
-    this.#ready().cluster.leave(owner);
+    this.ready().cluster.leave(owner);
   }
 
   async claim(owner: string, keyGroups: readonly number[]): Promise<Map<number, number>> {
-    return this.#ready().cluster.claim(owner, keyGroups);
+    return this.ready().cluster.claim(owner, keyGroups);
   }
 
   async release(fence: Fence, keyGroups: readonly number[]): Promise<void> {
-    this.#ready().cluster.release(fence, keyGroups);
+    this.ready().cluster.release(fence, keyGroups);
   }
 
   async allocateSeqs(count: number): Promise<number> {
-    this.#ready();
-    const first = this.#nextSeq;
-    this.#nextSeq += count;
-    this.#outstanding.added(first, count);
+    this.ready();
+    const first = this.nextSeq;
+    this.nextSeq += count;
+    this.outstanding.added(first, count);
     return first;
   }
 
   async loadSourcePositions(source: string): Promise<Map<string, number>> {
-    return loadSourcePositions(this.#ready().sources, source);
+    return loadSourcePositions(this.ready().sources, source);
   }
 
   async commit(batch: CommitBatch): Promise<CommitResult> {
-    const open = this.#ready();
+    const open = this.ready();
     try {
       return open.commit(batch);
     } finally {
-      this.#settle(batch);
+      this.settle(batch);
     }
   }
 
   /** The seqs of a batch are committed (or never will be): their range stops holding back readers. */
-  #settle(batch: CommitBatch): void {
+  private settle(batch: CommitBatch): void {
     let low = Number.POSITIVE_INFINITY;
     let high = Number.NEGATIVE_INFINITY;
     for (const list of [batch.ingress, batch.messages, ...(batch.sources ?? []).map((a) => a.messages)]) {
@@ -202,14 +202,14 @@ export class SqliteStore implements Store {
         if (m.seq > high) high = m.seq;
       }
     }
-    this.#outstanding.settled(low, high);
+    this.outstanding.settled(low, high);
   }
 
   async loadMessagesSince(keyGroups: readonly number[], position: number, limit: number): Promise<MessagePage> {
-    const { s, keyGroups: all } = this.#ready();
+    const { s, keyGroups: all } = this.ready();
     if (limit <= 0) return { messages: [], next: position };
     // Seqs are positions: a range handed out and not committed yet may still commit below the others.
-    const horizon = Math.min(this.#outstanding.lowest, this.#nextSeq) - 1;
+    const horizon = Math.min(this.outstanding.lowest, this.nextSeq) - 1;
     const rows = loadMessages(s, all, keyGroups, position, limit);
     const messages = rows.filter((m) => m.seq <= horizon);
     if (messages.length === limit) return { messages, next: messages.at(-1)!.seq };
@@ -217,7 +217,7 @@ export class SqliteStore implements Store {
   }
 
   async loadMessages(keyGroups: readonly number[], afterSeq: number, limit: number): Promise<StoredMessage[]> {
-    const { s, keyGroups: all } = this.#ready();
+    const { s, keyGroups: all } = this.ready();
     return loadMessages(s, all, keyGroups, afterSeq, limit);
   }
 
@@ -227,16 +227,16 @@ export class SqliteStore implements Store {
     until: number,
     limit: number,
   ): Promise<StoredMessage[]> {
-    const { s, keyGroups: all } = this.#ready();
+    const { s, keyGroups: all } = this.ready();
     return loadTimers(s, all, keyGroups, after, until, limit);
   }
 
   async loadState(address: StoredMessage["target"]): Promise<StateEntry[]> {
-    return this.#ready().s.stateOf.all(address.namespace, address.type, address.id).map(toStateEntry);
+    return this.ready().s.stateOf.all(address.namespace, address.type, address.id).map(toStateEntry);
   }
 
   async expiredState(keyGroups: readonly number[], now: number, limit: number): Promise<ExpiredRow[]> {
-    const { s, keyGroups: all } = this.#ready();
+    const { s, keyGroups: all } = this.ready();
     return expiredState(s, all, keyGroups, now, limit);
   }
 
@@ -246,7 +246,7 @@ export class SqliteStore implements Store {
    * keep their free pages for reuse until a one-off `VACUUM`; for them this returns 0.
    */
   async reclaim(pages: number): Promise<number> {
-    const { db } = this.#ready();
+    const { db } = this.ready();
     if (db.pragma("auto_vacuum", { simple: true }) !== 2) return 0;
     const before = db.pragma("freelist_count", { simple: true }) as number;
     if (before === 0) return 0;
@@ -259,16 +259,16 @@ export class SqliteStore implements Store {
 
   /** Pages of the database file that are free (given back by `reclaim`), for diagnostics and benchmarks. */
   freePages(): number {
-    return this.#ready().db.pragma("freelist_count", { simple: true }) as number;
+    return this.ready().db.pragma("freelist_count", { simple: true }) as number;
   }
 
   async getReply(requestId: string): Promise<ReplyRow | undefined> {
-    const row = this.#ready().s.replyOf.get(requestId);
+    const row = this.ready().s.replyOf.get(requestId);
     return row === undefined ? undefined : toReply(row);
   }
 
   async peekEgress(topic: string, limit: number, exclude?: ReadonlySet<number>): Promise<EgressRow[]> {
-    return peekEgress(this.#ready().s, topic, limit, exclude);
+    return peekEgress(this.ready().s, topic, limit, exclude);
   }
 
   async egressOrder(): Promise<string> {
@@ -276,35 +276,35 @@ export class SqliteStore implements Store {
   }
 
   async orderedEgress(after: number, limit: number): Promise<OrderedEgressRow[]> {
-    return orderedEgress(this.#ready().db, after, limit);
+    return orderedEgress(this.ready().db, after, limit);
   }
 
   async claimDeliverer(name: string, owner: string): Promise<DelivererLease> {
-    return delivererLeases(this.#ready().db).claim(name, owner);
+    return delivererLeases(this.ready().db).claim(name, owner);
   }
 
   async releaseDeliverer(name: string, owner: string): Promise<void> {
-    delivererLeases(this.#ready().db).release(name, owner);
+    delivererLeases(this.ready().db).release(name, owner);
   }
 
   async claimEgress(topic: string, claimant: string, leaseMs: number): Promise<EgressClaim | undefined> {
-    return this.#ready().cluster.claimEgress(topic, claimant, leaseMs);
+    return this.ready().cluster.claimEgress(topic, claimant, leaseMs);
   }
 
   async idempotencyFingerprint(key: string): Promise<string | undefined> {
-    return (this.#ready().s.fingerprintOf.get(key) as string | null | undefined) ?? undefined;
+    return (this.ready().s.fingerprintOf.get(key) as string | null | undefined) ?? undefined;
   }
 
   async ackEgress(id: number, claimant: string): Promise<boolean> {
-    return this.#ready().cluster.ackEgress(id, claimant);
+    return this.ready().cluster.ackEgress(id, claimant);
   }
 
   async unclaimEgress(id: number, claimant: string): Promise<void> {
-    this.#ready().cluster.unclaimEgress(id, claimant);
+    this.ready().cluster.unclaimEgress(id, claimant);
   }
 
   async deleteEgress(ids: readonly number[]): Promise<void> {
-    const { db, s } = this.#ready();
+    const { db, s } = this.ready();
     const bulk = s.deleteEgress;
     try {
       db.transaction(() => {
@@ -320,22 +320,22 @@ export class SqliteStore implements Store {
   }
 
   async listDeadLetters(limit: number, afterId = 0): Promise<DeadLetter[]> {
-    return this.#ready().s.deadLettersAfter.all(afterId, limit).map(toDeadLetter);
+    return this.ready().s.deadLettersAfter.all(afterId, limit).map(toDeadLetter);
   }
 
   async getDeadLetter(id: number): Promise<DeadLetter | undefined> {
-    const row = this.#ready().s.deadLetterOf.get(id);
+    const row = this.ready().s.deadLetterOf.get(id);
     return row === undefined ? undefined : toDeadLetter(row);
   }
 
   async purge(before: number, limit: number): Promise<number> {
-    const { db, s } = this.#ready();
+    const { db, s } = this.ready();
     return db.transaction(() => s.purgeReplies.run(before, limit).changes + s.purgeIdempotencyKeys.run(before, limit).changes)();
   }
 
   async loadStateSpecs(): Promise<Map<string, StateSpecInfo[]>> {
     const specs = new Map<string, StateSpecInfo[]>();
-    for (const row of this.#ready().s.stateSpecs.all()) {
+    for (const row of this.ready().s.stateSpecs.all()) {
       const [functionType, name, typename, mode, millis] = row as [string, string, string, string, number];
       const expiration: StateSpecInfo["expiration"] = mode === "after-write" || mode === "after-call" ? { mode, millis } : { mode: "none" };
       let list = specs.get(functionType);
@@ -349,7 +349,7 @@ export class SqliteStore implements Store {
   }
 
   async saveStateSpecs(functionType: string, specs: readonly StateSpecInfo[]): Promise<void> {
-    const { db, s } = this.#ready();
+    const { db, s } = this.ready();
     db.transaction(() => {
       for (const spec of specs) {
         const millis = spec.expiration.mode === "none" ? 0 : spec.expiration.millis;
@@ -359,15 +359,15 @@ export class SqliteStore implements Store {
   }
 
   async loadModuleCatalog(): Promise<ModuleCatalogSnapshot> {
-    return this.#ready().dynamicLoading.load();
+    return this.ready().dynamicLoading.load();
   }
 
   async moduleCatalogVersion(): Promise<number> {
-    return this.#ready().dynamicLoading.version();
+    return this.ready().dynamicLoading.version();
   }
 
   async changeModuleCatalog(change: ModuleCatalogChange): Promise<number> {
-    return this.#ready().dynamicLoading.change(change);
+    return this.ready().dynamicLoading.change(change);
   }
 
   async loadMessagesOfType(
@@ -377,53 +377,53 @@ export class SqliteStore implements Store {
     upToSeq: number,
     limit: number,
   ): Promise<StoredMessage[]> {
-    const { dynamicLoading, keyGroups: all } = this.#ready();
+    const { dynamicLoading, keyGroups: all } = this.ready();
     return dynamicLoading.messagesOfType(keyGroups, all, functionType, afterSeq, upToSeq, limit);
   }
 
   async parkedTypes(): Promise<Map<string, number>> {
-    return this.#ready().dynamicLoading.parkedTypes();
+    return this.ready().dynamicLoading.parkedTypes();
   }
 
   async setParked(functionType: string, since: number | undefined): Promise<void> {
-    this.#ready().dynamicLoading.setParked(functionType, since);
+    this.ready().dynamicLoading.setParked(functionType, since);
   }
 
   async listInstances(functionType: { namespace: string; type: string }, afterId: string | undefined, limit: number): Promise<string[]> {
-    return this.#ready().console.listInstances(functionType, afterId, limit);
+    return this.ready().console.listInstances(functionType, afterId, limit);
   }
 
   async egressDepth(): Promise<Map<string, number>> {
-    return this.#ready().console.egressDepth();
+    return this.ready().console.egressDepth();
   }
 
   async stats(): Promise<{ messages: number; timers: number; egress: number; deadLetters: number }> {
-    const [messages, timers, egress, deadLetters] = this.#ready().s.stats.get() as number[];
+    const [messages, timers, egress, deadLetters] = this.ready().s.stats.get() as number[];
     return { messages: messages ?? 0, timers: timers ?? 0, egress: egress ?? 0, deadLetters: deadLetters ?? 0 };
   }
 
   readSnapshot(pageSize = 1000): AsyncIterable<SnapshotRecord> {
-    return readSqliteSnapshot(this.#ready().db, pageSize);
+    return readSqliteSnapshot(this.ready().db, pageSize);
   }
 
   async snapshotCounts(): Promise<SnapshotCounts> {
-    return snapshotCounts(this.#ready().db);
+    return snapshotCounts(this.ready().db);
   }
 
   async loadSnapshot(records: AsyncIterable<SnapshotRecord>, options: LoadOptions = {}): Promise<SnapshotCounts> {
-    const open = this.#ready();
+    const open = this.ready();
     const counts = await loadSqliteSnapshot(open.db, records, { ...options, where: `the store at ${this.dir}` });
-    this.#nextSeq = Math.max(this.#nextSeq, (open.s.maxSeq.get() as number) + 1);
+    this.nextSeq = Math.max(this.nextSeq, (open.s.maxSeq.get() as number) + 1);
     return counts;
   }
 
   /** An online copy of the database to `file` (a new file), while the store keeps committing; the counts of the copy. */
   backup(file: string): Promise<SnapshotCounts> {
-    return backupSqlite(this.#ready().db, file);
+    return backupSqlite(this.ready().db, file);
   }
 
-  #ready(): Open {
-    if (this.#open === undefined) throw new StatefunError("STATEFUN_CLOSED", `the store at ${this.dir} is not open`);
-    return this.#open;
+  private ready(): Open {
+    if (this.opened === undefined) throw new StatefunError("STATEFUN_CLOSED", `the store at ${this.dir} is not open`);
+    return this.opened;
   }
 }

@@ -40,12 +40,12 @@ export class ThreadedSqliteStore {
   readonly dir: string;
   readonly commitsOffThread = true;
   readonly queuesCommits = true;
-  readonly #options: SqliteStoreOptions;
-  #worker: Worker | undefined;
-  #nextId = 1;
-  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
+  private readonly options: SqliteStoreOptions;
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
   /** The id of the last commit posted (the thread refuses the next one if it failed while unanswered). */
-  #lastCommit = 0;
+  private lastCommit = 0;
 
   static {
     // Each `SqliteStore` method but the life cycle is posted to the thread: a method other
@@ -55,7 +55,7 @@ export class ThreadedSqliteStore {
       if (local.has(name)) continue;
       Object.defineProperty(ThreadedSqliteStore.prototype, name, {
         value(this: ThreadedSqliteStore, ...args: unknown[]) {
-          return this.#call(name, args);
+          return this.call(name, args);
         },
         writable: true,
         configurable: true,
@@ -66,7 +66,7 @@ export class ThreadedSqliteStore {
   constructor(options: SqliteStoreOptions) {
     // Checks the options here, where the caller is, not on the thread.
     this.dir = new SqliteStore(options).dir;
-    this.#options = { ...options };
+    this.options = { ...options };
   }
 
   get file(): string {
@@ -74,30 +74,30 @@ export class ThreadedSqliteStore {
   }
 
   async open(): Promise<StoreInfo> {
-    if (this.#worker !== undefined) throw new StatefunError("STATEFUN_BAD_CONFIG", `the store at ${this.dir} is already open`);
-    const worker = new Worker(THREAD_SCRIPT, { workerData: this.#options });
-    this.#worker = worker;
-    worker.on("message", (reply: Reply) => this.#answer(reply));
+    if (this.worker !== undefined) throw new StatefunError("STATEFUN_BAD_CONFIG", `the store at ${this.dir} is already open`);
+    const worker = new Worker(THREAD_SCRIPT, { workerData: this.options });
+    this.worker = worker;
+    worker.on("message", (reply: Reply) => this.answer(reply));
     worker.on("error", (error) =>
-      this.#fail(new StatefunError("STATEFUN_CLOSED", `the store thread of ${this.dir} failed: ${error.message}`, { cause: error })),
+      this.fail(new StatefunError("STATEFUN_CLOSED", `the store thread of ${this.dir} failed: ${error.message}`, { cause: error })),
     );
-    worker.on("exit", (code) => this.#fail(new StatefunError("STATEFUN_CLOSED", `the store thread of ${this.dir} exited (${code})`)));
+    worker.on("exit", (code) => this.fail(new StatefunError("STATEFUN_CLOSED", `the store thread of ${this.dir} exited (${code})`)));
     try {
-      return (await this.#call("open", [])) as StoreInfo;
+      return (await this.call("open", [])) as StoreInfo;
     } catch (error) {
-      this.#worker = undefined;
+      this.worker = undefined;
       await worker.terminate();
       throw error;
     }
   }
 
   async close(): Promise<void> {
-    const worker = this.#worker;
+    const worker = this.worker;
     if (worker === undefined) return;
     try {
-      await this.#call("close", []);
+      await this.call("close", []);
     } finally {
-      this.#worker = undefined;
+      this.worker = undefined;
       await worker.terminate();
     }
   }
@@ -109,34 +109,34 @@ export class ThreadedSqliteStore {
    */
   commit(batch: CommitBatch): Promise<CommitResult> {
     const { encoded, transfer } = encodeBatch(batch);
-    const after = this.#pending.has(this.#lastCommit) ? this.#lastCommit : undefined;
-    this.#lastCommit = this.#nextId;
-    return this.#call(COMMIT_ENCODED, [encoded], transfer, after) as Promise<CommitResult>;
+    const after = this.pending.has(this.lastCommit) ? this.lastCommit : undefined;
+    this.lastCommit = this.nextId;
+    return this.call(COMMIT_ENCODED, [encoded], transfer, after) as Promise<CommitResult>;
   }
 
-  #call(method: string, args: readonly unknown[], transfer: ArrayBuffer[] = [], after?: number): Promise<unknown> {
-    const worker = this.#worker;
+  private call(method: string, args: readonly unknown[], transfer: ArrayBuffer[] = [], after?: number): Promise<unknown> {
+    const worker = this.worker;
     if (worker === undefined) return Promise.reject(new StatefunError("STATEFUN_CLOSED", `the store at ${this.dir} is not open`));
-    const id = this.#nextId++;
+    const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject });
       worker.postMessage({ id, method, args, after } satisfies Call, transfer);
     });
   }
 
-  #answer(reply: Reply): void {
-    const waiter = this.#pending.get(reply.id);
+  private answer(reply: Reply): void {
+    const waiter = this.pending.get(reply.id);
     if (waiter === undefined) return;
-    this.#pending.delete(reply.id);
+    this.pending.delete(reply.id);
     if (reply.error === undefined) waiter.resolve(reply.value);
     else waiter.reject(rethrown(reply.error));
   }
 
   /** The thread is gone: every call still waiting fails (a commit with it: it may or may not have committed). */
-  #fail(error: StatefunError): void {
-    this.#worker = undefined;
-    for (const waiter of this.#pending.values()) waiter.reject(error);
-    this.#pending.clear();
+  private fail(error: StatefunError): void {
+    this.worker = undefined;
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
   }
 }
 
