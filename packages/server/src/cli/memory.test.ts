@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_MEMORY, HEAP_SET_ENV, memoryPlan, relaunchArgs, runMemoryBudget } from "./memory.js";
+import { DEFAULT_MEMORY, HEAP_SET_ENV, memoryLine, memoryPlan, oldSpaceLimitMiB, relaunchArgs, runMemoryBudget } from "./memory.js";
 
 const MiB = 1024 * 1024;
 const ctx = (args: string[], env: Record<string, string> = {}, execArgv: string[] = []) => ({
@@ -45,5 +45,17 @@ describe("the launcher of statefun run", () => {
     expect(relaunchArgs(ctx(["state", "a/b/c"]))).toBeUndefined();
     expect(relaunchArgs(ctx(["run", "--memory", "lots"]))).toBeUndefined();
     expect(relaunchArgs(ctx(["run", "--memory", "1MiB"]))).toBeUndefined();
+  });
+});
+
+describe("the startup line about memory", () => {
+  it("names the old-space limit the budget set, from node's options or NODE_OPTIONS (the last wins)", () => {
+    expect(oldSpaceLimitMiB({ env: {}, execArgv: ["--max-old-space-size=288"] })).toBe(288);
+    expect(oldSpaceLimitMiB({ env: { NODE_OPTIONS: "--enable-source-maps --max_old_space_size=100" }, execArgv: [] })).toBe(100);
+    expect(oldSpaceLimitMiB({ env: { NODE_OPTIONS: "--max-old-space-size=100" }, execArgv: ["--max-old-space-size=288"] })).toBe(288);
+    expect(oldSpaceLimitMiB({ env: {}, execArgv: ["--cpu-prof"] })).toBeUndefined();
+    const line = memoryLine(64 * MiB, { env: {}, execArgv: ["--max-old-space-size=288"] });
+    expect(line).toMatch(/^memory: old-space limit 288MiB \(V8 heap limit \d+MiB with the young generation\), instance cache 64MiB$/);
+    expect(memoryLine(64 * MiB, { env: {}, execArgv: [] })).toMatch(/^memory: V8 heap limit \d+MiB \(V8's default: no --max-old-space-size\)/);
   });
 });

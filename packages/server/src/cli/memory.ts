@@ -131,7 +131,27 @@ export function dieWithLauncher(env: Readonly<Record<string, string | undefined>
   timer.unref();
 }
 
-/** This process's V8 heap limit, MiB. */
-export function heapLimitMiB(): number {
-  return Math.round(getHeapStatistics().heap_size_limit / MiB);
+/** The `--max-old-space-size` this process runs with (node's options, then `NODE_OPTIONS`; the last one wins), MiB; undefined when none is set. */
+export function oldSpaceLimitMiB(ctx: Pick<LaunchContext, "env" | "execArgv"> = process): number | undefined {
+  const options = [...(ctx.env.NODE_OPTIONS ?? "").split(/\s+/), ...ctx.execArgv];
+  let limit: number | undefined;
+  for (const option of options) {
+    const match = /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(option);
+    if (match !== null) limit = Number(match[1]);
+  }
+  return limit;
+}
+
+/**
+ * The startup line about memory. It names the old-space limit the budget set (9/16 of it) and
+ * V8's whole heap limit, which is larger by the young generation; without a limit set, V8's own.
+ */
+export function memoryLine(cacheBytes: number, ctx: Pick<LaunchContext, "env" | "execArgv"> = process): string {
+  const heap = Math.round(getHeapStatistics().heap_size_limit / MiB);
+  const oldSpace = oldSpaceLimitMiB(ctx);
+  const limit =
+    oldSpace === undefined
+      ? `V8 heap limit ${heap}MiB (V8's default: no --max-old-space-size)`
+      : `old-space limit ${oldSpace}MiB (V8 heap limit ${heap}MiB with the young generation)`;
+  return `memory: ${limit}, instance cache ${Math.round(cacheBytes / MiB)}MiB`;
 }

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import type { Logger } from "@statefun-ts/runtime";
 import { storeFromUrl } from "@statefun-ts/store-postgres";
 import { type RunningServer, startServer } from "../server.js";
-import { DEFAULT_MEMORY, heapLimitMiB, memoryPlan } from "./memory.js";
+import { DEFAULT_MEMORY, memoryLine, memoryPlan } from "./memory.js";
 import type { RunArgs } from "./program.js";
 
 /** `statefun run`: starts a worker, prints one line per port, stops gracefully on SIGINT/SIGTERM. */
@@ -32,7 +32,7 @@ export async function runCommand(args: RunArgs, logger?: Logger): Promise<Runnin
   const host = args.host.includes(":") ? `[${args.host}]` : args.host;
   for (const [name, port] of Object.entries(server.ports)) console.log(`${name} listening on http://${host}:${port}`);
   if (store !== undefined) console.log(`cluster worker ${server.runtime.workerName} on ${store.location}`);
-  console.log(`memory: heap limit ${heapLimitMiB()}MiB, instance cache ${Math.round(cacheBytes / 2 ** 20)}MiB`);
+  console.log(memoryLine(cacheBytes));
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
