@@ -170,22 +170,23 @@ export function clusterTests(ctx: Context): void {
       expect(await store.peekEgress("t", 10)).toEqual([]);
     });
 
-    it("acknowledges a record only for the claimant of its last claim, lapsed or not, and only once", async () => {
+    it("acknowledges a record only for the claimant of its last claim, lapsed or not, only once, and only under its topic", async () => {
       const { store, fence } = ctx;
       await store.commit(batch(fence, { egress: [record(1), record(2)] }));
       const a = await store.claimEgress("t", "receipt-a", HOUR);
-      expect(await store.ackEgress(a!.id, "receipt-b")).toBe(false);
-      expect(await store.ackEgress(a!.id, "receipt-a")).toBe(true);
-      expect(await store.ackEgress(a!.id, "receipt-a")).toBe(false);
+      expect(await store.ackEgress("other", a!.id, "receipt-a")).toBe(false);
+      expect(await store.ackEgress("t", a!.id, "receipt-b")).toBe(false);
+      expect(await store.ackEgress("t", a!.id, "receipt-a")).toBe(true);
+      expect(await store.ackEgress("t", a!.id, "receipt-a")).toBe(false);
       // A lapsed claim can still be acknowledged until the record is claimed again.
       const b = await store.claimEgress("t", "receipt-b", 0);
-      expect(await store.ackEgress(b!.id, "receipt-b")).toBe(true);
+      expect(await store.ackEgress("t", b!.id, "receipt-b")).toBe(true);
       await store.commit(batch(fence, { egress: [record(3)] }));
       const c = await store.claimEgress("t", "receipt-c", 0);
       expect((await store.claimEgress("t", "receipt-d", HOUR))?.id).toBe(c!.id);
-      expect(await store.ackEgress(c!.id, "receipt-c")).toBe(false);
+      expect(await store.ackEgress("t", c!.id, "receipt-c")).toBe(false);
       expect(await store.peekEgress("t", 10)).toHaveLength(1);
-      expect(await store.ackEgress(c!.id, "receipt-d")).toBe(true);
+      expect(await store.ackEgress("t", c!.id, "receipt-d")).toBe(true);
       expect(await store.peekEgress("t", 10)).toEqual([]);
     });
   });

@@ -35,7 +35,7 @@ export class Runtime {
   readonly stateSpecs: RemoteStateSpecs;
 
   constructor(options: RuntimeOptions) {
-    this.parts = runtimeParts(options, (count) => this.life.engine?.counts.egressDelivered(count));
+    this.parts = runtimeParts(options, (topic, count) => this.life.engine?.counts.egressDelivered(topic, count));
     this.life = new Lifecycle(this.parts, options);
     this.stateSpecs = this.parts.stateSpecs;
     for (const module of options.modules ?? []) this.load(module);
@@ -194,9 +194,9 @@ export class Runtime {
     return this.parts.outbox.claim(topic, visibilityMs);
   }
 
-  /** Deletes a claimed record if `receipt` is its last claim's; false when not (acknowledged already, or claimed again since). */
-  ackEgress(id: number, receipt: string): Promise<boolean> {
-    return this.parts.outbox.ack(id, receipt);
+  /** Deletes a claimed record of `topic` if `receipt` is its last claim's; false when not (acknowledged already, claimed again since, or of another topic). */
+  ackEgress(topic: string, id: number, receipt: string): Promise<boolean> {
+    return this.parts.outbox.ack(topic, id, receipt);
   }
 
   deadLetters(limit: number, afterId?: number): Promise<DeadLetter[]> {
@@ -250,12 +250,21 @@ export class Runtime {
   }
 
   /**
-   * Deletes egress records a connector delivered (Kafka), keeping the in-memory egress count
-   * (`storeCounts`) exact; each id must be one the caller holds (claimed or ordered for it).
+   * Egress records waiting, by topic, kept in memory like `storeCounts` (`''`: those of egresses
+   * with no topic, Kafka's); undefined before the engine starts.
    */
-  async deleteEgress(ids: readonly number[]): Promise<void> {
+  egressByTopic(): ReadonlyMap<string, number> | undefined {
+    return this.life.engine?.counts.egressByTopic();
+  }
+
+  /**
+   * Deletes egress records of `topic` a connector delivered (Kafka's, topic `''`), keeping the
+   * in-memory egress counts (`storeCounts`, `egressByTopic`) exact; each id must be one the caller
+   * holds (claimed or ordered for it).
+   */
+  async deleteEgress(ids: readonly number[], topic: string): Promise<void> {
     if (ids.length === 0) return;
     await this.parts.store.deleteEgress(ids);
-    this.life.engine?.counts.egressDelivered(ids.length);
+    this.life.engine?.counts.egressDelivered(topic, ids.length);
   }
 }

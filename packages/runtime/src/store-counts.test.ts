@@ -55,11 +55,12 @@ async function until(check: () => Promise<boolean> | boolean, ms = 5000): Promis
 /** The store's counts, counted in its tables (not through `CountingStore.stats`). */
 const truth = (store: MemoryStore) => MemoryStore.prototype.stats.call(store);
 
-/** Waits until the store holds `expected` (every commit of the step done), then compares the in-memory counts. */
+/** Waits until the store holds `expected` (every commit of the step done), then compares the in-memory counts, egress by topic included. */
 async function expectCounts(rt: Runtime, store: MemoryStore, expected: StoreStats): Promise<void> {
   await until(async () => JSON.stringify(await truth(store)) === JSON.stringify(expected));
   await until(() => rt.gauges().pendingCommits === 0 && rt.gauges().inFlightInvocations === 0);
   expect(rt.storeCounts()).toEqual(expected);
+  expect(rt.egressByTopic()).toEqual(await MemoryStore.prototype.egressDepth.call(store));
 }
 
 /** A store whose `stats` calls are counted. */
@@ -95,10 +96,12 @@ describe("Runtime.storeCounts", () => {
     const taken = await rt.takeEgress("out");
     await taken!.ack();
     const claimed = await rt.claimEgress("out", 60_000);
-    expect(await rt.ackEgress(claimed!.record.id, claimed!.receipt)).toBe(true);
-    expect(await rt.ackEgress(claimed!.record.id, claimed!.receipt)).toBe(false);
+    // An acknowledgement under another topic deletes nothing.
+    expect(await rt.ackEgress("other", claimed!.record.id, claimed!.receipt)).toBe(false);
+    expect(await rt.ackEgress("out", claimed!.record.id, claimed!.receipt)).toBe(true);
+    expect(await rt.ackEgress("out", claimed!.record.id, claimed!.receipt)).toBe(false);
     const another = await rt.claimEgress("out", 60_000);
-    await rt.deleteEgress([another!.record.id]);
+    await rt.deleteEgress([another!.record.id], "out");
     await expectCounts(rt, store, { messages: 5, timers: 2, egress: 1, deadLetters: 0 });
     await send("reject");
     await send("reject", "b");

@@ -31,13 +31,17 @@ const ops = statefulFunction({
 });
 const str = (s: string) => ({ typename: Types.string.typename, value: StringCodec.encode(s) });
 
-/** The embedded store (on the engine's thread or its own), its count queries (`stats`) counted. */
+/** The embedded store (on the engine's thread or its own), its count queries (`stats`, `egressDepth`) counted. */
 function counted(Base: typeof SqliteStore) {
   return class CountedSqliteStore extends Base {
     countQueries = 0;
     override stats(): Promise<StoreStats> {
       this.countQueries++;
       return super.stats();
+    }
+    override egressDepth(): Promise<Map<string, number>> {
+      this.countQueries++;
+      return super.egressDepth();
     }
     /** The counts as the tables hold them, not counted. */
     truth(): Promise<StoreStats> {
@@ -75,8 +79,12 @@ async function worker(store: CountedSqliteStore): Promise<{ rt: Runtime; scrape:
     functionGauges: () => rt.functionGauges(),
     storeStats: () => rt.storeStats(),
     storeCounts: () => rt.storeCounts(),
+    egressByTopic: () => rt.egressByTopic(),
   });
-  metrics.bindStoreStats(() => history.storeStats());
+  metrics.bindStoreStats(
+    () => history.storeStats(),
+    () => history.egressDepth(),
+  );
   await rt.start();
   return { rt, scrape: () => metrics.registry.metrics() };
 }
@@ -114,17 +122,21 @@ describe.each([
     await settled({ messages: 7, timers: 2, egress: 3, deadLetters: 2 });
     await send("cancel:t1", "a");
     const claimed = await rt.claimEgress("out", 60_000);
-    expect(await rt.ackEgress(claimed!.record.id, claimed!.receipt)).toBe(true);
+    expect(await rt.ackEgress("out", claimed!.record.id, claimed!.receipt)).toBe(true);
     const [letter] = await rt.deadLetters(1);
     expect(await rt.discardDeadLetters([letter!.id])).toBe(1);
     const expected = { messages: 7, timers: 1, egress: 2, deadLetters: 1 };
     await settled(expected);
 
     const queriesBefore = store.countQueries;
-    for (let i = 0; i < 5; i++) expect(gauges(await scrape())).toEqual(expected);
+    for (let i = 0; i < 5; i++) {
+      const text = await scrape();
+      expect(gauges(text)).toEqual(expected);
+      expect(text).toContain('statefun_egress_records_by_topic{topic="out"} 2');
+    }
     expect(store.countQueries).toBe(queriesBefore);
-    // The one count query of the run: the engine's start.
-    expect(queriesBefore).toBe(1);
+    // The count queries of the run: the engine's start (the counts, the egress records by topic).
+    expect(queriesBefore).toBe(2);
 
     await rt.stop();
     runtime = undefined;
@@ -134,6 +146,7 @@ describe.each([
     await send("cancel:t2", "b");
     await settled({ messages: 9, timers: 0, egress: 2, deadLetters: 1 });
     expect(gauges(await scrape())).toEqual({ messages: 9, timers: 0, egress: 2, deadLetters: 1 });
-    expect(store.countQueries).toBe(2);
+    expect(await scrape()).toContain('statefun_egress_records_by_topic{topic="out"} 2');
+    expect(store.countQueries).toBe(4);
   });
 });

@@ -168,7 +168,7 @@ export class PrometheusMetrics implements MetricsSink {
     const topics = () => this.cachedTopics?.() ?? {};
     new Gauge({
       name: "statefun_egress_records_by_topic",
-      help: "Egress records not yet delivered, by topic (read from the store every few seconds)",
+      help: 'Egress records not yet delivered, by topic (kept in memory; topic "" holds the Kafka egresses\' records)',
       labelNames: ["topic"],
       registers,
       collect() {

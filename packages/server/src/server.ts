@@ -169,7 +169,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const remotes = installYamlPlan(runtime, yaml, { logger, metrics });
   metrics.bind(runtime);
   const admit = ingressAdmission(runtime, { parkLimits: { ...DEFAULT_PARK_LIMITS, ...options.parkLimits }, freeSpace });
-  const history = new StatsHistory(metrics.recorder, { ...runtimeStats(runtime), egressDepth: () => store.egressDepth() });
+  const history = new StatsHistory(metrics.recorder, runtimeStats(runtime));
   metrics.bindStoreStats(
     () => history.storeStats(),
     () => history.egressDepth(),
@@ -325,5 +325,6 @@ function runtimeStats(runtime: Runtime) {
     functionGauges: () => runtime.functionGauges(),
     storeStats: () => runtime.storeStats(),
     storeCounts: () => runtime.storeCounts(),
+    egressByTopic: () => runtime.egressByTopic(),
   };
 }

@@ -32,7 +32,7 @@ const CLUSTER = named({
       ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
     RETURNING id, egress, topic, typename, value, created_at, ${ms("claimed_until")}`,
   unclaimEgress: "UPDATE egress SET claimed_by = NULL, claimed_until = NULL WHERE id = $1::bigint AND claimed_by = $2",
-  ackEgress: "DELETE FROM egress WHERE id = $1::bigint AND claimed_by = $2 RETURNING id",
+  ackEgress: "DELETE FROM egress WHERE id = $1::bigint AND claimed_by = $2 AND topic = $3 RETURNING id",
 });
 
 type Query = (statement: Named, values: unknown[]) => Promise<Row[]>;
@@ -88,8 +88,8 @@ export class PostgresCluster {
     return row === undefined ? undefined : { ...toEgressRow(row), claimedUntil: row[6] as number };
   }
 
-  async ackEgress(id: number, claimant: string): Promise<boolean> {
-    return (await this.rows(CLUSTER.ackEgress, [id, claimant])).length > 0;
+  async ackEgress(topic: string, id: number, claimant: string): Promise<boolean> {
+    return (await this.rows(CLUSTER.ackEgress, [id, claimant, topic])).length > 0;
   }
 
   async unclaimEgress(id: number, claimant: string): Promise<void> {

@@ -194,8 +194,8 @@ export class PostgresStore implements Store {
     return this.cluster.claimEgress(topic, claimant, leaseMs);
   }
 
-  ackEgress(id: number, claimant: string): Promise<boolean> {
-    return this.cluster.ackEgress(id, claimant);
+  ackEgress(topic: string, id: number, claimant: string): Promise<boolean> {
+    return this.cluster.ackEgress(topic, id, claimant);
   }
 
   unclaimEgress(id: number, claimant: string): Promise<void> {

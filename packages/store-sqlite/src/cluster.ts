@@ -46,7 +46,7 @@ export class SqliteCluster {
       )
       .raw(true);
     this.unclaimEgressStatement = db.prepare("UPDATE egress SET claimed_by = NULL, claimed_until = NULL WHERE id = ? AND claimed_by = ?");
-    this.ackEgressStatement = db.prepare("DELETE FROM egress WHERE id = ? AND claimed_by = ?");
+    this.ackEgressStatement = db.prepare("DELETE FROM egress WHERE id = ? AND claimed_by = ? AND topic = ?");
   }
 
   heartbeat(owner: string, leaseMs: number): ClusterView {
@@ -96,7 +96,7 @@ export class SqliteCluster {
     this.unclaimEgressStatement.run(id, claimant);
   }
 
-  ackEgress(id: number, claimant: string): boolean {
-    return this.ackEgressStatement.run(id, claimant).changes > 0;
+  ackEgress(topic: string, id: number, claimant: string): boolean {
+    return this.ackEgressStatement.run(id, claimant, topic).changes > 0;
   }
 }

@@ -295,8 +295,8 @@ export class SqliteStore implements Store {
     return (this.ready().s.fingerprintOf.get(key) as string | null | undefined) ?? undefined;
   }
 
-  async ackEgress(id: number, claimant: string): Promise<boolean> {
-    return this.ready().cluster.ackEgress(id, claimant);
+  async ackEgress(topic: string, id: number, claimant: string): Promise<boolean> {
+    return this.ready().cluster.ackEgress(topic, id, claimant);
   }
 
   async unclaimEgress(id: number, claimant: string): Promise<void> {

@@ -25,7 +25,7 @@ export class EgressOutbox {
     /** The worker's name: it prefixes the receipts of its claims. */
     private readonly claimant: string,
     /** Told of each record this outbox deleted (delivered), for the in-memory egress count. */
-    private readonly deleted: (count: number) => void = () => {},
+    private readonly deleted: (topic: string, count: number) => void = () => {},
   ) {}
 
   async take(topic: string): Promise<EgressDelivery | undefined> {
@@ -38,7 +38,7 @@ export class EgressOutbox {
         if (done) return;
         done = true;
         await this.store.deleteEgress([claimed.record.id]);
-        this.deleted(1);
+        this.deleted(topic, 1);
       },
       release: () => {
         if (done) return;
@@ -61,9 +61,9 @@ export class EgressOutbox {
     };
   }
 
-  async ack(id: number, receipt: string): Promise<boolean> {
-    const acked = await this.store.ackEgress(id, receipt);
-    if (acked) this.deleted(1);
+  async ack(topic: string, id: number, receipt: string): Promise<boolean> {
+    const acked = await this.store.ackEgress(topic, id, receipt);
+    if (acked) this.deleted(topic, 1);
     return acked;
   }
 }

@@ -51,17 +51,18 @@ export class Engine {
   static async create(context: EngineContext, ownership: Ownership): Promise<Engine> {
     await ownership.acquire();
     await context.stateSpecs.load();
-    const stats = await context.store.stats();
-    return new Engine(context, ownership, stats);
+    const [stats, egressByTopic] = await Promise.all([context.store.stats(), context.store.egressDepth()]);
+    return new Engine(context, ownership, stats, egressByTopic);
   }
 
   private constructor(
     private readonly context: EngineContext,
     private readonly ownership: Ownership,
     stats: StoreStats,
+    egressByTopic: ReadonlyMap<string, number>,
   ) {
     const backlog = stats.messages;
-    this.counts = new StoreCounts(stats);
+    this.counts = new StoreCounts(stats, egressByTopic);
     const { store, clock, logger, metrics, limits, bindings } = context;
     const fatal = (error: unknown) => context.fatal(this, error);
     const owned = () => ownership.owned;
@@ -299,10 +300,10 @@ export class Engine {
 
   /** Reads the store's counts again (cluster mode: other workers change them too). */
   private resyncCounts(): void {
-    this.context.store.stats().then(
-      (stats) => {
+    Promise.all([this.context.store.stats(), this.context.store.egressDepth()]).then(
+      ([stats, egressByTopic]) => {
         this.admission.backlogRead(stats.messages);
-        this.counts.refreshed(stats);
+        this.counts.refreshed(stats, egressByTopic);
       },
       () => {},
     );

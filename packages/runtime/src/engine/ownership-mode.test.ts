@@ -87,7 +87,7 @@ describe("ownership mode", () => {
       }
       expect(claimed?.receipt).toMatch(/^w-egress\./);
       expect(await r.claimEgress("done", 60_000)).toBeUndefined();
-      expect(await r.ackEgress(claimed?.record.id ?? -1, claimed?.receipt ?? "")).toBe(true);
+      expect(await r.ackEgress("done", claimed?.record.id ?? -1, claimed?.receipt ?? "")).toBe(true);
       expect((await r.storeStats()).egress).toBe(0);
       await r.stop();
     }

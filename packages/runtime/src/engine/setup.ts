@@ -20,7 +20,7 @@ export type RuntimeParts = Omit<EngineContext, "keyGroups" | "fatal"> & {
 };
 
 /** The options of a runtime with every default filled in; `egressDeleted` hears of each record the outbox deleted. */
-export function runtimeParts(options: RuntimeOptions, egressDeleted?: (count: number) => void): RuntimeParts {
+export function runtimeParts(options: RuntimeOptions, egressDeleted?: (topic: string, count: number) => void): RuntimeParts {
   const owner = options.owner ?? `worker-${randomUUID()}`;
   return {
     store: options.store,

@@ -11,7 +11,7 @@ export interface CommittedMessages {
 }
 
 /**
- * The store's counts (immediate messages, delayed messages, egress records, dead letters) kept
+ * The store's counts (immediate messages, delayed messages, egress records in all and by topic, dead letters) kept
  * in memory, so that reading them (`/metrics`, the stats history) runs no query: read once from
  * the store when the engine starts, then moved by each commit (messages stored and consumed,
  * egress records written, dead letters written and deleted) and by each egress delivery.
@@ -28,17 +28,25 @@ export class StoreCounts {
   private timers: number;
   private egress: number;
   private deadLetters: number;
+  /** Egress records waiting, by topic (`''`: the records of egresses with no topic, Kafka's). */
+  private readonly byTopic: Map<string, number>;
 
-  constructor(start: StoreStats) {
+  constructor(start: StoreStats, egressByTopic: ReadonlyMap<string, number>) {
     this.messages = start.messages;
     this.timers = start.timers;
     this.egress = start.egress;
     this.deadLetters = start.deadLetters;
+    this.byTopic = new Map(egressByTopic);
   }
 
   /** The counts now. */
   read(): StoreStats {
     return { messages: this.messages, timers: this.timers, egress: this.egress, deadLetters: this.deadLetters };
+  }
+
+  /** Egress records waiting, by topic (topics with none left out). */
+  egressByTopic(): ReadonlyMap<string, number> {
+    return this.byTopic;
   }
 
   /**
@@ -54,20 +62,30 @@ export class StoreCounts {
     const cancelled = batch.cancelTokens.length === 0 ? 0 : (result.cancelled ?? batch.cancelTokens.length);
     this.messages = Math.max(0, this.messages + messages.immediateAdded - messages.immediateConsumed);
     this.timers = Math.max(0, this.timers + messages.delayedAdded - messages.delayedConsumed - cancelled);
-    this.egress += batch.egress.length;
+    const egress = batch.egress;
+    this.egress += egress.length;
+    for (let i = 0; i < egress.length; i++) {
+      const topic = egress[i]!.topic;
+      this.byTopic.set(topic, (this.byTopic.get(topic) ?? 0) + 1);
+    }
     this.deadLetters = Math.max(0, this.deadLetters + dead);
   }
 
-  /** Egress records delivered and deleted. */
-  egressDelivered(count: number): void {
+  /** Egress records of `topic` delivered and deleted. */
+  egressDelivered(topic: string, count: number): void {
     this.egress = Math.max(0, this.egress - count);
+    const left = (this.byTopic.get(topic) ?? 0) - count;
+    if (left > 0) this.byTopic.set(topic, left);
+    else this.byTopic.delete(topic);
   }
 
   /** The counts as just read from the store (a cluster's periodic read). */
-  refreshed(stats: StoreStats): void {
+  refreshed(stats: StoreStats, egressByTopic: ReadonlyMap<string, number>): void {
     this.messages = stats.messages;
     this.timers = stats.timers;
     this.egress = stats.egress;
     this.deadLetters = stats.deadLetters;
+    this.byTopic.clear();
+    for (const [topic, count] of egressByTopic) this.byTopic.set(topic, count);
   }
 }

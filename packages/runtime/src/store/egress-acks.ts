@@ -1,8 +1,9 @@
 /** Acknowledging a claimed egress record: the claim/acknowledge path of pull consumers. */
 export interface EgressAcks {
   /**
-   * Deletes egress record `id` if `claimant` holds its last claim (`claimEgress`), lapsed or
-   * not, as long as no one claimed it since; true when it deleted the record.
+   * Deletes egress record `id` of `topic` if `claimant` holds its last claim (`claimEgress`),
+   * lapsed or not, as long as no one claimed it since; true when it deleted the record (false for
+   * a record of another topic).
    */
-  ackEgress(id: number, claimant: string): Promise<boolean>;
+  ackEgress(topic: string, id: number, claimant: string): Promise<boolean>;
 }

@@ -422,8 +422,8 @@ export class MemoryStore implements Store {
     return this.keys.get(key)?.fingerprint;
   }
 
-  async ackEgress(id: number, claimant: string): Promise<boolean> {
-    if (this.claims.get(id)?.claimant !== claimant || !this.egress.has(id)) return false;
+  async ackEgress(topic: string, id: number, claimant: string): Promise<boolean> {
+    if (this.claims.get(id)?.claimant !== claimant || this.egress.get(id)?.topic !== topic) return false;
     this.egress.delete(id);
     this.claims.delete(id);
     return true;

@@ -56,6 +56,8 @@ describe("the startup line about memory", () => {
     expect(oldSpaceLimitMiB({ env: {}, execArgv: ["--cpu-prof"] })).toBeUndefined();
     const line = memoryLine(64 * MiB, { env: {}, execArgv: ["--max-old-space-size=288"] });
     expect(line).toMatch(/^memory: old-space limit 288MiB \(V8 heap limit \d+MiB with the young generation\), instance cache 64MiB$/);
-    expect(memoryLine(64 * MiB, { env: {}, execArgv: [] })).toMatch(/^memory: V8 heap limit \d+MiB \(V8's default: no --max-old-space-size\)/);
+    expect(memoryLine(64 * MiB, { env: {}, execArgv: [] })).toMatch(
+      /^memory: V8 heap limit \d+MiB \(V8's default: no --max-old-space-size\)/,
+    );
   });
 });

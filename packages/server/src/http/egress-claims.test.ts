@@ -35,7 +35,7 @@ beforeEach(async () => {
   const observed: EgressRuntime = {
     egresses: () => runtime.egresses(),
     claimEgress: (topic, visibilityMs) => runtime.claimEgress(topic, visibilityMs),
-    ackEgress: (id, receipt) => runtime.ackEgress(id, receipt),
+    ackEgress: (topic, id, receipt) => runtime.ackEgress(topic, id, receipt),
     async takeEgress(topic): Promise<EgressDelivery | undefined> {
       const delivery = await runtime.takeEgress(topic);
       if (delivery === undefined) return undefined;

@@ -70,7 +70,7 @@ export function egressApp(runtime: EgressRuntime, options: EgressOptions = {}): 
     if (recordId === undefined)
       throw new HttpError(400, "STATEFUN_BAD_REQUEST", `invalid record id ${JSON.stringify(id)}: give the Statefun-Record-Id of a claim`);
     const receipt = receiptOf(request);
-    if (!(await runtime.ackEgress(recordId, receipt))) {
+    if (!(await runtime.ackEgress(topic, recordId, receipt))) {
       throw new HttpError(
         404,
         "STATEFUN_NOT_FOUND",

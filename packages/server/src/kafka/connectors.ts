@@ -76,7 +76,7 @@ export class KafkaConnectors {
         outbox: {
           ordered: (after, limit, floor) => store.orderedEgress(after, limit, floor),
           order: () => store.egressOrder(),
-          delete: (ids) => runtime.deleteEgress(ids),
+          delete: (ids) => runtime.deleteEgress(ids, ""),
           identity: () => outboxIdentity(runtime),
         },
         logger,

@@ -14,7 +14,7 @@ function runtime() {
       storeReads++;
       return { messages: 5, timers: 0, egress: 1, deadLetters: 2 };
     },
-    egressDepth: async () => new Map([["greetings", 1]]),
+    egressByTopic: () => new Map([["greetings", 1]]),
   };
 }
 

@@ -66,8 +66,8 @@ export interface StatsRuntime {
   storeStats(): Promise<StoreStats>;
   /** The store's counts kept in memory (`Runtime.storeCounts`): when given, read on each sample instead of `storeStats`. */
   storeCounts?(): StoreStats | undefined;
-  /** Egress records waiting per topic (read with the store's counts). */
-  egressDepth?(): Promise<Map<string, number>>;
+  /** Egress records waiting per topic, kept in memory (`Runtime.egressByTopic`): read on each sample. */
+  egressByTopic?(): ReadonlyMap<string, number> | undefined;
 }
 
 export interface StatsHistoryOptions {
@@ -76,8 +76,8 @@ export interface StatsHistoryOptions {
   /** Samples kept (default 900: 15 minutes at 1 s). */
   readonly capacity?: number;
   /**
-   * How often the store is read (default 5 s): the counts (when the runtime keeps none in memory)
-   * and the egress records per topic. They are COUNT queries, never run per scrape or per page view.
+   * How often the store is read (default 5 s) when the runtime keeps no counts in memory (not
+   * started yet): COUNT queries, never run per scrape or per page view.
    */
   readonly storeEveryMs?: number;
 }
@@ -87,8 +87,8 @@ const ZERO: FunctionGauge = { queued: 0, busy: 0, retrying: 0 };
 /**
  * A short in-memory history of the worker's metrics (default 15 minutes at 1 s), so charts have
  * data from the moment a page opens. Samples are deltas of the recorder's totals; the store's
- * counts are the runtime's in-memory ones (`Runtime.storeCounts`, no query), the egress records
- * per topic are read in the background every few seconds and cached (`/metrics` reads both).
+ * counts and the egress records per topic are the runtime's in-memory ones (`Runtime.storeCounts`,
+ * `Runtime.egressByTopic`: no query); `/metrics` reads both.
  */
 export class StatsHistory {
   readonly intervalMs: number;
@@ -101,7 +101,6 @@ export class StatsHistory {
   private store: StoreStats | undefined;
   private storeReadAt = 0;
   private storeReading = false;
-  private topics: Readonly<Record<string, number>> = {};
 
   constructor(
     private readonly recorder: StatsRecorder,
@@ -126,9 +125,11 @@ export class StatsHistory {
     this.timer = undefined;
   }
 
-  /** Egress records waiting per topic, as last read. */
+  /** Egress records waiting per topic, by topic name. */
   egressDepth(): Readonly<Record<string, number>> {
-    return this.topics;
+    const topics = this.runtime.egressByTopic?.();
+    if (topics === undefined) return {};
+    return Object.fromEntries([...topics].sort(([a], [b]) => (a < b ? -1 : 1)));
   }
 
   /** The store's counts: the runtime's in-memory ones, else as last read (undefined until the first read answered). */
@@ -209,7 +210,7 @@ export class StatsHistory {
       timers: store?.timers ?? null,
       egressDepth: store?.egress ?? null,
       deadLettersStored: store?.deadLetters ?? null,
-      egressByTopic: this.topics,
+      egressByTopic: this.egressDepth(),
       functions,
     };
     this.last = { ...totals };
@@ -223,12 +224,15 @@ export class StatsHistory {
     if (this.storeReading) return;
     this.storeReading = true;
     this.storeReadAt = Date.now();
-    const counts = this.runtime.storeCounts === undefined ? this.runtime.storeStats() : undefined;
-    Promise.all([counts, this.runtime.egressDepth?.()])
+    if (this.runtime.storeCounts?.() !== undefined) {
+      this.storeReading = false;
+      return;
+    }
+    this.runtime
+      .storeStats()
       .then(
-        ([stats, topics]) => {
-          if (stats !== undefined) this.store = stats;
-          if (topics !== undefined) this.topics = Object.fromEntries([...topics].sort(([a], [b]) => (a < b ? -1 : 1)));
+        (stats) => {
+          this.store = stats;
         },
         () => {},
       )
