@@ -19,6 +19,8 @@ const RUNS = {
   "chain-thread": ["chain", "--thread"],
   // A million live instances: peak RSS against the address cache's budget (default 256 MiB).
   "chain-million": ["chain", "--ids", "1000000", "--all-live", "--memory", String(512 * 2 ** 20)],
+  // RSS while 10 million messages wait in the store and drain, under the default memory budget.
+  backlog: ["backlog"],
   "request-reply": ["request-reply"],
   "remote-chain": ["remote-chain"],
   "remote-chain-python": ["remote-chain", "--python"],

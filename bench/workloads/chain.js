@@ -8,13 +8,12 @@
 // `chain-million` row: a million live instances). --memory BYTES: run as `statefun run --memory`
 // does (the default 512 MiB of `statefun run` for `chain-million`): node started again with the
 // heap limit of that budget, and the cache's budget from it unless --cache-memory is given.
-import { spawn } from "node:child_process";
 import { getHeapStatistics } from "node:v8";
 import { Runtime } from "../../packages/runtime/dist/index.js";
 import { statefunModule, Types } from "../../packages/sdk/dist/index.js";
 import { memoryPlan } from "../../packages/server/dist/cli/memory.js";
 import { SqliteStore, ThreadedSqliteStore } from "../../packages/store-sqlite/dist/index.js";
-import { arg, mainThreadCpuMicros, peakRssMiB, percentile, recorder, report, sleep, tempDir } from "./common.js";
+import { arg, mainThreadCpuMicros, peakRssMiB, percentile, recorder, report, sleep, tempDir, underMemoryBudget } from "./common.js";
 import { chainCounter } from "./counter.js";
 
 const ids = arg("ids", 10_000);
@@ -26,17 +25,7 @@ const cluster = process.argv.includes("--cluster");
 // --thread: the store's SQLite work on a worker thread (ThreadedSqliteStore).
 const threaded = process.argv.includes("--thread");
 const memory = arg("memory", undefined);
-if (memory !== undefined && process.env.STATEFUN_HEAP_LIMIT_SET === undefined) {
-  const heap = `--max-old-space-size=${memoryPlan(memory).heapMiB}`;
-  const child = spawn(process.execPath, [...process.execArgv, heap, ...process.argv.slice(1)], {
-    stdio: "inherit",
-    env: { ...process.env, STATEFUN_HEAP_LIMIT_SET: "bench" },
-  });
-  // A stopped bench (a timeout's SIGTERM, a Ctrl-C) stops the run too.
-  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
-  const code = await new Promise((resolve) => child.on("exit", (status) => resolve(status ?? 1)));
-  process.exit(code);
-}
+await underMemoryBudget(memory, memory === undefined ? undefined : memoryPlan(memory).heapMiB);
 const cacheBytes = arg("cache-memory", memory === undefined ? undefined : memoryPlan(memory).cacheBytes);
 const allLive = process.argv.includes("--all-live");
 

@@ -1,5 +1,6 @@
 // Shared helpers of the benchmark workloads: a metrics sink that records what the engine
 // reports, percentiles, and the JSON line each workload prints for bench/run.js.
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,6 +43,23 @@ export function tempDir(name) {
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs this workload as `statefun run --memory BYTES` runs a worker: node started again with the
+ * heap limit of that budget (`memoryPlan`), this process waiting for it and exiting with its code.
+ * Returns only in the process that is to run the workload (the child, or when `memory` is undefined).
+ */
+export async function underMemoryBudget(memory, heapMiB) {
+  if (memory === undefined || process.env.STATEFUN_HEAP_LIMIT_SET !== undefined) return;
+  const child = spawn(process.execPath, [...process.execArgv, `--max-old-space-size=${heapMiB}`, ...process.argv.slice(1)], {
+    stdio: "inherit",
+    env: { ...process.env, STATEFUN_HEAP_LIMIT_SET: "bench" },
+  });
+  // A stopped bench (a timeout's SIGTERM, a Ctrl-C) stops the run too.
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+  const code = await new Promise((resolve) => child.on("exit", (status) => resolve(status ?? 1)));
+  process.exit(code);
+}
 
 /** Peak resident set size of this process, in MiB. */
 export const peakRssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
