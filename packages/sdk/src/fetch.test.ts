@@ -33,8 +33,11 @@ describe("fetch host", () => {
     expect(response.headers.get("statefun-error-code")).toBe("STATEFUN_FUNCTION_FAILED");
     expect(await response.text()).toMatch(/^example\/counter\/a .* failed: boom: the handler failed$/);
     expect(onError).toHaveBeenCalledOnce();
+  });
+
+  it("answers 422 to bytes that no retry can mend (not a ToFunction request)", async () => {
     const garbage = await handle(post(Uint8Array.of(0xff, 0xff)));
-    expect([garbage.status, garbage.headers.get("statefun-error-code")]).toEqual([500, "STATEFUN_BAD_MESSAGE"]);
+    expect([garbage.status, garbage.headers.get("statefun-error-code")]).toEqual([422, "STATEFUN_BAD_MESSAGE"]);
   });
 
   it("answers 405 to anything but POST", async () => {

@@ -48,6 +48,17 @@ describe("node host on a real loopback server", () => {
     expect(await response.text()).toContain("no function example/nope is served here");
   });
 
+  it("answers 422 with the reason for a message the function can never take (a type it does not accept, bytes that do not decode)", async () => {
+    for (const argument of [typed(Types.bool, true), { typename: Types.int.typename, value: new Uint8Array([0xff]) }]) {
+      const response = await fetch(`${server.url}example/counter`, { method: "POST", body: batch(argument) });
+      expect(response.status).toBe(422);
+      expect(response.headers.get("statefun-error-code")).toBe("STATEFUN_BAD_MESSAGE");
+      expect(await response.text()).toMatch(
+        /example\/counter (does not accept messages of type io\.statefun\.types\/bool|rejects a io\.statefun\.types\/int message)/,
+      );
+    }
+  });
+
   it("answers 405 to anything but POST", async () => {
     const response = await fetch(`${server.url}example/counter`);
     expect([response.status, response.headers.get("allow")]).toEqual([405, "POST"]);

@@ -15,10 +15,10 @@ import { incompleteContext, missingStates } from "./handshake.js";
 
 /**
  * StateFun's request-reply protocol, host-agnostic: takes the bytes of a `ToFunction`
- * request, returns the bytes of the `FromFunction` response. Rejects (the host answers
- * 500, and the runtime retries or dead-letters) on bad bytes, a message the function does
- * not accept, or a handler that throws; on an unknown function (the host answers 404, and
- * the runtime dead-letters at once).
+ * request, returns the bytes of the `FromFunction` response. Rejects on bad bytes or a
+ * handler that throws (the host answers 500, and the runtime retries or dead-letters), on a
+ * message the function does not accept or whose bytes do not decode (422), and on an unknown
+ * function (404): for those two the runtime dead-letters at once.
  *
  * @example
  * const handle: RequestHandler = requestHandler(counter, greeter);

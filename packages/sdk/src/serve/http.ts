@@ -43,10 +43,15 @@ export interface PlainAnswer {
   readonly body: string;
 }
 
+/** Errors that no retry can mend, by code: the status that tells the runtime to dead-letter at once. */
+const FINAL_STATUS: Partial<Record<string, number>> = { STATEFUN_UNKNOWN_TYPE: 404, STATEFUN_BAD_MESSAGE: 422 };
+
 /**
  * The answer for a failed batch, as the official SDKs give: the error text as body, and its
  * code in `Statefun-Error-Code` when it is a `StatefunError`. 404 for a function type not
- * served here (retrying cannot help: the runtime dead-letters at once), else 500.
+ * served here, 422 for a message the function can never take (`STATEFUN_BAD_MESSAGE`: a type it
+ * does not accept, bytes that do not decode): retrying cannot help, so the runtime dead-letters
+ * at once. Else 500 (retried).
  *
  * @example
  * const { status, headers, body } = failure(new Error("boom")); // 500, text/plain, "boom"
@@ -54,7 +59,7 @@ export interface PlainAnswer {
 export function failure(error: unknown): PlainAnswer {
   const headers: Record<string, string> = { "content-type": "text/plain; charset=utf-8" };
   if (StatefunError.is(error)) headers["statefun-error-code"] = error.code;
-  const status = StatefunError.is(error) && error.code === "STATEFUN_UNKNOWN_TYPE" ? 404 : 500;
+  const status = StatefunError.is(error) ? (FINAL_STATUS[error.code] ?? 500) : 500;
   return { status, headers, body: errorText(error) };
 }
 
