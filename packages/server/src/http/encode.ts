@@ -41,16 +41,32 @@ export function typedValueFromJson(json: unknown, where: string): TypedValue {
     const expected = builtinJsType[typename.slice(typename.indexOf("/") + 1)] ?? "string";
     const ok =
       expected === "long" ? typeof value === "number" || (typeof value === "string" && /^-?\d+$/.test(value)) : typeof value === expected;
-    if (!ok) throw new HttpError(400, "STATEFUN_BAD_REQUEST", `${where}: ${JSON.stringify(value)} is not a ${typename}`);
+    if (!ok) throw new HttpError(400, "STATEFUN_BAD_REQUEST", `${where}: ${jsonText(value, where)} is not a ${typename}`);
     try {
       return { typename, value: builtin.serialize(typename.endsWith("/long") ? BigInt(value as string | number) : value) };
     } catch (error) {
       throw new HttpError(
         400,
         "STATEFUN_BAD_REQUEST",
-        `${where}: ${JSON.stringify(value)} is not a ${typename}: ${(error as Error).message}`,
+        `${where}: ${jsonText(value, where)} is not a ${typename}: ${(error as Error).message}`,
       );
     }
   }
-  return { typename, value: new TextEncoder().encode(JSON.stringify(value)) };
+  return { typename, value: new TextEncoder().encode(jsonText(value, where)) };
+}
+
+/**
+ * `JSON.stringify` of a value parsed from a request body, or a 400 naming it: a value nested
+ * too deep (a 200 KB body of `[` reaches 100,000 levels) overflows the stack when written back.
+ */
+function jsonText(value: unknown, where: string): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    throw new HttpError(
+      400,
+      "STATEFUN_BAD_REQUEST",
+      `${where}: "value" is nested too deeply to write as JSON (${(error as Error).message}); send deep values as {"encoding":"base64"}`,
+    );
+  }
 }
