@@ -88,8 +88,9 @@ export function jsonType<T, const N extends string = string>(typename: N, option
     serialize: (value) => utf8Encoder.encode(JSON.stringify(value)),
     deserialize: (bytes) => {
       let parsed: unknown;
+      const text = utf8Decoder.decode(bytes);
       try {
-        parsed = JSON.parse(utf8Decoder.decode(bytes));
+        parsed = JSON.parse(text);
       } catch (cause) {
         throw new StatefunError("STATEFUN_BAD_MESSAGE", `invalid JSON for ${typename}: ${errorText(cause)}`, { cause });
       }
@@ -98,7 +99,8 @@ export function jsonType<T, const N extends string = string>(typename: N, option
         if (!schema(parsed)) {
           throw new StatefunError(
             "STATEFUN_BAD_MESSAGE",
-            `JSON does not match the schema of ${typename}: ${truncate(JSON.stringify(parsed))}`,
+            // What was sent, not `JSON.stringify(parsed)`: that overflows the stack on deeply nested input.
+            `JSON does not match the schema of ${typename}: ${truncate(text)}`,
           );
         }
         return parsed;
