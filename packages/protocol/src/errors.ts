@@ -29,12 +29,15 @@ export type ErrorCode =
 export class StatefunError extends Error {
   readonly code: ErrorCode;
   readonly terminal: boolean;
+  /** How many attempts the failure took, when it retried by itself (a remote function's HTTP requests within its call budget). */
+  readonly attempts: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; terminal?: boolean } = {}) {
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; terminal?: boolean; attempts?: number } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "StatefunError";
     this.code = code;
     this.terminal = options.terminal ?? true;
+    this.attempts = options.attempts;
     Object.defineProperty(this, brand, { value: true });
   }
 

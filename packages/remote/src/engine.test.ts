@@ -102,6 +102,9 @@ describe("remote functions in a runtime", () => {
     expect(letter!.error).toMatch(
       /^rejected: bad\/fn at http:\/\/127\.0\.0\.1:\d+\/statefun: failed \d+ attempts over \d\.\ds, last: HTTP 500: Traceback: boom$/,
     );
+    // The dead letter counts the requests its message was sent in, as its reason says.
+    expect(String(letter!.attempts)).toBe(/failed (\d+) attempts/.exec(letter!.error)![1]);
+    expect(letter!.attempts).toBeGreaterThan(1);
     expect(failing.batches.length).toBeGreaterThan(2);
   });
 });

@@ -71,6 +71,7 @@ export async function withRetries(
       throw new StatefunError(
         "STATEFUN_FUNCTION_FAILED",
         `${where}: failed ${n} attempt${n === 1 ? "" : "s"} over ${seconds}s, last: ${last}`,
+        { attempts: n },
       );
     }
     onRetry(n, last);

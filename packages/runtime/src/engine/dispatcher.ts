@@ -331,7 +331,9 @@ export class Dispatcher {
       this.deps.metrics.count("dead_letters", batch.length, mb.functionType);
       const now = this.deps.clock.now();
       const reason = `${terminal ? "rejected" : `failed ${mb.attempts} times`}: ${errorText(error)}`;
-      const letters = batch.map((message) => ({ message, error: reason, attempts: mb.attempts, failedAt: now }));
+      // An invocation that retried by itself (a remote function's requests) counts each of its tries.
+      const attempts = mb.attempts - 1 + ((StatefunError.is(error) ? error.attempts : undefined) ?? 1);
+      const letters = batch.map((message) => ({ message, error: reason, attempts, failedAt: now }));
       this.consume(
         mb,
         batch.length,
