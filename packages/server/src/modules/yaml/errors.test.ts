@@ -139,6 +139,11 @@ describe("module YAML errors name the file, the document, its kind and the field
     expect(await failure(`${bomb.join("\n")}\n`)).toMatch(/^module\.yaml, line 1, column 1: invalid YAML: Excessive alias count/);
   });
 
+  it("a document nested too deeply for the parser says so, not that the stack overflowed", async () => {
+    const deep = `kind: ${V2}\nspec: ${"[".repeat(100_000)}${"]".repeat(100_000)}\n`;
+    expect(await failure(deep)).toMatch(/^module\.yaml, line 2, column \d+: invalid YAML: nested too deeply \(collections inside collections/);
+  });
+
   it("an empty file, and older layouts", async () => {
     expect(await failure("# nothing here\n")).toBe(
       'module.yaml: no documents: expected kind/spec documents such as "kind: io.statefun.endpoints.v2/http"',
