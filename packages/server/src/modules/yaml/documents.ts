@@ -43,5 +43,7 @@ export function readDocuments(text: string, source: string): YamlDocument[] {
 function firstLine(message: string): string {
   const line = message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
   // The parser recursed out of stack: say what in the file did it.
-  return line.startsWith("Maximum call stack size exceeded") ? "nested too deeply (collections inside collections, thousands of levels)" : line;
+  return line.startsWith("Maximum call stack size exceeded")
+    ? "nested too deeply (collections inside collections, thousands of levels)"
+    : line;
 }

@@ -141,7 +141,9 @@ describe("module YAML errors name the file, the document, its kind and the field
 
   it("a document nested too deeply for the parser says so, not that the stack overflowed", async () => {
     const deep = `kind: ${V2}\nspec: ${"[".repeat(100_000)}${"]".repeat(100_000)}\n`;
-    expect(await failure(deep)).toMatch(/^module\.yaml, line 2, column \d+: invalid YAML: nested too deeply \(collections inside collections/);
+    expect(await failure(deep)).toMatch(
+      /^module\.yaml, line 2, column \d+: invalid YAML: nested too deeply \(collections inside collections/,
+    );
   });
 
   it("an empty file, and older layouts", async () => {
