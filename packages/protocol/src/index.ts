@@ -31,3 +31,5 @@ export {
 export type { TypedValue } from "./typed-value.js";
 export type { TypeName } from "./typename.js";
 export { formatTypeName, parseTypeName } from "./typename.js";
+export type { WireDelayed, WireEgress, WireInvocation, WireInvocationResponse, WireMutation, WireState } from "./wire-encode.js";
+export { encodeInvocationBatch, encodeInvocationResponse } from "./wire-encode.js";

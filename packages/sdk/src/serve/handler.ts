@@ -65,7 +65,7 @@ export function requestHandler(...servables: Servable[]): RequestHandler {
       argument: fromWireValue(invocation.argument) ?? { typename: invocation.argument?.typename ?? "", value: EMPTY },
     }));
     const effects = await runBatch(fn, target, state, invocations);
-    return encodeFromFunction(invocationResult(fn, effects));
+    return invocationResult(fn, effects);
   };
 }
 
