@@ -1,4 +1,4 @@
-import { type reqreply, StatefunError } from "@statefun-ts/protocol";
+import { type FromFunctionFields, StatefunError } from "@statefun-ts/protocol";
 import { type Binding, type InvokeRequest, type Logger, type MetricsSink, type RemoteStateSpecs, silentLogger } from "@statefun-ts/runtime";
 import type { Effects } from "@statefun-ts/sdk/internal";
 import type { Abort } from "./abort.js";
@@ -82,7 +82,7 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
     for (let round = 1; ; round++) {
       const specs = deps.specs.get(functionType);
       const body = encodeRequest(request, specs);
-      let decoded: reqreply.FromFunction | undefined;
+      let decoded: FromFunctionFields | undefined;
       await withRetries(
         where,
         o.callMs,
