@@ -120,6 +120,9 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
     instanceTtlMs: o.instanceTtlMs,
     invoker: {
       maxBatch: o.maxBatch,
+      // No more requests at once than connections: the addresses past it wait in the runtime and
+      // batch what arrives meanwhile, instead of queueing small batches for a connection.
+      maxInFlight: o.poolSize,
       invoke(request) {
         if (closed) throw closedError();
         const pending = run(request);

@@ -1,5 +1,5 @@
 import { type Address, type Effects, errorText, functionTypeOf, StatefunError, type TypedValue } from "@statefun-ts/protocol";
-import type { Binding, InvokeRequest } from "../binding.js";
+import type { Binding, InvokeRequest, Invoker } from "../binding.js";
 import type { Clock } from "../clock.js";
 import { undeclaredEgress } from "../egress-declared.js";
 import type { FunctionBindings } from "../function-bindings.js";
@@ -16,6 +16,7 @@ import type { EarlyIngress } from "./early-ingress.js";
 import { effectsToUnit } from "./effects-unit.js";
 import { functionGauges } from "./function-gauges.js";
 import { startOver } from "./instance-ttl.js";
+import { InvokerGates } from "./invoker-gates.js";
 import { Mailbox } from "./mailbox.js";
 import { beforeEdit, isStateEdit, stateEditEffects } from "./state-edit.js";
 
@@ -53,6 +54,8 @@ export interface DispatcherOptions {
 export class Dispatcher {
   private readonly mailboxes = new AddressMap<Mailbox>();
   private readonly ready = new Deque<Mailbox>();
+  /** Mailboxes waiting for a slot of an invoker that bounds its invocations (they stay `ready`). */
+  private readonly gates = new InvokerGates<Mailbox>();
   private inFlight = 0;
   private bufferedCount = 0;
   private stopping = false;
@@ -201,15 +204,33 @@ export class Dispatcher {
       mb.ready = false;
       // A key group being given up runs nothing new; a dropped mailbox never runs again.
       if (mb.dropped || !active(mb.keyGroup)) continue;
+      const gated = this.gatedInvoker(mb);
+      if (gated !== undefined && !this.gates.enter(gated, mb)) {
+        mb.ready = true; // waits in its invoker's gate, its messages still in its mailbox
+        continue;
+      }
       mb.busy = true;
       this.inFlight++;
       const pending = this.invoke(mb);
-      if (pending === undefined) this.finished();
-      else void pending.finally(() => this.finished());
+      if (pending === undefined) this.finished(gated);
+      else void pending.finally(() => this.finished(gated));
     }
   }
 
-  private finished(): void {
+  /** Puts a mailbox released by a gate back in the ready queue (it is still marked `ready`). */
+  private readonly requeue = (mb: Mailbox): void => {
+    this.ready.push(mb);
+  };
+
+  /** The invoker of the binding that `invoke` will use, when it bounds its invocations at once. */
+  private gatedInvoker(mb: Mailbox): Invoker | undefined {
+    if (this.deps.parking?.draining(mb.functionType)) return undefined;
+    const invoker = this.deps.bindings.binding(mb.functionType)?.invoker;
+    return invoker?.maxInFlight === undefined ? undefined : invoker;
+  }
+
+  private finished(gated?: Invoker): void {
+    if (gated !== undefined) this.gates.leave(gated, this.requeue);
     this.inFlight--;
     if (this.stopping && this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
     // Started from here, the loop above runs whatever became ready meanwhile.
