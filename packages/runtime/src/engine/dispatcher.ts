@@ -204,14 +204,15 @@ export class Dispatcher {
       mb.ready = false;
       // A key group being given up runs nothing new; a dropped mailbox never runs again.
       if (mb.dropped || !active(mb.keyGroup)) continue;
-      const gated = this.gatedInvoker(mb);
+      const binding = this.bindingOf(mb);
+      const gated = binding?.invoker.maxInFlight === undefined ? undefined : binding.invoker;
       if (gated !== undefined && !this.gates.enter(gated, mb)) {
         mb.ready = true; // waits in its invoker's gate, its messages still in its mailbox
         continue;
       }
       mb.busy = true;
       this.inFlight++;
-      const pending = this.invoke(mb);
+      const pending = this.invoke(mb, binding);
       if (pending === undefined) this.finished(gated);
       else void pending.finally(() => this.finished(gated));
     }
@@ -222,11 +223,9 @@ export class Dispatcher {
     this.ready.push(mb);
   };
 
-  /** The invoker of the binding that `invoke` will use, when it bounds its invocations at once. */
-  private gatedInvoker(mb: Mailbox): Invoker | undefined {
-    if (this.deps.parking?.draining(mb.functionType)) return undefined;
-    const invoker = this.deps.bindings.binding(mb.functionType)?.invoker;
-    return invoker?.maxInFlight === undefined ? undefined : invoker;
+  /** The binding a mailbox's next invocation runs with; none while its type is parked or draining its parked messages. */
+  private bindingOf(mb: Mailbox): Binding | undefined {
+    return this.deps.parking?.draining(mb.functionType) ? undefined : this.deps.bindings.binding(mb.functionType);
   }
 
   private finished(gated?: Invoker): void {
@@ -247,8 +246,7 @@ export class Dispatcher {
    * Runs the next messages of a mailbox (one for an embedded function, up to the binding's batch
    * size for a remote one): synchronously when it can (state cached, handler synchronous).
    */
-  private invoke(mb: Mailbox): Promise<void> | undefined {
-    const binding = this.deps.parking?.draining(mb.functionType) ? undefined : this.deps.bindings.binding(mb.functionType);
+  private invoke(mb: Mailbox, binding = this.bindingOf(mb)): Promise<void> | undefined {
     if (binding === undefined) {
       this.park(mb);
       return undefined;
