@@ -120,9 +120,12 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
     instanceTtlMs: o.instanceTtlMs,
     invoker: {
       maxBatch: o.maxBatch,
-      // No more requests at once than connections: the addresses past it wait in the runtime and
-      // batch what arrives meanwhile, instead of queueing small batches for a connection.
-      maxInFlight: o.poolSize,
+      // No more requests at once than connections (poolSize per origin it calls): the addresses
+      // past it wait in the runtime and batch what arrives meanwhile, instead of queueing small
+      // batches for a connection.
+      get maxInFlight() {
+        return o.poolSize * Math.max(1, client.origins);
+      },
       invoke(request) {
         if (closed) throw closedError();
         const pending = run(request);

@@ -37,6 +37,11 @@ export class HttpClient {
     });
   }
 
+  /** How many origins (or socket files) it has a pool for. */
+  get origins(): number {
+    return this.pools.size;
+  }
+
   /** Closes every pool once its requests are done. */
   async close(): Promise<void> {
     this.closed = true;
