@@ -88,6 +88,8 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
         o.callMs,
         (abort) => timed(deps.metrics, functionType, () => post(target, body, abort)),
         (attempt, failure) => {
+          // Backing off, the call holds no connection: another address may take its slot.
+          if (attempt === 1) request.releaseSlot?.();
           deps.metrics?.count("invocation_failures", 1, functionType);
           logger.debug({ function: functionType, address: request.address, attempt, failure }, "remote call failed, retrying");
         },

@@ -193,4 +193,22 @@ describe("a remote binding's requests in flight", () => {
     expect(endpoint.batches.map((b) => `${b.target!.id}:${b.invocations.length}`)).toEqual(["a:1", "b:1", "c:3"]);
     expect(most).toBe(2);
   });
+
+  it("a call backing off between attempts gives its slot to another address", async () => {
+    const endpoint = await fakeEndpoint((batch) => (batch.target!.id === "x" ? { status: 503, body: "busy" } : result()));
+    cleanup.push(endpoint);
+    runtime = new Runtime({ store: new MemoryStore() });
+    const binding = remoteBinding(
+      { functions: "py/*", urlPathTemplate: endpoint.url, poolSize: 1, timeouts: { callMs: 600_000 } },
+      { specs: runtime.stateSpecs },
+    );
+    cleanup.push(binding);
+    runtime.bind(binding);
+    await runtime.start();
+    await runtime.ingest({ target: address("py/counter", "x"), argument: str("1") });
+    await until(() => endpoint.batches.length >= 1, "x's first attempt");
+    await runtime.ingest({ target: address("py/counter", "y"), argument: str("1") });
+    await until(() => endpoint.batches.some((b) => b.target!.id === "y"), "y's request while x retries");
+    await binding.close({ abort: true });
+  });
 });

@@ -21,6 +21,12 @@ export interface InvokeRequest {
    */
   entries(prefix: string): [string, TypedValue][];
   readonly now: number;
+  /**
+   * Stops counting this invocation against its invoker's `maxInFlight` until it ends (a remote
+   * call backing off between attempts holds no connection): an address waiting for a slot may
+   * start. Optional for callers that build requests themselves.
+   */
+  releaseSlot?(): void;
 }
 
 /**

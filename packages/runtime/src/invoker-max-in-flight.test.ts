@@ -9,7 +9,7 @@ const none = (): Effects => ({ messages: [], delayed: [], egress: [], state: new
 
 /** A binding of test/f whose invocations run until the test finishes them, at most `maxInFlight` at once. */
 function heldBinding(maxInFlight: number) {
-  const calls: { id: string; size: number; finish: () => void }[] = [];
+  const calls: { id: string; size: number; finish: () => void; request: InvokeRequest }[] = [];
   let running = 0;
   let most = 0;
   const binding: Binding = {
@@ -26,6 +26,7 @@ function heldBinding(maxInFlight: number) {
           calls.push({
             id: request.address.id,
             size: request.messages.length,
+            request,
             finish: () => {
               running--;
               resolve(none());
@@ -83,5 +84,26 @@ describe("an invoker's maxInFlight", () => {
     expect(replacement.calls.map((c) => c.id).sort()).toEqual(["b", "c"]);
     expect(old.calls).toHaveLength(1);
     for (const c of replacement.calls) c.finish();
+  });
+
+  it("an invocation that releases its slot (a remote call backing off) lets a waiting address start, and frees nothing more when it ends", async () => {
+    const held = heldBinding(1);
+    runtime = new Runtime({ store: new MemoryStore() });
+    runtime.bind(held.binding);
+    await runtime.start();
+    for (const id of ["a", "b", "c"]) await runtime.ingest({ target: at(id), argument: str("1") });
+    await until(() => held.calls.length === 1, "a to start");
+    held.calls[0]!.request.releaseSlot?.();
+    held.calls[0]!.request.releaseSlot?.(); // a second release frees nothing more
+    await until(() => held.calls.length === 2, "b to take the slot a released");
+    held.calls[0]!.finish(); // a ends: its slot was released already, so c still waits for b's
+    await runtime.ingest({ target: at("a"), argument: str("2") });
+    expect(held.calls.map((c) => c.id)).toEqual(["a", "b"]);
+    held.calls[1]!.finish();
+    await until(() => held.calls.length === 3, "c to take b's slot");
+    expect(held.calls[2]!.id).toBe("c");
+    held.calls[2]!.finish();
+    await until(() => held.calls.length === 4, "a's second message");
+    held.calls[3]!.finish();
   });
 });

@@ -1,5 +1,5 @@
 import { type Address, type Effects, errorText, functionTypeOf, StatefunError, type TypedValue } from "@statefun-ts/protocol";
-import type { Binding, InvokeRequest, Invoker } from "../binding.js";
+import type { Binding, InvokeRequest } from "../binding.js";
 import type { Clock } from "../clock.js";
 import { undeclaredEgress } from "../egress-declared.js";
 import type { FunctionBindings } from "../function-bindings.js";
@@ -16,7 +16,7 @@ import type { EarlyIngress } from "./early-ingress.js";
 import { effectsToUnit } from "./effects-unit.js";
 import { functionGauges } from "./function-gauges.js";
 import { startOver } from "./instance-ttl.js";
-import { InvokerGates } from "./invoker-gates.js";
+import { GateSlot, InvokerGates } from "./invoker-gates.js";
 import { Mailbox } from "./mailbox.js";
 import { beforeEdit, isStateEdit, stateEditEffects } from "./state-edit.js";
 
@@ -205,22 +205,26 @@ export class Dispatcher {
       // A key group being given up runs nothing new; a dropped mailbox never runs again.
       if (mb.dropped || !active(mb.keyGroup)) continue;
       const binding = this.bindingOf(mb);
-      const gated = binding?.invoker.maxInFlight === undefined ? undefined : binding.invoker;
-      if (gated !== undefined && !this.gates.enter(gated, mb)) {
-        mb.ready = true; // waits in its invoker's gate, its messages still in its mailbox
-        continue;
+      let slot: GateSlot<Mailbox> | undefined;
+      if (binding?.invoker.maxInFlight !== undefined) {
+        if (!this.gates.enter(binding.invoker, mb)) {
+          mb.ready = true; // waits in its invoker's gate, its messages still in its mailbox
+          continue;
+        }
+        slot = new GateSlot(this.gates, binding.invoker, this.requeue);
       }
       mb.busy = true;
       this.inFlight++;
-      const pending = this.invoke(mb, binding);
-      if (pending === undefined) this.finished(gated);
-      else void pending.finally(() => this.finished(gated));
+      const pending = this.invoke(mb, binding, slot);
+      if (pending === undefined) this.finished(slot);
+      else void pending.finally(() => this.finished(slot));
     }
   }
 
-  /** Puts a mailbox released by a gate back in the ready queue (it is still marked `ready`). */
+  /** Puts a mailbox released by a gate back in the ready queue (it is still marked `ready`), to run once the current turn ends. */
   private readonly requeue = (mb: Mailbox): void => {
     this.ready.push(mb);
+    this.drainLater();
   };
 
   /** The binding a mailbox's next invocation runs with; none while its type is parked or draining its parked messages. */
@@ -228,11 +232,15 @@ export class Dispatcher {
     return this.deps.parking?.draining(mb.functionType) ? undefined : this.deps.bindings.binding(mb.functionType);
   }
 
-  private finished(gated?: Invoker): void {
-    if (gated !== undefined) this.gates.leave(gated, this.requeue);
+  private finished(slot?: GateSlot<Mailbox>): void {
+    slot?.free();
     this.inFlight--;
     if (this.stopping && this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
-    // Started from here, the loop above runs whatever became ready meanwhile.
+    this.drainLater();
+  }
+
+  /** Runs the loop above in a microtask: whatever became ready meanwhile starts. */
+  private drainLater(): void {
     if (!this.draining) {
       this.draining = true;
       queueMicrotask(() => {
@@ -246,7 +254,7 @@ export class Dispatcher {
    * Runs the next messages of a mailbox (one for an embedded function, up to the binding's batch
    * size for a remote one): synchronously when it can (state cached, handler synchronous).
    */
-  private invoke(mb: Mailbox, binding = this.bindingOf(mb)): Promise<void> | undefined {
+  private invoke(mb: Mailbox, binding = this.bindingOf(mb), slot?: GateSlot<Mailbox>): Promise<void> | undefined {
     if (binding === undefined) {
       this.park(mb);
       return undefined;
@@ -254,7 +262,7 @@ export class Dispatcher {
     const batch = beforeEdit(mb.batch(binding.invoker.maxBatch));
     if (mb.state === undefined) {
       return this.loadState(mb).then(
-        () => this.invoke(mb),
+        () => this.invoke(mb, undefined, slot),
         (error) => this.failed(mb, batch, binding, error),
       );
     }
@@ -263,7 +271,7 @@ export class Dispatcher {
     if (isStateEdit(batch[0]!)) return this.edit(mb, batch[0]!, binding, now);
     const started = performance.now();
     try {
-      const effects = binding.invoker.invoke(new Invocation(mb, batch, now));
+      const effects = binding.invoker.invoke(new Invocation(mb, batch, now, slot));
       if (!(effects instanceof Promise)) {
         this.succeeded(mb, batch, binding, effects, now, started);
         return undefined;
@@ -423,9 +431,14 @@ class Invocation implements InvokeRequest {
     private readonly mb: Mailbox,
     readonly messages: readonly StoredMessage[],
     readonly now: number,
+    private readonly slot: GateSlot<Mailbox> | undefined,
   ) {
     this.address = mb.address;
     this.functionType = mb.functionType;
+  }
+
+  releaseSlot(): void {
+    this.slot?.free();
   }
 
   value(name: string): TypedValue | undefined {

@@ -53,3 +53,21 @@ export class InvokerGates<M> {
     return n;
   }
 }
+
+/** One invocation's slot in its invoker's gate: freed once, when the invocation ends or earlier when it asks (`InvokeRequest.releaseSlot`). */
+export class GateSlot<M> {
+  private held = true;
+
+  constructor(
+    private readonly gates: InvokerGates<M>,
+    private readonly invoker: Invoker,
+    private readonly release: (waiter: M) => void,
+  ) {}
+
+  /** Frees the slot (once): its first waiter, if any, goes to `release`. */
+  free(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.gates.leave(this.invoker, this.release);
+  }
+}
