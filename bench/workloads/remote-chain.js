@@ -3,16 +3,18 @@
 // function server share the machine's cores. Reports committed messages per second, request
 // latency (p50, p99), and how many messages one request carries on average (batching).
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { remoteBinding } from "../../packages/remote/dist/index.js";
 import { Runtime } from "../../packages/runtime/dist/index.js";
 import { Types } from "../../packages/sdk/dist/index.js";
-import { SqliteStore } from "../../packages/store-sqlite/dist/index.js";
-import { arg, peakRssMiB, percentile, recorder, report, sleep, tempDir } from "./common.js";
+import { SqliteStore, ThreadedSqliteStore } from "../../packages/store-sqlite/dist/index.js";
+import { arg, mainThreadCpuMicros, peakRssMiB, percentile, recorder, report, sleep, tempDir } from "./common.js";
 
 const python = process.argv.includes("--python");
+// --thread: the store's SQLite work on a worker thread (ThreadedSqliteStore), as in the chain workload.
+const threaded = process.argv.includes("--thread");
 const ids = arg("ids", 1000);
 const perId = arg("per-id", 10);
 const seconds = arg("seconds", 10);
@@ -32,9 +34,20 @@ const url = await new Promise((resolve, reject) => {
   });
 });
 
+/** CPU microseconds (user + system) of the function server's process so far (Linux: /proc, in 10 ms ticks; NaN elsewhere). */
+const serverCpuMicros = () => {
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return Number.NaN;
+  }
+};
+
 const { dir, remove } = tempDir("remote-chain");
 const metrics = recorder({ keepInvocationLatency: true });
-const runtime = new Runtime({ store: new SqliteStore({ dir }), metrics });
+const runtime = new Runtime({ store: threaded ? new ThreadedSqliteStore({ dir }) : new SqliteStore({ dir }), metrics });
 const binding = remoteBinding({ functions: "bench/*", urlPathTemplate: `${url}/{function.name}` }, { specs: runtime.stateSpecs });
 runtime.bind(binding);
 try {
@@ -54,16 +67,20 @@ try {
   await sleep(warmup * 1000);
   metrics.reset();
   const cpuBefore = process.cpuUsage();
+  const serverCpuBefore = serverCpuMicros();
+  const mainBefore = mainThreadCpuMicros();
   const started = performance.now();
   await sleep(seconds * 1000);
   const elapsed = (performance.now() - started) / 1000;
   // Messages handled by successful invocations (a remote request carries several).
   const handled = metrics.counter("invocations");
   const cpu = process.cpuUsage(cpuBefore);
+  const serverCpu = serverCpuMicros() - serverCpuBefore;
+  const mainCpu = mainThreadCpuMicros() - mainBefore;
   const requests = metrics.samples("invocation_latency_seconds").map((s) => s * 1000);
   report({
     workload: "remote chain",
-    mode: `${python ? "Python SDK" : "our SDK"} over HTTP, SQLite fsync, ${ids} ids × ${perId} in flight`,
+    mode: `${python ? "Python SDK" : "our SDK"} over HTTP, SQLite fsync${threaded ? " on a worker thread" : ""}, ${ids} ids × ${perId} in flight`,
     msgsPerSec: Math.round(handled / elapsed),
     p50ms: percentile(requests, 50),
     p99ms: percentile(requests, 99),
@@ -74,6 +91,9 @@ try {
     peakRssMiB: peakRssMiB(),
     // The engine's process only (the function server's CPU is its own process's).
     cpuMicrosPerMsg: Number(((cpu.user + cpu.system) / Math.max(1, handled)).toFixed(2)),
+    // Of which the engine's thread (all of it with the store on the same thread).
+    mainThreadCpuMicrosPerMsg: Number((mainCpu / Math.max(1, handled)).toFixed(2)),
+    serverCpuMicrosPerMsg: Number((serverCpu / Math.max(1, handled)).toFixed(2)),
   });
 } finally {
   await runtime.stop();

@@ -31,3 +31,13 @@ export {
 export type { TypedValue } from "./typed-value.js";
 export type { TypeName } from "./typename.js";
 export { formatTypeName, parseTypeName } from "./typename.js";
+export type {
+  FromFunctionFields,
+  InvocationResultFields,
+  ToFunctionBatch,
+  WireAddressFields,
+  WireTypedValueFields,
+} from "./wire-decode.js";
+export { decodeFromFunctionFields, decodeInvocationBatch } from "./wire-decode.js";
+export type { WireDelayed, WireEgress, WireInvocation, WireInvocationResponse, WireMutation, WireState } from "./wire-encode.js";
+export { encodeInvocationBatch, encodeInvocationResponse } from "./wire-encode.js";

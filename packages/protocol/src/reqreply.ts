@@ -31,7 +31,7 @@ export function toWireValue(value: TypedValue | undefined, typename = ""): pb.Ty
 }
 
 /** A wire `TypedValue` as ours; `undefined` when it is absent or has no value. */
-export function fromWireValue(value: pb.TypedValue | undefined): TypedValue | undefined {
+export function fromWireValue(value: Pick<pb.TypedValue, "typename" | "hasValue" | "value"> | undefined): TypedValue | undefined {
   return value?.hasValue ? { typename: value.typename, value: value.value } : undefined;
 }
 
@@ -39,6 +39,6 @@ export function toWireAddress(a: Address): pb.Address {
   return create(pb.AddressSchema, { namespace: a.namespace, type: a.type, id: a.id });
 }
 
-export function fromWireAddress(a: pb.Address | undefined): Address | undefined {
+export function fromWireAddress(a: Pick<pb.Address, "namespace" | "type" | "id"> | undefined): Address | undefined {
   return a === undefined ? undefined : { namespace: a.namespace, type: a.type, id: a.id };
 }

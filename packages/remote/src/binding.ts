@@ -1,6 +1,7 @@
-import { type reqreply, StatefunError } from "@statefun-ts/protocol";
+import { type FromFunctionFields, StatefunError } from "@statefun-ts/protocol";
 import { type Binding, type InvokeRequest, type Logger, type MetricsSink, type RemoteStateSpecs, silentLogger } from "@statefun-ts/runtime";
 import type { Effects } from "@statefun-ts/sdk/internal";
+import type { Abort } from "./abort.js";
 import type { HttpResponse } from "./http-client.js";
 import { HttpClient } from "./http-client.js";
 import { encodeRequest } from "./request.js";
@@ -47,15 +48,26 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
   const endpoints = new Map<string, Endpoint>();
   const running = new Set<Promise<Effects>>();
   let closed = false;
-  /** Aborted by `close`: ends every call in flight at once instead of letting it retry for its whole budget. */
-  const closing = new AbortController();
+  /** Set by `close({ abort: true })`: ends every call in flight at once instead of letting it retry for its whole budget. */
+  let aborting = false;
+  /** The attempts under way, which `close({ abort: true })` aborts. */
+  const attempts = new Set<Abort>();
   const closedError = () => new StatefunError("STATEFUN_CLOSED", `the binding of ${spec.functions} is closed`, { terminal: false });
-  /** One attempt, stopped by `close`. */
-  const post = (target: Endpoint, body: Uint8Array, signal: AbortSignal): Promise<HttpResponse> => {
-    if (closing.signal.aborted) return Promise.reject(closedError());
-    return client.post(target, body, AbortSignal.any([signal, closing.signal])).catch((error: unknown) => {
-      throw closing.signal.aborted ? closedError() : error;
-    });
+  const settled = (abort: Abort) => attempts.delete(abort);
+  /** One attempt, stopped by `close({ abort: true })`. */
+  const post = (target: Endpoint, body: Uint8Array, abort: Abort): Promise<HttpResponse> => {
+    if (aborting) return Promise.reject(closedError());
+    attempts.add(abort);
+    return client.post(target, body, abort).then(
+      (response) => {
+        settled(abort);
+        return response;
+      },
+      (error: unknown) => {
+        settled(abort);
+        throw aborting ? closedError() : error;
+      },
+    );
   };
 
   async function run(request: InvokeRequest): Promise<Effects> {
@@ -70,12 +82,14 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
     for (let round = 1; ; round++) {
       const specs = deps.specs.get(functionType);
       const body = encodeRequest(request, specs);
-      let decoded: reqreply.FromFunction | undefined;
+      let decoded: FromFunctionFields | undefined;
       await withRetries(
         where,
         o.callMs,
-        (signal) => timed(deps.metrics, functionType, () => post(target, body, signal)),
+        (abort) => timed(deps.metrics, functionType, () => post(target, body, abort)),
         (attempt, failure) => {
+          // Backing off, the call holds no connection: another address may take its slot.
+          if (attempt === 1) request.releaseSlot?.();
           deps.metrics?.count("invocation_failures", 1, functionType);
           logger.debug({ function: functionType, address: request.address, attempt, failure }, "remote call failed, retrying");
         },
@@ -108,6 +122,12 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
     instanceTtlMs: o.instanceTtlMs,
     invoker: {
       maxBatch: o.maxBatch,
+      // No more requests at once than connections (poolSize per origin it calls): the addresses
+      // past it wait in the runtime and batch what arrives meanwhile, instead of queueing small
+      // batches for a connection.
+      get maxInFlight() {
+        return o.poolSize * Math.max(1, client.origins);
+      },
       invoke(request) {
         if (closed) throw closedError();
         const pending = run(request);
@@ -119,7 +139,10 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
     },
     async close(options = {}) {
       closed = true;
-      if (options.abort === true) closing.abort();
+      if (options.abort === true) {
+        aborting = true;
+        for (const abort of attempts) abort.abort(closedError());
+      }
       await Promise.allSettled([...running]);
       await client.close();
     },

@@ -165,3 +165,53 @@ describe("a remote function's record for an egress no loaded module declares", (
     expect((await rt.storeStats()).egress).toBe(0);
   });
 });
+
+describe("a remote binding's requests in flight", () => {
+  it("are at most poolSize: an address past it waits and sends what arrived meanwhile in one batch", async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let inFlight = 0;
+    let most = 0;
+    const endpoint = await fakeEndpoint(async () => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await held;
+      inFlight--;
+      return result();
+    });
+    cleanup.push(endpoint);
+    runtime = new Runtime({ store: new MemoryStore() });
+    const binding = remoteBinding({ functions: "py/*", urlPathTemplate: endpoint.url, poolSize: 2 }, { specs: runtime.stateSpecs });
+    cleanup.push(binding);
+    runtime.bind(binding);
+    await runtime.start();
+    const at = (id: string) => address("py/counter", id);
+    for (const id of ["a", "b", "c"]) await runtime.ingest({ target: at(id), argument: str("1") });
+    await until(() => endpoint.batches.length === 2, "two requests");
+    for (const n of ["2", "3"]) await runtime.ingest({ target: at("c"), argument: str(n) });
+    release();
+    await until(() => endpoint.batches.length === 3, "c's request");
+    expect(endpoint.batches.map((b) => `${b.target!.id}:${b.invocations.length}`)).toEqual(["a:1", "b:1", "c:3"]);
+    expect(most).toBe(2);
+  });
+
+  it("a call backing off between attempts gives its slot to another address", async () => {
+    const endpoint = await fakeEndpoint((batch) => (batch.target!.id === "x" ? { status: 503, body: "busy" } : result()));
+    cleanup.push(endpoint);
+    runtime = new Runtime({ store: new MemoryStore() });
+    const binding = remoteBinding(
+      { functions: "py/*", urlPathTemplate: endpoint.url, poolSize: 1, timeouts: { callMs: 600_000 } },
+      { specs: runtime.stateSpecs },
+    );
+    cleanup.push(binding);
+    runtime.bind(binding);
+    await runtime.start();
+    await runtime.ingest({ target: address("py/counter", "x"), argument: str("1") });
+    await until(() => endpoint.batches.length >= 1, "x's first attempt");
+    await runtime.ingest({ target: address("py/counter", "y"), argument: str("1") });
+    await until(() => endpoint.batches.some((b) => b.target!.id === "y"), "y's request while x retries");
+    await binding.close({ abort: true });
+  });
+});

@@ -1,6 +1,8 @@
 import type { Socket } from "node:net";
 import { StatefunError } from "@statefun-ts/protocol";
-import { buildConnector, Pool } from "undici";
+import { buildConnector, type Dispatcher, Pool } from "undici";
+import type { Abort } from "./abort.js";
+import { ResponseCollector } from "./response-collector.js";
 import type { EndpointOptions } from "./spec.js";
 import type { Endpoint } from "./url.js";
 
@@ -11,12 +13,14 @@ export interface HttpResponse {
   readonly body: Uint8Array;
 }
 
-const ERROR_BODY_BYTES = 4096;
+/** The request headers of every call (undici takes them as a flat list of names and values). */
+const HEADERS = ["content-type", "application/octet-stream", "accept", "application/octet-stream"];
 
 /**
  * POSTs request bodies over keep-alive connection pools, one pool per origin (or socket file),
- * each with at most `poolSize` connections. Transport failures reject with undici's errors;
- * an oversized body rejects with a terminal `StatefunError`.
+ * each with at most `poolSize` connections. Each request is dispatched with a handler that
+ * gathers the body itself (no response stream, no abort signal per request). Transport failures
+ * reject with undici's errors; an oversized body rejects with a terminal `StatefunError`.
  */
 export class HttpClient {
   private readonly pools = new Map<string, Pool>();
@@ -24,36 +28,18 @@ export class HttpClient {
 
   constructor(private readonly o: EndpointOptions) {}
 
-  async post(endpoint: Endpoint, body: Uint8Array, signal: AbortSignal): Promise<HttpResponse> {
-    const response = await this.pool(endpoint).request({
-      method: "POST",
-      path: endpoint.path,
-      headers: { "content-type": "application/octet-stream", accept: "application/octet-stream" },
-      body,
-      signal,
+  /** One POST; `abort` cancels it (a request still queued for a connection is rejected at once). */
+  post(endpoint: Endpoint, body: Uint8Array, abort: Abort): Promise<HttpResponse> {
+    return new Promise((resolve, reject) => {
+      const collector = new ResponseCollector(this.o.payloadMaxBytes, abort, resolve, reject);
+      const options: Dispatcher.DispatchOptions = { method: "POST", path: endpoint.path, headers: HEADERS, body };
+      this.pool(endpoint).dispatch(options, collector);
     });
-    const status = response.statusCode;
-    const header = response.headers["content-type"];
-    const contentType = Array.isArray(header) ? header[0] : header;
-    const ok = status >= 200 && status < 300;
-    const limit = ok ? this.o.payloadMaxBytes : ERROR_BODY_BYTES;
-    const declared = Number(response.headers["content-length"] ?? Number.NaN);
-    if (ok && declared > limit) {
-      response.body.destroy();
-      throw oversized(limit, `: Content-Length is ${declared}`);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size > limit) {
-        response.body.destroy();
-        if (ok) throw oversized(limit, "");
-        break;
-      }
-    }
-    return { status, contentType, body: Buffer.concat(chunks, size) };
+  }
+
+  /** How many origins (or socket files) it has a pool for. */
+  get origins(): number {
+    return this.pools.size;
   }
 
   /** Closes every pool once its requests are done. */
@@ -97,8 +83,4 @@ function watchWrites(socket: Socket, ms: number): void {
 
 function pem(value: string | Uint8Array | undefined): string | Buffer | undefined {
   return value === undefined || typeof value === "string" ? value : Buffer.from(value);
-}
-
-function oversized(limit: number, detail: string): StatefunError {
-  return new StatefunError("STATEFUN_FUNCTION_FAILED", `the response body exceeds payloadMaxBytes (${limit} bytes)${detail}`);
 }

@@ -1,11 +1,15 @@
 import {
   type Address,
-  decodeFromFunction,
+  decodeFromFunctionFields,
+  type FromFunctionFields,
   fromWireAddress,
+  type InvocationResultFields,
   reqreply,
   StatefunError,
   StringCodec,
   type TypedValue,
+  type WireAddressFields,
+  type WireTypedValueFields,
 } from "@statefun-ts/protocol";
 import type { StateSpecInfo } from "@statefun-ts/runtime";
 import { PLAYGROUND_EGRESS } from "@statefun-ts/sdk";
@@ -50,15 +54,15 @@ export function decodeResponse(
  * Decodes a `FromFunction` body; throws a terminal `StatefunError` when it is not one, or when a
  * textual body decodes to nothing (an error page served with a 2xx).
  */
-export function parseResponse(body: Uint8Array, contentType: string | undefined, where: string): reqreply.FromFunction {
+export function parseResponse(body: Uint8Array, contentType: string | undefined, where: string): FromFunctionFields {
   const notFromFunction = (cause?: unknown) =>
     fail(
       `${where}: the response is not a FromFunction message (${body.length} bytes, Content-Type ${contentType ?? "none"})${preview(body, ": ")}`,
       cause,
     );
-  let response: reqreply.FromFunction;
+  let response: FromFunctionFields;
   try {
-    response = decodeFromFunction(body);
+    response = decodeFromFunctionFields(body);
   } catch (cause) {
     throw notFromFunction(cause);
   }
@@ -71,14 +75,14 @@ export function parseResponse(body: Uint8Array, contentType: string | undefined,
  * result nor a state registration request (an empty body, or an empty `FromFunction`), so it
  * cannot stand for the batch. `undefined` for a response that carries one.
  */
-export function emptyResponse(response: reqreply.FromFunction, body: Uint8Array): string | undefined {
+export function emptyResponse(response: FromFunctionFields, body: Uint8Array): string | undefined {
   if (response.response.case !== undefined) return undefined;
   return `protocol error: the response (${body.length} bytes) carries neither an invocation result nor a state registration request`;
 }
 
 /** The effects of a decoded response, or the states it asks to register; protocol breaches are terminal. */
 export function responseOutcome(
-  response: reqreply.FromFunction,
+  response: FromFunctionFields,
   functionType: string,
   specs: readonly StateSpecInfo[],
   where: string,
@@ -129,7 +133,7 @@ export function responseOutcome(
   return { kind: "effects", effects: { messages, delayed, egress, state } };
 }
 
-function egressRecord(e: reqreply.FromFunction_EgressMessage, where: string): EgressRecord {
+function egressRecord(e: InvocationResultFields["outgoingEgresses"][number], where: string): EgressRecord {
   const egress = `${e.egressNamespace}/${e.egressType}`;
   const value = argument(e.argument, where);
   if (egress !== PLAYGROUND_EGRESS) return { egress, topic: "", argument: value };
@@ -147,7 +151,7 @@ function egressRecord(e: reqreply.FromFunction_EgressMessage, where: string): Eg
   return { egress, topic: record.topic, argument: { typename: "io.statefun.types/string", value: StringCodec.encode(payload) } };
 }
 
-function target(a: reqreply.Address | undefined, where: string): Address {
+function target(a: WireAddressFields | undefined, where: string): Address {
   const address = fromWireAddress(a);
   if (!address?.namespace || !address.type || address.type.includes("/")) {
     throw fail(`${where}: a message to an invalid address ${JSON.stringify(address ?? null)}`);
@@ -155,10 +159,10 @@ function target(a: reqreply.Address | undefined, where: string): Address {
   return address;
 }
 
-function argument(v: reqreply.TypedValue | undefined, where: string): TypedValue {
+function argument(v: WireTypedValueFields | undefined, where: string): TypedValue {
   if (v === undefined || v.typename === "") throw fail(`${where}: a message or state value without a type name`);
-  // A copy: a view would keep the whole response body alive for as long as the value lives.
-  return { typename: v.typename, value: new Uint8Array(v.value) };
+  // The decoder's value is a copy already: no view keeps the whole response body alive.
+  return { typename: v.typename, value: v.value };
 }
 
 function fail(message: string, cause?: unknown): StatefunError {

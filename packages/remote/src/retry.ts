@@ -1,4 +1,5 @@
 import { StatefunError } from "@statefun-ts/protocol";
+import { Abort } from "./abort.js";
 import type { HttpResponse } from "./http-client.js";
 
 /** Statuses worth another attempt, as in StateFun: 408, 409, 420, 429, 499 and every 5xx. */
@@ -32,12 +33,12 @@ const CERTIFICATE_ERRORS = new Set([
  * attempts and the last failure.
  *
  * @example
- * const response = await withRetries("example/greeter at http://fns/greeter", 60_000, (signal) => client.post(endpoint, body, signal));
+ * const response = await withRetries("example/greeter at http://fns/greeter", 60_000, (abort) => client.post(endpoint, body, abort));
  */
 export async function withRetries(
   where: string,
   budgetMs: number,
-  attempt: (signal: AbortSignal) => Promise<HttpResponse>,
+  attempt: (abort: Abort) => Promise<HttpResponse>,
   onRetry: (attempt: number, failure: string) => void = () => {},
   accept: (response: HttpResponse) => string | undefined = () => undefined,
 ): Promise<HttpResponse> {
@@ -45,13 +46,13 @@ export async function withRetries(
   const deadline = started + budgetMs;
   let last = "";
   for (let n = 1; ; n++) {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), Math.max(0, deadline - Date.now()));
+    const abort = new Abort();
+    const timer = setTimeout(() => abort.abort(new Error("the call budget ran out")), Math.max(0, deadline - Date.now()));
     let response: HttpResponse | undefined;
     try {
-      response = await attempt(controller.signal);
+      response = await attempt(abort);
     } catch (error) {
-      last = transportFailure(where, error, controller.signal.aborted ? budgetMs : undefined, last);
+      last = transportFailure(where, error, abort.aborted ? budgetMs : undefined, last);
     } finally {
       clearTimeout(timer);
     }

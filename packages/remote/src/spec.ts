@@ -31,7 +31,7 @@ export interface HttpEndpointSpec {
    * long is dropped whole, as if it never existed (default: never).
    */
   readonly instanceTtlMs?: number;
-  /** Connections per origin (keep-alive pool, default 64). */
+  /** Connections per origin (keep-alive pool, default 64), and the most requests of the binding in flight at once. */
   readonly poolSize?: number;
   /** Largest response body accepted (default 64 MiB). */
   readonly payloadMaxBytes?: number;

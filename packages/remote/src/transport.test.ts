@@ -62,6 +62,25 @@ describe("remote transport", () => {
     expect(most).toBe(2);
   });
 
+  it("keeps at most poolSize requests in flight per origin it calls (Invoker.maxInFlight)", async () => {
+    const other = await fakeEndpoint(() => result(), { socketPath: join(dir, "b.sock") });
+    try {
+      endpoint = await fakeEndpoint(() => result(), { socketPath: join(dir, "a.sock") });
+      const specs = (await openStateSpecs()).stateSpecs;
+      binding = remoteBinding({ functions: "py/*", urlPathTemplate: `http+unix://${dir}/{function.name}.sock/`, poolSize: 3 }, { specs });
+      expect(binding.invoker.maxInFlight).toBe(3);
+      await binding.invoker.invoke(invokeRequest("py/a", "x", [{ argument: str("hi") }]));
+      expect(binding.invoker.maxInFlight).toBe(3);
+      await binding.invoker.invoke(invokeRequest("py/b", "x", [{ argument: str("hi") }]));
+      expect(binding.invoker.maxInFlight).toBe(6);
+      expect([endpoint.batches.length, other.batches.length]).toEqual([1, 1]);
+    } finally {
+      await binding?.close();
+      binding = undefined;
+      await other.close();
+    }
+  });
+
   it("speaks HTTP over a Unix socket (http+unix)", async () => {
     const socketPath = join(dir, "functions.sock");
     endpoint = await fakeEndpoint(() => result(), { socketPath, path: "/statefun/{function.name}?v=3" });

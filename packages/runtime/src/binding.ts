@@ -21,6 +21,12 @@ export interface InvokeRequest {
    */
   entries(prefix: string): [string, TypedValue][];
   readonly now: number;
+  /**
+   * Stops counting this invocation against its invoker's `maxInFlight` until it ends (a remote
+   * call backing off between attempts holds no connection): an address waiting for a slot may
+   * start. Optional for callers that build requests themselves.
+   */
+  releaseSlot?(): void;
 }
 
 /**
@@ -30,6 +36,13 @@ export interface InvokeRequest {
 export interface Invoker {
   /** Most messages of one address in one invocation (1 for embedded functions). */
   readonly maxBatch: number;
+  /**
+   * Most invocations of this invoker running at once (none: only the runtime's
+   * `maxInFlightInvocations`). Addresses past it wait with their messages in their mailboxes,
+   * so that each forms its batch when a slot frees: a remote binding sets its connections per
+   * origin, and batches grow instead of requests queueing for a connection.
+   */
+  readonly maxInFlight?: number | undefined;
   invoke(request: InvokeRequest): Effects | Promise<Effects>;
 }
 

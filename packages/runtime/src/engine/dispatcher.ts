@@ -16,6 +16,7 @@ import type { EarlyIngress } from "./early-ingress.js";
 import { effectsToUnit } from "./effects-unit.js";
 import { functionGauges } from "./function-gauges.js";
 import { startOver } from "./instance-ttl.js";
+import { GateSlot, InvokerGates } from "./invoker-gates.js";
 import { Mailbox } from "./mailbox.js";
 import { beforeEdit, isStateEdit, stateEditEffects } from "./state-edit.js";
 
@@ -53,6 +54,8 @@ export interface DispatcherOptions {
 export class Dispatcher {
   private readonly mailboxes = new AddressMap<Mailbox>();
   private readonly ready = new Deque<Mailbox>();
+  /** Mailboxes waiting for a slot of an invoker that bounds its invocations (they stay `ready`). */
+  private readonly gates = new InvokerGates<Mailbox>();
   private inFlight = 0;
   private bufferedCount = 0;
   private stopping = false;
@@ -201,18 +204,43 @@ export class Dispatcher {
       mb.ready = false;
       // A key group being given up runs nothing new; a dropped mailbox never runs again.
       if (mb.dropped || !active(mb.keyGroup)) continue;
+      const binding = this.bindingOf(mb);
+      let slot: GateSlot<Mailbox> | undefined;
+      if (binding?.invoker.maxInFlight !== undefined) {
+        if (!this.gates.enter(binding.invoker, mb)) {
+          mb.ready = true; // waits in its invoker's gate, its messages still in its mailbox
+          continue;
+        }
+        slot = new GateSlot(this.gates, binding.invoker, this.requeue);
+      }
       mb.busy = true;
       this.inFlight++;
-      const pending = this.invoke(mb);
-      if (pending === undefined) this.finished();
-      else void pending.finally(() => this.finished());
+      const pending = this.invoke(mb, binding, slot);
+      if (pending === undefined) this.finished(slot);
+      else void pending.finally(() => this.finished(slot));
     }
   }
 
-  private finished(): void {
+  /** Puts a mailbox released by a gate back in the ready queue (it is still marked `ready`), to run once the current turn ends. */
+  private readonly requeue = (mb: Mailbox): void => {
+    this.ready.push(mb);
+    this.drainLater();
+  };
+
+  /** The binding a mailbox's next invocation runs with; none while its type is parked or draining its parked messages. */
+  private bindingOf(mb: Mailbox): Binding | undefined {
+    return this.deps.parking?.draining(mb.functionType) ? undefined : this.deps.bindings.binding(mb.functionType);
+  }
+
+  private finished(slot?: GateSlot<Mailbox>): void {
+    slot?.free();
     this.inFlight--;
     if (this.stopping && this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
-    // Started from here, the loop above runs whatever became ready meanwhile.
+    this.drainLater();
+  }
+
+  /** Runs the loop above in a microtask: whatever became ready meanwhile starts. */
+  private drainLater(): void {
     if (!this.draining) {
       this.draining = true;
       queueMicrotask(() => {
@@ -226,8 +254,7 @@ export class Dispatcher {
    * Runs the next messages of a mailbox (one for an embedded function, up to the binding's batch
    * size for a remote one): synchronously when it can (state cached, handler synchronous).
    */
-  private invoke(mb: Mailbox): Promise<void> | undefined {
-    const binding = this.deps.parking?.draining(mb.functionType) ? undefined : this.deps.bindings.binding(mb.functionType);
+  private invoke(mb: Mailbox, binding = this.bindingOf(mb), slot?: GateSlot<Mailbox>): Promise<void> | undefined {
     if (binding === undefined) {
       this.park(mb);
       return undefined;
@@ -235,7 +262,7 @@ export class Dispatcher {
     const batch = beforeEdit(mb.batch(binding.invoker.maxBatch));
     if (mb.state === undefined) {
       return this.loadState(mb).then(
-        () => this.invoke(mb),
+        () => this.invoke(mb, undefined, slot),
         (error) => this.failed(mb, batch, binding, error),
       );
     }
@@ -244,7 +271,7 @@ export class Dispatcher {
     if (isStateEdit(batch[0]!)) return this.edit(mb, batch[0]!, binding, now);
     const started = performance.now();
     try {
-      const effects = binding.invoker.invoke(new Invocation(mb, batch, now));
+      const effects = binding.invoker.invoke(new Invocation(mb, batch, now, slot));
       if (!(effects instanceof Promise)) {
         this.succeeded(mb, batch, binding, effects, now, started);
         return undefined;
@@ -406,9 +433,14 @@ class Invocation implements InvokeRequest {
     private readonly mb: Mailbox,
     readonly messages: readonly StoredMessage[],
     readonly now: number,
+    private readonly slot: GateSlot<Mailbox> | undefined,
   ) {
     this.address = mb.address;
     this.functionType = mb.functionType;
+  }
+
+  releaseSlot(): void {
+    this.slot?.free();
   }
 
   value(name: string): TypedValue | undefined {

@@ -1,51 +1,44 @@
-import { create, parseTypeName, reqreply, toWireAddress, toWireValue } from "@statefun-ts/protocol";
+import { encodeInvocationResponse, parseTypeName, type WireDelayed, type WireMutation } from "@statefun-ts/protocol";
 import type { DelayedEffect, Effects } from "../effects.js";
 import type { StatefulFunction } from "../function.js";
 import { wireEgressArgument } from "./egress.js";
 
-const MutationType = reqreply.FromFunction_PersistedValueMutation_MutationType;
-
 /**
- * The `InvocationResponse` of a batch's merged effects, in StateFun's wire form: outgoing
- * messages, delayed sends and cancellations in order, egress records, and a mutation for
- * every state written (MODIFY under its declared typename, or DELETE). A state written with
- * its old value still gets a MODIFY: a write refreshes an `AFTER_WRITE` expiry.
+ * The `FromFunction` bytes of a batch's merged effects, an `InvocationResponse` in StateFun's
+ * wire form: outgoing messages, delayed sends and cancellations in order, egress records, and
+ * a mutation for every state written (MODIFY under its declared typename, or DELETE). A state
+ * written with its old value still gets a MODIFY: a write refreshes an `AFTER_WRITE` expiry.
+ * Written by the protocol's hand-written encoder (the same bytes as protobuf-es).
  *
  * @example
- * encodeFromFunction(invocationResult(counter, await runBatch(counter, target, state, invocations)));
+ * const bytes = invocationResult(counter, await runBatch(counter, target, state, invocations));
  */
-export function invocationResult(fn: StatefulFunction<any, any>, effects: Effects): reqreply.FromFunction {
-  const response = create(reqreply.FromFunction_InvocationResponseSchema, {
-    outgoingMessages: effects.messages.map((m) => ({ target: toWireAddress(m.target), argument: toWireValue(m.argument) })),
-    delayedInvocations: effects.delayed.map(delayedInvocation),
-    outgoingEgresses: effects.egress.map((record) => {
-      const { namespace, name } = parseTypeName(record.egress);
-      return { egressNamespace: namespace, egressType: name, argument: toWireValue(wireEgressArgument(record)) };
-    }),
-    stateMutations: [...effects.state].map(([stateName, value]) =>
-      value === null
-        ? { mutationType: MutationType.DELETE, stateName }
-        : {
-            mutationType: MutationType.MODIFY,
-            stateName,
-            stateValue: toWireValue({ typename: fn.specs.get(stateName)?.type.typename ?? value.typename, value: value.value }),
-          },
-    ),
-  });
-  return create(reqreply.FromFunctionSchema, { response: { case: "invocationResult", value: response } });
-}
-
-function delayedInvocation(effect: DelayedEffect): reqreply.FromFunction_DelayedInvocation {
-  if (effect.kind === "cancel") {
-    return create(reqreply.FromFunction_DelayedInvocationSchema, {
-      isCancellationRequest: true,
-      cancellationToken: effect.cancellationToken,
+export function invocationResult(fn: StatefulFunction<any, any>, effects: Effects): Uint8Array {
+  const mutations: WireMutation[] = [];
+  for (const [name, value] of effects.state) {
+    mutations.push({
+      name,
+      value: value === null ? undefined : { typename: fn.specs.get(name)?.type.typename ?? value.typename, value: value.value },
     });
   }
-  return create(reqreply.FromFunction_DelayedInvocationSchema, {
-    delayInMs: BigInt(effect.delayMs),
-    target: toWireAddress(effect.target),
-    argument: toWireValue(effect.argument),
-    cancellationToken: effect.cancellationToken ?? "",
+  return encodeInvocationResponse({
+    mutations,
+    messages: effects.messages,
+    delayed: effects.delayed.map(delayedInvocation),
+    egress: effects.egress.map((record) => {
+      const { namespace, name } = parseTypeName(record.egress);
+      return { namespace, type: name, argument: wireEgressArgument(record) };
+    }),
   });
+}
+
+function delayedInvocation(effect: DelayedEffect): WireDelayed {
+  if (effect.kind === "cancel") return { cancel: true, token: effect.cancellationToken };
+  return {
+    cancel: false,
+    delayMs: effect.delayMs,
+    target: effect.target,
+    argument: effect.argument,
+    token: effect.cancellationToken ?? "",
+  };
 }

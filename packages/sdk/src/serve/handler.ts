@@ -1,7 +1,7 @@
 import {
   type Address,
   checkAddress,
-  decodeToFunction,
+  decodeInvocationBatch,
   encodeFromFunction,
   fromWireAddress,
   fromWireValue,
@@ -40,11 +40,10 @@ const EMPTY = new Uint8Array(0);
 export function requestHandler(...servables: Servable[]): RequestHandler {
   const functions = servedFunctions(...servables);
   return async (body) => {
-    const request = decodeToFunction(body).request;
-    if (request.case !== "invocation") {
+    const batch = decodeInvocationBatch(body);
+    if (batch === undefined) {
       throw new StatefunError("STATEFUN_BAD_MESSAGE", "the ToFunction request carries no invocation batch");
     }
-    const batch = request.value;
     const target = checkAddress(fromWireAddress(batch.target) ?? { namespace: "", type: "", id: "" }, "ToFunction target");
     const typename = `${target.namespace}/${target.type}`;
     const fn = functions.get(typename);
@@ -65,7 +64,7 @@ export function requestHandler(...servables: Servable[]): RequestHandler {
       argument: fromWireValue(invocation.argument) ?? { typename: invocation.argument?.typename ?? "", value: EMPTY },
     }));
     const effects = await runBatch(fn, target, state, invocations);
-    return encodeFromFunction(invocationResult(fn, effects));
+    return invocationResult(fn, effects);
   };
 }
 
