@@ -205,7 +205,7 @@ export class Dispatcher {
       this.inFlight++;
       const pending = this.invoke(mb);
       if (pending === undefined) this.finished();
-      else void pending.finally(() => this.finished());
+      else void pending.finally(this.settled);
     }
   }
 
@@ -215,12 +215,21 @@ export class Dispatcher {
     // Started from here, the loop above runs whatever became ready meanwhile.
     if (!this.draining) {
       this.draining = true;
-      queueMicrotask(() => {
-        this.draining = false;
-        this.drain();
-      });
+      queueMicrotask(this.drainLater);
     }
   }
+
+  /**
+   * `drain` from a microtask. One function made once: a closure made in `finished` would cost
+   * every invocation an allocation (the closure's context is made on each call, used or not).
+   */
+  private readonly drainLater = (): void => {
+    this.draining = false;
+    this.drain();
+  };
+
+  /** An invocation that did not finish synchronously: `finished` once it settles. */
+  private readonly settled = (): void => this.finished();
 
   /**
    * Runs the next messages of a mailbox (one for an embedded function, up to the binding's batch
@@ -233,12 +242,7 @@ export class Dispatcher {
       return undefined;
     }
     const batch = beforeEdit(mb.batch(binding.invoker.maxBatch));
-    if (mb.state === undefined) {
-      return this.loadState(mb).then(
-        () => this.invoke(mb),
-        (error) => this.failed(mb, batch, binding, error),
-      );
-    }
+    if (mb.state === undefined) return this.loadThenInvoke(mb, batch, binding);
     const now = this.deps.clock.now();
     if (startOver(mb, now)) this.deps.metrics.count("instances_expired");
     if (isStateEdit(batch[0]!)) return this.edit(mb, batch[0]!, binding, now);
@@ -249,14 +253,37 @@ export class Dispatcher {
         this.succeeded(mb, batch, binding, effects, now, started);
         return undefined;
       }
-      return effects.then(
-        (result) => this.succeeded(mb, batch, binding, result, now, started),
-        (error) => this.failed(mb, batch, binding, error),
-      );
+      return this.whenInvoked(effects, mb, batch, binding, now, started);
     } catch (error) {
       this.failed(mb, batch, binding, error);
       return undefined;
     }
+  }
+
+  // The asynchronous paths of `invoke`, in functions of their own: closures in `invoke` itself
+  // would cost every invocation, synchronous ones included, the allocation of their context.
+
+  /** Reads the address's state from the store, then invokes. */
+  private loadThenInvoke(mb: Mailbox, batch: readonly StoredMessage[], binding: Binding): Promise<void> {
+    return this.loadState(mb).then(
+      () => this.invoke(mb),
+      (error) => this.failed(mb, batch, binding, error),
+    );
+  }
+
+  /** An invocation that returned a promise: its effects once it settles. */
+  private whenInvoked(
+    effects: Promise<Effects>,
+    mb: Mailbox,
+    batch: readonly StoredMessage[],
+    binding: Binding,
+    now: number,
+    started: number,
+  ): Promise<void> {
+    return effects.then(
+      (result) => this.succeeded(mb, batch, binding, result, now, started),
+      (error) => this.failed(mb, batch, binding, error),
+    );
   }
 
   private async loadState(mb: Mailbox): Promise<void> {
