@@ -1,5 +1,7 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
 import type { CommitBatch, StateWrite, StoredMessage } from "@statefun-ts/runtime/spi";
+import type Database from "better-sqlite3";
+import type { Bulk } from "./bulk.js";
 
 /**
  * A commit batch as it is posted to the store's thread. The parts that grow with the batch
@@ -171,4 +173,129 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
   const consumed: number[] = new Array(encoded.consumedCount);
   for (let i = 0; i < encoded.consumedCount; i++) consumed[i] = numbers[n++]!;
   return { ...encoded.rest, fence: { owner: encoded.owner, epochs }, touchedKeyGroups, messages, state, consumed };
+}
+
+/**
+ * The rows of an encoded batch, written straight from its flat form into the store's
+ * statements (`SqliteStore.commitEncoded`): no object per message or state write is made on the
+ * store's thread. `head()` is the batch without those rows; `consumed`, `messages` and `state`
+ * write them, in that order (the commit's), each once.
+ */
+export class EncodedRows {
+  /** Where each part starts in `numbers`. */
+  private readonly messagesAt: number;
+  private readonly stateAt: number;
+  private readonly consumedAt: number;
+  /** Cursors in `strings` and `bytes` (messages' first, then the state writes'). */
+  private s = 0;
+  private b = 0;
+  private readonly previous: (string | null)[] = new Array<string | null>(STRING_SLOTS).fill(null);
+
+  constructor(private readonly encoded: EncodedBatch) {
+    this.messagesAt = encoded.touchedCount * 2;
+    this.stateAt = this.messagesAt + encoded.messageCount * MESSAGE_NUMBERS;
+    this.consumedAt = this.stateAt + encoded.stateCount * STATE_NUMBERS;
+  }
+
+  /** The batch with its fence and touched key groups, and empty lists of messages, state writes and consumed seqs. */
+  head(): CommitBatch {
+    const { numbers, touchedCount } = this.encoded;
+    const touchedKeyGroups = new Set<number>();
+    const epochs = new Map<number, number>();
+    for (let i = 0; i < touchedCount; i++) {
+      const keyGroup = numbers[2 * i]!;
+      const epoch = numbers[2 * i + 1]!;
+      touchedKeyGroups.add(keyGroup);
+      if (!Number.isNaN(epoch)) epochs.set(keyGroup, epoch);
+    }
+    return { ...this.encoded.rest, fence: { owner: this.encoded.owner, epochs }, touchedKeyGroups, messages: [], state: [], consumed: [] };
+  }
+
+  /** The lowest and highest seq of the messages (`[Infinity, -Infinity]` when none). */
+  seqRange(): [number, number] {
+    const { numbers, messageCount } = this.encoded;
+    let low = Number.POSITIVE_INFINITY;
+    let high = Number.NEGATIVE_INFINITY;
+    for (let i = 0, n = this.messagesAt; i < messageCount; i++, n += MESSAGE_NUMBERS) {
+      const seq = numbers[n]!;
+      if (seq < low) low = seq;
+      if (seq > high) high = seq;
+    }
+    return [low, high];
+  }
+
+  /** One parameter per consumed seq. */
+  consumed(bulk: Bulk): void {
+    const { numbers, consumedCount } = this.encoded;
+    const end = this.consumedAt + consumedCount;
+    for (let n = this.consumedAt; n < end; n++) {
+      bulk.put(numbers[n]!);
+      bulk.added();
+    }
+  }
+
+  /** Each message's row, as `putMessage` writes it. */
+  messages(bulk: Bulk): void {
+    const { numbers, messageCount } = this.encoded;
+    for (let i = 0, n = this.messagesAt; i < messageCount; i++, n += MESSAGE_NUMBERS) {
+      const dueAt = numbers[n + 2]!;
+      bulk.put(numbers[n]!);
+      bulk.put(numbers[n + 1]!);
+      bulk.put(this.text(numbers[n + 4]!, 0));
+      bulk.put(this.text(numbers[n + 5]!, 1));
+      bulk.put(this.text(numbers[n + 6]!, 2));
+      bulk.put(this.text(numbers[n + 7]!, 3));
+      bulk.put(this.text(numbers[n + 8]!, 4));
+      bulk.put(this.text(numbers[n + 9]!, 5));
+      bulk.put(this.text(numbers[n + 10]!, 6));
+      bulk.put(this.value(numbers[n + 3]!));
+      bulk.put(Number.isNaN(dueAt) ? null : dueAt);
+      bulk.put(this.text(numbers[n + 11]!, 7));
+      bulk.added();
+    }
+  }
+
+  /** Each write's upsert row; a deletion runs `remove` in its place (after the upserts before it). */
+  state(upserts: Bulk, remove: Database.Statement<unknown[], unknown>): void {
+    const { numbers, stateCount } = this.encoded;
+    for (let i = 0, n = this.stateAt; i < stateCount; i++, n += STATE_NUMBERS) {
+      const keyGroup = numbers[n]!;
+      const expiresAt = numbers[n + 1]!;
+      const length = numbers[n + 2]!;
+      const namespace = this.text(numbers[n + 3]!, 8);
+      const type = this.text(numbers[n + 4]!, 9);
+      const id = this.text(numbers[n + 5]!, 10);
+      const name = this.text(numbers[n + 6]!, 11);
+      const typename = this.text(numbers[n + 7]!, 12);
+      if (length === ABSENT) {
+        upserts.flush();
+        remove.run(namespace, type, id, name);
+        continue;
+      }
+      upserts.put(namespace);
+      upserts.put(type);
+      upserts.put(id);
+      upserts.put(name);
+      upserts.put(keyGroup);
+      upserts.put(typename);
+      upserts.put(this.value(length));
+      upserts.put(Number.isNaN(expiresAt) ? null : expiresAt);
+      upserts.added();
+    }
+  }
+
+  private text(length: number, slot: number): string | null {
+    if (length === ABSENT) return null;
+    if (length === SAME) return this.previous[slot]!;
+    const value = this.encoded.strings.slice(this.s, this.s + length);
+    this.s += length;
+    this.previous[slot] = value;
+    return value;
+  }
+
+  private value(length: number): Uint8Array {
+    const v = this.encoded.bytes.subarray(this.b, this.b + length);
+    this.b += length;
+    return v;
+  }
 }

@@ -28,6 +28,7 @@ import type {
 import { toDeadLetter, toReply, toStateEntry } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
 import { backupSqlite } from "./backup.js";
+import { type EncodedBatch, EncodedRows } from "./batch-codec.js";
 import { SqliteCluster } from "./cluster.js";
 import { committer } from "./commit.js";
 import { SqliteConsoleReads } from "./console-reads.js";
@@ -55,7 +56,7 @@ export interface SqliteStoreOptions {
 interface Open {
   readonly db: Database.Database;
   readonly s: Statements;
-  readonly commit: (batch: CommitBatch) => CommitResult;
+  readonly commit: ReturnType<typeof committer>;
   readonly keyGroups: number;
   readonly dynamicLoading: DynamicLoadingQueries;
   readonly sources: SourceStatements;
@@ -192,10 +193,27 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** The seqs of a batch are committed (or never will be): their range stops holding back readers. */
-  private settle(batch: CommitBatch): void {
-    let low = Number.POSITIVE_INFINITY;
-    let high = Number.NEGATIVE_INFINITY;
+  /**
+   * `commit` of a batch in the form it crossed threads in (`ThreadedSqliteStore`): the same
+   * transaction, its rows written straight from the encoded form (see `EncodedRows`).
+   */
+  async commitEncoded(encoded: EncodedBatch): Promise<CommitResult> {
+    const open = this.ready();
+    const rows = new EncodedRows(encoded);
+    const batch = rows.head();
+    try {
+      return open.commit(batch, rows);
+    } finally {
+      const [low, high] = rows.seqRange();
+      this.settle(batch, low, high);
+    }
+  }
+
+  /**
+   * The seqs of a batch are committed (or never will be): their range stops holding back readers
+   * (`low` and `high`: of messages not in its lists, an encoded batch's).
+   */
+  private settle(batch: CommitBatch, low = Number.POSITIVE_INFINITY, high = Number.NEGATIVE_INFINITY): void {
     for (const list of [batch.ingress, batch.messages, ...(batch.sources ?? []).map((a) => a.messages)]) {
       for (const m of list) {
         if (m.seq < low) low = m.seq;
@@ -309,7 +327,7 @@ export class SqliteStore implements Store {
     try {
       db.transaction(() => {
         for (const id of ids) {
-          bulk.params.push(id);
+          bulk.put(id);
           bulk.added();
         }
         bulk.flush();

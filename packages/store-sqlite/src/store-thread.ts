@@ -3,7 +3,7 @@
 // order and a read sees every commit posted before it. It answers each call once its work is
 // done, a commit once its transaction (and fsync) is durable.
 import { parentPort, workerData } from "node:worker_threads";
-import { decodeBatch, type EncodedBatch } from "./batch-codec.js";
+import type { EncodedBatch } from "./batch-codec.js";
 import { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
 import { type Call, COMMIT_ENCODED, type Reply, type ThrownError } from "./thread-calls.js";
 
@@ -32,7 +32,7 @@ port.on("message", (call: Call) => {
     // Every method does its SQLite work synchronously: calls run strictly one after another.
     result =
       call.method === COMMIT_ENCODED
-        ? store.commit(decodeBatch(call.args[0] as EncodedBatch))
+        ? store.commitEncoded(call.args[0] as EncodedBatch)
         : methods[call.method]!.apply(store, call.args as unknown[]);
   } catch (error) {
     answerFailed(call, error);
