@@ -73,8 +73,7 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     numbers[n++] = m.keyGroup;
     numbers[n++] = m.dueAt ?? Number.NaN;
     numbers[n++] = value.byteLength;
-    bytes.set(value, b);
-    b += value.byteLength;
+    b = put(bytes, b, value);
     text(0, m.target.namespace);
     text(1, m.target.type);
     text(2, m.target.id);
@@ -90,8 +89,7 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     if (w.value === null) numbers[n++] = ABSENT;
     else {
       numbers[n++] = w.value.value.byteLength;
-      bytes.set(w.value.value, b);
-      b += w.value.value.byteLength;
+      b = put(bytes, b, w.value.value);
     }
     text(8, w.address.namespace);
     text(9, w.address.type);
@@ -114,7 +112,18 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
   return { encoded, transfer: [numbers.buffer as ArrayBuffer, bytes.buffer as ArrayBuffer] };
 }
 
-/** The batch again, on the store's thread. */
+/**
+ * Copies `value` into `bytes` at `at`; returns the end. Most values are a few bytes (an int is
+ * 5): a loop copies those faster than a call to `set`.
+ */
+function put(bytes: Uint8Array, at: number, value: Uint8Array): number {
+  const length = value.length;
+  if (length > 32) bytes.set(value, at);
+  else for (let i = 0; i < length; i++) bytes[at + i] = value[i]!;
+  return at + length;
+}
+
+/** The batch again, on the store's thread (the reference decoder of the tests; the thread writes rows straight from the encoded form, see `EncodedRows`). */
 export function decodeBatch(encoded: EncodedBatch): CommitBatch {
   const { numbers, strings, bytes } = encoded;
   let n = 0;
