@@ -146,4 +146,40 @@ describe("the commit batch's compact form (posted to the store's thread)", () =>
     expect(direct.state.flat().length).toBeGreaterThan(20);
     expect(defined(await committedBy(true))).toEqual(defined(direct));
   });
+
+  it("commits several encoded batches in one transaction, in order, each with its result; a failing one rolls them all back", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "statefun-codec-"));
+    const store = new SqliteStore({ dir, keyGroups: 4 });
+    try {
+      await store.open();
+      const epochs = await store.acquire("w", [0, 1, 2, 3]);
+      const one = (fenceEpochs: Map<number, number>, seq: number, consumed: number[]) => {
+        const b: CommitBatch = {
+          ...batch,
+          ingress: [],
+          cancelTokens: [],
+          replies: [],
+          replayed: [],
+          state: [],
+          fence: { owner: "w", epochs: fenceEpochs },
+          touchedKeyGroups: new Set([1]),
+          consumed,
+          messages: [{ seq, keyGroup: 1, target: address(`m${seq}`), argument: { typename: "t/int", value: bytes(seq) } }],
+        };
+        const { encoded, transfer } = encodeBatch(b);
+        return structuredClone(encoded, { transfer });
+      };
+      const seqs = async () => (await store.loadMessages([0, 1, 2, 3], 0, 100)).map((m) => m.seq);
+      const results = store.commitEncodedTogether([one(epochs, 1, []), one(epochs, 2, [1]), one(epochs, 3, [])]);
+      expect(results).toHaveLength(3);
+      // The second consumed the first's message: applied in order, in one transaction.
+      expect(await seqs()).toEqual([2, 3]);
+      const stale = new Map([...epochs].map(([kg, epoch]) => [kg, epoch + 1]));
+      expect(() => store.commitEncodedTogether([one(epochs, 4, [2]), one(stale, 5, [])])).toThrow(/fenced/);
+      expect(await seqs()).toEqual([2, 3]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -117,6 +117,30 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch, rows: Enc
 }
 
 /**
+ * Several encoded batches in one transaction, in order: one commit (and fsync) for all of them;
+ * a throw in any rolls all of them back (see `SqliteStore.commitEncodedTogether`).
+ */
+export function groupCommitter(
+  db: Database.Database,
+  s: Statements,
+  q: SourceStatements,
+): (batches: readonly CommitBatch[], rows: readonly EncodedRows[]) => CommitResult[] {
+  const bulks = [s.insertMessages, s.deleteMessages, s.upsertStates, s.insertEgress];
+  const transaction = db.transaction((batches: readonly CommitBatch[], rows: readonly EncodedRows[]) => {
+    const results: CommitResult[] = new Array(batches.length);
+    for (let i = 0; i < batches.length; i++) results[i] = apply(s, q, batches[i]!, rows[i]);
+    return results;
+  });
+  return (batches, rows) => {
+    try {
+      return transaction(batches, rows);
+    } finally {
+      for (const bulk of bulks) bulk.reset();
+    }
+  };
+}
+
+/**
  * The commit function: one transaction per batch; a throw (a fence, a constraint) rolls all of it
  * back. With `rows`, the batch's messages, state writes and consumed seqs are those (see `apply`).
  */

@@ -30,7 +30,7 @@ import type Database from "better-sqlite3";
 import { backupSqlite } from "./backup.js";
 import { type EncodedBatch, EncodedRows } from "./batch-codec.js";
 import { SqliteCluster } from "./cluster.js";
-import { committer } from "./commit.js";
+import { committer, groupCommitter } from "./commit.js";
 import { SqliteConsoleReads } from "./console-reads.js";
 import { delivererLeases } from "./deliverer-leases.js";
 import { type DynamicLoadingQueries, dynamicLoadingQueries } from "./dynamic-loading.js";
@@ -57,6 +57,7 @@ interface Open {
   readonly db: Database.Database;
   readonly s: Statements;
   readonly commit: ReturnType<typeof committer>;
+  readonly commitTogether: ReturnType<typeof groupCommitter>;
   readonly keyGroups: number;
   readonly dynamicLoading: DynamicLoadingQueries;
   readonly sources: SourceStatements;
@@ -119,6 +120,7 @@ export class SqliteStore implements Store {
         db,
         s,
         commit: committer(db, s, sources),
+        commitTogether: groupCommitter(db, s, sources),
         sources,
         keyGroups,
         cluster: new SqliteCluster(db),
@@ -198,14 +200,25 @@ export class SqliteStore implements Store {
    * transaction, its rows written straight from the encoded form (see `EncodedRows`).
    */
   async commitEncoded(encoded: EncodedBatch): Promise<CommitResult> {
+    return this.commitEncodedTogether([encoded])[0]!;
+  }
+
+  /**
+   * Batches in the form they crossed threads in, committed in order in one transaction: one
+   * commit (and one fsync) for all of them, each result in its place. A failure in any of them
+   * rolls all of them back, and throws. Synchronous: once it returns, all of them are durable.
+   */
+  commitEncodedTogether(list: readonly EncodedBatch[]): CommitResult[] {
     const open = this.ready();
-    const rows = new EncodedRows(encoded);
-    const batch = rows.head();
+    const rows = list.map((encoded) => new EncodedRows(encoded));
+    const batches = rows.map((r) => r.head());
     try {
-      return open.commit(batch, rows);
+      return open.commitTogether(batches, rows);
     } finally {
-      const [low, high] = rows.seqRange();
-      this.settle(batch, low, high);
+      for (let i = 0; i < rows.length; i++) {
+        const [low, high] = rows[i]!.seqRange();
+        this.settle(batches[i]!, low, high);
+      }
     }
   }
 
