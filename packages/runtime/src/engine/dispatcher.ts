@@ -68,6 +68,14 @@ export class Dispatcher {
   private readonly cache = new CacheBytes();
   /** Deliveries so far: a mailbox's `usedAt`. */
   private deliveries = 0;
+  /** Counts not yet handed to the metrics sink (see `tally`). */
+  private readonly tallied = {
+    type: undefined as string | undefined,
+    delivered: 0,
+    invocations: 0,
+    sent: 0,
+    scheduled: false,
+  };
 
   constructor(private readonly deps: DispatcherOptions) {}
 
@@ -100,7 +108,7 @@ export class Dispatcher {
     mb.usedAt = ++this.deliveries;
     mb.queue.push(m);
     this.bufferedCount++;
-    this.deps.metrics.count("messages_delivered", 1, mb.functionType);
+    this.tally(mb.functionType, 1, 0, 0);
     this.schedule(mb);
   }
 
@@ -228,6 +236,43 @@ export class Dispatcher {
     this.drain();
   };
 
+  /**
+   * Counts `messages_delivered`, `invocations` and `messages_sent` of a function type, handed to
+   * the metrics sink once a turn (at a microtask, or when another type comes) rather than three
+   * calls a message.
+   */
+  private tally(type: string, delivered: number, invocations: number, sent: number): void {
+    if (type !== this.tallied.type) {
+      this.flushTally();
+      this.tallied.type = type;
+    }
+    const t = this.tallied;
+    t.delivered += delivered;
+    t.invocations += invocations;
+    t.sent += sent;
+    if (!t.scheduled) {
+      t.scheduled = true;
+      queueMicrotask(this.flushTallyLater);
+    }
+  }
+
+  private flushTally(): void {
+    const t = this.tallied;
+    const type = t.type;
+    if (type === undefined) return;
+    const metrics = this.deps.metrics;
+    if (t.delivered > 0) metrics.count("messages_delivered", t.delivered, type);
+    if (t.invocations > 0) metrics.count("invocations", t.invocations, type);
+    if (t.sent > 0) metrics.count("messages_sent", t.sent, type);
+    t.type = undefined;
+    t.delivered = t.invocations = t.sent = 0;
+  }
+
+  private readonly flushTallyLater = (): void => {
+    this.tallied.scheduled = false;
+    this.flushTally();
+  };
+
   /** An invocation that did not finish synchronously: `finished` once it settles. */
   private readonly settled = (): void => this.finished();
 
@@ -303,9 +348,8 @@ export class Dispatcher {
     metrics.observe("invocation_latency_seconds", (performance.now() - started) / 1000, type);
     const specs = binding.specs(mb.functionType);
     const parts = effectsToUnit(mb, batch, effects, specs, this.deps.keyGroups, now, this.deps.cancel, binding.instanceTtlMs);
-    metrics.count("invocations", batch.length, type);
+    this.tally(type, 0, batch.length, parts.messages.length);
     if (parts.messages.length > 0) {
-      metrics.count("messages_sent", parts.messages.length, type);
       const owns = this.deps.active;
       let remote = 0;
       for (const m of parts.messages) if (!owns(m.keyGroup)) remote++;
