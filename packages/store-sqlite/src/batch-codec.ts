@@ -52,15 +52,11 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
   let b = 0;
   let strings = "";
   const previous: (string | undefined)[] = new Array(STRING_SLOTS);
-  const text = (slot: number, s: string | undefined): void => {
-    if (s === undefined) numbers[n++] = ABSENT;
-    else if (s === previous[slot]) numbers[n++] = SAME;
-    else {
-      numbers[n++] = s.length;
-      strings += s;
-      previous[slot] = s;
-    }
-  };
+  // Each string: its code (`lengthOf`) in `numbers`, and the string itself when the code is a
+  // length. Written out at each string rather than in a closure: a closure over `n` and `strings`
+  // would make every access to them, in every loop here, a load from its context.
+  let code = 0;
+  let s: string | undefined;
   // Each touched key group with the fence's epoch of it (NaN: none, which the commit refuses).
   const epochs = fence.epochs;
   for (const keyGroup of touchedKeyGroups) {
@@ -74,14 +70,38 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     numbers[n++] = m.dueAt ?? Number.NaN;
     numbers[n++] = value.byteLength;
     b = put(bytes, b, value);
-    text(0, m.target.namespace);
-    text(1, m.target.type);
-    text(2, m.target.id);
-    text(3, m.caller?.namespace);
-    text(4, m.caller?.type);
-    text(5, m.caller?.id);
-    text(6, m.argument.typename);
-    text(7, m.cancellationToken);
+    s = m.target.namespace;
+    code = lengthOf(previous, 0, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = m.target.type;
+    code = lengthOf(previous, 1, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = m.target.id;
+    code = lengthOf(previous, 2, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = m.caller?.namespace;
+    code = lengthOf(previous, 3, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = m.caller?.type;
+    code = lengthOf(previous, 4, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = m.caller?.id;
+    code = lengthOf(previous, 5, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = m.argument.typename;
+    code = lengthOf(previous, 6, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = m.cancellationToken;
+    code = lengthOf(previous, 7, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
   }
   for (const w of state) {
     numbers[n++] = w.keyGroup;
@@ -91,11 +111,26 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
       numbers[n++] = w.value.value.byteLength;
       b = put(bytes, b, w.value.value);
     }
-    text(8, w.address.namespace);
-    text(9, w.address.type);
-    text(10, w.address.id);
-    text(11, w.name);
-    text(12, w.value?.typename);
+    s = w.address.namespace;
+    code = lengthOf(previous, 8, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = w.address.type;
+    code = lengthOf(previous, 9, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = w.address.id;
+    code = lengthOf(previous, 10, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = w.name;
+    code = lengthOf(previous, 11, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = w.value?.typename;
+    code = lengthOf(previous, 12, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
   }
   for (const seq of consumed) numbers[n++] = seq;
   const encoded: EncodedBatch = {
@@ -121,6 +156,14 @@ function put(bytes: Uint8Array, at: number, value: Uint8Array): number {
   if (length > 32) bytes.set(value, at);
   else for (let i = 0; i < length; i++) bytes[at + i] = value[i]!;
   return at + length;
+}
+
+/** The code of string `s` at `slot`: `ABSENT`, `SAME` (as in the row before), or its length (then it is the slot's last). */
+function lengthOf(previous: (string | undefined)[], slot: number, s: string | undefined): number {
+  if (s === undefined) return ABSENT;
+  if (s === previous[slot]) return SAME;
+  previous[slot] = s;
+  return s.length;
 }
 
 /** The batch again, on the store's thread (the reference decoder of the tests; the thread writes rows straight from the encoded form, see `EncodedRows`). */
