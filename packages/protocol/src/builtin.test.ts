@@ -15,6 +15,10 @@ describe("built-in type codecs", () => {
     expect(hex(DoubleCodec.encode(1.5))).toBe("09000000000000f83f");
     expect(hex(FloatCodec.encode(1.5))).toBe("0d0000c03f");
     expect(IntCodec.encode(0)).toHaveLength(0);
+    // Past int32, a number wraps as in two's complement (ToInt32), as it always did.
+    expect(hex(IntCodec.encode(2 ** 32 + 5))).toBe("0d05000000");
+    expect(hex(IntCodec.encode(2 ** 31))).toBe("0d00000080");
+    expect(hex(IntCodec.encode(1.5))).toBe("0d01000000");
   });
 
   it("round-trip any value", () => {

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { CommitBatch } from "@statefun-ts/runtime/spi";
 import { describe, expect, it } from "vitest";
 import { decodeBatch, encodeBatch } from "./batch-codec.js";
+import { SqliteStore } from "./sqlite-store.js";
 
 const address = (id: string) => ({ namespace: "ns", type: "fn", id });
 const bytes = (...b: number[]) => new Uint8Array(b);
@@ -87,5 +91,95 @@ describe("the commit batch's compact form (posted to the store's thread)", () =>
     structuredClone(encoded, { transfer });
     expect(encoded.numbers.byteLength).toBe(0);
     expect([...batch.state[0]!.value!.value]).toEqual([9, 8]);
+  });
+
+  it("commits from its compact form the same rows as from the batch itself (more than a chunk of each kind)", async () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => i);
+    const big = (epochs: Map<number, number>): CommitBatch => ({
+      ...batch,
+      fence: { owner: "w", epochs },
+      touchedKeyGroups: new Set([0, 1, 3]),
+      messages: [
+        ...batch.messages,
+        ...many(40).map((i) => ({
+          seq: 100 + i,
+          keyGroup: i % 2,
+          target: address(`m${i % 7}`),
+          ...(i % 3 === 0 ? {} : { caller: address(`c${i}`) }),
+          argument: { typename: i % 5 === 0 ? "t/other" : "t/int", value: bytes(i, i + 1) },
+        })),
+      ],
+      state: [
+        ...batch.state,
+        ...many(40).map((i) => ({
+          address: address(`s${i % 20}`),
+          keyGroup: 3,
+          name: i % 4 === 0 ? "n" : `n${i % 3}`,
+          value: i % 9 === 8 ? null : { typename: "t/int", value: bytes(i) },
+          ...(i % 2 === 0 ? { expiresAt: 2_000_000_000_000 + i } : {}),
+        })),
+      ],
+    });
+    const committedBy = async (encoded: boolean) => {
+      const dir = mkdtempSync(join(tmpdir(), "statefun-codec-"));
+      const store = new SqliteStore({ dir, keyGroups: 4 });
+      try {
+        await store.open();
+        const b = big(await store.acquire("w", [0, 1, 2, 3]));
+        if (encoded) {
+          const { encoded: form, transfer } = encodeBatch(b);
+          await store.commitEncoded(structuredClone(form, { transfer }));
+        } else await store.commit(b);
+        const ids = [...many(20).map((i) => `s${i}`), "a", "b"];
+        return {
+          messages: await store.loadMessages([0, 1, 2, 3], 0, 1_000),
+          timers: await store.loadTimers([0, 1, 2, 3], undefined, Number.MAX_SAFE_INTEGER, 1_000),
+          state: await Promise.all(ids.map((id) => store.loadState(address(id)))),
+        };
+      } finally {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const direct = await committedBy(false);
+    expect(direct.messages.length).toBeGreaterThan(40);
+    expect(direct.state.flat().length).toBeGreaterThan(20);
+    expect(defined(await committedBy(true))).toEqual(defined(direct));
+  });
+
+  it("commits several encoded batches in one transaction, in order, each with its result; a failing one rolls them all back", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "statefun-codec-"));
+    const store = new SqliteStore({ dir, keyGroups: 4 });
+    try {
+      await store.open();
+      const epochs = await store.acquire("w", [0, 1, 2, 3]);
+      const one = (fenceEpochs: Map<number, number>, seq: number, consumed: number[]) => {
+        const b: CommitBatch = {
+          ...batch,
+          ingress: [],
+          cancelTokens: [],
+          replies: [],
+          replayed: [],
+          state: [],
+          fence: { owner: "w", epochs: fenceEpochs },
+          touchedKeyGroups: new Set([1]),
+          consumed,
+          messages: [{ seq, keyGroup: 1, target: address(`m${seq}`), argument: { typename: "t/int", value: bytes(seq) } }],
+        };
+        const { encoded, transfer } = encodeBatch(b);
+        return structuredClone(encoded, { transfer });
+      };
+      const seqs = async () => (await store.loadMessages([0, 1, 2, 3], 0, 100)).map((m) => m.seq);
+      const results = store.commitEncodedTogether([one(epochs, 1, []), one(epochs, 2, [1]), one(epochs, 3, [])]);
+      expect(results).toHaveLength(3);
+      // The second consumed the first's message: applied in order, in one transaction.
+      expect(await seqs()).toEqual([2, 3]);
+      const stale = new Map([...epochs].map(([kg, epoch]) => [kg, epoch + 1]));
+      expect(() => store.commitEncodedTogether([one(epochs, 4, [2]), one(stale, 5, [])])).toThrow(/fenced/);
+      expect(await seqs()).toEqual([2, 3]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

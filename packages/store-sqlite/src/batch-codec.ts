@@ -1,5 +1,7 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
 import type { CommitBatch, StateWrite, StoredMessage } from "@statefun-ts/runtime/spi";
+import type Database from "better-sqlite3";
+import type { Bulk } from "./bulk.js";
 
 /**
  * A commit batch as it is posted to the store's thread. The parts that grow with the batch
@@ -50,15 +52,11 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
   let b = 0;
   let strings = "";
   const previous: (string | undefined)[] = new Array(STRING_SLOTS);
-  const text = (slot: number, s: string | undefined): void => {
-    if (s === undefined) numbers[n++] = ABSENT;
-    else if (s === previous[slot]) numbers[n++] = SAME;
-    else {
-      numbers[n++] = s.length;
-      strings += s;
-      previous[slot] = s;
-    }
-  };
+  // Each string: its code (`lengthOf`) in `numbers`, and the string itself when the code is a
+  // length. Written out at each string rather than in a closure: a closure over `n` and `strings`
+  // would make every access to them, in every loop here, a load from its context.
+  let code = 0;
+  let s: string | undefined;
   // Each touched key group with the fence's epoch of it (NaN: none, which the commit refuses).
   const epochs = fence.epochs;
   for (const keyGroup of touchedKeyGroups) {
@@ -71,16 +69,39 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     numbers[n++] = m.keyGroup;
     numbers[n++] = m.dueAt ?? Number.NaN;
     numbers[n++] = value.byteLength;
-    bytes.set(value, b);
-    b += value.byteLength;
-    text(0, m.target.namespace);
-    text(1, m.target.type);
-    text(2, m.target.id);
-    text(3, m.caller?.namespace);
-    text(4, m.caller?.type);
-    text(5, m.caller?.id);
-    text(6, m.argument.typename);
-    text(7, m.cancellationToken);
+    b = put(bytes, b, value);
+    s = m.target.namespace;
+    code = lengthOf(previous, 0, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = m.target.type;
+    code = lengthOf(previous, 1, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = m.target.id;
+    code = lengthOf(previous, 2, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = m.caller?.namespace;
+    code = lengthOf(previous, 3, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = m.caller?.type;
+    code = lengthOf(previous, 4, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = m.caller?.id;
+    code = lengthOf(previous, 5, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = m.argument.typename;
+    code = lengthOf(previous, 6, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = m.cancellationToken;
+    code = lengthOf(previous, 7, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
   }
   for (const w of state) {
     numbers[n++] = w.keyGroup;
@@ -88,14 +109,28 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     if (w.value === null) numbers[n++] = ABSENT;
     else {
       numbers[n++] = w.value.value.byteLength;
-      bytes.set(w.value.value, b);
-      b += w.value.value.byteLength;
+      b = put(bytes, b, w.value.value);
     }
-    text(8, w.address.namespace);
-    text(9, w.address.type);
-    text(10, w.address.id);
-    text(11, w.name);
-    text(12, w.value?.typename);
+    s = w.address.namespace;
+    code = lengthOf(previous, 8, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = w.address.type;
+    code = lengthOf(previous, 9, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = w.address.id;
+    code = lengthOf(previous, 10, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = w.name;
+    code = lengthOf(previous, 11, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = w.value?.typename;
+    code = lengthOf(previous, 12, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
   }
   for (const seq of consumed) numbers[n++] = seq;
   const encoded: EncodedBatch = {
@@ -112,7 +147,26 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
   return { encoded, transfer: [numbers.buffer as ArrayBuffer, bytes.buffer as ArrayBuffer] };
 }
 
-/** The batch again, on the store's thread. */
+/**
+ * Copies `value` into `bytes` at `at`; returns the end. Most values are a few bytes (an int is
+ * 5): a loop copies those faster than a call to `set`.
+ */
+function put(bytes: Uint8Array, at: number, value: Uint8Array): number {
+  const length = value.length;
+  if (length > 32) bytes.set(value, at);
+  else for (let i = 0; i < length; i++) bytes[at + i] = value[i]!;
+  return at + length;
+}
+
+/** The code of string `s` at `slot`: `ABSENT`, `SAME` (as in the row before), or its length (then it is the slot's last). */
+function lengthOf(previous: (string | undefined)[], slot: number, s: string | undefined): number {
+  if (s === undefined) return ABSENT;
+  if (s === previous[slot]) return SAME;
+  previous[slot] = s;
+  return s.length;
+}
+
+/** The batch again, on the store's thread (the reference decoder of the tests; the thread writes rows straight from the encoded form, see `EncodedRows`). */
 export function decodeBatch(encoded: EncodedBatch): CommitBatch {
   const { numbers, strings, bytes } = encoded;
   let n = 0;
@@ -171,4 +225,129 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
   const consumed: number[] = new Array(encoded.consumedCount);
   for (let i = 0; i < encoded.consumedCount; i++) consumed[i] = numbers[n++]!;
   return { ...encoded.rest, fence: { owner: encoded.owner, epochs }, touchedKeyGroups, messages, state, consumed };
+}
+
+/**
+ * The rows of an encoded batch, written straight from its flat form into the store's
+ * statements (`SqliteStore.commitEncoded`): no object per message or state write is made on the
+ * store's thread. `head()` is the batch without those rows; `consumed`, `messages` and `state`
+ * write them, in that order (the commit's), each once.
+ */
+export class EncodedRows {
+  /** Where each part starts in `numbers`. */
+  private readonly messagesAt: number;
+  private readonly stateAt: number;
+  private readonly consumedAt: number;
+  /** Cursors in `strings` and `bytes` (messages' first, then the state writes'). */
+  private s = 0;
+  private b = 0;
+  private readonly previous: (string | null)[] = new Array<string | null>(STRING_SLOTS).fill(null);
+
+  constructor(private readonly encoded: EncodedBatch) {
+    this.messagesAt = encoded.touchedCount * 2;
+    this.stateAt = this.messagesAt + encoded.messageCount * MESSAGE_NUMBERS;
+    this.consumedAt = this.stateAt + encoded.stateCount * STATE_NUMBERS;
+  }
+
+  /** The batch with its fence and touched key groups, and empty lists of messages, state writes and consumed seqs. */
+  head(): CommitBatch {
+    const { numbers, touchedCount } = this.encoded;
+    const touchedKeyGroups = new Set<number>();
+    const epochs = new Map<number, number>();
+    for (let i = 0; i < touchedCount; i++) {
+      const keyGroup = numbers[2 * i]!;
+      const epoch = numbers[2 * i + 1]!;
+      touchedKeyGroups.add(keyGroup);
+      if (!Number.isNaN(epoch)) epochs.set(keyGroup, epoch);
+    }
+    return { ...this.encoded.rest, fence: { owner: this.encoded.owner, epochs }, touchedKeyGroups, messages: [], state: [], consumed: [] };
+  }
+
+  /** The lowest and highest seq of the messages (`[Infinity, -Infinity]` when none). */
+  seqRange(): [number, number] {
+    const { numbers, messageCount } = this.encoded;
+    let low = Number.POSITIVE_INFINITY;
+    let high = Number.NEGATIVE_INFINITY;
+    for (let i = 0, n = this.messagesAt; i < messageCount; i++, n += MESSAGE_NUMBERS) {
+      const seq = numbers[n]!;
+      if (seq < low) low = seq;
+      if (seq > high) high = seq;
+    }
+    return [low, high];
+  }
+
+  /** One parameter per consumed seq. */
+  consumed(bulk: Bulk): void {
+    const { numbers, consumedCount } = this.encoded;
+    const end = this.consumedAt + consumedCount;
+    for (let n = this.consumedAt; n < end; n++) {
+      bulk.put(numbers[n]!);
+      bulk.added();
+    }
+  }
+
+  /** Each message's row, as `putMessage` writes it. */
+  messages(bulk: Bulk): void {
+    const { numbers, messageCount } = this.encoded;
+    for (let i = 0, n = this.messagesAt; i < messageCount; i++, n += MESSAGE_NUMBERS) {
+      const dueAt = numbers[n + 2]!;
+      bulk.put(numbers[n]!);
+      bulk.put(numbers[n + 1]!);
+      bulk.put(this.text(numbers[n + 4]!, 0));
+      bulk.put(this.text(numbers[n + 5]!, 1));
+      bulk.put(this.text(numbers[n + 6]!, 2));
+      bulk.put(this.text(numbers[n + 7]!, 3));
+      bulk.put(this.text(numbers[n + 8]!, 4));
+      bulk.put(this.text(numbers[n + 9]!, 5));
+      bulk.put(this.text(numbers[n + 10]!, 6));
+      bulk.put(this.value(numbers[n + 3]!));
+      bulk.put(Number.isNaN(dueAt) ? null : dueAt);
+      bulk.put(this.text(numbers[n + 11]!, 7));
+      bulk.added();
+    }
+  }
+
+  /** Each write's upsert row; a deletion runs `remove` in its place (after the upserts before it). */
+  state(upserts: Bulk, remove: Database.Statement<unknown[], unknown>): void {
+    const { numbers, stateCount } = this.encoded;
+    for (let i = 0, n = this.stateAt; i < stateCount; i++, n += STATE_NUMBERS) {
+      const keyGroup = numbers[n]!;
+      const expiresAt = numbers[n + 1]!;
+      const length = numbers[n + 2]!;
+      const namespace = this.text(numbers[n + 3]!, 8);
+      const type = this.text(numbers[n + 4]!, 9);
+      const id = this.text(numbers[n + 5]!, 10);
+      const name = this.text(numbers[n + 6]!, 11);
+      const typename = this.text(numbers[n + 7]!, 12);
+      if (length === ABSENT) {
+        upserts.flush();
+        remove.run(namespace, type, id, name);
+        continue;
+      }
+      upserts.put(namespace);
+      upserts.put(type);
+      upserts.put(id);
+      upserts.put(name);
+      upserts.put(keyGroup);
+      upserts.put(typename);
+      upserts.put(this.value(length));
+      upserts.put(Number.isNaN(expiresAt) ? null : expiresAt);
+      upserts.added();
+    }
+  }
+
+  private text(length: number, slot: number): string | null {
+    if (length === ABSENT) return null;
+    if (length === SAME) return this.previous[slot]!;
+    const value = this.encoded.strings.slice(this.s, this.s + length);
+    this.s += length;
+    this.previous[slot] = value;
+    return value;
+  }
+
+  private value(length: number): Uint8Array {
+    const v = this.encoded.bytes.subarray(this.b, this.b + length);
+    this.b += length;
+    return v;
+  }
 }

@@ -1,7 +1,8 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import type { CommitBatch, CommitResult } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
-import { pushMessage } from "./message-params.js";
+import type { EncodedRows } from "./batch-codec.js";
+import { pushMessage, putMessage } from "./message-params.js";
 import { advanceSources, type SourceStatements } from "./source-positions.js";
 import type { Statements } from "./statements.js";
 
@@ -21,8 +22,12 @@ function checkFence(s: Statements, batch: CommitBatch): void {
   }
 }
 
-/** Applies a batch in the order `CommitBatch` documents; runs inside one transaction. */
-function apply(s: Statements, q: SourceStatements, batch: CommitBatch): CommitResult {
+/**
+ * Applies a batch in the order `CommitBatch` documents; runs inside one transaction. With `rows`
+ * (an encoded batch's), its messages, state writes and consumed seqs come from there instead of
+ * the batch's lists.
+ */
+function apply(s: Statements, q: SourceStatements, batch: CommitBatch, rows: EncodedRows | undefined): CommitResult {
   checkFence(s, batch);
 
   const duplicates = new Map<string, string>();
@@ -33,17 +38,18 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch): CommitRe
       duplicates.set(key, s.requestIdOf.get(key) as string);
       continue;
     }
-    pushMessage(messages.params, m);
-    messages.added();
+    putMessage(messages, m);
   }
   messages.flush();
   const rejectedSources = advanceSources(s, q, batch);
 
   const consumed = s.deleteMessages;
-  for (const seq of batch.consumed) {
-    consumed.params.push(seq);
-    consumed.added();
-  }
+  if (rows !== undefined) rows.consumed(consumed);
+  else
+    for (const seq of batch.consumed) {
+      consumed.put(seq);
+      consumed.added();
+    }
   consumed.flush();
   let cancelled: number | undefined;
   if (batch.cancelTokens.length > 0) {
@@ -51,10 +57,8 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch): CommitRe
     for (const token of batch.cancelTokens) cancelled += s.cancelDelayed.run(token).changes;
   }
 
-  for (const m of batch.messages) {
-    pushMessage(messages.params, m);
-    messages.added();
-  }
+  if (rows !== undefined) rows.messages(messages);
+  else for (const m of batch.messages) putMessage(messages, m);
   messages.flush();
 
   for (const d of batch.drops ?? []) {
@@ -68,21 +72,34 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch): CommitRe
   }
 
   const states = s.upsertStates;
-  for (const w of batch.state) {
-    const { namespace, type, id } = w.address;
-    if (w.value === null) {
-      states.flush();
-      s.deleteState.run(namespace, type, id, w.name);
-    } else {
-      states.params.push(namespace, type, id, w.name, w.keyGroup, w.value.typename, w.value.value, w.expiresAt ?? null);
-      states.added();
+  if (rows !== undefined) rows.state(states, s.deleteState);
+  else
+    for (const w of batch.state) {
+      const { namespace, type, id } = w.address;
+      if (w.value === null) {
+        states.flush();
+        s.deleteState.run(namespace, type, id, w.name);
+      } else {
+        states.put(namespace);
+        states.put(type);
+        states.put(id);
+        states.put(w.name);
+        states.put(w.keyGroup);
+        states.put(w.value.typename);
+        states.put(w.value.value);
+        states.put(w.expiresAt ?? null);
+        states.added();
+      }
     }
-  }
   states.flush();
 
   const egress = s.insertEgress;
   for (const e of batch.egress) {
-    egress.params.push(e.egress, e.topic, e.argument.typename, e.argument.value, e.createdAt);
+    egress.put(e.egress);
+    egress.put(e.topic);
+    egress.put(e.argument.typename);
+    egress.put(e.argument.value);
+    egress.put(e.createdAt);
     egress.added();
   }
   egress.flush();
@@ -99,13 +116,44 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch): CommitRe
   return cancelled === undefined ? { duplicates, rejectedSources } : { duplicates, rejectedSources, cancelled };
 }
 
-/** The commit function: one transaction per batch; a throw (a fence, a constraint) rolls all of it back. */
-export function committer(db: Database.Database, s: Statements, q: SourceStatements): (batch: CommitBatch) => CommitResult {
+/**
+ * Several encoded batches in one transaction, in order: one commit (and fsync) for all of them;
+ * a throw in any rolls all of them back (see `SqliteStore.commitEncodedTogether`).
+ */
+export function groupCommitter(
+  db: Database.Database,
+  s: Statements,
+  q: SourceStatements,
+): (batches: readonly CommitBatch[], rows: readonly EncodedRows[]) => CommitResult[] {
   const bulks = [s.insertMessages, s.deleteMessages, s.upsertStates, s.insertEgress];
-  const transaction = db.transaction((batch: CommitBatch) => apply(s, q, batch));
-  return (batch) => {
+  const transaction = db.transaction((batches: readonly CommitBatch[], rows: readonly EncodedRows[]) => {
+    const results: CommitResult[] = new Array(batches.length);
+    for (let i = 0; i < batches.length; i++) results[i] = apply(s, q, batches[i]!, rows[i]);
+    return results;
+  });
+  return (batches, rows) => {
     try {
-      return transaction(batch);
+      return transaction(batches, rows);
+    } finally {
+      for (const bulk of bulks) bulk.reset();
+    }
+  };
+}
+
+/**
+ * The commit function: one transaction per batch; a throw (a fence, a constraint) rolls all of it
+ * back. With `rows`, the batch's messages, state writes and consumed seqs are those (see `apply`).
+ */
+export function committer(
+  db: Database.Database,
+  s: Statements,
+  q: SourceStatements,
+): (batch: CommitBatch, rows?: EncodedRows) => CommitResult {
+  const bulks = [s.insertMessages, s.deleteMessages, s.upsertStates, s.insertEgress];
+  const transaction = db.transaction((batch: CommitBatch, rows: EncodedRows | undefined) => apply(s, q, batch, rows));
+  return (batch, rows) => {
+    try {
+      return transaction(batch, rows);
     } finally {
       for (const bulk of bulks) bulk.reset();
     }

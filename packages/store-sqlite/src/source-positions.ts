@@ -1,6 +1,6 @@
 import type { CommitBatch } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
-import { pushMessage } from "./message-params.js";
+import { pushMessage, putMessage } from "./message-params.js";
 import type { Statements } from "./statements.js";
 
 /** The statements of ingress source positions (table `source_positions`, migration 7). */
@@ -37,10 +37,7 @@ export function advanceSources(s: Statements, q: SourceStatements, batch: Commit
       rejected.add(index);
       return;
     }
-    for (const m of a.messages) {
-      pushMessage(messages.params, m);
-      messages.added();
-    }
+    for (const m of a.messages) putMessage(messages, m);
     for (const d of a.deadLetters) {
       const params: unknown[] = [];
       pushMessage(params, d.message);

@@ -28,8 +28,9 @@ import type {
 import { toDeadLetter, toReply, toStateEntry } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
 import { backupSqlite } from "./backup.js";
+import { type EncodedBatch, EncodedRows } from "./batch-codec.js";
 import { SqliteCluster } from "./cluster.js";
-import { committer } from "./commit.js";
+import { committer, groupCommitter } from "./commit.js";
 import { SqliteConsoleReads } from "./console-reads.js";
 import { delivererLeases } from "./deliverer-leases.js";
 import { type DynamicLoadingQueries, dynamicLoadingQueries } from "./dynamic-loading.js";
@@ -55,7 +56,8 @@ export interface SqliteStoreOptions {
 interface Open {
   readonly db: Database.Database;
   readonly s: Statements;
-  readonly commit: (batch: CommitBatch) => CommitResult;
+  readonly commit: ReturnType<typeof committer>;
+  readonly commitTogether: ReturnType<typeof groupCommitter>;
   readonly keyGroups: number;
   readonly dynamicLoading: DynamicLoadingQueries;
   readonly sources: SourceStatements;
@@ -118,6 +120,7 @@ export class SqliteStore implements Store {
         db,
         s,
         commit: committer(db, s, sources),
+        commitTogether: groupCommitter(db, s, sources),
         sources,
         keyGroups,
         cluster: new SqliteCluster(db),
@@ -192,10 +195,38 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** The seqs of a batch are committed (or never will be): their range stops holding back readers. */
-  private settle(batch: CommitBatch): void {
-    let low = Number.POSITIVE_INFINITY;
-    let high = Number.NEGATIVE_INFINITY;
+  /**
+   * `commit` of a batch in the form it crossed threads in (`ThreadedSqliteStore`): the same
+   * transaction, its rows written straight from the encoded form (see `EncodedRows`).
+   */
+  async commitEncoded(encoded: EncodedBatch): Promise<CommitResult> {
+    return this.commitEncodedTogether([encoded])[0]!;
+  }
+
+  /**
+   * Batches in the form they crossed threads in, committed in order in one transaction: one
+   * commit (and one fsync) for all of them, each result in its place. A failure in any of them
+   * rolls all of them back, and throws. Synchronous: once it returns, all of them are durable.
+   */
+  commitEncodedTogether(list: readonly EncodedBatch[]): CommitResult[] {
+    const open = this.ready();
+    const rows = list.map((encoded) => new EncodedRows(encoded));
+    const batches = rows.map((r) => r.head());
+    try {
+      return open.commitTogether(batches, rows);
+    } finally {
+      for (let i = 0; i < rows.length; i++) {
+        const [low, high] = rows[i]!.seqRange();
+        this.settle(batches[i]!, low, high);
+      }
+    }
+  }
+
+  /**
+   * The seqs of a batch are committed (or never will be): their range stops holding back readers
+   * (`low` and `high`: of messages not in its lists, an encoded batch's).
+   */
+  private settle(batch: CommitBatch, low = Number.POSITIVE_INFINITY, high = Number.NEGATIVE_INFINITY): void {
     for (const list of [batch.ingress, batch.messages, ...(batch.sources ?? []).map((a) => a.messages)]) {
       for (const m of list) {
         if (m.seq < low) low = m.seq;
@@ -309,7 +340,7 @@ export class SqliteStore implements Store {
     try {
       db.transaction(() => {
         for (const id of ids) {
-          bulk.params.push(id);
+          bulk.put(id);
           bulk.added();
         }
         bulk.flush();

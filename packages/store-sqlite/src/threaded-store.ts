@@ -9,7 +9,9 @@ import { type Call, COMMIT_ENCODED, type Reply, rethrown } from "./thread-calls.
 
 /** Every method of `SqliteStore` but its life cycle, as this store offers it: asynchronous, run on the store's thread. */
 type Forwarded = {
-  [K in Exclude<keyof SqliteStore, "open" | "close" | "dir" | "file">]: SqliteStore[K] extends (...args: infer A) => infer R
+  [K in Exclude<keyof SqliteStore, "open" | "close" | "dir" | "file" | "commitEncoded" | "commitEncodedTogether">]: SqliteStore[K] extends (
+    ...args: infer A
+  ) => infer R
     ? (...args: A) => Promise<Awaited<R>>
     : never;
 };
@@ -50,7 +52,7 @@ export class ThreadedSqliteStore {
   static {
     // Each `SqliteStore` method but the life cycle is posted to the thread: a method other
     // branches add to `SqliteStore` is forwarded here too.
-    const local = new Set(["constructor", "open", "close", "file", "commit"]);
+    const local = new Set(["constructor", "open", "close", "file", "commit", "commitEncoded", "commitEncodedTogether"]);
     for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
       if (local.has(name)) continue;
       Object.defineProperty(ThreadedSqliteStore.prototype, name, {

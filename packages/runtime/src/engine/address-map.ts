@@ -9,8 +9,19 @@ export class AddressMap<V> {
     return this.count;
   }
 
+  /** The ids of the type looked up last (most lookups in a row are of one type): one lookup instead of three. */
+  private lastNamespace: string | undefined;
+  private lastType: string | undefined;
+  private lastIds: Map<string, V> | undefined;
+
   get(a: Address): V | undefined {
-    return this.byNamespace.get(a.namespace)?.get(a.type)?.get(a.id);
+    if (a.type === this.lastType && a.namespace === this.lastNamespace) return this.lastIds!.get(a.id);
+    const ids = this.byNamespace.get(a.namespace)?.get(a.type);
+    if (ids === undefined) return undefined;
+    this.lastNamespace = a.namespace;
+    this.lastType = a.type;
+    this.lastIds = ids;
+    return ids.get(a.id);
   }
 
   set(a: Address, value: V): void {
@@ -33,7 +44,10 @@ export class AddressMap<V> {
     const ids = types?.get(a.type);
     if (ids === undefined || !ids.delete(a.id)) return false;
     this.count--;
-    if (ids.size === 0) types!.delete(a.type);
+    if (ids.size === 0) {
+      types!.delete(a.type);
+      if (ids === this.lastIds) this.lastNamespace = this.lastType = this.lastIds = undefined;
+    }
     if (types!.size === 0) this.byNamespace.delete(a.namespace);
     return true;
   }

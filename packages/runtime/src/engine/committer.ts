@@ -236,11 +236,14 @@ export class Committer {
     if (this.scheduled || (this.running && this.inFlight.length >= this.maxInFlight)) return;
     this.scheduled = true;
     // Let the invocations of this turn finish first: they join the same batch.
-    setImmediate(() => {
-      this.scheduled = false;
-      this.post();
-    });
+    setImmediate(this.postLater);
   }
+
+  /** `post` from `setImmediate`: made once (a closure made in `schedule` would cost each enqueue an allocation). */
+  private readonly postLater = (): void => {
+    this.scheduled = false;
+    this.post();
+  };
 
   /** Hands batches to the store while there is room (one at a time unless `maxInFlight` allows more). */
   private post(): void {

@@ -1,7 +1,7 @@
 import { type Effects, keyGroupOf } from "@statefun-ts/protocol";
 import { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE } from "../api.js";
 import type { StateSpecInfo } from "../binding.js";
-import type { EgressRow, ReplyRow, StateDrop, StateWrite, StoredMessage } from "../store/types.js";
+import type { EgressRow, ReplyRow, StateDrop, StateEntry, StateWrite, StoredMessage } from "../store/types.js";
 import { type CommitUnit, EMPTY, type NewMessage } from "./commit-unit.js";
 import { instanceRowWrite } from "./instance-ttl.js";
 import type { Mailbox } from "./mailbox.js";
@@ -136,7 +136,8 @@ function applyState(
 
 /** Applies a write to the mailbox's cached state, and returns it. */
 function cache(mb: Mailbox, w: StateWrite): StateWrite {
-  // Through the mailbox, so that the cache's byte count follows the write.
-  mb.put(w.name, w.value === null ? undefined : { name: w.name, value: w.value, expiresAt: w.expiresAt });
+  // Through the mailbox, so that the cache's byte count follows the write. A write of a value is
+  // a `StateEntry` too (name, value, expiry): the cache holds the write itself, no copy of it.
+  mb.put(w.name, w.value === null ? undefined : (w as StateEntry));
   return w;
 }

@@ -34,16 +34,23 @@ export function embeddedBinding(fn: StatefulFunction): Binding {
         } catch (cause) {
           throw named(fn.typename, cause);
         }
-        if (!(done instanceof Promise)) return ctx.effects;
-        return done.then(
-          () => ctx.effects,
-          (cause: unknown) => {
-            throw named(fn.typename, cause);
-          },
-        );
+        return done instanceof Promise ? effectsOnceDone(fn.typename, done, ctx) : ctx.effects;
       },
     },
   };
+}
+
+/**
+ * The effects of a handler that returned a promise. A function of its own: a closure in `invoke`
+ * would cost every invocation, synchronous ones included, the allocation of its context.
+ */
+function effectsOnceDone(functionType: string, done: Promise<void>, ctx: InvocationContext): Promise<Effects> {
+  return done.then(
+    () => ctx.effects,
+    (cause: unknown) => {
+      throw named(functionType, cause);
+    },
+  );
 }
 
 /** The dispatcher dead-letters terminal errors at once, with their message: make it say which function failed. */

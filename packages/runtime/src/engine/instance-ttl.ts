@@ -38,7 +38,8 @@ export function stateViews(entries: readonly StateEntry[], now: number): StateVi
  * old rows before writing (`mb.cleared`). Returns true when it expired just now.
  */
 export function startOver(mb: Mailbox, now: number): boolean {
-  if (mb.state === undefined || !instanceExpired(mb.state, now)) return false;
+  const row = mb.instanceRow;
+  if (row?.expiresAt === undefined || row.expiresAt > now) return false;
   mb.loaded([]);
   mb.cleared = true;
   return true;
@@ -51,7 +52,7 @@ export function startOver(mb: Mailbox, now: number): boolean {
  * TTL + 1% after its last invocation. Without a TTL, a leftover row is deleted.
  */
 export function instanceRowWrite(mb: Mailbox, ttlMs: number | undefined, now: number): StateWrite | undefined {
-  const current = mb.state?.get(INSTANCE_ROW)?.expiresAt;
+  const current = mb.instanceRow?.expiresAt;
   if (ttlMs === undefined) {
     return current === undefined ? undefined : { address: mb.address, keyGroup: mb.keyGroup, name: INSTANCE_ROW, value: null };
   }

@@ -1,5 +1,5 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
-import type { StateEntry, StoredMessage } from "../store/types.js";
+import { INSTANCE_ROW, type StateEntry, type StoredMessage } from "../store/types.js";
 import { addressBytes, type CacheBytes, entryBytes } from "./cache-bytes.js";
 import { Deque } from "./deque.js";
 
@@ -20,6 +20,11 @@ export class Mailbox {
   cleared = false;
   /** Current values, uncommitted writes included; undefined until loaded from the store (see `loaded`, `put`). */
   state: Map<string, StateEntry> | undefined;
+  /**
+   * The cached `INSTANCE_ROW` entry (instance TTL), kept apart from `state` as well: read on
+   * every invocation, it then costs no lookup.
+   */
+  instanceRow: StateEntry | undefined;
   /** `[keyGroup]`, shared by every unit of this address. */
   readonly keyGroups: readonly number[];
   /** Estimated bytes of this address in the cache, counted in `cache` (see `CacheBytes`). */
@@ -43,11 +48,14 @@ export class Mailbox {
     this.forgetState();
     const state = new Map<string, StateEntry>();
     let bytes = 0;
+    let instanceRow: StateEntry | undefined;
     for (const e of entries) {
       state.set(e.name, e);
       bytes += entryBytes(e.name, e);
+      if (e.name === INSTANCE_ROW) instanceRow = e;
     }
     this.state = state;
+    this.instanceRow = instanceRow;
     this.grow(bytes);
   }
 
@@ -61,6 +69,7 @@ export class Mailbox {
       state.set(name, entry);
       delta += entryBytes(name, entry);
     }
+    if (name === INSTANCE_ROW) this.instanceRow = entry;
     this.grow(delta);
   }
 

@@ -99,7 +99,8 @@ export class Timers {
 
   /** A message's consumption is durable now; true when it was a delayed message. */
   consumed(seq: number): boolean {
-    if (!this.known.has(seq)) return false;
+    // Asked for every consumed message: with no delayed message pending (a chain), no lookup.
+    if (this.known.size === 0 || !this.known.has(seq)) return false;
     if (this.loadingUntil !== undefined) this.deferredForget.push(seq);
     else this.known.delete(seq);
     return true;
