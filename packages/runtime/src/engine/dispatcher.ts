@@ -337,7 +337,12 @@ export class Dispatcher {
   // would cost every invocation, synchronous ones included, the allocation of their context.
 
   /** Reads the address's state from the store, then invokes. */
-  private loadThenInvoke(mb: Mailbox, batch: readonly StoredMessage[], binding: Binding, slot: GateSlot<Mailbox> | undefined): Promise<void> {
+  private loadThenInvoke(
+    mb: Mailbox,
+    batch: readonly StoredMessage[],
+    binding: Binding,
+    slot: GateSlot<Mailbox> | undefined,
+  ): Promise<void> {
     return this.loadState(mb).then(
       () => this.invoke(mb, undefined, slot),
       (error) => this.failed(mb, batch, binding, error),
