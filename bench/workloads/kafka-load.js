@@ -4,7 +4,7 @@
 // produces `--rate` records/s for `--seconds`, each stamped with the time it was due. A
 // read_committed reader (a new group, from the beginning, counting only records stamped at or
 // after the phase's start) takes every output and its latency. Prints one JSON line:
-// { first, last, count, p50ms, p99ms } (epoch ms; latencies from each record's stamp).
+// { first, last, count, p50ms, p99ms, cpuMicros } (epoch ms; latencies from each record's stamp; this process's CPU).
 import { Kafka, logLevel } from "kafkajs";
 import { arg, percentile, sleep } from "./common.js";
 
@@ -81,6 +81,14 @@ if ((await Promise.race([finished, timeout])) === "timeout") {
   process.stderr.write(`kafka-load: only ${latencies.length} of ${total} outputs within 300 s\n`);
   process.exit(1);
 }
-const result = { first, last, count: latencies.length, p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99) };
+const used = process.cpuUsage();
+const result = {
+  first,
+  last,
+  count: latencies.length,
+  p50ms: percentile(latencies, 50),
+  p99ms: percentile(latencies, 99),
+  cpuMicros: used.user + used.system,
+};
 // kafkajs leaves sockets and timers behind its disconnects: end once the line is out, the work is done.
 process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));

@@ -174,15 +174,25 @@ describe("KafkaEgress with a deliverer turn (cluster mode)", () => {
 });
 
 describe("KafkaEgress rounds", () => {
-  it("sends a round of many records in one transaction, in produce requests of at most 2,000 records, keys and values as written", async () => {
+  it("sends a round of many records in one transaction, in one produce request, keys and values as written", async () => {
     const { client, outbox } = start(undefined);
     // Added before the first read: one round.
     for (let i = 0; i < 4_500; i++) outbox.add(String(i), i % 2 === 0 ? "" : `k${i}`);
     await vi.waitFor(() => expect(client.committed).toHaveLength(4_500), { timeout: 5_000 });
     expect(client.transactions).toBe(1);
-    expect(client.requests).toEqual([2_000, 2_000, 500]);
+    expect(client.requests).toEqual([4_500]);
     expect(client.committed.slice(0, 3)).toEqual(["0", "1", "2"]);
     expect(client.keys.slice(0, 3)).toEqual([null, "k1", null]);
     await vi.waitFor(() => expect(outbox.rows.size).toBe(0), { timeout: 5_000 });
+  });
+
+  it("splits a round into produce requests of at most 900 kB of keys and values", async () => {
+    const { client, outbox } = start(undefined);
+    const value = "v".repeat(100_000);
+    for (let i = 0; i < 20; i++) outbox.add(value, `k${i}`);
+    await vi.waitFor(() => expect(client.committed).toHaveLength(20), { timeout: 5_000 });
+    expect(client.transactions).toBe(1);
+    // 100,002 or 100,003 bytes a record: 8 fit in 900,000.
+    expect(client.requests).toEqual([8, 8, 4]);
   });
 });

@@ -12,17 +12,23 @@ import type {
   ProducedRecord,
   ProducerOptions,
 } from "./client.js";
+import { linearGrouping } from "./linear-grouping.js";
 
 const buffer = (value: Uint8Array | null): Buffer | null =>
   value === null || Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-/** kafkajs messages: a record whose key and value are Buffers already is one (no copy, no new object). */
+/**
+ * kafkajs messages: a record whose key and value are Buffers already is one (no copy, no new
+ * object); grouped by partition in linear time (see linear-grouping.ts).
+ */
 const messages = (records: readonly ProducedRecord[]) =>
-  records.map((r) =>
-    Buffer.isBuffer(r.value) && (r.key === null || Buffer.isBuffer(r.key)) ? r : { key: buffer(r.key), value: buffer(r.value) },
-  ) as {
-    key: Buffer | null;
-    value: Buffer | null;
-  }[];
+  linearGrouping(
+    records.map((r) =>
+      Buffer.isBuffer(r.value) && (r.key === null || Buffer.isBuffer(r.key)) ? r : { key: buffer(r.key), value: buffer(r.value) },
+    ) as {
+      key: Buffer | null;
+      value: Buffer | null;
+    }[],
+  );
 
 /** Groups records by topic, keeping their order, for one `sendBatch`. */
 function topicMessages(records: readonly ProducedRecord[]) {
