@@ -15,6 +15,9 @@ class FakeClient implements KafkaClient {
   transactions = 0;
   /** Keys of the records committed (null: none). */
   keys: (string | null)[] = [];
+  /** How many sends fail still (a topic that does not exist yet), and how many did. */
+  failSends = 0;
+  failed = 0;
   consumer(): never {
     throw new Error("no consumer in this test");
   }
@@ -30,6 +33,11 @@ class FakeClient implements KafkaClient {
         const sent: ProducedRecord[] = [];
         return {
           async send(records) {
+            if (client.failSends > 0) {
+              client.failSends--;
+              client.failed++;
+              throw new Error("This server does not host this topic-partition");
+            }
             client.requests.push(records.length);
             sent.push(...records);
           },
@@ -110,7 +118,7 @@ afterEach(async () => {
   egress = undefined;
 });
 
-function start(turn: Turn | undefined) {
+function start(turn: Turn | undefined, logger = silentLogger) {
   const client = new FakeClient();
   const outbox = new FakeOutbox();
   egress = new KafkaEgress({
@@ -122,9 +130,10 @@ function start(turn: Turn | undefined) {
     },
     client,
     outbox,
-    logger: silentLogger,
+    logger,
     turn,
     turnEveryMs: 10,
+    retryMs: 2,
   });
   egress.start();
   return { client, outbox, egress };
@@ -194,5 +203,20 @@ describe("KafkaEgress rounds", () => {
     expect(client.transactions).toBe(1);
     // 100,002 or 100,003 bytes a record: 8 fit in 900,000.
     expect(client.requests).toEqual([8, 8, 4]);
+  });
+
+  it("logs a failure repeated at every retry once, and once that it delivers again", async () => {
+    const logged: string[] = [];
+    const logger = {
+      ...silentLogger,
+      info: (_: object, message?: string) => logged.push(`info ${message}`),
+      warn: (_: object, message?: string) => logged.push(`warn ${message}`),
+    };
+    const { client, outbox } = start(undefined, logger);
+    client.failSends = 20;
+    outbox.add("a");
+    await vi.waitFor(() => expect(client.committed).toEqual(["a"]), { timeout: 5_000 });
+    expect(client.failed).toBe(20);
+    expect(logged).toEqual(["warn Kafka egress: delivery failed, retrying", "info Kafka egress: delivering again"]);
   });
 });

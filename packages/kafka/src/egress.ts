@@ -49,6 +49,8 @@ export interface KafkaEgressOptions {
   readonly turn?: DelivererTurn | undefined;
   /** How often the deliverer claims its turn again, and a worker standing by asks for it (default 1,000 ms). */
   readonly turnEveryMs?: number | undefined;
+  /** How long a failed delivery waits before it is tried again (default 1,000 ms). */
+  readonly retryMs?: number | undefined;
 }
 
 /**
@@ -111,6 +113,8 @@ export class KafkaEgress {
   /** Whether this worker holds its turn to deliver (always, without `turn`), and when to claim it again. */
   private holding = false;
   private nextClaim = 0;
+  /** The failure last logged, until a round goes out again: a failure repeated at every retry is logged once. */
+  private loggedFailure: string | undefined;
 
   constructor(private readonly options: KafkaEgressOptions) {}
 
@@ -165,12 +169,15 @@ export class KafkaEgress {
       } catch (error) {
         if (this.stopped) return;
         this.problem = `Kafka egress ${this.options.spec.id}: ${(error as Error).message}`;
-        this.options.logger.warn({ egress: this.options.spec.id, error: String(error) }, "Kafka egress: delivery failed, retrying");
+        if (String(error) !== this.loggedFailure) {
+          this.loggedFailure = String(error);
+          this.options.logger.warn({ egress: this.options.spec.id, error: String(error) }, "Kafka egress: delivery failed, retrying");
+        }
         await this.producer?.disconnect().catch(() => {});
         this.producer = undefined;
         // Whose turn it is may have changed (a fenced producer: another worker took over): ask again.
         this.nextClaim = 0;
-        await this.sleep(1_000);
+        await this.sleep(this.options.retryMs ?? 1_000);
       }
     }
   }
@@ -261,6 +268,10 @@ export class KafkaEgress {
         // Read the next round while this one goes out.
         next = this.read();
         await this.deliver(producer, rows);
+        if (this.loggedFailure !== undefined) {
+          this.loggedFailure = undefined;
+          this.options.logger.info({ egress: this.options.spec.id }, "Kafka egress: delivering again");
+        }
         this.deleteBehind(rows.map((r) => r.id));
         if (this.pendingDeletes > 2) await this.deleting;
       }
