@@ -84,8 +84,12 @@ class FakeOutbox implements Outbox {
     const argument = encodeKafkaProducerRecord({ topic: "out", key, value: new TextEncoder().encode(value) });
     this.rows.set(id, { id, seq: id, egress: "test/out", topic: "", argument, createdAt: 0 });
   }
+  /** The largest `seq` a read returned. */
+  seen = 0;
   async ordered(after: number, limit: number): Promise<OrderedRow[]> {
-    return [...this.rows.values()].filter((r) => r.seq > after).slice(0, limit);
+    const rows = [...this.rows.values()].filter((r) => r.seq > after).slice(0, limit);
+    this.seen = Math.max(this.seen, rows.at(-1)?.seq ?? 0);
+    return rows;
   }
   async delete(ids: readonly number[]): Promise<void> {
     for (const id of ids) this.rows.delete(id);
@@ -118,7 +122,7 @@ afterEach(async () => {
   egress = undefined;
 });
 
-function start(turn: Turn | undefined, logger = silentLogger) {
+function start(turn: Turn | undefined, logger = silentLogger, properties = new Map<string, string>()) {
   const client = new FakeClient();
   const outbox = new FakeOutbox();
   egress = new KafkaEgress({
@@ -126,7 +130,7 @@ function start(turn: Turn | undefined, logger = silentLogger) {
       id: "test/out",
       address: "127.0.0.1:9",
       deliverySemantic: { type: "exactly-once", transactionTimeoutMs: 60_000 },
-      properties: new Map(),
+      properties,
     },
     client,
     outbox,
@@ -218,5 +222,17 @@ describe("KafkaEgress rounds", () => {
     await vi.waitFor(() => expect(client.committed).toEqual(["a"]), { timeout: 5_000 });
     expect(client.failed).toBe(20);
     expect(logged).toEqual(["warn Kafka egress: delivery failed, retrying", "info Kafka egress: delivering again"]);
+  });
+
+  it("waits linger.ms after a round began before it sends a round short of a full one, and sends what came meanwhile with it", async () => {
+    const { client, outbox } = start(undefined, silentLogger, new Map([["linger.ms", "1000"]]));
+    outbox.add("a");
+    await vi.waitFor(() => expect(client.committed).toEqual(["a"]), { timeout: 5_000 });
+    outbox.add("b");
+    // "b" is read, and held for the linger: "c", added then, goes out in the same transaction.
+    await vi.waitFor(() => expect(outbox.seen).toBe(2), { timeout: 5_000 });
+    outbox.add("c");
+    await vi.waitFor(() => expect(client.committed).toEqual(["a", "b", "c"]), { timeout: 5_000 });
+    expect(client.transactions).toBe(2);
   });
 });

@@ -70,6 +70,13 @@ const ROUND_ROWS = 10_000;
  */
 const REQUEST_BYTES = 900_000;
 const IDLE_MS = 5;
+/**
+ * How long after a round began a round short of `ROUND_ROWS` waits for more rows (the egress
+ * property `linger.ms` overrides it): at moderate rates every round is a Kafka transaction (five
+ * requests, and markers on every partition) or a produce request and a store transaction to
+ * delete its rows, and the broker's and the worker's CPU per record grows as rounds get smaller.
+ */
+const LINGER_MS = 50;
 const TURN_MS = 1_000;
 
 /** An egress as `GET /v1/io` shows it. */
@@ -113,6 +120,8 @@ export class KafkaEgress {
   /** Whether this worker holds its turn to deliver (always, without `turn`), and when to claim it again. */
   private holding = false;
   private nextClaim = 0;
+  /** When the last round began to go out (`performance.now()`). */
+  private lastRound = Number.NEGATIVE_INFINITY;
   /** The failure last logged, until a round goes out again: a failure repeated at every retry is logged once. */
   private loggedFailure: string | undefined;
 
@@ -143,6 +152,11 @@ export class KafkaEgress {
     await this.deleting;
     await this.producer?.disconnect().catch(() => {});
     if (this.holding) await this.options.turn?.release().catch(() => {});
+  }
+
+  private get lingerMs(): number {
+    const linger = Number(this.options.spec.properties.get("linger.ms") ?? LINGER_MS);
+    return Number.isFinite(linger) && linger >= 0 ? linger : LINGER_MS;
   }
 
   /** The transactional id: one per egress and outbox. */
@@ -258,15 +272,24 @@ export class KafkaEgress {
         if (this.deleteFailure !== undefined) throw this.deleteFailure;
         // The turn passed to another worker (this one was not a live member for a while): stop here.
         if (!(await this.myTurn())) return;
-        const rows = await next;
+        let rows = await next;
         this.problem = undefined;
         if (rows === undefined) {
           await this.sleep(IDLE_MS);
           next = this.read();
           continue;
         }
+        // Short of a full round: wait out the linger since the last round began, and take what came meanwhile too.
+        const wait = this.lastRound + this.lingerMs - performance.now();
+        if (rows.length < ROUND_ROWS && wait > 0) {
+          await this.sleep(wait);
+          if (this.stopped) return;
+          const more = await this.read();
+          if (more !== undefined) rows = rows.concat(more);
+        }
         // Read the next round while this one goes out.
         next = this.read();
+        this.lastRound = performance.now();
         await this.deliver(producer, rows);
         if (this.loggedFailure !== undefined) {
           this.loggedFailure = undefined;
