@@ -7,6 +7,7 @@
 // { first, last, count, p50ms, p99ms, cpuMicros } (epoch ms; latencies from each record's stamp; this process's CPU).
 import { Kafka, logLevel } from "kafkajs";
 import { linearGrouping } from "../../packages/kafka/dist/linear-grouping.js";
+import { defaultPartitioner } from "../../packages/kafka/dist/partitioner.js";
 import { arg, percentile, sleep } from "./common.js";
 
 const [brokers, mode] = process.argv.slice(2);
@@ -47,7 +48,8 @@ await reader.run({
 });
 await inGroup;
 
-const producer = kafka.producer();
+// kafkajs' default partitioning without its per-record allocations, as the worker's egress (packages/kafka/src/partitioner.ts).
+const producer = kafka.producer({ createPartitioner: defaultPartitioner });
 await producer.connect();
 const first = Date.now();
 if (mode === "saturation") {

@@ -13,6 +13,7 @@ import type {
   ProducerOptions,
 } from "./client.js";
 import { linearGrouping } from "./linear-grouping.js";
+import { defaultPartitioner } from "./partitioner.js";
 
 const buffer = (value: Uint8Array | null): Buffer | null =>
   value === null || Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
@@ -167,6 +168,8 @@ function producer(kafka: Kafka, options: ProducerOptions): KafkaProducer {
     idempotent: transactional || options.idempotent === true,
     maxInFlightRequests: transactional || options.idempotent ? 1 : undefined,
     allowAutoTopicCreation: false,
+    // kafkajs' default partitioning, without its per-record allocations (partitioner.ts).
+    createPartitioner: defaultPartitioner,
   });
   return {
     async connect() {
