@@ -73,6 +73,17 @@ export function arg(name, fallback) {
   return i >= 0 && process.argv[i + 1] !== undefined ? Number(process.argv[i + 1]) : fallback;
 }
 
+/** CPU microseconds (user + system) used so far by process `pid` (all its threads): Linux's `/proc/PID/stat`; NaN elsewhere. */
+export function processCpuMicros(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /**
  * CPU microseconds (user + system) used by this process's main thread alone, the engine's:
  * Linux's per-thread counters (`/proc/self/task/PID/stat`, in clock ticks of 10 ms); NaN elsewhere.

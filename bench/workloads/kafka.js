@@ -7,12 +7,13 @@
 // saturation (`--records` produced at once: throughput) and open loop (each rate of `--rates`
 // held for `--seconds`: per-record latency at that load).
 import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
 import { silentLogger } from "../../packages/runtime/dist/index.js";
 import { customType, kafkaEgress, statefulFunction, statefunModule, Types, valueSpec } from "../../packages/sdk/dist/index.js";
 import { parseModuleYaml, startServer } from "../../packages/server/dist/index.js";
-import { arg, mainThreadCpuMicros, peakRssMiB, report, sleep, tempDir } from "./common.js";
+import { arg, mainThreadCpuMicros, peakRssMiB, processCpuMicros, report, sleep, tempDir } from "./common.js";
 
 const records = arg("records", 100_000);
 const keys = arg("keys", 10_000);
@@ -43,6 +44,7 @@ const counter = statefulFunction({
 
 const { dir, remove } = tempDir("kafka");
 const brokers = execFileSync("bash", [BROKER, "start", `${dir}/broker`], { encoding: "utf8" }).trim();
+const brokerPid = Number(readFileSync(`${dir}/broker/broker.pid`, "utf8"));
 const kafka = new Kafka({ clientId: "bench", brokers: [brokers], logLevel: logLevel.NOTHING });
 let server;
 try {
@@ -91,12 +93,14 @@ spec:
   {
     const cpu = process.cpuUsage();
     const main = mainThreadCpuMicros();
+    const broker = processCpuMicros(brokerPid);
     const r = await load(["saturation", "--records", String(records)]);
     report({
       workload: "kafka",
       mode: `${mode}; saturation: ${records} records produced at once`,
       msgsPerSec: Math.round(r.count / ((r.last - r.first) / 1000)),
       ...cpuPerMessage(cpu, main, r.count),
+      ...otherCpuPerMessage(broker, r),
       latency: "none (backlog drain)",
       peakRssMiB: peakRssMiB(),
     });
@@ -108,12 +112,14 @@ spec:
   for (const rate of rates) {
     const cpu = process.cpuUsage();
     const main = mainThreadCpuMicros();
+    const broker = processCpuMicros(brokerPid);
     const r = await load(["open", "--rate", String(rate), "--seconds", String(seconds)]);
     report({
       workload: "kafka",
       mode: `${mode}; open loop: ${rate} records/s for ${seconds} s`,
       msgsPerSec: Math.round(r.count / ((r.last - r.first) / 1000)),
       ...cpuPerMessage(cpu, main, r.count),
+      ...otherCpuPerMessage(broker, r),
       p50ms: r.p50ms,
       p99ms: r.p99ms,
       latency: "per record, due time to read_committed consume",
@@ -127,6 +133,14 @@ spec:
     return {
       cpuMicrosPerMsg: (used.user + used.system) / count,
       mainThreadCpuMicrosPerMsg: (mainThreadCpuMicros() - main) / count,
+    };
+  }
+
+  /** The broker's CPU (since `broker`) and the load generator's (producer and reader, whole run) per record. */
+  function otherCpuPerMessage(broker, r) {
+    return {
+      brokerCpuMicrosPerMsg: Math.round((processCpuMicros(brokerPid) - broker) / r.count),
+      loadCpuMicrosPerMsg: Math.round(r.cpuMicros / r.count),
     };
   }
 

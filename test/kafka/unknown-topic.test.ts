@@ -48,7 +48,12 @@ describe("Kafka ingress of a topic that does not exist", () => {
       return { status: response.status, body: (await response.json()) as { status: string; problems?: string[] } };
     };
     const missing = `Kafka ingress kafka-test/later: topic ${topic} does not exist on the broker at ${testBrokers()} (the ingress waits for it; it never creates topics)`;
-    const waiting = await until("/readyz naming the missing topic", readyz, (r) => r.body.problems?.includes(missing) === true);
+    // Until the egress is connected too (on a busy machine it may still be connecting when the ingress finds its topic missing).
+    const waiting = await until(
+      "/readyz naming the missing topic, and nothing else",
+      readyz,
+      (r) => r.body.problems?.includes(missing) === true && r.body.problems.length === 1,
+    );
     expect(waiting).toEqual({ status: 503, body: { status: "not ready", problems: [missing] } });
     // The ingress asked the broker about the topic without creating it.
     expect(await topics()).not.toContain(topic);

@@ -15,6 +15,9 @@ class FakeClient implements KafkaClient {
   transactions = 0;
   /** Keys of the records committed (null: none). */
   keys: (string | null)[] = [];
+  /** How many sends fail still (a topic that does not exist yet), and how many did. */
+  failSends = 0;
+  failed = 0;
   consumer(): never {
     throw new Error("no consumer in this test");
   }
@@ -30,6 +33,11 @@ class FakeClient implements KafkaClient {
         const sent: ProducedRecord[] = [];
         return {
           async send(records) {
+            if (client.failSends > 0) {
+              client.failSends--;
+              client.failed++;
+              throw new Error("This server does not host this topic-partition");
+            }
             client.requests.push(records.length);
             sent.push(...records);
           },
@@ -76,8 +84,12 @@ class FakeOutbox implements Outbox {
     const argument = encodeKafkaProducerRecord({ topic: "out", key, value: new TextEncoder().encode(value) });
     this.rows.set(id, { id, seq: id, egress: "test/out", topic: "", argument, createdAt: 0 });
   }
+  /** The largest `seq` a read returned. */
+  seen = 0;
   async ordered(after: number, limit: number): Promise<OrderedRow[]> {
-    return [...this.rows.values()].filter((r) => r.seq > after).slice(0, limit);
+    const rows = [...this.rows.values()].filter((r) => r.seq > after).slice(0, limit);
+    this.seen = Math.max(this.seen, rows.at(-1)?.seq ?? 0);
+    return rows;
   }
   async delete(ids: readonly number[]): Promise<void> {
     for (const id of ids) this.rows.delete(id);
@@ -110,7 +122,7 @@ afterEach(async () => {
   egress = undefined;
 });
 
-function start(turn: Turn | undefined) {
+function start(turn: Turn | undefined, logger = silentLogger, properties = new Map<string, string>()) {
   const client = new FakeClient();
   const outbox = new FakeOutbox();
   egress = new KafkaEgress({
@@ -118,13 +130,14 @@ function start(turn: Turn | undefined) {
       id: "test/out",
       address: "127.0.0.1:9",
       deliverySemantic: { type: "exactly-once", transactionTimeoutMs: 60_000 },
-      properties: new Map(),
+      properties,
     },
     client,
     outbox,
-    logger: silentLogger,
+    logger,
     turn,
     turnEveryMs: 10,
+    retryMs: 2,
   });
   egress.start();
   return { client, outbox, egress };
@@ -174,15 +187,52 @@ describe("KafkaEgress with a deliverer turn (cluster mode)", () => {
 });
 
 describe("KafkaEgress rounds", () => {
-  it("sends a round of many records in one transaction, in produce requests of at most 2,000 records, keys and values as written", async () => {
+  it("sends a round of many records in one transaction, in one produce request, keys and values as written", async () => {
     const { client, outbox } = start(undefined);
     // Added before the first read: one round.
     for (let i = 0; i < 4_500; i++) outbox.add(String(i), i % 2 === 0 ? "" : `k${i}`);
     await vi.waitFor(() => expect(client.committed).toHaveLength(4_500), { timeout: 5_000 });
     expect(client.transactions).toBe(1);
-    expect(client.requests).toEqual([2_000, 2_000, 500]);
+    expect(client.requests).toEqual([4_500]);
     expect(client.committed.slice(0, 3)).toEqual(["0", "1", "2"]);
     expect(client.keys.slice(0, 3)).toEqual([null, "k1", null]);
     await vi.waitFor(() => expect(outbox.rows.size).toBe(0), { timeout: 5_000 });
+  });
+
+  it("splits a round into produce requests of at most 900 kB of keys and values", async () => {
+    const { client, outbox } = start(undefined);
+    const value = "v".repeat(100_000);
+    for (let i = 0; i < 20; i++) outbox.add(value, `k${i}`);
+    await vi.waitFor(() => expect(client.committed).toHaveLength(20), { timeout: 5_000 });
+    expect(client.transactions).toBe(1);
+    // 100,002 or 100,003 bytes a record: 8 fit in 900,000.
+    expect(client.requests).toEqual([8, 8, 4]);
+  });
+
+  it("logs a failure repeated at every retry once, and once that it delivers again", async () => {
+    const logged: string[] = [];
+    const logger = {
+      ...silentLogger,
+      info: (_: object, message?: string) => logged.push(`info ${message}`),
+      warn: (_: object, message?: string) => logged.push(`warn ${message}`),
+    };
+    const { client, outbox } = start(undefined, logger);
+    client.failSends = 20;
+    outbox.add("a");
+    await vi.waitFor(() => expect(client.committed).toEqual(["a"]), { timeout: 5_000 });
+    expect(client.failed).toBe(20);
+    expect(logged).toEqual(["warn Kafka egress: delivery failed, retrying", "info Kafka egress: delivering again"]);
+  });
+
+  it("waits linger.ms after a round began before it sends a round short of a full one, and sends what came meanwhile with it", async () => {
+    const { client, outbox } = start(undefined, silentLogger, new Map([["linger.ms", "1000"]]));
+    outbox.add("a");
+    await vi.waitFor(() => expect(client.committed).toEqual(["a"]), { timeout: 5_000 });
+    outbox.add("b");
+    // "b" is read, and held for the linger: "c", added then, goes out in the same transaction.
+    await vi.waitFor(() => expect(outbox.seen).toBe(2), { timeout: 5_000 });
+    outbox.add("c");
+    await vi.waitFor(() => expect(client.committed).toEqual(["a", "b", "c"]), { timeout: 5_000 });
+    expect(client.transactions).toBe(2);
   });
 });

@@ -49,6 +49,8 @@ export interface KafkaEgressOptions {
   readonly turn?: DelivererTurn | undefined;
   /** How often the deliverer claims its turn again, and a worker standing by asks for it (default 1,000 ms). */
   readonly turnEveryMs?: number | undefined;
+  /** How long a failed delivery waits before it is tried again (default 1,000 ms). */
+  readonly retryMs?: number | undefined;
 }
 
 /**
@@ -60,15 +62,21 @@ export const PROGRESS_TOPIC = "statefun-ts.egress-progress";
 
 /** Rows read per round: one round is one Kafka transaction (exactly-once) or one acknowledged send. */
 const ROUND_ROWS = 10_000;
-/** Key and value bytes per produce request (a broker refuses a partition batch past `message.max.bytes`, 1 MiB by default). */
-const REQUEST_BYTES = 900_000;
 /**
- * Records per produce request: kafkajs groups a request's records by partition copying the
- * partition's list for every record (quadratic: 2.2 µs per record at 10,000 records over 8
- * partitions, 1.1 µs at 2,000), so a round goes out in several requests.
+ * Key and value bytes per produce request (a broker refuses a partition batch past
+ * `message.max.bytes`, 1 MiB by default). A round goes out in as few requests as that allows:
+ * each is a round trip to the broker, one after the other (kafkajs' grouping of a request by
+ * partition is made linear by linear-grouping.ts).
  */
-const REQUEST_RECORDS = 2_000;
+const REQUEST_BYTES = 900_000;
 const IDLE_MS = 5;
+/**
+ * How long after a round began a round short of `ROUND_ROWS` waits for more rows (the egress
+ * property `linger.ms` overrides it): at moderate rates every round is a Kafka transaction (five
+ * requests, and markers on every partition) or a produce request and a store transaction to
+ * delete its rows, and the broker's and the worker's CPU per record grows as rounds get smaller.
+ */
+const LINGER_MS = 50;
 const TURN_MS = 1_000;
 
 /** An egress as `GET /v1/io` shows it. */
@@ -112,6 +120,10 @@ export class KafkaEgress {
   /** Whether this worker holds its turn to deliver (always, without `turn`), and when to claim it again. */
   private holding = false;
   private nextClaim = 0;
+  /** When the last round began to go out (`performance.now()`). */
+  private lastRound = Number.NEGATIVE_INFINITY;
+  /** The failure last logged, until a round goes out again: a failure repeated at every retry is logged once. */
+  private loggedFailure: string | undefined;
 
   constructor(private readonly options: KafkaEgressOptions) {}
 
@@ -142,6 +154,11 @@ export class KafkaEgress {
     if (this.holding) await this.options.turn?.release().catch(() => {});
   }
 
+  private get lingerMs(): number {
+    const linger = Number(this.options.spec.properties.get("linger.ms") ?? LINGER_MS);
+    return Number.isFinite(linger) && linger >= 0 ? linger : LINGER_MS;
+  }
+
   /** The transactional id: one per egress and outbox. */
   private get transactionalId(): string {
     return `statefun-ts.egress.${this.options.spec.id}.${this.identity}`;
@@ -166,12 +183,15 @@ export class KafkaEgress {
       } catch (error) {
         if (this.stopped) return;
         this.problem = `Kafka egress ${this.options.spec.id}: ${(error as Error).message}`;
-        this.options.logger.warn({ egress: this.options.spec.id, error: String(error) }, "Kafka egress: delivery failed, retrying");
+        if (String(error) !== this.loggedFailure) {
+          this.loggedFailure = String(error);
+          this.options.logger.warn({ egress: this.options.spec.id, error: String(error) }, "Kafka egress: delivery failed, retrying");
+        }
         await this.producer?.disconnect().catch(() => {});
         this.producer = undefined;
         // Whose turn it is may have changed (a fenced producer: another worker took over): ask again.
         this.nextClaim = 0;
-        await this.sleep(1_000);
+        await this.sleep(this.options.retryMs ?? 1_000);
       }
     }
   }
@@ -252,16 +272,29 @@ export class KafkaEgress {
         if (this.deleteFailure !== undefined) throw this.deleteFailure;
         // The turn passed to another worker (this one was not a live member for a while): stop here.
         if (!(await this.myTurn())) return;
-        const rows = await next;
+        let rows = await next;
         this.problem = undefined;
         if (rows === undefined) {
           await this.sleep(IDLE_MS);
           next = this.read();
           continue;
         }
+        // Short of a full round: wait out the linger since the last round began, and take what came meanwhile too.
+        const wait = this.lastRound + this.lingerMs - performance.now();
+        if (rows.length < ROUND_ROWS && wait > 0) {
+          await this.sleep(wait);
+          if (this.stopped) return;
+          const more = await this.read();
+          if (more !== undefined) rows = rows.concat(more);
+        }
         // Read the next round while this one goes out.
         next = this.read();
+        this.lastRound = performance.now();
         await this.deliver(producer, rows);
+        if (this.loggedFailure !== undefined) {
+          this.loggedFailure = undefined;
+          this.options.logger.info({ egress: this.options.spec.id }, "Kafka egress: delivering again");
+        }
         this.deleteBehind(rows.map((r) => r.id));
         if (this.pendingDeletes > 2) await this.deleting;
       }
@@ -323,7 +356,7 @@ export class KafkaEgress {
       }
       const size = record.value.byteLength + (record.key?.byteLength ?? 0);
       const last = requests.at(-1)!;
-      if ((bytes + size > REQUEST_BYTES && last.length > 0) || last.length >= REQUEST_RECORDS) {
+      if (bytes + size > REQUEST_BYTES && last.length > 0) {
         requests.push([]);
         bytes = 0;
       }

@@ -224,6 +224,58 @@ describe("KafkaIngress", () => {
     await ingress.stop();
   });
 
+  it("logs a missing topic once while it waits for it (not at every look), and once when it exists", async () => {
+    const store = new MemoryStore();
+    runtime = new Runtime({ store, logger: silentLogger });
+    await runtime.start();
+    const logged: string[] = [];
+    const logger = {
+      ...silentLogger,
+      info: (_: object, message?: string) => logged.push(`info ${message}`),
+      warn: (_: object, message?: string) => logged.push(`warn ${message}`),
+    };
+    let looks = 0;
+    let broker: "up" | "down" = "up";
+    let existing: string[] = [];
+    const consumer = new FakeConsumer();
+    const client = fakeClient(consumer, () => {
+      looks++;
+      if (broker === "down") throw new Error("Connection error: ECONNREFUSED");
+      return existing;
+    });
+    const ingress = new KafkaIngress({ spec, client, sink: runtime.sources(), logger, retryMs: 2 });
+    ingress.start();
+    const lookedMore = async (n: number) => {
+      const until = looks + n;
+      for (let i = 0; looks < until; i++) {
+        if (i > 500) throw new Error("the ingress stopped looking for its topic");
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    };
+    await lookedMore(10);
+    const missing = "topic t does not exist on the broker at 127.0.0.1:9092 (the ingress waits for it; it never creates topics)";
+    expect(ingress.notReady).toBe(missing);
+    expect(ingress.status()).toMatchObject({ problem: missing, missing: ["t"] });
+    // A few looks the broker does not answer change nothing in the log.
+    broker = "down";
+    await lookedMore(3);
+    expect(ingress.status().missing).toEqual([]);
+    broker = "up";
+    await lookedMore(5);
+    expect(ingress.status()).toMatchObject({ problem: missing, missing: ["t"] });
+    existing = ["t"];
+    for (let i = 0; consumer.runs.length === 0; i++) {
+      if (i > 500) throw new Error("never subscribed");
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(logged).toEqual([
+      "warn Kafka ingress: topics missing, waiting for them",
+      "info Kafka ingress: missing topics exist now, subscribing to them",
+    ]);
+    expect(ingress.status().missing).toEqual([]);
+    await ingress.stop();
+  });
+
   it("says the broker cannot be reached when the consumer cannot start", async () => {
     const store = new MemoryStore();
     runtime = new Runtime({ store, logger: silentLogger });

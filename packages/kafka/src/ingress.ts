@@ -36,6 +36,8 @@ export interface KafkaIngressStatus {
   readonly topics: readonly string[];
   /** Undefined when ready; otherwise what it waits for (as `/readyz` says). */
   readonly problem: string | undefined;
+  /** The topics of the spec the broker did not have at the last look (consumed once they exist). */
+  readonly missing: readonly string[];
   /** The partitions this worker was assigned at the last join, `topic/partition`. */
   readonly assigned: readonly string[];
   /** The partitions paused now because the runtime is overloaded (a batch of each held, nothing more fetched). */
@@ -63,6 +65,12 @@ export class KafkaIngress {
   private problem: string | undefined = "connecting to the broker";
   /** The topics of the spec the broker did not have at the last look (the others are consumed meanwhile). */
   private missing: string[] = [];
+  /**
+   * The missing topics as last logged: a topic is logged once when it goes missing and once when
+   * it exists again, not at every look (one a second), nor again after a look the broker could
+   * not answer.
+   */
+  private loggedMissing: string[] = [];
   private retry: NodeJS.Timeout | undefined;
   private lagOffsets: LagOffsets | undefined;
   private assignment: string[] = [];
@@ -99,6 +107,7 @@ export class KafkaIngress {
       consumerGroupId: spec.consumerGroupId,
       topics: spec.topics.map((t) => t.topic),
       problem: this.notReady,
+      missing: [...this.missing],
       assigned: [...this.assignment],
       paused: [...this.paused].sort(),
       pauses: this.pauses,
@@ -128,8 +137,7 @@ export class KafkaIngress {
     const missing = await this.missingTopics();
     if (this.stopped) return;
     const existing = missing === undefined ? [] : spec.topics.map((t) => t.topic).filter((t) => !missing.includes(t));
-    // Unknown while the broker cannot be asked: the problem then says why.
-    this.noteMissing(missing ?? []);
+    this.noteMissing(missing);
     if (existing.length === 0) {
       this.retry = setTimeout(() => void this.connect(), this.options.retryMs ?? 1_000);
       return;
@@ -176,7 +184,7 @@ export class KafkaIngress {
       this.retry = setTimeout(() => void this.watchMissing(), this.options.retryMs ?? 1_000);
       return;
     }
-    this.options.logger.info({ ingress: this.options.spec.id, missing }, "Kafka ingress: a missing topic exists now, subscribing again");
+    this.noteMissing(missing);
     const consumer = this.consumer;
     if (consumer !== undefined) await this.dropConsumer(consumer);
     await this.connect();
@@ -196,12 +204,19 @@ export class KafkaIngress {
     await consumer.stop().catch(() => {});
   }
 
-  private noteMissing(missing: readonly string[]): void {
+  /**
+   * Keeps the topics found missing (undefined: the broker could not be asked, and the problem says
+   * why; no topic is named missing meanwhile) and logs what changed since the last log.
+   */
+  private noteMissing(missing: readonly string[] | undefined): void {
     const { spec, logger } = this.options;
-    if (missing.length > 0 && missing.join() !== this.missing.join()) {
-      logger.warn({ ingress: spec.id, missing }, "Kafka ingress: topics missing, waiting for them");
-    }
-    this.missing = [...missing];
+    this.missing = [...(missing ?? [])];
+    if (missing === undefined) return;
+    const gone = missing.filter((t) => !this.loggedMissing.includes(t));
+    const back = this.loggedMissing.filter((t) => !missing.includes(t));
+    if (gone.length > 0) logger.warn({ ingress: spec.id, missing }, "Kafka ingress: topics missing, waiting for them");
+    if (back.length > 0) logger.info({ ingress: spec.id, topics: back }, "Kafka ingress: missing topics exist now, subscribing to them");
+    this.loggedMissing = [...missing];
   }
 
   private async handle(consumer: KafkaConsumer, batch: ConsumedBatch): Promise<void> {

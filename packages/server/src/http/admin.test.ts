@@ -190,6 +190,7 @@ describe("admin", () => {
       consumerGroupId: "shop",
       topics: ["orders"],
       problem: undefined,
+      missing: [],
       assigned: ["orders/0"],
       paused: [],
       pauses: 2,
