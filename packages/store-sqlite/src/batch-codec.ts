@@ -1,5 +1,5 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
-import type { CommitBatch, StateWrite, StoredMessage } from "@statefun-ts/runtime/spi";
+import type { CommitBatch, IngressMessage, ReplyRow, StateWrite, StoredMessage } from "@statefun-ts/runtime/spi";
 
 /**
  * A commit batch as it is posted to the store's thread. The parts that grow with the batch
@@ -10,14 +10,19 @@ import type { CommitBatch, StateWrite, StoredMessage } from "@statefun-ts/runtim
  * copy: structured clone of an object per row, each with its own `Uint8Array`, cost more than
  * the engine's whole work per message. The key groups touched and the fence's epochs of those
  * (all a commit checks) go as numbers too: cloning the fence's map of every key group held was a
- * fixed cost of each commit. The other parts, small or rare, go as they are.
+ * fixed cost of each commit. The ingress messages and the replies (one each per request-reply)
+ * travel the same way: cloned as they are, each value's bytes took their whole backing buffer
+ * along, an 8 KiB pool slab for a request body of two bytes. The other parts, small or rare, go
+ * as they are.
  */
 export interface EncodedBatch {
-  readonly rest: Omit<CommitBatch, "messages" | "state" | "consumed" | "fence" | "touchedKeyGroups">;
+  readonly rest: Omit<CommitBatch, "messages" | "state" | "consumed" | "fence" | "touchedKeyGroups" | "ingress" | "replies">;
   /** The fence's owner (its epochs of the touched key groups are in `numbers`). */
   readonly owner: string;
   readonly touchedCount: number;
+  readonly ingressCount: number;
   readonly messageCount: number;
+  readonly replyCount: number;
   readonly stateCount: number;
   readonly consumedCount: number;
   readonly numbers: Float64Array;
@@ -27,23 +32,34 @@ export interface EncodedBatch {
 
 /** Numbers per message: seq, key group, due at, value length and 8 string lengths. */
 const MESSAGE_NUMBERS = 12;
+/** Numbers per ingress message: a message's, and the lengths of its request id, idempotency key and fingerprint. */
+const INGRESS_NUMBERS = MESSAGE_NUMBERS + 3;
+/** Numbers per reply: value length and the lengths of its request id and typename. */
+const REPLY_NUMBERS = 3;
 /** Numbers per state write: key group, expires at, value length (-1: a deletion) and 5 string lengths. */
 const STATE_NUMBERS = 8;
 /** The length written for an absent string. */
 const ABSENT = -1;
 /** The length written for the same string as in the row before (the namespaces, types and typenames of most rows). */
 const SAME = -2;
-/** Places of the strings in a row, for `SAME`: a message's 8, then a state write's 5. */
-const STRING_SLOTS = 13;
+/** Places of the strings in a row, for `SAME`: a message's 8, a state write's 5, an ingress message's 3 more (a reply's request id and typename share those of an ingress message). */
+const STRING_SLOTS = 16;
 
 /** The batch as it is posted; `transfer` lists what moves rather than being copied. */
 export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transfer: ArrayBuffer[] } {
-  const { messages, state, consumed, fence, touchedKeyGroups, ...rest } = batch;
+  const { messages, state, consumed, fence, touchedKeyGroups, ingress, replies, ...rest } = batch;
   let size = 0;
+  for (const m of ingress) size += m.argument.value.byteLength;
   for (const m of messages) size += m.argument.value.byteLength;
   for (const w of state) if (w.value !== null) size += w.value.value.byteLength;
+  for (const r of replies) size += r.argument.value.byteLength;
   const numbers = new Float64Array(
-    touchedKeyGroups.size * 2 + messages.length * MESSAGE_NUMBERS + state.length * STATE_NUMBERS + consumed.length,
+    touchedKeyGroups.size * 2 +
+      ingress.length * INGRESS_NUMBERS +
+      messages.length * MESSAGE_NUMBERS +
+      state.length * STATE_NUMBERS +
+      consumed.length +
+      replies.length * REPLY_NUMBERS,
   );
   const bytes = new Uint8Array(size);
   let n = 0;
@@ -59,20 +75,16 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
       previous[slot] = s;
     }
   };
-  // Each touched key group with the fence's epoch of it (NaN: none, which the commit refuses).
-  const epochs = fence.epochs;
-  for (const keyGroup of touchedKeyGroups) {
-    numbers[n++] = keyGroup;
-    numbers[n++] = epochs.get(keyGroup) ?? Number.NaN;
-  }
-  for (const m of messages) {
-    const value = m.argument.value;
+  const value = (v: Uint8Array): void => {
+    numbers[n++] = v.byteLength;
+    bytes.set(v, b);
+    b += v.byteLength;
+  };
+  const message = (m: StoredMessage): void => {
     numbers[n++] = m.seq;
     numbers[n++] = m.keyGroup;
     numbers[n++] = m.dueAt ?? Number.NaN;
-    numbers[n++] = value.byteLength;
-    bytes.set(value, b);
-    b += value.byteLength;
+    value(m.argument.value);
     text(0, m.target.namespace);
     text(1, m.target.type);
     text(2, m.target.id);
@@ -81,16 +93,25 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     text(5, m.caller?.id);
     text(6, m.argument.typename);
     text(7, m.cancellationToken);
+  };
+  // Each touched key group with the fence's epoch of it (NaN: none, which the commit refuses).
+  const epochs = fence.epochs;
+  for (const keyGroup of touchedKeyGroups) {
+    numbers[n++] = keyGroup;
+    numbers[n++] = epochs.get(keyGroup) ?? Number.NaN;
   }
+  for (const m of ingress) {
+    message(m);
+    text(13, m.requestId);
+    text(14, m.idempotencyKey);
+    text(15, m.fingerprint);
+  }
+  for (const m of messages) message(m);
   for (const w of state) {
     numbers[n++] = w.keyGroup;
     numbers[n++] = w.expiresAt ?? Number.NaN;
     if (w.value === null) numbers[n++] = ABSENT;
-    else {
-      numbers[n++] = w.value.value.byteLength;
-      bytes.set(w.value.value, b);
-      b += w.value.value.byteLength;
-    }
+    else value(w.value.value);
     text(8, w.address.namespace);
     text(9, w.address.type);
     text(10, w.address.id);
@@ -98,11 +119,18 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     text(12, w.value?.typename);
   }
   for (const seq of consumed) numbers[n++] = seq;
+  for (const r of replies) {
+    value(r.argument.value);
+    text(13, r.requestId);
+    text(6, r.argument.typename);
+  }
   const encoded: EncodedBatch = {
     rest,
     owner: fence.owner,
     touchedCount: touchedKeyGroups.size,
+    ingressCount: ingress.length,
     messageCount: messages.length,
+    replyCount: replies.length,
     stateCount: state.length,
     consumedCount: consumed.length,
     numbers,
@@ -142,8 +170,7 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
     touchedKeyGroups.add(keyGroup);
     if (!Number.isNaN(epoch)) epochs.set(keyGroup, epoch);
   }
-  const messages: StoredMessage[] = new Array(encoded.messageCount);
-  for (let i = 0; i < encoded.messageCount; i++) {
+  const message = (): StoredMessage => {
     const seq = numbers[n++]!;
     const keyGroup = numbers[n++]!;
     const dueAt = optional(numbers[n++]!);
@@ -155,8 +182,15 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
     const caller: Address | undefined = namespace === undefined ? undefined : { namespace, type: type!, id: id! };
     const argument: TypedValue = { typename: text(6)!, value: bytesOf };
     const cancellationToken = text(7);
-    messages[i] = { seq, keyGroup, target, caller, argument, dueAt, cancellationToken };
+    return { seq, keyGroup, target, caller, argument, dueAt, cancellationToken };
+  };
+  const ingress: IngressMessage[] = new Array(encoded.ingressCount);
+  for (let i = 0; i < encoded.ingressCount; i++) {
+    const m = message();
+    ingress[i] = { ...m, requestId: text(13)!, idempotencyKey: text(14), fingerprint: text(15) };
   }
+  const messages: StoredMessage[] = new Array(encoded.messageCount);
+  for (let i = 0; i < encoded.messageCount; i++) messages[i] = message();
   const state: StateWrite[] = new Array(encoded.stateCount);
   for (let i = 0; i < encoded.stateCount; i++) {
     const keyGroup = numbers[n++]!;
@@ -170,5 +204,11 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
   }
   const consumed: number[] = new Array(encoded.consumedCount);
   for (let i = 0; i < encoded.consumedCount; i++) consumed[i] = numbers[n++]!;
-  return { ...encoded.rest, fence: { owner: encoded.owner, epochs }, touchedKeyGroups, messages, state, consumed };
+  const replies: ReplyRow[] = new Array(encoded.replyCount);
+  for (let i = 0; i < encoded.replyCount; i++) {
+    const bytesOf = value(numbers[n++]!);
+    const requestId = text(13)!;
+    replies[i] = { requestId, argument: { typename: text(6)!, value: bytesOf } };
+  }
+  return { ...encoded.rest, fence: { owner: encoded.owner, epochs }, touchedKeyGroups, ingress, messages, state, consumed, replies };
 }

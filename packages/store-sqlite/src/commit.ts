@@ -21,11 +21,27 @@ function checkFence(s: Statements, batch: CommitBatch): void {
   }
 }
 
+/**
+ * The seqs of ingress messages without an idempotency key that the same batch consumes (an
+ * awaited request whose invocation finished before its commit): inserted and deleted in one
+ * transaction, such a row would change nothing, so it is neither. Undefined when there is none.
+ */
+function passingThrough(batch: CommitBatch): Set<number> | undefined {
+  if (batch.ingress.length === 0 || batch.consumed.length === 0) return undefined;
+  const ingress = new Set<number>();
+  for (const m of batch.ingress) if (m.idempotencyKey === undefined) ingress.add(m.seq);
+  if (ingress.size === 0) return undefined;
+  const passing = new Set<number>();
+  for (const seq of batch.consumed) if (ingress.has(seq)) passing.add(seq);
+  return passing.size === 0 ? undefined : passing;
+}
+
 /** Applies a batch in the order `CommitBatch` documents; runs inside one transaction. */
 function apply(s: Statements, q: SourceStatements, batch: CommitBatch): CommitResult {
   checkFence(s, batch);
 
   const duplicates = new Map<string, string>();
+  const passing = passingThrough(batch);
   const messages = s.insertMessages;
   for (const m of batch.ingress) {
     const key = m.idempotencyKey;
@@ -33,6 +49,7 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch): CommitRe
       duplicates.set(key, s.requestIdOf.get(key) as string);
       continue;
     }
+    if (passing?.has(m.seq)) continue;
     pushMessage(messages.params, m);
     messages.added();
   }
@@ -41,6 +58,7 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch): CommitRe
 
   const consumed = s.deleteMessages;
   for (const seq of batch.consumed) {
+    if (passing?.has(seq)) continue;
     consumed.params.push(seq);
     consumed.added();
   }

@@ -127,7 +127,9 @@ export class Admission {
       }
     }
     metrics.count(duplicateOf === undefined ? "ingress_messages" : "ingress_duplicates", 1, functionTypeOf(target));
-    if (duplicateOf === undefined) return { requestId, duplicate: false, reply: waiter?.wait };
+    if (duplicateOf === undefined) {
+      return { requestId, duplicate: false, reply: waiter === undefined ? undefined : (ms) => waiter.wait(ms) };
+    }
     if (!request.awaitReply) return { requestId: duplicateOf, duplicate: true };
     // A retry of an awaited request: answer with the first request's reply, committed or to come.
     const again = waiters.register(duplicateOf);
@@ -136,7 +138,7 @@ export class Admission {
     return {
       requestId: duplicateOf,
       duplicate: true,
-      reply: committed ? async () => committed.argument : again.wait,
+      reply: committed ? async () => committed.argument : (ms) => again.wait(ms),
     };
   }
 

@@ -8,7 +8,7 @@ import type { Admit } from "./admission.js";
 import { baseApp, bodyBytes, contentTypeOf } from "./app.js";
 import { HttpError, sendError } from "./errors.js";
 import type { HttpLimits } from "./limits.js";
-import { addressFromPath, requestArgument, sendTypedValue } from "./typed.js";
+import { addressFromPath, requestArgument, sendTypedValue, sendTypedValueDirect } from "./typed.js";
 
 /** The part of the runtime the ingress uses. */
 export type IngressRuntime = Pick<Runtime, "ingest" | "getReply" | "ingresses">;
@@ -109,11 +109,19 @@ async function ingestRouted(runtime: IngressRuntime, route: HttpIngress<unknown>
 
 async function answer(runtime: IngressRuntime, reply: FastifyReply, receipt: IngestReceipt, awaitMs: number | undefined) {
   const { requestId } = receipt;
+  if (awaitMs === undefined) {
+    reply.header("statefun-request-id", requestId);
+    if (receipt.duplicate) reply.header("statefun-duplicate", "true");
+    return reply.code(202).send({ requestId });
+  }
+  const value = receipt.reply !== undefined ? await receipt.reply(awaitMs) : await pollReply(runtime, requestId, awaitMs);
+  if (value !== undefined) {
+    const headers: Record<string, string> = { "statefun-request-id": requestId };
+    if (receipt.duplicate) headers["statefun-duplicate"] = "true";
+    return sendTypedValueDirect(reply, value, headers);
+  }
   reply.header("statefun-request-id", requestId);
   if (receipt.duplicate) reply.header("statefun-duplicate", "true");
-  if (awaitMs === undefined) return reply.code(202).send({ requestId });
-  const value = receipt.reply !== undefined ? await receipt.reply(awaitMs) : await pollReply(runtime, requestId, awaitMs);
-  if (value !== undefined) return sendTypedValue(reply, value);
   const timeout = new HttpError(
     504,
     "STATEFUN_TIMEOUT",

@@ -60,6 +60,22 @@ export function sendTypedValue(reply: FastifyReply, value: TypedValue, status = 
 }
 
 /**
+ * Answers 200 with a typed value and `headers` straight on the Node response, past Fastify's
+ * send and its `onSend` hooks (the hook of `baseApp` that restores a StateFun content type, which
+ * this writes itself): the way every `?await` reply goes out, so it is kept short. Same status,
+ * headers and body as `sendTypedValue`.
+ */
+export function sendTypedValueDirect(reply: FastifyReply, value: TypedValue, headers: Record<string, string>): FastifyReply {
+  const { contentType, body } = typedPayload(value);
+  headers["content-type"] = contentType;
+  headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
+  reply.hijack();
+  reply.raw.writeHead(200, headers);
+  reply.raw.end(body);
+  return reply;
+}
+
+/**
  * Parses `/{namespace}/{type}/{id}` from the raw URL path after `prefix` (query string
  * excluded): exactly three segments, each URL-decoded, so an id may contain an encoded `/`.
  */
