@@ -73,11 +73,12 @@ export class Admission {
   async ingest(request: IngestRequest): Promise<IngestReceipt> {
     const { bindings, limits, waiters, metrics, store } = this.context;
     const target = checkAddress(request.target, "ingress");
-    const accepts = bindings.binding(functionTypeOf(target))?.accepts;
+    const functionType = functionTypeOf(target);
+    const accepts = bindings.binding(functionType)?.accepts;
     if (accepts && !accepts.has(request.argument.typename)) {
       throw new StatefunError(
         "STATEFUN_BAD_MESSAGE",
-        `${functionTypeOf(target)} does not accept messages of type ${request.argument.typename} (it accepts ${[...accepts].join(", ")})`,
+        `${functionType} does not accept messages of type ${request.argument.typename} (it accepts ${[...accepts].join(", ")})`,
       );
     }
     if (this.pendingIngress >= limits.maxPendingIngress || this.backlog + this.pendingIngress >= limits.maxBacklog) {
@@ -126,7 +127,7 @@ export class Admission {
         await checkSameRequest(store, idempotency, { target, key: request.idempotencyKey, duplicateOf });
       }
     }
-    metrics.count(duplicateOf === undefined ? "ingress_messages" : "ingress_duplicates", 1, functionTypeOf(target));
+    metrics.count(duplicateOf === undefined ? "ingress_messages" : "ingress_duplicates", 1, functionType);
     if (duplicateOf === undefined) {
       return { requestId, duplicate: false, reply: waiter === undefined ? undefined : (ms) => waiter.wait(ms) };
     }

@@ -141,9 +141,13 @@ async function pollReply(runtime: IngressRuntime, requestId: string, timeoutMs: 
   }
 }
 
+/** The last valid `?await` value and its milliseconds: clients send the same one over and over. */
+let lastAwait: { raw: string; ms: number } | undefined;
+
 function awaitParam(request: FastifyRequest): number | undefined {
   const raw = (request.query as Record<string, unknown>).await;
   if (raw === undefined) return undefined;
+  if (raw === lastAwait?.raw) return lastAwait.ms;
   if (typeof raw !== "string" || raw === "") {
     throw new HttpError(400, "STATEFUN_BAD_REQUEST", `invalid ?await=${JSON.stringify(raw)}: give one duration such as 5s or 500ms`);
   }
@@ -160,6 +164,7 @@ function awaitParam(request: FastifyRequest): number | undefined {
       `?await=${raw} is too long: wait at most ${MAX_AWAIT_MS / 1000}s, then fetch the reply with GET /replies/{requestId}`,
     );
   }
+  lastAwait = { raw, ms };
   return ms;
 }
 

@@ -11,6 +11,18 @@ const VND_PREFIX = "application/vnd.";
  */
 export function typenameFromContentType(contentType: string | undefined): string | undefined {
   if (contentType === undefined) return undefined;
+  // Clients send the same few types over and over: the last one checked is answered from memory.
+  if (contentType === lastContentType) return lastTypename;
+  const typename = parseContentType(contentType);
+  lastContentType = contentType;
+  lastTypename = typename;
+  return typename;
+}
+
+let lastContentType: string | undefined;
+let lastTypename: string | undefined;
+
+function parseContentType(contentType: string): string | undefined {
   const mediaType = (contentType.split(";", 1)[0] ?? "").trim();
   if (mediaType.slice(0, VND_PREFIX.length).toLowerCase() !== VND_PREFIX) return undefined;
   const typename = mediaType.slice(VND_PREFIX.length);
