@@ -5,11 +5,19 @@ import { pushMessage } from "./message-params.js";
 import { advanceSources, type SourceStatements } from "./source-positions.js";
 import type { Statements } from "./statements.js";
 
+/** Past this many key groups touched, a commit reads every lease in one statement rather than one statement each. */
+const READ_ALL_LEASES_FROM = 8;
+
 /** Checks that `fence` holds the current lease of every key group the batch touches. */
 function checkFence(s: Statements, batch: CommitBatch): void {
   const { owner, epochs } = batch.fence;
+  let all: Map<unknown, unknown[]> | undefined;
+  if (batch.touchedKeyGroups.size >= READ_ALL_LEASES_FROM) {
+    all = new Map();
+    for (const row of s.leases.all() as unknown[][]) all.set(row[0], [row[1], row[2]]);
+  }
   for (const keyGroup of batch.touchedKeyGroups) {
-    const lease = s.leaseOf.get(keyGroup);
+    const lease = all === undefined ? s.leaseOf.get(keyGroup) : all.get(keyGroup);
     const epoch = epochs.get(keyGroup);
     if (lease === undefined || lease[0] !== owner || lease[1] !== epoch) {
       const holder = lease === undefined ? "no one" : `${String(lease[0])} at epoch ${String(lease[1])}`;
@@ -105,7 +113,12 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch): CommitRe
   }
   egress.flush();
 
-  for (const r of batch.replies) s.upsertReply.run(r.requestId, r.argument.typename, r.argument.value, batch.now);
+  const replies = s.upsertReplies;
+  for (const r of batch.replies) {
+    replies.params.push(r.requestId, r.argument.typename, r.argument.value, batch.now);
+    replies.added();
+  }
+  replies.flush();
   for (const d of batch.deadLetters) {
     const params: unknown[] = [];
     pushMessage(params, d.message);
@@ -119,7 +132,7 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch): CommitRe
 
 /** The commit function: one transaction per batch; a throw (a fence, a constraint) rolls all of it back. */
 export function committer(db: Database.Database, s: Statements, q: SourceStatements): (batch: CommitBatch) => CommitResult {
-  const bulks = [s.insertMessages, s.deleteMessages, s.upsertStates, s.insertEgress];
+  const bulks = [s.insertMessages, s.deleteMessages, s.upsertStates, s.insertEgress, s.upsertReplies];
   const transaction = db.transaction((batch: CommitBatch) => apply(s, q, batch));
   return (batch) => {
     try {

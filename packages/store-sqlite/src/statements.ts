@@ -9,6 +9,8 @@ type RawStatement = Database.Statement<unknown[], Row>;
 /** Every statement the store runs, prepared once when it opens. */
 export interface Statements {
   readonly leaseOf: RawStatement;
+  /** Every lease: a commit touching many key groups reads them in one statement. */
+  readonly leases: RawStatement;
   readonly acquireLease: Statement;
   readonly insertIdempotencyKey: Statement;
   readonly requestIdOf: Statement;
@@ -22,7 +24,7 @@ export interface Statements {
   readonly deleteInstance: Statement;
   readonly deleteInstanceRowIfExpired: Statement;
   readonly insertEgress: Bulk;
-  readonly upsertReply: Statement;
+  readonly upsertReplies: Bulk;
   readonly insertDeadLetter: Statement;
   readonly deleteDeadLetter: Statement;
 
@@ -51,6 +53,7 @@ export function prepareStatements(db: Database.Database): Statements {
   const raw = (sql: string): RawStatement => db.prepare<unknown[], Row>(sql).raw(true);
   return {
     leaseOf: raw("SELECT owner, epoch FROM leases WHERE key_group = ?"),
+    leases: raw("SELECT key_group, owner, epoch FROM leases"),
     acquireLease: run(
       `INSERT INTO leases (key_group, owner, epoch) VALUES (?, ?, 1)
        ON CONFLICT (key_group) DO UPDATE SET owner = excluded.owner, epoch = epoch + 1
@@ -77,9 +80,12 @@ export function prepareStatements(db: Database.Database): Statements {
       `DELETE FROM state WHERE namespace = ? AND type = ? AND id = ? AND name = '${INSTANCE_ROW}' AND expires_at <= ?`,
     ),
     insertEgress: bulkInsert(db, "INSERT INTO egress (egress, topic, typename, value, created_at)", 5, CHUNK),
-    upsertReply: run(
-      `INSERT INTO replies (request_id, typename, value, created_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (request_id) DO UPDATE SET typename = excluded.typename, value = excluded.value, created_at = excluded.created_at`,
+    upsertReplies: bulkInsert(
+      db,
+      "INSERT INTO replies (request_id, typename, value, created_at)",
+      4,
+      CHUNK,
+      "ON CONFLICT (request_id) DO UPDATE SET typename = excluded.typename, value = excluded.value, created_at = excluded.created_at",
     ),
     insertDeadLetter: run(`INSERT INTO dead_letters (${MESSAGE_COLUMNS}, error, attempts, failed_at) VALUES (${MESSAGE_PARAMS}, ?, ?, ?)`),
     deleteDeadLetter: run("DELETE FROM dead_letters WHERE id = ?"),
