@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { type Address, checkAddress, functionTypeOf, keyGroupOf, StatefunError } from "@statefun-ts/protocol";
 import { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE, type IngestReceipt, type IngestRequest } from "../api.js";
 import { checkSameRequest, storedIdempotency } from "../idempotency.js";
@@ -7,6 +6,7 @@ import { type CommitUnit, unit } from "./commit-unit.js";
 import type { Committer } from "./committer.js";
 import type { EngineContext } from "./context.js";
 import type { EarlyIngress } from "./early-ingress.js";
+import { newRequestId } from "./request-ids.js";
 import { encodeStateEdit, type StateEdit } from "./state-edit.js";
 
 export interface AdmissionOptions {
@@ -90,7 +90,7 @@ export class Admission {
         },
       );
     }
-    const requestId = randomUUID();
+    const requestId = newRequestId();
     const idempotency = storedIdempotency(target, request.argument, request.idempotencyKey);
     const waiter = request.awaitReply ? waiters.register(requestId) : undefined;
     const caller: Address | undefined = request.awaitReply
@@ -164,7 +164,7 @@ export class Admission {
   /** See `Runtime.editState`: the edit goes to the instance's inbox, and its reply says it was applied. */
   async editState(address: Address, edit: StateEdit, timeoutMs: number): Promise<boolean> {
     const target = checkAddress(address, "state");
-    const requestId = randomUUID();
+    const requestId = newRequestId();
     const waiter = this.context.waiters.register(requestId);
     const caller: Address = { namespace: INGRESS_CALLER_NAMESPACE, type: INGRESS_CALLER_TYPE, id: requestId };
     const keyGroup = keyGroupOf(target.id, this.context.keyGroups);
