@@ -100,7 +100,7 @@ export function addressFromPath(rawPath: string, prefix = ""): Address {
   }
   let decoded: string[];
   try {
-    decoded = segments.map((s) => decodeURIComponent(s));
+    decoded = path.includes("%") ? segments.map((s) => decodeURIComponent(s)) : segments;
   } catch {
     throw new HttpError(400, "STATEFUN_BAD_ADDRESS", `invalid URL encoding in path ${JSON.stringify(path)}`);
   }
