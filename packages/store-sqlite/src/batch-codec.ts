@@ -170,7 +170,10 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
     touchedKeyGroups.add(keyGroup);
     if (!Number.isNaN(epoch)) epochs.set(keyGroup, epoch);
   }
-  const message = (): StoredMessage => {
+  /** A message, with its ingress fields when `ingress` (one object either way: this runs for every row). */
+  function message(ingress: true): IngressMessage;
+  function message(ingress: false): StoredMessage;
+  function message(ingress: boolean): StoredMessage | IngressMessage {
     const seq = numbers[n++]!;
     const keyGroup = numbers[n++]!;
     const dueAt = optional(numbers[n++]!);
@@ -182,15 +185,16 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
     const caller: Address | undefined = namespace === undefined ? undefined : { namespace, type: type!, id: id! };
     const argument: TypedValue = { typename: text(6)!, value: bytesOf };
     const cancellationToken = text(7);
-    return { seq, keyGroup, target, caller, argument, dueAt, cancellationToken };
-  };
-  const ingress: IngressMessage[] = new Array(encoded.ingressCount);
-  for (let i = 0; i < encoded.ingressCount; i++) {
-    const m = message();
-    ingress[i] = { ...m, requestId: text(13)!, idempotencyKey: text(14), fingerprint: text(15) };
+    if (!ingress) return { seq, keyGroup, target, caller, argument, dueAt, cancellationToken };
+    const requestId = text(13)!;
+    const idempotencyKey = text(14);
+    const fingerprint = text(15);
+    return { seq, keyGroup, target, caller, argument, dueAt, cancellationToken, requestId, idempotencyKey, fingerprint };
   }
+  const ingress: IngressMessage[] = new Array(encoded.ingressCount);
+  for (let i = 0; i < encoded.ingressCount; i++) ingress[i] = message(true);
   const messages: StoredMessage[] = new Array(encoded.messageCount);
-  for (let i = 0; i < encoded.messageCount; i++) messages[i] = message();
+  for (let i = 0; i < encoded.messageCount; i++) messages[i] = message(false);
   const state: StateWrite[] = new Array(encoded.stateCount);
   for (let i = 0; i < encoded.stateCount; i++) {
     const keyGroup = numbers[n++]!;
