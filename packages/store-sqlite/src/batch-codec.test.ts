@@ -124,4 +124,19 @@ describe("the commit batch's compact form (posted to the store's thread)", () =>
       expect(v.buffer.byteLength).toBeLessThan(64);
     }
   });
+
+  it("writes an awaited request's id once, as its caller's id and as its request id", () => {
+    const caller = { namespace: "statefun.ingress", type: "http", id: "0192f3a4-aaaa-7bbb-8ccc-dddddddddddd" };
+    const awaited = {
+      ...batch,
+      ingress: [
+        { seq: 1, keyGroup: 3, target: address("a"), caller, argument: { typename: "t/int", value: bytes(1) }, requestId: caller.id },
+      ],
+      replies: [],
+    };
+    const { encoded, transfer } = encodeBatch(awaited);
+    expect(encoded.strings.split(caller.id).length - 1).toBe(1);
+    const decoded = decodeBatch(structuredClone(encoded, { transfer }));
+    expect(defined(decoded.ingress)).toEqual(defined(awaited.ingress));
+  });
 });

@@ -102,6 +102,8 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
   }
   for (const m of ingress) {
     message(m);
+    // An awaited request's id is its caller's id, just written: it goes as "the same" (see `SAME`).
+    previous[13] = m.caller?.id;
     text(13, m.requestId);
     text(14, m.idempotencyKey);
     text(15, m.fingerprint);
@@ -186,6 +188,7 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
     const argument: TypedValue = { typename: text(6)!, value: bytesOf };
     const cancellationToken = text(7);
     if (!ingress) return { seq, keyGroup, target, caller, argument, dueAt, cancellationToken };
+    previous[13] = id;
     const requestId = text(13)!;
     const idempotencyKey = text(14);
     const fingerprint = text(15);
