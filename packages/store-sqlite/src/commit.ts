@@ -5,19 +5,11 @@ import { pushMessage } from "./message-params.js";
 import { advanceSources, type SourceStatements } from "./source-positions.js";
 import type { Statements } from "./statements.js";
 
-/** Past this many key groups touched, a commit reads every lease in one statement rather than one statement each. */
-const READ_ALL_LEASES_FROM = 8;
-
 /** Checks that `fence` holds the current lease of every key group the batch touches. */
 function checkFence(s: Statements, batch: CommitBatch): void {
   const { owner, epochs } = batch.fence;
-  let all: Map<unknown, unknown[]> | undefined;
-  if (batch.touchedKeyGroups.size >= READ_ALL_LEASES_FROM) {
-    all = new Map();
-    for (const row of s.leases.all() as unknown[][]) all.set(row[0], [row[1], row[2]]);
-  }
   for (const keyGroup of batch.touchedKeyGroups) {
-    const lease = all === undefined ? s.leaseOf.get(keyGroup) : all.get(keyGroup);
+    const lease = s.leaseOf.get(keyGroup);
     const epoch = epochs.get(keyGroup);
     if (lease === undefined || lease[0] !== owner || lease[1] !== epoch) {
       const holder = lease === undefined ? "no one" : `${String(lease[0])} at epoch ${String(lease[1])}`;

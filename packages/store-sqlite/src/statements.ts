@@ -9,8 +9,6 @@ type RawStatement = Database.Statement<unknown[], Row>;
 /** Every statement the store runs, prepared once when it opens. */
 export interface Statements {
   readonly leaseOf: RawStatement;
-  /** Every lease: a commit touching many key groups reads them in one statement. */
-  readonly leases: RawStatement;
   readonly acquireLease: Statement;
   readonly insertIdempotencyKey: Statement;
   readonly requestIdOf: Statement;
@@ -53,7 +51,6 @@ export function prepareStatements(db: Database.Database): Statements {
   const raw = (sql: string): RawStatement => db.prepare<unknown[], Row>(sql).raw(true);
   return {
     leaseOf: raw("SELECT owner, epoch FROM leases WHERE key_group = ?"),
-    leases: raw("SELECT key_group, owner, epoch FROM leases"),
     acquireLease: run(
       `INSERT INTO leases (key_group, owner, epoch) VALUES (?, ?, 1)
        ON CONFLICT (key_group) DO UPDATE SET owner = excluded.owner, epoch = epoch + 1
