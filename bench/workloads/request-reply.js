@@ -12,7 +12,10 @@
 // Options: --seconds N (per workload, default 10) --rate N (default 1000) --ids N (default 1000)
 // --clients N (default 64) --warmup N (seconds, default 2) --profile DIR (run the worker under
 // --cpu-prof, write the profile to DIR and print its top self-time functions on stderr)
-// --mode open|closed|both (default both).
+// --mode open|closed|both (default both) --client raw|http (default raw: the lean keep-alive client
+// of raw-http.js; http: node's http.request with a keep-alive agent, the client before it, which
+// cost the load generator about 45 µs per request) --root DIR (run the worker of another checkout,
+// e.g. the commit before, under this same load generator; default this one).
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -20,6 +23,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Types } from "../../packages/sdk/dist/index.js";
 import { arg, percentile, report, tempDir } from "./common.js";
+import { RawHttpPool } from "./raw-http.js";
 
 const seconds = arg("seconds", 10);
 const rate = arg("rate", 1000);
@@ -29,8 +33,12 @@ const warmup = arg("warmup", 2);
 const profileDir = stringArg("profile");
 const only = stringArg("mode") ?? "both"; // open | closed | both
 if (!["open", "closed", "both"].includes(only)) throw new Error(`--mode must be open, closed or both, got ${only}`);
+const clientKind = stringArg("client") ?? "raw"; // raw | http
+if (!["raw", "http"].includes(clientKind)) throw new Error(`--client must be raw or http, got ${clientKind}`);
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+/** The checkout whose worker runs (its CLI and its copy of counter-module.js). */
+const workerRoot = resolve(stringArg("root") ?? root);
 const CONTENT_TYPE = `application/vnd.${Types.int.typename}`;
 const BODY = Buffer.from(Types.int.serialize(1));
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -39,8 +47,8 @@ const { dir, remove } = tempDir("request-reply");
 const worker = await startWorker();
 // One keep-alive agent per workload, warmed up first, so the measured requests find their
 // connections open as a long-running client's would (new ones still open if the worker falls behind).
-const openAgent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
-const closedAgent = new http.Agent({ keepAlive: true, maxSockets: clients });
+const openAgent = newAgent(1024);
+const closedAgent = newAgent(clients);
 try {
   if (warmup > 0) warnOnErrors("open-loop warm-up", (await openLoopRun(openAgent, "wa", rate, Math.round(rate * warmup))).check);
   if (only !== "closed") report(await openLoop());
@@ -60,8 +68,8 @@ if (profileDir !== undefined) summariseProfile(profileDir);
 
 async function startWorker() {
   const node = profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", resolve(profileDir)];
-  const cli = join(root, "packages/server/dist/cli/main.js");
-  const module = join(root, "bench/workloads/counter-module.js");
+  const cli = join(workerRoot, "packages/server/dist/cli/main.js");
+  const module = join(workerRoot, "bench/workloads/counter-module.js");
   const ports = ["--admin-port", "0", "--ingress-port", "0", "--egress-port", "0"];
   const child = spawn(process.execPath, [...node, cli, "run", module, "--data", dir, ...ports], {
     env: { ...process.env, STATEFUN_LOG_LEVEL: process.env.STATEFUN_LOG_LEVEL ?? "warn" },
@@ -261,7 +269,34 @@ function checker() {
   };
 }
 
+/** A keep-alive pool of at most `maxSockets` connections to the worker's ingress, of the chosen client. */
+function newAgent(maxSockets) {
+  if (clientKind === "http") return new http.Agent({ keepAlive: true, maxSockets });
+  const pool = new RawHttpPool({
+    host: worker.ingress.hostname,
+    port: Number(worker.ingress.port),
+    maxSockets,
+    timeoutMs: REQUEST_TIMEOUT_MS,
+  });
+  const requests = new Map();
+  const head = (id) =>
+    `POST /bench/counter/${id}?await=5s HTTP/1.1\r\nHost: ${worker.ingress.host}\r\ncontent-type: ${CONTENT_TYPE}\r\ncontent-length: ${BODY.length}\r\n\r\n`;
+  return {
+    /** The same request `http.request` sends (its bytes built once per id). */
+    post(id) {
+      let request = requests.get(id);
+      if (request === undefined) {
+        request = Buffer.concat([Buffer.from(head(id), "latin1"), BODY]);
+        requests.set(id, request);
+      }
+      return pool.send(request);
+    },
+    destroy: () => pool.destroy(),
+  };
+}
+
 function post(agent, id) {
+  if (clientKind === "raw") return agent.post(id);
   return new Promise((done) => {
     const req = http.request(
       {

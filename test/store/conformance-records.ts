@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Context } from "./conformance.js";
-import { addr, batch, bytes, everything, message, range, stateOf, text } from "./helpers.js";
+import { addr, batch, bytes, everything, ingress, message, range, stateOf, text } from "./helpers.js";
 
 export function recordTests(ctx: Context): void {
   describe("state specs registered by remote functions", () => {
@@ -118,6 +118,34 @@ export function recordTests(ctx: Context): void {
       expect(await ctx.store.getReply("r2")).toBeUndefined();
       await ctx.store.commit(batch(ctx.fence, { replies: [{ requestId: "r1", argument: bytes([0, 255]) }] }));
       expect(await ctx.store.getReply("r1")).toEqual({ requestId: "r1", argument: bytes([0, 255]) });
+    });
+
+    it("stores every reply of a batch with many, the last of one request id in the batch winning", async () => {
+      const replies = range(40).map((i) => ({ requestId: `r${i}`, argument: text(`reply ${i}`) }));
+      replies.push({ requestId: "r3", argument: text("again") });
+      await ctx.store.commit(batch(ctx.fence, { replies }));
+      for (const i of range(40)) {
+        expect(await ctx.store.getReply(`r${i}`)).toEqual({ requestId: `r${i}`, argument: text(i === 3 ? "again" : `reply ${i}`) });
+      }
+    });
+  });
+
+  describe("an ingress message its own batch consumes (a request answered before its commit)", () => {
+    it("leaves no message behind, the counts and the batch's other parts as if it had been stored and deleted", async () => {
+      const { store, fence } = ctx;
+      await store.commit(batch(fence, { messages: [message(1, 0)] }));
+      const stats = await store.stats();
+      await store.commit(
+        batch(fence, {
+          ingress: [ingress(2, 1, "r2"), ingress(3, 1, "r3", { idempotencyKey: "k3" }), ingress(4, 2, "r4")],
+          consumed: [2, 3],
+          messages: [message(5, 1)],
+          replies: [{ requestId: "r2", argument: text("two") }],
+        }),
+      );
+      expect((await everything(store, ctx.keyGroups)).messages.map((m) => m.seq)).toEqual([1, 4, 5]);
+      expect((await store.stats()).messages).toBe(stats.messages + 2);
+      expect(await store.getReply("r2")).toEqual({ requestId: "r2", argument: text("two") });
     });
   });
 

@@ -2,6 +2,7 @@ import { type Address, checkAddress, type TypedValue } from "@statefun-ts/protoc
 import type { EgressRef, HttpIngress, StatefulFunction, StatefunModule } from "@statefun-ts/sdk";
 import type { EgressClaimed, EgressDelivery, IngestReceipt, IngestRequest, StateView } from "./api.js";
 import type { Binding } from "./binding.js";
+import type { Engine } from "./engine/engine.js";
 import { stateViews } from "./engine/instance-ttl.js";
 import { Lifecycle } from "./engine/lifecycle.js";
 import type { RuntimeOptions } from "./engine/options.js";
@@ -148,8 +149,16 @@ export class Runtime {
    * `StatefunError`: `STATEFUN_OVERLOADED` (try later), `STATEFUN_BAD_MESSAGE` (an embedded
    * function that does not accept this type), `STATEFUN_CLOSED`.
    */
-  async ingest(request: IngestRequest): Promise<IngestReceipt> {
-    return this.life.running().admission.ingest(request);
+  ingest(request: IngestRequest): Promise<IngestReceipt> {
+    // Not an async function: one that returned the admission's promise would cost every request
+    // two more turns of the microtask queue (resolving a promise with a promise).
+    let running: Engine;
+    try {
+      running = this.life.running();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return running.admission.ingest(request);
   }
 
   /**

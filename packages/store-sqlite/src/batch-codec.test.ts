@@ -182,4 +182,40 @@ describe("the commit batch's compact form (posted to the store's thread)", () =>
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("carries ingress messages (keys, fingerprints) and replies without the buffers their values are views of", () => {
+    // A request body of a few bytes in an 8 KiB slab, as Buffer.concat and Buffer.from hand them out.
+    const slab = new Uint8Array(8192);
+    slab.set([8, 1], 100);
+    const body = slab.subarray(100, 102);
+    const keyed = {
+      ...batch,
+      ingress: [
+        { seq: 1, keyGroup: 3, target: address("a"), argument: { typename: "t/int", value: body }, requestId: "r1" },
+        {
+          seq: 4,
+          keyGroup: 2,
+          target: address("b"),
+          caller: { namespace: "statefun.ingress", type: "http", id: "r2" },
+          argument: { typename: "t/int", value: body },
+          requestId: "r2",
+          idempotencyKey: "k",
+          fingerprint: "f",
+        },
+      ],
+      replies: [
+        { requestId: "r1", argument: { typename: "t/int", value: body } },
+        { requestId: "r2", argument: { typename: "t/str", value: bytes() } },
+      ],
+    };
+    const { encoded, transfer } = encodeBatch(keyed);
+    const decoded = decodeBatch(structuredClone(encoded, { transfer }));
+    expect(defined(decoded.ingress)).toEqual(defined(keyed.ingress));
+    expect(defined(decoded.replies)).toEqual(defined(keyed.replies));
+    expect(decoded.ingress[1]!.idempotencyKey).toBe("k");
+    expect(decoded.ingress[0]!.idempotencyKey).toBeUndefined();
+    for (const v of [...decoded.ingress.map((m) => m.argument.value), ...decoded.replies.map((r) => r.argument.value)]) {
+      expect(v.buffer.byteLength).toBeLessThan(64);
+    }
+  });
 });

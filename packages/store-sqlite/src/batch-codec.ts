@@ -38,6 +38,24 @@ const SAME = -2;
 /** Places of the strings in a row, for `SAME`: a message's 8, then a state write's 5. */
 const STRING_SLOTS = 13;
 
+/**
+ * `rest` with the values of its ingress messages and replies in buffers of their own. A request
+ * body of a few bytes is often a view of an 8 KiB slab (Node's Buffer pool), and structured clone
+ * copies a typed array's whole buffer: 7–11 µs a request where its own bytes cost 1 µs.
+ */
+function withOwnValues(rest: EncodedBatch["rest"]): EncodedBatch["rest"] {
+  const { ingress, replies } = rest;
+  if (ingress.length === 0 && replies.length === 0) return rest;
+  return {
+    ...rest,
+    ingress: ingress.map((m) => (owned(m.argument.value) ? m : { ...m, argument: { ...m.argument, value: m.argument.value.slice() } })),
+    replies: replies.map((r) => (owned(r.argument.value) ? r : { ...r, argument: { ...r.argument, value: r.argument.value.slice() } })),
+  };
+}
+
+/** True when a value's buffer holds nothing else. */
+const owned = (value: Uint8Array): boolean => value.byteOffset === 0 && value.byteLength === value.buffer.byteLength;
+
 /** The batch as it is posted; `transfer` lists what moves rather than being copied. */
 export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transfer: ArrayBuffer[] } {
   const { messages, state, consumed, fence, touchedKeyGroups, ...rest } = batch;
@@ -134,7 +152,7 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
   }
   for (const seq of consumed) numbers[n++] = seq;
   const encoded: EncodedBatch = {
-    rest,
+    rest: withOwnValues(rest),
     owner: fence.owner,
     touchedCount: touchedKeyGroups.size,
     messageCount: messages.length,
@@ -276,14 +294,20 @@ export class EncodedRows {
     return [low, high];
   }
 
-  /** One parameter per consumed seq. */
-  consumed(bulk: Bulk): void {
+  /** One parameter per consumed seq, but those of `skip`. */
+  consumed(bulk: Bulk, skip?: ReadonlySet<number>): void {
     const { numbers, consumedCount } = this.encoded;
     const end = this.consumedAt + consumedCount;
     for (let n = this.consumedAt; n < end; n++) {
+      if (skip?.has(numbers[n]!)) continue;
       bulk.put(numbers[n]!);
       bulk.added();
     }
+  }
+
+  /** The consumed seqs, as an array. */
+  consumedSeqs(): number[] {
+    return Array.from(this.encoded.numbers.subarray(this.consumedAt, this.consumedAt + this.encoded.consumedCount));
   }
 
   /** Each message's row, as `putMessage` writes it. */

@@ -23,6 +23,23 @@ function checkFence(s: Statements, batch: CommitBatch): void {
 }
 
 /**
+ * The seqs of ingress messages without an idempotency key that the same batch consumes (an
+ * awaited request whose invocation finished before its commit): inserted and deleted in one
+ * transaction, such a row would change nothing, so it is neither. Undefined when there is none.
+ */
+function passingThrough(batch: CommitBatch, rows: EncodedRows | undefined): Set<number> | undefined {
+  if (batch.ingress.length === 0) return undefined;
+  const consumedSeqs = rows === undefined ? batch.consumed : rows.consumedSeqs();
+  if (consumedSeqs.length === 0) return undefined;
+  const ingress = new Set<number>();
+  for (const m of batch.ingress) if (m.idempotencyKey === undefined) ingress.add(m.seq);
+  if (ingress.size === 0) return undefined;
+  const passing = new Set<number>();
+  for (const seq of consumedSeqs) if (ingress.has(seq)) passing.add(seq);
+  return passing.size === 0 ? undefined : passing;
+}
+
+/**
  * Applies a batch in the order `CommitBatch` documents; runs inside one transaction. With `rows`
  * (an encoded batch's), its messages, state writes and consumed seqs come from there instead of
  * the batch's lists.
@@ -31,6 +48,7 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch, rows: Enc
   checkFence(s, batch);
 
   const duplicates = new Map<string, string>();
+  const passing = passingThrough(batch, rows);
   const messages = s.insertMessages;
   for (const m of batch.ingress) {
     const key = m.idempotencyKey;
@@ -38,15 +56,17 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch, rows: Enc
       duplicates.set(key, s.requestIdOf.get(key) as string);
       continue;
     }
+    if (passing?.has(m.seq)) continue;
     putMessage(messages, m);
   }
   messages.flush();
   const rejectedSources = advanceSources(s, q, batch);
 
   const consumed = s.deleteMessages;
-  if (rows !== undefined) rows.consumed(consumed);
+  if (rows !== undefined) rows.consumed(consumed, passing);
   else
     for (const seq of batch.consumed) {
+      if (passing?.has(seq)) continue;
       consumed.put(seq);
       consumed.added();
     }
@@ -104,7 +124,15 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch, rows: Enc
   }
   egress.flush();
 
-  for (const r of batch.replies) s.upsertReply.run(r.requestId, r.argument.typename, r.argument.value, batch.now);
+  const replies = s.upsertReplies;
+  for (const r of batch.replies) {
+    replies.put(r.requestId);
+    replies.put(r.argument.typename);
+    replies.put(r.argument.value);
+    replies.put(batch.now);
+    replies.added();
+  }
+  replies.flush();
   for (const d of batch.deadLetters) {
     const params: unknown[] = [];
     pushMessage(params, d.message);
@@ -125,7 +153,7 @@ export function groupCommitter(
   s: Statements,
   q: SourceStatements,
 ): (batches: readonly CommitBatch[], rows: readonly EncodedRows[]) => CommitResult[] {
-  const bulks = [s.insertMessages, s.deleteMessages, s.upsertStates, s.insertEgress];
+  const bulks = [s.insertMessages, s.deleteMessages, s.upsertStates, s.insertEgress, s.upsertReplies];
   const transaction = db.transaction((batches: readonly CommitBatch[], rows: readonly EncodedRows[]) => {
     const results: CommitResult[] = new Array(batches.length);
     for (let i = 0; i < batches.length; i++) results[i] = apply(s, q, batches[i]!, rows[i]);
@@ -149,7 +177,7 @@ export function committer(
   s: Statements,
   q: SourceStatements,
 ): (batch: CommitBatch, rows?: EncodedRows) => CommitResult {
-  const bulks = [s.insertMessages, s.deleteMessages, s.upsertStates, s.insertEgress];
+  const bulks = [s.insertMessages, s.deleteMessages, s.upsertStates, s.insertEgress, s.upsertReplies];
   const transaction = db.transaction((batch: CommitBatch, rows: EncodedRows | undefined) => apply(s, q, batch, rows));
   return (batch, rows) => {
     try {

@@ -22,7 +22,7 @@ export interface Statements {
   readonly deleteInstance: Statement;
   readonly deleteInstanceRowIfExpired: Statement;
   readonly insertEgress: Bulk;
-  readonly upsertReply: Statement;
+  readonly upsertReplies: Bulk;
   readonly insertDeadLetter: Statement;
   readonly deleteDeadLetter: Statement;
 
@@ -77,9 +77,12 @@ export function prepareStatements(db: Database.Database): Statements {
       `DELETE FROM state WHERE namespace = ? AND type = ? AND id = ? AND name = '${INSTANCE_ROW}' AND expires_at <= ?`,
     ),
     insertEgress: bulkInsert(db, "INSERT INTO egress (egress, topic, typename, value, created_at)", 5, CHUNK),
-    upsertReply: run(
-      `INSERT INTO replies (request_id, typename, value, created_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (request_id) DO UPDATE SET typename = excluded.typename, value = excluded.value, created_at = excluded.created_at`,
+    upsertReplies: bulkInsert(
+      db,
+      "INSERT INTO replies (request_id, typename, value, created_at)",
+      4,
+      CHUNK,
+      "ON CONFLICT (request_id) DO UPDATE SET typename = excluded.typename, value = excluded.value, created_at = excluded.created_at",
     ),
     insertDeadLetter: run(`INSERT INTO dead_letters (${MESSAGE_COLUMNS}, error, attempts, failed_at) VALUES (${MESSAGE_PARAMS}, ?, ?, ?)`),
     deleteDeadLetter: run("DELETE FROM dead_letters WHERE id = ?"),

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { type Address, checkAddress, functionTypeOf, keyGroupOf, StatefunError } from "@statefun-ts/protocol";
 import { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE, type IngestReceipt, type IngestRequest } from "../api.js";
 import { checkSameRequest, storedIdempotency } from "../idempotency.js";
@@ -7,6 +6,7 @@ import { type CommitUnit, unit } from "./commit-unit.js";
 import type { Committer } from "./committer.js";
 import type { EngineContext } from "./context.js";
 import type { EarlyIngress } from "./early-ingress.js";
+import { newRequestId } from "./request-ids.js";
 import { encodeStateEdit, type StateEdit } from "./state-edit.js";
 
 export interface AdmissionOptions {
@@ -73,11 +73,12 @@ export class Admission {
   async ingest(request: IngestRequest): Promise<IngestReceipt> {
     const { bindings, limits, waiters, metrics, store } = this.context;
     const target = checkAddress(request.target, "ingress");
-    const accepts = bindings.binding(functionTypeOf(target))?.accepts;
+    const functionType = functionTypeOf(target);
+    const accepts = bindings.binding(functionType)?.accepts;
     if (accepts && !accepts.has(request.argument.typename)) {
       throw new StatefunError(
         "STATEFUN_BAD_MESSAGE",
-        `${functionTypeOf(target)} does not accept messages of type ${request.argument.typename} (it accepts ${[...accepts].join(", ")})`,
+        `${functionType} does not accept messages of type ${request.argument.typename} (it accepts ${[...accepts].join(", ")})`,
       );
     }
     if (this.pendingIngress >= limits.maxPendingIngress || this.backlog + this.pendingIngress >= limits.maxBacklog) {
@@ -89,7 +90,7 @@ export class Admission {
         },
       );
     }
-    const requestId = randomUUID();
+    const requestId = newRequestId();
     const idempotency = storedIdempotency(target, request.argument, request.idempotencyKey);
     const waiter = request.awaitReply ? waiters.register(requestId) : undefined;
     const caller: Address | undefined = request.awaitReply
@@ -126,8 +127,10 @@ export class Admission {
         await checkSameRequest(store, idempotency, { target, key: request.idempotencyKey, duplicateOf });
       }
     }
-    metrics.count(duplicateOf === undefined ? "ingress_messages" : "ingress_duplicates", 1, functionTypeOf(target));
-    if (duplicateOf === undefined) return { requestId, duplicate: false, reply: waiter?.wait };
+    metrics.count(duplicateOf === undefined ? "ingress_messages" : "ingress_duplicates", 1, functionType);
+    if (duplicateOf === undefined) {
+      return { requestId, duplicate: false, reply: waiter === undefined ? undefined : (ms) => waiter.wait(ms) };
+    }
     if (!request.awaitReply) return { requestId: duplicateOf, duplicate: true };
     // A retry of an awaited request: answer with the first request's reply, committed or to come.
     const again = waiters.register(duplicateOf);
@@ -136,7 +139,7 @@ export class Admission {
     return {
       requestId: duplicateOf,
       duplicate: true,
-      reply: committed ? async () => committed.argument : again.wait,
+      reply: committed ? async () => committed.argument : (ms) => again.wait(ms),
     };
   }
 
@@ -161,7 +164,7 @@ export class Admission {
   /** See `Runtime.editState`: the edit goes to the instance's inbox, and its reply says it was applied. */
   async editState(address: Address, edit: StateEdit, timeoutMs: number): Promise<boolean> {
     const target = checkAddress(address, "state");
-    const requestId = randomUUID();
+    const requestId = newRequestId();
     const waiter = this.context.waiters.register(requestId);
     const caller: Address = { namespace: INGRESS_CALLER_NAMESPACE, type: INGRESS_CALLER_TYPE, id: requestId };
     const keyGroup = keyGroupOf(target.id, this.context.keyGroups);

@@ -7,8 +7,14 @@ import { DEFAULT_HTTP_LIMITS, type HttpLimits } from "./limits.js";
 /** Default largest request body: 1 MiB. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
-const originalContentType = new WeakMap<object, string>();
-const replyContentType = new WeakMap<object, string>();
+/**
+ * Where the client's `Content-Type` and the one to answer with are kept: a symbol-keyed property
+ * of Node's request and response objects (a WeakMap entry per request cost an ephemeron each,
+ * which the garbage collector then has to trace).
+ */
+const ORIGINAL_CONTENT_TYPE = Symbol("statefun.originalContentType");
+const REPLY_CONTENT_TYPE = Symbol("statefun.replyContentType");
+type WithContentType = { [ORIGINAL_CONTENT_TYPE]?: string; [REPLY_CONTENT_TYPE]?: string | undefined };
 
 /**
  * A Fastify app with the conventions shared by the ingress, egress and admin servers:
@@ -43,15 +49,16 @@ export function baseApp(options: { logger: Logger; bodyLimit?: number; limits?: 
     const headers = request.raw.headers;
     const contentType = headers["content-type"];
     if (contentType !== undefined) {
-      originalContentType.set(request.raw, contentType);
+      (request.raw as WithContentType)[ORIGINAL_CONTENT_TYPE] = contentType;
       headers["content-type"] = "application/octet-stream";
     }
     done();
   });
   app.addHook("onSend", (_request, reply, payload, done) => {
-    const contentType = replyContentType.get(reply.raw);
+    const raw = reply.raw as WithContentType;
+    const contentType = raw[REPLY_CONTENT_TYPE];
     if (contentType !== undefined) {
-      replyContentType.delete(reply.raw);
+      raw[REPLY_CONTENT_TYPE] = undefined;
       reply.header("content-type", contentType);
     }
     done(null, payload);
@@ -74,7 +81,7 @@ function badUrl(error: FastifyError, request: FastifyRequest, reply: FastifyRepl
 
 /** The `Content-Type` the client sent. */
 export function contentTypeOf(raw: object): string | undefined {
-  return originalContentType.get(raw);
+  return (raw as WithContentType)[ORIGINAL_CONTENT_TYPE];
 }
 
 /** The request body as bytes (empty when there is none). */
@@ -85,6 +92,6 @@ export function bodyBytes(body: unknown): Uint8Array {
 
 /** Sends a body under any `Content-Type`, including ones Fastify does not parse (`application/vnd.ns/name`). */
 export function sendWithContentType(reply: FastifyReply, contentType: string, body: string | Buffer): FastifyReply {
-  replyContentType.set(reply.raw, contentType);
+  (reply.raw as WithContentType)[REPLY_CONTENT_TYPE] = contentType;
   return reply.type(typeof body === "string" ? "text/plain; charset=utf-8" : "application/octet-stream").send(body);
 }

@@ -11,6 +11,18 @@ const VND_PREFIX = "application/vnd.";
  */
 export function typenameFromContentType(contentType: string | undefined): string | undefined {
   if (contentType === undefined) return undefined;
+  // Clients send the same few types over and over: the last one checked is answered from memory.
+  if (contentType === lastContentType) return lastTypename;
+  const typename = parseContentType(contentType);
+  lastContentType = contentType;
+  lastTypename = typename;
+  return typename;
+}
+
+let lastContentType: string | undefined;
+let lastTypename: string | undefined;
+
+function parseContentType(contentType: string): string | undefined {
   const mediaType = (contentType.split(";", 1)[0] ?? "").trim();
   if (mediaType.slice(0, VND_PREFIX.length).toLowerCase() !== VND_PREFIX) return undefined;
   const typename = mediaType.slice(VND_PREFIX.length);
@@ -60,6 +72,22 @@ export function sendTypedValue(reply: FastifyReply, value: TypedValue, status = 
 }
 
 /**
+ * Answers 200 with a typed value and `headers` straight on the Node response, past Fastify's
+ * send and its `onSend` hooks (the hook of `baseApp` that restores a StateFun content type, which
+ * this writes itself): the way every `?await` reply goes out, so it is kept short. Same status,
+ * headers and body as `sendTypedValue`.
+ */
+export function sendTypedValueDirect(reply: FastifyReply, value: TypedValue, headers: Record<string, string>): FastifyReply {
+  const { contentType, body } = typedPayload(value);
+  headers["content-type"] = contentType;
+  headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
+  reply.hijack();
+  reply.raw.writeHead(200, headers);
+  reply.raw.end(body);
+  return reply;
+}
+
+/**
  * Parses `/{namespace}/{type}/{id}` from the raw URL path after `prefix` (query string
  * excluded): exactly three segments, each URL-decoded, so an id may contain an encoded `/`.
  */
@@ -72,7 +100,7 @@ export function addressFromPath(rawPath: string, prefix = ""): Address {
   }
   let decoded: string[];
   try {
-    decoded = segments.map((s) => decodeURIComponent(s));
+    decoded = path.includes("%") ? segments.map((s) => decodeURIComponent(s)) : segments;
   } catch {
     throw new HttpError(400, "STATEFUN_BAD_ADDRESS", `invalid URL encoding in path ${JSON.stringify(path)}`);
   }
