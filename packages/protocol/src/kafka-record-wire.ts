@@ -1,3 +1,5 @@
+import { utf8Size, varintSize } from "./wire-writer.js";
+
 /**
  * StateFun's `KafkaProducerRecord` (`string key = 1; bytes value_bytes = 2; string topic = 3;`) in
  * the protobuf wire format, written and read by hand: it is on the path of every Kafka egress
@@ -22,23 +24,7 @@ export interface KafkaProducerRecordBytes {
   readonly value: Uint8Array;
 }
 
-const varintSize = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
 const fieldSize = (length: number) => (length === 0 ? 0 : 1 + varintSize(length) + length);
-
-/** The UTF-8 length of `s` as `TextEncoder` writes it (a lone surrogate becomes U+FFFD, 3 bytes). */
-function utf8Length(s: string): number {
-  let length = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) length += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      length += 2; // a pair: 4 bytes for 2 code units
-      i++;
-    } else length += 2;
-  }
-  return length;
-}
 
 function writeHead(out: Uint8Array, at: number, tag: number, length: number): number {
   out[at++] = tag;
@@ -65,8 +51,8 @@ function writeText(out: Uint8Array, at: number, tag: number, s: string, length: 
 
 /** Writes the record's wire bytes. */
 export function writeKafkaProducerRecord(topic: string, key: string, value: Uint8Array): Uint8Array {
-  const keyLength = utf8Length(key);
-  const topicLength = utf8Length(topic);
+  const keyLength = utf8Size(key);
+  const topicLength = utf8Size(topic);
   const out = new Uint8Array(fieldSize(keyLength) + fieldSize(value.length) + fieldSize(topicLength));
   let at = writeText(out, 0, KEY_TAG, key, keyLength);
   if (value.length > 0) {
