@@ -49,10 +49,10 @@ export class Admission {
     this.backlog = options.backlog;
   }
 
-  /** Immediate messages a commit stored, and how many waiting ones it consumed. */
-  committed(immediate: readonly StoredMessage[], consumed: number): void {
+  /** Immediate messages a commit stored, how many waiting ones it consumed, and how many more it stored that were handed over before it (all owned). */
+  committed(immediate: readonly StoredMessage[], consumed: number, chained = 0): void {
     // In a cluster, messages for key groups of other workers are consumed (and counted) there.
-    let owned = 0;
+    let owned = chained;
     for (const m of immediate) if (this.owns(m.keyGroup)) owned++;
     this.backlog += owned - consumed;
     if (this.backlog < 0) this.backlog = 0;

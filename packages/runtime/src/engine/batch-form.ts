@@ -14,21 +14,46 @@ export interface FormedBatch {
   readonly nextSeq: number;
 }
 
+/** Told the seq of each message handed to its mailbox before its commit that the batch stores (see `formBatch`). */
+export interface HandedOver {
+  storedEarly(seq: number): void;
+}
+
 /**
  * Forms one store transaction from `units`, in their order, giving their messages seqs from
  * `firstSeq` on. The lists that grow with every unit (messages, consumed seqs, state writes, each
  * unit's stored messages) are allocated at their final size, once: this runs for every message.
+ *
+ * A message handed to its mailbox before its commit (a unit `delivered`) and consumed by a unit
+ * of the same batch (its `unsequenced`) is neither inserted nor deleted: both happen in one
+ * transaction, so the row would change nothing. One the batch stores all the same (consumed
+ * later) is told to `early`: the inbox may read it back while its consumption is not committed.
  */
-export function formBatch(units: readonly CommitUnit[], firstSeq: number, now: number, fence: Fence): FormedBatch {
+export function formBatch(
+  units: readonly CommitUnit[],
+  firstSeq: number,
+  now: number,
+  fence: Fence,
+  early?: HandedOver | undefined,
+): FormedBatch {
   let messageCount = 0;
   let consumedCount = 0;
   let stateCount = 0;
+  let seqCount = 0;
+  let chained = false;
   for (let i = 0; i < units.length; i++) {
     const u = units[i]!;
     messageCount += u.messages.length;
     consumedCount += u.consumed.length;
     stateCount += u.state.length;
+    if (u.unsequenced !== undefined) chained = true;
+    if (u.ingress !== undefined) seqCount++;
+    if (u.source !== undefined) seqCount += u.source.messages.length;
   }
+  seqCount += messageCount;
+  // Where each seq of this batch went in `messages` (plus one; 0: not there), when a unit consumes
+  // messages without their seq.
+  const where = chained ? new Int32Array(seqCount) : undefined;
   const messages: StoredMessage[] = new Array(messageCount);
   const consumed: number[] = new Array(consumedCount);
   const state: CommitBatch["state"][number][] = new Array(stateCount);
@@ -56,6 +81,7 @@ export function formBatch(units: readonly CommitUnit[], firstSeq: number, now: n
   let m = 0;
   let c = 0;
   let s = 0;
+  let cancelled = 0;
   for (let i = 0; i < units.length; i++) {
     const u = units[i]!;
     const own = u.messages;
@@ -66,6 +92,7 @@ export function formBatch(units: readonly CommitUnit[], firstSeq: number, now: n
       mine = own.length === 0 ? (EMPTY as unknown as StoredMessage[]) : own;
       for (let k = 0; k < own.length; k++) {
         const message = own[k]!;
+        if (where !== undefined) where[seq - firstSeq] = m + 1;
         message.seq = seq++;
         messages[m++] = message;
       }
@@ -84,6 +111,7 @@ export function formBatch(units: readonly CommitUnit[], firstSeq: number, now: n
         mine.push(message);
       }
       for (const message of own) {
+        if (where !== undefined) where[seq - firstSeq] = m + 1;
         message.seq = seq++;
         messages[m++] = message;
         mine.push(message);
@@ -94,7 +122,21 @@ export function formBatch(units: readonly CommitUnit[], firstSeq: number, now: n
     const keyGroups = u.touchedKeyGroups;
     for (let k = 0; k < keyGroups.length; k++) touched.add(keyGroups[k]!);
     const seqs = u.consumed;
-    for (let k = 0; k < seqs.length; k++) consumed[c++] = seqs[k]!;
+    // A 0 is a message consumed before it had a seq: it is among `unsequenced`.
+    for (let k = 0; k < seqs.length; k++) if (seqs[k] !== 0) consumed[c++] = seqs[k]!;
+    const unsequenced = u.unsequenced;
+    if (unsequenced !== undefined) {
+      for (let k = 0; k < unsequenced.length; k++) {
+        const sent = unsequenced[k]!.seq;
+        if (sent === 0) throw new Error("a message was consumed ahead of the unit that sent it");
+        const index = sent >= firstSeq && sent - firstSeq < seqCount ? where![sent - firstSeq]! : 0;
+        // Sent in this batch: neither inserted nor deleted (an ingress message is left to the store).
+        if (index > 0) {
+          messages[index - 1] = undefined as unknown as StoredMessage;
+          cancelled++;
+        } else consumed[c++] = sent;
+      }
+    }
     const writes = u.state;
     for (let k = 0; k < writes.length; k++) state[s++] = writes[k]!;
     if (u.cancelTokens.length > 0) for (const t of u.cancelTokens) batch.cancelTokens.push(t);
@@ -104,5 +146,32 @@ export function formBatch(units: readonly CommitUnit[], firstSeq: number, now: n
     if (u.deadLetters.length > 0) for (const d of u.deadLetters) batch.deadLetters.push(d);
     if (u.replayed.length > 0) for (const r of u.replayed) batch.replayed.push(r);
   }
+  if (c < consumed.length) consumed.length = c;
+  if (early !== undefined) handedOverEarly(units, messages, where, firstSeq, early);
+  if (cancelled > 0) {
+    let kept = 0;
+    for (let k = 0; k < messages.length; k++) if (messages[k] !== undefined) messages[kept++] = messages[k]!;
+    messages.length = kept;
+  }
   return { batch, stored, sourceOf, nextSeq: seq };
+}
+
+/** Tells `early` the seqs of the messages handed over before their commit that the batch stores. */
+function handedOverEarly(
+  units: readonly CommitUnit[],
+  messages: readonly StoredMessage[],
+  where: Int32Array | undefined,
+  firstSeq: number,
+  early: HandedOver,
+): void {
+  for (let i = 0; i < units.length; i++) {
+    const u = units[i]!;
+    if (u.delivered !== true) continue;
+    for (const m of u.messages) {
+      if (m.dueAt !== undefined) continue;
+      // Consumed in this batch (its place in `messages` emptied): not stored.
+      if (where !== undefined && messages[where[m.seq - firstSeq]! - 1] !== m) continue;
+      early.storedEarly(m.seq);
+    }
+  }
 }

@@ -34,6 +34,18 @@ export interface CommitUnit {
   readonly ingress?: IngressPart | undefined;
   /** An ingress source's advance (see `sources.ts`): committed only if its position still holds. */
   readonly source?: SourcePart | undefined;
+  /**
+   * Messages this unit consumed before they had a seq: handed on before the commit of the unit
+   * that sent them (see `Dispatcher`'s chained delivery), each with a 0 in `consumed`. The
+   * sender's unit is ahead in the queue, so each has its seq once this unit's batch forms.
+   */
+  unsequenced?: StoredMessage[] | undefined;
+  /**
+   * True: the unit's immediate messages were handed to their mailboxes already (chained), the
+   * commit does not hand them on; false: they wait for the commit, and chained delivery waits
+   * with them (FIFO per pair). Undefined for a unit that sent none.
+   */
+  delivered?: boolean | undefined;
   /** The address whose invocation produced the unit (its count of pending commits drops when it commits). */
   readonly mailbox?: { pendingCommits: number } | undefined;
   /**

@@ -2,7 +2,7 @@ import type { Clock } from "../clock.js";
 import type { Logger, MetricsSink } from "../observe.js";
 import { diskFullError } from "../store/no-space.js";
 import type { CommitBatch, CommitResult, Fence, Store, StoredMessage } from "../store/types.js";
-import { formBatch } from "./batch-form.js";
+import { formBatch, type HandedOver } from "./batch-form.js";
 import { type CommitUnit, EMPTY } from "./commit-unit.js";
 import { NoSpaceRetry, refusable } from "./no-space-retry.js";
 
@@ -52,6 +52,8 @@ export interface CommitterOptions {
    * runs the rest of a long turn, instead of the two threads taking turns.
    */
   readonly eagerFrom?: number;
+  /** Told the seqs of stored messages that were handed to their mailboxes before their commit (see `formBatch`). */
+  readonly early?: HandedOver | undefined;
 }
 
 /** What a retried commit answers when the disk is still full (see `retryWhenFull`). */
@@ -128,6 +130,7 @@ export class Committer {
   private readonly maxInFlight: number;
   private readonly overlapFrom: number;
   private readonly eagerFrom: number;
+  private readonly early: HandedOver | undefined;
 
   constructor(options: CommitterOptions) {
     this.store = options.store;
@@ -142,6 +145,7 @@ export class Committer {
     this.maxInFlight = this.pipelined ? Math.max(1, options.maxInFlight ?? 1) : 1;
     this.overlapFrom = options.overlapFrom ?? OVERLAP_FROM;
     this.eagerFrom = this.maxInFlight > 1 ? (options.eagerFrom ?? EAGER_FROM) : 0;
+    this.early = options.early;
   }
 
   get pending(): number {
@@ -375,7 +379,7 @@ export class Committer {
       // Seqs from the reserve come synchronously: the batch then reaches the store in this turn.
       const seqs = count > 0 ? this.seqs(count) : 0;
       const first = typeof seqs === "number" ? seqs : await seqs;
-      const { batch, stored, sourceOf, nextSeq } = formBatch(units, first, this.clock.now(), this.fence());
+      const { batch, stored, sourceOf, nextSeq } = formBatch(units, first, this.clock.now(), this.fence(), this.early);
       const storeStarted = performance.now();
       const result = await this.store.commit(batch);
       this.noSpace.committed();

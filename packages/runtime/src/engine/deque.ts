@@ -14,6 +14,14 @@ export class Deque<T> {
     this.count++;
   }
 
+  /** Puts `item` at the head: the next `shift` takes it. */
+  unshift(item: T): void {
+    if (this.count === this.items.length) this.grow();
+    this.head = (this.head - 1) & (this.items.length - 1);
+    this.items[this.head] = item;
+    this.count++;
+  }
+
   peek(): T | undefined {
     return this.count === 0 ? undefined : this.items[this.head];
   }

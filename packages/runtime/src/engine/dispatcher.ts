@@ -44,12 +44,45 @@ export interface DispatcherOptions {
   readonly active: (keyGroup: number) => boolean;
   /** Ingress messages handed over before their commit (a single owner's; see `EarlyIngress`). */
   readonly early?: EarlyIngress | undefined;
+  /** Messages between functions handed on before their commit (a single owner's; see `Dispatcher`). */
+  readonly chain?: Chaining | undefined;
 }
+
+/** When a message one invocation sends may go to its mailbox before its commit. */
+export interface Chaining {
+  /** False while a backlog waits in the store (it may hold messages to the same address). */
+  readonly open: () => boolean;
+  /** Messages in memory at most. */
+  readonly maxBuffered: number;
+}
+
+/** Invocations one turn runs at most before it lets I/O and timers in (chained messages never wait for a commit). */
+const TURN_INVOCATIONS = 4_096;
+/**
+ * Chained messages in a row whose target runs next, ahead of the ready queue: sender and receiver
+ * then commit in one batch, where the message is neither inserted nor deleted. Past it the next
+ * target waits its turn behind the others (every address gets its turn).
+ */
+const CHAIN_RUN = 16;
+/**
+ * Units queued for commit at which chained delivery stops (the store is behind): messages then wait
+ * for their commit again, which paces the engine to the store instead of queueing up to
+ * `maxPendingCommits` units (and their memory).
+ */
+const CHAIN_PENDING = 4_096;
 
 /**
  * Per-address mailboxes: one invocation at a time per address, many addresses at once
  * (bounded), a later invocation of an address running on its predecessor's state even
  * before that commits (commits are ordered, so a crash rolls both back).
+ *
+ * Chained delivery (`chain`, a single owner): the messages an invocation sends to functions of
+ * this process go to their mailboxes as its unit is enqueued, not once it has committed. The
+ * receiver's unit is enqueued after the sender's, so it commits in the same batch or a later
+ * one, never alone (commits apply in order: a crash rolls both back); nothing leaves the process
+ * before its commit either way. FIFO per pair: while a message to an address waits for its commit
+ * (its type not bound, no room in memory, a backlog in the store, the store behind), no later one
+ * to that address is handed on before its commit (`Mailbox.awaiting`).
  */
 export class Dispatcher {
   private readonly mailboxes = new AddressMap<Mailbox>();
@@ -62,7 +95,7 @@ export class Dispatcher {
   /** Set when a stop stopped waiting for running invocations: their results are dropped. */
   private abandoned = false;
   private idle: (() => void)[] = [];
-  private draining = false;
+  private drainQueued = false;
   /** Cache size at which eviction is tried again after it could not free enough (0: at the cap). */
   private evictAt = 0;
   /** The same in bytes. */
@@ -71,6 +104,12 @@ export class Dispatcher {
   private readonly cache = new CacheBytes();
   /** Deliveries so far: a mailbox's `usedAt`. */
   private deliveries = 0;
+  /** Chained targets run ahead of the ready queue in a row (see `CHAIN_RUN`). */
+  private chainRun = 0;
+  /** `drain` is running: a call from inside it (an invocation that finished synchronously) leaves the work to that loop. */
+  private draining = false;
+  /** A turn ran `TURN_INVOCATIONS`: the rest runs at the next one. */
+  private yielded = false;
   /** Counts not yet handed to the metrics sink (see `tally`). */
   private readonly tallied = {
     type: undefined as string | undefined,
@@ -102,17 +141,28 @@ export class Dispatcher {
       this.deps.parking.parked(functionTypeOf(m.target), [m]);
       return;
     }
-    let mb = this.mailboxes.get(m.target);
-    if (mb === undefined) {
-      if (this.mailboxes.size >= Math.max(this.deps.maxCachedAddresses, this.evictAt)) this.evict();
-      mb = new Mailbox(m.target, m.keyGroup, functionTypeOf(m.target), this.cache);
-      this.mailboxes.set(m.target, mb);
-    }
+    this.deliverTo(m, undefined, false);
+  }
+
+  /** Puts `m` in its mailboxes (`type`: its target's function type, when known); `chained`: see `schedule`. */
+  private deliverTo(m: StoredMessage, type: string | undefined, chained: boolean): void {
+    const mb = this.mailboxOf(m, type);
     mb.usedAt = ++this.deliveries;
     mb.queue.push(m);
     this.bufferedCount++;
     this.tally(mb.functionType, 1, 0, 0);
-    this.schedule(mb);
+    this.schedule(mb, chained);
+  }
+
+  /** The mailbox of a message's target, made when there is none (`type`: the target's function type, when known). */
+  private mailboxOf(m: StoredMessage, type: string | undefined): Mailbox {
+    let mb = this.mailboxes.get(m.target);
+    if (mb === undefined) {
+      if (this.mailboxes.size >= Math.max(this.deps.maxCachedAddresses, this.evictAt)) this.evict();
+      mb = new Mailbox(m.target, m.keyGroup, type ?? functionTypeOf(m.target), this.cache);
+      this.mailboxes.set(m.target, mb);
+    }
+    return mb;
   }
 
   /**
@@ -174,10 +224,17 @@ export class Dispatcher {
     for (const resolve of this.idle.splice(0)) resolve();
   }
 
-  private schedule(mb: Mailbox): void {
+  /** Puts a mailbox with messages in the ready queue; `chained`: at its head (see `CHAIN_RUN`). */
+  private schedule(mb: Mailbox, chained = false): void {
     if (mb.busy || mb.ready || mb.queue.length === 0) return;
     mb.ready = true;
-    this.ready.push(mb);
+    if (chained && this.chainRun < CHAIN_RUN) {
+      this.chainRun++;
+      this.ready.unshift(mb);
+    } else {
+      if (chained) this.chainRun = 0;
+      this.ready.push(mb);
+    }
     this.drain();
   }
 
@@ -199,8 +256,19 @@ export class Dispatcher {
   }
 
   private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      this.drainLoop();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private drainLoop(): void {
     const active = this.deps.active;
     const { committer, maxPendingCommits } = this.deps;
+    let started = 0;
     // Running invocations count with the queued units: each one is to enqueue its own.
     while (
       !this.stopping &&
@@ -208,6 +276,10 @@ export class Dispatcher {
       this.ready.length > 0 &&
       committer.pending + this.inFlight < maxPendingCommits
     ) {
+      if (started++ === TURN_INVOCATIONS) {
+        this.yieldTurn();
+        return;
+      }
       const mb = this.ready.shift()!;
       mb.ready = false;
       // A key group being given up runs nothing new; a dropped mailbox never runs again.
@@ -250,18 +322,31 @@ export class Dispatcher {
 
   /** Runs the loop above in a microtask: whatever became ready meanwhile starts. */
   private scheduleDrain(): void {
-    if (!this.draining) {
-      this.draining = true;
+    if (!this.drainQueued) {
+      this.drainQueued = true;
       queueMicrotask(this.drainLater);
     }
   }
+
+  /** Runs the loop above at the next turn, after I/O and timers. */
+  private yieldTurn(): void {
+    if (!this.yielded) {
+      this.yielded = true;
+      setImmediate(this.resumeTurn);
+    }
+  }
+
+  private readonly resumeTurn = (): void => {
+    this.yielded = false;
+    this.drain();
+  };
 
   /**
    * `drain` from a microtask. One function made once: a closure made in `finished` would cost
    * every invocation an allocation (the closure's context is made on each call, used or not).
    */
   private readonly drainLater = (): void => {
-    this.draining = false;
+    this.drainQueued = false;
     this.drain();
   };
 
@@ -410,17 +495,65 @@ export class Dispatcher {
   private consume(mb: Mailbox, count: number, u: CommitUnit): void {
     for (let i = 0; i < count; i++) {
       const m = mb.queue.shift()!;
-      // An early ingress message (see `EarlyIngress`) gets its seq when its commit forms.
-      if (m.seq === 0) this.deps.early?.consumedUnassigned(m, u.consumed, i);
+      // An early ingress message (see `EarlyIngress`) gets its seq when its commit forms, and so
+      // does a chained one (its sender's unit is still queued).
+      if (m.seq === 0 && !this.deps.early?.consumedUnassigned(m, u.consumed, i)) {
+        if (u.unsequenced === undefined) u.unsequenced = [m];
+        else u.unsequenced.push(m);
+      }
     }
     mb.attempts = 0;
     mb.pendingCommits++;
     this.deps.committer.enqueue(u);
+    if (u.messages.length > 0) this.handOn(mb, u);
     if (this.cache.total >= Math.max(this.deps.maxCacheBytes, this.evictAtBytes)) this.evict();
     this.bufferedCount -= count;
     mb.busy = false;
     this.deps.released();
     this.schedule(mb);
+  }
+
+  /**
+   * The unit of an invocation of `sender` was enqueued: its messages to functions go to their
+   * mailboxes now when they all may (see chained delivery above); otherwise they wait for its commit.
+   */
+  private handOn(sender: Mailbox, u: CommitUnit): void {
+    const chain = this.deps.chain;
+    if (chain === undefined) return;
+    const messages = u.messages;
+    let immediate = 0;
+    let now = !this.stopping && this.deps.committer.pending < CHAIN_PENDING && chain.open();
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      if (m.dueAt !== undefined) continue;
+      immediate++;
+      if (now && (!this.runnable(typeOf(m, sender)) || (this.mailboxes.get(m.target)?.awaiting ?? 0) > 0)) now = false;
+    }
+    if (immediate === 0) return;
+    if (!now || this.bufferedCount + immediate > chain.maxBuffered) {
+      u.delivered = false;
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i]!;
+        if (m.dueAt === undefined) this.mailboxOf(m, typeOf(m, sender)).awaiting++;
+      }
+      return;
+    }
+    u.delivered = true;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      if (m.dueAt === undefined) this.deliverTo(m, typeOf(m, sender), true);
+    }
+  }
+
+  /** Whether a message of this type may go to its mailbox now: its type is bound and not recovering parked messages. */
+  private runnable(type: string): boolean {
+    return this.deps.bindings.binding(type) !== undefined && !this.deps.parking?.recoveringType(type);
+  }
+
+  /** A message that waited for its commit (of a unit `delivered` false) was handed on (or left in the store). */
+  arrived(m: StoredMessage): void {
+    const mb = this.mailboxes.get(m.target);
+    if (mb !== undefined) mb.awaiting--;
   }
 
   private failed(mb: Mailbox, batch: readonly StoredMessage[], binding: Binding, error: unknown): void {
@@ -461,7 +594,7 @@ export class Dispatcher {
     if (n > 0) this.deps.parking?.parked(mb.functionType, dropped);
     this.bufferedCount -= n;
     mb.busy = false;
-    if (mb.pendingCommits === 0) this.forget(mb);
+    if (mb.pendingCommits === 0 && mb.awaiting === 0) this.forget(mb);
     this.deps.released();
   }
 
@@ -499,6 +632,12 @@ export class Dispatcher {
     this.mailboxes.delete(mb.address);
     mb.evicted();
   }
+}
+
+/** The function type of a message's target: the sender's own when it is of the same type (no string built). */
+function typeOf(m: StoredMessage, sender: Mailbox): string {
+  const a = sender.address;
+  return m.target.type === a.type && m.target.namespace === a.namespace ? sender.functionType : functionTypeOf(m.target);
 }
 
 /** The request of one invocation: one object whose reads go to the mailbox's state as of `now`. */

@@ -27,9 +27,20 @@ export class EarlyIngress {
     this.unassigned.set(m, []);
   }
 
-  /** An invocation consumed `m` before its seq was known: `list[index]` gets it once it is. */
-  consumedUnassigned(m: StoredMessage, list: readonly number[], index: number): void {
-    this.unassigned.get(m)?.push({ list: list as number[], index });
+  /**
+   * An invocation consumed `m` before its seq was known: `list[index]` gets it once it is. False
+   * when `m` is no early ingress message (a chained one: see `Dispatcher`).
+   */
+  consumedUnassigned(m: StoredMessage, list: readonly number[], index: number): boolean {
+    if (this.unassigned.size === 0) return false;
+    const waiting = this.unassigned.get(m);
+    waiting?.push({ list: list as number[], index });
+    return waiting !== undefined;
+  }
+
+  /** A chained message (handed to its mailbox before its commit) is stored with `seq`: the inbox may offer it again. */
+  storedEarly(seq: number): void {
+    this.seqs.add(seq);
   }
 
   /** The commit pipeline gave `m` its seq (as its batch formed). */

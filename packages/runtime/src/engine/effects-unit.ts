@@ -84,6 +84,9 @@ export function effectsToUnit(
     replies: replies ?? EMPTY,
     deadLetters: EMPTY,
     replayed: EMPTY,
+    // Set as the unit is enqueued (see `Dispatcher.consume`); here for every unit to have one shape.
+    unsequenced: undefined,
+    delivered: undefined,
     mailbox: mb,
   };
 }

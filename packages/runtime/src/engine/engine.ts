@@ -83,6 +83,7 @@ export class Engine {
       pipelined: ownership.pipelinedCommits,
       logger,
       maxInFlight: store.queuesCommits === true ? COMMITS_IN_FLIGHT : 1,
+      early,
     });
     this.admission = new Admission({
       context,
@@ -143,6 +144,7 @@ export class Engine {
       parking: this.parking,
       active: owns,
       early,
+      chain: early && { open: () => !this.inbox.backlogInStore, maxBuffered: limits.maxBufferedMessages },
     });
     this.inbox = ownership.createInbox({
       store,
@@ -262,11 +264,14 @@ export class Engine {
     // Sized once (most stored messages are immediate); trimmed below if some were delayed.
     const immediate: StoredMessage[] = new Array(size);
     let n = 0;
+    // Immediate messages handed to their mailboxes before this commit (see `Dispatcher`).
+    let chained = 0;
     let consumed = 0;
     let firedConsumed = 0;
     for (let i = 0; i < units.length; i++) {
       const u = units[i]!;
       if (u.mailbox) u.mailbox.pendingCommits--;
+      const delivered = u.delivered === true;
       const seqs = u.consumed;
       for (let k = 0; k < seqs.length; k++) {
         const seq = seqs[k]!;
@@ -280,20 +285,26 @@ export class Engine {
       const messages = stored[i]!;
       for (let k = 0; k < messages.length; k++) {
         const m = messages[k]!;
-        if (m.dueAt === undefined) immediate[n++] = m;
-        else timers.offer(m);
+        if (m.dueAt !== undefined) timers.offer(m);
+        else if (delivered) chained++;
+        else immediate[n++] = m;
       }
       if (u.replies.length > 0) for (const r of u.replies) this.context.waiters.resolve(r.requestId, r.argument);
     }
     if (n < size) immediate.length = n;
     this.counts.committed(batch.commit, batch.result, {
-      immediateAdded: n,
-      delayedAdded: size - n,
+      immediateAdded: n + chained,
+      delayedAdded: size - n - chained,
       immediateConsumed: consumed,
       delayedConsumed: firedConsumed,
     });
-    admission.committed(immediate, consumed);
+    admission.committed(immediate, consumed, chained);
     inbox.committed(immediate, batch.maxSeq);
+    // Messages that waited for this commit are in their mailboxes now (or the inbox reads them).
+    for (let i = 0; i < units.length; i++) {
+      if (units[i]!.delivered !== false) continue;
+      for (const m of stored[i]!) if (m.dueAt === undefined) this.dispatcher.arrived(m);
+    }
     this.early?.prune(inbox.handedOver);
     this.dispatcher.committed();
   }

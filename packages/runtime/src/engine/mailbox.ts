@@ -12,6 +12,11 @@ export class Mailbox {
   ready = false;
   /** Units of this address enqueued but not yet committed. */
   pendingCommits = 0;
+  /**
+   * Messages to this address that wait for the commit of the unit that sent them: chained delivery
+   * (see `Dispatcher`) to it waits until they are here (FIFO per pair).
+   */
+  awaiting = 0;
   /** Failed attempts of the head message. */
   attempts = 0;
   /** Forgotten with its key group (given up): it never runs again. */
@@ -96,7 +101,7 @@ export class Mailbox {
   }
 
   get idle(): boolean {
-    return !this.busy && !this.ready && this.queue.length === 0 && this.pendingCommits === 0;
+    return !this.busy && !this.ready && this.queue.length === 0 && this.pendingCommits === 0 && this.awaiting === 0;
   }
 
   /** The first `max` queued messages (the head alone when `max` is 1). */
