@@ -82,7 +82,10 @@ const CHAIN_PENDING = 4_096;
  * one, never alone (commits apply in order: a crash rolls both back); nothing leaves the process
  * before its commit either way. FIFO per pair: while a message to an address waits for its commit
  * (its type not bound, no room in memory, a backlog in the store, the store behind), no later one
- * to that address is handed on before its commit (`Mailbox.awaiting`).
+ * to that address is handed on before its commit (`Mailbox.awaiting`). A message to the sender's
+ * own address waits for its commit too: that address is busy with the sending invocation, and
+ * what such a message does to the sender's earlier effects (a cancellation of a delayed message
+ * it sent) then reaches the store as the crash verifier checks it, not only memory.
  */
 export class Dispatcher {
   private readonly mailboxes = new AddressMap<Mailbox>();
@@ -141,12 +144,11 @@ export class Dispatcher {
       this.deps.parking.parked(functionTypeOf(m.target), [m]);
       return;
     }
-    this.deliverTo(m, undefined, false);
+    this.deliverTo(m, this.mailboxOf(m, undefined), false);
   }
 
-  /** Puts `m` in its mailboxes (`type`: its target's function type, when known); `chained`: see `schedule`. */
-  private deliverTo(m: StoredMessage, type: string | undefined, chained: boolean): void {
-    const mb = this.mailboxOf(m, type);
+  /** Puts `m` in its mailbox `mb`; `chained`: see `schedule`. */
+  private deliverTo(m: StoredMessage, mb: Mailbox, chained: boolean): void {
     mb.usedAt = ++this.deliveries;
     mb.queue.push(m);
     this.bufferedCount++;
@@ -523,11 +525,16 @@ export class Dispatcher {
     const messages = u.messages;
     let immediate = 0;
     let now = !this.stopping && this.deps.committer.pending < CHAIN_PENDING && chain.open();
+    // The target's mailbox (made now: the message goes there, or waits for it), used again below when it is the only one.
+    let target: Mailbox | undefined;
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
       if (m.dueAt !== undefined) continue;
       immediate++;
-      if (now && (!this.runnable(typeOf(m, sender)) || (this.mailboxes.get(m.target)?.awaiting ?? 0) > 0)) now = false;
+      if (!now) continue;
+      const type = typeOf(m, sender);
+      target = this.mailboxOf(m, type);
+      if (target === sender || target.awaiting > 0 || !this.runnable(type)) now = false;
     }
     if (immediate === 0) return;
     if (!now || this.bufferedCount + immediate > chain.maxBuffered) {
@@ -539,9 +546,13 @@ export class Dispatcher {
       return;
     }
     u.delivered = true;
+    if (immediate === 1 && messages.length === 1) {
+      this.deliverTo(messages[0]!, target!, true);
+      return;
+    }
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
-      if (m.dueAt === undefined) this.deliverTo(m, typeOf(m, sender), true);
+      if (m.dueAt === undefined) this.deliverTo(m, this.mailboxOf(m, typeOf(m, sender)), true);
     }
   }
 
