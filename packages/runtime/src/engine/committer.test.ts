@@ -70,6 +70,36 @@ describe("Committer", () => {
     expect(new Set(seqs).size).toBe(3_000);
   });
 
+  it("pipelined: a commit handed over while an earlier one waits for its seqs forms its batch after it, and reaches the store after it", async () => {
+    const worker = await heldStore();
+    const { store } = worker;
+    const order: string[] = [];
+    const commit = store.commit.bind(store);
+    store.commit = (batch: CommitBatch) => {
+      order.push(batch.replies.map((r) => r.requestId).join(","));
+      return commit(batch);
+    };
+    const message = (id: string) => ({
+      seq: 0,
+      keyGroup: 0,
+      target: { namespace: "t", type: "x", id },
+      argument: { typename: "t/x", value: new Uint8Array(0) },
+    });
+    let committer: Committer | undefined;
+    const allocate = store.allocateSeqs.bind(store);
+    // The refill answers; before the commit that waited for it goes on, another batch is handed
+    // over (an invocation finishing in a microtask then): it finds seqs in the reserve at once.
+    store.allocateSeqs = (count: number) => {
+      const seqs = allocate(count);
+      void seqs.then(() => queueMicrotask(() => committer!.enqueue(unit({ replies: [reply("later")], messages: [message("b")] }))));
+      return seqs;
+    };
+    committer = committerOn(worker, { pipelined: true, maxInFlight: 2, overlapFrom: 1, eagerFrom: 1 });
+    committer.enqueue(unit({ replies: [reply("first")], messages: [message("a")] }));
+    await committer.flush();
+    expect(order).toEqual(["first", "later"]);
+  });
+
   it("settled: resolves once the units enqueued so far are committed, while new units keep coming", async () => {
     const worker = await heldStore();
     const { store } = worker;

@@ -103,6 +103,8 @@ export class Committer {
   private readonly inFlight: Promise<(() => void) | undefined>[] = [];
   /** A refill of the seq reserve under way (later commits wait for it, so seqs grow with commit order). */
   private refilling: Promise<void> | undefined;
+  /** Settles once the last commit that waited for its seqs has formed its batch (see `waitToForm`). */
+  private formingTail: Promise<void> | undefined;
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
   /** Units handed to the store whose engine side has not run yet, in commit order. */
@@ -368,6 +370,24 @@ export class Committer {
     return refill.then(() => this.seqs(count));
   }
 
+  /**
+   * A commit that waits for its seqs (a refill of the reserve) becomes the one later commits form
+   * their batches behind, so that batches form, and reach the store, in the order they were taken
+   * off the queue (a receiver's unit never before the unit that sent its message, see `formBatch`).
+   * Returns what to call once its batch formed (or it failed).
+   */
+  private waitToForm(): () => void {
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    this.formingTail = mine;
+    return () => {
+      done();
+      if (this.formingTail === mine) this.formingTail = undefined;
+    };
+  }
+
   /** Commits `units`; resolves, once committed, to what tells the engine (undefined when the commit failed). */
   private commit(units: CommitUnit[]): Promise<(() => void) | undefined>;
   /** A retry while the disk is full: `NO_SPACE` when it still is (the caller waits and tries again). */
@@ -375,11 +395,20 @@ export class Committer {
   private async commit(units: CommitUnit[], retrying = false): Promise<(() => void) | undefined | typeof NO_SPACE> {
     const count = units.reduce((n, u) => n + u.messages.length + (u.ingress ? 1 : 0) + (u.source?.messages.length ?? 0), 0);
     const started = performance.now();
+    let formed: (() => void) | undefined;
     try {
       // Seqs from the reserve come synchronously: the batch then reaches the store in this turn.
-      const seqs = count > 0 ? this.seqs(count) : 0;
+      // Behind a commit still waiting for its seqs, it waits its turn (see `formingTail`).
+      const before = this.formingTail;
+      let seqs = before !== undefined ? undefined : count > 0 ? this.seqs(count) : 0;
+      if (typeof seqs !== "number") {
+        formed = this.waitToForm();
+        if (before !== undefined) await before;
+        seqs ??= count > 0 ? this.seqs(count) : 0;
+      }
       const first = typeof seqs === "number" ? seqs : await seqs;
       const { batch, stored, sourceOf, nextSeq } = formBatch(units, first, this.clock.now(), this.fence(), this.early);
+      formed?.();
       const storeStarted = performance.now();
       const result = await this.store.commit(batch);
       this.noSpace.committed();
@@ -411,6 +440,7 @@ export class Committer {
         }
       };
     } catch (error) {
+      formed?.();
       if (this.failure === undefined && this.noSpace.absorbs(error)) return retrying ? NO_SPACE : this.retryWhenFull(units, error);
       // A failed commit leaves memory ahead of the store: nothing after it may commit.
       for (const u of [...units, ...this.queue]) u.failed?.(error);
