@@ -68,6 +68,11 @@ const SPLIT_FROM = 1_000;
 const OVERLAP_FROM = 256;
 /** Units queued at which a batch goes to a store that queues commits at once (see `eagerFrom`). */
 const EAGER_FROM = 2_048;
+/**
+ * Units queued, with `maxInFlight` commits at the store, at which the store is `behind` (a store
+ * that queues commits): the engine starts no invocation until it catches up.
+ */
+const BEHIND_FROM = 4_096;
 /** Seqs reserved at a time when `pipelined`, so that most commits start without a round trip for them. */
 const SEQ_RESERVE = 20_000;
 
@@ -152,6 +157,15 @@ export class Committer {
 
   get pending(): number {
     return this.queue.length;
+  }
+
+  /**
+   * A store that queues commits has `maxInFlight` of them and `BEHIND_FROM` units wait besides:
+   * invocations wait for it rather than queue more (their messages to other functions need not
+   * wait for a commit, see `Dispatcher`, so nothing else holds the engine back).
+   */
+  get behind(): boolean {
+    return this.maxInFlight > 1 && this.queue.length >= BEHIND_FROM && this.inFlight.length >= this.maxInFlight;
   }
 
   enqueue(unit: CommitUnit): void {

@@ -64,12 +64,6 @@ const TURN_INVOCATIONS = 4_096;
  * target waits its turn behind the others (every address gets its turn).
  */
 const CHAIN_RUN = 16;
-/**
- * Units queued for commit at which chained delivery stops (the store is behind): messages then wait
- * for their commit again, which paces the engine to the store instead of queueing up to
- * `maxPendingCommits` units (and their memory).
- */
-const CHAIN_PENDING = 4_096;
 
 /**
  * Per-address mailboxes: one invocation at a time per address, many addresses at once
@@ -81,7 +75,7 @@ const CHAIN_PENDING = 4_096;
  * receiver's unit is enqueued after the sender's, so it commits in the same batch or a later
  * one, never alone (commits apply in order: a crash rolls both back); nothing leaves the process
  * before its commit either way. FIFO per pair: while a message to an address waits for its commit
- * (its type not bound, no room in memory, a backlog in the store, the store behind), no later one
+ * (its type not bound, no room in memory, a backlog in the store), no later one
  * to that address is handed on before its commit (`Mailbox.awaiting`). A message to the sender's
  * own address waits for its commit too: that address is busy with the sending invocation, and
  * what such a message does to the sender's earlier effects (a cancellation of a delayed message
@@ -276,7 +270,8 @@ export class Dispatcher {
       !this.stopping &&
       this.inFlight < this.deps.maxInFlight &&
       this.ready.length > 0 &&
-      committer.pending + this.inFlight < maxPendingCommits
+      committer.pending + this.inFlight < maxPendingCommits &&
+      !committer.behind
     ) {
       if (started++ === TURN_INVOCATIONS) {
         this.yieldTurn();
@@ -524,7 +519,7 @@ export class Dispatcher {
     if (chain === undefined) return;
     const messages = u.messages;
     let immediate = 0;
-    let now = !this.stopping && this.deps.committer.pending < CHAIN_PENDING && chain.open();
+    let now = !this.stopping && chain.open();
     // The target's mailbox (made now: the message goes there, or waits for it), used again below when it is the only one.
     let target: Mailbox | undefined;
     for (let i = 0; i < messages.length; i++) {
