@@ -69,8 +69,9 @@ const OVERLAP_FROM = 256;
 /** Units queued at which a batch goes to a store that queues commits at once (see `eagerFrom`). */
 const EAGER_FROM = 2_048;
 /**
- * Units queued, with `maxInFlight` commits at the store, at which the store is `behind` (a store
- * that queues commits): the engine starts no invocation until it catches up.
+ * Units queued, with `maxInFlight` commits at the store, at which the store is `behind`: the
+ * engine starts no invocation until it catches up. Twice as many for a store that takes one commit
+ * at a time (its batches are the queue itself: fewer, larger commits).
  */
 const BEHIND_FROM = 4_096;
 /** Seqs reserved at a time when `pipelined`, so that most commits start without a round trip for them. */
@@ -160,12 +161,14 @@ export class Committer {
   }
 
   /**
-   * A store that queues commits has `maxInFlight` of them and `BEHIND_FROM` units wait besides:
-   * invocations wait for it rather than queue more (their messages to other functions need not
-   * wait for a commit, see `Dispatcher`, so nothing else holds the engine back).
+   * The store has `maxInFlight` commits and `BEHIND_FROM` units wait besides (twice as many, commit
+   * under way or not, for a store that takes one at a time): invocations wait for it rather than
+   * queue more (their messages to other functions need not wait for a commit, see `Dispatcher`, so
+   * nothing else holds the engine back; queued units hold memory).
    */
   get behind(): boolean {
-    return this.maxInFlight > 1 && this.queue.length >= BEHIND_FROM && this.inFlight.length >= this.maxInFlight;
+    if (this.maxInFlight === 1) return this.queue.length >= 2 * BEHIND_FROM;
+    return this.queue.length >= BEHIND_FROM && this.inFlight.length >= this.maxInFlight;
   }
 
   enqueue(unit: CommitUnit): void {
