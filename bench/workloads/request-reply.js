@@ -11,7 +11,8 @@
 //
 // Options: --seconds N (per workload, default 10) --rate N (default 1000) --ids N (default 1000)
 // --clients N (default 64) --warmup N (seconds, default 2) --profile DIR (run the worker under
-// --cpu-prof, write the profile to DIR and print its top self-time functions on stderr)
+// --cpu-prof, write its profiles to DIR, one per thread, and print their top self-time functions
+// on stderr)
 // --mode open|closed|both (default both) --client raw|http (default raw: the lean keep-alive client
 // of raw-http.js; http: node's http.request with a keep-alive agent, the client before it, which
 // cost the load generator about 45 µs per request) --root DIR (run the worker of another checkout,
@@ -444,15 +445,22 @@ async function closedLoop() {
 
 // --- the profile -------------------------------------------------------------------------
 
-/** Prints the top self-time functions of the newest profile in `dir`, and self time by area. */
+/**
+ * Prints, for each profile the worker wrote in `dir` (one per thread: its main thread first, then
+ * the store's when it has one), the top self-time functions and self time by area.
+ */
 function summariseProfile(dirName) {
   const dirPath = resolve(dirName);
-  const files = readdirSync(dirPath)
-    .filter((f) => f.endsWith(".cpuprofile"))
-    .sort();
-  const file = files.at(-1);
-  if (file === undefined) return process.stderr.write(`request-reply: no .cpuprofile in ${dirPath}\n`);
-  const profile = JSON.parse(readFileSync(join(dirPath, file), "utf8"));
+  // Node names each profile CPU.<date>.<time>.<pid>.<thread id>.<sequence>.cpuprofile.
+  const files = readdirSync(dirPath).filter((f) => f.endsWith(".cpuprofile") && f.split(".")[3] === String(worker.pid));
+  if (files.length === 0) return process.stderr.write(`request-reply: no .cpuprofile of the worker in ${dirPath}\n`);
+  const thread = (f) => Number(f.split(".")[4]);
+  for (const file of files.sort((a, b) => thread(a) - thread(b)))
+    summariseOne(join(dirPath, file), thread(file) === 0 ? "main thread" : `thread ${thread(file)}`);
+}
+
+function summariseOne(path, label) {
+  const profile = JSON.parse(readFileSync(path, "utf8"));
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map();
   for (let i = 0; i < profile.samples.length; i++) {
@@ -471,7 +479,7 @@ function summariseProfile(dirName) {
     byArea.set(area, (byArea.get(area) ?? 0) + us);
   }
   const pct = (us) => `${((us / totalUs) * 100).toFixed(1).padStart(5)}%`;
-  const lines = [`profile ${join(dirPath, file)}: ${(totalUs / 1e6).toFixed(1)} s sampled`, "self time by area:"];
+  const lines = [`profile of the ${label}, ${path}: ${(totalUs / 1e6).toFixed(1)} s sampled`, "self time by area:"];
   const areas = [...byArea].sort((a, b) => b[1] - a[1]);
   for (const [area, us] of areas.slice(0, 15)) lines.push(`  ${pct(us)}  ${area}`);
   lines.push(`  ${pct(areas.slice(15).reduce((sum, [, us]) => sum + us, 0))}  everything else`);

@@ -64,7 +64,7 @@ describe("the commit batch's compact form (posted to the store's thread)", () =>
       ...(i === 3 ? {} : { caller: { namespace: "in", type: i === 2 ? "other" : "caller", id: "c" } }),
       argument: { typename: "t/int", value: bytes(i) },
     }));
-    const many = { ...batch, messages: rows, state: [] };
+    const many = { ...batch, messages: rows, state: [], replies: [] };
     const { encoded, transfer } = encodeBatch(many);
     expect(encoded.strings.split("t/int").length - 1).toBe(1);
     const decoded = decodeBatch(structuredClone(encoded, { transfer }));
@@ -181,6 +181,60 @@ describe("the commit batch's compact form (posted to the store's thread)", () =>
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("leaves out an ingress message without a key that the batch consumes, and its consumed seq: the store would neither insert nor delete it", async () => {
+    const passing: CommitBatch = {
+      ...batch,
+      ingress: [
+        { seq: 1, keyGroup: 3, target: address("a"), argument: { typename: "t/int", value: bytes(1) }, requestId: "r1" },
+        {
+          seq: 6,
+          keyGroup: 3,
+          target: address("a"),
+          argument: { typename: "t/int", value: bytes(2) },
+          requestId: "r2",
+          idempotencyKey: "k",
+        },
+        { seq: 7, keyGroup: 3, target: address("a"), argument: { typename: "t/int", value: bytes(3) }, requestId: "r3" },
+      ],
+      consumed: [1, 6],
+      messages: [],
+      cancelTokens: [],
+      replayed: [],
+      replies: [
+        { requestId: "r1", argument: { typename: "t/int", value: bytes(9) } },
+        { requestId: "r2", argument: { typename: "t/int", value: bytes(8) } },
+      ],
+    };
+    const { encoded, transfer } = encodeBatch(passing);
+    expect(encoded.rest.ingress.map((m) => m.seq)).toEqual([6, 7]);
+    expect([encoded.seqLow, encoded.seqHigh]).toEqual([1, 7]);
+    const decoded = decodeBatch(structuredClone(encoded, { transfer }));
+    expect(decoded.consumed).toEqual([6]);
+    const committedBy = async (encodedForm: boolean) => {
+      const dir = mkdtempSync(join(tmpdir(), "statefun-codec-"));
+      const store = new SqliteStore({ dir, keyGroups: 4 });
+      try {
+        await store.open();
+        const b = { ...passing, fence: { owner: "w", epochs: await store.acquire("w", [0, 1, 2, 3]) } };
+        if (encodedForm) {
+          const { encoded: form, transfer: moved } = encodeBatch(b);
+          await store.commitEncoded(structuredClone(form, { transfer: moved }));
+        } else await store.commit(b);
+        return {
+          messages: await store.loadMessages([0, 1, 2, 3], 0, 100),
+          replies: await Promise.all(["r1", "r2", "r3"].map((id) => store.getReply(id))),
+        };
+      } finally {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const direct = await committedBy(false);
+    expect(direct.messages.map((m) => m.seq)).toEqual([7]);
+    expect(direct.replies.filter((r) => r !== undefined)).toHaveLength(2);
+    expect(defined(await committedBy(true))).toEqual(defined(direct));
   });
 
   it("carries ingress messages (keys, fingerprints) and replies without the buffers their values are views of", () => {

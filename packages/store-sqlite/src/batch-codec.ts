@@ -1,11 +1,12 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
-import type { CommitBatch, StateWrite, StoredMessage } from "@statefun-ts/runtime/spi";
+import type { CommitBatch, ReplyRow, StateWrite, StoredMessage } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
 import type { Bulk } from "./bulk.js";
+import { passingThrough } from "./passing-through.js";
 
 /**
  * A commit batch as it is posted to the store's thread. The parts that grow with the batch
- * (`messages`, `state`, `consumed`) travel as three flat values instead of an object per row:
+ * (`messages`, `state`, `consumed`, `replies`) travel as three flat values instead of an object per row:
  * numbers in one `Float64Array`, every string one after the other in one string (a string the
  * same as in the row before only once), every value's
  * bytes in one `Uint8Array`. The two arrays are transferred, not copied, and the string is one
@@ -13,15 +14,23 @@ import type { Bulk } from "./bulk.js";
  * the engine's whole work per message. The key groups touched and the fence's epochs of those
  * (all a commit checks) go as numbers too: cloning the fence's map of every key group held was a
  * fixed cost of each commit. The other parts, small or rare, go as they are.
+ *
+ * An ingress message the batch consumes itself (`passingThrough`: an awaited request whose
+ * invocation finished before its commit) travels in neither `ingress` nor `consumed`: the store
+ * would neither insert nor delete it. Its seq still counts in `seqLow`..`seqHigh`.
  */
 export interface EncodedBatch {
-  readonly rest: Omit<CommitBatch, "messages" | "state" | "consumed" | "fence" | "touchedKeyGroups">;
+  readonly rest: Omit<CommitBatch, "messages" | "state" | "consumed" | "replies" | "fence" | "touchedKeyGroups">;
   /** The fence's owner (its epochs of the touched key groups are in `numbers`). */
   readonly owner: string;
   readonly touchedCount: number;
   readonly messageCount: number;
   readonly stateCount: number;
   readonly consumedCount: number;
+  readonly replyCount: number;
+  /** The lowest and highest seq of the batch's messages and ingress messages, those left out included (±Infinity: none). */
+  readonly seqLow: number;
+  readonly seqHigh: number;
   readonly numbers: Float64Array;
   readonly strings: string;
   readonly bytes: Uint8Array;
@@ -31,26 +40,28 @@ export interface EncodedBatch {
 const MESSAGE_NUMBERS = 12;
 /** Numbers per state write: key group, expires at, value length (-1: a deletion) and 5 string lengths. */
 const STATE_NUMBERS = 8;
+/** Numbers per reply: value length and 2 string lengths. */
+const REPLY_NUMBERS = 3;
 /** The length written for an absent string. */
 const ABSENT = -1;
 /** The length written for the same string as in the row before (the namespaces, types and typenames of most rows). */
 const SAME = -2;
-/** Places of the strings in a row, for `SAME`: a message's 8, then a state write's 5. */
-const STRING_SLOTS = 13;
+/** Places of the strings in a row, for `SAME`: a message's 8, a state write's 5, then a reply's 2. */
+const STRING_SLOTS = 15;
 
 /**
- * `rest` with the values of its ingress messages and replies in buffers of their own. A request
+ * The ingress messages that travel (not `passing`), each value in a buffer of its own. A request
  * body of a few bytes is often a view of an 8 KiB slab (Node's Buffer pool), and structured clone
  * copies a typed array's whole buffer: 7–11 µs a request where its own bytes cost 1 µs.
  */
-function withOwnValues(rest: EncodedBatch["rest"]): EncodedBatch["rest"] {
-  const { ingress, replies } = rest;
-  if (ingress.length === 0 && replies.length === 0) return rest;
-  return {
-    ...rest,
-    ingress: ingress.map((m) => (owned(m.argument.value) ? m : { ...m, argument: { ...m.argument, value: m.argument.value.slice() } })),
-    replies: replies.map((r) => (owned(r.argument.value) ? r : { ...r, argument: { ...r.argument, value: r.argument.value.slice() } })),
-  };
+function travelling(ingress: CommitBatch["ingress"], passing: ReadonlySet<number> | undefined): CommitBatch["ingress"] {
+  if (ingress.length === 0) return ingress;
+  const out: CommitBatch["ingress"][number][] = [];
+  for (const m of ingress) {
+    if (passing?.has(m.seq)) continue;
+    out.push(owned(m.argument.value) ? m : { ...m, argument: { ...m.argument, value: m.argument.value.slice() } });
+  }
+  return out;
 }
 
 /** True when a value's buffer holds nothing else. */
@@ -58,12 +69,29 @@ const owned = (value: Uint8Array): boolean => value.byteOffset === 0 && value.by
 
 /** The batch as it is posted; `transfer` lists what moves rather than being copied. */
 export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transfer: ArrayBuffer[] } {
-  const { messages, state, consumed, fence, touchedKeyGroups, ...rest } = batch;
+  const { messages, state, consumed, replies, fence, touchedKeyGroups, ...rest } = batch;
+  const passing = passingThrough(rest.ingress, consumed);
+  const consumedCount = consumed.length - (passing?.size ?? 0);
   let size = 0;
-  for (const m of messages) size += m.argument.value.byteLength;
+  let seqLow = Number.POSITIVE_INFINITY;
+  let seqHigh = Number.NEGATIVE_INFINITY;
+  for (const m of messages) {
+    size += m.argument.value.byteLength;
+    if (m.seq < seqLow) seqLow = m.seq;
+    if (m.seq > seqHigh) seqHigh = m.seq;
+  }
+  for (const m of rest.ingress) {
+    if (m.seq < seqLow) seqLow = m.seq;
+    if (m.seq > seqHigh) seqHigh = m.seq;
+  }
   for (const w of state) if (w.value !== null) size += w.value.value.byteLength;
+  for (const r of replies) size += r.argument.value.byteLength;
   const numbers = new Float64Array(
-    touchedKeyGroups.size * 2 + messages.length * MESSAGE_NUMBERS + state.length * STATE_NUMBERS + consumed.length,
+    touchedKeyGroups.size * 2 +
+      messages.length * MESSAGE_NUMBERS +
+      state.length * STATE_NUMBERS +
+      consumedCount +
+      replies.length * REPLY_NUMBERS,
   );
   const bytes = new Uint8Array(size);
   let n = 0;
@@ -150,14 +178,30 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     numbers[n++] = code;
     if (code >= 0) strings += s;
   }
-  for (const seq of consumed) numbers[n++] = seq;
+  for (const seq of consumed) if (passing === undefined || !passing.has(seq)) numbers[n++] = seq;
+  for (const r of replies) {
+    const value = r.argument.value;
+    numbers[n++] = value.byteLength;
+    b = put(bytes, b, value);
+    s = r.requestId;
+    code = lengthOf(previous, 13, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = r.argument.typename;
+    code = lengthOf(previous, 14, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+  }
   const encoded: EncodedBatch = {
-    rest: withOwnValues(rest),
+    rest: { ...rest, ingress: travelling(rest.ingress, passing) },
     owner: fence.owner,
     touchedCount: touchedKeyGroups.size,
     messageCount: messages.length,
     stateCount: state.length,
-    consumedCount: consumed.length,
+    consumedCount,
+    replyCount: replies.length,
+    seqLow,
+    seqHigh,
     numbers,
     strings,
     bytes,
@@ -242,20 +286,27 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
   }
   const consumed: number[] = new Array(encoded.consumedCount);
   for (let i = 0; i < encoded.consumedCount; i++) consumed[i] = numbers[n++]!;
-  return { ...encoded.rest, fence: { owner: encoded.owner, epochs }, touchedKeyGroups, messages, state, consumed };
+  const replies: ReplyRow[] = new Array(encoded.replyCount);
+  for (let i = 0; i < encoded.replyCount; i++) {
+    const bytesOf = value(numbers[n++]!);
+    const requestId = text(13)!;
+    replies[i] = { requestId, argument: { typename: text(14)!, value: bytesOf } };
+  }
+  return { ...encoded.rest, fence: { owner: encoded.owner, epochs }, touchedKeyGroups, messages, state, consumed, replies };
 }
 
 /**
  * The rows of an encoded batch, written straight from its flat form into the store's
  * statements (`SqliteStore.commitEncoded`): no object per message or state write is made on the
- * store's thread. `head()` is the batch without those rows; `consumed`, `messages` and `state`
- * write them, in that order (the commit's), each once.
+ * store's thread. `head()` is the batch without those rows; `consumed`, `messages`, `state` and
+ * `replies` write them, in that order (the commit's), each once.
  */
 export class EncodedRows {
   /** Where each part starts in `numbers`. */
   private readonly messagesAt: number;
   private readonly stateAt: number;
   private readonly consumedAt: number;
+  private readonly repliesAt: number;
   /** Cursors in `strings` and `bytes` (messages' first, then the state writes'). */
   private s = 0;
   private b = 0;
@@ -265,9 +316,10 @@ export class EncodedRows {
     this.messagesAt = encoded.touchedCount * 2;
     this.stateAt = this.messagesAt + encoded.messageCount * MESSAGE_NUMBERS;
     this.consumedAt = this.stateAt + encoded.stateCount * STATE_NUMBERS;
+    this.repliesAt = this.consumedAt + encoded.consumedCount;
   }
 
-  /** The batch with its fence and touched key groups, and empty lists of messages, state writes and consumed seqs. */
+  /** The batch with its fence and touched key groups, and empty lists of messages, state writes, consumed seqs and replies. */
   head(): CommitBatch {
     const { numbers, touchedCount } = this.encoded;
     const touchedKeyGroups = new Set<number>();
@@ -278,36 +330,30 @@ export class EncodedRows {
       touchedKeyGroups.add(keyGroup);
       if (!Number.isNaN(epoch)) epochs.set(keyGroup, epoch);
     }
-    return { ...this.encoded.rest, fence: { owner: this.encoded.owner, epochs }, touchedKeyGroups, messages: [], state: [], consumed: [] };
+    return {
+      ...this.encoded.rest,
+      fence: { owner: this.encoded.owner, epochs },
+      touchedKeyGroups,
+      messages: [],
+      state: [],
+      consumed: [],
+      replies: [],
+    };
   }
 
-  /** The lowest and highest seq of the messages (`[Infinity, -Infinity]` when none). */
+  /** The lowest and highest seq of the messages and ingress messages, those left out included (`[Infinity, -Infinity]` when none). */
   seqRange(): [number, number] {
-    const { numbers, messageCount } = this.encoded;
-    let low = Number.POSITIVE_INFINITY;
-    let high = Number.NEGATIVE_INFINITY;
-    for (let i = 0, n = this.messagesAt; i < messageCount; i++, n += MESSAGE_NUMBERS) {
-      const seq = numbers[n]!;
-      if (seq < low) low = seq;
-      if (seq > high) high = seq;
-    }
-    return [low, high];
+    return [this.encoded.seqLow, this.encoded.seqHigh];
   }
 
-  /** One parameter per consumed seq, but those of `skip`. */
-  consumed(bulk: Bulk, skip?: ReadonlySet<number>): void {
+  /** One parameter per consumed seq. */
+  consumed(bulk: Bulk): void {
     const { numbers, consumedCount } = this.encoded;
     const end = this.consumedAt + consumedCount;
     for (let n = this.consumedAt; n < end; n++) {
-      if (skip?.has(numbers[n]!)) continue;
       bulk.put(numbers[n]!);
       bulk.added();
     }
-  }
-
-  /** The consumed seqs, as an array. */
-  consumedSeqs(): number[] {
-    return Array.from(this.encoded.numbers.subarray(this.consumedAt, this.consumedAt + this.encoded.consumedCount));
   }
 
   /** Each message's row, as `putMessage` writes it. */
@@ -356,6 +402,19 @@ export class EncodedRows {
       upserts.put(typename);
       upserts.put(this.value(length));
       upserts.put(Number.isNaN(expiresAt) ? null : expiresAt);
+      upserts.added();
+    }
+  }
+
+  /** Each reply's upsert row, created at `now`. */
+  replies(upserts: Bulk, now: number): void {
+    const { numbers, replyCount } = this.encoded;
+    for (let i = 0, n = this.repliesAt; i < replyCount; i++, n += REPLY_NUMBERS) {
+      const value = this.value(numbers[n]!);
+      upserts.put(this.text(numbers[n + 1]!, 13));
+      upserts.put(this.text(numbers[n + 2]!, 14));
+      upserts.put(value);
+      upserts.put(now);
       upserts.added();
     }
   }

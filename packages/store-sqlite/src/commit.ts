@@ -3,6 +3,7 @@ import type { CommitBatch, CommitResult } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
 import type { EncodedRows } from "./batch-codec.js";
 import { pushMessage, putMessage } from "./message-params.js";
+import { passingThrough } from "./passing-through.js";
 import { advanceSources, type SourceStatements } from "./source-positions.js";
 import type { Statements } from "./statements.js";
 
@@ -23,32 +24,16 @@ function checkFence(s: Statements, batch: CommitBatch): void {
 }
 
 /**
- * The seqs of ingress messages without an idempotency key that the same batch consumes (an
- * awaited request whose invocation finished before its commit): inserted and deleted in one
- * transaction, such a row would change nothing, so it is neither. Undefined when there is none.
- */
-function passingThrough(batch: CommitBatch, rows: EncodedRows | undefined): Set<number> | undefined {
-  if (batch.ingress.length === 0) return undefined;
-  const consumedSeqs = rows === undefined ? batch.consumed : rows.consumedSeqs();
-  if (consumedSeqs.length === 0) return undefined;
-  const ingress = new Set<number>();
-  for (const m of batch.ingress) if (m.idempotencyKey === undefined) ingress.add(m.seq);
-  if (ingress.size === 0) return undefined;
-  const passing = new Set<number>();
-  for (const seq of consumedSeqs) if (ingress.has(seq)) passing.add(seq);
-  return passing.size === 0 ? undefined : passing;
-}
-
-/**
  * Applies a batch in the order `CommitBatch` documents; runs inside one transaction. With `rows`
- * (an encoded batch's), its messages, state writes and consumed seqs come from there instead of
- * the batch's lists.
+ * (an encoded batch's), its messages, state writes, consumed seqs and replies come from there
+ * instead of the batch's lists (its ingress messages passing through were left out when it was
+ * encoded, see `EncodedBatch`).
  */
 function apply(s: Statements, q: SourceStatements, batch: CommitBatch, rows: EncodedRows | undefined): CommitResult {
   checkFence(s, batch);
 
   const duplicates = new Map<string, string>();
-  const passing = passingThrough(batch, rows);
+  const passing = rows === undefined ? passingThrough(batch.ingress, batch.consumed) : undefined;
   const messages = s.insertMessages;
   for (const m of batch.ingress) {
     const key = m.idempotencyKey;
@@ -63,7 +48,7 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch, rows: Enc
   const rejectedSources = advanceSources(s, q, batch);
 
   const consumed = s.deleteMessages;
-  if (rows !== undefined) rows.consumed(consumed, passing);
+  if (rows !== undefined) rows.consumed(consumed);
   else
     for (const seq of batch.consumed) {
       if (passing?.has(seq)) continue;
@@ -125,13 +110,15 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch, rows: Enc
   egress.flush();
 
   const replies = s.upsertReplies;
-  for (const r of batch.replies) {
-    replies.put(r.requestId);
-    replies.put(r.argument.typename);
-    replies.put(r.argument.value);
-    replies.put(batch.now);
-    replies.added();
-  }
+  if (rows !== undefined) rows.replies(replies, batch.now);
+  else
+    for (const r of batch.replies) {
+      replies.put(r.requestId);
+      replies.put(r.argument.typename);
+      replies.put(r.argument.value);
+      replies.put(batch.now);
+      replies.added();
+    }
   replies.flush();
   for (const d of batch.deadLetters) {
     const params: unknown[] = [];

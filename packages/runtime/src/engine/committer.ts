@@ -97,7 +97,8 @@ const SEQ_RESERVE = 20_000;
  * forms, while earlier commits and their fsyncs are still under way, up to `maxInFlight` commits at
  * once, so that the store goes from one commit to the next without waiting for the engine (a
  * queue shorter than `overlapFrom` waits for the commit under way instead: one fsync for a few
- * units is the larger cost then). The engine still hears of each commit only once it is durable,
+ * units is the larger cost then; it goes to the store as soon as that commit is durable, before the
+ * engine runs what that one started). The engine still hears of each commit only once it is durable,
  * in commit order. A long synchronous turn of the engine hands its units over every `eagerFrom`
  * as they come, instead of all at the turn's end: the two threads then work at once rather than
  * by turns.
@@ -303,10 +304,12 @@ export class Committer {
         if (finish === undefined) continue;
         // A long queue: let the next commit reach the store before the engine runs what this one
         // started. A short one waits for that too (it goes in the next batch with what the engine
-        // then runs: request-reply's replies release the next requests), so commits stay few.
+        // then runs), so commits stay few; but not with a store that queues commits (its thread):
+        // the batch reaches it in this turn, and it commits while the engine answers the requests
+        // of this commit (their clients' next requests come a round trip later anyway).
         if (this.pipelined && this.queue.length >= this.overlapFrom && this.topUp(false)) {
           await new Promise<void>((resolve) => setImmediate(resolve));
-        }
+        } else if (this.maxInFlight > 1 && this.queue.length > 0) this.topUp(false);
         finish();
         if (!this.pipelined) break;
       }
