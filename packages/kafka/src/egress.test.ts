@@ -18,6 +18,9 @@ class FakeClient implements KafkaClient {
   /** How many sends fail still (a topic that does not exist yet), and how many did. */
   failSends = 0;
   failed = 0;
+  /** How many positions (`sendOffset`) fail still, and the transactions aborted. */
+  failOffsets = 0;
+  aborted = 0;
   consumer(): never {
     throw new Error("no consumer in this test");
   }
@@ -41,13 +44,22 @@ class FakeClient implements KafkaClient {
             client.requests.push(records.length);
             sent.push(...records);
           },
-          async sendOffset() {},
+          async sendOffset() {
+            // After the records' first request went out beside it (the egress sends both at once).
+            await new Promise((resolve) => setTimeout(resolve, 1));
+            if (client.failOffsets > 0) {
+              client.failOffsets--;
+              throw new Error("The coordinator is loading and hence can't process requests");
+            }
+          },
           async commit() {
             client.transactions++;
             client.committed.push(...sent.map((r) => new TextDecoder().decode(r.value)));
             client.keys.push(...sent.map((r) => (r.key === null ? null : new TextDecoder().decode(r.key))));
           },
-          async abort() {},
+          async abort() {
+            client.aborted++;
+          },
         };
       },
       async disconnect() {
@@ -207,6 +219,15 @@ describe("KafkaEgress rounds", () => {
     expect(client.transactions).toBe(1);
     // 100,002 or 100,003 bytes a record: 8 fit in 900,000.
     expect(client.requests).toEqual([8, 8, 4]);
+  });
+
+  it("aborts a round whose position fails to go out beside its records, and sends it again: each record committed once", async () => {
+    const { client, outbox } = start(undefined);
+    client.failOffsets = 2;
+    for (const v of ["a", "b", "c"]) outbox.add(v);
+    await vi.waitFor(() => expect(client.committed).toEqual(["a", "b", "c"]), { timeout: 5_000 });
+    expect(client.aborted).toBe(2);
+    expect(client.transactions).toBe(1);
   });
 
   it("logs a failure repeated at every retry once, and once that it delivers again", async () => {

@@ -368,8 +368,15 @@ export class KafkaEgress {
       const next = fresh.at(-1)!.seq + 1;
       const transaction = await producer.transaction();
       try {
-        for (const request of requests) await transaction.send(request);
-        await transaction.sendOffset(this.group, PROGRESS_TOPIC, 0, next);
+        // The records (AddPartitionsToTxn, Produce) and the position (AddOffsetsToTxn, TxnOffsetCommit)
+        // at once, two chains of requests instead of one after the other; then the commit.
+        const sent = await Promise.allSettled([
+          (async () => {
+            for (const request of requests) await transaction.send(request);
+          })(),
+          transaction.sendOffset(this.group, PROGRESS_TOPIC, 0, next),
+        ]);
+        for (const s of sent) if (s.status === "rejected") throw s.reason;
         await transaction.commit();
       } catch (error) {
         await transaction.abort().catch(() => {});

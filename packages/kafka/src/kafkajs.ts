@@ -1,4 +1,12 @@
-import { type Admin, Kafka, type KafkaMessage, type Consumer as KjsConsumer, type Producer as KjsProducer, logLevel } from "kafkajs";
+import {
+  type Admin,
+  Kafka,
+  type KafkaConfig,
+  type KafkaMessage,
+  type Consumer as KjsConsumer,
+  type Producer as KjsProducer,
+  logLevel,
+} from "kafkajs";
 import type {
   ConsumedBatch,
   ConsumedRecord,
@@ -12,6 +20,7 @@ import type {
   ProducedRecord,
   ProducerOptions,
 } from "./client.js";
+import { CoordinatorCachingKafka } from "./kafkajs-coordinators.js";
 import { linearGrouping } from "./linear-grouping.js";
 import { defaultPartitioner } from "./partitioner.js";
 
@@ -73,13 +82,16 @@ function fetchOptions(properties: ReadonlyMap<string, string> | undefined) {
  * so a new incarnation fences its zombie before it sends anything.
  */
 export const kafkajsClient: KafkaClientFactory = ({ brokers, clientId, properties }) => {
-  const kafka = new Kafka({
+  const config: KafkaConfig = {
     clientId,
     brokers: [...brokers],
     logLevel: logLevel.NOTHING,
     requestTimeout: num(properties, "request.timeout.ms") ?? 30_000,
     retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000 },
-  });
+  };
+  const kafka = new Kafka(config);
+  // Producers only: a consumer keeps its group coordinator itself, and looks it up again when it moves.
+  const producing = new CoordinatorCachingKafka(config);
   return {
     consumer: (options) =>
       consumer(
@@ -95,7 +107,7 @@ export const kafkajsClient: KafkaClientFactory = ({ brokers, clientId, propertie
         }),
         options,
       ),
-    producer: (options) => producer(kafka, options),
+    producer: (options) => producer(producing, options),
     admin: async () => {
       const admin = kafka.admin();
       await admin.connect();
@@ -166,14 +178,15 @@ function producer(kafka: Kafka, options: ProducerOptions): KafkaProducer {
     transactionalId: options.transactionalId,
     transactionTimeout: options.transactionTimeoutMs,
     idempotent: transactional || options.idempotent === true,
-    maxInFlightRequests: transactional || options.idempotent ? 1 : undefined,
+    // One produce request at a time (kafkajs' idempotent producer holds a lock per broker anyway);
+    // a transaction's position (AddOffsetsToTxn, TxnOffsetCommit) goes out beside its records.
+    maxInFlightRequests: !transactional && options.idempotent ? 1 : undefined,
     allowAutoTopicCreation: false,
     // kafkajs' default partitioning, without its per-record allocations (partitioner.ts).
     createPartitioner: defaultPartitioner,
-    // A transaction's first produce finds the previous one still writing its markers nearly every
-    // time (CONCURRENT_TRANSACTIONS: measured 1.9 AddPartitionsToTxn per transaction) and is
-    // retried: from 20 ms, as the Java client backs off for that error, not the client's 100 ms
-    // (a transaction of 100 records took 110-142 ms instead of 167-182 ms on a loaded machine).
+    // Retries from 20 ms, as the Java client, not the client's 100 ms. (A transaction's first
+    // request refused with CONCURRENT_TRANSACTIONS, the previous one still writing its markers, is
+    // asked again every 5 ms before kafkajs sees it: kafkajs-coordinators.ts.)
     retry: { retries: 8, initialRetryTime: 20, maxRetryTime: 2_000 },
   });
   return {

@@ -241,11 +241,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         kafka: () => kafka.status(),
       }),
     );
+    const kafkaSpecs = mergeKafkaSpecs(kafkaSpecsOf(yamlModules), kafkaSpecsOfModules(modules));
+    kafka.declare(kafkaSpecs);
     runtimeStarting = true;
     await startWhenSpace.start(runtime);
     await freeSpace?.start();
     history.start();
-    staticKafka = kafka.open(mergeKafkaSpecs(kafkaSpecsOf(yamlModules), kafkaSpecsOfModules(modules)));
+    staticKafka = kafka.open(kafkaSpecs);
     // The worker's own ports first: a stored module can never take one of them and keep the worker down.
     await listen("ingress", ingressApp(runtime, { logger, bodyLimit: options.bodyLimit, limits, admit }));
     await listen("egress", egressApp(runtime, { logger, limits }));

@@ -45,6 +45,8 @@ export interface KafkaConnectorsDeps {
 export class KafkaConnectors {
   private readonly ingresses = new Map<string, KafkaIngress>();
   private readonly egresses = new Map<string, KafkaEgress>();
+  /** Specs declared before the runtime started, with the module of their egresses, until opened. */
+  private readonly declared = new Map<KafkaSpecs, StatefunModule | undefined>();
 
   constructor(private readonly d: KafkaConnectorsDeps) {}
 
@@ -61,13 +63,31 @@ export class KafkaConnectors {
     }
   }
 
+  /**
+   * Declares the egresses of `specs` to the runtime before it starts: a worker restarted with
+   * messages waiting runs them at once, and their Kafka records would be dead-lettered as written
+   * to an egress no module declares if the declaration waited for `open`. `open(specs)` (the same
+   * object) then starts them.
+   */
+  declare(specs: KafkaSpecs): void {
+    this.check(specs);
+    const egressModule = egressModuleOf(specs);
+    if (egressModule) this.d.runtime.load(egressModule);
+    this.declared.set(specs, egressModule);
+  }
+
   /** Starts the ingresses and egresses of `specs` (the runtime is running); `close` stops them. */
   open(specs: KafkaSpecs): { close(): Promise<void> } {
-    this.check(specs);
     const { runtime, store, logger } = this.d;
-    const egressModule: StatefunModule | undefined =
-      specs.egresses.length > 0 ? statefunModule({ egresses: specs.egresses.map((s) => kafkaEgress(s.id)) }) : undefined;
-    if (egressModule) runtime.load(egressModule);
+    let egressModule: StatefunModule | undefined;
+    if (this.declared.has(specs)) {
+      egressModule = this.declared.get(specs);
+      this.declared.delete(specs);
+    } else {
+      this.check(specs);
+      egressModule = egressModuleOf(specs);
+      if (egressModule) runtime.load(egressModule);
+    }
     const started: { stop(): Promise<void> }[] = [];
     for (const spec of specs.egresses) {
       const egress = new KafkaEgress({
@@ -140,6 +160,11 @@ export class KafkaConnectors {
     const factory = this.d.client ?? kafkajsClient;
     return factory({ brokers: brokersOf(address), clientId: properties.get("client.id") ?? "statefun-ts", properties });
   }
+}
+
+/** The module declaring the egress ids of `specs` (undefined: none). */
+function egressModuleOf(specs: KafkaSpecs): StatefunModule | undefined {
+  return specs.egresses.length > 0 ? statefunModule({ egresses: specs.egresses.map((s) => kafkaEgress(s.id)) }) : undefined;
 }
 
 /** The Kafka specs of YAML modules, together. */
