@@ -17,11 +17,19 @@ try {
   await workers[0].ask("seed");
   await sleep(warmup * 1000);
   await Promise.all(workers.map((w) => w.ask("reset")));
+  const serverBefore = pg.cpuMicros();
   const started = performance.now();
   await sleep(seconds * 1000);
   const reports = await Promise.all(workers.map((w) => w.ask("report")));
   const elapsed = (performance.now() - started) / 1000;
+  const serverCpu = pg.cpuMicros() - serverBefore;
   const committed = reports.reduce((a, r) => a + r.committed, 0);
+  const commits = reports.reduce((a, r) => a + r.commits, 0);
+  // How the commits formed, and the server's side of the CPU (the row's CPU per message is the workers').
+  process.stderr.write(
+    `chain-postgres: ${commits} commits (${(commits / elapsed).toFixed(1)}/s) of ${Math.round(committed / commits)} messages on average, ` +
+      `PostgreSQL server CPU ${(serverCpu / committed).toFixed(2)} µs/msg\n`,
+  );
   report({
     workload: "chain",
     mode: `PostgreSQL, ${workersWanted} worker process${workersWanted === 1 ? "" : "es"} (cluster mode), ${ids} ids`,
@@ -34,6 +42,8 @@ try {
     latency: "commit (p99: the worst worker's)",
     peakRssMiB: Math.max(peakRssMiB(), ...reports.map((r) => r.rssMiB)),
     cpuMicrosPerMsg: Number((reports.reduce((a, r) => a + r.cpuMicros, 0) / committed).toFixed(2)),
+    messagesPerCommit: Math.round(committed / commits),
+    serverCpuMicrosPerMsg: Number((serverCpu / committed).toFixed(2)),
   });
 } finally {
   await Promise.all(workers.map((w) => w.stop()));

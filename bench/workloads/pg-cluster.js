@@ -2,15 +2,19 @@
 // STATEFUN_BENCH_POSTGRES_URL), and workers as child processes (pg-worker.js) with a small
 // request/answer protocol over IPC.
 import { execFileSync, fork } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { sleep } from "./common.js";
+import { processCpuMicros, sleep } from "./common.js";
 
 const script = fileURLToPath(new URL("../../scripts/postgres/cluster.sh", import.meta.url));
 const workerFile = fileURLToPath(new URL("./pg-worker.js", import.meta.url));
 
-/** A PostgreSQL URL with a schema of its own; `stop()` removes a server started here. */
+/**
+ * A PostgreSQL URL with a schema of its own; `stop()` removes a server started here, whose CPU time
+ * so far (all its processes, in microseconds) `cpuMicros()` gives (NaN for a server given by URL).
+ */
 export function postgres(name) {
   const given = process.env.STATEFUN_BENCH_POSTGRES_URL;
   const dir = join(tmpdir(), `statefun-bench-${name}-${process.pid}`);
@@ -24,7 +28,24 @@ export function postgres(name) {
     execFileSync("bash", [script, "stop", dir], { stdio: "ignore" });
   };
   process.once("exit", stop);
-  return { url: url.toString(), stop };
+  const cpuMicros = () => (given === undefined ? serverCpuMicros(join(dir, "data")) : Number.NaN);
+  return { url: url.toString(), stop, cpuMicros };
+}
+
+/** CPU microseconds used so far by the server of data directory `data`: its postmaster and the processes it started (Linux's /proc). */
+export function serverCpuMicros(data) {
+  const postmaster = Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]);
+  let total = processCpuMicros(postmaster);
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === postmaster) total += processCpuMicros(Number(entry));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return total;
 }
 
 /** A worker process. */

@@ -48,6 +48,7 @@ const handlers = {
     const latency = metrics.samples("commit_latency_seconds").map((s) => s * 1000);
     return {
       committed: metrics.samples("commit_batch_size").reduce((a, b) => a + b, 0),
+      commits: metrics.samples("commit_batch_size").length,
       p50ms: percentile(latency, 50),
       p99ms: percentile(latency, 99),
       cpuMicros: cpu.user + cpu.system,
