@@ -10,8 +10,8 @@ export interface IngressPart {
   readonly requestId: string;
   readonly idempotencyKey?: string | undefined;
   readonly fingerprint?: string | undefined;
-  /** Told when `message` gets its seq: it was handed to its mailbox before its commit (see `EarlyIngress`). */
-  readonly early?: { assigned(message: StoredMessage): void } | undefined;
+  /** Told when `message` gets its seq, if it may be handed to its mailbox before its commit (see `EarlyIngress`). */
+  readonly early?: { assigned(message: StoredMessage): void; handedOver(message: object): boolean } | undefined;
 }
 
 /**
@@ -36,8 +36,9 @@ export interface CommitUnit {
   readonly source?: SourcePart | undefined;
   /**
    * Messages this unit consumed before they had a seq: handed on before the commit of the unit
-   * that sent them (see `Dispatcher`'s chained delivery), each with a 0 in `consumed`. The
-   * sender's unit is ahead in the queue, so each has its seq once this unit's batch forms.
+   * that sent them (see `Dispatcher`'s chained delivery) or of their ingress unit (`EarlyIngress`),
+   * each with a 0 in `consumed`. That unit is ahead in the queue, so each has its seq once this
+   * unit's batch forms (read then, so a batch formed again after a full disk reads the new one).
    */
   unsequenced?: StoredMessage[] | undefined;
   /**

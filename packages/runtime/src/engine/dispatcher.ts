@@ -493,8 +493,9 @@ export class Dispatcher {
     for (let i = 0; i < count; i++) {
       const m = mb.queue.shift()!;
       // An early ingress message (see `EarlyIngress`) gets its seq when its commit forms, and so
-      // does a chained one (its sender's unit is still queued).
-      if (m.seq === 0 && !this.deps.early?.consumedUnassigned(m, u.consumed, i)) {
+      // does a chained one (its sender's unit is still queued): the consuming unit's batch reads
+      // it as it forms (a batch formed again, after a full disk, reads the new one).
+      if (m.seq === 0) {
         if (u.unsequenced === undefined) u.unsequenced = [m];
         else u.unsequenced.push(m);
       }

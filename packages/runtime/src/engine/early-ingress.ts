@@ -6,9 +6,9 @@ import type { StoredMessage } from "../store/types.js";
  *
  * The message's unit is enqueued before it is delivered, so its commit comes no later than the
  * commit of any unit that consumes it (commits apply in order: a crash rolls both back). Its seq
- * is handed out when its batch forms; an invocation that finished before keeps a place in its
- * consumed list, filled in then (`assigned`), still before that list is read (the consumer's
- * unit comes later in the queue). Once stored, the message is also in the committed batch the
+ * is handed out when its batch forms; an invocation that finished before lists the message in its
+ * unit's `unsequenced`, whose seqs are read as the consumer's batch forms (the consumer's unit
+ * comes later in the queue), as for a chained message. Once stored, the message is also in the committed batch the
  * inbox is given, and may be read back from the store while its consumption is not committed:
  * the inbox must not hand it over a second time (`handedOverEarly`).
  *
@@ -17,25 +17,19 @@ import type { StoredMessage } from "../store/types.js";
  * a message committed before it to the same address).
  */
 export class EarlyIngress {
-  /** Early messages without a seq, with the consumed lists (and places) waiting for it. */
-  private readonly unassigned = new Map<StoredMessage, { list: number[]; index: number }[]>();
+  /** Ingress messages handed to their mailbox before their commit (forgotten with them). */
+  private readonly early = new WeakSet<object>();
   /** Seqs of early messages the inbox may still offer again. */
   private readonly seqs = new Set<number>();
 
   /** `m` goes to its mailbox before its commit. */
   delivering(m: StoredMessage): void {
-    this.unassigned.set(m, []);
+    this.early.add(m);
   }
 
-  /**
-   * An invocation consumed `m` before its seq was known: `list[index]` gets it once it is. False
-   * when `m` is no early ingress message (a chained one: see `Dispatcher`).
-   */
-  consumedUnassigned(m: StoredMessage, list: readonly number[], index: number): boolean {
-    if (this.unassigned.size === 0) return false;
-    const waiting = this.unassigned.get(m);
-    waiting?.push({ list: list as number[], index });
-    return waiting !== undefined;
+  /** True when `m` went to its mailbox before its commit: an invocation may have consumed it already. */
+  handedOver(m: object): boolean {
+    return this.early.has(m);
   }
 
   /** A chained message (handed to its mailbox before its commit) is stored with `seq`: the inbox may offer it again. */
@@ -43,13 +37,13 @@ export class EarlyIngress {
     this.seqs.add(seq);
   }
 
-  /** The commit pipeline gave `m` its seq (as its batch formed). */
+  /**
+   * The commit pipeline gave `m` its seq (as its batch formed; again, with a new
+   * one, when a full disk made the batch form again: a seq is never handed out twice, so the old
+   * one is only kept until pruned).
+   */
   assigned(m: StoredMessage): void {
-    const waiting = this.unassigned.get(m);
-    if (waiting === undefined) return;
-    this.unassigned.delete(m);
-    for (const { list, index } of waiting) list[index] = m.seq;
-    this.seqs.add(m.seq);
+    if (this.early.has(m)) this.seqs.add(m.seq);
   }
 
   /** True when the inbox offers a message already handed over early: it must not be delivered again. */
@@ -65,7 +59,6 @@ export class EarlyIngress {
 
   /** A commit failed or the engine is thrown away: forget everything. */
   clear(): void {
-    this.unassigned.clear();
     this.seqs.clear();
   }
 }

@@ -85,8 +85,17 @@ export class NoSpaceRetry {
  * A unit that comes straight from a request from outside (an ingress message, an admin edit or
  * dead-letter replay): nothing in memory depends on it yet, so while the disk is full it can be
  * refused, its caller told to come back, instead of being held. Units of invocations (they consume
- * messages), sweeps and source advances are kept: the engine already acted on them.
+ * messages), sweeps and source advances are kept: the engine already acted on them, and so is an
+ * awaited ingress message handed to its mailbox before its commit (`EarlyIngress`): an invocation
+ * may have consumed it, and its effects are queued behind it.
  */
 export function refusable(u: CommitUnit): boolean {
-  return u.failed !== undefined && u.mailbox === undefined && u.consumed.length === 0 && u.source === undefined && !u.alone;
+  return (
+    u.failed !== undefined &&
+    u.mailbox === undefined &&
+    u.consumed.length === 0 &&
+    u.source === undefined &&
+    u.ingress?.early?.handedOver(u.ingress.message) !== true &&
+    !u.alone
+  );
 }
