@@ -1,3 +1,4 @@
+import { StatefunError } from "@statefun-ts/protocol";
 import { statefulFunction, statefunModule, Types, valueSpec } from "@statefun-ts/sdk";
 import { typed, until } from "@statefun-ts/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
@@ -135,5 +136,55 @@ describe.each([
     expect(answer(await slowReceipt!.reply!(2000))).toBe(1);
     await until(async () => (await rt.storeStats()).messages === 0);
     expect((await rt.readState(slow.at("s"))).map((s) => answer(s))).toEqual([1]);
+  });
+});
+
+/** The error better-sqlite3 throws when the disk is full (a fake only here: the tmpfs test in test/e2e throws the real one). */
+const sqliteFull = () => Object.assign(new Error("database or disk is full"), { name: "SqliteError", code: "SQLITE_FULL" });
+
+/** A store whose commits fail for lack of space while `full` is true. */
+class FillableStore extends PlainStore {
+  full = false;
+  failedCommits = 0;
+  override async commit(batch: CommitBatch): Promise<CommitResult> {
+    if (this.full) {
+      this.failedCommits++;
+      throw sqliteFull();
+    }
+    return super.commit(batch);
+  }
+}
+
+/** The same, as a store that commits on another thread. */
+class PipelinedFillableStore extends FillableStore {
+  readonly commitsOffThread = true;
+}
+
+describe.each([
+  ["", FillableStore],
+  [" (pipelined commits)", PipelinedFillableStore],
+])("an awaited ingress request on a full disk%s", (_, Store) => {
+  it("already run before its commit is kept, not refused, and its effects commit once when space returns", async () => {
+    const store = new Store();
+    const rt = await start(store);
+    await until(async () => (await rt.storeStats()).messages === 0, "the runtime to settle");
+    store.full = true;
+    // Awaited and without an idempotency key: its message reaches the counter before its commit.
+    const outcome = rt.ingest({ target: counter.at("a"), argument: one, awaitReply: true }).then(
+      async (receipt) => answer(await receipt.reply!(10_000)),
+      (error: unknown) => (StatefunError.is(error) ? error.code : String(error)),
+    );
+    await until(() => store.failedCommits >= 2, "the commit to fail and be retried");
+    store.full = false;
+    // Refusing it (507) while its invocation's effects stay queued would apply a request its
+    // client was told to send again.
+    expect(await outcome).toBe(1);
+    await until(async () => (await rt.storeStats()).messages === 0, "the message to be consumed in the store");
+    expect((await rt.readState(counter.at("a"))).map((s) => answer(s))).toEqual([1]);
+    // A second request sees the first one's effect once, not twice.
+    const receipt = await rt.ingest({ target: counter.at("a"), argument: one, awaitReply: true });
+    expect(answer(await receipt.reply!(10_000))).toBe(2);
+    await until(async () => (await rt.storeStats()).messages === 0, "the second message to be consumed in the store");
+    expect((await rt.readState(counter.at("a"))).map((s) => answer(s))).toEqual([2]);
   });
 });
