@@ -70,6 +70,40 @@ describe("Committer", () => {
     expect(new Set(seqs).size).toBe(3_000);
   });
 
+  it("pipelined: a long queue after a shorter commit takes half of both, so that the halves of a chain even out", async () => {
+    const worker = await heldStore();
+    const { store } = worker;
+    const sizes: number[] = [];
+    const held: (() => void)[] = [];
+    const commit = store.commit.bind(store);
+    store.commit = (batch: CommitBatch) => {
+      sizes.push(batch.messages.length);
+      return new Promise((resolve, reject) => held.push(() => commit(batch).then(resolve, reject)));
+    };
+    const committer = committerOn(worker, { maxBatch: 10_000, pipelined: true });
+    const message = (i: number) => ({
+      seq: 0,
+      keyGroup: 0,
+      target: { namespace: "t", type: "x", id: String(i) },
+      argument: { typename: "t/x", value: new Uint8Array(0) },
+    });
+    const enqueue = (from: number, count: number) => {
+      for (let i = from; i < from + count; i++) committer.enqueue(unit({ messages: [message(i)] }));
+    };
+    // A cold start splits 1,000 in two halves of 500; 2,500 more then queue behind the second.
+    enqueue(0, 1_000);
+    await until(() => held.length === 1, "the first commit");
+    enqueue(1_000, 2_500);
+    const flushed = committer.flush();
+    // The 500 committed (their 500 invocations come next) and 3,000 wait: 1,750 go now, not 3,000.
+    for (let n = 1; n <= 3; n++) {
+      held.shift()!();
+      if (n < 3) await until(() => held.length === 1, `commit ${n + 1}`);
+    }
+    await flushed;
+    expect(sizes).toEqual([500, 1_750, 1_250]);
+  });
+
   it("pipelined: a commit handed over while an earlier one waits for its seqs forms its batch after it, and reaches the store after it", async () => {
     const worker = await heldStore();
     const { store } = worker;

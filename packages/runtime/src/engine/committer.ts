@@ -77,6 +77,13 @@ const BEHIND_FROM = 4_096;
 /** Seqs reserved at a time when `pipelined`, so that most commits start without a round trip for them. */
 const SEQ_RESERVE = 20_000;
 
+/** The messages `units` store (their ingress messages too): the invocations they start once committed. */
+function messagesOf(units: readonly CommitUnit[] | undefined): number {
+  let count = 0;
+  for (const u of units ?? []) count += u.messages.length + (u.ingress ? 1 : 0) + (u.source?.messages.length ?? 0);
+  return count;
+}
+
 /**
  * The commit pipeline: units are grouped into one store transaction per batch (group
  * commit) and committed strictly in order, one batch at a time. While a batch commits, the
@@ -276,12 +283,16 @@ export class Committer {
     if (!this.running && this.inFlight.length > 0) void this.loop();
   }
 
-  /** Starts commits of queued batches up to `maxInFlight` (the first `cold`, see `batchSize`); true when one started. */
-  private topUp(cold: boolean): boolean {
+  /**
+   * Starts commits of queued batches up to `maxInFlight` (the first `cold`, see `batchSize`); true
+   * when one started. `following`: the messages of the commit that just finished, whose
+   * invocations the engine runs next (see `batchSize`).
+   */
+  private topUp(cold: boolean, following = 0): boolean {
     let started = false;
     while (this.inFlight.length < this.maxInFlight) {
       if (this.inFlight.length > 0 && this.queue.length < this.overlapFrom) break;
-      const commit = this.next(cold && !started);
+      const commit = this.next(cold && !started, started ? 0 : following);
       if (commit === undefined) break;
       this.inFlight.push(commit);
       started = true;
@@ -307,7 +318,7 @@ export class Committer {
         // then runs), so commits stay few; but not with a store that queues commits (its thread):
         // the batch reaches it in this turn, and it commits while the engine answers the requests
         // of this commit (their clients' next requests come a round trip later anyway).
-        if (this.pipelined && this.queue.length >= this.overlapFrom && this.topUp(false)) {
+        if (this.pipelined && this.queue.length >= this.overlapFrom && this.topUp(false, messagesOf(this.committing[0]))) {
           await new Promise<void>((resolve) => setImmediate(resolve));
         } else if (this.maxInFlight > 1 && this.queue.length > 0) this.topUp(false);
         finish();
@@ -325,9 +336,9 @@ export class Committer {
   }
 
   /** Takes the next batch off the queue and starts its commit (undefined: nothing to commit). */
-  private next(cold: boolean): Promise<(() => void) | undefined> | undefined {
+  private next(cold: boolean, following: number): Promise<(() => void) | undefined> | undefined {
     if (this.queue.length === 0 || this.failure !== undefined) return undefined;
-    const size = this.batchSize(cold);
+    const size = this.batchSize(cold, following);
     const units = this.queue.length === size ? this.queue : this.queue.slice(0, size);
     this.queue = units === this.queue ? [] : this.queue.slice(size);
     this.committing.push(units);
@@ -355,12 +366,22 @@ export class Committer {
     }
   }
 
-  /** Units of the next batch: up to `maxBatch` (half a long queue when a pipeline starts `cold`), a unit that goes `alone` by itself. */
-  private batchSize(cold: boolean): number {
+  /**
+   * Units of the next batch: up to `maxBatch` (half a long queue when a pipeline starts `cold`), a
+   * unit that goes `alone` by itself. Pipelined with one commit at a time, a long queue that follows
+   * a shorter commit (`following` messages, whose invocations the engine runs while this batch commits)
+   * gives it only half of both: the two halves of a chain even out instead of keeping the split they
+   * happened to start with (7,000 and 3,000: the engine then has 7,000 invocations to run under the
+   * commit of 3,000 and little to do under the other).
+   */
+  private batchSize(cold: boolean, following = 0): number {
     const queue = this.queue;
     if (queue[0]!.alone) return 1;
     let max = Math.min(queue.length, this.maxBatch);
     if (this.pipelined && cold && max >= SPLIT_FROM) max = Math.ceil(max / 2);
+    else if (this.pipelined && this.maxInFlight === 1 && max >= SPLIT_FROM && max > following && following > 0) {
+      max = Math.min(max, Math.ceil((queue.length + following) / 2));
+    }
     for (let i = 1; i < max; i++) if (queue[i]!.alone) return i;
     return max;
   }
@@ -413,7 +434,7 @@ export class Committer {
   /** A retry while the disk is full: `NO_SPACE` when it still is (the caller waits and tries again). */
   private commit(units: CommitUnit[], retrying: true): Promise<(() => void) | undefined | typeof NO_SPACE>;
   private async commit(units: CommitUnit[], retrying = false): Promise<(() => void) | undefined | typeof NO_SPACE> {
-    const count = units.reduce((n, u) => n + u.messages.length + (u.ingress ? 1 : 0) + (u.source?.messages.length ?? 0), 0);
+    const count = messagesOf(units);
     const started = performance.now();
     let formed: (() => void) | undefined;
     try {
