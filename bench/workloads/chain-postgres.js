@@ -25,10 +25,16 @@ try {
   const serverCpu = pg.cpuMicros() - serverBefore;
   const committed = reports.reduce((a, r) => a + r.committed, 0);
   const commits = reports.reduce((a, r) => a + r.commits, 0);
-  // How the commits formed, and the server's side of the CPU (the row's CPU per message is the workers').
+  // How the commits formed (each worker's smallest and largest, and how much of the time one was at
+  // the store: less than 100 % is the store waiting for the engine), and the server's side of the
+  // CPU (the row's CPU per message is the workers').
   process.stderr.write(
     `chain-postgres: ${commits} commits (${(commits / elapsed).toFixed(1)}/s) of ${Math.round(committed / commits)} messages on average, ` +
-      `PostgreSQL server CPU ${(serverCpu / committed).toFixed(2)} µs/msg\n`,
+      `PostgreSQL server CPU ${(serverCpu / committed).toFixed(2)} µs/msg, ` +
+      reports
+        .map((r) => `${r.batchMessages.join("-")} messages a commit, a commit at the store ${Math.round(100 * r.storeBusy)} % of the time`)
+        .join("; ") +
+      "\n",
   );
   report({
     workload: "chain",

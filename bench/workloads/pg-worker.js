@@ -20,7 +20,19 @@ const counter = chainCounter(ids, (id) => {
 });
 
 const metrics = recorder();
-const runtime = new Runtime({ store: storeFromUrl(url), owner: name, modules: [statefunModule({ functions: [counter] })], metrics });
+// Each commit's start and end (ms) and messages, since the last reset: how busy the store was, and how the batches split.
+const store = storeFromUrl(url);
+let commits = [];
+const commit = store.commit.bind(store);
+store.commit = async (batch) => {
+  const started = performance.now();
+  try {
+    return await commit(batch);
+  } finally {
+    commits.push([started, performance.now(), batch.messages.length]);
+  }
+};
+const runtime = new Runtime({ store, owner: name, modules: [statefunModule({ functions: [counter] })], metrics });
 await runtime.start();
 let cpuBefore = process.cpuUsage();
 
@@ -40,6 +52,7 @@ const handlers = {
   },
   reset() {
     metrics.reset();
+    commits = [];
     cpuBefore = process.cpuUsage();
     return {};
   },
@@ -52,6 +65,7 @@ const handlers = {
       p50ms: percentile(latency, 50),
       p99ms: percentile(latency, 99),
       cpuMicros: cpu.user + cpu.system,
+      ...commitSpans(),
       rssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     };
   },
@@ -66,6 +80,15 @@ const handlers = {
     return {};
   },
 };
+
+/** Share of the time from the first commit's start to the last one's end with a commit at the store, and the smallest and largest batch. */
+function commitSpans() {
+  if (commits.length === 0) return { storeBusy: 0, batchMessages: [0, 0] };
+  let busy = 0;
+  for (const [from, to] of commits) busy += to - from;
+  const sizes = commits.map((c) => c[2]);
+  return { storeBusy: busy / (commits.at(-1)[1] - commits[0][0]), batchMessages: [Math.min(...sizes), Math.max(...sizes)] };
+}
 
 process.on("message", async ({ id, cmd }) => {
   try {
