@@ -11,7 +11,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import type { EncodedBatch } from "./batch-codec.js";
 import { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
-import { type Call, COMMIT_ENCODED, type Reply, type ThrownError } from "./thread-calls.js";
+import { type Call, COMMIT_ENCODED, LOAD_STATES, type Reply, type ThrownError } from "./thread-calls.js";
 
 const port = parentPort;
 if (port === null) throw new Error("store-thread.js runs as a worker thread of ThreadedSqliteStore");
@@ -105,7 +105,10 @@ function runCall(call: Call): void {
   let result: unknown;
   try {
     // Every method does its SQLite work synchronously: calls run strictly one after another.
-    result = methods[call.method]!.apply(store, call.args as unknown[]);
+    result =
+      call.method === LOAD_STATES
+        ? Promise.all((call.args[0] as Parameters<SqliteStore["loadState"]>[0][]).map((address) => store.loadState(address)))
+        : methods[call.method]!.apply(store, call.args as unknown[]);
   } catch (error) {
     answerFailed(call, error);
     return;

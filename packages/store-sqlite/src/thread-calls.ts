@@ -3,6 +3,12 @@ import { type ErrorCode, StatefunError } from "@statefun-ts/protocol";
 /** The call that commits an `EncodedBatch` (`SqliteStore.commit` of the decoded batch). */
 export const COMMIT_ENCODED = "commitEncoded";
 
+/**
+ * The call that reads the state of several addresses (`SqliteStore.loadState` of each, in order):
+ * the state loads asked for in one turn of the engine cross to the thread, and back, together.
+ */
+export const LOAD_STATES = "loadStates";
+
 /** A call posted to the store's worker thread. */
 export interface Call {
   readonly id: number;
