@@ -3,6 +3,7 @@ import type { CommitBatch, ReplyRow, StateWrite, StoredMessage } from "@statefun
 import type Database from "better-sqlite3";
 import type { Bulk } from "./bulk.js";
 import { passingThrough } from "./passing-through.js";
+import { decodeSourceMessages, type EncodedSourceMessages, encodeSourceMessages } from "./source-codec.js";
 
 /**
  * A commit batch as it is posted to the store's thread. The parts that grow with the batch
@@ -34,6 +35,8 @@ export interface EncodedBatch {
   readonly numbers: Float64Array;
   readonly strings: string;
   readonly bytes: Uint8Array;
+  /** The messages of `rest.sources`, left out there (see `EncodedSourceMessages`); undefined when they travel in it. */
+  readonly sourceMessages: EncodedSourceMessages | undefined;
 }
 
 /** Numbers per message: seq, key group, due at, value length and 8 string lengths. */
@@ -192,8 +195,9 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     numbers[n++] = code;
     if (code >= 0) strings += s;
   }
+  const sources = encodeSourceMessages(rest.sources);
   const encoded: EncodedBatch = {
-    rest: { ...rest, ingress: travelling(rest.ingress, passing) },
+    rest: { ...rest, ingress: travelling(rest.ingress, passing), sources: sources.advances },
     owner: fence.owner,
     touchedCount: touchedKeyGroups.size,
     messageCount: messages.length,
@@ -205,8 +209,12 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     numbers,
     strings,
     bytes,
+    sourceMessages: sources.encoded,
   };
-  return { encoded, transfer: [numbers.buffer as ArrayBuffer, bytes.buffer as ArrayBuffer] };
+  const transfer = [numbers.buffer as ArrayBuffer, bytes.buffer as ArrayBuffer];
+  if (sources.encoded !== undefined)
+    transfer.push(sources.encoded.numbers.buffer as ArrayBuffer, sources.encoded.bytes.buffer as ArrayBuffer);
+  return { encoded, transfer };
 }
 
 /**
@@ -292,7 +300,14 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
     const requestId = text(13)!;
     replies[i] = { requestId, argument: { typename: text(14)!, value: bytesOf } };
   }
-  return { ...encoded.rest, fence: { owner: encoded.owner, epochs }, touchedKeyGroups, messages, state, consumed, replies };
+  return { ...restOf(encoded), fence: { owner: encoded.owner, epochs }, touchedKeyGroups, messages, state, consumed, replies };
+}
+
+/** The batch's other parts, its source advances with their messages again. */
+function restOf(encoded: EncodedBatch): EncodedBatch["rest"] {
+  const { rest, sourceMessages } = encoded;
+  if (sourceMessages === undefined || rest.sources === undefined) return rest;
+  return { ...rest, sources: decodeSourceMessages(rest.sources, sourceMessages) };
 }
 
 /**
@@ -331,7 +346,7 @@ export class EncodedRows {
       if (!Number.isNaN(epoch)) epochs.set(keyGroup, epoch);
     }
     return {
-      ...this.encoded.rest,
+      ...restOf(this.encoded),
       fence: { owner: this.encoded.owner, epochs },
       touchedKeyGroups,
       messages: [],
