@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { Worker } from "node:worker_threads";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { StatefunError } from "@statefun-ts/protocol";
 import type { Store } from "@statefun-ts/runtime/spi";
 import { SqliteStore, ThreadedSqliteStore } from "@statefun-ts/store-sqlite";
