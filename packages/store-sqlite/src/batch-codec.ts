@@ -2,8 +2,8 @@ import type { Address, TypedValue } from "@statefun-ts/protocol";
 import type { CommitBatch, ReplyRow, StateWrite, StoredMessage } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
 import type { Bulk } from "./bulk.js";
+import { decodeSourceMessages, type EncodedMessages, encodeSourceMessages, transferOf } from "./message-codec.js";
 import { passingThrough } from "./passing-through.js";
-import { decodeSourceMessages, type EncodedSourceMessages, encodeSourceMessages } from "./source-codec.js";
 
 /**
  * A commit batch as it is posted to the store's thread. The parts that grow with the batch
@@ -35,8 +35,8 @@ export interface EncodedBatch {
   readonly numbers: Float64Array;
   readonly strings: string;
   readonly bytes: Uint8Array;
-  /** The messages of `rest.sources`, left out there (see `EncodedSourceMessages`); undefined when they travel in it. */
-  readonly sourceMessages: EncodedSourceMessages | undefined;
+  /** The messages of `rest.sources`, left out there (see `EncodedMessages`); undefined when they travel in it. */
+  readonly sourceMessages: EncodedMessages | undefined;
 }
 
 /** Numbers per message: seq, key group, due at, value length and 8 string lengths. */
@@ -212,8 +212,7 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     sourceMessages: sources.encoded,
   };
   const transfer = [numbers.buffer as ArrayBuffer, bytes.buffer as ArrayBuffer];
-  if (sources.encoded !== undefined)
-    transfer.push(sources.encoded.numbers.buffer as ArrayBuffer, sources.encoded.bytes.buffer as ArrayBuffer);
+  if (sources.encoded !== undefined) transfer.push(...transferOf(sources.encoded));
   return { encoded, transfer };
 }
 

@@ -5,7 +5,7 @@ import type { CommitBatch, CommitResult, StateEntry, Store, StoredMessage, Store
 import { encodeBatch } from "./batch-codec.js";
 import { DATABASE_FILE } from "./lock.js";
 import { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
-import { type Call, COMMIT_ENCODED, LOAD_STATES, type Reply, rethrown } from "./thread-calls.js";
+import { answered, type Call, COMMIT_ENCODED, LOAD_STATES, type Reply, rethrown } from "./thread-calls.js";
 
 /** Every method of `SqliteStore` but its life cycle, as this store offers it: asynchronous, run on the store's thread. */
 type Forwarded = {
@@ -173,7 +173,7 @@ export class ThreadedSqliteStore {
     const waiter = this.pending.get(reply.id);
     if (waiter === undefined) return;
     this.pending.delete(reply.id);
-    if (reply.error === undefined) waiter.resolve(reply.value);
+    if (reply.error === undefined) waiter.resolve(answered(reply));
     else waiter.reject(rethrown(reply.error));
   }
 
