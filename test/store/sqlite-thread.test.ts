@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { StatefunError } from "@statefun-ts/protocol";
 import type { Store } from "@statefun-ts/runtime/spi";
 import { SqliteStore, ThreadedSqliteStore } from "@statefun-ts/store-sqlite";
 import { describe, expect, it, vi } from "vitest";
 import { storeConformance } from "./conformance.js";
-import { batch, type MakeStore, message } from "./helpers.js";
+import { addr, batch, type MakeStore, message, stateWrite } from "./helpers.js";
 
 // The store whose SQLite work runs on a worker thread passes the same suite as the direct one.
 const makeThreadedStore: MakeStore = async (options = {}) => {
@@ -84,12 +85,39 @@ describe("ThreadedSqliteStore", () => {
     }
   });
 
+  it("takes the state loads asked for in one turn to the thread in one call, each seeing the commits posted before it and none after", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "statefun-store-sqlite-thread-"));
+    const store = new ThreadedSqliteStore({ dir, keyGroups: 4 });
+    const posted = vi.spyOn(Worker.prototype, "postMessage");
+    try {
+      await store.open();
+      const fence = { owner: "w", epochs: await store.acquire("w", [0, 1, 2, 3]) };
+      await store.commit(batch(fence, { state: [stateWrite("a", "n"), stateWrite("b", "n")] }));
+      posted.mockClear();
+      // In one turn: loads of a, b and c, a commit that writes c, then c again.
+      const before = ["a", "b", "c"].map((id) => store.loadState(addr(id)));
+      const committed = store.commit(batch(fence, { state: [stateWrite("c", "n")] }));
+      const after = store.loadState(addr("c"));
+      const names = async (load: Promise<{ name: string }[]>) => (await load).map((e) => e.name);
+      expect(await Promise.all(before.map(names))).toEqual([["n"], ["n"], []]);
+      await committed;
+      expect(await names(after)).toEqual(["n"]);
+      // The three loads crossed together, before the commit; the last alone, after it.
+      expect(posted.mock.calls.map(([call]) => (call as { method: string }).method)).toEqual(["loadStates", "commitEncoded", "loadState"]);
+    } finally {
+      posted.mockRestore();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("fails calls after close with STATEFUN_CLOSED", async () => {
     const dir = mkdtempSync(join(tmpdir(), "statefun-store-sqlite-thread-"));
     const store = new ThreadedSqliteStore({ dir });
     await store.open();
     await store.close();
     await expect(store.stats()).rejects.toMatchObject({ code: "STATEFUN_CLOSED" });
+    await expect(store.loadState(addr("a"))).rejects.toMatchObject({ code: "STATEFUN_CLOSED" });
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -56,6 +56,51 @@ describe("the commit batch's compact form (posted to the store's thread)", () =>
     expect([...decoded.messages[0]!.argument.value]).toEqual([0, 0, 0, 42]);
   });
 
+  it("sends the messages of source advances flat, each value copied out of the buffer it is a view of, and decodes them to the advances", () => {
+    const fetched = new Uint8Array(64 * 1024).fill(7); // a Kafka fetch: every record's value a view of it
+    const record = (seq: number, id: string, at: number) => ({
+      seq,
+      keyGroup: seq % 4,
+      target: address(id),
+      argument: { typename: "t/rec", value: fetched.subarray(at, at + 3) },
+    });
+    const deadLetter = { message: record(99, "x", 9), error: "bad", attempts: 1, failedAt: 5 };
+    const sources = [
+      {
+        source: "kafka:in",
+        partition: "t/0",
+        from: null,
+        to: 3,
+        messages: [record(20, "a", 0), record(21, "a", 3), record(22, "é", 6)],
+        deadLetters: [],
+      },
+      { source: "kafka:in", partition: "t/1", from: 7, to: 8, messages: [], deadLetters: [deadLetter] },
+      {
+        source: "kafka:in",
+        partition: "t/2",
+        from: 1,
+        to: 2,
+        messages: [{ ...record(23, "b", 0), caller: address("c") }],
+        deadLetters: [],
+      },
+    ];
+    const { encoded, transfer } = encodeBatch({ ...batch, sources });
+    expect(encoded.rest.sources!.every((a) => a.messages.length === 0)).toBe(true);
+    expect(encoded.sourceMessages!.bytes.buffer.byteLength).toBe(12);
+    const decoded = decodeBatch(structuredClone(encoded, { transfer }));
+    expect(defined(decoded.sources)).toEqual(defined(sources));
+    expect(decoded.sources![2]!.messages[0]!.caller).toEqual(address("c"));
+    expect(decoded.sources![0]!.messages[0]!.caller).toBeUndefined();
+  });
+
+  it("sends source advances as they are when one of their messages is delayed or cancellable", () => {
+    const delayed = { seq: 30, keyGroup: 1, target: address("a"), argument: { typename: "t/int", value: bytes(1) }, dueAt: 5 };
+    const sources = [{ source: "s", partition: "p", from: null, to: 1, messages: [delayed], deadLetters: [] }];
+    const { encoded, transfer } = encodeBatch({ ...batch, sources });
+    expect(encoded.sourceMessages).toBeUndefined();
+    expect(defined(decodeBatch(structuredClone(encoded, { transfer })).sources)).toEqual(defined(sources));
+  });
+
   it("writes a string the same as in the row before once, and decodes each row's own strings (repeats, changes, absences)", () => {
     const rows = ["a", "a", "b", "b", "a"].map((id, i) => ({
       seq: 10 + i,

@@ -2,6 +2,7 @@ import type { Address, TypedValue } from "@statefun-ts/protocol";
 import type { CommitBatch, ReplyRow, StateWrite, StoredMessage } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
 import type { Bulk } from "./bulk.js";
+import { decodeSourceMessages, type EncodedMessages, encodeSourceMessages, transferOf } from "./message-codec.js";
 import { passingThrough } from "./passing-through.js";
 
 /**
@@ -34,6 +35,8 @@ export interface EncodedBatch {
   readonly numbers: Float64Array;
   readonly strings: string;
   readonly bytes: Uint8Array;
+  /** The messages of `rest.sources`, left out there (see `EncodedMessages`); undefined when they travel in it. */
+  readonly sourceMessages: EncodedMessages | undefined;
 }
 
 /** Numbers per message: seq, key group, due at, value length and 8 string lengths. */
@@ -192,8 +195,9 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     numbers[n++] = code;
     if (code >= 0) strings += s;
   }
+  const sources = encodeSourceMessages(rest.sources);
   const encoded: EncodedBatch = {
-    rest: { ...rest, ingress: travelling(rest.ingress, passing) },
+    rest: { ...rest, ingress: travelling(rest.ingress, passing), sources: sources.advances },
     owner: fence.owner,
     touchedCount: touchedKeyGroups.size,
     messageCount: messages.length,
@@ -205,8 +209,11 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     numbers,
     strings,
     bytes,
+    sourceMessages: sources.encoded,
   };
-  return { encoded, transfer: [numbers.buffer as ArrayBuffer, bytes.buffer as ArrayBuffer] };
+  const transfer = [numbers.buffer as ArrayBuffer, bytes.buffer as ArrayBuffer];
+  if (sources.encoded !== undefined) transfer.push(...transferOf(sources.encoded));
+  return { encoded, transfer };
 }
 
 /**
@@ -292,7 +299,14 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
     const requestId = text(13)!;
     replies[i] = { requestId, argument: { typename: text(14)!, value: bytesOf } };
   }
-  return { ...encoded.rest, fence: { owner: encoded.owner, epochs }, touchedKeyGroups, messages, state, consumed, replies };
+  return { ...restOf(encoded), fence: { owner: encoded.owner, epochs }, touchedKeyGroups, messages, state, consumed, replies };
+}
+
+/** The batch's other parts, its source advances with their messages again. */
+function restOf(encoded: EncodedBatch): EncodedBatch["rest"] {
+  const { rest, sourceMessages } = encoded;
+  if (sourceMessages === undefined || rest.sources === undefined) return rest;
+  return { ...rest, sources: decodeSourceMessages(rest.sources, sourceMessages) };
 }
 
 /**
@@ -331,7 +345,7 @@ export class EncodedRows {
       if (!Number.isNaN(epoch)) epochs.set(keyGroup, epoch);
     }
     return {
-      ...this.encoded.rest,
+      ...restOf(this.encoded),
       fence: { owner: this.encoded.owner, epochs },
       touchedKeyGroups,
       messages: [],

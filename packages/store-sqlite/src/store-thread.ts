@@ -9,9 +9,10 @@
 // back whole, and the same commits run again one at a time, so each is answered (or refused) as
 // if it had never been grouped.
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
+import type { MessagePage, StoredMessage } from "@statefun-ts/runtime/spi";
 import type { EncodedBatch } from "./batch-codec.js";
 import { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
-import { type Call, COMMIT_ENCODED, type Reply, type ThrownError } from "./thread-calls.js";
+import { type Call, COMMIT_ENCODED, LOAD_STATES, MESSAGE_READS, messagesReply, type Reply, type ThrownError } from "./thread-calls.js";
 
 const port = parentPort;
 if (port === null) throw new Error("store-thread.js runs as a worker thread of ThreadedSqliteStore");
@@ -105,13 +106,20 @@ function runCall(call: Call): void {
   let result: unknown;
   try {
     // Every method does its SQLite work synchronously: calls run strictly one after another.
-    result = methods[call.method]!.apply(store, call.args as unknown[]);
+    result =
+      call.method === LOAD_STATES
+        ? Promise.all((call.args[0] as Parameters<SqliteStore["loadState"]>[0][]).map((address) => store.loadState(address)))
+        : methods[call.method]!.apply(store, call.args as unknown[]);
   } catch (error) {
     answerFailed(call, error);
     return;
   }
   Promise.resolve(result).then(
-    (value) => port!.postMessage({ id: call.id, value } satisfies Reply),
+    (value) => {
+      if (!MESSAGE_READS.has(call.method)) return port!.postMessage({ id: call.id, value } satisfies Reply);
+      const { reply, transfer } = messagesReply(call.id, value as StoredMessage[] | MessagePage);
+      port!.postMessage(reply, transfer);
+    },
     (error: unknown) => answerFailed(call, error),
   );
 }

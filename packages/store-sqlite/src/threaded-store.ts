@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { StatefunError } from "@statefun-ts/protocol";
-import type { CommitBatch, CommitResult, Store, StoreInfo } from "@statefun-ts/runtime/spi";
+import type { CommitBatch, CommitResult, StateEntry, Store, StoredMessage, StoreInfo } from "@statefun-ts/runtime/spi";
 import { encodeBatch } from "./batch-codec.js";
 import { DATABASE_FILE } from "./lock.js";
 import { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
-import { type Call, COMMIT_ENCODED, type Reply, rethrown } from "./thread-calls.js";
+import { answered, type Call, COMMIT_ENCODED, LOAD_STATES, type Reply, rethrown } from "./thread-calls.js";
 
 /** Every method of `SqliteStore` but its life cycle, as this store offers it: asynchronous, run on the store's thread. */
 type Forwarded = {
@@ -48,11 +48,13 @@ export class ThreadedSqliteStore {
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
   /** The id of the last commit posted (the thread refuses the next one if it failed while unanswered). */
   private lastCommit = 0;
+  /** State loads asked for in this turn and not yet posted (see `loadState`). */
+  private loads: { address: StoredMessage["target"]; resolve: (entries: StateEntry[]) => void; reject: (error: unknown) => void }[] = [];
 
   static {
     // Each `SqliteStore` method but the life cycle is posted to the thread: a method other
     // branches add to `SqliteStore` is forwarded here too.
-    const local = new Set(["constructor", "open", "close", "file", "commit", "commitEncoded", "commitEncodedTogether"]);
+    const local = new Set(["constructor", "open", "close", "file", "commit", "commitEncoded", "commitEncodedTogether", "loadState"]);
     for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
       if (local.has(name)) continue;
       Object.defineProperty(ThreadedSqliteStore.prototype, name, {
@@ -116,9 +118,50 @@ export class ThreadedSqliteStore {
     return this.call(COMMIT_ENCODED, [encoded], transfer, after) as Promise<CommitResult>;
   }
 
+  /**
+   * The state of `address`. The loads asked for in one turn (the engine starts many cold
+   * addresses at once: a backlog, a burst of new keys) go to the thread as one call, posted at the
+   * end of the turn or before any other call posted meanwhile, so each still sees every commit
+   * posted before it was asked for: one round trip between the threads for all of them instead of
+   * one each.
+   */
+  loadState(address: StoredMessage["target"]): Promise<StateEntry[]> {
+    if (this.worker === undefined) return Promise.reject(this.notOpen());
+    return new Promise((resolve, reject) => {
+      if (this.loads.push({ address, resolve, reject }) === 1) queueMicrotask(this.postLoads);
+    });
+  }
+
+  /** Posts the state loads asked for (made once: a closure per turn would cost an allocation). */
+  private readonly postLoads = (): void => {
+    const loads = this.loads;
+    if (loads.length === 0) return;
+    this.loads = [];
+    if (loads.length === 1) {
+      const { address, resolve, reject } = loads[0]!;
+      this.call("loadState", [address]).then((value) => resolve(value as StateEntry[]), reject);
+      return;
+    }
+    this.call(LOAD_STATES, [loads.map((l) => l.address)]).then(
+      (value) => {
+        const all = value as StateEntry[][];
+        for (let i = 0; i < loads.length; i++) loads[i]!.resolve(all[i]!);
+      },
+      (error: unknown) => {
+        for (const l of loads) l.reject(error);
+      },
+    );
+  };
+
+  private notOpen(): StatefunError {
+    return new StatefunError("STATEFUN_CLOSED", `the store at ${this.dir} is not open`);
+  }
+
   private call(method: string, args: readonly unknown[], transfer: ArrayBuffer[] = [], after?: number): Promise<unknown> {
+    // State loads asked for before this call go to the thread before it (they must not see it, nor miss what came before).
+    if (this.loads.length > 0 && method !== LOAD_STATES) this.postLoads();
     const worker = this.worker;
-    if (worker === undefined) return Promise.reject(new StatefunError("STATEFUN_CLOSED", `the store at ${this.dir} is not open`));
+    if (worker === undefined) return Promise.reject(this.notOpen());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -130,7 +173,7 @@ export class ThreadedSqliteStore {
     const waiter = this.pending.get(reply.id);
     if (waiter === undefined) return;
     this.pending.delete(reply.id);
-    if (reply.error === undefined) waiter.resolve(reply.value);
+    if (reply.error === undefined) waiter.resolve(answered(reply));
     else waiter.reject(rethrown(reply.error));
   }
 
