@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { type Address, checkAddress } from "@statefun-ts/protocol";
 import type { IngestReceipt, Logger } from "@statefun-ts/runtime";
 import { errorCodes, type FastifyInstance } from "fastify";
 import type { Admit } from "./admission.js";
 import { HttpError, logFailure, toHttpError, writeError } from "./errors.js";
 import { awaitMillis, type IngressRuntime, pollReply, routeOf } from "./ingress-shared.js";
-import { addressFromPath, typenameFromContentType, writeTypedValue } from "./typed.js";
+import { typenameFromContentType, writeTypedValue } from "./typed.js";
 
 export interface AwaitedOptions {
   readonly runtime: IngressRuntime;
@@ -50,7 +51,8 @@ function take(req: IncomingMessage, res: ServerResponse, options: AwaitedOptions
   if (q < 0 || !url.startsWith("?await=", q)) return false;
   const path = url.slice(0, q);
   const rawAwait = url.slice(q + "?await=".length);
-  if (!plain(path, true) || !plain(rawAwait, false)) return false;
+  const slashes = plainPath(path);
+  if (slashes === 0 || !plain(rawAwait)) return false;
   const headers = req.headers;
   const length = headers["content-length"];
   if (length === undefined || headers["transfer-encoding"] !== undefined || headers["idempotency-key"] !== undefined) return false;
@@ -58,11 +60,14 @@ function take(req: IncomingMessage, res: ServerResponse, options: AwaitedOptions
   if (!(contentLength <= options.bodyLimit)) return false;
   let awaitMs: number;
   let typename: string | undefined;
-  let target: ReturnType<typeof addressFromPath>;
+  let target: Address;
   try {
     awaitMs = awaitMillis(rawAwait);
     typename = typenameFromContentType(headers["content-type"]);
-    target = addressFromPath(path);
+    // `addressFromPath` of a path without %-escapes.
+    const type = slashes & 0xffff;
+    const id = slashes >>> 16;
+    target = checkAddress({ namespace: path.slice(1, type), type: path.slice(type + 1, id), id: path.slice(id + 1) }, "path");
   } catch {
     return false;
   }
@@ -105,26 +110,37 @@ function take(req: IncomingMessage, res: ServerResponse, options: AwaitedOptions
   return true;
 }
 
-/**
- * True when `text` has only characters that Fastify's router and query parser take as they are
- * (no %-escape, `+`, `&`, `;` or `#`, nothing outside printable ASCII), and is not empty; a path
- * must be `/` and three non-empty segments.
- */
-function plain(text: string, path: boolean): boolean {
+/** True when `text` is not empty and Fastify's query parser takes it as it is (see `plainPath`). */
+function plain(text: string): boolean {
   if (text.length === 0) return false;
-  let slashes = 0;
-  let previous = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+  for (let i = 0; i < text.length; i++) if (!plainChar(text.charCodeAt(i))) return false;
+  return true;
+}
+
+/**
+ * For a path of `/` and three non-empty segments of characters that Fastify's router takes as
+ * they are: the index of its second `/` and, shifted 16 bits up, of its third. Otherwise 0.
+ */
+function plainPath(path: string): number {
+  if (path.length > 0xffff || path.charCodeAt(0) !== SLASH) return 0;
+  let second = 0;
+  let third = 0;
+  let previous = SLASH;
+  for (let i = 1; i < path.length; i++) {
+    const c = path.charCodeAt(i);
     if (c === SLASH) {
-      if (!path || previous === SLASH) return false;
-      slashes++;
-    } else if (c <= 0x20 || c >= 0x7f || c === 0x25 || c === 0x2b || c === 0x26 || c === 0x3b || c === 0x23) {
-      return false;
-    }
+      if (previous === SLASH || third !== 0) return 0;
+      if (second === 0) second = i;
+      else third = i;
+    } else if (!plainChar(c)) return 0;
     previous = c;
   }
-  return !path || (slashes === 3 && text.charCodeAt(0) === SLASH && previous !== SLASH);
+  return third === 0 || previous === SLASH ? 0 : second | (third << 16);
+}
+
+/** Printable ASCII but `%` (an escape), `+` (a space in a query), `&`, `;` and `#`. */
+function plainChar(c: number): boolean {
+  return c > 0x20 && c < 0x7f && c !== 0x25 && c !== 0x2b && c !== 0x26 && c !== 0x3b && c !== 0x23;
 }
 
 const SLASH = 0x2f;
