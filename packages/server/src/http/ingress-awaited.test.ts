@@ -133,6 +133,14 @@ describe("awaited ingress requests taken ahead of Fastify", () => {
       expect(failed.ahead.status).toBe(error instanceof StatefunError ? 503 : 500);
       expect(failed.ahead).toEqual(failed.through);
     }
+    // A runtime whose ingest throws instead of rejecting: a 500 too, not a crash of the server.
+    const thrown = await bothWays({
+      ingest: () => {
+        throw new Error("thrown");
+      },
+    });
+    expect(thrown.ahead.status).toBe(500);
+    expect(thrown.ahead).toEqual(thrown.through);
   });
 
   it("passes every other request to Fastify", async () => {

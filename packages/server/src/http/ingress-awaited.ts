@@ -68,11 +68,10 @@ function take(req: IncomingMessage, res: ServerResponse, options: AwaitedOptions
     const type = slashes & 0xffff;
     const id = slashes >>> 16;
     target = checkAddress({ namespace: path.slice(1, type), type: path.slice(type + 1, id), id: path.slice(id + 1) }, "path");
+    if (typename === undefined || (method === "POST" && routeOf(options.runtime.ingresses(), path) !== undefined)) return false;
   } catch {
     return false;
   }
-  if (typename === undefined) return false;
-  if (method === "POST" && routeOf(options.runtime.ingresses(), path) !== undefined) return false;
 
   const chunks: Buffer[] = [];
   let received = 0;
@@ -93,16 +92,15 @@ function take(req: IncomingMessage, res: ServerResponse, options: AwaitedOptions
       return fail(req, res, options, new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH(), { connection: "close" });
     }
     const argument = { typename, value: Buffer.concat(chunks, received) };
+    const { runtime } = options;
+    let receipt: Promise<IngestReceipt>;
     try {
       options.admit?.(`${target.namespace}/${target.type}`);
+      receipt = runtime.ingest({ target, argument, idempotencyKey: undefined, awaitReply: true });
     } catch (error) {
       return fail(req, res, options, error);
     }
-    const { runtime } = options;
-    runtime
-      .ingest({ target, argument, idempotencyKey: undefined, awaitReply: true })
-      .then((receipt) => answer(runtime, res, receipt, awaitMs))
-      .catch((error: unknown) => fail(req, res, options, error));
+    receipt.then((r) => answer(runtime, res, r, awaitMs)).catch((error: unknown) => fail(req, res, options, error));
   };
   req.on("data", onData);
   req.on("end", onEnd);
