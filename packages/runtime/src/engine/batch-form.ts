@@ -1,7 +1,7 @@
 import { addSource } from "../sources.js";
 import type { SourceAdvance } from "../store/source-positions.js";
 import type { CommitBatch, Fence, IngressMessage, StateDrop, StoredMessage } from "../store/types.js";
-import { type CommitUnit, EMPTY } from "./commit-unit.js";
+import { type CommitUnit, EMPTY, type IngressPart, type NewMessage } from "./commit-unit.js";
 
 /** A batch formed from units, with what the committer needs once it committed. */
 export interface FormedBatch {
@@ -99,15 +99,11 @@ export function formBatch(
     } else {
       mine = [];
       if (u.ingress !== undefined) {
-        const message = u.ingress.message;
+        const part = u.ingress;
+        const message = part.message;
         message.seq = seq++;
-        u.ingress.early?.assigned(message);
-        ingress.push({
-          ...message,
-          requestId: u.ingress.requestId,
-          idempotencyKey: u.ingress.idempotencyKey,
-          fingerprint: u.ingress.fingerprint,
-        });
+        part.early?.assigned(message);
+        ingress.push(ingressMessage(message, part));
         mine.push(message);
       }
       for (const message of own) {
@@ -155,6 +151,29 @@ export function formBatch(
   }
   return { batch, stored, sourceOf, nextSeq: seq };
 }
+
+/**
+ * The store's row of an ingress message: its fields listed one by one (an object spread with
+ * fields added after it took V8's slow path, about 1.4 µs a request, most of `formBatch`).
+ * Optional fields are only set when the message has them, as the spread did.
+ */
+function ingressMessage(m: NewMessage, part: IngressPart): IngressMessage {
+  const row: Mutable<IngressMessage> = {
+    seq: m.seq,
+    keyGroup: m.keyGroup,
+    target: m.target,
+    caller: m.caller,
+    argument: m.argument,
+    requestId: part.requestId,
+    idempotencyKey: part.idempotencyKey,
+    fingerprint: part.fingerprint,
+  };
+  if (m.dueAt !== undefined) row.dueAt = m.dueAt;
+  if (m.cancellationToken !== undefined) row.cancellationToken = m.cancellationToken;
+  return row;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Tells `early` the seqs of the messages handed over before their commit that the batch stores. */
 function handedOverEarly(

@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import { type ErrorCode, StatefunError } from "@statefun-ts/protocol";
 import { isNoSpace, type Logger } from "@statefun-ts/runtime";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
@@ -85,13 +86,42 @@ export function sendError(reply: FastifyReply, error: HttpError, extra: Record<s
   return reply.code(error.status).headers(error.headers).send(body);
 }
 
+/**
+ * `sendError` straight on the Node response, for requests taken ahead of Fastify: the same
+ * status, headers (`headers` first, as set on the reply before) and body as Fastify writes.
+ */
+export function writeError(res: ServerResponse, error: HttpError, extra: Record<string, unknown>, headers: Record<string, string>): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body: ErrorBody = { error: error.message, code: error.code, ...extra };
+  const text = JSON.stringify(body);
+  for (const [name, value] of Object.entries(error.headers)) headers[name.toLowerCase()] = value;
+  headers["content-type"] = "application/json; charset=utf-8";
+  headers["content-length"] = String(Buffer.byteLength(text));
+  res.writeHead(error.status, headers);
+  res.end(text);
+}
+
+/** Failures of the server's own (5xx other than overload, shutdown and a full disk) are logged. */
+export function logFailure(
+  logger: Logger,
+  httpError: HttpError,
+  error: unknown,
+  method: string | undefined,
+  url: string | undefined,
+): void {
+  if (httpError.status >= 500 && httpError.status !== 503 && httpError.status !== 507) {
+    logger.error({ err: error, method, url }, "request failed");
+  }
+}
+
 /** A Fastify error handler answering `{"error", "code"}`; 5xx other than overload and shutdown are logged. */
 export function errorHandler(logger: Logger, bodyLimit?: number) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const httpError = toHttpError(error, bodyLimit);
-    if (httpError.status >= 500 && httpError.status !== 503 && httpError.status !== 507) {
-      logger.error({ err: error, method: request.method, url: request.url }, "request failed");
-    }
+    logFailure(logger, httpError, error, request.method, request.url);
     if (httpError.status === 413 && !request.raw.complete) return afterDraining(request, () => sendError(reply, httpError));
     return sendError(reply, httpError);
   };

@@ -133,6 +133,12 @@ describe("ingress", () => {
     expect(empty.statusCode).toBe(400);
     const badEncoding = await app.inject({ method: "PUT", url: "/a/b/%E0%A4%A", payload: "x" });
     expect(badEncoding.statusCode).toBe(400);
+    const slashInType = await app.inject({ method: "PUT", url: "/a/b%2Fx/c", payload: "x" });
+    expect(slashInType.statusCode).toBe(400);
+    expect(slashInType.json()).toEqual({
+      code: "STATEFUN_BAD_ADDRESS",
+      error: 'path "/a/b%2Fx/c": function type "b/x" may not contain "/"',
+    });
     expect(requests).toHaveLength(0);
   });
 

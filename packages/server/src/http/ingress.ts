@@ -1,17 +1,17 @@
 import type { TypedValue } from "@statefun-ts/protocol";
-import { toMillis } from "@statefun-ts/protocol";
-import type { IngestReceipt, Logger, Runtime } from "@statefun-ts/runtime";
+import type { IngestReceipt, Logger } from "@statefun-ts/runtime";
 import { silentLogger } from "@statefun-ts/runtime";
 import type { HttpIngress } from "@statefun-ts/sdk";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Admit } from "./admission.js";
-import { baseApp, bodyBytes, contentTypeOf } from "./app.js";
+import { baseApp, bodyBytes, contentTypeOf, DEFAULT_BODY_LIMIT } from "./app.js";
 import { HttpError, sendError } from "./errors.js";
+import { takeAwaitedAhead } from "./ingress-awaited.js";
+import { awaitMillis, type IngressRuntime, pollReply, routeOf } from "./ingress-shared.js";
 import type { HttpLimits } from "./limits.js";
 import { addressFromPath, requestArgument, sendTypedValue, sendTypedValueDirect } from "./typed.js";
 
-/** The part of the runtime the ingress uses. */
-export type IngressRuntime = Pick<Runtime, "ingest" | "getReply" | "ingresses">;
+export { type IngressRuntime, MAX_AWAIT_MS } from "./ingress-shared.js";
 
 export interface IngressOptions {
   readonly logger?: Logger;
@@ -24,8 +24,6 @@ export interface IngressOptions {
 }
 
 const MAX_IDEMPOTENCY_KEY = 512;
-/** The longest `?await` (5 minutes); longer waits fetch the reply later with `GET /replies/{requestId}`. */
-export const MAX_AWAIT_MS = 5 * 60 * 1000;
 
 /**
  * The HTTP ingress, compatible with the StateFun playground: `PUT|POST /{namespace}/{type}/{id}`
@@ -52,16 +50,22 @@ export function ingressApp(runtime: IngressRuntime, options: IngressOptions = {}
       const idempotencyKey = idempotencyKeyOf(request);
       const body = bodyBytes(request.body);
       if (request.method === "POST") {
-        const route = runtime.ingresses().find((i) => i.path === path || `${i.path}/` === path);
+        const route = routeOf(runtime.ingresses(), path);
         if (route !== undefined) return ingestRouted(runtime, route, body, { reply, path, awaitMs, idempotencyKey, admit: options.admit });
       }
-      const target = addressFromPath(request.url);
+      const target = addressFromPath(path);
       const argument = requestArgument(contentTypeOf(request.raw), body);
       options.admit?.(`${target.namespace}/${target.type}`);
       const receipt = await runtime.ingest({ target, argument, idempotencyKey, awaitReply: awaitMs !== undefined });
       // Awaited rather than returned: returning a promise from an async function costs two more microtask turns.
       return await answer(runtime, reply, receipt, awaitMs);
     },
+  });
+  takeAwaitedAhead(app, {
+    runtime,
+    logger: options.logger ?? silentLogger,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    admit: options.admit,
   });
   return app;
 }
@@ -131,42 +135,9 @@ async function answer(runtime: IngressRuntime, reply: FastifyReply, receipt: Ing
   return sendError(reply, timeout, { requestId });
 }
 
-/** For a duplicate request without a reply handle: polls the stored reply until the deadline. */
-async function pollReply(runtime: IngressRuntime, requestId: string, timeoutMs: number): Promise<TypedValue | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (let wait = 10; ; wait = Math.min(wait * 2, 500)) {
-    const value = await runtime.getReply(requestId);
-    const left = deadline - Date.now();
-    if (value !== undefined || left <= 0) return value;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(wait, left)));
-  }
-}
-
-/** The last valid `?await` value and its milliseconds: clients send the same one over and over. */
-let lastAwait: { raw: string; ms: number } | undefined;
-
 function awaitParam(request: FastifyRequest): number | undefined {
   const raw = (request.query as Record<string, unknown>).await;
-  if (raw === undefined) return undefined;
-  if (raw === lastAwait?.raw) return lastAwait.ms;
-  if (typeof raw !== "string" || raw === "") {
-    throw new HttpError(400, "STATEFUN_BAD_REQUEST", `invalid ?await=${JSON.stringify(raw)}: give one duration such as 5s or 500ms`);
-  }
-  let ms: number;
-  try {
-    ms = toMillis(raw, "?await");
-  } catch (error) {
-    throw new HttpError(400, "STATEFUN_BAD_REQUEST", (error as Error).message);
-  }
-  if (ms > MAX_AWAIT_MS) {
-    throw new HttpError(
-      400,
-      "STATEFUN_BAD_REQUEST",
-      `?await=${raw} is too long: wait at most ${MAX_AWAIT_MS / 1000}s, then fetch the reply with GET /replies/{requestId}`,
-    );
-  }
-  lastAwait = { raw, ms };
-  return ms;
+  return raw === undefined ? undefined : awaitMillis(raw);
 }
 
 function idempotencyKeyOf(request: FastifyRequest): string | undefined {

@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import { type Address, BuiltinTypeNames, checkAddress, parseTypeName, StringCodec, type TypedValue } from "@statefun-ts/protocol";
 import type { FastifyReply } from "fastify";
 import { sendWithContentType } from "./app.js";
@@ -78,13 +79,18 @@ export function sendTypedValue(reply: FastifyReply, value: TypedValue, status = 
  * headers and body as `sendTypedValue`.
  */
 export function sendTypedValueDirect(reply: FastifyReply, value: TypedValue, headers: Record<string, string>): FastifyReply {
+  reply.hijack();
+  writeTypedValue(reply.raw, value, headers);
+  return reply;
+}
+
+/** Answers 200 with a typed value and `headers` on a Node response (see `sendTypedValueDirect`). */
+export function writeTypedValue(res: ServerResponse, value: TypedValue, headers: Record<string, string>): void {
   const { contentType, body } = typedPayload(value);
   headers["content-type"] = contentType;
   headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
-  reply.hijack();
-  reply.raw.writeHead(200, headers);
-  reply.raw.end(body);
-  return reply;
+  res.writeHead(200, headers);
+  res.end(body);
 }
 
 /**
@@ -108,9 +114,20 @@ export function addressFromPath(rawPath: string, prefix = ""): Address {
   if (namespace === "" || type === "" || id === "") {
     throw new HttpError(400, "STATEFUN_BAD_ADDRESS", `path ${JSON.stringify(path)} has an empty namespace, type or id`);
   }
+  const address = { namespace, type, id };
   try {
-    return checkAddress({ namespace, type, id }, `path ${JSON.stringify(path)}`);
+    return checkAddress(address, "path");
+  } catch {
+    return refusedAddress(address, path);
+  }
+}
+
+/** `checkAddress` again, for an address it refused, to answer with the path written out (not worth writing for every request). */
+function refusedAddress(address: Address, path: string): never {
+  try {
+    checkAddress(address, `path ${JSON.stringify(path)}`);
   } catch (error) {
     throw new HttpError(400, "STATEFUN_BAD_ADDRESS", (error as Error).message);
   }
+  throw new Error(`checkAddress refused ${JSON.stringify(address)} only once`);
 }
