@@ -103,8 +103,8 @@ class FakeOutbox implements Outbox {
     this.seen = Math.max(this.seen, rows.at(-1)?.seq ?? 0);
     return rows;
   }
-  async delete(ids: readonly number[]): Promise<void> {
-    for (const id of ids) this.rows.delete(id);
+  async delete(rows: readonly OrderedRow[]): Promise<void> {
+    for (const { id } of rows) this.rows.delete(id);
   }
   async identity(): Promise<number> {
     return 7;

@@ -16,7 +16,11 @@ export interface Outbox {
    * above `floor` too.
    */
   ordered(after: number, limit: number, floor: number): Promise<OrderedRow[]>;
-  delete(ids: readonly number[]): Promise<void>;
+  /**
+   * Deletes delivered rows: `rows` (in `seq` order) are every row of this egress from the first
+   * one's `seq` to the last one's, so a store may delete them by range.
+   */
+  delete(rows: readonly OrderedRow[]): Promise<void>;
   /**
    * A number naming this outbox (its store) for good, the same for every worker of the store: the
    * delivered position in Kafka belongs to one outbox, so the transactional id and the progress
@@ -295,7 +299,7 @@ export class KafkaEgress {
           this.loggedFailure = undefined;
           this.options.logger.info({ egress: this.options.spec.id }, "Kafka egress: delivering again");
         }
-        this.deleteBehind(rows.map((r) => r.id));
+        this.deleteBehind(rows);
         if (this.pendingDeletes > 2) await this.deleting;
       }
     } finally {
@@ -305,10 +309,10 @@ export class KafkaEgress {
   }
 
   /** Deletes delivered rows in the background, in order; a failure is thrown by the next round (and the rows are read again after the reconnect). */
-  private deleteBehind(ids: readonly number[]): void {
+  private deleteBehind(rows: readonly OrderedRow[]): void {
     this.pendingDeletes++;
     this.deleting = this.deleting
-      .then(() => this.options.outbox.delete(ids))
+      .then(() => this.options.outbox.delete(rows))
       .catch((error: unknown) => {
         this.deleteFailure ??= error as Error;
       })
