@@ -283,10 +283,12 @@ export class KafkaEgress {
           next = this.read();
           continue;
         }
-        // Short of a full round: wait out the linger since the last round began, and take what came meanwhile too.
+        // Short of a full round: wait out the linger since the last round began, if any, and take
+        // what came meanwhile too (the rows above were read as the last round began: those
+        // committed while it went out come now, not a round later).
         const wait = this.lastRound + this.lingerMs - performance.now();
-        if (rows.length < ROUND_ROWS && wait > 0) {
-          await this.sleep(wait);
+        if (rows.length < ROUND_ROWS) {
+          if (wait > 0) await this.sleep(wait);
           if (this.stopped) return;
           const more = await this.read();
           if (more !== undefined) rows = rows.concat(more);
