@@ -43,7 +43,7 @@ afterEach(async () => {
 function storeOutbox(store: PostgresStore, identity: number): Outbox {
   return {
     ordered: (after, limit, floor) => store.orderedEgress(after, limit, floor),
-    delete: (ids) => store.deleteEgress(ids),
+    delete: (rows) => store.deleteEgress(rows.map((r) => r.id)),
     identity: async () => identity,
     order: () => store.egressOrder(),
   };
@@ -57,7 +57,7 @@ function idOrderOutbox(store: PostgresStore, identity: number): Outbox {
         .filter((r) => r.id > after)
         .slice(0, limit)
         .map((r): OrderedRow => ({ ...r, seq: r.id })),
-    delete: (ids) => store.deleteEgress(ids),
+    delete: (rows) => store.deleteEgress(rows.map((r) => r.id)),
     identity: async () => identity,
     order: async () => "id",
   };

@@ -27,6 +27,25 @@ export function egressDeliveryTests(ctx: Context): void {
       expect(typeof (await ctx.store.egressOrder())).toBe("string");
     });
 
+    it("deletes one egress's rows by seq range, in one statement, where the store offers it (the Kafka egress deletes by id elsewhere)", async () => {
+      await ctx.store.commit(batch(ctx.fence, { egress: [record("k1", "", 1), record("k2", "", 2), record("k1", "", 3)] }));
+      await ctx.store.commit(batch(ctx.fence, { egress: [record("http", "t", 4), record("k1", "", 5), record("k1", "", 6)] }));
+      const read = await ctx.store.orderedEgress(0, 10);
+      const delivered = read.filter((r) => r.egress === "k1").slice(0, 3);
+      expect(values(delivered)).toEqual(["k1-1", "k1-3", "k1-5"]);
+      const remove = ctx.store.deleteOrderedEgress?.bind(ctx.store);
+      if (remove === undefined) return;
+      // Rows of another egress in the range, and of an egress with a topic, stay.
+      expect(await remove("k1", delivered[0]!.seq, delivered.at(-1)!.seq)).toBe(3);
+      expect(values(await ctx.store.orderedEgress(0, 10))).toEqual(["k2-2", "k1-6"]);
+      expect(await ctx.store.peekEgress("t", 10)).toHaveLength(1);
+      expect(await remove("k1", delivered[0]!.seq, delivered.at(-1)!.seq)).toBe(0);
+      // Durable with the next commit.
+      await ctx.store.commit(batch(ctx.fence, { egress: [record("k1", "", 7)] }));
+      const store = await ctx.reopen();
+      expect(values(await store.orderedEgress(0, 10))).toEqual(["k2-2", "k1-6", "k1-7"]);
+    });
+
     it("keeps the order across a reopen, and numbers rows committed after it above every row read before", async () => {
       await ctx.store.commit(batch(ctx.fence, { egress: [record("k", "", 1)] }));
       const [one] = await ctx.store.orderedEgress(0, 10);

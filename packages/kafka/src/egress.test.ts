@@ -21,6 +21,10 @@ class FakeClient implements KafkaClient {
   /** How many positions (`sendOffset`) fail still, and the transactions aborted. */
   failOffsets = 0;
   aborted = 0;
+  /** Called as each transaction commits (its number, from 1), before its records count as committed. */
+  onCommit: ((transaction: number) => void) | undefined;
+  /** The records of each committed transaction. */
+  rounds: string[][] = [];
   consumer(): never {
     throw new Error("no consumer in this test");
   }
@@ -53,6 +57,8 @@ class FakeClient implements KafkaClient {
             }
           },
           async commit() {
+            client.onCommit?.(client.transactions + 1);
+            client.rounds.push(sent.map((r) => new TextDecoder().decode(r.value)));
             client.transactions++;
             client.committed.push(...sent.map((r) => new TextDecoder().decode(r.value)));
             client.keys.push(...sent.map((r) => (r.key === null ? null : new TextDecoder().decode(r.key))));
@@ -98,13 +104,16 @@ class FakeOutbox implements Outbox {
   }
   /** The largest `seq` a read returned. */
   seen = 0;
+  /** Called as each read begins, with the position it reads after. */
+  onRead: ((after: number) => void) | undefined;
   async ordered(after: number, limit: number): Promise<OrderedRow[]> {
+    this.onRead?.(after);
     const rows = [...this.rows.values()].filter((r) => r.seq > after).slice(0, limit);
     this.seen = Math.max(this.seen, rows.at(-1)?.seq ?? 0);
     return rows;
   }
-  async delete(ids: readonly number[]): Promise<void> {
-    for (const id of ids) this.rows.delete(id);
+  async delete(rows: readonly OrderedRow[]): Promise<void> {
+    for (const { id } of rows) this.rows.delete(id);
   }
   async identity(): Promise<number> {
     return 7;
@@ -243,6 +252,26 @@ describe("KafkaEgress rounds", () => {
     await vi.waitFor(() => expect(client.committed).toEqual(["a"]), { timeout: 5_000 });
     expect(client.failed).toBe(20);
     expect(logged).toEqual(["warn Kafka egress: delivery failed, retrying", "info Kafka egress: delivering again"]);
+  });
+
+  it("takes the rows committed while the last round went out into the next round, not the one after", async () => {
+    const { client, outbox } = start(undefined, silentLogger, new Map([["linger.ms", "0"]]));
+    // "b" is committed as soon as "a" was read (the read of the next round, under way while "a" goes
+    // out, may see it), "c" while the transaction of "a" commits.
+    let added = false;
+    outbox.onRead = (after) => {
+      if (after === 1 && !added) {
+        added = true;
+        outbox.add("b");
+      }
+    };
+    client.onCommit = (n) => {
+      if (n === 1) outbox.add("c");
+    };
+    outbox.add("a");
+    await vi.waitFor(() => expect(client.committed).toEqual(["a", "b", "c"]), { timeout: 5_000 });
+    expect(client.rounds.at(-1)).toContain("c");
+    expect(client.rounds).toHaveLength(2);
   });
 
   it("waits linger.ms after a round began before it sends a round short of a full one, and sends what came meanwhile with it", async () => {

@@ -16,7 +16,11 @@ export interface Outbox {
    * above `floor` too.
    */
   ordered(after: number, limit: number, floor: number): Promise<OrderedRow[]>;
-  delete(ids: readonly number[]): Promise<void>;
+  /**
+   * Deletes delivered rows: `rows` (in `seq` order) are every row of this egress from the first
+   * one's `seq` to the last one's, so a store may delete them by range.
+   */
+  delete(rows: readonly OrderedRow[]): Promise<void>;
   /**
    * A number naming this outbox (its store) for good, the same for every worker of the store: the
    * delivered position in Kafka belongs to one outbox, so the transactional id and the progress
@@ -279,10 +283,12 @@ export class KafkaEgress {
           next = this.read();
           continue;
         }
-        // Short of a full round: wait out the linger since the last round began, and take what came meanwhile too.
+        // Short of a full round: wait out the linger since the last round began, if any, and take
+        // what came meanwhile too (the rows above were read as the last round began: those
+        // committed while it went out come now, not a round later).
         const wait = this.lastRound + this.lingerMs - performance.now();
-        if (rows.length < ROUND_ROWS && wait > 0) {
-          await this.sleep(wait);
+        if (rows.length < ROUND_ROWS) {
+          if (wait > 0) await this.sleep(wait);
           if (this.stopped) return;
           const more = await this.read();
           if (more !== undefined) rows = rows.concat(more);
@@ -295,7 +301,7 @@ export class KafkaEgress {
           this.loggedFailure = undefined;
           this.options.logger.info({ egress: this.options.spec.id }, "Kafka egress: delivering again");
         }
-        this.deleteBehind(rows.map((r) => r.id));
+        this.deleteBehind(rows);
         if (this.pendingDeletes > 2) await this.deleting;
       }
     } finally {
@@ -305,10 +311,10 @@ export class KafkaEgress {
   }
 
   /** Deletes delivered rows in the background, in order; a failure is thrown by the next round (and the rows are read again after the reconnect). */
-  private deleteBehind(ids: readonly number[]): void {
+  private deleteBehind(rows: readonly OrderedRow[]): void {
     this.pendingDeletes++;
     this.deleting = this.deleting
-      .then(() => this.options.outbox.delete(ids))
+      .then(() => this.options.outbox.delete(rows))
       .catch((error: unknown) => {
         this.deleteFailure ??= error as Error;
       })

@@ -96,14 +96,59 @@ describe("KafkaIngress", () => {
     expect([a.seeks, b.seeks]).toEqual([["t/0@0"], ["t/0@0"]]);
     // Both read offsets 0..9; only the first to commit counts.
     await a.deliver(0, 10);
+    await ingresses[0]!.settled();
     await b.deliver(0, 10);
+    await ingresses[1]!.settled();
     expect((await store.stats()).messages).toBe(10);
     expect(b.seeks.at(-1)).toBe("t/0@10");
     // The late one goes on from the stored position.
     await b.deliver(10, 5);
+    await ingresses[1]!.settled();
     expect((await store.stats()).messages).toBe(15);
     expect(await store.loadSourcePositions("kafka:test/in")).toEqual(new Map([["t/0", 15]]));
     for (const ingress of ingresses) await ingress.stop();
+  });
+
+  it("hands a partition's next batches over while the first ones commit, up to 4, and seeks back to the stored position when one is not committed", async () => {
+    const store = new MemoryStore();
+    runtime = new Runtime({ store, logger: silentLogger });
+    await runtime.start();
+    const sources = runtime.sources();
+    await sources.advance({ source: "kafka:test/in", partition: "t/0", from: null, to: 0, messages: [], deadLetters: [] });
+    // Advances wait for the test; the third fails (its commit), so the fourth (from where it ended) is rejected.
+    const pending: { run: () => void }[] = [];
+    const sink = {
+      ...sources,
+      advance: (records: Parameters<typeof sources.advance>[0]) =>
+        new Promise<"committed" | "rejected">((resolve, reject) => {
+          const n = pending.length;
+          pending.push({ run: () => (n === 2 ? reject(new Error("disk I/O error")) : sources.advance(records).then(resolve, reject)) });
+        }),
+    };
+    const consumer = new FakeConsumer();
+    const ingress = new KafkaIngress({ spec, client: fakeClient(consumer), sink, logger: silentLogger });
+    ingress.start();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await consumer.handlers!.assigned(new Map([["t", [0]]]));
+    for (let i = 0; i < 4; i++) await consumer.deliver(i * 10, 10);
+    expect(pending).toHaveLength(4);
+    // The fifth waits for the oldest advance.
+    let fifth = false;
+    const delivered = consumer.deliver(40, 10).then(() => {
+      fifth = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(fifth).toBe(false);
+    for (const p of pending.slice(0, 4)) p.run();
+    await delivered;
+    pending[4]!.run();
+    await ingress.settled();
+    // Offsets 0..19 committed; 20..29 failed, so 30..49 were rejected: the partition goes back to 20.
+    expect(await store.loadSourcePositions("kafka:test/in")).toEqual(new Map([["t/0", 20]]));
+    expect((await store.stats()).messages).toBe(20);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(consumer.seeks.at(-1)).toBe("t/0@20");
+    await ingress.stop();
   });
 
   it("records with no key are dead-lettered with the reason, in the commit of the position", async () => {
@@ -123,6 +168,7 @@ describe("KafkaIngress", () => {
       resolve: () => {},
       heartbeat: async () => {},
     });
+    await ingress.settled();
     const [letter] = await store.listDeadLetters(10);
     expect(letter?.error).toBe(
       "Kafka ingress test/in: record t/0@0: the record has no key (a Kafka ingress uses the key as the target id)",
@@ -157,6 +203,7 @@ describe("KafkaIngress", () => {
     expect(ingress.status()).toMatchObject({ assigned: ["t/0"], paused: ["t/0"], pauses: 1, problem: undefined });
     overloaded = false;
     await delivered;
+    await ingress.settled();
     expect((await store.stats()).messages).toBe(10);
     expect(ingress.status()).toMatchObject({ paused: [], pauses: 1 });
     await ingress.stop();
@@ -209,6 +256,7 @@ describe("KafkaIngress", () => {
       "topic u does not exist on the broker at 127.0.0.1:9092 (the ingress waits for it; it never creates topics)",
     );
     await consumers[0]!.deliver(0, 3);
+    await ingress.settled();
     expect((await store.stats()).messages).toBe(3);
     existing = ["t", "u"];
     for (let i = 0; consumers.length < 2; i++) {

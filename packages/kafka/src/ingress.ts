@@ -4,6 +4,11 @@ import { LagOffsets } from "./lag-offsets.js";
 import { type KafkaRouter, keyRouter, recordsToMessages } from "./records.js";
 import type { KafkaIngressSpec } from "./spec.js";
 
+/**
+ * Advances of one partition committing at once, at most: a batch is handed to the runtime and the
+ * next one fetched without waiting for its commit, up to this many.
+ */
+const ADVANCES_IN_FLIGHT = 4;
 /** How often a batch held for overload checks whether the runtime takes work again. */
 const HOLD_CHECK_MS = 10;
 
@@ -76,6 +81,9 @@ export class KafkaIngress {
   private assignment: string[] = [];
   private readonly paused = new Set<string>();
   private pauses = 0;
+  /** Advances handed to the runtime and not settled yet, and those of each partition in order. */
+  private readonly advancing = new Set<Promise<void>>();
+  private readonly inFlight = new Map<string, Promise<void>[]>();
   /** Wakes the batches held for overload (at stop). */
   private readonly wakers = new Set<() => void>();
 
@@ -251,29 +259,52 @@ export class KafkaIngress {
     const parts = recordsToMessages(records, { ingress: this.options.spec.id, topic, partition, deadTarget }, route);
     const from = state.pos;
     state.pos = to;
-    let result: "committed" | "rejected";
-    try {
-      result = await this.options.sink.advance({ source: this.source, partition: key, from, to, ...parts });
-    } catch (error) {
-      if (this.states.get(key) === loading) this.states.delete(key);
-      throw error;
-    }
-    if (result === "rejected") {
-      // Another consumer of this partition committed first (a rebalance): re-read the position and seek there.
-      if (this.states.get(key) === loading) this.states.delete(key);
-      this.options.logger.info(
-        { ingress: this.options.spec.id, partition: key },
-        "Kafka ingress: position moved by another worker; seeking",
-      );
-      const reloaded = this.load(topic, partition);
-      this.states.set(key, reloaded);
-      const fresh = await reloaded;
-      fresh.sought = true;
-      consumer.seek(topic, partition, fresh.pos);
-      return;
-    }
+    // Fetching goes on while the advance commits: the next batch of the partition is read from `to`
+    // and advances from `to`, conditional on this advance having committed (so if it does not, that
+    // one is rejected too, and the partition seeks back to its stored position).
+    const advancing = this.options.sink.advance({ source: this.source, partition: key, from, to, ...parts });
     batch.resolve(to - 1);
-    this.lagOffsets?.note(topic, partition, to);
+    // Outcomes are taken in the partition's order: a failed advance reads the position once every
+    // advance before it settled.
+    const inFlight = (this.inFlight.get(key) ?? []).filter((p) => this.advancing.has(p));
+    const previous = inFlight.at(-1);
+    const settled = advancing
+      .then(
+        (result) => ({ result, error: undefined }),
+        (error: unknown) => ({ result: "failed" as const, error }),
+      )
+      .then(async ({ result, error }) => {
+        await previous;
+        if (result === "committed") this.lagOffsets?.note(topic, partition, to);
+        else if (result === "rejected") this.seekAgain(consumer, key, loading, "Kafka ingress: position moved by another worker; seeking");
+        else this.seekAgain(consumer, key, loading, "Kafka ingress: committing records failed; seeking", error);
+      });
+    this.advancing.add(settled);
+    void settled.finally(() => this.advancing.delete(settled));
+    // A few advances of a partition commit at once at most: beyond, the batch waits for the oldest.
+    inFlight.push(settled);
+    this.inFlight.set(key, inFlight);
+    if (inFlight.length > ADVANCES_IN_FLIGHT) await inFlight[0];
+  }
+
+  /**
+   * An advance of `key` was not applied (another worker advanced the partition first, or the
+   * commit failed): the position is read again from the store and the partition sought there. The
+   * advances already made after it are rejected by the store (their `from` was never stored).
+   */
+  private seekAgain(consumer: KafkaConsumer, key: string, loading: Promise<PartitionState>, message: string, error?: unknown): void {
+    if (this.stopped || this.states.get(key) !== loading || this.consumer !== consumer) return;
+    this.states.delete(key);
+    const logged = { ingress: this.options.spec.id, partition: key, ...(error === undefined ? {} : { error: String(error) }) };
+    if (error === undefined) this.options.logger.info(logged, message);
+    else this.options.logger.warn(logged, message);
+    const slash = key.lastIndexOf("/");
+    void this.seekStored(consumer, key.slice(0, slash), Number(key.slice(slash + 1)));
+  }
+
+  /** Resolves once every advance handed to the runtime so far has committed or failed. */
+  async settled(): Promise<void> {
+    while (this.advancing.size > 0) await Promise.allSettled([...this.advancing]);
   }
 
   /**

@@ -276,4 +276,21 @@ export class Runtime {
     await this.parts.store.deleteEgress(ids);
     this.life.engine?.counts.egressDelivered(topic, ids.length);
   }
+
+  /**
+   * Deletes the rows of Kafka egress `egress` (topic `''`) a deliverer read and delivered, `rows`
+   * in `seq` order, every row of the egress from the first one's `seq` to the last one's (see
+   * `EgressDelivery.deleteOrderedEgress`): one range delete where the store has it, by id otherwise.
+   */
+  async deleteDeliveredEgress(egress: string, rows: readonly { readonly id: number; readonly seq: number }[]): Promise<void> {
+    if (rows.length === 0) return;
+    const { store } = this.parts;
+    if (store.deleteOrderedEgress === undefined)
+      return this.deleteEgress(
+        rows.map((r) => r.id),
+        "",
+      );
+    const deleted = await store.deleteOrderedEgress(egress, rows[0]!.seq, rows.at(-1)!.seq);
+    this.life.engine?.counts.egressDelivered("", deleted);
+  }
 }

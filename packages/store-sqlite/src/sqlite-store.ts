@@ -34,7 +34,7 @@ import { committer, groupCommitter } from "./commit.js";
 import { SqliteConsoleReads } from "./console-reads.js";
 import { delivererLeases } from "./deliverer-leases.js";
 import { type DynamicLoadingQueries, dynamicLoadingQueries } from "./dynamic-loading.js";
-import { orderedEgress } from "./egress-delivery.js";
+import { deleteOrderedEgress, orderedEgress } from "./egress-delivery.js";
 import { DATABASE_FILE, forgetFailedNewStore, openExclusive } from "./lock.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
 import { expiredState, loadMessages, loadTimers, peekEgress } from "./queries.js";
@@ -308,6 +308,10 @@ export class SqliteStore implements Store {
 
   async orderedEgress(after: number, limit: number): Promise<OrderedEgressRow[]> {
     return orderedEgress(this.ready().db, after, limit);
+  }
+
+  async deleteOrderedEgress(egress: string, first: number, last: number): Promise<number> {
+    return deleteOrderedEgress(this.ready().db, egress, first, last, this.synchronous);
   }
 
   async claimDeliverer(name: string, owner: string): Promise<DelivererLease> {

@@ -29,4 +29,13 @@ export interface EgressDelivery {
    * position it delivered up to, so no row can be numbered below it (a store moved with its rows).
    */
   orderedEgress(after: number, limit: number, floor?: number): Promise<OrderedEgressRow[]>;
+  /**
+   * Optional: deletes the rows of `egress` (an egress with no topic) whose `seq` is from `first` to
+   * `last`, in one statement, and says how many it deleted: for a deliverer that read every row of
+   * `egress` in that range (by the rule above, none of them can be returned later). Without it, a
+   * deliverer deletes by row id (`deleteEgress`). The delete need not be durable at once (it is
+   * with the store's next commit): after a crash, a deleted row may be read again, and is
+   * delivered again unless the deliverer's position says it went out (exactly-once Kafka).
+   */
+  deleteOrderedEgress?(egress: string, first: number, last: number): Promise<number>;
 }

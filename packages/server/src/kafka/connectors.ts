@@ -96,7 +96,7 @@ export class KafkaConnectors {
         outbox: {
           ordered: (after, limit, floor) => store.orderedEgress(after, limit, floor),
           order: () => store.egressOrder(),
-          delete: (ids) => runtime.deleteEgress(ids, ""),
+          delete: (rows) => runtime.deleteDeliveredEgress(spec.id, rows),
           identity: () => outboxIdentity(runtime),
         },
         logger,
