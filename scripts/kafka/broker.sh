@@ -18,7 +18,24 @@ die() {
   echo "[kafka] error: $*" >&2
   exit 1
 }
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+# A free port other than the ones given: two calls in a row may otherwise get the same one back
+# (a fresh network namespace hands out the port just closed).
+free_port() {
+  node -e '
+    const taken = new Set(process.argv.slice(1).map(Number));
+    const net = require("net");
+    const held = [];
+    const next = () => {
+      const s = net.createServer().listen(0, "127.0.0.1", () => {
+        const port = s.address().port;
+        if (taken.has(port)) return held.push(s), next();
+        console.log(port);
+        for (const h of [...held, s]) h.close();
+      });
+    };
+    next();
+  ' "$@"
+}
 
 start() {
   local dir=$1 port=${2:-}
@@ -31,7 +48,7 @@ start() {
   home="$(bash "$here/setup.sh" --print-home)"
   [[ -n $port ]] || port=$(free_port)
   local controller_port
-  controller_port=$(free_port)
+  controller_port=$(free_port "$port")
   cat >"$dir/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
