@@ -80,6 +80,23 @@ export function clusterTests(ctx: Context): void {
       await expect(store.commit(batch(ctx.fence, { touchedKeyGroups: new Set([5]) }))).rejects.toMatchObject({ code: "STATEFUN_FENCED" });
       expect(await store.claim("worker-2", [2, 3])).toEqual(new Map([[2, 2]]));
     });
+
+    it("fences a commit once its key group changed hands, even right after commits under that fence succeeded", async () => {
+      const { store } = ctx;
+      const touching = (kg: number) => batch(ctx.fence, { touchedKeyGroups: new Set([kg]) });
+      await store.commit(touching(1));
+      await store.acquire("worker-2", [1]);
+      await expect(store.commit(touching(1))).rejects.toMatchObject({ code: "STATEFUN_FENCED" });
+
+      await store.commit(touching(2));
+      await store.heartbeat("worker-1", 0);
+      expect(await store.claim("worker-3", [2])).toEqual(new Map([[2, 2]]));
+      await expect(store.commit(touching(2))).rejects.toMatchObject({ code: "STATEFUN_FENCED" });
+
+      await store.commit(touching(3));
+      await store.release(ctx.fence, [3]);
+      await expect(store.commit(touching(3))).rejects.toMatchObject({ code: "STATEFUN_FENCED" });
+    });
   });
 
   describe("loadMessagesSince", () => {

@@ -21,7 +21,11 @@ export class SqliteCluster {
   private readonly unclaimEgressStatement: Database.Statement;
   private readonly ackEgressStatement: Database.Statement;
 
-  constructor(db: Database.Database) {
+  /** The commit's copy of lease rows (`Statements.leaseCache`): every lease write here clears it first. */
+  private readonly leaseCache: Map<number, unknown>;
+
+  constructor(db: Database.Database, leaseCache: Map<number, unknown>) {
+    this.leaseCache = leaseCache;
     this.db = db;
     this.upsertMember = db.prepare(
       "INSERT INTO members (owner, expires_at) VALUES (?, ?) ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at",
@@ -66,6 +70,7 @@ export class SqliteCluster {
   }
 
   claim(owner: string, keyGroups: readonly number[]): Map<number, number> {
+    this.leaseCache.clear();
     return this.db.transaction(() => {
       const now = Date.now();
       const epochs = new Map<number, number>();
@@ -78,6 +83,7 @@ export class SqliteCluster {
   }
 
   release(fence: Fence, keyGroups: readonly number[]): void {
+    this.leaseCache.clear();
     this.db.transaction(() => {
       for (const kg of keyGroups) {
         const epoch = fence.epochs.get(kg);

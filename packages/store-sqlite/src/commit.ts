@@ -10,8 +10,13 @@ import type { Statements } from "./statements.js";
 /** Checks that `fence` holds the current lease of every key group the batch touches. */
 function checkFence(s: Statements, batch: CommitBatch): void {
   const { owner, epochs } = batch.fence;
+  const cache = s.leaseCache;
   for (const keyGroup of batch.touchedKeyGroups) {
-    const lease = s.leaseOf.get(keyGroup);
+    let lease = cache.get(keyGroup);
+    if (lease === undefined) {
+      lease = s.leaseOf.get(keyGroup);
+      if (lease !== undefined) cache.set(keyGroup, lease);
+    }
     const epoch = epochs.get(keyGroup);
     if (lease === undefined || lease[0] !== owner || lease[1] !== epoch) {
       const holder = lease === undefined ? "no one" : `${String(lease[0])} at epoch ${String(lease[1])}`;

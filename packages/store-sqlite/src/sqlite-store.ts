@@ -123,7 +123,7 @@ export class SqliteStore implements Store {
         commitTogether: groupCommitter(db, s, sources),
         sources,
         keyGroups,
-        cluster: new SqliteCluster(db),
+        cluster: new SqliteCluster(db, s.leaseCache),
         dynamicLoading: dynamicLoadingQueries(db),
         console: new SqliteConsoleReads(db),
       };
@@ -155,6 +155,7 @@ export class SqliteStore implements Store {
 
   async acquire(owner: string, keyGroups: readonly number[]): Promise<Map<number, number>> {
     const { db, s } = this.ready();
+    s.leaseCache.clear();
     return db.transaction(() => new Map(keyGroups.map((kg) => [kg, s.acquireLease.get(kg, owner) as number])))();
   }
 

@@ -9,6 +9,12 @@ type RawStatement = Database.Statement<unknown[], Row>;
 /** Every statement the store runs, prepared once when it opens. */
 export interface Statements {
   readonly leaseOf: RawStatement;
+  /**
+   * `leaseOf`'s rows as last read, for the commit's fence check (one SELECT per touched key
+   * group per commit otherwise). This connection is the file's only one (`openExclusive`), so
+   * every lease write goes through it, and each clears this map first: `acquire`, `claim`, `release`.
+   */
+  readonly leaseCache: Map<number, Row>;
   readonly acquireLease: Statement;
   readonly insertIdempotencyKey: Statement;
   readonly requestIdOf: Statement;
@@ -51,6 +57,7 @@ export function prepareStatements(db: Database.Database): Statements {
   const raw = (sql: string): RawStatement => db.prepare<unknown[], Row>(sql).raw(true);
   return {
     leaseOf: raw("SELECT owner, epoch FROM leases WHERE key_group = ?"),
+    leaseCache: new Map(),
     acquireLease: run(
       `INSERT INTO leases (key_group, owner, epoch) VALUES (?, ?, 1)
        ON CONFLICT (key_group) DO UPDATE SET owner = excluded.owner, epoch = epoch + 1
