@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { CommitBatch } from "../store/types.js";
 import { unit } from "./commit-unit.js";
 import type { Committer } from "./committer.js";
-import { committerOn, heldStore, reply } from "./fixtures/committer.js";
+import { committerOn, heldStore, holdCommits, reply } from "./fixtures/committer.js";
 
 describe("Committer", () => {
   it("commits a unit marked alone in a batch of its own, ahead of queued units, and reports the store's time", async () => {
@@ -74,12 +74,9 @@ describe("Committer", () => {
     const worker = await heldStore();
     const { store } = worker;
     const sizes: number[] = [];
-    const held: (() => void)[] = [];
-    const commit = store.commit.bind(store);
-    store.commit = (batch: CommitBatch) => {
+    const held = holdCommits(store, (batch) => {
       sizes.push(batch.messages.length);
-      return new Promise((resolve, reject) => held.push(() => commit(batch).then(resolve, reject)));
-    };
+    });
     const committer = committerOn(worker, { maxBatch: 10_000, pipelined: true });
     const message = (i: number) => ({
       seq: 0,
@@ -240,12 +237,9 @@ describe("Committer", () => {
     const worker = await heldStore();
     const { store } = worker;
     const sizes: number[] = [];
-    const held: (() => void)[] = [];
-    const commit = store.commit.bind(store);
-    store.commit = (batch: CommitBatch) => {
+    const held = holdCommits(store, (batch) => {
       sizes.push(batch.replies.length);
-      return new Promise((resolve, reject) => held.push(() => commit(batch).then(resolve, reject)));
-    };
+    });
     const committer = committerOn(worker, {
       pipelined: true,
       maxInFlight: 2,
@@ -273,13 +267,10 @@ describe("Committer", () => {
       const worker = await heldStore();
       const { store } = worker;
       const sizes: number[] = [];
-      const held: (() => void)[] = [];
       const committed: string[] = [];
-      const commit = store.commit.bind(store);
-      store.commit = (batch: CommitBatch) => {
+      const held = holdCommits(store, (batch) => {
         sizes.push(batch.replies.length);
-        return new Promise((resolve, reject) => held.push(() => commit(batch).then(resolve, reject)));
-      };
+      });
       const committer = committerOn(worker, {
         onCommitted: (batch) => committed.push(batch.units.map((u) => u.replies[0]!.requestId).join(",")),
         pipelined: true,
@@ -309,12 +300,9 @@ describe("Committer", () => {
     const worker = await heldStore();
     const { store } = worker;
     const events: string[] = [];
-    const held: (() => void)[] = [];
-    const commit = store.commit.bind(store);
-    store.commit = (batch: CommitBatch) => {
+    const held = holdCommits(store, (batch) => {
       events.push(`commit ${batch.replies.map((r) => r.requestId).join(",")}`);
-      return new Promise((resolve, reject) => held.push(() => commit(batch).then(resolve, reject)));
-    };
+    });
     const committer: Committer = committerOn(worker, {
       onCommitted: (batch) => {
         const ids = batch.units.map((u) => u.replies[0]!.requestId);
