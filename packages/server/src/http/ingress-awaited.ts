@@ -3,8 +3,8 @@ import { type Address, checkAddress } from "@statefun-ts/protocol";
 import type { IngestReceipt, Logger } from "@statefun-ts/runtime";
 import { errorCodes, type FastifyInstance } from "fastify";
 import type { Admit } from "./admission.js";
-import { HttpError, logFailure, toHttpError, writeError } from "./errors.js";
-import { awaitMillis, type IngressRuntime, pollReply, routeOf } from "./ingress-shared.js";
+import { logFailure, toHttpError, writeError } from "./errors.js";
+import { awaitMillis, awaitReply, type IngressRuntime, receiptHeaders, replyTimeout, routeOf } from "./ingress-shared.js";
 import { typenameFromContentType, writeTypedValue } from "./typed.js";
 
 export interface AwaitedOptions {
@@ -146,17 +146,10 @@ const SLASH = 0x2f;
 
 /** As the route's `answer` for an awaited request: the reply, or 504 with the request id. */
 async function answer(runtime: IngressRuntime, res: ServerResponse, receipt: IngestReceipt, awaitMs: number): Promise<void> {
-  const { requestId } = receipt;
-  const value = receipt.reply !== undefined ? await receipt.reply(awaitMs) : await pollReply(runtime, requestId, awaitMs);
-  const headers: Record<string, string> = { "statefun-request-id": requestId };
-  if (receipt.duplicate) headers["statefun-duplicate"] = "true";
+  const value = await awaitReply(runtime, receipt, awaitMs);
+  const headers = receiptHeaders(receipt);
   if (value !== undefined) return writeTypedValue(res, value, headers);
-  const timeout = new HttpError(
-    504,
-    "STATEFUN_TIMEOUT",
-    `no reply to request ${requestId} within ${awaitMs} ms; fetch it later with GET /replies/${requestId}`,
-  );
-  writeError(res, timeout, { requestId }, headers);
+  writeError(res, replyTimeout(receipt.requestId, awaitMs), { requestId: receipt.requestId }, headers);
 }
 
 /** As the ingress's Fastify error handler. */

@@ -1,6 +1,6 @@
 import type { TypedValue } from "@statefun-ts/protocol";
 import { toMillis } from "@statefun-ts/protocol";
-import type { Runtime } from "@statefun-ts/runtime";
+import type { IngestReceipt, Runtime } from "@statefun-ts/runtime";
 import type { HttpIngress } from "@statefun-ts/sdk";
 import { HttpError } from "./errors.js";
 
@@ -16,8 +16,29 @@ export function routeOf(ingresses: readonly HttpIngress<unknown>[], path: string
   return undefined;
 }
 
+/** The reply to an awaited request within `awaitMs`, if one came. */
+export function awaitReply(runtime: IngressRuntime, receipt: IngestReceipt, awaitMs: number): Promise<TypedValue | undefined> {
+  return receipt.reply !== undefined ? receipt.reply(awaitMs) : pollReply(runtime, receipt.requestId, awaitMs);
+}
+
+/** The headers of an answer to an ingested request: its id, and whether it was a duplicate. */
+export function receiptHeaders(receipt: IngestReceipt): Record<string, string> {
+  const headers: Record<string, string> = { "statefun-request-id": receipt.requestId };
+  if (receipt.duplicate) headers["statefun-duplicate"] = "true";
+  return headers;
+}
+
+/** The 504 of an awaited request with no reply within `awaitMs`. */
+export function replyTimeout(requestId: string, awaitMs: number): HttpError {
+  return new HttpError(
+    504,
+    "STATEFUN_TIMEOUT",
+    `no reply to request ${requestId} within ${awaitMs} ms; fetch it later with GET /replies/${requestId}`,
+  );
+}
+
 /** For a duplicate request without a reply handle: polls the stored reply until the deadline. */
-export async function pollReply(runtime: IngressRuntime, requestId: string, timeoutMs: number): Promise<TypedValue | undefined> {
+async function pollReply(runtime: IngressRuntime, requestId: string, timeoutMs: number): Promise<TypedValue | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (let wait = 10; ; wait = Math.min(wait * 2, 500)) {
     const value = await runtime.getReply(requestId);

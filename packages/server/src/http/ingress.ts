@@ -7,7 +7,7 @@ import type { Admit } from "./admission.js";
 import { baseApp, bodyBytes, contentTypeOf, DEFAULT_BODY_LIMIT } from "./app.js";
 import { HttpError, sendError } from "./errors.js";
 import { takeAwaitedAhead } from "./ingress-awaited.js";
-import { awaitMillis, type IngressRuntime, pollReply, routeOf } from "./ingress-shared.js";
+import { awaitMillis, awaitReply, type IngressRuntime, receiptHeaders, replyTimeout, routeOf } from "./ingress-shared.js";
 import type { HttpLimits } from "./limits.js";
 import { addressFromPath, requestArgument, sendTypedValue, sendTypedValueDirect } from "./typed.js";
 
@@ -114,25 +114,10 @@ async function ingestRouted(runtime: IngressRuntime, route: HttpIngress<unknown>
 
 async function answer(runtime: IngressRuntime, reply: FastifyReply, receipt: IngestReceipt, awaitMs: number | undefined) {
   const { requestId } = receipt;
-  if (awaitMs === undefined) {
-    reply.header("statefun-request-id", requestId);
-    if (receipt.duplicate) reply.header("statefun-duplicate", "true");
-    return reply.code(202).send({ requestId });
-  }
-  const value = receipt.reply !== undefined ? await receipt.reply(awaitMs) : await pollReply(runtime, requestId, awaitMs);
-  if (value !== undefined) {
-    const headers: Record<string, string> = { "statefun-request-id": requestId };
-    if (receipt.duplicate) headers["statefun-duplicate"] = "true";
-    return sendTypedValueDirect(reply, value, headers);
-  }
-  reply.header("statefun-request-id", requestId);
-  if (receipt.duplicate) reply.header("statefun-duplicate", "true");
-  const timeout = new HttpError(
-    504,
-    "STATEFUN_TIMEOUT",
-    `no reply to request ${requestId} within ${awaitMs} ms; fetch it later with GET /replies/${requestId}`,
-  );
-  return sendError(reply, timeout, { requestId });
+  if (awaitMs === undefined) return reply.code(202).headers(receiptHeaders(receipt)).send({ requestId });
+  const value = await awaitReply(runtime, receipt, awaitMs);
+  if (value !== undefined) return sendTypedValueDirect(reply, value, receiptHeaders(receipt));
+  return sendError(reply.headers(receiptHeaders(receipt)), replyTimeout(requestId, awaitMs), { requestId });
 }
 
 function awaitParam(request: FastifyRequest): number | undefined {
