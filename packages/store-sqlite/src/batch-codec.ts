@@ -2,7 +2,7 @@ import type { Address, TypedValue } from "@statefun-ts/protocol";
 import type { CommitBatch, ReplyRow, StateWrite, StoredMessage } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
 import type { Bulk } from "./bulk.js";
-import { decodeSourceMessages, type EncodedMessages, encodeSourceMessages, transferOf } from "./message-codec.js";
+import { ABSENT, decodeSourceMessages, type EncodedMessages, encodeSourceMessages, lengthOf, SAME, transferOf } from "./message-codec.js";
 import { passingThrough } from "./passing-through.js";
 
 /**
@@ -45,10 +45,6 @@ const MESSAGE_NUMBERS = 12;
 const STATE_NUMBERS = 8;
 /** Numbers per reply: value length and 2 string lengths. */
 const REPLY_NUMBERS = 3;
-/** The length written for an absent string. */
-const ABSENT = -1;
-/** The length written for the same string as in the row before (the namespaces, types and typenames of most rows). */
-const SAME = -2;
 /** Places of the strings in a row, for `SAME`: a message's 8, a state write's 5, then a reply's 2. */
 const STRING_SLOTS = 15;
 
@@ -225,14 +221,6 @@ function put(bytes: Uint8Array, at: number, value: Uint8Array): number {
   if (length > 32) bytes.set(value, at);
   else for (let i = 0; i < length; i++) bytes[at + i] = value[i]!;
   return at + length;
-}
-
-/** The code of string `s` at `slot`: `ABSENT`, `SAME` (as in the row before), or its length (then it is the slot's last). */
-function lengthOf(previous: (string | undefined)[], slot: number, s: string | undefined): number {
-  if (s === undefined) return ABSENT;
-  if (s === previous[slot]) return SAME;
-  previous[slot] = s;
-  return s.length;
 }
 
 /** The batch again, on the store's thread (the reference decoder of the tests; the thread writes rows straight from the encoded form, see `EncodedRows`). */

@@ -21,8 +21,10 @@ export interface EncodedMessages {
 }
 
 const NUMBERS = 10;
-const ABSENT = -1;
-const SAME = -2;
+/** The length written for an absent string. */
+export const ABSENT = -1;
+/** The length written for the same string as in the row before (the namespaces, types and typenames of most rows). */
+export const SAME = -2;
 /** A message's strings: target namespace, type, id; caller namespace, type, id; typename. */
 const SLOTS = 7;
 
@@ -67,17 +69,21 @@ export function encodeMessages(lists: readonly (readonly StoredMessage[])[]): En
       strings[6] = m.argument.typename;
       for (let slot = 0; slot < SLOTS; slot++) {
         const s = strings[slot];
-        if (s === undefined) numbers[n++] = ABSENT;
-        else if (s === previous[slot]) numbers[n++] = SAME;
-        else {
-          previous[slot] = s;
-          numbers[n++] = s.length;
-          text += s;
-        }
+        const code = lengthOf(previous, slot, s);
+        numbers[n++] = code;
+        if (code >= 0) text += s;
       }
     }
   }
   return { counts, numbers, strings: text, bytes };
+}
+
+/** The code of string `s` at `slot`: `ABSENT`, `SAME` (as in the row before), or its length (then it is the slot's last). */
+export function lengthOf(previous: (string | undefined)[], slot: number, s: string | undefined): number {
+  if (s === undefined) return ABSENT;
+  if (s === previous[slot]) return SAME;
+  previous[slot] = s;
+  return s.length;
 }
 
 /** The lists again (their values views of one buffer). */
