@@ -4,7 +4,9 @@
 // their share of it; every row gives its CPU per message.
 //
 // Usage: node bench/run.js [--only NAME[,NAME…]] [--quick] [--seconds N]
-//   --only     run only these workloads (names of files in bench/workloads/)
+//   --only     run only these rows (the names of RUNS below: chain, chain-engine-thread,
+//              chain-million, backlog, request-reply, remote-chain, remote-chain-python, expiry,
+//              chain-postgres, chain-postgres-2, failover, kafka-exactly-once, kafka-at-least-once)
 //   --quick    shorter runs (--seconds 3 unless --seconds is given)
 //   --seconds  measured seconds per workload, passed through to each workload
 import { spawn } from "node:child_process";
@@ -15,8 +17,10 @@ import { fileURLToPath } from "node:url";
 
 /** Each workload: a file of bench/workloads/ and the arguments it runs with. */
 const RUNS = {
-  chain: ["chain"],
-  "chain-thread": ["chain", "--thread"],
+  // The embedded store as `statefun run` has it by default: its SQLite work on a thread of its own.
+  chain: ["chain", "--thread"],
+  // The same store on the engine's thread (`STATEFUN_SQLITE_THREAD=0`).
+  "chain-engine-thread": ["chain"],
   // A million live instances: peak RSS against the address cache's budget (default 256 MiB).
   "chain-million": ["chain", "--ids", "1000000", "--all-live", "--memory", String(512 * 2 ** 20)],
   // RSS while 10 million messages wait in the store and drain, under the default memory budget.
@@ -38,7 +42,7 @@ const WORKLOADS = Object.keys(RUNS);
  * compared with each: a row's share of its ceiling is comparable across machines.
  */
 const CEILINGS = {
-  sqlite: { file: "store-sqlite.js", args: [], rows: ["chain", "chain-thread", "remote-chain", "remote-chain-python"] },
+  sqlite: { file: "store-sqlite.js", args: [], rows: ["chain", "chain-engine-thread", "remote-chain", "remote-chain-python"] },
   postgres: { file: "store-postgres.js", args: [], rows: ["chain-postgres"] },
 };
 const ceilingOf = (name) => Object.keys(CEILINGS).find((c) => CEILINGS[c].rows.includes(name));

@@ -179,12 +179,12 @@ async function exactlyOnceAcrossAFullDisk(worker: WorkerProcess, disk: PrivateDi
   );
 }
 
-// The store in the worker's main thread, and on a thread of its own (STATEFUN_SQLITE_THREAD=1: its errors cross a thread).
+// The store on a thread of its own (the default, STATEFUN_SQLITE_THREAD=1: its errors cross a thread), and in the worker's main thread.
 describe.each([
-  ["", { STATEFUN_SQLITE_THREAD: "0" }],
-  [" (SQLite store on its own thread)", { STATEFUN_SQLITE_THREAD: "1" }],
+  ["", { STATEFUN_SQLITE_THREAD: "1" }],
+  [" (SQLite store on the engine's thread)", { STATEFUN_SQLITE_THREAD: "0" }],
 ])("a full disk under a worker%s", (variant, env) => {
-  const named = (name: string) => `${name}${variant === "" ? "" : "-thread"}`;
+  const named = (name: string) => `${name}${variant === "" ? "" : "-engine-thread"}`;
   it.each([
     ["", false],
     [", also across a stop (SIGTERM) while full", true],

@@ -3,11 +3,11 @@ import { describe, expect, it } from "vitest";
 import { embeddedStore, SQLITE_THREAD_ENV } from "./embedded-store.js";
 
 describe("embeddedStore", () => {
-  it("runs SQLite on the engine's thread unless STATEFUN_SQLITE_THREAD=1", () => {
-    expect(embeddedStore("d", {})).toBeInstanceOf(SqliteStore);
-    expect(embeddedStore("d", { [SQLITE_THREAD_ENV]: "0" })).toBeInstanceOf(SqliteStore);
-    expect(embeddedStore("d", { [SQLITE_THREAD_ENV]: "" })).toBeInstanceOf(SqliteStore);
+  it("runs SQLite on a thread of its own unless STATEFUN_SQLITE_THREAD=0", () => {
+    expect(embeddedStore("d", {})).toBeInstanceOf(ThreadedSqliteStore);
+    expect(embeddedStore("d", { [SQLITE_THREAD_ENV]: "" })).toBeInstanceOf(ThreadedSqliteStore);
     expect(embeddedStore("d", { [SQLITE_THREAD_ENV]: "1" })).toBeInstanceOf(ThreadedSqliteStore);
+    expect(embeddedStore("d", { [SQLITE_THREAD_ENV]: "0" })).toBeInstanceOf(SqliteStore);
   });
 
   it("refuses another value, naming the variable", () => {

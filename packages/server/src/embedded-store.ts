@@ -6,12 +6,13 @@ import { SqliteStore, ThreadedSqliteStore } from "@statefun-ts/store-sqlite";
 export const SQLITE_THREAD_ENV = "STATEFUN_SQLITE_THREAD";
 
 /**
- * The embedded store of a server given no store: SQLite in `dir`, its work on a worker thread
- * when `STATEFUN_SQLITE_THREAD=1` (`ThreadedSqliteStore`), on the engine's thread otherwise.
+ * The embedded store of a server given no store: SQLite in `dir`, its work on a worker thread of
+ * its own (`ThreadedSqliteStore`), or on the engine's thread with `STATEFUN_SQLITE_THREAD=0`
+ * (`SqliteStore`).
  */
 export function embeddedStore(dir: string, env: NodeJS.ProcessEnv = process.env): Store {
   const thread = env[SQLITE_THREAD_ENV];
-  if (thread === undefined || thread === "" || thread === "0") return new SqliteStore({ dir });
-  if (thread === "1") return new ThreadedSqliteStore({ dir });
+  if (thread === undefined || thread === "" || thread === "1") return new ThreadedSqliteStore({ dir });
+  if (thread === "0") return new SqliteStore({ dir });
   throw new StatefunError("STATEFUN_BAD_CONFIG", `${SQLITE_THREAD_ENV} must be 0 or 1, got ${JSON.stringify(thread)}`);
 }

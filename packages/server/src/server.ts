@@ -316,7 +316,8 @@ async function drainAndClose(app: FastifyInstance, drainMs: number): Promise<voi
 
 /** The store's kind, as the console shows it ("SQLite", "PostgreSQL", …). */
 function storeKind(store: Store): string {
-  const name = store.constructor.name.replace(/Store$/, "");
+  // The embedded store is SQLite whichever thread it runs on (`ThreadedSqliteStore`).
+  const name = store.constructor.name.replace(/^Threaded/, "").replace(/Store$/, "");
   return name === "Sqlite" ? "SQLite" : name === "Postgres" ? "PostgreSQL" : name;
 }
 

@@ -1,7 +1,8 @@
 /**
- * The crash verifier (see crash-verifier.test.ts) on the embedded store with its SQLite work on a
- * worker thread (`STATEFUN_SQLITE_THREAD=1`, `ThreadedSqliteStore`): SIGKILL at random moments
- * while traffic flows, and every count exact afterwards. Replay a failure with VERIFIER_SEED=<seed>.
+ * The crash verifier (see crash-verifier.test.ts, whose worker runs the default embedded store, its
+ * SQLite work on a thread of its own) on the embedded store with its SQLite work on the engine's
+ * thread (`STATEFUN_SQLITE_THREAD=0`, `SqliteStore`): SIGKILL at random moments while traffic
+ * flows, and every count exact afterwards. Replay a failure with VERIFIER_SEED=<seed>.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,13 +12,13 @@ import { kills, verifyWithCrashes } from "./verifier/crash-run.js";
 import { CLI, freePortOffset, killAllWorkers, VERIFIER_MODULE, WorkerProcess } from "./verifier/process.js";
 import { chooseSeed } from "./verifier/random.js";
 
-const dir = mkdtempSync(join(tmpdir(), "statefun-e2e-crash-thread-"));
+const dir = mkdtempSync(join(tmpdir(), "statefun-e2e-crash-engine-thread-"));
 afterAll(async () => {
   await killAllWorkers();
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe("crash verifier, store on a worker thread: a worker process killed with SIGKILL while traffic flows", () => {
+describe("crash verifier, store on the engine's thread: a worker process killed with SIGKILL while traffic flows", () => {
   it("ends with every count exact and every egress record delivered after 3+ kills", async () => {
     expect(existsSync(CLI), `build first (npm run build): ${CLI}`).toBe(true);
     const seed = chooseSeed();
@@ -26,7 +27,7 @@ describe("crash verifier, store on a worker thread: a worker process killed with
       args: [CLI, "run", VERIFIER_MODULE, "--data", join(dir, "data"), "--port-offset", String(portOffset)],
       portOffset,
       logFile: join(dir, "worker.log"),
-      env: { STATEFUN_SQLITE_THREAD: "1" },
+      env: { STATEFUN_SQLITE_THREAD: "0" },
     });
     await verifyWithCrashes(worker, seed, (report) => {
       console.log(report.message);
