@@ -103,12 +103,19 @@ export class Admission {
     const early = request.awaitReply && idempotency === undefined ? this.early : undefined;
     let duplicateOf: string | undefined;
     try {
+      const ingress: IngressPart = {
+        message,
+        requestId,
+        idempotencyKey: idempotency?.key,
+        fingerprint: idempotency?.fingerprint,
+        early: early?.seqs,
+        handedOver: false,
+      };
       const committed = new Promise<string | undefined>((resolve, reject) => {
-        const ingress = { message, requestId, idempotencyKey: idempotency?.key, fingerprint: idempotency?.fingerprint, early: early?.seqs };
         this.committer.enqueue(ingressUnit(ingress, (_, duplicate) => resolve(duplicate), reject));
       });
       // After the enqueue: the unit of its invocation must come after its own in the commit order.
-      early?.deliver(message, functionType);
+      if (early?.deliver(message, functionType) === true) ingress.handedOver = true;
       duplicateOf = await committed;
     } catch (error) {
       waiter?.cancel();

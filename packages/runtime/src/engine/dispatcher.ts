@@ -172,7 +172,6 @@ export class Dispatcher {
       return false;
     }
     if (this.deps.parking?.recoveringType(type)) return false;
-    early.delivering(m);
     this.deliverTo(m, this.mailboxOf(m, type), false);
     return true;
   }
