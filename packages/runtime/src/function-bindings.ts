@@ -10,6 +10,9 @@ export class FunctionBindings {
   /** Declarations of each topic, oldest first: a topic stays while one of its declaring modules is loaded. */
   private readonly egressTopics = new Map<string, EgressRef<any>[]>();
   private readonly httpIngresses = new Map<string, HttpIngress<any>>();
+  /** `functionTypes()` and `ingresses()` as last listed, until a change: the ingress asks for them on every request. */
+  private typesListed: readonly string[] | undefined;
+  private ingressesListed: readonly HttpIngress<any>[] | undefined;
 
   /** Throws `STATEFUN_BAD_MODULE`, changing nothing, when the module declares a known egress topic with another type. */
   check(module: StatefunModule): void {
@@ -36,6 +39,7 @@ export class FunctionBindings {
       else declared.push(egress);
     }
     for (const ingress of module.ingresses) this.httpIngresses.set(ingress.path, ingress);
+    this.changed();
   }
 
   /** Binds a function type, or a whole namespace with `namespace/*` (an exact type wins over its namespace). */
@@ -43,11 +47,13 @@ export class FunctionBindings {
     parseTypeName(binding.typename);
     this.bindings.set(binding.typename, binding);
     this.functions.delete(binding.typename);
+    this.changed();
   }
 
   /** Removes the binding of a type or namespace (`ns/*`); true when there was one. */
   unbind(typename: string): boolean {
     this.functions.delete(typename);
+    this.changed();
     return this.bindings.delete(typename);
   }
 
@@ -67,6 +73,12 @@ export class FunctionBindings {
       if (declared?.length === 0) this.egressTopics.delete(egress.topic);
     }
     for (const ingress of module.ingresses) if (this.httpIngresses.get(ingress.path) === ingress) this.httpIngresses.delete(ingress.path);
+    this.changed();
+  }
+
+  private changed(): void {
+    this.typesListed = undefined;
+    this.ingressesListed = undefined;
   }
 
   binding(functionType: string): Binding | undefined {
@@ -80,8 +92,10 @@ export class FunctionBindings {
     return this.functions.get(functionType);
   }
 
-  functionTypes(): string[] {
-    return [...this.bindings.keys()].sort();
+  /** The bound types and namespaces, sorted (the same array until one changes). */
+  functionTypes(): readonly string[] {
+    this.typesListed ??= Object.freeze([...this.bindings.keys()].sort());
+    return this.typesListed;
   }
 
   /**
@@ -99,7 +113,9 @@ export class FunctionBindings {
     return [...this.egressTopics.values()].map((declared) => declared.at(-1)!);
   }
 
-  ingresses(): HttpIngress<any>[] {
-    return [...this.httpIngresses.values()];
+  /** The ingresses of the loaded modules (the same array until one changes). */
+  ingresses(): readonly HttpIngress<any>[] {
+    this.ingressesListed ??= Object.freeze([...this.httpIngresses.values()]);
+    return this.ingressesListed;
   }
 }

@@ -119,7 +119,7 @@ export class Runtime {
     return this.life.clustered;
   }
 
-  functionTypes(): string[] {
+  functionTypes(): readonly string[] {
     return this.parts.bindings.functionTypes();
   }
 
@@ -140,7 +140,7 @@ export class Runtime {
     return this.parts.bindings.egresses();
   }
 
-  ingresses(): HttpIngress<any>[] {
+  ingresses(): readonly HttpIngress<any>[] {
     return this.parts.bindings.ingresses();
   }
 

@@ -2,7 +2,7 @@ import { type Address, checkAddress, functionTypeOf, keyGroupOf, StatefunError }
 import { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE, type IngestReceipt, type IngestRequest } from "../api.js";
 import { checkSameRequest, storedIdempotency } from "../idempotency.js";
 import type { StoredMessage } from "../store/types.js";
-import { type CommitUnit, unit } from "./commit-unit.js";
+import { type CommitUnit, EMPTY, type IngressPart, unit } from "./commit-unit.js";
 import type { Committer } from "./committer.js";
 import type { EngineContext } from "./context.js";
 import type { EarlyIngress } from "./early-ingress.js";
@@ -24,8 +24,8 @@ export interface AdmissionOptions {
 export interface EarlyDelivery {
   /** Told the seq of each message handed over early. */
   readonly seqs: EarlyIngress;
-  /** Hands the message to its mailbox now; false when it is to wait for its commit. */
-  readonly deliver: (m: StoredMessage) => boolean;
+  /** Hands the message (to a function of `type`) to its mailbox now; false when it is to wait for its commit. */
+  readonly deliver: (m: StoredMessage, type: string) => boolean;
 }
 
 /**
@@ -103,17 +103,19 @@ export class Admission {
     const early = request.awaitReply && idempotency === undefined ? this.early : undefined;
     let duplicateOf: string | undefined;
     try {
+      const ingress: IngressPart = {
+        message,
+        requestId,
+        idempotencyKey: idempotency?.key,
+        fingerprint: idempotency?.fingerprint,
+        early: early?.seqs,
+        handedOver: false,
+      };
       const committed = new Promise<string | undefined>((resolve, reject) => {
-        this.committer.enqueue(
-          unit({
-            ingress: { message, requestId, idempotencyKey: idempotency?.key, fingerprint: idempotency?.fingerprint, early: early?.seqs },
-            committed: (_, duplicate) => resolve(duplicate),
-            failed: reject,
-          }),
-        );
+        this.committer.enqueue(ingressUnit(ingress, (_, duplicate) => resolve(duplicate), reject));
       });
       // After the enqueue: the unit of its invocation must come after its own in the commit order.
-      early?.deliver(message);
+      if (early?.deliver(message, functionType) === true) ingress.handedOver = true;
       duplicateOf = await committed;
     } catch (error) {
       waiter?.cancel();
@@ -189,6 +191,25 @@ export class Admission {
       this.committer.enqueue(unit({ ...parts, committed: () => resolve(), failed: reject }));
     });
   }
+}
+
+/** `unit({ ingress, committed, failed })` written out: one of these is made for every request. */
+function ingressUnit(ingress: IngressPart, committed: CommitUnit["committed"], failed: (error: unknown) => void): CommitUnit {
+  return {
+    touchedKeyGroups: EMPTY,
+    consumed: EMPTY,
+    messages: [],
+    cancelTokens: EMPTY,
+    drops: EMPTY,
+    state: EMPTY,
+    egress: EMPTY,
+    replies: EMPTY,
+    deadLetters: EMPTY,
+    replayed: EMPTY,
+    ingress,
+    committed,
+    failed,
+  };
 }
 
 /** A commit refused because another worker took over stored nothing: the client may retry (with its idempotency key). */

@@ -102,7 +102,7 @@ export function formBatch(
         const part = u.ingress;
         const message = part.message;
         message.seq = seq++;
-        part.early?.assigned(message);
+        if (part.handedOver === true) part.early?.assigned(message);
         ingress.push(ingressMessage(message, part));
         mine.push(message);
       }

@@ -10,8 +10,14 @@ export interface IngressPart {
   readonly requestId: string;
   readonly idempotencyKey?: string | undefined;
   readonly fingerprint?: string | undefined;
-  /** Told when `message` gets its seq, if it may be handed to its mailbox before its commit (see `EarlyIngress`). */
-  readonly early?: { assigned(message: StoredMessage): void; handedOver(message: object): boolean } | undefined;
+  /** Told when `message`, if `handedOver`, gets its seq (see `EarlyIngress`). */
+  readonly early?: { assigned(message: StoredMessage): void } | undefined;
+  /**
+   * Set when `message` went to its mailbox before its commit (see `EarlyIngress`): an invocation
+   * may have consumed it already. A flag here rather than a weak set of messages, whose entry
+   * cost every request a slow path of the garbage collector's write barrier.
+   */
+  handedOver?: boolean | undefined;
 }
 
 /**

@@ -164,17 +164,15 @@ export class Dispatcher {
   /**
    * Hands an ingress message over before its commit (see `EarlyIngress`), when it would run at
    * once: its type is bound and not recovering parked messages, and there is room in memory.
-   * False when it is to wait for its commit as usual.
+   * False when it is to wait for its commit as usual. `type`: the target's function type, when known.
    */
-  deliverEarly(m: StoredMessage, maxBuffered: number): boolean {
+  deliverEarly(m: StoredMessage, maxBuffered: number, type = functionTypeOf(m.target)): boolean {
     const early = this.deps.early;
-    const type = functionTypeOf(m.target);
     if (early === undefined || this.stopping || this.bufferedCount >= maxBuffered || this.deps.bindings.binding(type) === undefined) {
       return false;
     }
     if (this.deps.parking?.recoveringType(type)) return false;
-    early.delivering(m);
-    this.deliver(m, true);
+    this.deliverTo(m, this.mailboxOf(m, type), false);
     return true;
   }
 

@@ -17,20 +17,8 @@ import type { StoredMessage } from "../store/types.js";
  * a message committed before it to the same address).
  */
 export class EarlyIngress {
-  /** Ingress messages handed to their mailbox before their commit (forgotten with them). */
-  private readonly early = new WeakSet<object>();
   /** Seqs of early messages the inbox may still offer again. */
   private readonly seqs = new Set<number>();
-
-  /** `m` goes to its mailbox before its commit. */
-  delivering(m: StoredMessage): void {
-    this.early.add(m);
-  }
-
-  /** True when `m` went to its mailbox before its commit: an invocation may have consumed it already. */
-  handedOver(m: object): boolean {
-    return this.early.has(m);
-  }
 
   /** A chained message (handed to its mailbox before its commit) is stored with `seq`: the inbox may offer it again. */
   storedEarly(seq: number): void {
@@ -38,12 +26,12 @@ export class EarlyIngress {
   }
 
   /**
-   * The commit pipeline gave `m` its seq (as its batch formed; again, with a new
-   * one, when a full disk made the batch form again: a seq is never handed out twice, so the old
-   * one is only kept until pruned).
+   * The commit pipeline gave `m`, handed to its mailbox before its commit (its ingress part
+   * `handedOver`), its seq (as its batch formed; again, with a new one, when a full disk made the
+   * batch form again: a seq is never handed out twice, so the old one is only kept until pruned).
    */
   assigned(m: StoredMessage): void {
-    if (this.early.has(m)) this.seqs.add(m.seq);
+    this.seqs.add(m.seq);
   }
 
   /** True when the inbox offers a message already handed over early: it must not be delivered again. */

@@ -93,7 +93,7 @@ export class Engine {
       early: early && {
         seqs: early,
         // Not past a backlog waiting in the store: it may hold messages to the same address.
-        deliver: (m) => !this.inbox.backlogInStore && this.dispatcher.deliverEarly(m, limits.maxBufferedMessages),
+        deliver: (m, type) => !this.inbox.backlogInStore && this.dispatcher.deliverEarly(m, limits.maxBufferedMessages, type),
       },
     });
     this.parking = new Parking({

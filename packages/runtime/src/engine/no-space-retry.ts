@@ -95,7 +95,7 @@ export function refusable(u: CommitUnit): boolean {
     u.mailbox === undefined &&
     u.consumed.length === 0 &&
     u.source === undefined &&
-    u.ingress?.early?.handedOver(u.ingress.message) !== true &&
+    u.ingress?.handedOver !== true &&
     !u.alone
   );
 }

@@ -187,7 +187,7 @@ function describeFunction(runtime: AdminRuntime, dynamic: LiveModules, typename:
 
 function functionList(runtime: AdminRuntime, dynamic?: LiveModules) {
   const parked = runtime.parkedByType();
-  const bound = runtime.functionTypes().sort();
+  const bound = [...runtime.functionTypes()].sort();
   const listed = bound.map((typename) => {
     const fn = runtime.function(typename);
     return {

@@ -34,7 +34,8 @@ export function ingressAdmission(
         { "retry-after": "10" },
       );
     }
-    if (runtime.functionTypes().some((binding) => covers(binding, functionType))) return;
+    const bound = runtime.functionTypes();
+    for (let i = 0; i < bound.length; i++) if (covers(bound[i]!, functionType)) return;
     const parked = runtime.parkedByType();
     const ofType = parked.get(functionType) ?? 0;
     if (ofType >= parkLimits.perType) {

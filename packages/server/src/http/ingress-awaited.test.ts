@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import net from "node:net";
-import { StatefunError } from "@statefun-ts/protocol";
+import { BuiltinTypeNames, StatefunError, StringCodec } from "@statefun-ts/protocol";
 import type { IngestReceipt, IngestRequest } from "@statefun-ts/runtime";
 import { httpIngress, jsonType } from "@statefun-ts/sdk";
 import { until } from "@statefun-ts/test-kit";
@@ -105,6 +105,30 @@ describe("awaited ingress requests taken ahead of Fastify", () => {
       idempotencyKey: undefined,
       awaitReply: true,
     });
+  });
+
+  it("answers replies of every byte, small and large, and strings, byte for byte", async () => {
+    const every = new Uint8Array(256).map((_, i) => i);
+    const large = new Uint8Array(10_000).map((_, i) => (i * 7) % 256);
+    const replies = [
+      { typename: "example/Reply", value: every },
+      { typename: "example/Reply", value: large },
+      { typename: "example/Reply", value: new Uint8Array(0) },
+      { typename: BuiltinTypeNames.string, value: StringCodec.encode("héllo") },
+    ];
+    for (const reply of replies) {
+      const { ahead, through } = await bothWays({
+        ingest: async () => ({ requestId: "req-2", duplicate: false, reply: async () => reply }),
+      });
+      expect(ahead).toEqual(through);
+      if (reply.typename === BuiltinTypeNames.string) {
+        expect(ahead.headers).toContain("content-type: text/plain; charset=utf-8");
+        expect(Buffer.from(ahead.body, "latin1").toString("utf8")).toBe("héllo");
+      } else {
+        expect(ahead.headers).toContain(`content-length: ${reply.value.byteLength}`);
+        expect(Buffer.from(ahead.body, "latin1").equals(Buffer.from(reply.value))).toBe(true);
+      }
+    }
   });
 
   it("answers a timeout, a refused admission and a failed ingest as the Fastify route does", async () => {

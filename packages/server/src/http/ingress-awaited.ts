@@ -80,10 +80,12 @@ function take(req: IncomingMessage, res: ServerResponse, options: AwaitedOptions
     received += chunk.length;
     chunks.push(chunk);
   };
+  // The listeners stay on the request, which is done with once its body ended (taking three
+  // off cost more than the rest of reading the body): what comes after that is not heard.
+  let ended = false;
   const onEnd = (error?: Error & { statusCode?: number }) => {
-    req.removeListener("data", onData);
-    req.removeListener("end", onEnd);
-    req.removeListener("error", onEnd);
+    if (ended) return;
+    ended = true;
     if (error != null) {
       // As Fastify's body parser: a 400 (unless the error says otherwise), and the connection closed.
       if (!(typeof error.statusCode === "number" && error.statusCode >= 400)) error.statusCode = 400;
@@ -93,7 +95,7 @@ function take(req: IncomingMessage, res: ServerResponse, options: AwaitedOptions
       return fail(req, res, options, new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH(), { connection: "close" });
     }
     const argument = { typename, value: Buffer.concat(chunks, received) };
-    const { runtime } = options;
+    const runtime = options.runtime;
     let receipt: Promise<IngestReceipt>;
     try {
       options.admit?.(`${target.namespace}/${target.type}`);
@@ -101,7 +103,10 @@ function take(req: IncomingMessage, res: ServerResponse, options: AwaitedOptions
     } catch (error) {
       return fail(req, res, options, error);
     }
-    receipt.then((r) => answer(runtime, res, r, awaitMs)).catch((error: unknown) => fail(req, res, options, error));
+    receipt.then(
+      (r) => answer(req, res, options, r, awaitMs),
+      (error: unknown) => fail(req, res, options, error),
+    );
   };
   req.on("data", onData);
   req.on("end", onEnd);
@@ -144,12 +149,20 @@ function plainChar(c: number): boolean {
 
 const SLASH = 0x2f;
 
-/** As the route's `answer` for an awaited request: the reply, or 504 with the request id. */
-async function answer(runtime: IngressRuntime, res: ServerResponse, receipt: IngestReceipt, awaitMs: number): Promise<void> {
-  const value = await awaitReply(runtime, receipt, awaitMs);
-  const headers = receiptHeaders(receipt);
-  if (value !== undefined) return writeTypedValue(res, value, headers);
-  writeError(res, replyTimeout(receipt.requestId, awaitMs), { requestId: receipt.requestId }, headers);
+/** As the route's `answer` for an awaited request: the reply, or 504 with the request id (a failure as the error handler). */
+function answer(req: IncomingMessage, res: ServerResponse, options: AwaitedOptions, receipt: IngestReceipt, awaitMs: number): void {
+  awaitReply(options.runtime, receipt, awaitMs).then(
+    (value) => {
+      try {
+        const headers = receiptHeaders(receipt);
+        if (value !== undefined) writeTypedValue(res, value, headers);
+        else writeError(res, replyTimeout(receipt.requestId, awaitMs), { requestId: receipt.requestId }, headers);
+      } catch (error) {
+        fail(req, res, options, error);
+      }
+    },
+    (error: unknown) => fail(req, res, options, error),
+  );
 }
 
 /** As the ingress's Fastify error handler. */
