@@ -22,6 +22,8 @@ const rates = (process.argv.includes("--rates") ? process.argv[process.argv.inde
   .split(",")
   .map(Number)
   .filter((rate) => rate > 0);
+// `--timeline MS`: the load generator writes the latency per MS of the open-loop phases to stderr (kafka-load.js).
+const timeline = arg("timeline", 0);
 const semantic = process.argv.includes("--semantic") ? process.argv[process.argv.indexOf("--semantic") + 1] : "exactly-once";
 const BROKER = fileURLToPath(new URL("../../scripts/kafka/broker.sh", import.meta.url));
 const LOAD = fileURLToPath(new URL("./kafka-load.js", import.meta.url));
@@ -89,8 +91,8 @@ spec:
   const mode = `${semantic} egress, 8 partitions, ${keys} keys, SQLite fsync, broker on this machine, load from another process`;
 
   // Saturation: every record produced at once; throughput only (a record's latency here is mostly
-  // the backlog ahead of it).
-  {
+  // the backlog ahead of it). `--records 0` skips it.
+  if (records > 0) {
     const cpu = process.cpuUsage();
     const main = mainThreadCpuMicros();
     const broker = processCpuMicros(brokerPid);
@@ -113,7 +115,7 @@ spec:
     const cpu = process.cpuUsage();
     const main = mainThreadCpuMicros();
     const broker = processCpuMicros(brokerPid);
-    const r = await load(["open", "--rate", String(rate), "--seconds", String(seconds)]);
+    const r = await load(["open", "--rate", String(rate), "--seconds", String(seconds), "--timeline", String(timeline)]);
     report({
       workload: "kafka",
       mode: `${mode}; open loop: ${rate} records/s for ${seconds} s`,

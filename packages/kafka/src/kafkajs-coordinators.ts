@@ -1,4 +1,5 @@
 import { Kafka, type KafkaConfig } from "kafkajs";
+import { fastCodecs, wrapClusters } from "./kafkajs-codecs.js";
 
 /** The part of a kafkajs broker connection the transaction coordinator serves a transactional producer with. */
 interface CoordinatorBroker {
@@ -10,6 +11,7 @@ interface CoordinatorBroker {
 /** The part of a kafkajs cluster (one per producer) this file overrides. */
 interface Cluster {
   findGroupCoordinator(request: { groupId: string; coordinatorType?: number }): Promise<CoordinatorBroker>;
+  findBroker(request: { nodeId: number | string }): Promise<object>;
 }
 
 /** How often a transaction's first request to its coordinator asks again while the previous transaction completes. */
@@ -23,12 +25,12 @@ const COORDINATOR_METHODS = new Set(["initProducerId", "addPartitionsToTxn", "ad
 const OPENING = new Set(["addPartitionsToTxn", "addOffsetsToTxn"]);
 
 /**
- * A kafkajs client whose producers find their coordinators once instead of before every request.
+ * A kafkajs client whose producers find their coordinators once instead of before every request
+ * (and use the codecs of kafkajs-codecs.ts).
  *
  * kafkajs 2.2.4's transactional producer asks a broker for the coordinator (FindCoordinator)
  * before each of AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit and EndTxn: four round trips
- * of a transaction's nine. Here a producer's cluster (kafkajs keeps it private: the client's
- * cluster factory, an own property named by the symbol `private:Kafka:createCluster`, is wrapped)
+ * of a transaction's nine. Here a producer's cluster (kafkajs keeps it private: see `wrapClusters`)
  * remembers each coordinator it found until a request to it fails; then the next lookup asks
  * again, as the Java client does (kafkajs' retries of that request look it up again).
  *
@@ -41,11 +43,7 @@ const OPENING = new Set(["addPartitionsToTxn", "addOffsetsToTxn"]);
 export class CoordinatorCachingKafka extends Kafka {
   constructor(config: KafkaConfig) {
     super(config);
-    const self = this as unknown as Record<symbol, (options: unknown) => Cluster>;
-    const key = Object.getOwnPropertySymbols(this).find((s) => s.description === "private:Kafka:createCluster");
-    const create = key === undefined ? undefined : self[key];
-    if (key === undefined || typeof create !== "function") throw new Error("kafkajs: no cluster factory to wrap (kafkajs changed?)");
-    self[key] = (options) => cachingCoordinators(create(options));
+    wrapClusters<Cluster>(this, (cluster) => fastCodecs(cachingCoordinators(cluster)));
   }
 }
 

@@ -1,6 +1,6 @@
 import {
   type Admin,
-  Kafka,
+  type Kafka,
   type KafkaConfig,
   type KafkaMessage,
   type Consumer as KjsConsumer,
@@ -20,6 +20,7 @@ import type {
   ProducedRecord,
   ProducerOptions,
 } from "./client.js";
+import { FastCodecKafka } from "./kafkajs-codecs.js";
 import { CoordinatorCachingKafka } from "./kafkajs-coordinators.js";
 import { linearGrouping } from "./linear-grouping.js";
 import { defaultPartitioner } from "./partitioner.js";
@@ -89,7 +90,8 @@ export const kafkajsClient: KafkaClientFactory = ({ brokers, clientId, propertie
     requestTimeout: num(properties, "request.timeout.ms") ?? 30_000,
     retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000 },
   };
-  const kafka = new Kafka(config);
+  // Fetch responses decoded by fetch-decoding.ts (kafkajs-codecs.ts).
+  const kafka = new FastCodecKafka(config);
   // Producers only: a consumer keeps its group coordinator itself, and looks it up again when it moves.
   const producing = new CoordinatorCachingKafka(config);
   return {

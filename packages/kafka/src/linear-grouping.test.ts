@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { Partitioners } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { linearGrouping } from "./linear-grouping.js";
+import { defaultPartitioner } from "./partitioner.js";
 
 // kafkajs' own grouping (its module is not exported: loaded by path from the package).
 const require = createRequire(import.meta.url);
@@ -47,6 +48,32 @@ describe("linearGrouping", () => {
     expect(Object.keys(grouped).sort()).toEqual(Object.keys(expected).sort());
     for (const partition of Object.keys(expected)) expect(grouped[partition]).toEqual(expected[partition]);
     // Every record once, in its order within each partition.
+    expect(Object.values(grouped).flat()).toHaveLength(3_000);
+  });
+
+  it("with the package's partitioner, places keyed records itself as that partitioner would, after one call of it", () => {
+    const messages = Array.from({ length: 3_000 }, (_, i) => ({
+      key: i % 7 === 0 ? `s${i}` : Buffer.from(`k${i % 500}`),
+      value: Buffer.from(String(i)),
+      ...(i % 11 === 0 ? { partition: 3 } : {}),
+    }));
+    const expected = groupMessagesPerPartition({ topic: "t", partitionMetadata, messages, partitioner: defaultPartitioner() });
+    const partitioner = defaultPartitioner();
+    let calls = 0;
+    const counting = (o: { topic: string; partitionMetadata: typeof partitionMetadata; message: { key: Buffer | string } }) => {
+      calls++;
+      return partitioner(o);
+    };
+    const grouped = groupMessagesPerPartition({
+      topic: "t",
+      partitionMetadata,
+      messages: linearGrouping([...messages]),
+      partitioner: counting,
+    });
+    // The first record, and the records with a string key or a partition of their own.
+    expect(calls).toBe(1 + messages.slice(1).filter((m) => typeof m.key === "string" || "partition" in m).length);
+    expect(Object.keys(grouped).sort()).toEqual(Object.keys(expected).sort());
+    for (const partition of Object.keys(expected)) expect(grouped[partition]).toEqual(expected[partition]);
     expect(Object.values(grouped).flat()).toHaveLength(3_000);
   });
 

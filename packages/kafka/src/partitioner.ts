@@ -41,14 +41,32 @@ interface PartitionerArgs {
   readonly message: { readonly key?: Buffer | string | null; readonly partition?: number | null };
 }
 
+/** The partition list `defaultPartitioner` was last called with (read and cleared by `lastPartitionList`). */
+let lastList: PartitionerArgs["partitionMetadata"] | undefined;
+
+/**
+ * The partition list a partitioner of `defaultPartitioner` was called with since the last call of
+ * this function, if one was: linear-grouping.ts then places the other keyed records of the same
+ * request itself, as that partitioner would.
+ */
+export function lastPartitionList(): PartitionerArgs["partitionMetadata"] | undefined {
+  const list = lastList;
+  lastList = undefined;
+  return list;
+}
+
+/** The partition of a record with `key` among `partitions` partitions: Kafka's default for a keyed record. */
+export const keyPartition = (key: Uint8Array, partitions: number): number => (murmur2(key) & 0x7fffffff) % partitions;
+
 /** A kafkajs `createPartitioner`: Kafka's default partitioning (see `murmur2`). */
 export const defaultPartitioner = () => {
   const counters = new Map<string, number>();
   return ({ topic, partitionMetadata, message }: PartitionerArgs): number => {
+    lastList = partitionMetadata;
     if (message.partition !== null && message.partition !== undefined) return message.partition;
     const key = message.key;
     if (key !== null && key !== undefined) {
-      return (murmur2(typeof key === "string" ? Buffer.from(key) : key) & 0x7fffffff) % partitionMetadata.length;
+      return keyPartition(typeof key === "string" ? Buffer.from(key) : key, partitionMetadata.length);
     }
     const next = ((counters.get(topic) ?? Math.floor(Math.random() * 0x7fffffff)) + 1) & 0x7fffffff;
     counters.set(topic, next);
