@@ -24,11 +24,14 @@ const RUNS = {
   // A million live instances: peak RSS against the address cache's budget (default 256 MiB), the
   // store on its thread as `statefun run` has it.
   "chain-million": ["chain", "--thread", "--ids", "1000000", "--all-live", "--memory", String(512 * 2 ** 20)],
-  // RSS while 10 million messages wait in the store and drain, under the default memory budget.
+  // RSS while 10 million messages wait in the store and drain, under the default memory budget
+  // (the store on the engine's thread: backlog.js has no other).
   backlog: ["backlog"],
   "request-reply": ["request-reply"],
-  "remote-chain": ["remote-chain"],
-  "remote-chain-python": ["remote-chain", "--python"],
+  // Remote functions over HTTP, the store on its thread as `statefun run` has it.
+  "remote-chain": ["remote-chain", "--thread"],
+  "remote-chain-python": ["remote-chain", "--thread", "--python"],
+  // Expiry while the chain runs (the store on the engine's thread: expiry.js has no other).
   expiry: ["expiry"],
   "chain-postgres": ["chain-postgres", "--workers", "1"],
   "chain-postgres-2": ["chain-postgres", "--workers", "2"],
