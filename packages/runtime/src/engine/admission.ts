@@ -2,7 +2,7 @@ import { type Address, checkAddress, functionTypeOf, keyGroupOf, StatefunError }
 import { INGRESS_CALLER_NAMESPACE, INGRESS_CALLER_TYPE, type IngestReceipt, type IngestRequest } from "../api.js";
 import { checkSameRequest, storedIdempotency } from "../idempotency.js";
 import type { StoredMessage } from "../store/types.js";
-import { type CommitUnit, EMPTY, type IngressPart, unit } from "./commit-unit.js";
+import { type CommitUnit, type IngressPart, ingressUnit, unit } from "./commit-unit.js";
 import type { Committer } from "./committer.js";
 import type { EngineContext } from "./context.js";
 import type { EarlyIngress } from "./early-ingress.js";
@@ -191,25 +191,6 @@ export class Admission {
       this.committer.enqueue(unit({ ...parts, committed: () => resolve(), failed: reject }));
     });
   }
-}
-
-/** `unit({ ingress, committed, failed })` written out: one of these is made for every request. */
-function ingressUnit(ingress: IngressPart, committed: CommitUnit["committed"], failed: (error: unknown) => void): CommitUnit {
-  return {
-    touchedKeyGroups: EMPTY,
-    consumed: EMPTY,
-    messages: [],
-    cancelTokens: EMPTY,
-    drops: EMPTY,
-    state: EMPTY,
-    egress: EMPTY,
-    replies: EMPTY,
-    deadLetters: EMPTY,
-    replayed: EMPTY,
-    ingress,
-    committed,
-    failed,
-  };
 }
 
 /** A commit refused because another worker took over stored nothing: the client may retry (with its idempotency key). */

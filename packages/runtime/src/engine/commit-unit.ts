@@ -86,5 +86,27 @@ export function unit(parts: Partial<CommitUnit>): CommitUnit {
   };
 }
 
+/**
+ * `unit({ ingress, committed, failed })` written out, with the same fields in the same order: one
+ * is made for every ingress request, and the spread of `unit` was a measurable part of its cost.
+ */
+export function ingressUnit(ingress: IngressPart, committed: CommitUnit["committed"], failed: (error: unknown) => void): CommitUnit {
+  return {
+    touchedKeyGroups: NONE,
+    consumed: NONE,
+    messages: [],
+    cancelTokens: NONE,
+    drops: NONE,
+    state: NONE,
+    egress: NONE,
+    replies: NONE,
+    deadLetters: NONE,
+    replayed: NONE,
+    ingress,
+    committed,
+    failed,
+  };
+}
+
 /** A shared empty list, for the many units that have nothing of a kind. */
 export const EMPTY = NONE;

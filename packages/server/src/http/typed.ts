@@ -90,38 +90,17 @@ export function sendTypedValueDirect(reply: FastifyReply, value: TypedValue, hea
  * write with the header, where a `Buffer` body costs a second buffered chunk and a `writev`.
  */
 export function writeTypedValue(res: ServerResponse, value: TypedValue, headers: Record<string, string>): void {
-  const typename = value.typename;
-  if (typename === BuiltinTypeNames.string) {
-    const text = StringCodec.decode(value.value);
-    headers["content-type"] = "text/plain; charset=utf-8";
-    headers["content-length"] = String(Buffer.byteLength(text));
-    res.writeHead(200, headers);
-    res.end(text);
-    return;
-  }
-  const bytes = value.value;
-  const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  headers["content-type"] = vndContentType(typename);
-  headers["content-length"] = String(body.byteLength);
+  const { contentType, body } = typedPayload(value);
+  headers["content-type"] = contentType;
+  headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
   res.writeHead(200, headers);
-  if (body.byteLength <= ONE_WRITE_BYTES) res.end(body.toString("latin1"), "latin1");
+  if (typeof body === "string") res.end(body);
+  else if (body.byteLength <= ONE_WRITE_BYTES) res.end(body.toString("latin1"), "latin1");
   else res.end(body);
 }
 
 /** Bodies up to this size go out in one write with their header (see `writeTypedValue`); larger ones are not copied into a string. */
 const ONE_WRITE_BYTES = 4096;
-
-/** `application/vnd.{typename}`; replies are of the same few types over and over: the last one is answered from memory. */
-function vndContentType(typename: string): string {
-  if (typename !== lastReplyTypename) {
-    lastReplyTypename = typename;
-    lastReplyContentType = `${VND_PREFIX}${typename}`;
-  }
-  return lastReplyContentType;
-}
-
-let lastReplyTypename: string | undefined;
-let lastReplyContentType = "";
 
 /**
  * Parses `/{namespace}/{type}/{id}` from the raw URL path after `prefix` (query string
