@@ -24,14 +24,16 @@ const RUNS = {
   // A million live instances: peak RSS against the address cache's budget (default 256 MiB), the
   // store on its thread as `statefun run` has it.
   "chain-million": ["chain", "--thread", "--ids", "1000000", "--all-live", "--memory", String(512 * 2 ** 20)],
-  // RSS while 10 million messages wait in the store and drain, under the default memory budget
-  // (the store on the engine's thread: backlog.js has no other).
-  backlog: ["backlog"],
+  // RSS while 10 million messages wait in the store and drain, under the default memory budget,
+  // the store on its thread as `statefun run` has it.
+  backlog: ["backlog", "--thread"],
   "request-reply": ["request-reply"],
   // Remote functions over HTTP, the store on its thread as `statefun run` has it.
   "remote-chain": ["remote-chain", "--thread"],
   "remote-chain-python": ["remote-chain", "--thread", "--python"],
-  // Expiry while the chain runs (the store on the engine's thread: expiry.js has no other).
+  // Expiry while the chain runs, the store on the engine's thread. On its thread the sweeper's reads
+  // and commits wait behind the chain's commits: 100,000 instances took about three times as long to
+  // go (`node bench/workloads/expiry.js --instances 100000 --thread`), a million would take minutes more.
   expiry: ["expiry"],
   "chain-postgres": ["chain-postgres", "--workers", "1"],
   "chain-postgres-2": ["chain-postgres", "--workers", "2"],

@@ -13,18 +13,20 @@
 // full backlog, its peak during the drain and at the end, with the rates of both phases.
 //
 // Options: --messages N (default 10,000,000) --ids N (sink instances, default 10,000)
-// --memory BYTES (default 512 MiB).
+// --memory BYTES (default 512 MiB) --thread (the store's SQLite work on a worker thread,
+// ThreadedSqliteStore, as `statefun run` has it by default).
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { Runtime } from "../../packages/runtime/dist/index.js";
 import { statefulFunction, statefunModule, Types, valueSpec } from "../../packages/sdk/dist/index.js";
 import { memoryPlan } from "../../packages/server/dist/cli/memory.js";
-import { SqliteStore } from "../../packages/store-sqlite/dist/index.js";
-import { arg, peakRssMiB, report, sleep, tempDir, underMemoryBudget } from "./common.js";
+import { SqliteStore, ThreadedSqliteStore } from "../../packages/store-sqlite/dist/index.js";
+import { arg, peakRssMiB, recorder, report, sleep, tempDir, underMemoryBudget } from "./common.js";
 
 const messages = arg("messages", 10_000_000);
 const ids = arg("ids", 10_000);
 const memory = arg("memory", 512 * 2 ** 20);
+const threaded = process.argv.includes("--thread");
 const plan = memoryPlan(memory);
 await underMemoryBudget(memory, plan.heapMiB);
 
@@ -54,8 +56,10 @@ const seed = statefulFunction({
 });
 
 const { dir, remove } = tempDir("backlog");
+const metrics = recorder();
 const runtime = new Runtime({
-  store: new SqliteStore({ dir }),
+  metrics,
+  store: threaded ? new ThreadedSqliteStore({ dir }) : new SqliteStore({ dir }),
   modules: [statefunModule({ functions: [seed] })],
   limits: { maxCacheBytes: plan.cacheBytes },
 });
@@ -84,6 +88,7 @@ process.stderr.write(
 );
 
 peak = 0;
+metrics.reset();
 const cpuBefore = process.cpuUsage();
 const drainStarted = performance.now();
 let lastReport = drainStarted;
@@ -99,6 +104,7 @@ await settle(() => {
 });
 const drainSeconds = (performance.now() - drainStarted) / 1000;
 const drainCpu = process.cpuUsage(cpuBefore);
+const drainCommits = metrics.samples("commit_batch_size");
 clearInterval(sampler);
 const drainPeak = mib(Math.max(peak, process.memoryUsage.rss()));
 const rssEnd = mib(process.memoryUsage.rss());
@@ -115,12 +121,15 @@ if (counted !== total) throw new Error(`the sinks counted ${counted} messages, $
 report({
   workload: "backlog",
   mode:
-    `embedded, SQLite fsync, ${total.toLocaleString("en-US")} messages waiting for ${ids.toLocaleString("en-US")} ids, --memory ${mib(memory)} MiB; ` +
+    `embedded, SQLite fsync${threaded ? " on a worker thread" : ""}, ${total.toLocaleString("en-US")} messages waiting for ${ids.toLocaleString("en-US")} ids, --memory ${mib(memory)} MiB; ` +
     `RSS MiB: ${rssBefore} before, ${fillPeak} peak while filling (${Math.round(total / fillSeconds).toLocaleString("en-US")} msgs/s), ` +
     `${rssFull} with the backlog (db ${dbMiB} MiB), ${drainPeak} peak while draining, ${rssEnd} at the end; msgs/s: the drain`,
   msgsPerSec: Math.round(total / drainSeconds),
   cpuMicrosPerMsg: Number(((drainCpu.user + drainCpu.system) / total).toFixed(2)),
   fillMsgsPerSec: Math.round(total / fillSeconds),
+  // The drain's store commits, and the invocations (one message each) in each on average.
+  drainCommits: drainCommits.length,
+  drainMeanCommitBatch: Math.round(drainCommits.reduce((a, b) => a + b, 0) / Math.max(1, drainCommits.length)),
   rssBeforeMiB: rssBefore,
   fillPeakRssMiB: fillPeak,
   fullBacklogRssMiB: rssFull,

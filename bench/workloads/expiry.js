@@ -5,12 +5,13 @@
 // before the instances were created (no sweep) and during the sweep, the time until every instance is
 // gone and until the freed storage is given back, and the storage (database + WAL file) before
 // the instances were created, after, and after the sweep.
-//   node bench/workloads/expiry.js [--instances 1000000] [--ids 10000] [--seconds 10] [--share 0.1]
+//   node bench/workloads/expiry.js [--instances 1000000] [--ids 10000] [--seconds 10] [--share 0.1] [--thread]
+// (--thread: the store's SQLite work on a worker thread, ThreadedSqliteStore, as `statefun run` has it by default)
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { Runtime } from "../../packages/runtime/dist/index.js";
 import { statefulFunction, statefunModule, Types, valueSpec } from "../../packages/sdk/dist/index.js";
-import { SqliteStore } from "../../packages/store-sqlite/dist/index.js";
+import { SqliteStore, ThreadedSqliteStore } from "../../packages/store-sqlite/dist/index.js";
 import { arg, peakRssMiB, report, sleep, tempDir } from "./common.js";
 import { chainCounter } from "./counter.js";
 
@@ -64,7 +65,8 @@ const clock = {
 
 process.on("SIGINT", () => process.exit(130));
 const { dir, remove } = tempDir("expiry");
-const store = new SqliteStore({ dir });
+const threaded = process.argv.includes("--thread");
+const store = threaded ? new ThreadedSqliteStore({ dir }) : new SqliteStore({ dir });
 const runtime = new Runtime({
   store,
   clock,
@@ -132,9 +134,9 @@ for (let i = 1; counted("instances_expired") < instances; i++) {
 const sweepSeconds = (performance.now() - sweepStarted) / 1000;
 const duringSweep = (counted("invocations") - beforeSweep) / sweepSeconds;
 const beforeReclaim = counted("invocations");
-for (let i = 1; store.freePages() > 0; i++) {
+for (let i = 1; (await store.freePages()) > 0; i++) {
   await sleep(50);
-  if (i % 20 === 0) log(`reclaiming: ${store.freePages()} free pages`);
+  if (i % 20 === 0) log(`reclaiming: ${await store.freePages()} free pages`);
 }
 const reclaimSeconds = (performance.now() - sweepStarted) / 1000 - sweepSeconds;
 const duringReclaim = reclaimSeconds > 0 ? (counted("invocations") - beforeReclaim) / reclaimSeconds : Number.NaN;
@@ -149,7 +151,7 @@ const n = (v) => Math.round(v).toLocaleString("en-US");
 report({
   workload: "expiry",
   mode:
-    `${n(instances)} instances (instance TTL) expire at once while the chain (${ids} ids, SQLite fsync) runs: ` +
+    `${n(instances)} instances (instance TTL) expire at once while the chain (${ids} ids, SQLite fsync${threaded ? " on a worker thread" : ""}) runs: ` +
     `chain ${n(withInstances)} msgs/s with the instances and no sweep, ${n(duringSweep)} during the sweep (${pct(duringSweep, withInstances)} %), ` +
     `${n(baseline)} before the instances existed; ` +
     `all gone in ${sweepSeconds.toFixed(1)} s (+${reclaimSeconds.toFixed(1)} s giving pages back); ` +

@@ -111,6 +111,28 @@ describe("ThreadedSqliteStore", () => {
     }
   });
 
+  it("answers each commit with its own time in the store, without the wait behind the commits posted before it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "statefun-store-sqlite-thread-"));
+    const store = new ThreadedSqliteStore({ dir, keyGroups: 4 });
+    try {
+      await store.open();
+      const fence = { owner: "w", epochs: await store.acquire("w", [0, 1, 2, 3]) };
+      const big = batch(fence, { messages: Array.from({ length: 20_000 }, (_, i) => message(i + 1, i % 4)) });
+      // Posted back to back: the small one waits for the big one (or shares its transaction).
+      const first = store.commit(big);
+      const posted = performance.now();
+      const second = await store.commit(batch(fence, { messages: [message(20_001, 0)] }));
+      const waited = performance.now() - posted;
+      const own = (await first).storeMs;
+      expect(own).toBeGreaterThan(0);
+      expect(second.storeMs).toBeGreaterThan(0);
+      expect(second.storeMs!).toBeLessThan(waited);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("fails calls after close with STATEFUN_CLOSED", async () => {
     const dir = mkdtempSync(join(tmpdir(), "statefun-store-sqlite-thread-"));
     const store = new ThreadedSqliteStore({ dir });

@@ -55,6 +55,30 @@ describe("parking and dynamic bindings", () => {
     await until(async () => (await store.parkedTypes()).size === 0);
   });
 
+  it("feeds parked messages in reads as large as the buffers have room for, not a fixed page", async () => {
+    // A store whose reads wait behind its commits in flight (the embedded store's thread) would
+    // otherwise feed the engine one small page per commit.
+    const limits: number[] = [];
+    class Recording extends MemoryStore {
+      override loadMessagesOfType(...args: Parameters<MemoryStore["loadMessagesOfType"]>) {
+        limits.push(args[4]);
+        return super.loadMessagesOfType(...args);
+      }
+    }
+    const store = new Recording();
+    runtime = new Runtime({ store, limits: { maxBufferedMessages: 4_000 } });
+    await runtime.start();
+    for (let i = 0; i < 1_500; i++) await runtime.ingest({ target: at(`k${i % 50}`), argument: str(String(i)) });
+    await until(() => runtime!.parkedByType().get("test/log") === 1_500);
+    runtime.load(statefunModule({ functions: [logger("v1")] }));
+    await until(async () => (await store.stats()).messages === 0);
+    expect(limits.length).toBeGreaterThan(0);
+    // One read took all 1,500 (the buffers were empty: room for 4,000).
+    expect(limits[0]).toBe(4_000);
+    const k0 = await stateOf(runtime, "k0");
+    expect(k0).toBe(Array.from({ length: 30 }, (_, j) => `v1:${j * 50},`).join(""));
+  });
+
   it("replaces a binding (state kept), parks messages after an unbind, and delivers them on a new bind", async () => {
     const store = new MemoryStore();
     const v1 = statefunModule({ functions: [logger("v1")] });

@@ -38,6 +38,7 @@ interface Recovery {
   maxDropped: number;
 }
 
+/** Messages read at least per page (feeding reads more when the buffers have room: see `recover`). */
 const PAGE = 500;
 /** Fired delayed messages remembered per parked type; past this, the rest fire again at the next restart. */
 const MAX_FIRED_TIMERS = 10_000;
@@ -165,10 +166,13 @@ export class Parking {
       while (this.deps.buffered() > this.deps.maxBuffered / 2 && !this.stopped) await new Promise((resolve) => setTimeout(resolve, 5));
       if (this.stopped || !this.deps.bound(type)) return void this.recovering.delete(type);
       const upTo = this.deps.handedOver();
-      const rows = await this.deps.store.loadMessagesOfType(this.deps.owned(), type, cursor, upTo, PAGE);
+      // As much as the buffers have room for, as the inbox reads its backlog: a store whose reads
+      // wait behind the commits in flight (its thread's) would otherwise feed the engine a page a commit.
+      const limit = Math.max(PAGE, this.deps.maxBuffered - this.deps.buffered());
+      const rows = await this.deps.store.loadMessagesOfType(this.deps.owned(), type, cursor, upTo, limit);
       for (const m of rows) this.deps.deliver(m);
       delivered += rows.length;
-      if (rows.length === PAGE) {
+      if (rows.length === limit) {
         cursor = rows.at(-1)!.seq;
         continue;
       }

@@ -138,7 +138,9 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch, rows: Enc
 
 /**
  * Several encoded batches in one transaction, in order: one commit (and fsync) for all of them;
- * a throw in any rolls all of them back (see `SqliteStore.commitEncodedTogether`).
+ * a throw in any rolls all of them back (see `SqliteStore.commitEncodedTogether`). Each result
+ * has the batch's share of the transaction's time (`storeMs`): its own statements, and an equal
+ * part of the rest (the commit and its fsync).
  */
 export function groupCommitter(
   db: Database.Database,
@@ -146,14 +148,25 @@ export function groupCommitter(
   q: SourceStatements,
 ): (batches: readonly CommitBatch[], rows: readonly EncodedRows[]) => CommitResult[] {
   const bulks = [s.insertMessages, s.deleteMessages, s.upsertStates, s.insertEgress, s.upsertReplies];
-  const transaction = db.transaction((batches: readonly CommitBatch[], rows: readonly EncodedRows[]) => {
+  const transaction = db.transaction((batches: readonly CommitBatch[], rows: readonly EncodedRows[], applyMs: number[]) => {
     const results: CommitResult[] = new Array(batches.length);
-    for (let i = 0; i < batches.length; i++) results[i] = apply(s, q, batches[i]!, rows[i]);
+    for (let i = 0; i < batches.length; i++) {
+      const started = performance.now();
+      results[i] = apply(s, q, batches[i]!, rows[i]);
+      applyMs[i] = performance.now() - started;
+    }
     return results;
   });
   return (batches, rows) => {
+    const started = performance.now();
+    const applyMs: number[] = new Array(batches.length);
     try {
-      return transaction(batches, rows);
+      const results = transaction(batches, rows, applyMs);
+      let applied = 0;
+      for (const ms of applyMs) applied += ms;
+      const shared = (performance.now() - started - applied) / batches.length;
+      for (let i = 0; i < results.length; i++) results[i] = { ...results[i]!, storeMs: applyMs[i]! + shared };
+      return results;
     } finally {
       for (const bulk of bulks) bulk.reset();
     }

@@ -62,7 +62,8 @@ export interface CommitUnit {
   readonly alone?: boolean | undefined;
   /**
    * Called once the unit is durable, with its messages as stored, the request id of a duplicate
-   * ingress, and how long the store took to commit its batch (ms).
+   * ingress, and how long the store took to commit its batch (ms: its own time when it reports it,
+   * `CommitResult.storeMs`, else from handing the batch over until it was durable).
    */
   readonly committed?: ((stored: readonly StoredMessage[], duplicateOf: string | undefined, commitMs: number) => void) | undefined;
   readonly failed?: ((error: unknown) => void) | undefined;

@@ -29,6 +29,18 @@ describe("Committer", () => {
     expect(times[0]).toBeGreaterThanOrEqual(0);
   });
 
+  it("tells a unit the store's own time of its commit when the store reports it (CommitResult.storeMs)", async () => {
+    const worker = await heldStore();
+    const { store } = worker;
+    const commit = store.commit.bind(store);
+    store.commit = async (batch: CommitBatch) => ({ ...(await commit(batch)), storeMs: 1234 });
+    const committer = committerOn(worker);
+    const times: number[] = [];
+    committer.enqueue(unit({ replies: [reply("a")], alone: true, committed: (_s, _d, ms) => times.push(ms) }));
+    await committer.flush();
+    expect(times).toEqual([1234]);
+  });
+
   it("pipelined: splits a long queue in two halves and starts each commit before the engine hears of the one before", async () => {
     const worker = await heldStore();
     const { store } = worker;

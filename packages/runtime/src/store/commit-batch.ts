@@ -48,4 +48,10 @@ export interface CommitResult extends SourceCommitResult {
    * engine's in-memory count of delayed messages exact (see `engine/store-counts.ts`).
    */
   readonly cancelled?: number | undefined;
+  /**
+   * The store's own time for this commit, in ms: applying it and making it durable, without the
+   * wait for the commits handed to it before (reported by a store that queues commits, whose
+   * promise includes that wait: see `Sweeper`, which paces itself by it).
+   */
+  readonly storeMs?: number | undefined;
 }
