@@ -151,6 +151,37 @@ describe("KafkaIngress", () => {
     await ingress.stop();
   });
 
+  it("hands a long batch over as advances of at most 500 records, each from where the last one ends", async () => {
+    const store = new MemoryStore();
+    runtime = new Runtime({ store, logger: silentLogger });
+    await runtime.start();
+    const sources = runtime.sources();
+    const advances: [number | null, number, number][] = [];
+    const sink = {
+      ...sources,
+      advance: (records: Parameters<typeof sources.advance>[0]) => {
+        advances.push([records.from, records.to, records.messages.length]);
+        return sources.advance(records);
+      },
+    };
+    const consumer = new FakeConsumer();
+    const ingress = new KafkaIngress({ spec, client: fakeClient(consumer), sink, logger: silentLogger });
+    ingress.start();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await consumer.handlers!.assigned(new Map([["t", [0]]]));
+    await consumer.deliver(0, 1_200);
+    await ingress.settled();
+    expect(advances).toEqual([
+      [null, 0, 0],
+      [0, 500, 500],
+      [500, 1_000, 500],
+      [1_000, 1_200, 200],
+    ]);
+    expect(await store.loadSourcePositions("kafka:test/in")).toEqual(new Map([["t/0", 1_200]]));
+    expect((await store.stats()).messages).toBe(1_200);
+    await ingress.stop();
+  });
+
   it("records with no key are dead-lettered with the reason, in the commit of the position", async () => {
     const store = new MemoryStore();
     runtime = new Runtime({ store, logger: silentLogger });

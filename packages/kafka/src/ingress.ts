@@ -9,6 +9,8 @@ import type { KafkaIngressSpec } from "./spec.js";
  * next one fetched without waiting for its commit, up to this many.
  */
 const ADVANCES_IN_FLIGHT = 4;
+/** Records of one advance at most (a longer batch goes as several, see `handle`). */
+const ADVANCE_RECORDS = 500;
 /** How often a batch held for overload checks whether the runtime takes work again. */
 const HOLD_CHECK_MS = 10;
 
@@ -255,14 +257,22 @@ export class KafkaIngress {
     }
     const to = records.at(-1)!.offset + 1;
     const route = this.routers.get(topic)!;
-    const deadTarget = this.deadTarget(topic);
-    const parts = recordsToMessages(records, { ingress: this.options.spec.id, topic, partition, deadTarget }, route);
-    const from = state.pos;
-    state.pos = to;
+    const where = { ingress: this.options.spec.id, topic, partition, deadTarget: this.deadTarget(topic) };
     // Fetching goes on while the advance commits: the next batch of the partition is read from `to`
     // and advances from `to`, conditional on this advance having committed (so if it does not, that
-    // one is rejected too, and the partition seeks back to its stored position).
-    const advancing = this.options.sink.advance({ source: this.source, partition: key, from, to, ...parts });
+    // one is rejected too, and the partition seeks back to its stored position). A long batch goes
+    // as several advances, each from where the last one ends: the runtime may hand a record to its
+    // function before its commit, and a short advance commits with the invocations of its records
+    // (see the runtime's `EarlySources`).
+    const chunks: Promise<"committed" | "rejected">[] = [];
+    for (let at = 0; at < records.length; at += ADVANCE_RECORDS) {
+      const chunk = records.length <= ADVANCE_RECORDS ? records : records.slice(at, at + ADVANCE_RECORDS);
+      const from = state.pos;
+      state.pos = chunk.at(-1)!.offset + 1;
+      const parts = recordsToMessages(chunk, where, route);
+      chunks.push(this.options.sink.advance({ source: this.source, partition: key, from, to: state.pos, ...parts }));
+    }
+    const advancing = chunks.length === 1 ? chunks[0]! : allAdvanced(chunks);
     batch.resolve(to - 1);
     // Outcomes are taken in the partition's order: a failed advance reads the position once every
     // advance before it settled.
@@ -436,4 +446,14 @@ export class KafkaIngress {
     const slash = first.lastIndexOf("/");
     return { namespace: first.slice(0, slash), type: first.slice(slash + 1), id: "" };
   }
+}
+
+/** The outcome of a batch's advances, once all of them settled: the first failure, else rejected if one was. */
+async function allAdvanced(advances: readonly Promise<"committed" | "rejected">[]): Promise<"committed" | "rejected"> {
+  let outcome: "committed" | "rejected" = "committed";
+  for (const result of await Promise.allSettled(advances)) {
+    if (result.status === "rejected") throw result.reason;
+    if (result.value === "rejected") outcome = "rejected";
+  }
+  return outcome;
 }

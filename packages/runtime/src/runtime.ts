@@ -168,11 +168,11 @@ export class Runtime {
   sources(): SourceSink {
     const { store, clock } = this.parts;
     return sourceSink({
-      store,
       keyGroups: () => this.life.started().keyGroups,
-      enqueue: (u) => this.life.started().committer.enqueue(u),
+      positions: (source) => this.life.engine?.sourcePositions(source) ?? store.loadSourcePositions(source),
+      enqueue: (u) => this.life.started().enqueueSource(u),
       running: () => this.life.state === "running",
-      overloaded: () => this.life.engine?.admission.overloaded() ?? false,
+      overloaded: () => this.life.engine?.sourcesOverloaded() ?? false,
       now: () => clock.now(),
     });
   }

@@ -2,7 +2,7 @@ import { type Address, checkAddress, keyGroupOf, StatefunError, type TypedValue 
 import type { CommitUnit, NewMessage } from "./engine/commit-unit.js";
 import { unit } from "./engine/commit-unit.js";
 import type { SourceAdvance } from "./store/source-positions.js";
-import type { DeadLetter, Store, StoredMessage } from "./store/types.js";
+import type { DeadLetter, StoredMessage } from "./store/types.js";
 
 /**
  * The seam for ingress sources that keep their own read position in the store (a Kafka consumer):
@@ -45,9 +45,11 @@ export interface SourcePart extends Omit<SourceAdvance, "messages"> {
 
 /** What `sourceSink` needs of the runtime. */
 export interface SourceSinkParts {
-  readonly store: Store;
+  /** The stored positions of a source, by partition (see `SourceSink.positions`). */
+  readonly positions: (source: string) => Promise<Map<string, number>>;
   readonly keyGroups: () => number;
-  readonly enqueue: (unit: CommitUnit) => void;
+  /** Enqueues the unit of an advance (the engine may hand its messages over before its commit, see `EarlySources`). */
+  readonly enqueue: (unit: CommitUnit & { readonly source: SourcePart }) => void;
   readonly running: () => boolean;
   readonly overloaded: () => boolean;
   readonly now: () => number;
@@ -55,7 +57,7 @@ export interface SourceSinkParts {
 
 export function sourceSink(parts: SourceSinkParts): SourceSink {
   return {
-    positions: (source) => parts.store.loadSourcePositions(source),
+    positions: parts.positions,
     overloaded: parts.overloaded,
     advance(records) {
       if (!parts.running()) return Promise.reject(new StatefunError("STATEFUN_CLOSED", "the runtime is not running", { terminal: false }));
@@ -73,23 +75,18 @@ export function sourceSink(parts: SourceSinkParts): SourceSink {
       }));
       return new Promise((resolve, reject) => {
         let rejected = false;
-        parts.enqueue(
-          unit({
-            source: {
-              source: records.source,
-              partition: records.partition,
-              from: records.from,
-              to: records.to,
-              messages,
-              deadLetters,
-              rejected: () => {
-                rejected = true;
-              },
-            },
-            committed: () => resolve(rejected ? "rejected" : "committed"),
-            failed: reject,
-          }),
-        );
+        const source: SourcePart = {
+          source: records.source,
+          partition: records.partition,
+          from: records.from,
+          to: records.to,
+          messages,
+          deadLetters,
+          rejected: () => {
+            rejected = true;
+          },
+        };
+        parts.enqueue({ ...unit({ committed: () => resolve(rejected ? "rejected" : "committed"), failed: reject }), source });
       });
     },
   };

@@ -82,6 +82,8 @@ export function formBatch(
   let c = 0;
   let s = 0;
   let cancelled = 0;
+  // Seqs of source messages handed over early and consumed in this batch.
+  let passing: Set<number> | undefined;
   for (let i = 0; i < units.length; i++) {
     const u = units[i]!;
     const own = u.messages;
@@ -112,7 +114,12 @@ export function formBatch(
         messages[m++] = message;
         mine.push(message);
       }
-      if (u.source !== undefined) seq = addSource(batch.sources, u.source, seq, mine, sourceOf, i);
+      if (u.source !== undefined) {
+        const from = seq;
+        seq = addSource(batch.sources, u.source, seq, mine, sourceOf, i);
+        // Handed over early (see `EarlySources`): a unit of this batch may consume them.
+        if (where !== undefined && u.delivered === true) for (let k = from; k < seq; k++) where[k - firstSeq] = -1;
+      }
     }
     stored[i] = mine;
     const keyGroups = u.touchedKeyGroups;
@@ -130,6 +137,9 @@ export function formBatch(
         if (index > 0) {
           messages[index - 1] = undefined as unknown as StoredMessage;
           cancelled++;
+        } else if (index < 0) {
+          passing ??= new Set();
+          passing.add(sent);
         } else consumed[c++] = sent;
       }
     }
@@ -143,7 +153,16 @@ export function formBatch(
     if (u.replayed.length > 0) for (const r of u.replayed) batch.replayed.push(r);
   }
   if (c < consumed.length) consumed.length = c;
-  if (early !== undefined) handedOverEarly(units, messages, where, firstSeq, early);
+  if (passing !== undefined) {
+    const sources = batch.sources;
+    for (let k = 0; k < sources.length; k++) {
+      const advance = sources[k]!;
+      if (advance.messages.some((m) => passing.has(m.seq))) {
+        sources[k] = { ...advance, messages: advance.messages.filter((m) => !passing.has(m.seq)) };
+      }
+    }
+  }
+  if (early !== undefined) handedOverEarly(units, messages, where, firstSeq, early, passing);
   if (cancelled > 0) {
     let kept = 0;
     for (let k = 0; k < messages.length; k++) if (messages[k] !== undefined) messages[kept++] = messages[k]!;
@@ -182,10 +201,14 @@ function handedOverEarly(
   where: Int32Array | undefined,
   firstSeq: number,
   early: HandedOver,
+  passing: ReadonlySet<number> | undefined,
 ): void {
   for (let i = 0; i < units.length; i++) {
     const u = units[i]!;
     if (u.delivered !== true) continue;
+    // A source advance's messages (see `EarlySources`): stored unless consumed in this batch.
+    if (u.source !== undefined)
+      for (const m of u.source.messages) if (passing === undefined || !passing.has(m.seq)) early.storedEarly(m.seq);
     for (const m of u.messages) {
       if (m.dueAt !== undefined) continue;
       // Consumed in this batch (its place in `messages` emptied): not stored.

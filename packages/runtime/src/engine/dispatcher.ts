@@ -177,6 +177,31 @@ export class Dispatcher {
   }
 
   /**
+   * Hands a source advance's messages over before its commit (see `EarlySources`), all of them in
+   * order or none: none when the dispatcher is stopping or one of the targets' types is not bound
+   * or recovers parked messages. There is no room to check: a source holds its next batch while
+   * the mailboxes are full (see `Engine.sourcesOverloaded`), so memory holds at most the batches
+   * its partitions had fetched over the limit.
+   */
+  handOverEarly(messages: readonly StoredMessage[]): boolean {
+    if (this.deps.early === undefined || this.stopping) return false;
+    const types: string[] = new Array(messages.length);
+    let last: Address | undefined;
+    let lastType = "";
+    for (let i = 0; i < messages.length; i++) {
+      const target = messages[i]!.target;
+      if (last === undefined || target.type !== last.type || target.namespace !== last.namespace) {
+        lastType = functionTypeOf(target);
+        if (this.deps.bindings.binding(lastType) === undefined || this.deps.parking?.recoveringType(lastType)) return false;
+        last = target;
+      }
+      types[i] = lastType;
+    }
+    for (let i = 0; i < messages.length; i++) this.deliverTo(messages[i]!, this.mailboxOf(messages[i]!, types[i]), false);
+    return true;
+  }
+
+  /**
    * For the sweeper, before it drops an expired instance: true when nothing of the address is in
    * flight (no invocation, no queued message, no commit pending), after forgetting its cached
    * state; false when it is in use (its next commit moves its expiry, or starts it over).

@@ -1,13 +1,15 @@
 import { StatefunError } from "@statefun-ts/protocol";
 import type { FunctionGauge, GaugeSnapshot } from "../observe.js";
 import { Parking } from "../parking.js";
+import type { SourcePart } from "../sources.js";
 import type { StoredMessage, StoreStats } from "../store/types.js";
 import { Admission } from "./admission.js";
-import { unit } from "./commit-unit.js";
+import { type CommitUnit, unit } from "./commit-unit.js";
 import { type CommittedBatch, Committer } from "./committer.js";
 import type { EngineContext } from "./context.js";
 import { Dispatcher } from "./dispatcher.js";
 import { EarlyIngress } from "./early-ingress.js";
+import { EarlySources } from "./early-sources.js";
 import type { Inbox } from "./inbox.js";
 import type { ClusterSnapshot, EngineParts, Ownership } from "./ownership.js";
 import { StoreCounts } from "./store-counts.js";
@@ -42,6 +44,8 @@ export class Engine {
   readonly counts: StoreCounts;
   /** Awaited ingress messages handed over before their commit (a single owner only). */
   private readonly early: EarlyIngress | undefined;
+  /** Source advances handed over before their commit (a single owner only). */
+  private readonly earlySources: EarlySources | undefined;
   /** False once stopping, failed or thrown away: nothing new is started and nothing rescheduled. */
   private running = true;
   private purgeTimer: { cancel(): void } | undefined;
@@ -96,6 +100,14 @@ export class Engine {
         deliver: (m, type) => !this.inbox.backlogInStore && this.dispatcher.deliverEarly(m, limits.maxBufferedMessages, type),
       },
     });
+    this.earlySources =
+      early &&
+      new EarlySources({
+        enqueue: (u) => this.committer.enqueue(u),
+        // Not past a backlog waiting in the store: it may hold messages to the same addresses.
+        handOver: (part) => !this.inbox.backlogInStore && this.dispatcher.handOverEarly(part.messages),
+        broken: fatal,
+      });
     this.parking = new Parking({
       store,
       clock,
@@ -166,6 +178,28 @@ export class Engine {
       },
       context.sweep,
     );
+  }
+
+  /** Enqueues a unit with a source advance (see `sources.ts`), its messages handed over before its commit when they may. */
+  enqueueSource(u: CommitUnit & { readonly source: SourcePart }): void {
+    if (this.earlySources !== undefined) this.earlySources.enqueue(u);
+    else this.committer.enqueue(u);
+  }
+
+  /** The stored positions of a source (see `sources.ts`). */
+  sourcePositions(source: string): Promise<Map<string, number>> {
+    const read = () => this.context.store.loadSourcePositions(source);
+    return this.earlySources !== undefined ? this.earlySources.positions(source, read) : read();
+  }
+
+  /**
+   * Sources are to hold their next records: the runtime is overloaded, or (when their records are
+   * handed over before their commit) the mailboxes hold as many messages as memory may, and the
+   * records wait in their source rather than in the store.
+   */
+  sourcesOverloaded(): boolean {
+    if (this.admission.overloaded()) return true;
+    return this.earlySources !== undefined && this.dispatcher.buffered >= this.context.limits.maxBufferedMessages;
   }
 
   /** Recovers from the store and starts every part; the ownership starts driving them last. */

@@ -63,7 +63,9 @@ export class SingleOwnerInbox implements Inbox {
 
   committed(messages: readonly StoredMessage[], maxSeq: number): void {
     if (maxSeq > this.committedUpTo) this.committedUpTo = maxSeq;
-    if (!this.overflow && this.options.buffered() + messages.length > this.options.maxBuffered) this.overflow = true;
+    // A commit of no immediate message adds none to memory (one whose messages were handed over
+    // early, see `EarlySources`, may find memory over the limit: that is no backlog in the store).
+    if (!this.overflow && messages.length > 0 && this.options.buffered() + messages.length > this.options.maxBuffered) this.overflow = true;
     if (!this.overflow) {
       for (const m of messages) if (m.seq > this.loadedUpTo) this.deliver(m);
       if (maxSeq > this.loadedUpTo) this.loadedUpTo = maxSeq;
