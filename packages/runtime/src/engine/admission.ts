@@ -115,7 +115,12 @@ export class Admission {
         this.committer.enqueue(ingressUnit(ingress, (_, duplicate) => resolve(duplicate), reject));
       });
       // After the enqueue: the unit of its invocation must come after its own in the commit order.
-      if (early?.deliver(message, functionType) === true) ingress.handedOver = true;
+      // Marked before: the invocation may run within the hand-over, and its unit form a batch with
+      // this one (the committer posts a long queue as it grows), which must see it handed over.
+      if (early !== undefined) {
+        ingress.handedOver = true;
+        if (!early.deliver(message, functionType)) ingress.handedOver = false;
+      }
       duplicateOf = await committed;
     } catch (error) {
       waiter?.cancel();
