@@ -1,19 +1,10 @@
 import { StatefunError, StringCodec } from "@statefun-ts/protocol";
-import { statefulFunction, statefunModule, Types, valueSpec } from "@statefun-ts/sdk";
+import { statefunModule, Types } from "@statefun-ts/sdk";
 import { until } from "@statefun-ts/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
+import { echo } from "./engine/fixtures/echo.js";
 import { Runtime } from "./runtime.js";
 import { MemoryStore } from "./store/memory-store.js";
-
-const seen = valueSpec("seen", Types.string);
-const echo = statefulFunction({
-  typename: "test/echo",
-  state: { seen },
-  accepts: [Types.string],
-  handler(ctx, message) {
-    ctx.state.seen.set(message.as(Types.string));
-  },
-});
 
 let runtime: Runtime | undefined;
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import { StringCodec } from "@statefun-ts/protocol";
-import { statefulFunction, statefunModule, Types, valueSpec } from "@statefun-ts/sdk";
+import { statefunModule, Types } from "@statefun-ts/sdk";
 import { until } from "@statefun-ts/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { Runtime } from "../runtime.js";
@@ -8,6 +8,7 @@ import { MemoryStore } from "../store/memory-store.js";
 import type { CommitBatch, CommitResult } from "../store/types.js";
 import { type CommitUnit, unit } from "./commit-unit.js";
 import { EarlySources } from "./early-sources.js";
+import { echo } from "./fixtures/echo.js";
 
 /** EarlySources over a commit pipeline the test drives: units are kept; `commit` settles the oldest. */
 function harness(handOver: (part: SourcePart) => boolean = () => true) {
@@ -120,16 +121,6 @@ class PlainStore extends MemoryStore {
     return super.commit(batch);
   }
 }
-
-const seen = valueSpec("seen", Types.string);
-const echo = statefulFunction({
-  typename: "test/echo",
-  state: { seen },
-  accepts: [Types.string],
-  handler(ctx, message) {
-    ctx.state.seen.set(message.as(Types.string));
-  },
-});
 
 let runtime: Runtime | undefined;
 afterEach(async () => {
