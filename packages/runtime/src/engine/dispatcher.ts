@@ -167,11 +167,7 @@ export class Dispatcher {
    * False when it is to wait for its commit as usual. `type`: the target's function type, when known.
    */
   deliverEarly(m: StoredMessage, maxBuffered: number, type = functionTypeOf(m.target)): boolean {
-    const early = this.deps.early;
-    if (early === undefined || this.stopping || this.bufferedCount >= maxBuffered || this.deps.bindings.binding(type) === undefined) {
-      return false;
-    }
-    if (this.deps.parking?.recoveringType(type)) return false;
+    if (this.deps.early === undefined || this.stopping || this.bufferedCount >= maxBuffered || !this.runsAtOnce(type)) return false;
     this.deliverTo(m, this.mailboxOf(m, type), false);
     return true;
   }
@@ -192,13 +188,18 @@ export class Dispatcher {
       const target = messages[i]!.target;
       if (last === undefined || target.type !== last.type || target.namespace !== last.namespace) {
         lastType = functionTypeOf(target);
-        if (this.deps.bindings.binding(lastType) === undefined || this.deps.parking?.recoveringType(lastType)) return false;
+        if (!this.runsAtOnce(lastType)) return false;
         last = target;
       }
       types[i] = lastType;
     }
     for (let i = 0; i < messages.length; i++) this.deliverTo(messages[i]!, this.mailboxOf(messages[i]!, types[i]), false);
     return true;
+  }
+
+  /** A message to `type` handed over before its commit would run at once: the type is bound and not recovering parked messages. */
+  private runsAtOnce(type: string): boolean {
+    return this.deps.bindings.binding(type) !== undefined && this.deps.parking?.recoveringType(type) !== true;
   }
 
   /**
