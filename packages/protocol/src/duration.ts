@@ -3,16 +3,24 @@ import { StatefunError } from "./errors.js";
 /** A duration: milliseconds, or text in StateFun's syntax such as `"500ms"`, `"5s"`, `"2min"`, `"1h"`, `"7d"`. */
 export type Duration = number | string;
 
+/** The unit labels of Flink's TimeUtils.parseDuration, which StateFun reads module files with (and a few more). */
 const UNITS: Record<string, number> = {
   ns: 1e-6,
   nano: 1e-6,
   nanos: 1e-6,
+  nanosecond: 1e-6,
+  nanoseconds: 1e-6,
+  "\u00b5s": 1e-3,
   us: 1e-3,
   micro: 1e-3,
   micros: 1e-3,
+  microsecond: 1e-3,
+  microseconds: 1e-3,
   ms: 1,
   milli: 1,
   millis: 1,
+  millisecond: 1,
+  milliseconds: 1,
   s: 1000,
   sec: 1000,
   secs: 1000,
@@ -44,7 +52,7 @@ export function toMillis(duration: Duration, where = "duration"): number {
     }
     return Math.round(duration);
   }
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(duration);
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z\u00b5]*)\s*$/.exec(duration);
   const unit = match?.[2]?.toLowerCase() || "ms";
   const factor = UNITS[unit];
   if (!match || factor === undefined) {
