@@ -91,7 +91,14 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
           // Backing off, the call holds no connection: another address may take its slot.
           if (attempt === 1) request.releaseSlot?.();
           deps.metrics?.count("invocation_failures", 1, functionType);
-          logger.debug({ function: functionType, address: request.address, attempt, failure }, "remote call failed, retrying");
+          // As StateFun warns of a failed attempt: a function server down or a function throwing
+          // shows at once, not only when the budget is spent. Its retries say so at debug.
+          const log = attempt === 1 ? logger.warn : logger.debug;
+          log.call(
+            logger,
+            { function: functionType, address: request.address, url: target.url, attempt, failure },
+            "remote call failed, retrying",
+          );
         },
         (response) => {
           decoded = parseResponse(response.body, response.contentType, where);
