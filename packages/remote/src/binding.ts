@@ -105,7 +105,7 @@ export function remoteBinding(spec: HttpEndpointSpec, deps: RemoteBindingDeps): 
           return emptyResponse(decoded, response.body);
         },
       );
-      const outcome = responseOutcome(decoded!, functionType, specs, where);
+      const outcome = responseOutcome(decoded!, functionType, specs, where, request.address);
       if (outcome.kind === "effects") return outcome.effects;
       const names = outcome.specs.map((s) => `${s.name}: ${s.typename}`).join(", ");
       if (round >= MAX_HANDSHAKE_ROUNDS) {

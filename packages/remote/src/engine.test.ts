@@ -1,5 +1,5 @@
 import { address, create, IntCodec, reqreply, StringCodec } from "@statefun-ts/protocol";
-import { Runtime } from "@statefun-ts/runtime";
+import { ManualClock, Runtime } from "@statefun-ts/runtime";
 import { MemoryStore } from "@statefun-ts/runtime/testing";
 import { egressRef, statefunModule, Types } from "@statefun-ts/sdk";
 import { until } from "@statefun-ts/test-kit";
@@ -213,5 +213,47 @@ describe("a remote binding's requests in flight", () => {
     await runtime.ingest({ target: address("py/counter", "y"), argument: str("1") });
     await until(() => endpoint.batches.some((b) => b.target!.id === "y"), "y's request while x retries");
     await binding.close({ abort: true });
+  });
+});
+
+describe("a remote function's cancellation tokens", () => {
+  // StateFun keeps delayed messages, and the index of their cancellation tokens, in the keyed
+  // state of the id that sent them (its operators are keyed by address id): a token names a
+  // delayed message of the sending id, and instances may all use the same one ("timeout").
+  it("are scoped by the sender's id, as in StateFun: cancelling a token cancels only the messages that id sent with it", async () => {
+    const delayed = (token: string, id: string) => ({
+      delayInMs: 50n,
+      target: { namespace: "py", type: "sink", id },
+      argument: wire(str(`fired ${id}`)),
+      cancellationToken: token,
+    });
+    const timer = await fakeEndpoint((batch) => {
+      const [op, token] = text(batch.invocations[0]!.argument)!.split(":") as [string, string];
+      const id = batch.target!.id;
+      return result({
+        delayedInvocations: [op === "arm" ? delayed(token, id) : { isCancellationRequest: true, cancellationToken: token }],
+      });
+    });
+    const sink = await fakeEndpoint(() => result());
+    cleanup.push(timer, sink);
+    const clock = new ManualClock();
+    runtime = new Runtime({ store: new MemoryStore(), clock });
+    const rt = runtime;
+    await rt.start();
+    const timerBinding = remoteBinding({ functions: "py/timer", urlPathTemplate: timer.url }, { specs: rt.stateSpecs });
+    const sinkBinding = remoteBinding({ functions: "py/sink", urlPathTemplate: sink.url }, { specs: rt.stateSpecs });
+    cleanup.unshift(timerBinding, sinkBinding);
+    rt.bind(timerBinding);
+    rt.bind(sinkBinding);
+
+    await rt.ingest({ target: address("py/timer", "1"), argument: str("arm:timeout") });
+    await rt.ingest({ target: address("py/timer", "2"), argument: str("arm:timeout") });
+    await until(async () => (await rt.storeStats()).timers === 2, "both delayed messages stored");
+    await rt.ingest({ target: address("py/timer", "1"), argument: str("cancel:timeout") });
+    await until(async () => (await rt.storeStats()).timers === 1, "the delayed message of id 1 cancelled");
+    clock.advance(100);
+    await until(() => sink.batches.length === 1, "the delayed message of id 2 delivered");
+    await until(async () => (await rt.storeStats()).timers === 0 && (await rt.storeStats()).messages === 0, "nothing left to run");
+    expect(sink.batches.map((b) => text(b.invocations[0]!.argument))).toEqual(["fired 2"]);
   });
 });

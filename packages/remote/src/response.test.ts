@@ -65,8 +65,17 @@ describe("remote responses", () => {
       { target: { namespace: "py", type: "a", id: "1" }, argument: str("m1") },
       { target: { namespace: "py", type: "b", id: "2" }, argument: str("m2") },
     ]);
+    // Tokens scoped by the sender's id, as StateFun scopes them; a cancellation also cancels the
+    // unscoped token (delayed messages stored before tokens were scoped).
     expect(effects.delayed).toEqual([
-      { kind: "send", delayMs: 500, target: { namespace: "py", type: "a", id: "1" }, argument: str("later"), cancellationToken: "t1" },
+      {
+        kind: "send",
+        delayMs: 500,
+        target: { namespace: "py", type: "a", id: "1" },
+        argument: str("later"),
+        cancellationToken: "remote/3/bob/t1",
+      },
+      { kind: "cancel", cancellationToken: "remote/3/bob/t0" },
       { kind: "cancel", cancellationToken: "t0" },
       { kind: "send", delayMs: 20, target: { namespace: "py", type: "b", id: "2" }, argument: str("soon"), cancellationToken: undefined },
     ]);

@@ -16,6 +16,7 @@ import { PLAYGROUND_EGRESS } from "@statefun-ts/sdk";
 import type { DelayedEffect, Effects, EgressRecord } from "@statefun-ts/sdk/internal";
 import { preview } from "./retry.js";
 import { missingSpecs } from "./specs.js";
+import { scopedToken } from "./tokens.js";
 
 /** What a function answered: the effects of the batch, or the states it needs registered first. */
 export type RemoteOutcome =
@@ -32,7 +33,9 @@ export const EGRESS_RECORD = "io.statefun.playground/EgressRecord";
  * type is tolerated on a body that decodes to a response (a framework default the endpoint
  * forgot to override), not on one that decodes to nothing: that is an error page. A response
  * that carries neither an invocation result nor a state registration request is a retryable
- * (`terminal: false`) protocol error: it cannot stand for the batch it answers.
+ * (`terminal: false`) protocol error: it cannot stand for the batch it answers. With `sender` (the
+ * address the batch went to), cancellation tokens are scoped by its id, as StateFun scopes them
+ * (see scopedToken).
  *
  * @example
  * const outcome = decodeResponse(body, "application/octet-stream", "example/greeter", stateSpecs.get("example/greeter"), "example/greeter at http://fns/greeter");
@@ -43,11 +46,12 @@ export function decodeResponse(
   functionType: string,
   specs: readonly StateSpecInfo[],
   where: string,
+  sender?: Address,
 ): RemoteOutcome {
   const response = parseResponse(body, contentType, where);
   const empty = emptyResponse(response, body);
   if (empty !== undefined) throw new StatefunError("STATEFUN_FUNCTION_FAILED", `${where}: ${empty}`, { terminal: false });
-  return responseOutcome(response, functionType, specs, where);
+  return responseOutcome(response, functionType, specs, where, sender);
 }
 
 /**
@@ -80,31 +84,42 @@ export function emptyResponse(response: FromFunctionFields, body: Uint8Array): s
   return `protocol error: the response (${body.length} bytes) carries neither an invocation result nor a state registration request`;
 }
 
-/** The effects of a decoded response, or the states it asks to register; protocol breaches are terminal. */
+/**
+ * The effects of a decoded response, or the states it asks to register; protocol breaches are
+ * terminal. With `sender`, cancellation tokens are scoped by its id (see scopedToken); a
+ * cancellation also cancels the unscoped token, which delayed messages stored before tokens were
+ * scoped carry.
+ */
 export function responseOutcome(
   response: FromFunctionFields,
   functionType: string,
   specs: readonly StateSpecInfo[],
   where: string,
+  sender?: Address,
 ): RemoteOutcome {
+  const scoped = (token: string) => (sender === undefined ? token : scopedToken(sender.id, token));
   const r = response.response;
   if (r.case === "incompleteInvocationContext") return { kind: "missing", specs: missingSpecs(r.value, where) };
   if (r.case === undefined) throw fail(`${where}: ${emptyResponse(response, new Uint8Array())}`);
   const result = r.value;
   const messages = result.outgoingMessages.map((m) => ({ target: target(m.target, where), argument: argument(m.argument, where) }));
-  const delayed = result.delayedInvocations.map((d): DelayedEffect => {
+  const delayed = result.delayedInvocations.flatMap((d): DelayedEffect[] => {
     if (d.isCancellationRequest) {
-      if (!d.cancellationToken) throw fail(`${where}: a cancellation request without a cancellation token`);
-      return { kind: "cancel", cancellationToken: d.cancellationToken };
+      const token = d.cancellationToken;
+      if (!token) throw fail(`${where}: a cancellation request without a cancellation token`);
+      const cancel = { kind: "cancel", cancellationToken: scoped(token) } as const;
+      return sender === undefined ? [cancel] : [cancel, { kind: "cancel", cancellationToken: token }];
     }
     const delayMs = Math.max(0, Number(d.delayInMs));
-    return {
-      kind: "send",
-      delayMs,
-      target: target(d.target, where),
-      argument: argument(d.argument, where),
-      cancellationToken: d.cancellationToken || undefined,
-    };
+    return [
+      {
+        kind: "send",
+        delayMs,
+        target: target(d.target, where),
+        argument: argument(d.argument, where),
+        cancellationToken: d.cancellationToken ? scoped(d.cancellationToken) : undefined,
+      },
+    ];
   });
   const egress = result.outgoingEgresses.map((e) => egressRecord(e, where));
   const state = new Map<string, TypedValue | null>();

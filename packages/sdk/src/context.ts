@@ -77,8 +77,9 @@ export interface Context<S extends StateSpecs = StateSpecs, Q extends AskSpecs =
     options?: SendAfterOptions,
   ): void;
   /**
-   * Cancels every delayed message sent with this token that has not fired yet. Tokens are
-   * global (as in StateFun): make them unique, e.g. by including `ctx.self.id`.
+   * Cancels every delayed message sent with this token that has not fired yet. The tokens of
+   * embedded functions are global (StateFun scopes them by the sender's id, and so does the runtime
+   * for remote functions): make them unique, e.g. by including `ctx.self.id`.
    */
   cancelDelayed(cancellationToken: string): void;
   /** Emits a record to an egress. */
