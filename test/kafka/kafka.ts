@@ -41,6 +41,17 @@ export async function createTopic(topic: string, partitions = 1, brokers = testB
   }
 }
 
+/** The topics the broker has (listing them creates none). */
+export async function listTopics(brokers = testBrokers()): Promise<string[]> {
+  const admin = kafka(brokers).admin();
+  await admin.connect();
+  try {
+    return await admin.listTopics();
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Produces records (`key` null for none) and waits for the acks of all replicas. */
 export async function produce(
   topic: string,

@@ -183,7 +183,9 @@ function producer(kafka: Kafka, options: ProducerOptions): KafkaProducer {
     // One produce request at a time (kafkajs' idempotent producer holds a lock per broker anyway);
     // a transaction's position (AddOffsetsToTxn, TxnOffsetCommit) goes out beside its records.
     maxInFlightRequests: !transactional && options.idempotent ? 1 : undefined,
-    allowAutoTopicCreation: false,
+    // As StateFun's (Java) producer: a topic the broker does not have is created on first use when
+    // the broker allows it (`auto.create.topics.enable`, Kafka's default); else sends wait for it.
+    allowAutoTopicCreation: true,
     // kafkajs' default partitioning, without its per-record allocations (partitioner.ts).
     createPartitioner: defaultPartitioner,
     // Retries from 20 ms, as the Java client, not the client's 100 ms. (A transaction's first
