@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { CLI } from "../e2e/verifier/process.js";
-import { createTopic, testBrokers, unique } from "./kafka.js";
+import { createTopic, listTopics, testBrokers, unique } from "./kafka.js";
 
 const run = promisify(execFile);
 const statefun = (args: string[], input?: string) => {
@@ -46,12 +46,31 @@ describe("statefun kafka", () => {
     await statefun(["kafka", "produce", topic, "k", "v", "--brokers", brokers]);
 
     const missing = unique("cli-missing");
-    const failed = await statefun(["kafka", "produce", missing, "k", "v", "--brokers", brokers]).then(
+    const failed = await statefun(["kafka", "consume", missing, "--from-beginning", "--idle", "2s", "--brokers", brokers]).then(
       () => undefined,
       (error: { code: number; stderr: string }) => error,
     );
     expect(failed?.code).toBe(1);
     expect(failed?.stderr).toContain(`create it with: statefun kafka create-topic ${missing} --brokers ${brokers}`);
+    expect(await listTopics()).not.toContain(missing);
+  }, 90_000);
+
+  it("produces to a topic the broker does not have yet and lets it create the topic, as Kafka's console producer does", async () => {
+    const brokers = testBrokers();
+    const topic = unique("cli-auto");
+    await statefun(["kafka", "produce", topic, "k", "v", "--brokers", brokers]);
+    const { stdout } = await statefun([
+      "kafka",
+      "consume",
+      topic,
+      "--from-beginning",
+      "--print-key",
+      "--max-messages",
+      "1",
+      "--brokers",
+      brokers,
+    ]);
+    expect(stdout).toBe("k\tv\n");
   }, 90_000);
 
   it("says which broker it could not reach", async () => {
