@@ -113,6 +113,9 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch, rows: Enc
     egress.added();
   }
   egress.flush();
+  // One connection writes, and AUTOINCREMENT gives a multi-row insert's rows consecutive ids in
+  // order: the batch's egress rows are numbered from the last one's id back.
+  const egressSeq = batch.egress.length > 0 ? Number(s.lastRowid.get()) - batch.egress.length + 1 : undefined;
 
   const replies = s.upsertReplies;
   if (rows !== undefined) rows.replies(replies, batch.now);
@@ -133,7 +136,8 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch, rows: Enc
   }
   for (const id of batch.replayed) s.deleteDeadLetter.run(id);
 
-  return cancelled === undefined ? { duplicates, rejectedSources } : { duplicates, rejectedSources, cancelled };
+  const result: CommitResult = cancelled === undefined ? { duplicates, rejectedSources } : { duplicates, rejectedSources, cancelled };
+  return egressSeq === undefined ? result : { ...result, egressSeq };
 }
 
 /**
