@@ -98,7 +98,7 @@ spec:
     const cpu = process.cpuUsage();
     const main = mainThreadCpuMicros();
     const broker = processCpuMicros(brokerPid);
-    const machine = machineCpu();
+    const machine = sampleMachine();
     const perThread = threadCpu();
     const r = await load(["saturation", "--records", String(records)]);
     if (threads) printThreads(perThread, r.count);
@@ -108,7 +108,7 @@ spec:
       msgsPerSec: Math.round(r.count / ((r.last - r.first) / 1000)),
       ...cpuPerMessage(cpu, main, r.count),
       ...otherCpuPerMessage(broker, r),
-      machineBusyPct: machineBusy(machine),
+      machineBusyPct: machine.busyPct(r.first, r.last),
       latency: "none (backlog drain)",
       peakRssMiB: peakRssMiB(),
     });
@@ -121,7 +121,7 @@ spec:
     const cpu = process.cpuUsage();
     const main = mainThreadCpuMicros();
     const broker = processCpuMicros(brokerPid);
-    const machine = machineCpu();
+    const machine = sampleMachine();
     const perThread = threadCpu();
     const r = await load(["open", "--rate", String(rate), "--seconds", String(seconds), "--timeline", String(timeline)]);
     if (threads) printThreads(perThread, r.count);
@@ -131,7 +131,7 @@ spec:
       msgsPerSec: Math.round(r.count / ((r.last - r.first) / 1000)),
       ...cpuPerMessage(cpu, main, r.count),
       ...otherCpuPerMessage(broker, r),
-      machineBusyPct: machineBusy(machine),
+      machineBusyPct: machine.busyPct(r.first, r.last),
       p50ms: r.p50ms,
       p99ms: r.p99ms,
       latency: "per record, due time to read_committed consume",
@@ -187,10 +187,23 @@ spec:
     return { busy: user + nice + system + irq + softirq, total: user + nice + system + idle + iowait + irq + softirq + steal };
   }
 
-  /** The share of the whole machine's CPU busy since `before` (worker, broker, load generator and anything else), in %. */
-  function machineBusy(before) {
-    const now = machineCpu();
-    return Math.round(((now.busy - before.busy) / (now.total - before.total)) * 100);
+  /**
+   * Samples /proc/stat every 100 ms until `busyPct(first, last)` is asked: the share of the whole
+   * machine's CPU busy (worker, broker, load generator and anything else) from `first` to `last`
+   * (epoch ms, the measured window of the phase), in %.
+   */
+  function sampleMachine() {
+    const samples = [{ at: Date.now(), ...machineCpu() }];
+    const timer = setInterval(() => samples.push({ at: Date.now(), ...machineCpu() }), 100);
+    return {
+      busyPct(first, last) {
+        clearInterval(timer);
+        samples.push({ at: Date.now(), ...machineCpu() });
+        const from = samples.findLast((s) => s.at <= first) ?? samples[0];
+        const to = samples.find((s) => s.at >= last) ?? samples.at(-1);
+        return Math.round(((to.busy - from.busy) / (to.total - from.total)) * 100);
+      },
+    };
   }
 
   /** Runs one phase of bench/workloads/kafka-load.js; resolves with what it measured. */
