@@ -420,7 +420,11 @@ export class KafkaEgress {
         const row = head.rows[i]!;
         // The outbox's read returns rows with no topic only (a topic is the playground's egress).
         if (row.topic !== "") continue;
-        if (row.egress === id) rows.push({ ...row, id: head.seq + i, seq: head.seq + i });
+        // Fields listed one by one: a spread with fields added after it takes V8's slow path (a record each).
+        if (row.egress === id) {
+          const seq = head.seq + i;
+          rows.push({ id: seq, egress: row.egress, topic: row.topic, argument: row.argument, createdAt: row.createdAt, seq });
+        }
       }
       head.at += n;
       taken += n;
