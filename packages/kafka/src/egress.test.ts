@@ -340,6 +340,28 @@ describe("KafkaEgress with the rows its worker's commits announce", () => {
     await vi.waitFor(() => expect(outbox.rows.size).toBe(0), { timeout: 5_000 });
   });
 
+  it("does not read back rows while a commit is under way for a while (half a second) before it is announced", async () => {
+    // Only performance.now() is faked: the egress's quiet time is measured on it, and the test moves it.
+    vi.useFakeTimers({ toFake: ["performance"] });
+    try {
+      const turn = new Turn();
+      turn.mine = true;
+      const announcing = new AnnouncingOutbox();
+      const { client } = start(turn, silentLogger, new Map([["linger.ms", "0"]]), announcing);
+      await vi.waitFor(() => expect(announcing.reads).toBeGreaterThan(0), { timeout: 5_000 });
+      const reads = announcing.reads;
+      vi.advanceTimersByTime(500);
+      // The egress goes round its loop (it claims its turn each time) with nothing announced.
+      const claims = turn.claims;
+      await vi.waitFor(() => expect(turn.claims).toBeGreaterThan(claims + 2), { timeout: 5_000 });
+      announcing.commit(["a"]);
+      await vi.waitFor(() => expect(client.committed).toEqual(["a"]), { timeout: 5_000 });
+      expect(announcing.reads).toBe(reads);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("reads rows another worker wrote while this one commits nothing", async () => {
     const announcing = new AnnouncingOutbox();
     const { client, outbox } = start(undefined, silentLogger, new Map([["linger.ms", "0"]]), announcing);

@@ -100,8 +100,14 @@ const TURN_MS = 1_000;
  * or standing by) they are forgotten, and read back from the outbox as they would be without them.
  */
 const ANNOUNCED_ROWS = 10 * ROUND_ROWS;
-/** How long the outbox goes unread at most while in sync with the announced commits and none comes. */
-const SYNCED_MS = 100;
+/**
+ * How long the outbox goes unread at most while in sync with the announced commits and none comes:
+ * longer than a commit takes under load (a grouped commit of thousands of units and its fsync, on a
+ * busy machine, takes hundreds of milliseconds), or the egress reads back the rows of the commit
+ * under way before their announcement, and at saturation reads most rows twice. Rows no commit of
+ * this store object announces (none on SQLite, where one process holds the database) wait that long.
+ */
+const SYNCED_MS = 1_000;
 
 /** An egress as `GET /v1/io` shows it. */
 export interface KafkaEgressStatus {
