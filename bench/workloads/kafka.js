@@ -7,7 +7,7 @@
 // saturation (`--records` produced at once: throughput) and open loop (each rate of `--rates`
 // held for `--seconds`: per-record latency at that load).
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
 import { silentLogger } from "../../packages/runtime/dist/index.js";
@@ -24,6 +24,8 @@ const rates = (process.argv.includes("--rates") ? process.argv[process.argv.inde
   .filter((rate) => rate > 0);
 // `--timeline MS`: the load generator writes the latency per MS of the open-loop phases to stderr (kafka-load.js).
 const timeline = arg("timeline", 0);
+// `--threads`: the worker's CPU per record of each of its threads (Linux), to stderr, after each phase.
+const threads = process.argv.includes("--threads");
 const semantic = process.argv.includes("--semantic") ? process.argv[process.argv.indexOf("--semantic") + 1] : "exactly-once";
 const BROKER = fileURLToPath(new URL("../../scripts/kafka/broker.sh", import.meta.url));
 const LOAD = fileURLToPath(new URL("./kafka-load.js", import.meta.url));
@@ -96,13 +98,17 @@ spec:
     const cpu = process.cpuUsage();
     const main = mainThreadCpuMicros();
     const broker = processCpuMicros(brokerPid);
+    const machine = sampleMachine();
+    const perThread = threadCpu();
     const r = await load(["saturation", "--records", String(records)]);
+    if (threads) printThreads(perThread, r.count);
     report({
       workload: "kafka",
       mode: `${mode}; saturation: ${records} records produced at once`,
       msgsPerSec: Math.round(r.count / ((r.last - r.first) / 1000)),
       ...cpuPerMessage(cpu, main, r.count),
       ...otherCpuPerMessage(broker, r),
+      machineBusyPct: machine.busyPct(r.first, r.last),
       latency: "none (backlog drain)",
       peakRssMiB: peakRssMiB(),
     });
@@ -115,13 +121,17 @@ spec:
     const cpu = process.cpuUsage();
     const main = mainThreadCpuMicros();
     const broker = processCpuMicros(brokerPid);
+    const machine = sampleMachine();
+    const perThread = threadCpu();
     const r = await load(["open", "--rate", String(rate), "--seconds", String(seconds), "--timeline", String(timeline)]);
+    if (threads) printThreads(perThread, r.count);
     report({
       workload: "kafka",
       mode: `${mode}; open loop: ${rate} records/s for ${seconds} s`,
       msgsPerSec: Math.round(r.count / ((r.last - r.first) / 1000)),
       ...cpuPerMessage(cpu, main, r.count),
       ...otherCpuPerMessage(broker, r),
+      machineBusyPct: machine.busyPct(r.first, r.last),
       p50ms: r.p50ms,
       p99ms: r.p99ms,
       latency: "per record, due time to read_committed consume",
@@ -143,6 +153,56 @@ spec:
     return {
       brokerCpuMicrosPerMsg: Math.round((processCpuMicros(brokerPid) - broker) / r.count),
       loadCpuMicrosPerMsg: Math.round(r.cpuMicros / r.count),
+    };
+  }
+
+  /** CPU microseconds of each thread of this process, by thread id (with its name). */
+  function threadCpu() {
+    const out = new Map();
+    for (const tid of readdirSync("/proc/self/task")) {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        out.set(tid, { name, micros: (Number(fields[11]) + Number(fields[12])) * 10_000 });
+      } catch {}
+    }
+    return out;
+  }
+
+  /** Writes to stderr each thread's CPU per record since `before` (threads under 0.1 µs left out). */
+  function printThreads(before, count) {
+    const rows = [];
+    for (const [tid, { name, micros }] of threadCpu()) {
+      const used = (micros - (before.get(tid)?.micros ?? 0)) / count;
+      if (used >= 0.1) rows.push(`${name}[${tid}] ${used.toFixed(1)}`);
+    }
+    process.stderr.write(`threads, CPU µs/record: ${rows.join(", ")}\n`);
+  }
+
+  /** Jiffies of the whole machine from /proc/stat: busy (user+nice+system+irq+softirq) and total. */
+  function machineCpu() {
+    const [, ...fields] = readFileSync("/proc/stat", "utf8").split("\n", 1)[0].trim().split(/\s+/);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number);
+    return { busy: user + nice + system + irq + softirq, total: user + nice + system + idle + iowait + irq + softirq + steal };
+  }
+
+  /**
+   * Samples /proc/stat every 100 ms until `busyPct(first, last)` is asked: the share of the whole
+   * machine's CPU busy (worker, broker, load generator and anything else) from `first` to `last`
+   * (epoch ms, the measured window of the phase), in %.
+   */
+  function sampleMachine() {
+    const samples = [{ at: Date.now(), ...machineCpu() }];
+    const timer = setInterval(() => samples.push({ at: Date.now(), ...machineCpu() }), 100);
+    return {
+      busyPct(first, last) {
+        clearInterval(timer);
+        samples.push({ at: Date.now(), ...machineCpu() });
+        const from = samples.findLast((s) => s.at <= first) ?? samples[0];
+        const to = samples.find((s) => s.at >= last) ?? samples.at(-1);
+        return Math.round(((to.busy - from.busy) / (to.total - from.total)) * 100);
+      },
     };
   }
 

@@ -46,6 +46,27 @@ export function egressDeliveryTests(ctx: Context): void {
       expect(values(await store.orderedEgress(0, 10))).toEqual(["k2-2", "k1-6", "k1-7"]);
     });
 
+    it("announces each commit's egress rows numbered as the ordered read numbers them, where the store offers it", async () => {
+      const announced: { values: string[]; seq: number }[] = [];
+      const subscribe = ctx.store.onEgressCommitted?.bind(ctx.store);
+      if (subscribe === undefined) return;
+      const unsubscribe = subscribe((rows, seq) => announced.push({ values: values(rows), seq }));
+      const many = Array.from({ length: 1_500 }, (_, i) => record(i % 7 === 0 ? "http" : "k", i % 7 === 0 ? "t" : "", i));
+      await ctx.store.commit(batch(ctx.fence, { egress: [record("k", "", -1)] }));
+      await ctx.store.commit(batch(ctx.fence, {}));
+      await ctx.store.commit(batch(ctx.fence, { egress: many }));
+      unsubscribe();
+      await ctx.store.commit(batch(ctx.fence, { egress: [record("k", "", -2)] }));
+      expect(announced.map((a) => a.values.length)).toEqual([1, 1_500]);
+      // Every announced row with no topic is the row the read gives that seq; rows with a topic take a seq too.
+      const bySeq = new Map<number, string>();
+      for (const a of announced) for (const [i, v] of a.values.entries()) bySeq.set(a.seq + i, v);
+      const read = await ctx.store.orderedEgress(0, 10_000);
+      expect(read).toHaveLength(1 + 1_500 - many.filter((r) => r.topic !== "").length + 1);
+      for (const row of read.slice(0, -1)) expect(bySeq.get(row.seq)).toBe(values([row])[0]);
+      expect(announced[1]!.seq).toBe(announced[0]!.seq + 1);
+    });
+
     it("keeps the order across a reopen, and numbers rows committed after it above every row read before", async () => {
       await ctx.store.commit(batch(ctx.fence, { egress: [record("k", "", 1)] }));
       const [one] = await ctx.store.orderedEgress(0, 10);

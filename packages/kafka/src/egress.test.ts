@@ -97,6 +97,10 @@ class FakeClient implements KafkaClient {
 class FakeOutbox implements Outbox {
   readonly rows = new Map<number, OrderedRow>();
   private next = 1;
+  /** The `seq` the next row added gets. */
+  nextSeq(): number {
+    return this.next;
+  }
   add(value: string, key = "k"): void {
     const id = this.next++;
     const argument = encodeKafkaProducerRecord({ topic: "out", key, value: new TextEncoder().encode(value) });
@@ -123,6 +127,36 @@ class FakeOutbox implements Outbox {
   }
 }
 
+/** An outbox whose worker's commits are announced (`Outbox.committed`), as the SQLite store does. */
+class AnnouncingOutbox extends FakeOutbox {
+  /** Rows the outbox's reads returned. */
+  rowsRead = 0;
+  /** Reads of the outbox. */
+  reads = 0;
+  private listener: ((rows: readonly Omit<OrderedRow, "id" | "seq">[], seq: number) => void) | undefined;
+  committed(listener: (rows: readonly Omit<OrderedRow, "id" | "seq">[], seq: number) => void): () => void {
+    this.listener = listener;
+    return () => {
+      this.listener = undefined;
+    };
+  }
+  /** A commit of this worker: its rows added, then announced. */
+  commit(values: readonly string[]): void {
+    const seq = this.nextSeq();
+    for (const v of values) this.add(v);
+    this.listener?.(
+      values.map((_, i) => this.rows.get(seq + i)!),
+      seq,
+    );
+  }
+  override async ordered(after: number, limit: number): Promise<OrderedRow[]> {
+    const rows = await super.ordered(after, limit);
+    this.reads++;
+    this.rowsRead += rows.length;
+    return rows;
+  }
+}
+
 /** A turn the test gives and takes back. */
 class Turn implements DelivererTurn {
   mine = false;
@@ -143,9 +177,8 @@ afterEach(async () => {
   egress = undefined;
 });
 
-function start(turn: Turn | undefined, logger = silentLogger, properties = new Map<string, string>()) {
+function start(turn: Turn | undefined, logger = silentLogger, properties = new Map<string, string>(), outbox = new FakeOutbox()) {
   const client = new FakeClient();
-  const outbox = new FakeOutbox();
   egress = new KafkaEgress({
     spec: {
       id: "test/out",
@@ -284,5 +317,57 @@ describe("KafkaEgress rounds", () => {
     outbox.add("c");
     await vi.waitFor(() => expect(client.committed).toEqual(["a", "b", "c"]), { timeout: 5_000 });
     expect(client.transactions).toBe(2);
+  });
+});
+
+describe("KafkaEgress with the rows its worker's commits announce", () => {
+  it("delivers them without reading them back, and reads again when a row it was not told of comes between", async () => {
+    const announcing = new AnnouncingOutbox();
+    const { client, outbox } = start(undefined, silentLogger, new Map([["linger.ms", "0"]]), announcing);
+    // The first read finds the outbox empty: from then on, the announced commits are all there is.
+    await vi.waitFor(() => expect(announcing.reads).toBeGreaterThan(0), { timeout: 5_000 });
+    announcing.commit(["a", "b"]);
+    announcing.commit(["c"]);
+    await vi.waitFor(() => expect(client.committed).toEqual(["a", "b", "c"]), { timeout: 5_000 });
+    expect(announcing.rowsRead).toBe(0);
+    await vi.waitFor(() => expect(outbox.rows.size).toBe(0), { timeout: 5_000 });
+
+    // "d" was written by another worker (no announcement): "e" does not follow what was read, so the outbox is read.
+    outbox.add("d");
+    announcing.commit(["e"]);
+    await vi.waitFor(() => expect(client.committed).toEqual(["a", "b", "c", "d", "e"]), { timeout: 5_000 });
+    expect(announcing.rowsRead).toBe(2);
+    await vi.waitFor(() => expect(outbox.rows.size).toBe(0), { timeout: 5_000 });
+  });
+
+  it("does not read back rows while a commit is under way for a while (half a second) before it is announced", async () => {
+    // Only performance.now() is faked: the egress's quiet time is measured on it, and the test moves it.
+    vi.useFakeTimers({ toFake: ["performance"] });
+    try {
+      const turn = new Turn();
+      turn.mine = true;
+      const announcing = new AnnouncingOutbox();
+      const { client } = start(turn, silentLogger, new Map([["linger.ms", "0"]]), announcing);
+      await vi.waitFor(() => expect(announcing.reads).toBeGreaterThan(0), { timeout: 5_000 });
+      const reads = announcing.reads;
+      vi.advanceTimersByTime(500);
+      // The egress goes round its loop (it claims its turn each time) with nothing announced.
+      const claims = turn.claims;
+      await vi.waitFor(() => expect(turn.claims).toBeGreaterThan(claims + 2), { timeout: 5_000 });
+      announcing.commit(["a"]);
+      await vi.waitFor(() => expect(client.committed).toEqual(["a"]), { timeout: 5_000 });
+      expect(announcing.reads).toBe(reads);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("reads rows another worker wrote while this one commits nothing", async () => {
+    const announcing = new AnnouncingOutbox();
+    const { client, outbox } = start(undefined, silentLogger, new Map([["linger.ms", "0"]]), announcing);
+    await vi.waitFor(() => expect(announcing.reads).toBeGreaterThan(0), { timeout: 5_000 });
+    outbox.add("x");
+    await vi.waitFor(() => expect(client.committed).toEqual(["x"]), { timeout: 5_000 });
+    expect(announcing.rowsRead).toBe(1);
   });
 });

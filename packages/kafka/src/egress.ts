@@ -29,6 +29,19 @@ export interface Outbox {
   identity(): Promise<number>;
   /** Names the numbering of `seq` (`"id"`: row ids); a position is kept per numbering. */
   order(): Promise<string>;
+  /**
+   * Optional (the store's `EgressDelivery.onEgressCommitted`): calls `listener` once each commit
+   * of this worker is durable, with every outbox row it wrote and the `seq` of the first, the
+   * others following one by one. Returns the unsubscribe.
+   */
+  committed?(listener: (rows: readonly Omit<EgressRow, "id">[], seq: number) => void): () => void;
+}
+
+/** Rows announced by commits and not read yet (`Outbox.committed`): `rows[at..]`, the first numbered `seq + at`. */
+interface Announced {
+  readonly rows: readonly Omit<EgressRow, "id">[];
+  readonly seq: number;
+  at: number;
 }
 
 /**
@@ -82,6 +95,19 @@ const IDLE_MS = 5;
  */
 const LINGER_MS = 50;
 const TURN_MS = 1_000;
+/**
+ * Rows announced by commits kept to be delivered from memory at most: past it (the egress behind,
+ * or standing by) they are forgotten, and read back from the outbox as they would be without them.
+ */
+const ANNOUNCED_ROWS = 10 * ROUND_ROWS;
+/**
+ * How long the outbox goes unread at most while in sync with the announced commits and none comes:
+ * longer than a commit takes under load (a grouped commit of thousands of units and its fsync, on a
+ * busy machine, takes hundreds of milliseconds), or the egress reads back the rows of the commit
+ * under way before their announcement, and at saturation reads most rows twice. Rows no commit of
+ * this store object announces (none on SQLite, where one process holds the database) wait that long.
+ */
+const SYNCED_MS = 1_000;
 
 /** An egress as `GET /v1/io` shows it. */
 export interface KafkaEgressStatus {
@@ -128,6 +154,17 @@ export class KafkaEgress {
   private lastRound = Number.NEGATIVE_INFINITY;
   /** The failure last logged, until a round goes out again: a failure repeated at every retry is logged once. */
   private loggedFailure: string | undefined;
+  /** Rows committed by this worker, in `seq` order, not read yet: see `read`. */
+  private announced: Announced[] = [];
+  private announcedRows = 0;
+  private unsubscribe: (() => void) | undefined;
+  /**
+   * The last read of the outbox came back short (it held nothing more then), and every commit
+   * since was announced, in order: while no row is announced, the outbox holds none to read.
+   */
+  private synced = false;
+  /** When the outbox was last read, or a commit last announced rows (`performance.now()`). */
+  private lastHeard = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: KafkaEgressOptions) {}
 
@@ -146,11 +183,14 @@ export class KafkaEgress {
   }
 
   start(): void {
+    this.unsubscribe = this.options.outbox.committed?.((rows, seq) => this.announce(rows, seq));
     this.running = this.run();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe?.();
+    this.forgetAnnounced();
     this.wake?.();
     await this.running;
     await this.deleting;
@@ -234,6 +274,7 @@ export class KafkaEgress {
     await this.deleting;
     this.deleteFailure = undefined;
     this.cursor = 0;
+    this.forgetAnnounced();
     if (exactlyOnce) {
       this.identity = await outbox.identity();
       this.order = await outbox.order();
@@ -323,13 +364,102 @@ export class KafkaEgress {
       });
   }
 
+  /** A commit of this worker wrote `rows`, numbered from `seq` (see `read`). */
+  private announce(rows: readonly Omit<EgressRow, "id">[], seq: number): void {
+    if (this.stopped || !this.holding || this.producer === undefined) {
+      this.forgetAnnounced();
+      return;
+    }
+    this.lastHeard = performance.now();
+    // Past the bound, or after a gap (rows kept only while each follows the last): read back later.
+    const last = this.announced.at(-1);
+    if (this.announcedRows + rows.length > ANNOUNCED_ROWS || (last !== undefined && last.seq + last.rows.length !== seq)) {
+      this.synced = false;
+      return;
+    }
+    this.announced.push({ rows, seq, at: 0 });
+    this.announcedRows += rows.length;
+  }
+
+  private forgetAnnounced(): void {
+    this.announced = [];
+    this.announcedRows = 0;
+    this.synced = false;
+  }
+
+  /**
+   * Rows announced by commits that the outbox would return next (undefined when it may hold
+   * others first): the announced rows numbered from just after the cursor on, as long as they
+   * follow one another, up to a round. The cursor moves past them as a read would.
+   */
+  private takeAnnounced(): OrderedRow[] | undefined {
+    const announced = this.announced;
+    // What the outbox returned already (a read after their commit) is not needed any more.
+    while (announced.length > 0) {
+      const head = announced[0]!;
+      const end = head.seq + head.rows.length - 1;
+      if (end > this.cursor) {
+        if (head.seq + head.at <= this.cursor) {
+          this.announcedRows -= this.cursor + 1 - head.seq - head.at;
+          head.at = this.cursor + 1 - head.seq;
+        }
+        break;
+      }
+      announced.shift();
+      this.announcedRows -= head.rows.length - head.at;
+    }
+    // Only when nothing can come between the cursor and them (other workers' rows, rows written before this worker started).
+    if (announced.length === 0) return undefined;
+    if (announced[0]!.seq + announced[0]!.at !== this.cursor + 1) {
+      this.synced = false;
+      return undefined;
+    }
+    const id = this.options.spec.id;
+    const rows: OrderedRow[] = [];
+    let taken = 0;
+    while (announced.length > 0 && taken < ROUND_ROWS) {
+      const head = announced[0]!;
+      const from = head.seq + head.at;
+      if (from !== this.cursor + 1) break;
+      const n = Math.min(head.rows.length - head.at, ROUND_ROWS - taken);
+      for (let i = head.at; i < head.at + n; i++) {
+        const row = head.rows[i]!;
+        // The outbox's read returns rows with no topic only (a topic is the playground's egress).
+        if (row.topic !== "") continue;
+        // Fields listed one by one: a spread with fields added after it takes V8's slow path (a record each).
+        if (row.egress === id) {
+          const seq = head.seq + i;
+          rows.push({ id: seq, egress: row.egress, topic: row.topic, argument: row.argument, createdAt: row.createdAt, seq });
+        }
+      }
+      head.at += n;
+      taken += n;
+      this.announcedRows -= n;
+      this.cursor = from + n - 1;
+      if (head.at === head.rows.length) announced.shift();
+    }
+    return rows;
+  }
+
   /** The next rows of this egress after the cursor (undefined when there are none), moving the cursor past every row read. */
   private async read(): Promise<OrderedRow[] | undefined> {
     const { spec, outbox } = this.options;
     for (;;) {
+      // Rows this worker's commits announced, when they are what the outbox would return: not read back.
+      const announced = this.takeAnnounced();
+      if (announced !== undefined) {
+        if (announced.length > 0) return announced;
+        continue;
+      }
+      // Nothing committed since the outbox was read to its end: no read, unless this worker was
+      // quiet for a while (rows another worker's store wrote are announced to nobody here).
+      if (this.synced && this.announced.length === 0 && performance.now() - this.lastHeard < SYNCED_MS) return undefined;
       const after = this.cursor;
       const floor = spec.deliverySemantic.type === "exactly-once" ? Math.max(0, this.delivered - 1) : 0;
       const peeked = await outbox.ordered(after, ROUND_ROWS, floor);
+      this.lastHeard = performance.now();
+      this.synced = peeked.length < ROUND_ROWS && outbox.committed !== undefined;
+
       if (peeked.length === 0) return undefined;
       // Reads never overlap (the next starts once this one resolved), so the cursor only moves forward.
       this.cursor = peeked.at(-1)!.seq;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CommitBatch } from "@statefun-ts/runtime/spi";
+import type { CommitBatch, CommitResult } from "@statefun-ts/runtime/spi";
 import { describe, expect, it } from "vitest";
 import { decodeBatch, encodeBatch } from "./batch-codec.js";
 import { SqliteStore } from "./sqlite-store.js";
@@ -33,7 +33,11 @@ const batch: CommitBatch = {
     { address: address("a"), keyGroup: 3, name: "gone", value: null },
     { address: address("b"), keyGroup: 1, name: "", value: { typename: "", value: bytes() } },
   ],
-  egress: [],
+  egress: [
+    { egress: "io/out", topic: "", argument: { typename: "t/rec", value: bytes(1, 2, 3) }, createdAt: 1_700_000_000_001 },
+    { egress: "io/out", topic: "", argument: { typename: "t/rec", value: bytes() }, createdAt: 1_700_000_000_001 },
+    { egress: "ä😀/http", topic: "t", argument: { typename: "t/int", value: bytes(7) }, createdAt: 5 },
+  ],
   replies: [{ requestId: "r1", argument: { typename: "t/int", value: bytes(2) } }],
   deadLetters: [],
   replayed: [4],
@@ -54,6 +58,14 @@ describe("the commit batch's compact form (posted to the store's thread)", () =>
     expect(decoded.state[1]!.value).toBeNull();
     expect(decoded.state[1]!.expiresAt).toBeUndefined();
     expect([...decoded.messages[0]!.argument.value]).toEqual([0, 0, 0, 42]);
+  });
+
+  it("sends the egress records flat, not as an object each, and decodes them to the records", () => {
+    const { encoded, transfer } = encodeBatch(batch);
+    expect(encoded.egressCount).toBe(3);
+    expect("egress" in encoded.rest).toBe(false);
+    const decoded = decodeBatch(structuredClone(encoded, { transfer }));
+    expect(defined(decoded.egress)).toEqual(defined(batch.egress));
   });
 
   it("sends the messages of source advances flat, each value copied out of the buffer it is a view of, and decodes them to the advances", () => {
@@ -109,7 +121,7 @@ describe("the commit batch's compact form (posted to the store's thread)", () =>
       ...(i === 3 ? {} : { caller: { namespace: "in", type: i === 2 ? "other" : "caller", id: "c" } }),
       argument: { typename: "t/int", value: bytes(i) },
     }));
-    const many = { ...batch, messages: rows, state: [], replies: [] };
+    const many = { ...batch, messages: rows, state: [], egress: [], replies: [] };
     const { encoded, transfer } = encodeBatch(many);
     expect(encoded.strings.split("t/int").length - 1).toBe(1);
     const decoded = decodeBatch(structuredClone(encoded, { transfer }));
@@ -164,6 +176,15 @@ describe("the commit batch's compact form (posted to the store's thread)", () =>
           ...(i % 2 === 0 ? { expiresAt: 2_000_000_000_000 + i } : {}),
         })),
       ],
+      egress: [
+        ...batch.egress,
+        ...many(40).map((i) => ({
+          egress: i % 6 === 0 ? "io/other" : "io/out",
+          topic: i % 10 === 0 ? "t" : "",
+          argument: { typename: "t/rec", value: bytes(i, 0, i) },
+          createdAt: 1_000 + i,
+        })),
+      ],
     });
     const committedBy = async (encoded: boolean) => {
       const dir = mkdtempSync(join(tmpdir(), "statefun-codec-"));
@@ -171,12 +192,16 @@ describe("the commit batch's compact form (posted to the store's thread)", () =>
       try {
         await store.open();
         const b = big(await store.acquire("w", [0, 1, 2, 3]));
+        let result: CommitResult;
         if (encoded) {
           const { encoded: form, transfer } = encodeBatch(b);
-          await store.commitEncoded(structuredClone(form, { transfer }));
-        } else await store.commit(b);
+          result = await store.commitEncoded(structuredClone(form, { transfer }));
+        } else result = await store.commit(b);
         const ids = [...many(20).map((i) => `s${i}`), "a", "b"];
         return {
+          egressSeq: result.egressSeq,
+          egress: await store.orderedEgress(0, 1_000),
+          topic: await store.peekEgress("t", 100),
           messages: await store.loadMessages([0, 1, 2, 3], 0, 1_000),
           timers: await store.loadTimers([0, 1, 2, 3], undefined, Number.MAX_SAFE_INTEGER, 1_000),
           state: await Promise.all(ids.map((id) => store.loadState(address(id)))),
@@ -189,6 +214,8 @@ describe("the commit batch's compact form (posted to the store's thread)", () =>
     const direct = await committedBy(false);
     expect(direct.messages.length).toBeGreaterThan(40);
     expect(direct.state.flat().length).toBeGreaterThan(20);
+    expect(direct.egress.length).toBeGreaterThan(35);
+    expect(direct.egressSeq).toBe(1);
     expect(defined(await committedBy(true))).toEqual(defined(direct));
   });
 

@@ -1,5 +1,5 @@
 import type { Address, TypedValue } from "@statefun-ts/protocol";
-import type { CommitBatch, ReplyRow, StateWrite, StoredMessage } from "@statefun-ts/runtime/spi";
+import type { CommitBatch, EgressRow, ReplyRow, StateWrite, StoredMessage } from "@statefun-ts/runtime/spi";
 import type Database from "better-sqlite3";
 import type { Bulk } from "./bulk.js";
 import { ABSENT, decodeSourceMessages, type EncodedMessages, encodeSourceMessages, lengthOf, SAME, transferOf } from "./message-codec.js";
@@ -7,7 +7,7 @@ import { passingThrough } from "./passing-through.js";
 
 /**
  * A commit batch as it is posted to the store's thread. The parts that grow with the batch
- * (`messages`, `state`, `consumed`, `replies`) travel as three flat values instead of an object per row:
+ * (`messages`, `state`, `consumed`, `egress`, `replies`) travel as three flat values instead of an object per row:
  * numbers in one `Float64Array`, every string one after the other in one string (a string the
  * same as in the row before only once), every value's
  * bytes in one `Uint8Array`. The two arrays are transferred, not copied, and the string is one
@@ -21,13 +21,14 @@ import { passingThrough } from "./passing-through.js";
  * would neither insert nor delete it. Its seq still counts in `seqLow`..`seqHigh`.
  */
 export interface EncodedBatch {
-  readonly rest: Omit<CommitBatch, "messages" | "state" | "consumed" | "replies" | "fence" | "touchedKeyGroups">;
+  readonly rest: Omit<CommitBatch, "messages" | "state" | "consumed" | "egress" | "replies" | "fence" | "touchedKeyGroups">;
   /** The fence's owner (its epochs of the touched key groups are in `numbers`). */
   readonly owner: string;
   readonly touchedCount: number;
   readonly messageCount: number;
   readonly stateCount: number;
   readonly consumedCount: number;
+  readonly egressCount: number;
   readonly replyCount: number;
   /** The lowest and highest seq of the batch's messages and ingress messages, those left out included (±Infinity: none). */
   readonly seqLow: number;
@@ -43,10 +44,12 @@ export interface EncodedBatch {
 const MESSAGE_NUMBERS = 12;
 /** Numbers per state write: key group, expires at, value length (-1: a deletion) and 5 string lengths. */
 const STATE_NUMBERS = 8;
+/** Numbers per egress record: created at, value length and 3 string lengths. */
+const EGRESS_NUMBERS = 5;
 /** Numbers per reply: value length and 2 string lengths. */
 const REPLY_NUMBERS = 3;
-/** Places of the strings in a row, for `SAME`: a message's 8, a state write's 5, then a reply's 2. */
-const STRING_SLOTS = 15;
+/** Places of the strings in a row, for `SAME`: a message's 8, a state write's 5, a reply's 2, then an egress record's 3. */
+const STRING_SLOTS = 18;
 
 /**
  * The ingress messages that travel (not `passing`), each value in a buffer of its own. A request
@@ -68,7 +71,7 @@ const owned = (value: Uint8Array): boolean => value.byteOffset === 0 && value.by
 
 /** The batch as it is posted; `transfer` lists what moves rather than being copied. */
 export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transfer: ArrayBuffer[] } {
-  const { messages, state, consumed, replies, fence, touchedKeyGroups, ...rest } = batch;
+  const { messages, state, consumed, egress, replies, fence, touchedKeyGroups, ...rest } = batch;
   const passing = passingThrough(rest.ingress, consumed);
   const consumedCount = consumed.length - (passing?.size ?? 0);
   let size = 0;
@@ -84,12 +87,14 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     if (m.seq > seqHigh) seqHigh = m.seq;
   }
   for (const w of state) if (w.value !== null) size += w.value.value.byteLength;
+  for (const e of egress) size += e.argument.value.byteLength;
   for (const r of replies) size += r.argument.value.byteLength;
   const numbers = new Float64Array(
     touchedKeyGroups.size * 2 +
       messages.length * MESSAGE_NUMBERS +
       state.length * STATE_NUMBERS +
       consumedCount +
+      egress.length * EGRESS_NUMBERS +
       replies.length * REPLY_NUMBERS,
   );
   const bytes = new Uint8Array(size);
@@ -178,6 +183,24 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     if (code >= 0) strings += s;
   }
   for (const seq of consumed) if (passing === undefined || !passing.has(seq)) numbers[n++] = seq;
+  for (const e of egress) {
+    const value = e.argument.value;
+    numbers[n++] = e.createdAt;
+    numbers[n++] = value.byteLength;
+    b = put(bytes, b, value);
+    s = e.egress;
+    code = lengthOf(previous, 15, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = e.topic;
+    code = lengthOf(previous, 16, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+    s = e.argument.typename;
+    code = lengthOf(previous, 17, s);
+    numbers[n++] = code;
+    if (code >= 0) strings += s;
+  }
   for (const r of replies) {
     const value = r.argument.value;
     numbers[n++] = value.byteLength;
@@ -199,6 +222,7 @@ export function encodeBatch(batch: CommitBatch): { encoded: EncodedBatch; transf
     messageCount: messages.length,
     stateCount: state.length,
     consumedCount,
+    egressCount: egress.length,
     replyCount: replies.length,
     seqLow,
     seqHigh,
@@ -281,13 +305,21 @@ export function decodeBatch(encoded: EncodedBatch): CommitBatch {
   }
   const consumed: number[] = new Array(encoded.consumedCount);
   for (let i = 0; i < encoded.consumedCount; i++) consumed[i] = numbers[n++]!;
+  const egress: Omit<EgressRow, "id">[] = new Array(encoded.egressCount);
+  for (let i = 0; i < encoded.egressCount; i++) {
+    const createdAt = numbers[n++]!;
+    const bytesOf = value(numbers[n++]!);
+    const name = text(15)!;
+    const topic = text(16)!;
+    egress[i] = { egress: name, topic, argument: { typename: text(17)!, value: bytesOf }, createdAt };
+  }
   const replies: ReplyRow[] = new Array(encoded.replyCount);
   for (let i = 0; i < encoded.replyCount; i++) {
     const bytesOf = value(numbers[n++]!);
     const requestId = text(13)!;
     replies[i] = { requestId, argument: { typename: text(14)!, value: bytesOf } };
   }
-  return { ...restOf(encoded), fence: { owner: encoded.owner, epochs }, touchedKeyGroups, messages, state, consumed, replies };
+  return { ...restOf(encoded), fence: { owner: encoded.owner, epochs }, touchedKeyGroups, messages, state, consumed, egress, replies };
 }
 
 /** The batch's other parts, its source advances with their messages again. */
@@ -300,14 +332,15 @@ function restOf(encoded: EncodedBatch): EncodedBatch["rest"] {
 /**
  * The rows of an encoded batch, written straight from its flat form into the store's
  * statements (`SqliteStore.commitEncoded`): no object per message or state write is made on the
- * store's thread. `head()` is the batch without those rows; `consumed`, `messages`, `state` and
- * `replies` write them, in that order (the commit's), each once.
+ * store's thread. `head()` is the batch without those rows; `consumed`, `messages`, `state`,
+ * `egress` and `replies` write them, in that order (the commit's), each once.
  */
 export class EncodedRows {
   /** Where each part starts in `numbers`. */
   private readonly messagesAt: number;
   private readonly stateAt: number;
   private readonly consumedAt: number;
+  private readonly egressAt: number;
   private readonly repliesAt: number;
   /** Cursors in `strings` and `bytes` (messages' first, then the state writes'). */
   private s = 0;
@@ -318,10 +351,11 @@ export class EncodedRows {
     this.messagesAt = encoded.touchedCount * 2;
     this.stateAt = this.messagesAt + encoded.messageCount * MESSAGE_NUMBERS;
     this.consumedAt = this.stateAt + encoded.stateCount * STATE_NUMBERS;
-    this.repliesAt = this.consumedAt + encoded.consumedCount;
+    this.egressAt = this.consumedAt + encoded.consumedCount;
+    this.repliesAt = this.egressAt + encoded.egressCount * EGRESS_NUMBERS;
   }
 
-  /** The batch with its fence and touched key groups, and empty lists of messages, state writes, consumed seqs and replies. */
+  /** The batch with its fence and touched key groups, and empty lists of messages, state writes, consumed seqs, egress records and replies. */
   head(): CommitBatch {
     const { numbers, touchedCount } = this.encoded;
     const touchedKeyGroups = new Set<number>();
@@ -339,6 +373,7 @@ export class EncodedRows {
       messages: [],
       state: [],
       consumed: [],
+      egress: [],
       replies: [],
     };
   }
@@ -406,6 +441,22 @@ export class EncodedRows {
       upserts.put(Number.isNaN(expiresAt) ? null : expiresAt);
       upserts.added();
     }
+  }
+
+  /** Each egress record's row, as the commit writes a batch's `egress`; returns how many. */
+  egress(bulk: Bulk): number {
+    const { numbers, egressCount } = this.encoded;
+    for (let i = 0, n = this.egressAt; i < egressCount; i++, n += EGRESS_NUMBERS) {
+      const createdAt = numbers[n]!;
+      const value = this.value(numbers[n + 1]!);
+      bulk.put(this.text(numbers[n + 2]!, 15));
+      bulk.put(this.text(numbers[n + 3]!, 16));
+      bulk.put(this.text(numbers[n + 4]!, 17));
+      bulk.put(value);
+      bulk.put(createdAt);
+      bulk.added();
+    }
+    return egressCount;
   }
 
   /** Each reply's upsert row, created at `now`. */

@@ -30,7 +30,7 @@ function checkFence(s: Statements, batch: CommitBatch): void {
 
 /**
  * Applies a batch in the order `CommitBatch` documents; runs inside one transaction. With `rows`
- * (an encoded batch's), its messages, state writes, consumed seqs and replies come from there
+ * (an encoded batch's), its messages, state writes, consumed seqs, egress records and replies come from there
  * instead of the batch's lists (its ingress messages passing through were left out when it was
  * encoded, see `EncodedBatch`).
  */
@@ -104,15 +104,21 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch, rows: Enc
   states.flush();
 
   const egress = s.insertEgress;
-  for (const e of batch.egress) {
-    egress.put(e.egress);
-    egress.put(e.topic);
-    egress.put(e.argument.typename);
-    egress.put(e.argument.value);
-    egress.put(e.createdAt);
-    egress.added();
-  }
+  let egressCount = batch.egress.length;
+  if (rows !== undefined) egressCount = rows.egress(egress);
+  else
+    for (const e of batch.egress) {
+      egress.put(e.egress);
+      egress.put(e.topic);
+      egress.put(e.argument.typename);
+      egress.put(e.argument.value);
+      egress.put(e.createdAt);
+      egress.added();
+    }
   egress.flush();
+  // One connection writes, and AUTOINCREMENT gives a multi-row insert's rows consecutive ids in
+  // order: the batch's egress rows are numbered from the last one's id back.
+  const egressSeq = egressCount > 0 ? Number(s.lastRowid.get()) - egressCount + 1 : undefined;
 
   const replies = s.upsertReplies;
   if (rows !== undefined) rows.replies(replies, batch.now);
@@ -133,7 +139,8 @@ function apply(s: Statements, q: SourceStatements, batch: CommitBatch, rows: Enc
   }
   for (const id of batch.replayed) s.deleteDeadLetter.run(id);
 
-  return cancelled === undefined ? { duplicates, rejectedSources } : { duplicates, rejectedSources, cancelled };
+  const result: CommitResult = cancelled === undefined ? { duplicates, rejectedSources } : { duplicates, rejectedSources, cancelled };
+  return egressSeq === undefined ? result : { ...result, egressSeq };
 }
 
 /**

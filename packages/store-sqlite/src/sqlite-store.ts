@@ -35,6 +35,7 @@ import { SqliteConsoleReads } from "./console-reads.js";
 import { delivererLeases } from "./deliverer-leases.js";
 import { type DynamicLoadingQueries, dynamicLoadingQueries } from "./dynamic-loading.js";
 import { deleteOrderedEgress, orderedEgress } from "./egress-delivery.js";
+import { EgressFeed } from "./egress-feed.js";
 import { DATABASE_FILE, forgetFailedNewStore, openExclusive } from "./lock.js";
 import { keyGroupsOf, migrate } from "./migrations.js";
 import { expiredState, loadMessages, loadTimers, peekEgress } from "./queries.js";
@@ -80,6 +81,7 @@ export class SqliteStore implements Store {
   private nextSeq = 1;
   /** Seq ranges `[first, end)` handed out and not yet committed: `loadMessagesSince` reads below the first. */
   private readonly outstanding = new SeqRanges();
+  private readonly egressFeed = new EgressFeed();
 
   constructor(options: SqliteStoreOptions) {
     const keyGroups = options.keyGroups ?? 128;
@@ -189,11 +191,19 @@ export class SqliteStore implements Store {
 
   async commit(batch: CommitBatch): Promise<CommitResult> {
     const open = this.ready();
+    let result: CommitResult;
     try {
-      return open.commit(batch);
+      result = open.commit(batch);
     } finally {
       this.settle(batch);
     }
+    this.egressFeed.committed(batch, result);
+    return result;
+  }
+
+  /** `EgressDelivery.onEgressCommitted`: the commits of this object (`commit`, not those of another thread's). */
+  onEgressCommitted(listener: Parameters<EgressFeed["subscribe"]>[0]): () => void {
+    return this.egressFeed.subscribe(listener);
   }
 
   /**

@@ -28,6 +28,8 @@ export interface Statements {
   readonly deleteInstance: Statement;
   readonly deleteInstanceRowIfExpired: Statement;
   readonly insertEgress: Bulk;
+  /** The rowid of the last row this connection inserted (`last_insert_rowid()`). */
+  readonly lastRowid: Statement;
   readonly upsertReplies: Bulk;
   readonly insertDeadLetter: Statement;
   readonly deleteDeadLetter: Statement;
@@ -84,6 +86,7 @@ export function prepareStatements(db: Database.Database): Statements {
       `DELETE FROM state WHERE namespace = ? AND type = ? AND id = ? AND name = '${INSTANCE_ROW}' AND expires_at <= ?`,
     ),
     insertEgress: bulkInsert(db, "INSERT INTO egress (egress, topic, typename, value, created_at)", 5, CHUNK),
+    lastRowid: db.prepare("SELECT last_insert_rowid()").pluck(),
     upsertReplies: bulkInsert(
       db,
       "INSERT INTO replies (request_id, typename, value, created_at)",

@@ -3,17 +3,17 @@ import { Worker } from "node:worker_threads";
 import { StatefunError } from "@statefun-ts/protocol";
 import type { CommitBatch, CommitResult, StateEntry, Store, StoredMessage, StoreInfo } from "@statefun-ts/runtime/spi";
 import { encodeBatch } from "./batch-codec.js";
+import { EgressFeed } from "./egress-feed.js";
 import { DATABASE_FILE } from "./lock.js";
 import { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
 import { answered, type Call, COMMIT_ENCODED, LOAD_STATES, type Reply, rethrown } from "./thread-calls.js";
 
 /** Every method of `SqliteStore` but its life cycle, as this store offers it: asynchronous, run on the store's thread. */
 type Forwarded = {
-  [K in Exclude<keyof SqliteStore, "open" | "close" | "dir" | "file" | "commitEncoded" | "commitEncodedTogether">]: SqliteStore[K] extends (
-    ...args: infer A
-  ) => infer R
-    ? (...args: A) => Promise<Awaited<R>>
-    : never;
+  [K in Exclude<
+    keyof SqliteStore,
+    "open" | "close" | "dir" | "file" | "commitEncoded" | "commitEncodedTogether" | "onEgressCommitted"
+  >]: SqliteStore[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 };
 
 /**
@@ -48,13 +48,24 @@ export class ThreadedSqliteStore {
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
   /** The id of the last commit posted (the thread refuses the next one if it failed while unanswered). */
   private lastCommit = 0;
+  private readonly egressFeed = new EgressFeed();
   /** State loads asked for in this turn and not yet posted (see `loadState`). */
   private loads: { address: StoredMessage["target"]; resolve: (entries: StateEntry[]) => void; reject: (error: unknown) => void }[] = [];
 
   static {
     // Each `SqliteStore` method but the life cycle is posted to the thread: a method other
     // branches add to `SqliteStore` is forwarded here too.
-    const local = new Set(["constructor", "open", "close", "file", "commit", "commitEncoded", "commitEncodedTogether", "loadState"]);
+    const local = new Set([
+      "constructor",
+      "open",
+      "close",
+      "file",
+      "commit",
+      "commitEncoded",
+      "commitEncodedTogether",
+      "loadState",
+      "onEgressCommitted",
+    ]);
     for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
       if (local.has(name)) continue;
       Object.defineProperty(ThreadedSqliteStore.prototype, name, {
@@ -115,7 +126,16 @@ export class ThreadedSqliteStore {
     const { encoded, transfer } = encodeBatch(batch);
     const after = this.pending.has(this.lastCommit) ? this.lastCommit : undefined;
     this.lastCommit = this.nextId;
-    return this.call(COMMIT_ENCODED, [encoded], transfer, after) as Promise<CommitResult>;
+    const committed = this.call(COMMIT_ENCODED, [encoded], transfer, after) as Promise<CommitResult>;
+    return committed.then((result) => {
+      this.egressFeed.committed(batch, result);
+      return result;
+    });
+  }
+
+  /** `EgressDelivery.onEgressCommitted`: the commits posted through this object, told as their replies come (in order). */
+  onEgressCommitted(listener: Parameters<EgressFeed["subscribe"]>[0]): () => void {
+    return this.egressFeed.subscribe(listener);
   }
 
   /**

@@ -54,4 +54,10 @@ export interface CommitResult extends SourceCommitResult {
    * promise includes that wait: see `Sweeper`, which paces itself by it).
    */
   readonly storeMs?: number | undefined;
+  /**
+   * The `seq` (`EgressDelivery`) of the batch's first egress row, the batch's other egress rows
+   * numbered one by one after it in their order (absent when the batch has none, or when the
+   * store does not number them so): see `EgressDelivery.onEgressCommitted`.
+   */
+  readonly egressSeq?: number | undefined;
 }

@@ -38,4 +38,13 @@ export interface EgressDelivery {
    * delivered again unless the deliverer's position says it went out (exactly-once Kafka).
    */
   deleteOrderedEgress?(egress: string, first: number, last: number): Promise<number>;
+  /**
+   * Optional: calls `listener` once each commit made through this store object is durable, in
+   * commit order, with every egress row it wrote (in the batch's order, with their topics) and the
+   * `seq` of the first, the others following one by one. A deliverer whose last `orderedEgress`
+   * row had `seq` s may take rows announced from s + 1 on as the read after s would return them
+   * (those with no topic), instead of reading them back; rows committed by other store objects
+   * (other workers) are not announced, so a gap sends it back to reading. Returns the unsubscribe.
+   */
+  onEgressCommitted?(listener: (rows: readonly Omit<EgressRow, "id">[], seq: number) => void): () => void;
 }

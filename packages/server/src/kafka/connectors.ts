@@ -98,6 +98,7 @@ export class KafkaConnectors {
           order: () => store.egressOrder(),
           delete: (rows) => runtime.deleteDeliveredEgress(spec.id, rows),
           identity: () => outboxIdentity(runtime),
+          committed: store.onEgressCommitted && ((listener) => store.onEgressCommitted!(listener)),
         },
         logger,
         turn: delivererTurn(store, `kafka-egress/${spec.id}`, runtime.workerName),
