@@ -430,10 +430,21 @@ async function openLoop() {
     p99FromSendMs: round(percentile(result.fromSend, 99), 2),
     // Split by whether the request was the first to its id (a cold instance: its state is loaded).
     firstPerId: result.first.reduce((n, f) => n + f, 0),
-    p99FirstPerIdMs: round(percentile(latencies.filter((_, i) => result.first[i] === 1), 99), 2),
-    p99RepeatMs: round(percentile(latencies.filter((_, i) => result.first[i] === 0), 99), 2),
+    p99FirstPerIdMs: p99Where(latencies, (i) => result.first[i] === 1),
+    p99RepeatMs: p99Where(latencies, (i) => result.first[i] === 0),
     ...w,
   };
+}
+
+/** The p99 of the latencies whose index passes `keep`, in ms rounded to two decimals. */
+function p99Where(latencies, keep) {
+  return round(
+    percentile(
+      latencies.filter((_, i) => keep(i)),
+      99,
+    ),
+    2,
+  );
 }
 
 async function closedLoop() {
