@@ -126,6 +126,20 @@ describe("remote responses", () => {
     );
   });
 
+  it("refuse a delay or a state expiry past 10000 years (2^63 ms is no date and overflows a bigint column)", () => {
+    const max = (1n << 63n) - 1n;
+    expect(() => decode(result({ delayedInvocations: [{ delayInMs: max, target: to("a", "1"), argument: wire(str("m")) }] }))).toThrow(
+      `py/greeter at X: a delayed message with a delay of ${Number(max)} ms, longer than the longest, 10000 years`,
+    );
+    const missing = create(reqreply.FromFunctionSchema, {
+      response: {
+        case: "incompleteInvocationContext",
+        value: { missingValues: [{ stateName: "s", typeTypename: STRING, expirationSpec: { mode: 1, expireAfterMillis: max } }] },
+      },
+    });
+    expect(() => decode(missing)).toThrow(`py/greeter at X: state s expires after ${Number(max)} ms, longer than the longest, 10000 years`);
+  });
+
   it("tolerate a textual content type on a real response, not on a body that decodes to nothing", () => {
     expect(
       decode(result({ outgoingMessages: [{ target: to("a", "1"), argument: wire(str("m")) }] }), "text/html; charset=utf-8").kind,

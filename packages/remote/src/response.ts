@@ -4,6 +4,7 @@ import {
   type FromFunctionFields,
   fromWireAddress,
   type InvocationResultFields,
+  MAX_DURATION_MS,
   reqreply,
   StatefunError,
   StringCodec,
@@ -111,6 +112,11 @@ export function responseOutcome(
       return sender === undefined ? [cancel] : [cancel, { kind: "cancel", cancellationToken: token }];
     }
     const delayMs = Math.max(0, Number(d.delayInMs));
+    if (delayMs > MAX_DURATION_MS) {
+      throw fail(
+        `${where}: a delayed message with a delay of ${d.delayInMs} ms, longer than the longest, 10000 years (${MAX_DURATION_MS} ms)`,
+      );
+    }
     return [
       {
         kind: "send",
