@@ -38,6 +38,6 @@ export type {
   WireAddressFields,
   WireTypedValueFields,
 } from "./wire-decode.js";
-export { decodeFromFunctionFields, decodeInvocationBatch } from "./wire-decode.js";
+export { decodeFromFunctionFields, decodeInvocationBatch, MAX_RESPONSE_EFFECTS } from "./wire-decode.js";
 export type { WireDelayed, WireEgress, WireInvocation, WireInvocationResponse, WireMutation, WireState } from "./wire-encode.js";
 export { encodeInvocationBatch, encodeInvocationResponse } from "./wire-encode.js";

@@ -138,12 +138,28 @@ export function decodeFromFunctionFields(bytes: Uint8Array): FromFunctionFields 
   return result === undefined ? { response: { case: undefined } } : { response: { case: "invocationResult", value: result } };
 }
 
+/**
+ * The most effects (state changes, messages, delayed messages, egress records) one response may
+ * carry. A 50 MB response of a million empty messages, within the default `payloadMaxBytes`, took
+ * more memory decoded than the worker has, and crashed it again at every retry.
+ */
+export const MAX_RESPONSE_EFFECTS = 100_000;
+
 function invocationResult(r: WireReader, into: InvocationResultFields | undefined): InvocationResultFields {
   const result = into ?? { stateMutations: [], outgoingMessages: [], delayedInvocations: [], outgoingEgresses: [] };
+  let effects =
+    result.stateMutations.length + result.outgoingMessages.length + result.delayedInvocations.length + result.outgoingEgresses.length;
   const end = r.delimited();
   while (r.pos < end) {
     const t = r.varint32();
     const e = t === 10 || t === 18 || t === 26 || t === 34 ? r.delimited() : -1;
+    if (e >= 0 && ++effects > MAX_RESPONSE_EFFECTS) {
+      throw new StatefunError(
+        "STATEFUN_FUNCTION_FAILED",
+        `the response carries more than ${MAX_RESPONSE_EFFECTS} effects (state changes, messages, delayed messages, egress records): send fewer per batch`,
+        { terminal: true },
+      );
+    }
     if (t === 10) {
       let mutationType = 0;
       let stateName = "";

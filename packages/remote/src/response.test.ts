@@ -140,6 +140,15 @@ describe("remote responses", () => {
     expect(() => decode(missing)).toThrow(`py/greeter at X: state s expires after ${Number(max)} ms, longer than the longest, 10000 years`);
   });
 
+  it("refuse a response of more than 100000 effects, which took more memory decoded than a worker has", () => {
+    const message = { target: to("a", "1"), argument: wire(str("")) };
+    const many = result({ outgoingMessages: Array.from({ length: 100_001 }, () => message) });
+    expect(() => decode(many)).toThrow(
+      "py/greeter at X: the response carries more than 100000 effects (state changes, messages, delayed messages, egress records): send fewer per batch",
+    );
+    expect(decode(result({ outgoingMessages: Array.from({ length: 100_000 }, () => message) })).kind).toBe("effects");
+  });
+
   it("tolerate a textual content type on a real response, not on a body that decodes to nothing", () => {
     expect(
       decode(result({ outgoingMessages: [{ target: to("a", "1"), argument: wire(str("m")) }] }), "text/html; charset=utf-8").kind,

@@ -69,6 +69,8 @@ export function parseResponse(body: Uint8Array, contentType: string | undefined,
   try {
     response = decodeFromFunctionFields(body);
   } catch (cause) {
+    // A response too large to apply is a FromFunction still: say what is wrong with it.
+    if (StatefunError.is(cause)) throw fail(`${where}: ${cause.message}`, cause);
     throw notFromFunction(cause);
   }
   if (response.response.case === undefined && body.length > 0 && /^text\/|json|html|xml/i.test(contentType ?? "")) throw notFromFunction();
