@@ -147,6 +147,11 @@ describe("remote responses", () => {
       "py/greeter at X: the response carries more than 100000 effects (state changes, messages, delayed messages, egress records): send fewer per batch",
     );
     expect(decode(result({ outgoingMessages: Array.from({ length: 100_000 }, () => message) })).kind).toBe("effects");
+    const specs = Array.from({ length: 100_001 }, (_, i) => ({ stateName: `s${i}`, typeTypename: STRING }));
+    const missing = create(reqreply.FromFunctionSchema, {
+      response: { case: "incompleteInvocationContext", value: { missingValues: specs } },
+    });
+    expect(() => decode(missing)).toThrow("py/greeter at X: the response carries more than 100000 states to register");
   });
 
   it("tolerate a textual content type on a real response, not on a body that decodes to nothing", () => {
