@@ -10,19 +10,22 @@ import type { Socket } from "node:net";
  * still sending its headers or body, or idle between requests); only when every connection has one
  * is the new connection closed at once. A client that sends its request promptly is answered.
  *
+ * Nothing is done per request (the ingress's hot path): whether a connection waits for an answer
+ * is read only when one must be evicted, from the response Node is writing on it.
+ *
  * @example
  * guardConnections(app.server, 128);
  */
 export function guardConnections(server: Server, max: number): void {
-  /** Open connections, oldest first, with the number of whole requests each has waiting for an answer. */
-  const open = new Map<Socket, { waiting: number }>();
+  /** Open connections, oldest first. */
+  const open = new Set<Socket>();
   server.on("connection", (socket: Socket) => {
-    open.set(socket, { waiting: 0 });
+    open.add(socket);
     socket.once("close", () => open.delete(socket));
     if (open.size <= max) return;
-    for (const [other, state] of open) {
+    for (const other of open) {
       if (other === socket) break;
-      if (state.waiting === 0) {
+      if (!waitsForAnswer(other)) {
         open.delete(other);
         other.destroy();
         return;
@@ -31,28 +34,15 @@ export function guardConnections(server: Server, max: number): void {
     open.delete(socket);
     socket.destroy();
   });
-  const watch = (request: IncomingMessage, response: ServerResponse) => {
-    const state = open.get(request.socket);
-    if (state === undefined) return;
-    let counted = false;
-    const received = () => {
-      counted = true;
-      state.waiting++;
-    };
-    if (request.complete) received();
-    else request.once("end", received);
-    response.once("close", () => {
-      request.off("end", received);
-      if (counted) state.waiting--;
-    });
-  };
-  (watch as { [GUARD]?: true })[GUARD] = true;
-  server.on("request", watch);
 }
 
-const GUARD = Symbol("statefun.connectionGuard");
-
-/** True for the `request` listener `guardConnections` adds (not the server's handler). */
-export function isConnectionGuard(listener: unknown): boolean {
-  return typeof listener === "function" && (listener as { [GUARD]?: true })[GUARD] === true;
+/**
+ * True when a whole request came on `socket` and its answer is not written yet: Node keeps the
+ * response in progress on its socket (`_httpMessage`, set from the `request` event until the
+ * response ends), and the request is `complete` once its body is read.
+ */
+function waitsForAnswer(socket: Socket): boolean {
+  const response = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  const request: IncomingMessage | undefined = response?.req;
+  return request !== undefined && request.complete && !response!.writableFinished;
 }

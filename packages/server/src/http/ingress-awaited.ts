@@ -3,7 +3,6 @@ import { type Address, checkAddress } from "@statefun-ts/protocol";
 import type { IngestReceipt, Logger } from "@statefun-ts/runtime";
 import { errorCodes, type FastifyInstance } from "fastify";
 import type { Admit } from "./admission.js";
-import { isConnectionGuard } from "./connection-guard.js";
 import { logFailure, toHttpError, writeError } from "./errors.js";
 import { awaitMillis, awaitReply, type IngressRuntime, receiptHeaders, replyTimeout, routeOf } from "./ingress-shared.js";
 import { typenameFromContentType, writeTypedValue } from "./typed.js";
@@ -30,7 +29,7 @@ type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
  */
 export function takeAwaitedAhead(app: FastifyInstance, options: AwaitedOptions): void {
   const server = app.server;
-  const listeners = (server.listeners("request") as RequestListener[]).filter((l) => !isConnectionGuard(l));
+  const listeners = server.listeners("request") as RequestListener[];
   const [fastify] = listeners;
   if (fastify === undefined || listeners.length !== 1) throw new Error("the ingress server has no single Fastify request listener");
   let closing = false;
