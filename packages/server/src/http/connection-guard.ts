@@ -43,6 +43,7 @@ export function guardConnections(server: Server, max: number): void {
  */
 function waitsForAnswer(socket: Socket): boolean {
   const response = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-  const request: IncomingMessage | undefined = response?.req;
-  return request !== undefined && request.complete && !response!.writableFinished;
+  if (response === undefined || response === null) return false;
+  const request: IncomingMessage | undefined = response.req;
+  return request?.complete === true && !response.writableFinished;
 }
