@@ -90,6 +90,27 @@ const cases: [string, () => string, RegExp | (() => RegExp)][] = [
     /line 1: the export has format version 2, newer than this Statefun TS reads \(1\)/,
   ],
   [
+    "a state record placed in another key group than its id's (the instance would never find it)",
+    () => {
+      const at = lineOf("state");
+      const copy = [...lines];
+      const record = JSON.parse(copy[at]!);
+      copy[at] = JSON.stringify({ ...record, keyGroup: (record.keyGroup + 1) % KEY_GROUPS });
+      return variant(copy);
+    },
+    () => new RegExp(`line ${lineOf("state") + 1}: state record: keyGroup \\d+ is not the key group of id ".*" \\(\\d+ of 8\\)`),
+  ],
+  [
+    "a dead letter failed at a time past the last date (the admin API could not list it)",
+    () => {
+      const at = lineOf("dead-letter");
+      const copy = [...lines];
+      copy[at] = copy[at]!.replace(/"failedAt":\d+/, '"failedAt":9007199254740991');
+      return variant(copy);
+    },
+    () => new RegExp(`line ${lineOf("dead-letter") + 1}: dead-letter record: field failedAt: .*8640000000000000`),
+  ],
+  [
     "a record placed in a key group the header does not have",
     () => {
       const at = lineOf("state");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { toMillis } from "./duration.js";
+import { MAX_DURATION_MS, toMillis } from "./duration.js";
 
 describe("toMillis", () => {
   it("reads a bare number, or numeric text, as milliseconds", () => {
@@ -53,5 +53,13 @@ describe("toMillis", () => {
     expect(() => toMillis("5 fortnights")).toThrow(/invalid duration/);
     expect(() => toMillis("s")).toThrow(/invalid duration/);
     expect(() => toMillis(-1)).toThrow(/not a non-negative number/);
+  });
+
+  it("refuses a duration past 10000 years, whose due time would not be a date (a delay of 2^63 ms)", () => {
+    expect(toMillis(MAX_DURATION_MS)).toBe(MAX_DURATION_MS);
+    expect(toMillis("3650000d")).toBe(3_650_000 * 86_400_000);
+    expect(() => toMillis(1e300, "sendAfter delay")).toThrow(/sendAfter delay: 1e\+300 is longer than the longest duration, 10000 years/);
+    expect(() => toMillis("9223372036854775807ms")).toThrow(/longer than the longest duration/);
+    expect(() => toMillis("99999999999999d", "?await")).toThrow(/\?await: "99999999999999d" is longer/);
   });
 });

@@ -40,7 +40,15 @@ const UNITS: Record<string, number> = {
 };
 
 /**
+ * The longest duration, 10,000 years in milliseconds. A due time or expiry `now + duration` then
+ * stays a valid date and fits every store's timestamp column (a delay of 2^63 ms overflows
+ * PostgreSQL's bigint and JavaScript's Date).
+ */
+export const MAX_DURATION_MS = 10_000 * 365.25 * 86_400_000;
+
+/**
  * Converts a duration to whole milliseconds. A bare number (or numeric text) is milliseconds.
+ * Longer than `MAX_DURATION_MS` is an error.
  *
  * @example
  * toMillis("5s") // 5000
@@ -50,7 +58,7 @@ export function toMillis(duration: Duration, where = "duration"): number {
     if (!Number.isFinite(duration) || duration < 0) {
       throw new StatefunError("STATEFUN_BAD_CONFIG", `${where}: ${duration} is not a non-negative number of milliseconds`);
     }
-    return Math.round(duration);
+    return bounded(Math.round(duration), duration, where);
   }
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z\u00b5]*)\s*$/.exec(duration);
   const unit = match?.[2]?.toLowerCase() || "ms";
@@ -61,5 +69,13 @@ export function toMillis(duration: Duration, where = "duration"): number {
       `${where}: invalid duration ${JSON.stringify(duration)} (use a number and a unit such as 500ms, 5s, 2min, 1h, 7d)`,
     );
   }
-  return Math.round(Number(match[1]) * factor);
+  return bounded(Math.round(Number(match[1]) * factor), duration, where);
+}
+
+function bounded(ms: number, duration: Duration, where: string): number {
+  if (ms <= MAX_DURATION_MS) return ms;
+  throw new StatefunError(
+    "STATEFUN_BAD_CONFIG",
+    `${where}: ${JSON.stringify(duration)} is longer than the longest duration, 10000 years (${MAX_DURATION_MS} ms)`,
+  );
 }

@@ -4,7 +4,7 @@ export { address, addressKey, checkAddress, formatAddress, functionTypeOf, keyGr
 export type { WrapperCodec } from "./builtin.js";
 export { BoolCodec, BuiltinTypeNames, DoubleCodec, FloatCodec, IntCodec, LongCodec, StringCodec } from "./builtin.js";
 export type { Duration } from "./duration.js";
-export { toMillis } from "./duration.js";
+export { MAX_DURATION_MS, toMillis } from "./duration.js";
 export type { DelayedEffect, Effects, EgressRecord, Expiration, OutgoingMessage, RetryPolicy } from "./effects.js";
 export { DEFAULT_RETRY, emptyEffects } from "./effects.js";
 export { errorText } from "./error-text.js";
@@ -38,6 +38,6 @@ export type {
   WireAddressFields,
   WireTypedValueFields,
 } from "./wire-decode.js";
-export { decodeFromFunctionFields, decodeInvocationBatch } from "./wire-decode.js";
+export { decodeFromFunctionFields, decodeInvocationBatch, MAX_RESPONSE_EFFECTS } from "./wire-decode.js";
 export type { WireDelayed, WireEgress, WireInvocation, WireInvocationResponse, WireMutation, WireState } from "./wire-encode.js";
 export { encodeInvocationBatch, encodeInvocationResponse } from "./wire-encode.js";

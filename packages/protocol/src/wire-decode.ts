@@ -128,7 +128,15 @@ export function decodeFromFunctionFields(bytes: Uint8Array): FromFunctionFields 
       result = invocationResult(r, result);
     } else if (tag === 810) {
       last = "incompleteInvocationContext";
-      r.pos = r.delimited();
+      const end = r.delimited();
+      // Counted before protobuf-es decodes them, as the effects of a result are.
+      let specs = 0;
+      while (r.pos < end) {
+        const f = r.varint32();
+        if (f === 10 && ++specs > MAX_RESPONSE_EFFECTS) throw tooMany(`states to register`);
+        skip(r, f);
+      }
+      within(r, end);
     } else skip(r, tag);
   }
   if (last === "incompleteInvocationContext") {
@@ -138,12 +146,30 @@ export function decodeFromFunctionFields(bytes: Uint8Array): FromFunctionFields 
   return result === undefined ? { response: { case: undefined } } : { response: { case: "invocationResult", value: result } };
 }
 
+/**
+ * The most effects (state changes, messages, delayed messages, egress records), or states to
+ * register, one response may carry. A 50 MB response of a million empty messages, within the default `payloadMaxBytes`, took
+ * more memory decoded than the worker has, and crashed it again at every retry.
+ */
+export const MAX_RESPONSE_EFFECTS = 100_000;
+
+function tooMany(what: string): StatefunError {
+  return new StatefunError("STATEFUN_FUNCTION_FAILED", `the response carries more than ${MAX_RESPONSE_EFFECTS} ${what}`, {
+    terminal: true,
+  });
+}
+
 function invocationResult(r: WireReader, into: InvocationResultFields | undefined): InvocationResultFields {
   const result = into ?? { stateMutations: [], outgoingMessages: [], delayedInvocations: [], outgoingEgresses: [] };
+  let effects =
+    result.stateMutations.length + result.outgoingMessages.length + result.delayedInvocations.length + result.outgoingEgresses.length;
   const end = r.delimited();
   while (r.pos < end) {
     const t = r.varint32();
     const e = t === 10 || t === 18 || t === 26 || t === 34 ? r.delimited() : -1;
+    if (e >= 0 && ++effects > MAX_RESPONSE_EFFECTS) {
+      throw tooMany("effects (state changes, messages, delayed messages, egress records): send fewer per batch");
+    }
     if (t === 10) {
       let mutationType = 0;
       let stateName = "";

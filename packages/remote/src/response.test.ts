@@ -126,6 +126,34 @@ describe("remote responses", () => {
     );
   });
 
+  it("refuse a delay or a state expiry past 10000 years (2^63 ms is no date and overflows a bigint column)", () => {
+    const max = (1n << 63n) - 1n;
+    expect(() => decode(result({ delayedInvocations: [{ delayInMs: max, target: to("a", "1"), argument: wire(str("m")) }] }))).toThrow(
+      `py/greeter at X: a delayed message with a delay of ${Number(max)} ms, longer than the longest, 10000 years`,
+    );
+    const missing = create(reqreply.FromFunctionSchema, {
+      response: {
+        case: "incompleteInvocationContext",
+        value: { missingValues: [{ stateName: "s", typeTypename: STRING, expirationSpec: { mode: 1, expireAfterMillis: max } }] },
+      },
+    });
+    expect(() => decode(missing)).toThrow(`py/greeter at X: state s expires after ${Number(max)} ms, longer than the longest, 10000 years`);
+  });
+
+  it("refuse a response of more than 100000 effects, which took more memory decoded than a worker has", () => {
+    const message = { target: to("a", "1"), argument: wire(str("")) };
+    const many = result({ outgoingMessages: Array.from({ length: 100_001 }, () => message) });
+    expect(() => decode(many)).toThrow(
+      "py/greeter at X: the response carries more than 100000 effects (state changes, messages, delayed messages, egress records): send fewer per batch",
+    );
+    expect(decode(result({ outgoingMessages: Array.from({ length: 100_000 }, () => message) })).kind).toBe("effects");
+    const specs = Array.from({ length: 100_001 }, (_, i) => ({ stateName: `s${i}`, typeTypename: STRING }));
+    const missing = create(reqreply.FromFunctionSchema, {
+      response: { case: "incompleteInvocationContext", value: { missingValues: specs } },
+    });
+    expect(() => decode(missing)).toThrow("py/greeter at X: the response carries more than 100000 states to register");
+  });
+
   it("tolerate a textual content type on a real response, not on a body that decodes to nothing", () => {
     expect(
       decode(result({ outgoingMessages: [{ target: to("a", "1"), argument: wire(str("m")) }] }), "text/html; charset=utf-8").kind,

@@ -4,6 +4,7 @@ import {
   type FromFunctionFields,
   fromWireAddress,
   type InvocationResultFields,
+  MAX_DURATION_MS,
   reqreply,
   StatefunError,
   StringCodec,
@@ -68,6 +69,8 @@ export function parseResponse(body: Uint8Array, contentType: string | undefined,
   try {
     response = decodeFromFunctionFields(body);
   } catch (cause) {
+    // A response too large to apply is a FromFunction still: say what is wrong with it.
+    if (StatefunError.is(cause)) throw fail(`${where}: ${cause.message}`, cause);
     throw notFromFunction(cause);
   }
   if (response.response.case === undefined && body.length > 0 && /^text\/|json|html|xml/i.test(contentType ?? "")) throw notFromFunction();
@@ -111,6 +114,11 @@ export function responseOutcome(
       return sender === undefined ? [cancel] : [cancel, { kind: "cancel", cancellationToken: token }];
     }
     const delayMs = Math.max(0, Number(d.delayInMs));
+    if (delayMs > MAX_DURATION_MS) {
+      throw fail(
+        `${where}: a delayed message with a delay of ${d.delayInMs} ms, longer than the longest, 10000 years (${MAX_DURATION_MS} ms)`,
+      );
+    }
     return [
       {
         kind: "send",

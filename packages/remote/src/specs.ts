@@ -1,4 +1,4 @@
-import { reqreply, StatefunError } from "@statefun-ts/protocol";
+import { MAX_DURATION_MS, reqreply, StatefunError } from "@statefun-ts/protocol";
 import type { StateSpecInfo } from "@statefun-ts/runtime";
 import type { Expiration } from "@statefun-ts/sdk";
 
@@ -24,6 +24,11 @@ function expiration(v: reqreply.FromFunction_PersistedValueSpec, where: string):
   if (mode === ExpireMode.NONE) return { mode: "none" };
   const millis = Number(v.expirationSpec?.expireAfterMillis ?? 0n);
   if (!(millis > 0)) throw invalid(`${where}: state ${v.stateName} expires after ${millis} ms`);
+  if (millis > MAX_DURATION_MS) {
+    throw invalid(
+      `${where}: state ${v.stateName} expires after ${millis} ms, longer than the longest, 10000 years (${MAX_DURATION_MS} ms)`,
+    );
+  }
   if (mode === ExpireMode.AFTER_WRITE) return { mode: "after-write", millis };
   if (mode === ExpireMode.AFTER_INVOKE) return { mode: "after-call", millis };
   throw invalid(`${where}: state ${v.stateName} has an unknown expiration mode ${mode}`);

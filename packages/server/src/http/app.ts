@@ -1,6 +1,7 @@
 import type { Logger } from "@statefun-ts/runtime";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { clientErrorHandler } from "./client-errors.js";
+import { guardConnections } from "./connection-guard.js";
 import { errorHandler, HttpError, notFoundHandler, sendError } from "./errors.js";
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from "./limits.js";
 
@@ -44,7 +45,7 @@ export function baseApp(options: { logger: Logger; bodyLimit?: number; limits?: 
     clientErrorHandler: clientErrorHandler(limits),
     frameworkErrors: badUrl,
   });
-  app.server.maxConnections = limits.maxConnections;
+  guardConnections(app.server, limits.maxConnections);
   app.addHook("onRequest", (request, _reply, done) => {
     const headers = request.raw.headers;
     const contentType = headers["content-type"];

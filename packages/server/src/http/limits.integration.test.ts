@@ -103,14 +103,34 @@ describe("HTTP limits: slow clients, connection limits, bounded shutdown (real H
     }
   });
 
-  it("closes connections past the ingress's limit while the admin API keeps answering", async () => {
+  it("past the ingress's limit, closes the oldest connection that waits for no answer while the admin API keeps answering", async () => {
     const { ports } = await start({ maxConnections: 3 });
     const held: Raw[] = [];
     for (let i = 0; i < 3; i++) held.push(await raw(ports.ingress));
     const extra = await raw(ports.ingress);
-    await within(extra.closed, 10_000, "the connection past the limit closing");
+    await within(held[0]!.closed, 10_000, "the oldest idle connection closing");
     expect((await fetch(`http://127.0.0.1:${ports.admin}/healthz`)).status).toBe(200);
-    for (const h of held) h.socket.destroy();
+    for (const h of [...held, extra]) h.socket.destroy();
+  });
+
+  it("slow clients holding every admin connection do not lock an operator out (slowloris)", async () => {
+    const { ports } = await start({});
+    // The admin server's 128 connections, each sending its headers a line at a time, never ending them.
+    const slow: Raw[] = [];
+    for (let i = 0; i < 128; i++) {
+      const r = await raw(ports.admin);
+      r.socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+      slow.push(r);
+    }
+    const before = slow.filter((r) => r.socket.destroyed).length;
+    expect(before).toBe(0);
+    for (let i = 0; i < 3; i++) {
+      const operator = await raw(ports.admin);
+      operator.socket.write("GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      await within(operator.closed, 10_000, "the operator's answer");
+      expect(operator.received()).toMatch(/^HTTP\/1\.1 200 /);
+    }
+    await within(slow[0]!.closed, 10_000, "the oldest slow connection closing");
   });
 
   it("stops within the drain time even while a client holds a request open", async () => {

@@ -11,8 +11,9 @@ export interface HttpLimits {
   /**
    * Most open connections of the ingress and egress servers each (default 4096, and at most a
    * third of the process's open-file limit less a reserve); the admin server has its own, smaller
-   * limit, so `/healthz` and the admin API answer while the ingress is full. Past it, new
-   * connections are closed at once.
+   * limit, so `/healthz` and the admin API answer while the ingress is full. Past it, a new
+   * connection closes the oldest one with no whole request waiting for its answer (a slow client
+   * still sending, or an idle one), or, when every connection has one, is closed at once.
    */
   readonly maxConnections: number;
   /** How long stopping waits for requests in progress before it closes their connections (default 10 s). */

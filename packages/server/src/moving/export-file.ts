@@ -4,7 +4,7 @@ import { createInterface } from "node:readline";
 import { PassThrough, Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
-import { StatefunError } from "@statefun-ts/protocol";
+import { keyGroupOf, StatefunError } from "@statefun-ts/protocol";
 import { type SnapshotCounts, type SnapshotRecord, type SnapshotStore, zeroCounts } from "@statefun-ts/runtime/spi";
 import { parseRecord, recordJson } from "./records.js";
 
@@ -173,9 +173,15 @@ export async function* readExport(input: Readable, options: ReadOptions): AsyncG
       }
       const record = parseRecord(json);
       if (typeof record === "string") throw bad(`${at()}: ${record}`);
-      const keyGroup = keyGroupOfRecord(record);
-      if (keyGroup !== undefined && keyGroup >= header!.keyGroups) {
-        throw bad(`${at()}: ${record.kind} record: keyGroup ${keyGroup} is not below the header's keyGroups (${header!.keyGroups})`);
+      const placed = placeOfRecord(record);
+      if (placed !== undefined && placed.keyGroup >= header!.keyGroups) {
+        throw bad(`${at()}: ${record.kind} record: keyGroup ${placed.keyGroup} is not below the header's keyGroups (${header!.keyGroups})`);
+      }
+      // State or a message in another key group than its id's would never be found by the instance it belongs to.
+      if (placed !== undefined && record.kind !== "dead-letter" && placed.keyGroup !== keyGroupOf(placed.id, header!.keyGroups)) {
+        throw bad(
+          `${at()}: ${record.kind} record: keyGroup ${placed.keyGroup} is not the key group of id ${JSON.stringify(placed.id)} (${keyGroupOf(placed.id, header!.keyGroups)} of ${header!.keyGroups})`,
+        );
       }
       file.update(`${line}\n`);
       digest.update(`${line}\n`);
@@ -192,11 +198,11 @@ export async function* readExport(input: Readable, options: ReadOptions): AsyncG
   return { records, counts, digest: digest.digest("hex") };
 }
 
-/** The key group a record is placed in, for those that have one. */
-function keyGroupOfRecord(record: SnapshotRecord): number | undefined {
-  if (record.kind === "state") return record.keyGroup;
-  if (record.kind === "message") return record.message.keyGroup;
-  if (record.kind === "dead-letter") return record.letter.message.keyGroup;
+/** The key group a record is placed in and the id that places it, for those that have one. */
+function placeOfRecord(record: SnapshotRecord): { keyGroup: number; id: string } | undefined {
+  if (record.kind === "state") return { keyGroup: record.keyGroup, id: record.address.id };
+  if (record.kind === "message") return { keyGroup: record.message.keyGroup, id: record.message.target.id };
+  if (record.kind === "dead-letter") return { keyGroup: record.letter.message.keyGroup, id: record.letter.message.target.id };
   return undefined;
 }
 

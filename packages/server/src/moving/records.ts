@@ -9,6 +9,8 @@ import { z } from "zod";
 
 const text = z.string();
 const int = z.number().int().safe();
+/** Epoch milliseconds within JavaScript's dates (±8.64e15): past them the admin API could not show the row. */
+const time = int.min(-8.64e15).max(8.64e15);
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "expected base64");
 const address = z.strictObject({ namespace: text, type: text, id: text });
 
@@ -19,7 +21,7 @@ const messageFields = {
   caller: address.optional(),
   typename: text,
   value: base64,
-  dueAt: int.optional(),
+  dueAt: time.optional(),
   cancellationToken: text.optional(),
 };
 
@@ -38,7 +40,7 @@ const recordSchemas = {
       z.strictObject({ mode: z.enum(["after-write", "after-call"]), millis: int.nonnegative() }),
     ]),
   }),
-  parked: z.strictObject({ kind: z.literal("parked"), functionType: text, since: int }),
+  parked: z.strictObject({ kind: z.literal("parked"), functionType: text, since: time }),
   state: z.strictObject({
     kind: z.literal("state"),
     namespace: text,
@@ -48,7 +50,7 @@ const recordSchemas = {
     name: text,
     typename: text,
     value: base64,
-    expiresAt: int.optional(),
+    expiresAt: time.optional(),
   }),
   message: z.strictObject({ kind: z.literal("message"), ...messageFields }),
   egress: z.strictObject({
@@ -58,7 +60,7 @@ const recordSchemas = {
     topic: text,
     typename: text,
     value: base64,
-    createdAt: int,
+    createdAt: time,
   }),
   "dead-letter": z.strictObject({
     kind: z.literal("dead-letter"),
@@ -66,14 +68,14 @@ const recordSchemas = {
     message: z.strictObject(messageFields),
     error: text,
     attempts: int.nonnegative(),
-    failedAt: int,
+    failedAt: time,
   }),
-  reply: z.strictObject({ kind: z.literal("reply"), requestId: text, typename: text, value: base64, createdAt: int }),
+  reply: z.strictObject({ kind: z.literal("reply"), requestId: text, typename: text, value: base64, createdAt: time }),
   "idempotency-key": z.strictObject({
     kind: z.literal("idempotency-key"),
     key: text,
     requestId: text,
-    createdAt: int,
+    createdAt: time,
     fingerprint: text.optional(),
   }),
   "source-position": z.strictObject({ kind: z.literal("source-position"), source: text, partition: text, position: int }),

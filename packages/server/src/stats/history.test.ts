@@ -52,6 +52,8 @@ describe("StatsHistory", () => {
     const second = history.sample(2000);
     expect(second).toMatchObject({ invocations: 5, failures: 0, commits: 0, commitBatch: null, latencyP50: null });
     expect(second.functions["example/person"]?.invocations).toBe(5);
+    // example/greeter did nothing in the second interval: left out, read as zero.
+    expect(Object.keys(second.functions)).toEqual(["example/person"]);
     history.sample(3000);
     history.sample(4000);
     expect(history.window().map((s) => s.t)).toEqual([2000, 3000, 4000]);
@@ -89,5 +91,19 @@ describe("StatsHistory", () => {
     expect(text).toContain("statefun_invocations_total 4");
     expect(text).toContain('statefun_function_invocations_total{function_type="example/person"} 3');
     expect(text).toContain('statefun_function_invocation_latency_seconds_count{function_type="example/person"} 1');
+  });
+
+  it("holds in a sample only the types active in its interval, so thousands of types seen once do not fill the history", () => {
+    const metrics = new PrometheusMetrics();
+    const rt = { ...runtime(), functionGauges: () => new Map() };
+    const history = new StatsHistory(metrics.recorder, rt, { capacity: 900 });
+    // An outsider posts once to each of 5,000 function types no module loads: each is parked.
+    for (let i = 0; i < 5000; i++) metrics.count("ingress_messages", 1, `junk/t${i}`);
+    expect(Object.keys(history.sample(1000).functions)).toHaveLength(5000);
+    metrics.count("invocations", 1, "example/person");
+    expect(Object.keys(history.sample(2000).functions)).toEqual(["example/person"]);
+    for (let t = 3000; t < 100_000; t += 1000) expect(history.sample(t).functions).toEqual({});
+    metrics.count("ingress_messages", 2, "junk/t7");
+    expect(history.sample(100_000).functions).toEqual({ "junk/t7": expect.objectContaining({ ingress: 2, invocations: 0 }) });
   });
 });

@@ -162,7 +162,7 @@ export class StatsHistory {
       const values = drained.latency.get(type) ?? [];
       const remote = drained.remoteLatency.get(type) ?? [];
       const g = functionGauges.get(type) ?? ZERO;
-      functions[type] = {
+      const f: FunctionSample = {
         ingress: d("ingress_messages", from, to),
         in: d("messages_delivered", from, to),
         invocations: d("invocations", from, to),
@@ -181,6 +181,11 @@ export class StatsHistory {
         busy: g.busy,
         retrying: g.retrying,
       };
+      // A type with nothing to show is left out: a sample holds the types active in its second, not
+      // every type ever seen (an outsider posting once to each of thousands of unloaded types must
+      // not fill 15 minutes of samples with them). Its counts did not move: `lastByType` holds.
+      if (idle(f)) continue;
+      functions[type] = f;
       this.lastByType.set(type, { ...to });
     }
     const store = this.storeStats();
@@ -240,4 +245,10 @@ export class StatsHistory {
         this.storeReading = false;
       });
   }
+}
+
+/** True when a type's sample has no count, latency or gauge to show. */
+function idle(f: FunctionSample): boolean {
+  for (const value of Object.values(f)) if (value !== 0 && value !== null) return false;
+  return true;
 }

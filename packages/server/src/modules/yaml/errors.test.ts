@@ -146,6 +146,33 @@ describe("module YAML errors name the file, the document, its kind and the field
     );
   });
 
+  it("a document nested past 1000 levels is refused before parsing (a 1 MB body of [ exhausted the heap), naming where", async () => {
+    const flow = (n: number) => `kind: ${V2}\nspec: ${"[".repeat(n)}${"]".repeat(n)}\n`;
+    const nested =
+      /^module\.yaml, line 2, column (\d+): invalid YAML: nested too deeply \(collections inside collections, more than 1000 levels/;
+    expect(await failure(flow(1001))).toMatch(nested);
+    expect((await failure(flow(1001))).match(nested)?.[1]).toBe("1006");
+    expect(await failure(`kind: ${V2}\nspec:\n  ${"- ".repeat(1001)}a\n`)).toMatch(/line 3, column \d+: invalid YAML: nested too deeply/);
+    expect(await failure(`kind: ${V2}\nspec: ${"[".repeat(520_000)}\n`)).toMatch(nested);
+    // 900 levels are only refused for what they hold, not for their depth.
+    expect(await failure(flow(900))).not.toMatch(/nested too deeply/);
+    expect(await failure(`kind: ${V2}\nspec: |\n${" ".repeat(2000)}text\n`)).not.toMatch(/nested too deeply/);
+    expect(await failure(`kind: ${V2}\nspec: [${"{a: b}, ".repeat(1500)}]\n`)).not.toMatch(/nested too deeply/);
+  });
+
+  it("a document of more than 20000 values is refused before parsing (250,000 empty lists in 1 MB exhausted the heap)", async () => {
+    const wide = `kind: ${V2}\nspec: [${"[], ".repeat(250_000)}]\n`;
+    expect(await failure(wide)).toMatch(
+      /^module\.yaml, line 2, column \d+: invalid YAML: too large: more than 20000 values, collections and entries/,
+    );
+    const pairs = `kind: ${V2}\nspec:\n${Array.from({ length: 11_000 }, (_, i) => `  k${i}: v\n`).join("")}`;
+    expect(await failure(pairs)).toMatch(/line \d+, column \d+: invalid YAML: too large/);
+    const functions = endpoint(
+      `functions: [${Array.from({ length: 5000 }, (_, i) => `"a/f${i}"`).join(", ")}]\nurlPathTemplate: http://127.0.0.1:1/x`,
+    );
+    expect(await failure(functions)).not.toMatch(/too large/);
+  });
+
   it("an empty file, and older layouts", async () => {
     expect(await failure("# nothing here\n")).toBe(
       'module.yaml: no documents: expected kind/spec documents such as "kind: io.statefun.endpoints.v2/http"',
