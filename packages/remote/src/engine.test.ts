@@ -80,7 +80,9 @@ describe("remote functions in a runtime", () => {
     for (const n of [1, 2, 3, 4]) await rt.ingest({ target: address("py/counter", "a"), argument: str(`m${n}`) });
     for (const n of [1, 2, 3]) await rt.ingest({ target: address("py/counter", "b"), argument: str(`m${n}`) });
     await until(async () => (await count("b")) !== undefined);
-    expect(await rt.deadLetters(10)).toEqual([]);
+    // Nothing of the counter's dead-lettered (the failing function's own batch may be by now, on a
+    // slow machine past its 1 s budget: that is checked below, whenever it happened).
+    expect((await rt.deadLetters(10)).filter((l) => l.message.target.namespace === "py")).toEqual([]);
     release();
 
     await until(async () => (await count("a")) === 5 && (await count("c")) === 1 && (await count("b")) === 3);
