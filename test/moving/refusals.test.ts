@@ -49,6 +49,14 @@ async function rowsIn(store: Store): Promise<number> {
 
 const lineOf = (kind: string) => lines.findIndex((l) => l.includes(`"kind":"${kind}"`));
 
+/** A variant of the good export whose first record of `kind` is rewritten by `edit`. */
+function withRecord(kind: string, edit: (line: string) => string): string {
+  const copy = [...lines];
+  const at = lineOf(kind);
+  copy[at] = edit(copy[at]!);
+  return variant(copy);
+}
+
 /** Every bad file of the suite, with the error it must get. */
 const cases: [string, () => string, RegExp | (() => RegExp)][] = [
   ["a file cut after a whole line (no trailer)", () => variant(lines.slice(0, -1)), /ends at line \d+ without its trailer.*truncated/],
@@ -59,24 +67,17 @@ const cases: [string, () => string, RegExp | (() => RegExp)][] = [
   ],
   [
     "a record whose value was changed (valid JSON, wrong checksum)",
-    () => {
-      const at = lineOf("state");
-      const copy = [...lines];
-      const record = JSON.parse(copy[at]!);
-      record.value = Buffer.from("tampered").toString("base64");
-      copy[at] = JSON.stringify(record);
-      return variant(copy);
-    },
+    () =>
+      withRecord("state", (line) => {
+        const record = JSON.parse(line);
+        record.value = Buffer.from("tampered").toString("base64");
+        return JSON.stringify(record);
+      }),
     /checksum mismatch.*changed after export/,
   ],
   [
     "a record with a field of the wrong type",
-    () => {
-      const at = lineOf("message");
-      const copy = [...lines];
-      copy[at] = copy[at]!.replace(/"keyGroup":\d+/, '"keyGroup":"three"');
-      return variant(copy);
-    },
+    () => withRecord("message", (line) => line.replace(/"keyGroup":\d+/, '"keyGroup":"three"')),
     () => new RegExp(`line ${lineOf("message") + 1}: message record: field keyGroup: .*expected number`),
   ],
   [
@@ -91,33 +92,21 @@ const cases: [string, () => string, RegExp | (() => RegExp)][] = [
   ],
   [
     "a state record placed in another key group than its id's (the instance would never find it)",
-    () => {
-      const at = lineOf("state");
-      const copy = [...lines];
-      const record = JSON.parse(copy[at]!);
-      copy[at] = JSON.stringify({ ...record, keyGroup: (record.keyGroup + 1) % KEY_GROUPS });
-      return variant(copy);
-    },
+    () =>
+      withRecord("state", (line) => {
+        const record = JSON.parse(line);
+        return JSON.stringify({ ...record, keyGroup: (record.keyGroup + 1) % KEY_GROUPS });
+      }),
     () => new RegExp(`line ${lineOf("state") + 1}: state record: keyGroup \\d+ is not the key group of id ".*" \\(\\d+ of 8\\)`),
   ],
   [
     "a dead letter failed at a time past the last date (the admin API could not list it)",
-    () => {
-      const at = lineOf("dead-letter");
-      const copy = [...lines];
-      copy[at] = copy[at]!.replace(/"failedAt":\d+/, '"failedAt":9007199254740991');
-      return variant(copy);
-    },
+    () => withRecord("dead-letter", (line) => line.replace(/"failedAt":\d+/, '"failedAt":9007199254740991')),
     () => new RegExp(`line ${lineOf("dead-letter") + 1}: dead-letter record: field failedAt: .*8640000000000000`),
   ],
   [
     "a record placed in a key group the header does not have",
-    () => {
-      const at = lineOf("state");
-      const copy = [...lines];
-      copy[at] = copy[at]!.replace(/"keyGroup":\d+/, '"keyGroup":8');
-      return variant(copy);
-    },
+    () => withRecord("state", (line) => line.replace(/"keyGroup":\d+/, '"keyGroup":8')),
     () => new RegExp(`line ${lineOf("state") + 1}: state record: keyGroup 8 is not below the header's keyGroups \\(8\\)`),
   ],
   ["a file that is not an export", () => variant(["hello"]), /line 1: not JSON/],
@@ -144,10 +133,7 @@ describe("import refuses a bad file, writing nothing", () => {
   }
 
   it("the loader itself writes nothing when the stream fails at its end (one transaction), SQLite and PostgreSQL", async () => {
-    const at = lineOf("egress");
-    const copy = [...lines];
-    copy[at] = copy[at]!.replace('"topic":"odd"', '"topic":"even"');
-    const file = variant(copy);
+    const file = withRecord("egress", (line) => line.replace('"topic":"odd"', '"topic":"even"'));
     const sqlite = new SqliteStore({ dir: join(tmp.dir, "loader"), keyGroups: KEY_GROUPS });
     const pg = postgresTarget();
     const postgres = storeFromUrl(pg.url, { keyGroups: KEY_GROUPS });
